@@ -1,0 +1,24 @@
+//! Canonical records of Pharos.
+//!
+//! Every source format (Twitter API v2, Telegram exports, CSV, RSS, ...) is
+//! turned into the records defined here before anything else looks at it, so
+//! detectors, the store and the exporters speak one language.
+//!
+//! - [`time`]: event time, a UTC instant with millisecond precision, and the
+//!   lenient parser every importer uses for timestamps.
+//! - [`post`]: [`Post`] and its parts ([`Actor`], [`Link`], [`Media`],
+//!   [`Engagement`], [`Provenance`]).
+//! - [`link`]: URL normalisation (so the same link shared with different
+//!   tracking parameters is one link).
+//! - [`text`]: hashtags, mentions and URLs found in free text.
+//! - [`lang`]: language codes and names.
+
+pub mod lang;
+pub mod link;
+pub mod post;
+pub mod text;
+pub mod time;
+
+pub use link::{normalize_url, Link};
+pub use post::{Actor, Engagement, Media, MediaKind, Post, Provenance};
+pub use time::{EventTime, TimeError};

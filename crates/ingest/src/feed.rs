@@ -1,0 +1,1 @@
+//! Polling RSS/Atom feeds over HTTP with conditional GET (being written).

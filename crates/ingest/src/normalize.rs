@@ -1,0 +1,198 @@
+//! The normaliser: every post passes here between its format reader and the store.
+//!
+//! It rejects posts without the fields that make a record usable (platform,
+//! id, actor id) and fills what can be derived: trimmed ids, lowercase
+//! platform, normalised links and their domains, lowercase hashtags and
+//! mentions without sigils, ISO 639-1 language codes, and a detected
+//! language when the source gives none.
+
+use pharos_core::lang::normalize_lang;
+use pharos_core::{Link, Post};
+
+/// Normalises `post` in place; `Err(reason)` when it cannot be stored.
+pub fn normalize(post: &mut Post, detect_language: bool) -> Result<(), String> {
+    trim_in_place(&mut post.platform);
+    if post.platform.bytes().any(|b| b.is_ascii_uppercase()) {
+        post.platform = post.platform.to_ascii_lowercase();
+    }
+    trim_in_place(&mut post.id);
+    trim_in_place(&mut post.actor.id);
+    if post.platform.is_empty() {
+        return Err("missing required field: platform".into());
+    }
+    if post.id.is_empty() {
+        return Err("missing required field: id".into());
+    }
+    if post.actor.id.is_empty() {
+        match post.actor.handle.as_deref().map(str::trim) {
+            Some(h) if !h.is_empty() => post.actor.id = h.trim_start_matches('@').to_string(),
+            _ => return Err("missing required field: actor id".into()),
+        }
+    }
+    if let Some(h) = &mut post.actor.handle {
+        if h.starts_with('@') || h.trim().len() != h.len() {
+            *h = h.trim().trim_start_matches('@').to_string();
+        }
+    }
+    empty_to_none(&mut post.actor.handle);
+    empty_to_none(&mut post.actor.name);
+    empty_to_none(&mut post.reply_to);
+    empty_to_none(&mut post.reshare_of);
+    empty_to_none(&mut post.quote_of);
+
+    tidy_tags(&mut post.hashtags, '#');
+    tidy_tags(&mut post.mentions, '@');
+
+    // Links: keep given normal forms when consistent, (re)normalise otherwise.
+    let mut i = 0;
+    while i < post.links.len() {
+        let l = &post.links[i];
+        if l.raw.trim().is_empty() {
+            post.links.remove(i);
+            continue;
+        }
+        if l.url.is_empty() {
+            post.links[i] = Link::new(&l.raw);
+        }
+        if post.links[..i].iter().any(|p| p.url == post.links[i].url) {
+            post.links.remove(i);
+            continue;
+        }
+        i += 1;
+    }
+    post.refresh_domains();
+
+    post.lang = match post.lang.as_deref() {
+        Some(l) => normalize_lang(l),
+        None => None,
+    };
+    if post.lang.is_none() && detect_language {
+        post.lang = detect_lang(&post.text);
+    }
+    Ok(())
+}
+
+fn trim_in_place(s: &mut String) {
+    let t = s.trim();
+    if t.len() != s.len() {
+        *s = t.to_string();
+    }
+}
+
+fn empty_to_none(v: &mut Option<String>) {
+    if let Some(s) = v {
+        trim_in_place(s);
+        if s.is_empty() {
+            *v = None;
+        }
+    }
+}
+
+fn tidy_tags(tags: &mut Vec<String>, sigil: char) {
+    let clean = tags.iter().all(|t| {
+        !t.is_empty() && !t.starts_with(sigil) && !t.chars().any(|c| c.is_uppercase() || c.is_whitespace())
+    });
+    if clean && tags.len() < 2 {
+        return;
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for t in tags.drain(..) {
+        let t = t.trim().trim_start_matches(sigil).to_lowercase();
+        if !t.is_empty() && !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    *tags = out;
+}
+
+/// Detects the language of `text` (URLs, mentions and hashtags removed first);
+/// `None` when the text is too short or the guess is unreliable.
+pub fn detect_lang(text: &str) -> Option<String> {
+    let mut clean = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if word.starts_with("http") || word.starts_with('@') || word.starts_with('#') || word == "RT" {
+            continue;
+        }
+        clean.push_str(word);
+        clean.push(' ');
+    }
+    if clean.chars().filter(|c| c.is_alphabetic()).count() < 8 {
+        return None;
+    }
+    let info = whatlang::detect(&clean)?;
+    if info.confidence() < 0.3 {
+        return None;
+    }
+    normalize_lang(info.lang().code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pharos_core::{Actor, EventTime};
+
+    fn post() -> Post {
+        Post {
+            platform: " Twitter ".into(),
+            id: " 1 ".into(),
+            actor: Actor {
+                id: "a".into(),
+                handle: Some("@Alice".into()),
+                ..Default::default()
+            },
+            time: EventTime(0),
+            text: "Това е".into(),
+            hashtags: vec!["#Brexit".into(), "brexit".into()],
+            mentions: vec!["@Bob".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn fills_and_tidies() {
+        let mut p = post();
+        p.links.push(Link {
+            raw: "https://EXAMPLE.com/x?utm_source=a".into(),
+            url: String::new(),
+            domain: String::new(),
+        });
+        p.links.push(Link::new("https://example.com/x"));
+        normalize(&mut p, false).unwrap();
+        assert_eq!(p.platform, "twitter");
+        assert_eq!(p.id, "1");
+        assert_eq!(p.actor.handle.as_deref(), Some("Alice"));
+        assert_eq!(p.hashtags, vec!["brexit"]);
+        assert_eq!(p.mentions, vec!["bob"]);
+        assert_eq!(p.links.len(), 1, "same normal form counted once");
+        assert_eq!(p.domains, vec!["example.com"]);
+    }
+
+    #[test]
+    fn rejects_missing_required() {
+        let mut p = post();
+        p.id = "  ".into();
+        assert_eq!(normalize(&mut p, false).unwrap_err(), "missing required field: id");
+        let mut p = post();
+        p.actor = Actor::default();
+        assert!(normalize(&mut p, false).unwrap_err().contains("actor id"));
+    }
+
+    #[test]
+    fn detects_main_languages() {
+        let cases = [
+            ("en", "The government announced new measures against the spread of false information today"),
+            ("ru", "Правительство объявило сегодня о новых мерах против распространения ложной информации"),
+            ("uk", "Уряд оголосив сьогодні про нові заходи проти поширення неправдивої інформації"),
+            ("de", "Die Regierung hat heute neue Maßnahmen gegen die Verbreitung falscher Informationen angekündigt"),
+            ("fr", "Le gouvernement a annoncé aujourd'hui de nouvelles mesures contre la diffusion de fausses informations"),
+            ("pl", "Rząd ogłosił dzisiaj nowe środki przeciwko rozpowszechnianiu fałszywych informacji"),
+            ("ar", "أعلنت الحكومة اليوم عن إجراءات جديدة ضد انتشار المعلومات الكاذبة"),
+            ("es", "El gobierno anunció hoy nuevas medidas contra la difusión de información falsa"),
+            ("it", "Il governo ha annunciato oggi nuove misure contro la diffusione di informazioni false"),
+        ];
+        for (want, text) in cases {
+            assert_eq!(detect_lang(text).as_deref(), Some(want), "{text}");
+        }
+        assert_eq!(detect_lang("ok lol"), None);
+    }
+}
