@@ -2,7 +2,7 @@
 
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read as _};
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
 /// Opens `path` for reading; `.gz` files are decompressed on the fly and `-` is standard input.
