@@ -1,1 +1,97 @@
-//! pharos-store
+//! Where posts live.
+//!
+//! - [`Store`]: what the rest of Pharos asks of storage (insert batches
+//!   idempotently, scan in event-time order, count, summarise).
+//! - [`sqlite`]: the embedded default, one SQLite file in WAL mode with
+//!   versioned migrations. PostgreSQL for teams comes behind the same trait.
+//!
+//! Inserts are idempotent on `(platform, id)`: re-ingesting a file adds
+//! nothing. Each batch is one transaction, so an interrupted ingest leaves
+//! every earlier batch stored and no half-written batch.
+
+pub mod sqlite;
+pub mod stats;
+
+use pharos_core::{EventTime, Post};
+use std::ops::ControlFlow;
+
+pub use sqlite::SqliteStore;
+pub use stats::Stats;
+
+/// Errors from a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("store {path}: schema version {found} is newer than this pharos understands ({supported}); upgrade pharos")]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("store {path}: stored record {rowid} is unreadable: {reason}")]
+    Corrupt {
+        path: String,
+        rowid: i64,
+        reason: String,
+    },
+    #[error("store {path}: {reason}")]
+    Io { path: String, reason: String },
+}
+
+/// What an insert did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Inserted {
+    /// New posts written.
+    pub stored: u64,
+    /// Posts already in the store (same platform and id), left as they were.
+    pub duplicates: u64,
+}
+
+impl std::ops::AddAssign for Inserted {
+    fn add_assign(&mut self, o: Inserted) {
+        self.stored += o.stored;
+        self.duplicates += o.duplicates;
+    }
+}
+
+/// Which posts a scan visits.
+#[derive(Clone, Debug, Default)]
+pub struct PostFilter {
+    pub since: Option<EventTime>,
+    pub until: Option<EventTime>,
+    pub platform: Option<String>,
+}
+
+/// A record of one ingest run, kept in the store.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RunRecord {
+    pub command: String,
+    pub sources: Vec<String>,
+    pub stored: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+    pub started_ms: i64,
+    pub finished_ms: i64,
+}
+
+/// Storage for posts. Implementations: [`SqliteStore`].
+pub trait Store {
+    /// Inserts a batch in one transaction; existing `(platform, id)` are left untouched.
+    fn insert(&mut self, posts: &[Post]) -> Result<Inserted, StoreError>;
+    /// Number of stored posts.
+    fn count(&self) -> Result<u64, StoreError>;
+    /// Visits stored posts in event-time order (ties by insertion order).
+    fn scan(
+        &self,
+        filter: &PostFilter,
+        visit: &mut dyn FnMut(Post) -> ControlFlow<()>,
+    ) -> Result<(), StoreError>;
+    /// Counts by platform, language and day; top domains, hashtags and actors.
+    fn stats(&self, top: usize) -> Result<Stats, StoreError>;
+    /// Records an ingest run.
+    fn record_run(&mut self, run: &RunRecord) -> Result<(), StoreError>;
+}

@@ -1,0 +1,394 @@
+//! The embedded store: one SQLite file (bundled SQLite, WAL mode).
+//!
+//! Layout (see `MIGRATIONS`): `posts` keeps each post's canonical JSON in
+//! `record` plus the columns look-ups need (time, actor, language, reshare /
+//! reply / quote targets); `post_links` and `post_hashtags` index links,
+//! domains and hashtags; `runs` records every ingest. The schema version is
+//! SQLite's `user_version`; opening a store applies the migrations it lacks,
+//! each in its own transaction.
+
+use crate::stats::{Count, Stats};
+use crate::{Inserted, PostFilter, RunRecord, Store, StoreError};
+use pharos_core::{EventTime, Post};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+/// Schema migrations, in order; index + 1 is the version after applying it.
+const MIGRATIONS: &[&str] = &[
+    // 1: posts, links, hashtags, runs.
+    "CREATE TABLE posts (
+        rowid INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        id TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        actor_id TEXT NOT NULL,
+        lang TEXT,
+        reshare_of TEXT,
+        reply_to TEXT,
+        quote_of TEXT,
+        record TEXT NOT NULL,
+        UNIQUE (platform, id)
+    );
+    CREATE INDEX posts_time ON posts (time_ms);
+    CREATE INDEX posts_actor ON posts (platform, actor_id, time_ms);
+    CREATE TABLE post_links (
+        post INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        domain TEXT NOT NULL
+    );
+    CREATE INDEX post_links_url ON post_links (url);
+    CREATE INDEX post_links_domain ON post_links (domain);
+    CREATE INDEX post_links_post ON post_links (post);
+    CREATE TABLE post_hashtags (
+        post INTEGER NOT NULL,
+        tag TEXT NOT NULL
+    );
+    CREATE INDEX post_hashtags_tag ON post_hashtags (tag);
+    CREATE INDEX post_hashtags_post ON post_hashtags (post);
+    CREATE TABLE runs (
+        run INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        sources TEXT NOT NULL,
+        stored INTEGER NOT NULL,
+        duplicates INTEGER NOT NULL,
+        quarantined INTEGER NOT NULL,
+        started_ms INTEGER NOT NULL,
+        finished_ms INTEGER NOT NULL
+    );",
+];
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating when absent) the store at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() && !dir.exists() {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
+                    path: path.display().to_string(),
+                    reason: format!("cannot create directory {}: {e}", dir.display()),
+                })?;
+            }
+        }
+        let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
+        let mut store = SqliteStore { conn, path };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing store; an error when there is none at `path`.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let p = path.as_ref();
+        if !p.exists() {
+            return Err(StoreError::Io {
+                path: p.display().to_string(),
+                reason: "no store here; create one with `pharos ingest` or `pharos demo`, or pass --store PATH".into(),
+            });
+        }
+        Self::open(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Where this store's quarantine file lives: `<store>.quarantine.jsonl` beside it.
+    pub fn quarantine_path(&self) -> PathBuf {
+        quarantine_path_for(&self.path)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        sql_err(&self.path, e)
+    }
+
+    fn configure(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA temp_store = MEMORY;
+                 PRAGMA cache_size = -131072;
+                 PRAGMA busy_timeout = 10000;",
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Current schema version.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let current = self.schema_version()?;
+        let supported = MIGRATIONS.len() as i64;
+        if current > supported {
+            return Err(StoreError::TooNew {
+                path: self.path.display().to_string(),
+                found: current,
+                supported,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let tx = self.conn.transaction().map_err(|e| sql_err(&self.path, e))?;
+            tx.execute_batch(sql).map_err(|e| sql_err(&self.path, e))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(|e| sql_err(&self.path, e))?;
+            tx.commit().map_err(|e| sql_err(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Total records quarantined over all recorded runs.
+    pub fn quarantined_total(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT COALESCE(SUM(quarantined), 0) FROM runs", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Looks one post up by its identity.
+    pub fn get(&self, platform: &str, id: &str) -> Result<Option<Post>, StoreError> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT rowid, record FROM posts WHERE platform = ?1 AND id = ?2",
+                params![platform, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        row.map(|(rowid, rec)| self.decode(rowid, &rec)).transpose()
+    }
+
+    fn decode(&self, rowid: i64, rec: &str) -> Result<Post, StoreError> {
+        serde_json::from_str(rec).map_err(|e| StoreError::Corrupt {
+            path: self.path.display().to_string(),
+            rowid,
+            reason: e.to_string(),
+        })
+    }
+
+    fn top(&self, sql: &str, n: usize) -> Result<Vec<Count>, StoreError> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([n as i64], |r| {
+                Ok(Count {
+                    key: r.get(0)?,
+                    count: r.get::<_, i64>(1)? as u64,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+}
+
+/// `<dir>/<stem>.quarantine.jsonl` for a store at `<dir>/<stem>.<ext>`.
+pub fn quarantine_path_for(store: &Path) -> PathBuf {
+    let stem = store
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "pharos".into());
+    store.with_file_name(format!("{stem}.quarantine.jsonl"))
+}
+
+fn sql_err(path: &Path, e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.display().to_string(),
+        source: e,
+    }
+}
+
+impl Store for SqliteStore {
+    fn insert(&mut self, posts: &[Post]) -> Result<Inserted, StoreError> {
+        let path = self.path.clone();
+        let e = |err| sql_err(&path, err);
+        let tx = self.conn.transaction().map_err(e)?;
+        let mut done = Inserted::default();
+        {
+            let mut ins_post = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO posts
+                     (platform, id, time_ms, actor_id, lang, reshare_of, reply_to, quote_of, record)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(e)?;
+            let mut ins_link = tx
+                .prepare_cached("INSERT INTO post_links (post, url, domain) VALUES (?1, ?2, ?3)")
+                .map_err(e)?;
+            let mut ins_tag = tx
+                .prepare_cached("INSERT INTO post_hashtags (post, tag) VALUES (?1, ?2)")
+                .map_err(e)?;
+            let mut buf = Vec::with_capacity(2048);
+            for p in posts {
+                buf.clear();
+                serde_json::to_writer(&mut buf, p).map_err(|err| StoreError::Io {
+                    path: path.display().to_string(),
+                    reason: format!("cannot encode post {}/{}: {err}", p.platform, p.id),
+                })?;
+                // serde_json writes valid UTF-8.
+                let record = std::str::from_utf8(&buf).unwrap_or_default();
+                let n = ins_post
+                    .execute(params![
+                        p.platform,
+                        p.id,
+                        p.time.millis(),
+                        p.actor.id,
+                        p.lang,
+                        p.reshare_of,
+                        p.reply_to,
+                        p.quote_of,
+                        record,
+                    ])
+                    .map_err(e)?;
+                if n == 0 {
+                    done.duplicates += 1;
+                    continue;
+                }
+                done.stored += 1;
+                let rowid = tx.last_insert_rowid();
+                for l in &p.links {
+                    ins_link.execute(params![rowid, l.url, l.domain]).map_err(e)?;
+                }
+                for t in &p.hashtags {
+                    ins_tag.execute(params![rowid, t]).map_err(e)?;
+                }
+            }
+        }
+        tx.commit().map_err(e)?;
+        Ok(done)
+    }
+
+    fn count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM posts", [], |r| r.get::<_, i64>(0))
+            .map(|v| v as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    fn scan(
+        &self,
+        filter: &PostFilter,
+        visit: &mut dyn FnMut(Post) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let since = filter.since.map(|t| t.millis()).unwrap_or(i64::MIN);
+        let until = filter.until.map(|t| t.millis()).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT rowid, record FROM posts
+                 WHERE time_ms >= ?1 AND time_ms < ?2 AND (?3 IS NULL OR platform = ?3)
+                 ORDER BY time_ms, rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query(params![since, until, filter.platform])
+            .map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let rowid: i64 = row.get(0).map_err(|e| self.err(e))?;
+            let rec = row.get_ref(1).map_err(|e| self.err(e))?;
+            let rec = rec.as_str().map_err(|e| self.err(e.into()))?;
+            let post = self.decode(rowid, rec)?;
+            if visit(post).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn stats(&self, top: usize) -> Result<Stats, StoreError> {
+        let mut s = Stats {
+            posts: self.count()?,
+            ..Default::default()
+        };
+        s.actors = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM posts GROUP BY platform, actor_id)",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(|e| self.err(e))? as u64;
+        let (first, last): (Option<i64>, Option<i64>) = self
+            .conn
+            .query_row("SELECT MIN(time_ms), MAX(time_ms) FROM posts", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        s.first = first.map(|t| EventTime(t).to_rfc3339());
+        s.last = last.map(|t| EventTime(t).to_rfc3339());
+        s.by_platform = self.top(
+            "SELECT platform, COUNT(*) c FROM posts GROUP BY platform ORDER BY c DESC, platform LIMIT ?1",
+            usize::MAX >> 1,
+        )?;
+        s.by_language = self.top(
+            "SELECT COALESCE(lang, 'und'), COUNT(*) c FROM posts GROUP BY 1 ORDER BY c DESC, 1 LIMIT ?1",
+            usize::MAX >> 1,
+        )?;
+        // Days: group on the integer day number (uses the time index), then name them.
+        let mut stmt = self
+            .conn
+            .prepare("SELECT time_ms / 86400000 - (time_ms < 0 AND time_ms % 86400000 != 0), COUNT(*) FROM posts GROUP BY 1 ORDER BY 1")
+            .map_err(|e| self.err(e))?;
+        let days = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.err(e))?;
+        for d in days {
+            let (day, c) = d.map_err(|e| self.err(e))?;
+            s.by_day.push(Count {
+                key: EventTime(day * 86_400_000).day(),
+                count: c as u64,
+            });
+        }
+        s.top_domains = self.top(
+            "SELECT domain, COUNT(*) c FROM post_links WHERE domain != '' GROUP BY domain ORDER BY c DESC, domain LIMIT ?1",
+            top,
+        )?;
+        s.top_hashtags = self.top(
+            "SELECT tag, COUNT(*) c FROM post_hashtags GROUP BY tag ORDER BY c DESC, tag LIMIT ?1",
+            top,
+        )?;
+        s.top_actors = self.top(
+            "SELECT t.platform || ':' || t.actor_id
+                    || COALESCE(' (@' || json_extract(p2.record, '$.actor.handle') || ')', ''),
+                    t.c
+             FROM (SELECT platform, actor_id, COUNT(*) c, MAX(rowid) last FROM posts
+                   GROUP BY platform, actor_id ORDER BY c DESC, platform, actor_id LIMIT ?1) t
+             JOIN posts p2 ON p2.rowid = t.last
+             ORDER BY t.c DESC, t.platform, t.actor_id",
+            top,
+        )?;
+        s.quarantined = self.quarantined_total()?;
+        Ok(s)
+    }
+
+    fn record_run(&mut self, run: &RunRecord) -> Result<(), StoreError> {
+        let sources = serde_json::to_string(&run.sources).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .execute(
+                "INSERT INTO runs (command, sources, stored, duplicates, quarantined, started_ms, finished_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    run.command,
+                    sources,
+                    run.stored as i64,
+                    run.duplicates as i64,
+                    run.quarantined as i64,
+                    run.started_ms,
+                    run.finished_ms
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
