@@ -1,1 +1,76 @@
-fn main() {}
+//! `pharos`: the command line of the Pharos information-environment assessment engine.
+//!
+//! Each subcommand lives in its own module under [`cmd`]; this file only
+//! parses the command line, sets up logging and maps errors to exit codes.
+
+mod cmd;
+mod pipeline;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Pharos finds manipulation in what is being published: coordinated
+/// accounts, recycled and false narratives, unnatural bursts.
+///
+/// Start with `pharos demo`, then `pharos help <command>`. The user guide is
+/// in docs/ (docs/guide.md; file formats in docs/formats.md).
+#[derive(Parser, Debug)]
+#[command(name = "pharos", version, about, long_about, propagate_version = true)]
+struct Cli {
+    /// Less output: no progress bars, only results and errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+
+    /// More log output (repeat for more); RUST_LOG overrides it.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read source files into the store (formats: jsonl, twitter-v2, telegram, telegram-dump, csv, rss).
+    Ingest(cmd::ingest::Args),
+    /// Summarise the store: counts by platform, language and day; top domains, hashtags, actors.
+    Stats(cmd::stats::Args),
+    /// Write stored posts out (canonical JSONL).
+    Export(cmd::export::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let global = cmd::Global { quiet: cli.quiet };
+    let result = match cli.command {
+        Command::Ingest(a) => cmd::ingest::run(a, &global),
+        Command::Stats(a) => cmd::stats::run(a, &global),
+        Command::Export(a) => cmd::export::run(a, &global),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pharos: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        (_, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}

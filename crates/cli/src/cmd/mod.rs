@@ -1,0 +1,24 @@
+//! One module per subcommand: its arguments (clap) and its `run`.
+
+pub mod export;
+pub mod ingest;
+pub mod stats;
+
+use std::path::PathBuf;
+
+/// Options every command sees.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub quiet: bool,
+}
+
+/// The default store location.
+pub const DEFAULT_STORE: &str = "pharos.db";
+
+/// `--store PATH`, shared by commands that use the store.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreArg {
+    /// The store (an SQLite file; created when absent by commands that write).
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_STORE, env = "PHAROS_STORE")]
+    pub store: PathBuf,
+}

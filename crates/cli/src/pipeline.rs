@@ -1,0 +1,203 @@
+//! The ingest pipeline: source files → importers → normaliser → store, with
+//! rejected records to quarantine.
+//!
+//! Parsing runs on one thread and writing on another, connected by a bounded
+//! channel of batches, so a 2-core machine parses and writes at once and
+//! memory stays flat whatever the input size (at most `QUEUE` batches of
+//! `BATCH` posts in flight). Each batch is one transaction: an interrupted
+//! run leaves every committed batch and nothing half-written; re-running it
+//! stores only what is missing.
+
+use anyhow::{Context, Result};
+use pharos_core::Post;
+use pharos_ingest::{Item, Options, Quarantine, Rejection};
+use pharos_store::{Inserted, RunRecord, SqliteStore, Store};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::time::Instant;
+
+/// Posts per transaction.
+pub const BATCH: usize = 8192;
+/// Batches in flight between the parser and the writer.
+const QUEUE: usize = 4;
+
+enum Msg {
+    Posts(Vec<Post>),
+    Rejected(Rejection),
+    /// A whole file could not be read (cannot open, unknown format).
+    FileFailed(String, String),
+}
+
+/// The outcome of an ingest run; `--json` prints it.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub stored: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+    /// Quarantined records by reason.
+    pub quarantine_reasons: BTreeMap<String, u64>,
+    /// Where the quarantined records were written (when there were any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine_file: Option<String>,
+    /// Files that could not be read at all, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_files: Vec<FileFailure>,
+    pub files: usize,
+    /// True when `--strict` stopped the run at the first bad record.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stopped: bool,
+    pub elapsed_s: f64,
+    pub posts_per_s: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileFailure {
+    pub file: String,
+    pub error: String,
+}
+
+/// Reads `files` into `store`. With `strict`, stops at the first bad record.
+pub fn ingest_files(
+    store: &mut SqliteStore,
+    files: &[PathBuf],
+    opts: &Options,
+    strict: bool,
+    progress: &indicatif::ProgressBar,
+) -> Result<Summary> {
+    let started = Instant::now();
+    let started_ms = now_ms();
+    let stop = AtomicBool::new(false);
+    let mut quarantine = Quarantine::new(store.quarantine_path());
+    let mut summary = Summary {
+        files: files.len(),
+        ..Default::default()
+    };
+    let (tx, rx) = sync_channel::<Msg>(QUEUE);
+
+    let write_result: Result<()> = std::thread::scope(|scope| {
+        let stop = &stop;
+        scope.spawn(move || {
+            for path in files {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let mut batch: Vec<Post> = Vec::with_capacity(BATCH);
+                let mut sink = |item: Item| -> ControlFlow<()> {
+                    if stop.load(Ordering::Relaxed) {
+                        return ControlFlow::Break(());
+                    }
+                    match item {
+                        Item::Post(p) => {
+                            batch.push(*p);
+                            if batch.len() >= BATCH {
+                                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                                if tx.send(Msg::Posts(full)).is_err() {
+                                    return ControlFlow::Break(());
+                                }
+                            }
+                        }
+                        Item::Rejected(r) => {
+                            // Keep order: posts before the rejection go first.
+                            if !batch.is_empty() {
+                                let part = std::mem::take(&mut batch);
+                                if tx.send(Msg::Posts(part)).is_err() {
+                                    return ControlFlow::Break(());
+                                }
+                            }
+                            if tx.send(Msg::Rejected(r)).is_err() {
+                                return ControlFlow::Break(());
+                            }
+                        }
+                    }
+                    ControlFlow::Continue(())
+                };
+                let res = pharos_ingest::read_path(path, opts, &mut sink);
+                if !batch.is_empty() {
+                    let _ = tx.send(Msg::Posts(batch));
+                }
+                if let Err(e) = res {
+                    let _ = tx.send(Msg::FileFailed(path.display().to_string(), e.to_string()));
+                }
+            }
+            drop(tx);
+        });
+
+        for msg in rx {
+            match msg {
+                Msg::Posts(posts) => {
+                    if stop.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    let n = posts.len() as u64;
+                    let done: Inserted = store.insert(&posts)?;
+                    summary.stored += done.stored;
+                    summary.duplicates += done.duplicates;
+                    progress.inc(n);
+                }
+                Msg::Rejected(r) => {
+                    if stop.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    tracing::warn!("{}: {}", r.location(), r.reason);
+                    quarantine
+                        .put(&r)
+                        .with_context(|| format!("writing quarantine {}", quarantine.path().display()))?;
+                    if strict {
+                        stop.store(true, Ordering::Relaxed);
+                        summary.stopped = true;
+                        eprintln!("pharos: stopped at the first bad record (--strict): {}: {}", r.location(), r.reason);
+                    }
+                }
+                Msg::FileFailed(file, error) => {
+                    eprintln!("pharos: {error}");
+                    summary.failed_files.push(FileFailure { file, error });
+                    if strict {
+                        stop.store(true, Ordering::Relaxed);
+                        summary.stopped = true;
+                    }
+                }
+            }
+        }
+        Ok(())
+    });
+    // Make sure the reader stops if writing failed.
+    stop.store(true, Ordering::Relaxed);
+    quarantine.flush().context("flushing quarantine")?;
+    summary.quarantined = quarantine.count();
+    summary.quarantine_reasons = quarantine.by_reason().clone();
+    if summary.quarantined > 0 {
+        summary.quarantine_file = Some(quarantine.path().display().to_string());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    summary.elapsed_s = (elapsed * 1000.0).round() / 1000.0;
+    summary.posts_per_s = if elapsed > 0.0 {
+        ((summary.stored + summary.duplicates) as f64 / elapsed).round()
+    } else {
+        0.0
+    };
+    let record = RunRecord {
+        command: "ingest".into(),
+        sources: files.iter().map(|f| f.display().to_string()).collect(),
+        stored: summary.stored,
+        duplicates: summary.duplicates,
+        quarantined: summary.quarantined,
+        started_ms,
+        finished_ms: now_ms(),
+    };
+    // Record the run even when writing failed half-way, then report the failure.
+    let recorded = store.record_run(&record);
+    write_result?;
+    recorded?;
+    Ok(summary)
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
