@@ -38,6 +38,8 @@ enum Command {
     Stats(cmd::stats::Args),
     /// Write stored posts out (canonical JSONL).
     Export(cmd::export::Args),
+    /// Poll RSS/Atom feeds on a schedule (conditional GET) and store their new items.
+    Watch(cmd::watch::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Ingest(a) => cmd::ingest::run(a, &global),
         Command::Stats(a) => cmd::stats::run(a, &global),
         Command::Export(a) => cmd::export::run(a, &global),
+        Command::Watch(a) => cmd::watch::run(a, &global),
     };
     match result {
         Ok(code) => code,

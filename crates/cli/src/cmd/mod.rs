@@ -3,6 +3,7 @@
 pub mod export;
 pub mod ingest;
 pub mod stats;
+pub mod watch;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,107 @@
+//! `pharos watch` against a local HTTP server: conditional GET and only new items stored.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+fn feed(n: usize) -> String {
+    let mut items = String::new();
+    for i in (1..=n).rev() {
+        items.push_str(&format!(
+            "<item><title>Item {i}</title><link>https://news.example.org/{i}?utm_source=rss</link>\
+             <guid>urn:item:{i}</guid><pubDate>Mon, 0{i} Jan 2024 10:00:00 +0000</pubDate>\
+             <description>&lt;p&gt;Story number {i} about the election and energy prices&lt;/p&gt;</description></item>"
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Example News</title>\
+         <link>https://news.example.org/</link><description>x</description>{items}</channel></rss>"
+    )
+}
+
+/// Serves the feed with an ETag; answers 304 to a matching If-None-Match.
+fn serve(body: Arc<Mutex<String>>, not_modified: Arc<AtomicUsize>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut inm = None;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("if-none-match:") {
+                    inm = Some(v.trim().to_string());
+                }
+            }
+            let b = body.lock().unwrap().clone();
+            let etag = format!("\"v{}\"", b.len());
+            let resp = if inm.as_deref() == Some(etag.as_str()) {
+                not_modified.fetch_add(1, Ordering::SeqCst);
+                "HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n".to_string()
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                    b.len()
+                )
+            };
+            let _ = stream.write_all(resp.as_bytes());
+        }
+    });
+    port
+}
+
+fn watch(store: &std::path::Path, url: &str, polls: &str) -> Vec<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
+        .args(["watch", "--json", "--every", "1s", "--polls", polls, "--feed", url, "--store", store.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn polls_conditionally_and_stores_only_new_items() {
+    let body = Arc::new(Mutex::new(feed(3)));
+    let nm = Arc::new(AtomicUsize::new(0));
+    let port = serve(body.clone(), nm.clone());
+    let url = format!("http://127.0.0.1:{port}/feed.xml");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+
+    let reports = watch(&store, &url, "2");
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["status"], "fetched");
+    assert_eq!(reports[0]["stored"], 3);
+    assert_eq!(reports[1]["status"], "not-modified");
+    assert_eq!(reports[1]["stored"], 0);
+    assert_eq!(nm.load(Ordering::SeqCst), 1, "second poll sent If-None-Match");
+
+    // The feed gains one entry: a new watch (state kept beside the store) stores exactly it.
+    *body.lock().unwrap() = feed(4);
+    let reports = watch(&store, &url, "1");
+    assert_eq!(reports[0]["items"], 4);
+    assert_eq!(reports[0]["new"], 1);
+    assert_eq!(reports[0]["stored"], 1);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
+        .args(["export", "--store", store.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let posts: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(posts.len(), 4);
+    assert_eq!(posts[0]["platform"], "rss");
+    assert_eq!(posts[0]["links"][0]["url"], "https://news.example.org/1");
+    assert_eq!(posts[0]["time"], "2024-01-01T10:00:00.000Z");
+    assert!(posts[0]["text"].as_str().unwrap().contains("Story number 1"));
+    assert!(!posts[0]["text"].as_str().unwrap().contains("<p>"));
+}
