@@ -218,15 +218,14 @@ fn make_actor(
     let (last, last_h) = *pick_h(mix(h ^ 13), l.last_names);
     let digits = mix(h ^ 14);
     let mut handle = String::with_capacity(24);
-    let name;
-    if channel {
+    let name = if channel {
         let (cname, stem) = *pick_h(mix(h ^ 15), l.channels);
         let _ = write!(handle, "{stem}{}", digits % 1000);
-        name = if digits % 3 == 0 {
-            cname.to_string()
-        } else {
-            format!("{cname} | {last}")
-        };
+        match digits % 3 {
+            0 => cname.to_string(),
+            1 => format!("{cname} ⚡"),
+            _ => format!("{cname} 🔔"),
+        }
     } else {
         if default_handle {
             let _ = write!(handle, "{first_h}{:08}", digits % 100_000_000);
@@ -249,8 +248,8 @@ fn make_actor(
                 }
             }
         }
-        name = format!("{first} {last}");
-    }
+        format!("{first} {}", surname_for(l.code, first, last))
+    };
     Actor {
         id,
         handle: Some(handle),
@@ -265,4 +264,31 @@ fn make_actor(
         posts: Some(posts),
         verified: Some(verified),
     }
+}
+
+/// Surnames agree with the first name's gender where the language marks it
+/// (Russian -ов/-ев/-ин + а, Polish -ski/-cki → -ska/-cka). Female first
+/// names in these word lists end in -а/-я (ru, uk) or -a (pl).
+fn surname_for(code: &str, first: &str, last: &str) -> String {
+    let female = match code {
+        "ru" | "uk" => first.ends_with(['а', 'я']),
+        "pl" => first.ends_with('a'),
+        _ => false,
+    };
+    if !female {
+        return last.to_string();
+    }
+    if code == "ru" && (last.ends_with("ов") || last.ends_with("ев") || last.ends_with("ин"))
+    {
+        return format!("{last}а");
+    }
+    if code == "pl" {
+        if let Some(stem) = last.strip_suffix("ski") {
+            return format!("{stem}ska");
+        }
+        if let Some(stem) = last.strip_suffix("cki") {
+            return format!("{stem}cka");
+        }
+    }
+    last.to_string()
 }

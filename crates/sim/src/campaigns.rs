@@ -215,7 +215,7 @@ pub(crate) fn plan(cfg: &SimConfig) -> Result<Plan, SimError> {
                 spec.lang
             ))
         })?;
-        if !(0.0..1.0).contains(&spec.at) || !(spec.scale > 0.0 && spec.scale <= 100.0) {
+        if !((0.0..1.0).contains(&spec.at) && spec.scale > 0.0 && spec.scale <= 100.0) {
             return Err(SimError::Config(format!(
                 "campaign {}: `at` must be in [0, 1) and `scale` in (0, 100]",
                 i + 1

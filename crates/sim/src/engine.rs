@@ -63,10 +63,8 @@ impl Ring {
         if self.buf.is_empty() {
             return None;
         }
-        if let Some(h) = &self.hot {
-            if chance(rng, 0.35) {
-                return Some(h);
-            }
+        if self.hot.is_some() && chance(rng, 0.35) {
+            return self.hot.as_ref();
         }
         let n = self.buf.len();
         let back = (exp(rng, 40.0) as usize).min(n - 1);
@@ -323,12 +321,15 @@ impl Engine<'_> {
                 self.rng.random_range(0..6)
             };
             let topic = &lang.topics[topic_i];
-            if prof.platform == Platform::Twitter && chance(&mut self.rng, 0.04) {
-                if let Some(r) = self.rings[ri].pick(&mut self.rng) {
-                    text.push('@');
-                    text.push_str(&r.handle);
-                    text.push(' ');
-                }
+            let mention = if prof.platform == Platform::Twitter && chance(&mut self.rng, 0.04) {
+                self.rings[ri].pick(&mut self.rng)
+            } else {
+                None
+            };
+            if let Some(r) = mention {
+                text.push('@');
+                text.push_str(&r.handle);
+                text.push(' ');
             }
             organic_text(&mut text, lang, topic, &mut self.rng);
             let p_link = match prof.platform {

@@ -21,9 +21,9 @@ pub(crate) fn fill(out: &mut String, template: &str, lang: &Lang, rng: &mut SimR
         };
         let name = &after[..close];
         match name {
-            "place" => out.push_str(pick(rng, lang.places)),
-            "org" => out.push_str(pick(rng, lang.orgs)),
-            "person" => out.push_str(pick(rng, lang.people)),
+            "place" => push_word(out, pick(rng, lang.places)),
+            "org" => push_word(out, pick(rng, lang.orgs)),
+            "person" => push_word(out, pick(rng, lang.people)),
             "team" | "team2" => {
                 let n = lang.teams.len();
                 let mut i = rng.random_range(0..n);
@@ -69,6 +69,20 @@ pub(crate) fn fill(out: &mut String, template: &str, lang: &Lang, rng: &mut SimR
         rest = &after[close + 1..];
     }
     out.push_str(rest);
+}
+
+/// Appends `word`, capitalised when it starts a sentence ("the regulator says" → "The regulator says").
+fn push_word(out: &mut String, word: &str) {
+    let trimmed = out.trim_end();
+    let starts_sentence = trimmed.is_empty() || trimmed.ends_with(['.', '!', '?', ':']);
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(c) if starts_sentence && c.is_lowercase() => {
+            out.extend(c.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+        _ => out.push_str(word),
+    }
 }
 
 /// An organic post's text about `topic` (no hashtags or links yet).
