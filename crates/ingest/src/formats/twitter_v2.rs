@@ -42,7 +42,7 @@
 //! both shapes (page and flattened tweet) in one struct, so a line is
 //! parsed once whichever it is.
 
-use crate::input::{Lines, utf8_line};
+use crate::input::utf8_line;
 use crate::{Item, Rejection, Sink};
 use pharos_core::{Actor, Engagement, EventTime, Media, MediaKind, Post, Provenance};
 use serde::Deserialize;
@@ -55,26 +55,65 @@ use std::ops::ControlFlow;
 
 /// Reads Twitter API v2 pages or flattened tweets, one JSON object a line.
 pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
-    let mut lines = Lines::new(reader);
-    while let Some(next) = lines.next() {
-        let flow = match next {
+    // Lines are parsed in place in the reader's buffer when they fit in it
+    // (no copy); a line that spans buffer refills is gathered in `long`.
+    let mut long: Vec<u8> = Vec::new();
+    let mut line: u64 = 0;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                let line = lines.line() + 1;
-                let _ = sink(Item::Rejected(Rejection::new(
-                    source,
-                    Some(line),
-                    None,
-                    format!("read error (truncated or corrupt file?): {e}"),
-                    "",
-                )));
+                let _ = sink(read_error(source, line + 1, &e));
                 return;
             }
-            Ok((line, bytes)) => read_line(source, line, bytes, sink),
         };
-        if flow.is_break() {
+        if buf.is_empty() {
+            if !long.is_empty() {
+                line += 1;
+                let _ = read_line(source, line, trim_eol(&long), sink);
+            }
             return;
         }
+        match memchr::memchr(b'\n', buf) {
+            Some(pos) if long.is_empty() => {
+                line += 1;
+                let flow = read_line(source, line, trim_eol(&buf[..pos]), sink);
+                reader.consume(pos + 1);
+                if flow.is_break() {
+                    return;
+                }
+            }
+            Some(pos) => {
+                long.extend_from_slice(&buf[..pos]);
+                reader.consume(pos + 1);
+                line += 1;
+                let flow = read_line(source, line, trim_eol(&long), sink);
+                long.clear();
+                if flow.is_break() {
+                    return;
+                }
+            }
+            None => {
+                let n = buf.len();
+                long.extend_from_slice(buf);
+                reader.consume(n);
+            }
+        }
     }
+}
+
+fn trim_eol(bytes: &[u8]) -> &[u8] {
+    bytes.strip_suffix(b"\r").unwrap_or(bytes)
+}
+
+fn read_error(source: &str, line: u64, e: &std::io::Error) -> Item {
+    reject(
+        source,
+        line,
+        format!("read error (truncated or corrupt file?): {e}"),
+        "",
+    )
 }
 
 fn reject(source: &str, line: u64, reason: impl Into<String>, raw: impl Into<String>) -> Item {
