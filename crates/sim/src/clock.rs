@@ -113,3 +113,36 @@ impl OrganicClock {
         Some(t.min(self.end - 1))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_count_in_order_within_span() {
+        let (start, end) = (1_740_960_000_000, 1_740_960_000_000 + 3 * 86_400_000 + 1234);
+        for n in [0u64, 1, 2, 1000, 50_000] {
+            let mut clock = OrganicClock::new(start, end, n, 9);
+            let mut rng = SimRng::seed_from_u64(1);
+            let mut times = Vec::new();
+            while let Some(t) = clock.next(&mut rng) {
+                times.push(t);
+            }
+            assert_eq!(times.len() as u64, n);
+            assert!(times.windows(2).all(|w| w[0] <= w[1]));
+            assert!(times.iter().all(|&t| (start..end).contains(&t)));
+        }
+    }
+
+    #[test]
+    fn nights_are_quieter_than_evenings() {
+        let start = 1_740_960_000_000; // Monday 00:00 UTC
+        let mut clock = OrganicClock::new(start, start + 7 * 86_400_000, 100_000, 3);
+        let mut rng = SimRng::seed_from_u64(2);
+        let mut hours = [0u32; 24];
+        while let Some(t) = clock.next(&mut rng) {
+            hours[((t - start) / HOUR_MS % 24) as usize] += 1;
+        }
+        assert!(hours[2] * 3 < hours[18], "{hours:?}");
+    }
+}

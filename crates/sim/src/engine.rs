@@ -551,7 +551,10 @@ pub fn simulate(
             _ => Platform::Facebook,
         };
         let lang = crate::lexicon::lang_index(post.lang.as_deref().unwrap_or("en")).unwrap_or(0);
-        engine.rings[ring_index(platform, lang)].push(into_recent(post));
+        // Reshares are not targets themselves: resharing a reshare reshares the original.
+        if post.reshare_of.is_none() {
+            engine.rings[ring_index(platform, lang)].push(into_recent(post));
+        }
         if (line + 1) % PROGRESS_EVERY == 0 {
             progress(line + 1);
         }

@@ -34,7 +34,7 @@ pub(crate) fn fill(out: &mut String, template: &str, lang: &Lang, rng: &mut SimR
                 } else {
                     team = Some(i);
                 }
-                out.push_str(lang.teams[i]);
+                push_word(out, lang.teams[i]);
             }
             "score" => {
                 let sep = if matches!(lang.code, "en" | "fr" | "pl") {
@@ -241,4 +241,40 @@ pub(crate) fn copy_paste_variant(base: &str, tags: &[&str], rng: &mut SimRng) ->
     }
     push_hashtags(&mut out, &extra_tags);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::LANGS;
+    use rand::SeedableRng;
+
+    #[test]
+    fn fills_every_slot_and_capitalises_sentence_starts() {
+        let mut rng = SimRng::seed_from_u64(5);
+        for lang in LANGS.iter() {
+            for topic in lang.topics.iter() {
+                for t in topic.templates {
+                    let mut out = String::new();
+                    fill(&mut out, t, lang, &mut rng);
+                    assert!(!out.contains('{') && !out.contains('}'), "{out}");
+                    assert!(!out.contains('#') && !out.contains('@'), "{out}");
+                    let first = out.chars().next().unwrap();
+                    assert!(!first.is_lowercase(), "{out}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn copy_paste_variants_edit_a_little() {
+        let mut rng = SimRng::seed_from_u64(5);
+        let base = "one two three four five six seven eight nine ten, eleven twelve.";
+        for _ in 0..50 {
+            let v = copy_paste_variant(base, &["Tag"], &mut rng);
+            let a: Vec<&str> = base.split(' ').collect();
+            let same = v.split(' ').filter(|w| a.contains(w)).count();
+            assert!(same + 4 >= a.len(), "{v}");
+        }
+    }
 }
