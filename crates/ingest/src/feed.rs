@@ -325,6 +325,10 @@ pub fn poll(
     Ok(PollOutcome::Fetched { items, new })
 }
 
+/// What [`watch`] calls after each poll: the poll's result and the state.
+pub type OnPoll<'a> =
+    dyn FnMut(&Result<PollOutcome, FeedError>, &FeedState) -> ControlFlow<()> + 'a;
+
 /// Polls `url` every `every` until `on_poll` says stop.
 ///
 /// After each poll (successful or not) `on_poll` sees its result; returning
@@ -339,7 +343,7 @@ pub fn watch(
     state: &mut FeedState,
     opts: &Options,
     sink: &mut Sink<'_>,
-    on_poll: &mut dyn FnMut(&Result<PollOutcome, FeedError>, &FeedState) -> ControlFlow<()>,
+    on_poll: &mut OnPoll<'_>,
 ) {
     loop {
         let started = std::time::Instant::now();

@@ -46,7 +46,9 @@
 //!
 //! Rows with the wrong number of fields (including a truncated last row),
 //! invalid UTF-8 in any field, or a bad time become [`Rejection`]s with the
-//! 1-based line number where the row starts and the raw row. A read error
+//! 1-based line number where the row starts (lines are counted by LF, as
+//! `sed -n 12p` and editors count them; a lone CR ends a row for the csv
+//! parser but not a line) and the raw row. A read error
 //! (a truncated `.gz`) is one rejection and ends the file.
 //!
 //! The delimiter is `,`, or TAB for files named `*.tsv` / `*.tsv.gz`, unless
