@@ -9,6 +9,7 @@
 use crate::lexicon::{LANGS, Lang};
 use crate::rng::{hash, mix, normal, pick_h, unit};
 use pharos_core::{Actor, EventTime};
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Where a post is published.
@@ -216,6 +217,8 @@ fn make_actor(
     };
     let (first, first_h) = *pick_h(mix(h ^ 12), l.first_names);
     let (last, last_h) = *pick_h(mix(h ^ 13), l.last_names);
+    let last = surname_for(l.code, first, last);
+    let last_h = surname_for(l.code, first, last_h);
     let digits = mix(h ^ 14);
     let mut handle = String::with_capacity(24);
     let name = if channel {
@@ -248,7 +251,7 @@ fn make_actor(
                 }
             }
         }
-        format!("{first} {}", surname_for(l.code, first, last))
+        format!("{first} {last}")
     };
     Actor {
         id,
@@ -267,28 +270,33 @@ fn make_actor(
 }
 
 /// Surnames agree with the first name's gender where the language marks it
-/// (Russian -ов/-ев/-ин + а, Polish -ski/-cki → -ska/-cka). Female first
-/// names in these word lists end in -а/-я (ru, uk) or -a (pl).
-fn surname_for(code: &str, first: &str, last: &str) -> String {
+/// (Russian -ов/-ев/-ин + а, Polish -ski/-cki → -ska/-cka), in both the
+/// display and the ASCII (handle) form. Female first names in these word
+/// lists end in -а/-я (ru, uk) or -a (pl).
+fn surname_for(code: &str, first: &str, last: &'static str) -> Cow<'static, str> {
     let female = match code {
         "ru" | "uk" => first.ends_with(['а', 'я']),
         "pl" => first.ends_with('a'),
         _ => false,
     };
     if !female {
-        return last.to_string();
+        return Cow::Borrowed(last);
     }
-    if code == "ru" && (last.ends_with("ов") || last.ends_with("ев") || last.ends_with("ин"))
-    {
-        return format!("{last}а");
+    if code == "ru" {
+        if ["ов", "ев", "ин"].iter().any(|s| last.ends_with(s)) {
+            return Cow::Owned(format!("{last}а"));
+        }
+        if ["ov", "ev", "in"].iter().any(|s| last.ends_with(s)) {
+            return Cow::Owned(format!("{last}a"));
+        }
     }
     if code == "pl" {
         if let Some(stem) = last.strip_suffix("ski") {
-            return format!("{stem}ska");
+            return Cow::Owned(format!("{stem}ska"));
         }
         if let Some(stem) = last.strip_suffix("cki") {
-            return format!("{stem}cka");
+            return Cow::Owned(format!("{stem}cka"));
         }
     }
-    last.to_string()
+    Cow::Borrowed(last)
 }
