@@ -1,5 +1,6 @@
 //! `cargo run --release -p pharos-sim --example simulate -- POSTS SEED OUT.jsonl`
-//! writes a scenario and reports the generation speed.
+//! writes a scenario and reports the generation speed; `OUT` `-` generates
+//! without writing (to measure generation alone).
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
