@@ -514,8 +514,13 @@ pub fn simulate(
                 Action::ReplyRecent => {
                     let target = engine.rings[ring_index(platform, lang)]
                         .pick(&mut engine.rng)
-                        .map(|r| r.id.clone());
-                    engine.build(platform, lang, actor, e.time, text, links, target, None)
+                        .map(|r| (r.id.clone(), r.handle.clone()));
+                    let text = match (&target, platform) {
+                        (Some((_, handle)), Platform::Twitter) => format!("@{handle} {text}"),
+                        _ => text,
+                    };
+                    let reply_to = target.map(|t| t.0);
+                    engine.build(platform, lang, actor, e.time, text, links, reply_to, None)
                 }
                 Action::Original => {
                     engine.build(platform, lang, actor, e.time, text, links, None, None)
