@@ -279,7 +279,14 @@ fn bad_lines_are_rejected_and_reading_goes_on() {
         .collect();
     assert_eq!(got.len(), 8, "{got:#?}");
     assert_eq!(got[0].0, Some(1));
-    assert!(got[0].1.contains("not a JSON object"));
+    assert!(got[0].1.starts_with("not JSON: "), "{}", got[0].1);
+    assert!(
+        got[5]
+            .1
+            .starts_with("not shaped like a Twitter API v2 page or tweet"),
+        "{}",
+        got[5].1
+    );
     assert_eq!(
         got[1],
         (

@@ -134,8 +134,10 @@ fn read_line(source: &str, line: u64, bytes: &[u8], sink: &mut Sink<'_>) -> Cont
         Err(e) => {
             let reason = if e.is_eof() {
                 format!("line is cut short (truncated file?): {e}")
+            } else if e.is_data() {
+                format!("not shaped like a Twitter API v2 page or tweet: {e}")
             } else {
-                format!("not a JSON object: {e}")
+                format!("not JSON: {e}")
             };
             return sink(reject(source, line, reason, t));
         }
