@@ -38,6 +38,10 @@ enum Command {
     Stats(cmd::stats::Args),
     /// Write stored posts out (canonical JSONL).
     Export(cmd::export::Args),
+    /// Write a simulated information environment with planted campaigns and its ground truth.
+    Simulate(cmd::simulate::Args),
+    /// Try Pharos on a simulated scenario: simulate, ingest into ./pharos-demo/pharos.db, summarise.
+    Demo(cmd::demo::Args),
     /// Poll RSS/Atom feeds on a schedule (conditional GET) and store their new items.
     Watch(cmd::watch::Args),
 }
@@ -51,6 +55,8 @@ fn main() -> ExitCode {
         Command::Stats(a) => cmd::stats::run(a, &global),
         Command::Export(a) => cmd::export::run(a, &global),
         Command::Watch(a) => cmd::watch::run(a, &global),
+        Command::Simulate(a) => cmd::simulate::run(a, &global),
+        Command::Demo(a) => cmd::demo::run(a, &global),
     };
     match result {
         Ok(code) => code,

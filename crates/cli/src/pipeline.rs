@@ -21,7 +21,7 @@ use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
 /// Posts per transaction.
-pub const BATCH: usize = 8192;
+pub const BATCH: usize = 32_768;
 /// Batches in flight between the parser and the writer.
 const QUEUE: usize = 4;
 
@@ -77,6 +77,10 @@ pub fn ingest_files(
         ..Default::default()
     };
     let (tx, rx) = sync_channel::<Msg>(QUEUE);
+    let bulk = is_bulk(store, files)?;
+    if bulk {
+        store.begin_bulk()?;
+    }
 
     let write_result: Result<()> = std::thread::scope(|scope| {
         let stop = &stop;
@@ -166,6 +170,10 @@ pub fn ingest_files(
     });
     // Make sure the reader stops if writing failed.
     stop.store(true, Ordering::Relaxed);
+    if bulk {
+        progress.set_message("posts; building indexes");
+        store.end_bulk()?;
+    }
     quarantine.flush().context("flushing quarantine")?;
     summary.quarantined = quarantine.count();
     summary.quarantine_reasons = quarantine.by_reason().clone();
@@ -193,6 +201,24 @@ pub fn ingest_files(
     write_result?;
     recorded?;
     Ok(summary)
+}
+
+/// Average size of a post in source files, for estimating a load's size.
+const BYTES_PER_POST: u64 = 600;
+
+/// A load is bulk when it likely brings at least 100k posts and more than
+/// the store already holds: then dropping and rebuilding indexes wins.
+fn is_bulk(store: &SqliteStore, files: &[PathBuf]) -> Result<bool> {
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let estimate = bytes / BYTES_PER_POST;
+    if estimate < 100_000 {
+        return Ok(false);
+    }
+    Ok(estimate > store.count()?)
 }
 
 pub fn now_ms() -> i64 {

@@ -119,3 +119,27 @@ fn newer_schema_is_refused_not_damaged() {
     let err = SqliteStore::open(&path).err().unwrap();
     assert!(err.to_string().contains("newer"), "{err}");
 }
+
+#[test]
+fn interrupted_bulk_load_is_repaired_at_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let index_count = |s: &SqliteStore| -> i64 {
+        let c = rusqlite::Connection::open(s.path()).unwrap();
+        c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'", [], |r| r.get(0))
+            .unwrap()
+    };
+    let mut s = SqliteStore::open(&path).unwrap();
+    let full = index_count(&s);
+    assert!(full >= 5);
+    s.begin_bulk().unwrap();
+    assert_eq!(index_count(&s), 0);
+    s.insert(&[post("1", 1, "a", &["t"], Some("https://e.com/"))]).unwrap();
+    // Uniqueness holds during a bulk load.
+    let r = s.insert(&[post("1", 1, "a", &[], None)]).unwrap();
+    assert_eq!(r.duplicates, 1);
+    drop(s); // interrupted: end_bulk never ran
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(index_count(&s), full);
+    assert_eq!(s.stats(5).unwrap().top_hashtags[0].key, "t");
+}

@@ -1,7 +1,9 @@
 //! One module per subcommand: its arguments (clap) and its `run`.
 
+pub mod demo;
 pub mod export;
 pub mod ingest;
+pub mod simulate;
 pub mod stats;
 pub mod watch;
 
