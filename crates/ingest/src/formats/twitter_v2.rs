@@ -38,6 +38,10 @@
 //!   are not added), `reply_count` → replies, `impression_count` → views.
 //! - `lang` as given (the normaliser turns `und` into "unknown").
 //!
+//! Provenance is the file and line (a page's tweets share its line); the
+//! rejection of one tweet of a page names the line and the tweet's
+//! position in the page, and carries that tweet's JSON as the raw record.
+//!
 //! Parsing goes through small typed structs borrowing from the line, with
 //! both shapes (page and flattened tweet) in one struct, so a line is
 //! parsed once whichever it is.
