@@ -147,13 +147,17 @@ pub fn ingest_files(
                         continue;
                     }
                     tracing::warn!("{}: {}", r.location(), r.reason);
-                    quarantine
-                        .put(&r)
-                        .with_context(|| format!("writing quarantine {}", quarantine.path().display()))?;
+                    quarantine.put(&r).with_context(|| {
+                        format!("writing quarantine {}", quarantine.path().display())
+                    })?;
                     if strict {
                         stop.store(true, Ordering::Relaxed);
                         summary.stopped = true;
-                        eprintln!("pharos: stopped at the first bad record (--strict): {}: {}", r.location(), r.reason);
+                        eprintln!(
+                            "pharos: stopped at the first bad record (--strict): {}: {}",
+                            r.location(),
+                            r.reason
+                        );
                     }
                 }
                 Msg::FileFailed(file, error) => {

@@ -59,10 +59,25 @@ fn serve(body: Arc<Mutex<String>>, not_modified: Arc<AtomicUsize>) -> u16 {
 
 fn watch(store: &std::path::Path, url: &str, polls: &str) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args(["watch", "--json", "--every", "1s", "--polls", polls, "--feed", url, "--store", store.to_str().unwrap()])
+        .args([
+            "watch",
+            "--json",
+            "--every",
+            "1s",
+            "--polls",
+            polls,
+            "--feed",
+            url,
+            "--store",
+            store.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -84,7 +99,11 @@ fn polls_conditionally_and_stores_only_new_items() {
     assert_eq!(reports[0]["stored"], 3);
     assert_eq!(reports[1]["status"], "not-modified");
     assert_eq!(reports[1]["stored"], 0);
-    assert_eq!(nm.load(Ordering::SeqCst), 1, "second poll sent If-None-Match");
+    assert_eq!(
+        nm.load(Ordering::SeqCst),
+        1,
+        "second poll sent If-None-Match"
+    );
 
     // The feed gains one entry: a new watch (state kept beside the store) stores exactly it.
     *body.lock().unwrap() = feed(4);
@@ -97,11 +116,19 @@ fn polls_conditionally_and_stores_only_new_items() {
         .args(["export", "--store", store.to_str().unwrap()])
         .output()
         .unwrap();
-    let posts: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let posts: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(posts.len(), 4);
     assert_eq!(posts[0]["platform"], "rss");
     assert_eq!(posts[0]["links"][0]["url"], "https://news.example.org/1");
     assert_eq!(posts[0]["time"], "2024-01-01T10:00:00.000Z");
-    assert!(posts[0]["text"].as_str().unwrap().contains("Story number 1"));
+    assert!(
+        posts[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Story number 1")
+    );
     assert!(!posts[0]["text"].as_str().unwrap().contains("<p>"));
 }

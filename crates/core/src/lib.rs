@@ -19,6 +19,6 @@ pub mod post;
 pub mod text;
 pub mod time;
 
-pub use link::{normalize_url, Link};
+pub use link::{Link, normalize_url};
 pub use post::{Actor, Engagement, Media, MediaKind, Post, Provenance};
 pub use time::{EventTime, TimeError};

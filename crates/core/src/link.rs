@@ -92,7 +92,9 @@ mod tests {
 
     #[test]
     fn strips_tracking_fragment_and_port() {
-        let l = Link::new("HTTPS://WWW.Example.COM:443/Path/A?utm_source=tw&id=7&fbclid=abc&gclid=x#frag");
+        let l = Link::new(
+            "HTTPS://WWW.Example.COM:443/Path/A?utm_source=tw&id=7&fbclid=abc&gclid=x#frag",
+        );
         assert_eq!(l.url, "https://www.example.com/Path/A?id=7");
         assert_eq!(l.domain, "example.com");
         let l = Link::new("http://example.com:80/?utm_medium=x");

@@ -56,8 +56,13 @@ impl MediaKind {
         let k = kind.to_ascii_lowercase();
         match k.as_str() {
             "photo" | "image" | "picture" | "jpg" | "jpeg" | "png" => MediaKind::Photo,
-            "video" | "video_file" | "video_message" | "native_video" | "live_video"
-            | "live_video_complete" | "youtube" => MediaKind::Video,
+            "video"
+            | "video_file"
+            | "video_message"
+            | "native_video"
+            | "live_video"
+            | "live_video_complete"
+            | "youtube" => MediaKind::Video,
             "animated_gif" | "animation" | "gif" => MediaKind::Animation,
             "audio" | "audio_file" | "voice_message" | "voice" => MediaKind::Audio,
             "document" | "file" | "pdf" => MediaKind::Document,

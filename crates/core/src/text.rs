@@ -11,7 +11,7 @@ fn is_word(c: char) -> bool {
 
 /// Hashtags in `text`, lowercased, without `#`, in order, without repeats.
 pub fn hashtags(text: &str) -> Vec<String> {
-    sigil_words(text, '#', |c| is_word(c))
+    sigil_words(text, '#', is_word)
         .into_iter()
         // A hashtag needs a letter: "#1" is a number, not a tag.
         .filter(|t| t.chars().any(|c| c.is_alphabetic()))

@@ -86,7 +86,11 @@ impl EventTime {
             if !v.is_finite() {
                 return Err(err("not a finite number"));
             }
-            let ms = if v.abs() >= MS_THRESHOLD { v } else { v * 1000.0 };
+            let ms = if v.abs() >= MS_THRESHOLD {
+                v
+            } else {
+                v * 1000.0
+            };
             if ms.abs() > 1e16 {
                 return Err(err("out of range"));
             }
@@ -137,7 +141,10 @@ fn zone_offset(z: &str) -> Option<i32> {
             }
             let (h, m) = match digits.len() {
                 2 => (digits.parse::<i32>().ok()?, 0),
-                4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+                4 => (
+                    digits[..2].parse::<i32>().ok()?,
+                    digits[2..].parse::<i32>().ok()?,
+                ),
                 _ => return None,
             };
             if h > 18 || m > 59 {
@@ -154,7 +161,9 @@ fn parse_iso_like(s: &str) -> Option<EventTime> {
     let s = s.trim();
     if s.len() == 10 {
         let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-        return Some(EventTime(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis()));
+        return Some(EventTime(
+            d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis(),
+        ));
     }
     // Find where the time part ends: after the date (10 chars) and a separator,
     // digits, ':' and '.' belong to the time.
@@ -176,7 +185,11 @@ fn parse_iso_like(s: &str) -> Option<EventTime> {
     };
     let t = chrono::NaiveTime::parse_from_str(&time_part, fmt).ok()?;
     let naive = NaiveDateTime::new(date, t);
-    let offset = if zone.is_empty() { 0 } else { zone_offset(zone)? };
+    let offset = if zone.is_empty() {
+        0
+    } else {
+        zone_offset(zone)?
+    };
     let fixed = FixedOffset::east_opt(offset)?;
     let dt = fixed.from_local_datetime(&naive).single()?;
     Some(EventTime(dt.timestamp_millis()))

@@ -6,7 +6,7 @@
 //! target every third post, engagement, provenance), held in memory so only
 //! parsing and normalising are measured.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pharos_core::{Actor, Engagement, EventTime, Post, Provenance};
 use pharos_ingest::{Format, Item, Options};
 use std::ops::ControlFlow;
@@ -21,7 +21,9 @@ fn corpus(n: usize) -> Vec<u8> {
                 id: format!("{}", 10_000 + i % 5000),
                 handle: Some(format!("user_{}", i % 5000)),
                 name: Some(format!("User Number {}", i % 5000)),
-                created: Some(EventTime(1_300_000_000_000 + (i as i64 % 5000) * 86_400_000)),
+                created: Some(EventTime(
+                    1_300_000_000_000 + (i as i64 % 5000) * 86_400_000,
+                )),
                 followers: Some((i * 37 % 10_000) as u64),
                 following: Some((i * 13 % 2_000) as u64),
                 posts: Some((i * 7 % 50_000) as u64),
@@ -34,7 +36,8 @@ fn corpus(n: usize) -> Vec<u8> {
             lang: Some("en".into()),
             hashtags: vec!["energy".into(), "prices".into()],
             mentions: vec!["newsdesk".into()],
-            reshare_of: (i % 3 == 0).then(|| format!("{}", 1_300_000_000_000_000_000u64 + i as u64 / 3)),
+            reshare_of: (i % 3 == 0)
+                .then(|| format!("{}", 1_300_000_000_000_000_000u64 + i as u64 / 3)),
             engagement: Engagement {
                 likes: Some((i % 100) as u64),
                 reshares: Some((i % 10) as u64),
@@ -48,7 +51,9 @@ fn corpus(n: usize) -> Vec<u8> {
             },
             ..Default::default()
         };
-        p.add_link(&format!("https://news.example.com/a/{i}?utm_source=twitter"));
+        p.add_link(&format!(
+            "https://news.example.com/a/{i}?utm_source=twitter"
+        ));
         p.refresh_domains();
         serde_json::to_writer(&mut out, &p).unwrap();
         out.push(b'\n');
@@ -72,7 +77,14 @@ fn bench(c: &mut Criterion) {
                 }
                 ControlFlow::Continue(())
             };
-            pharos_ingest::read_reader(&mut reader, "bench", Format::Jsonl, &Options::new(), &mut sink).unwrap();
+            pharos_ingest::read_reader(
+                &mut reader,
+                "bench",
+                Format::Jsonl,
+                &Options::new(),
+                &mut sink,
+            )
+            .unwrap();
             assert_eq!(count, n);
         })
     });

@@ -65,7 +65,8 @@ impl Format {
 impl std::str::FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Format::parse(s).ok_or_else(|| format!("unknown format {s:?}; one of {}", Format::NAMES.join(", ")))
+        Format::parse(s)
+            .ok_or_else(|| format!("unknown format {s:?}; one of {}", Format::NAMES.join(", ")))
     }
 }
 
@@ -117,7 +118,9 @@ pub fn detect(path: &Path, reader: &mut dyn BufRead) -> Result<Format, String> {
         if head.contains("\"messages\"") || head.contains("\"chats\"") {
             return Ok(Format::Telegram);
         }
-        return Err("JSON that is neither canonical JSONL, Twitter v2 nor a Telegram export".into());
+        return Err(
+            "JSON that is neither canonical JSONL, Twitter v2 nor a Telegram export".into(),
+        );
     }
     if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
         return Ok(Format::Jsonl);

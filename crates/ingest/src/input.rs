@@ -31,7 +31,8 @@ pub fn logical_name(path: &Path) -> String {
 }
 
 fn is_gzip(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
 /// Reads the whole input into memory (for formats that are one JSON or XML document).
@@ -108,10 +109,6 @@ pub fn read_to_string(reader: &mut dyn BufRead) -> Result<String, String> {
     reader
         .read_to_end(&mut buf)
         .map_err(|e| format!("read error: {e}"))?;
-    String::from_utf8(buf).map_err(|e| {
-        format!(
-            "invalid UTF-8 at byte {}",
-            e.utf8_error().valid_up_to()
-        )
-    })
+    String::from_utf8(buf)
+        .map_err(|e| format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))
 }

@@ -50,7 +50,13 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    pub fn new(file: &str, line: Option<u64>, record: Option<u64>, reason: impl Into<String>, raw: impl Into<String>) -> Self {
+    pub fn new(
+        file: &str,
+        line: Option<u64>,
+        record: Option<u64>,
+        reason: impl Into<String>,
+        raw: impl Into<String>,
+    ) -> Self {
         let mut raw: String = raw.into();
         if raw.len() > 65_536 {
             let mut cut = 65_536;
@@ -135,10 +141,12 @@ pub fn read_path(path: &Path, opts: &Options, sink: &mut Sink<'_>) -> Result<(),
         source,
     })?;
     let format = match opts.format {
-        Format::Auto => detect::detect(path, &mut reader).map_err(|why| IngestError::UnknownFormat {
-            path: name.clone(),
-            why,
-        })?,
+        Format::Auto => {
+            detect::detect(path, &mut reader).map_err(|why| IngestError::UnknownFormat {
+                path: name.clone(),
+                why,
+            })?
+        }
         f => f,
     };
     read_reader(&mut reader, &name, format, opts, sink)

@@ -29,10 +29,10 @@ pub fn normalize(post: &mut Post, detect_language: bool) -> Result<(), String> {
             _ => return Err("missing required field: actor id".into()),
         }
     }
-    if let Some(h) = &mut post.actor.handle {
-        if h.starts_with('@') || h.trim().len() != h.len() {
-            *h = h.trim().trim_start_matches('@').to_string();
-        }
+    if let Some(h) = &mut post.actor.handle
+        && (h.starts_with('@') || h.trim().len() != h.len())
+    {
+        *h = h.trim().trim_start_matches('@').to_string();
     }
     empty_to_none(&mut post.actor.handle);
     empty_to_none(&mut post.actor.name);
@@ -90,7 +90,9 @@ fn empty_to_none(v: &mut Option<String>) {
 
 fn tidy_tags(tags: &mut Vec<String>, sigil: char) {
     let clean = tags.iter().all(|t| {
-        !t.is_empty() && !t.starts_with(sigil) && !t.chars().any(|c| c.is_uppercase() || c.is_whitespace())
+        !t.is_empty()
+            && !t.starts_with(sigil)
+            && !t.chars().any(|c| c.is_uppercase() || c.is_whitespace())
     });
     if clean && tags.len() < 2 {
         return;
@@ -110,7 +112,11 @@ fn tidy_tags(tags: &mut Vec<String>, sigil: char) {
 pub fn detect_lang(text: &str) -> Option<String> {
     let mut clean = String::with_capacity(text.len());
     for word in text.split_whitespace() {
-        if word.starts_with("http") || word.starts_with('@') || word.starts_with('#') || word == "RT" {
+        if word.starts_with("http")
+            || word.starts_with('@')
+            || word.starts_with('#')
+            || word == "RT"
+        {
             continue;
         }
         clean.push_str(word);
@@ -171,7 +177,10 @@ mod tests {
     fn rejects_missing_required() {
         let mut p = post();
         p.id = "  ".into();
-        assert_eq!(normalize(&mut p, false).unwrap_err(), "missing required field: id");
+        assert_eq!(
+            normalize(&mut p, false).unwrap_err(),
+            "missing required field: id"
+        );
         let mut p = post();
         p.actor = Actor::default();
         assert!(normalize(&mut p, false).unwrap_err().contains("actor id"));
@@ -180,15 +189,42 @@ mod tests {
     #[test]
     fn detects_main_languages() {
         let cases = [
-            ("en", "The government announced new measures against the spread of false information today"),
-            ("ru", "Правительство объявило сегодня о новых мерах против распространения ложной информации"),
-            ("uk", "Уряд оголосив сьогодні про нові заходи проти поширення неправдивої інформації"),
-            ("de", "Die Regierung hat heute neue Maßnahmen gegen die Verbreitung falscher Informationen angekündigt"),
-            ("fr", "Le gouvernement a annoncé aujourd'hui de nouvelles mesures contre la diffusion de fausses informations"),
-            ("pl", "Rząd ogłosił dzisiaj nowe środki przeciwko rozpowszechnianiu fałszywych informacji"),
-            ("ar", "أعلنت الحكومة اليوم عن إجراءات جديدة ضد انتشار المعلومات الكاذبة"),
-            ("es", "El gobierno anunció hoy nuevas medidas contra la difusión de información falsa"),
-            ("it", "Il governo ha annunciato oggi nuove misure contro la diffusione di informazioni false"),
+            (
+                "en",
+                "The government announced new measures against the spread of false information today",
+            ),
+            (
+                "ru",
+                "Правительство объявило сегодня о новых мерах против распространения ложной информации",
+            ),
+            (
+                "uk",
+                "Уряд оголосив сьогодні про нові заходи проти поширення неправдивої інформації",
+            ),
+            (
+                "de",
+                "Die Regierung hat heute neue Maßnahmen gegen die Verbreitung falscher Informationen angekündigt",
+            ),
+            (
+                "fr",
+                "Le gouvernement a annoncé aujourd'hui de nouvelles mesures contre la diffusion de fausses informations",
+            ),
+            (
+                "pl",
+                "Rząd ogłosił dzisiaj nowe środki przeciwko rozpowszechnianiu fałszywych informacji",
+            ),
+            (
+                "ar",
+                "أعلنت الحكومة اليوم عن إجراءات جديدة ضد انتشار المعلومات الكاذبة",
+            ),
+            (
+                "es",
+                "El gobierno anunció hoy nuevas medidas contra la difusión de información falsa",
+            ),
+            (
+                "it",
+                "Il governo ha annunciato oggi nuove misure contro la diffusione di informazioni false",
+            ),
         ];
         for (want, text) in cases {
             assert_eq!(detect_lang(text).as_deref(), Some(want), "{text}");

@@ -35,19 +35,20 @@ impl Quarantine {
     /// Writes one rejection.
     pub fn put(&mut self, r: &Rejection) -> io::Result<()> {
         if self.out.is_none() {
-            if let Some(dir) = self.path.parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)?;
-                }
+            if let Some(dir) = self.path.parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)?;
             }
-            let f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
             self.out = Some(BufWriter::new(f));
         }
         let out = self.out.as_mut().expect("opened above");
         let mut v = serde_json::to_value(r).map_err(io::Error::other)?;
-        v["at"] = serde_json::Value::String(
-            pharos_core::EventTime(now_ms()).to_rfc3339(),
-        );
+        v["at"] = serde_json::Value::String(pharos_core::EventTime(now_ms()).to_rfc3339());
         serde_json::to_writer(&mut *out, &v).map_err(io::Error::other)?;
         out.write_all(b"\n")?;
         self.count += 1;

@@ -26,7 +26,9 @@ pub enum StoreError {
         path: String,
         source: rusqlite::Error,
     },
-    #[error("store {path}: schema version {found} is newer than this pharos understands ({supported}); upgrade pharos")]
+    #[error(
+        "store {path}: schema version {found} is newer than this pharos understands ({supported}); upgrade pharos"
+    )]
     TooNew {
         path: String,
         found: i64,

@@ -10,7 +10,7 @@
 use crate::stats::{Count, Stats};
 use crate::{Inserted, PostFilter, RunRecord, Store, StoreError};
 use pharos_core::{EventTime, Post};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -79,13 +79,14 @@ impl SqliteStore {
     /// Opens (creating when absent) the store at `path` and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() && !dir.exists() {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
-                    path: path.display().to_string(),
-                    reason: format!("cannot create directory {}: {e}", dir.display()),
-                })?;
-            }
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
+                path: path.display().to_string(),
+                reason: format!("cannot create directory {}: {e}", dir.display()),
+            })?;
         }
         let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
         let mut store = SqliteStore { conn, path };
@@ -153,7 +154,10 @@ impl SqliteStore {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            let tx = self.conn.transaction().map_err(|e| sql_err(&self.path, e))?;
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(|e| sql_err(&self.path, e))?;
             tx.execute_batch(sql).map_err(|e| sql_err(&self.path, e))?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(|e| sql_err(&self.path, e))?;
@@ -301,7 +305,9 @@ impl Store for SqliteStore {
                 done.stored += 1;
                 let rowid = tx.last_insert_rowid();
                 for l in &p.links {
-                    ins_link.execute(params![rowid, l.url, l.domain]).map_err(e)?;
+                    ins_link
+                        .execute(params![rowid, l.url, l.domain])
+                        .map_err(e)?;
                 }
                 for t in &p.hashtags {
                     ins_tag.execute(params![rowid, t]).map_err(e)?;

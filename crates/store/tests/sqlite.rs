@@ -31,7 +31,13 @@ fn insert_is_idempotent_and_scan_is_time_ordered() {
     let mut s = SqliteStore::open(&path).unwrap();
     assert_eq!(s.schema_version().unwrap(), 1);
     let batch = vec![
-        post("2", 2_000, "a", &["x"], Some("https://www.ex.com/a?utm_source=t")),
+        post(
+            "2",
+            2_000,
+            "a",
+            &["x"],
+            Some("https://www.ex.com/a?utm_source=t"),
+        ),
         post("1", 1_000, "b", &["x", "y"], None),
         post("1", 1_000, "b", &[], None), // duplicate inside the batch
     ];
@@ -47,7 +53,10 @@ fn insert_is_idempotent_and_scan_is_time_ordered() {
         ControlFlow::Continue(())
     })
     .unwrap();
-    assert_eq!(seen.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+    assert_eq!(
+        seen.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["1", "2"]
+    );
     assert_eq!(seen[1], batch[0], "records come back exactly as stored");
 
     let got = s.get("twitter", "2").unwrap().unwrap();
@@ -73,7 +82,9 @@ fn insert_is_idempotent_and_scan_is_time_ordered() {
 fn filters_by_time_and_platform() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = SqliteStore::open(dir.path().join("p.db")).unwrap();
-    let mut posts: Vec<Post> = (0..10).map(|i| post(&i.to_string(), i * 1000, "a", &[], None)).collect();
+    let mut posts: Vec<Post> = (0..10)
+        .map(|i| post(&i.to_string(), i * 1000, "a", &[], None))
+        .collect();
     posts[9].platform = "telegram".into();
     s.insert(&posts).unwrap();
     let mut n = 0;
@@ -104,7 +115,9 @@ fn filters_by_time_and_platform() {
 #[test]
 fn open_existing_refuses_missing_store() {
     let dir = tempfile::tempdir().unwrap();
-    let err = SqliteStore::open_existing(dir.path().join("nope.db")).err().unwrap();
+    let err = SqliteStore::open_existing(dir.path().join("nope.db"))
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("no store here"), "{err}");
 }
 
@@ -126,15 +139,20 @@ fn interrupted_bulk_load_is_repaired_at_next_open() {
     let path = dir.path().join("p.db");
     let index_count = |s: &SqliteStore| -> i64 {
         let c = rusqlite::Connection::open(s.path()).unwrap();
-        c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'", [], |r| r.get(0))
-            .unwrap()
+        c.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
     };
     let mut s = SqliteStore::open(&path).unwrap();
     let full = index_count(&s);
     assert!(full >= 5);
     s.begin_bulk().unwrap();
     assert_eq!(index_count(&s), 0);
-    s.insert(&[post("1", 1, "a", &["t"], Some("https://e.com/"))]).unwrap();
+    s.insert(&[post("1", 1, "a", &["t"], Some("https://e.com/"))])
+        .unwrap();
     // Uniqueness holds during a bulk load.
     let r = s.insert(&[post("1", 1, "a", &[], None)]).unwrap();
     assert_eq!(r.duplicates, 1);

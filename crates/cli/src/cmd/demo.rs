@@ -51,12 +51,21 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let mut opts = Options::new();
     opts.format = Format::Jsonl;
     let pb = crate::progress::counter(global.quiet, "posts ingested");
-    let summary = ingest_files(&mut store, std::slice::from_ref(&scenario), &opts, false, &pb)?;
+    let summary = ingest_files(
+        &mut store,
+        std::slice::from_ref(&scenario),
+        &opts,
+        false,
+        &pb,
+    )?;
     pb.finish_and_clear();
     super::ingest::report(&summary, false, global.quiet)?;
     let stats = store.stats(10)?;
     println!();
-    print!("{}", super::stats::render(&stats, &store_path.display().to_string()));
+    print!(
+        "{}",
+        super::stats::render(&stats, &store_path.display().to_string())
+    );
     println!(
         "\nnext: pharos stats --store {0}; pharos export --store {0} | head",
         store_path.display()

@@ -1,7 +1,7 @@
 //! `pharos export`: stored posts out as canonical JSONL.
 
 use super::{Global, StoreArg};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use pharos_core::EventTime;
 use pharos_store::{PostFilter, SqliteStore, Store};
 use std::io::{BufWriter, Write};
@@ -40,7 +40,10 @@ pub fn parse_time(flag: &str, v: &Option<String>) -> Result<Option<EventTime>> {
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     if args.format != "jsonl" {
-        bail!("unknown export format {:?}; only jsonl is available", args.format);
+        bail!(
+            "unknown export format {:?}; only jsonl is available",
+            args.format
+        );
     }
     let store = SqliteStore::open_existing(&args.store.store)?;
     let filter = PostFilter {
@@ -79,10 +82,10 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         return Err(e).context("writing export");
     }
     out.flush().context("writing export")?;
-    if !global.quiet {
-        if let Some(p) = &args.out {
-            eprintln!("exported {n} posts to {}", p.display());
-        }
+    if !global.quiet
+        && let Some(p) = &args.out
+    {
+        eprintln!("exported {n} posts to {}", p.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,7 @@
 //! `pharos ingest`: read source files into the store.
 
 use super::{Global, StoreArg};
-use crate::pipeline::{ingest_files, Summary};
+use crate::pipeline::{Summary, ingest_files};
 use anyhow::Result;
 use pharos_ingest::{CsvOptions, Format, Options, Preset};
 use pharos_store::SqliteStore;
@@ -61,7 +61,12 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn options(format: Format, preset: Option<&str>, map: Option<&str>, platform: Option<String>) -> Result<Options> {
+pub fn options(
+    format: Format,
+    preset: Option<&str>,
+    map: Option<&str>,
+    platform: Option<String>,
+) -> Result<Options> {
     let mut csv = CsvOptions::default();
     if let Some(p) = preset {
         csv.preset = Some(Preset::parse(p).map_err(anyhow::Error::msg)?);
@@ -77,7 +82,12 @@ pub fn options(format: Format, preset: Option<&str>, map: Option<&str>, platform
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
-    let mut opts = options(args.format, args.preset.as_deref(), args.map.as_deref(), args.platform.clone())?;
+    let mut opts = options(
+        args.format,
+        args.preset.as_deref(),
+        args.map.as_deref(),
+        args.platform.clone(),
+    )?;
     opts.detect_language = !args.no_detect_language;
     let mut store = SqliteStore::open(&args.store.store)?;
     let pb = crate::progress::counter(global.quiet || args.json, "posts");
@@ -92,7 +102,8 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
 pub fn exit_code(s: &Summary) -> ExitCode {
     if s.stopped {
         ExitCode::from(2)
-    } else if s.stored > 0 || (s.duplicates > 0 && s.quarantined == 0 && s.failed_files.is_empty()) {
+    } else if s.stored > 0 || (s.duplicates > 0 && s.quarantined == 0 && s.failed_files.is_empty())
+    {
         ExitCode::SUCCESS
     } else if s.stored == 0 && s.duplicates > 0 {
         // Everything that was readable was already stored.

@@ -2,7 +2,7 @@
 
 use super::Global;
 use anyhow::{Context, Result};
-use pharos_sim::{factchecks_path, truth_path, SimConfig, Truth};
+use pharos_sim::{SimConfig, Truth, factchecks_path, truth_path};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -51,10 +51,10 @@ pub fn config(args: &Args) -> Result<SimConfig> {
 
 /// Writes the scenario with a progress bar; returns its truth.
 pub fn write(cfg: &SimConfig, out: &Path, quiet: bool) -> Result<Truth> {
-    if let Some(dir) = out.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
+    if let Some(dir) = out.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let pb = crate::progress::counter(quiet, "posts simulated");
     let mut last = 0;

@@ -65,7 +65,12 @@ fn section(o: &mut String, title: &str, rows: &[Count], total: u64) {
         return;
     }
     let _ = writeln!(o, "\n{title}");
-    let width = rows.iter().map(|r| r.key.chars().count()).max().unwrap_or(0).min(60);
+    let width = rows
+        .iter()
+        .map(|r| r.key.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(60);
     for r in rows {
         if total > 0 {
             let pct = 100.0 * r.count as f64 / total as f64;

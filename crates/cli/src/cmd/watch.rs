@@ -1,8 +1,8 @@
 //! `pharos watch`: poll RSS/Atom feeds and store their new items.
 
 use super::{Global, StoreArg};
-use anyhow::{bail, Context, Result};
-use pharos_ingest::feed::{poll, FeedClient, FeedState, PollOutcome};
+use anyhow::{Context, Result, bail};
+use pharos_ingest::feed::{FeedClient, FeedState, PollOutcome, poll};
 use pharos_ingest::{Item, Options, Quarantine};
 use pharos_store::{RunRecord, SqliteStore, Store};
 use serde::Serialize;
@@ -98,8 +98,14 @@ struct PollReport<'a> {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
-    if args.feeds.iter().any(|f| !(f.starts_with("http://") || f.starts_with("https://"))) {
-        bail!("--feed takes http:// or https:// URLs; to read a feed file use `pharos ingest --format rss FILE`");
+    if args
+        .feeds
+        .iter()
+        .any(|f| !(f.starts_with("http://") || f.starts_with("https://")))
+    {
+        bail!(
+            "--feed takes http:// or https:// URLs; to read a feed file use `pharos ingest --format rss FILE`"
+        );
     }
     let mut store = SqliteStore::open(&args.store.store)?;
     let state_path = args.state.clone().unwrap_or_else(|| {
@@ -109,11 +115,17 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "pharos".into());
-        args.store.store.with_file_name(format!("{stem}.feeds.json"))
+        args.store
+            .store
+            .with_file_name(format!("{stem}.feeds.json"))
     });
     let mut states: BTreeMap<String, FeedState> = match std::fs::read(&state_path) {
-        Ok(b) => serde_json::from_slice(&b)
-            .with_context(|| format!("feed state {} is unreadable; move it away to start afresh", state_path.display()))?,
+        Ok(b) => serde_json::from_slice(&b).with_context(|| {
+            format!(
+                "feed state {} is unreadable; move it away to start afresh",
+                state_path.display()
+            )
+        })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
         Err(e) => return Err(e).with_context(|| format!("reading {}", state_path.display())),
     };

@@ -3,7 +3,7 @@
 //! round trip keeps the original source); records without one get this
 //! file and line.
 
-use crate::input::{utf8_line, Lines};
+use crate::input::{Lines, utf8_line};
 use crate::{Item, Rejection, Sink};
 use pharos_core::Post;
 use std::io::BufRead;
@@ -21,10 +21,10 @@ pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
             ))),
             Ok((line, bytes)) => parse_line(source, line, bytes),
         };
-        if let Some(item) = item {
-            if sink(item).is_break() {
-                return;
-            }
+        if let Some(item) = item
+            && sink(item).is_break()
+        {
+            return;
         }
     }
 }
