@@ -159,7 +159,9 @@ pub enum DirectedError {
          co-hashtag, co-media, co-similar-text"
     )]
     UnknownKind { name: String },
-    #[error("{source_name}: a QUT table has no column for {kind} (try co-retweet, co-tweet, co-link, co-domain, co-reply, co-hashtag or co-similar-text)")]
+    #[error(
+        "{source_name}: a QUT table has no column for {kind} (try co-retweet, co-tweet, co-link, co-domain, co-reply, co-hashtag or co-similar-text)"
+    )]
     UnsupportedKind { source_name: String, kind: Kind },
     #[error("cannot open {path}: {source}")]
     Open { path: String, source: io::Error },
@@ -298,7 +300,7 @@ impl MessageTable {
         self.user.is_empty()
     }
 
-    /// Number of distinct users with a keyed message.
+    /// Number of distinct user ids (of keyed rows).
     pub fn user_count(&self) -> usize {
         self.users.len()
     }
@@ -425,45 +427,118 @@ impl MessageTable {
         }
     }
 
-    /// Adds one row of a QUT table (see [`read_qut`]).
-    #[allow(clippy::too_many_arguments)]
-    fn push_qut_row(
-        &mut self,
-        message_id: &str,
-        user_id: &str,
-        repost_id: &str,
-        reply_id: &str,
-        message: &str,
-        time_ms: i64,
-        urls: &str,
-    ) {
-        if self.kind == Kind::CoRetweet {
-            self.push_keys(message_id, user_id, time_ms, [repost_id]);
-            return;
+    /// Interns a batch of parsed rows: message ids on one thread, users and
+    /// keys on another (the three interners are independent), then appends
+    /// the messages in row order.
+    fn push_batch(&mut self, batch: &mut RowBatch) {
+        let b = &batch.bytes;
+        let (ids, users, keys) = (&mut self.ids, &mut self.users, &mut self.keys);
+        let (msgs, (uids, kids)) = rayon::join(
+            || {
+                batch
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let before = ids.len();
+                        let m = ids.intern(&b[r.id.clone()]);
+                        (m, ids.len() > before)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || {
+                let u: Vec<u32> = batch
+                    .rows
+                    .iter()
+                    .map(|r| users.intern(&b[r.user.clone()]))
+                    .collect();
+                let k: Vec<u32> = batch
+                    .keys
+                    .iter()
+                    .map(|k| keys.intern(&b[k.clone()]))
+                    .collect();
+                (u, k)
+            },
+        );
+        for (r, (&(m, new), &u)) in batch.rows.iter().zip(msgs.iter().zip(&uids)) {
+            if new {
+                self.user.push(u);
+                self.time_ms.push(r.time_ms);
+            }
+            for &k in &kids[r.keys.clone()] {
+                self.entries.push((m, k));
+            }
         }
-        if !repost_id.is_empty() {
-            return;
+        batch.clear();
+    }
+}
+
+/// One parsed row of a QUT table: ranges into [`RowBatch::bytes`].
+struct BatchRow {
+    id: std::ops::Range<usize>,
+    user: std::ops::Range<usize>,
+    /// Range into [`RowBatch::keys`].
+    keys: std::ops::Range<usize>,
+    time_ms: i64,
+}
+
+/// Rows parsed and not yet interned.
+#[derive(Default)]
+struct RowBatch {
+    bytes: Vec<u8>,
+    rows: Vec<BatchRow>,
+    keys: Vec<std::ops::Range<usize>>,
+}
+
+impl RowBatch {
+    const ROWS: usize = 1 << 16;
+
+    fn add(&mut self, bytes: &[u8]) -> std::ops::Range<usize> {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(bytes);
+        start..self.bytes.len()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.rows.clear();
+        self.keys.clear();
+    }
+}
+
+/// Calls `key` with each key of a QUT row for a keyed `kind` (not
+/// `co-similar-text`, not `co-media`); empty keys are skipped.
+fn qut_keys(
+    kind: Kind,
+    repost: &[u8],
+    reply: &[u8],
+    message: &[u8],
+    urls: &[u8],
+    mut key: impl FnMut(&[u8]),
+) {
+    let mut some = |k: &[u8]| {
+        if !k.is_empty() {
+            key(k)
         }
-        let links = || urls.split(' ').filter(|u| !u.is_empty()).map(Link::new);
-        match self.kind {
-            Kind::CoReply => {
-                self.push_keys(message_id, user_id, time_ms, [reply_id]);
-            }
-            Kind::CoTweet | Kind::CoSimilarText => {
-                self.push_text(message_id, user_id, time_ms, message);
-            }
-            Kind::CoLink => {
-                self.push_keys(message_id, user_id, time_ms, links().map(|l| l.url));
-            }
-            Kind::CoDomain => {
-                self.push_keys(message_id, user_id, time_ms, links().map(|l| l.domain));
-            }
-            Kind::CoHashtag => {
-                let tags = pharos_core::text::hashtags(message);
-                self.push_keys(message_id, user_id, time_ms, tags);
-            }
-            Kind::CoRetweet | Kind::CoMedia => {}
+    };
+    if kind == Kind::CoRetweet {
+        return some(repost);
+    }
+    if !repost.is_empty() {
+        return;
+    }
+    let urls = String::from_utf8_lossy(urls);
+    let links = || urls.split(' ').filter(|u| !u.is_empty()).map(Link::new);
+    match kind {
+        Kind::CoReply => some(reply),
+        Kind::CoTweet => {
+            some(similarity::normalize_cotweet(&String::from_utf8_lossy(message)).as_bytes())
         }
+        Kind::CoLink => links().for_each(|l| some(l.url.as_bytes())),
+        Kind::CoDomain => links().for_each(|l| some(l.domain.as_bytes())),
+        Kind::CoHashtag => pharos_core::text::hashtags(&String::from_utf8_lossy(message))
+            .iter()
+            .for_each(|t| some(t.as_bytes())),
+        Kind::CoRetweet | Kind::CoMedia | Kind::CoSimilarText => {}
     }
 }
 
@@ -544,36 +619,42 @@ fn format_weight(w: f64) -> String {
     }
 }
 
+/// No known position: find the window by binary search.
+const SEARCH: u32 = u32::MAX;
+
 /// Groups of message occurrences sorted by time, and what each message
 /// looks up: the internal form both kinds of matching share.
 struct Index {
-    /// CSR over groups: `starts[g]..starts[g + 1]`.
+    /// CSR over groups: `starts[g]..starts[g + 1]` index the occurrences.
     starts: Vec<usize>,
     times: Vec<i64>,
     users: Vec<u32>,
     msgs: Vec<u32>,
-    /// CSR over messages: the groups message `m` probes.
+    /// CSR over messages: `(group, position)` probes of message `m`; the
+    /// position is the message's own occurrence in the group (the window is
+    /// found by scanning from it, touching only the window), or [`SEARCH`]
+    /// for a group the message is not in (similar texts).
     probe_starts: Vec<usize>,
-    probes: Vec<u32>,
+    probes: Vec<(u32, u32)>,
 }
 
 impl Index {
-    /// From `(group, message)` occurrences (repeats allowed) and the groups
-    /// each message probes (CSR: `probe_starts[m]..probe_starts[m + 1]`).
+    /// From `(group, message)` occurrences (repeats allowed); each message
+    /// probes the groups it occurs in, plus `extra(m)` (groups it is not in).
     fn build(
-        table: &MessageTable,
+        view: &ByUser,
         occ: &[(u32, u32)],
         n_groups: usize,
-        probe_starts: Vec<usize>,
-        probes: Vec<u32>,
+        extra: impl Fn(u32) -> Vec<u32> + Sync,
     ) -> Index {
-        let time = &table.time_ms;
+        let time = &view.time;
         let mut occ: Vec<(u32, i64, u32)> = occ
             .par_iter()
             .map(|&(g, m)| (g, time[m as usize], m))
             .collect();
         occ.par_sort_unstable();
         occ.dedup();
+        assert!(occ.len() < SEARCH as usize, "fewer than 2^32 occurrences");
         let mut starts = vec![0usize; n_groups + 1];
         for &(g, _, _) in &occ {
             starts[g as usize + 1] += 1;
@@ -581,58 +662,134 @@ impl Index {
         for g in 0..n_groups {
             starts[g + 1] += starts[g];
         }
+        // Probes per message: own occurrences (counting sort by message),
+        // then the extra groups.
+        let n = view.time.len();
+        let extras: Vec<Vec<u32>> = (0..n as u32).into_par_iter().map(&extra).collect();
+        let mut probe_starts = vec![0usize; n + 1];
+        for &(_, _, m) in &occ {
+            probe_starts[m as usize + 1] += 1;
+        }
+        for m in 0..n {
+            probe_starts[m + 1] += probe_starts[m] + extras[m].len();
+        }
+        let mut fill: Vec<usize> = probe_starts[..n].to_vec();
+        let mut probes = vec![(0u32, 0u32); probe_starts[n]];
+        for (i, &(g, _, m)) in occ.iter().enumerate() {
+            probes[fill[m as usize]] = (g, i as u32);
+            fill[m as usize] += 1;
+        }
+        for (m, ex) in extras.iter().enumerate() {
+            for &g in ex {
+                probes[fill[m]] = (g, SEARCH);
+                fill[m] += 1;
+            }
+        }
         Index {
             starts,
             times: occ.iter().map(|o| o.1).collect(),
-            users: occ.iter().map(|o| table.user[o.2 as usize]).collect(),
+            users: occ.iter().map(|o| view.user[o.2 as usize]).collect(),
             msgs: occ.iter().map(|o| o.2).collect(),
             probe_starts,
             probes,
         }
     }
 
-    fn probes(&self, m: u32) -> &[u32] {
+    fn probes(&self, m: u32) -> &[(u32, u32)] {
         &self.probes[self.probe_starts[m as usize]..self.probe_starts[m as usize + 1]]
     }
 
     /// Calls `f(user, message)` for every occurrence in group `g` within
-    /// `[t - w, t + w]`.
+    /// `[t - w, t + w]`; `pos` is the probing message's own occurrence in
+    /// `g`, or [`SEARCH`].
     #[inline]
-    fn window(&self, g: u32, t: i64, w: i64, mut f: impl FnMut(u32, u32)) {
+    fn window(&self, (g, pos): (u32, u32), t: i64, w: i64, mut f: impl FnMut(u32, u32)) {
         let (s, e) = (self.starts[g as usize], self.starts[g as usize + 1]);
-        let times = &self.times[s..e];
-        let lo = times.partition_point(|&x| x < t.saturating_sub(w));
-        let hi = t.saturating_add(w);
-        for i in lo..times.len() {
-            if times[i] > hi {
+        let (lo_t, hi_t) = (t.saturating_sub(w), t.saturating_add(w));
+        let times = &self.times[..e];
+        let lo = if pos == SEARCH {
+            s + times[s..].partition_point(|&x| x < lo_t)
+        } else {
+            let mut i = pos as usize;
+            while i > s && times[i - 1] >= lo_t {
+                i -= 1;
+            }
+            i
+        };
+        for i in lo..e {
+            if times[i] > hi_t {
                 break;
             }
-            f(self.users[s + i], self.msgs[s + i]);
+            f(self.users[i], self.msgs[i]);
+        }
+    }
+}
+
+/// Messages renumbered so that each user's are contiguous (by user, then
+/// input order): the per-user pass then reads times and probes
+/// sequentially instead of jumping through the table. Index `j` here is
+/// message `order[j]` of the table.
+struct ByUser {
+    order: Vec<u32>,
+    /// `inv[m]`: the new index of table message `m`.
+    inv: Vec<u32>,
+    /// CSR over users: `starts[u]..starts[u + 1]`.
+    starts: Vec<usize>,
+    time: Vec<i64>,
+    user: Vec<u32>,
+}
+
+impl ByUser {
+    fn new(table: &MessageTable) -> ByUser {
+        let n_users = table.users.len();
+        let mut starts = vec![0usize; n_users + 1];
+        for &u in &table.user {
+            starts[u as usize + 1] += 1;
+        }
+        for u in 0..n_users {
+            starts[u + 1] += starts[u];
+        }
+        let mut fill = starts.clone();
+        let mut order = vec![0u32; table.len()];
+        let mut inv = vec![0u32; table.len()];
+        for (m, &u) in table.user.iter().enumerate() {
+            order[fill[u as usize]] = m as u32;
+            inv[m] = fill[u as usize] as u32;
+            fill[u as usize] += 1;
+        }
+        let time = order.iter().map(|&m| table.time_ms[m as usize]).collect();
+        let user = order.iter().map(|&m| table.user[m as usize]).collect();
+        ByUser {
+            order,
+            inv,
+            starts,
+            time,
+            user,
+        }
+    }
+
+    fn index(&self, table: &MessageTable, params: &DirectedParams) -> Index {
+        match table.kind {
+            Kind::CoSimilarText => similar_text_index(table, params, self),
+            _ => keyed_index(table, self),
         }
     }
 }
 
 /// The keyed index: one group per key; a message probes its own keys.
-fn keyed_index(table: &MessageTable) -> Index {
-    let mut by_msg = table.entries.clone();
-    by_msg.par_sort_unstable();
-    by_msg.dedup();
-    let mut starts = vec![0usize; table.len() + 1];
-    for &(m, _) in &by_msg {
-        starts[m as usize + 1] += 1;
-    }
-    for m in 0..table.len() {
-        starts[m + 1] += starts[m];
-    }
-    let occ: Vec<(u32, u32)> = by_msg.iter().map(|&(m, k)| (k, m)).collect();
-    let keys: Vec<u32> = by_msg.iter().map(|&(_, k)| k).collect();
-    Index::build(table, &occ, table.keys.len(), starts, keys)
+fn keyed_index(table: &MessageTable, view: &ByUser) -> Index {
+    let occ: Vec<(u32, u32)> = table
+        .entries
+        .par_iter()
+        .map(|&(m, k)| (k, view.inv[m as usize]))
+        .collect();
+    Index::build(view, &occ, table.keys.len(), |_| Vec::new())
 }
 
 /// The similar-text index: one group per distinct token set; a message
 /// probes its own set and every set similar to it (MinHash LSH candidates,
 /// verified with exact Jaccard).
-fn similar_text_index(table: &MessageTable, params: &DirectedParams) -> Index {
+fn similar_text_index(table: &MessageTable, params: &DirectedParams, view: &ByUser) -> Index {
     let set_of = |m: usize| {
         let s = if m == 0 { 0 } else { table.set_ends[m - 1] };
         &table.set_tokens[s..table.set_ends[m]]
@@ -657,21 +814,21 @@ fn similar_text_index(table: &MessageTable, params: &DirectedParams) -> Index {
         }
     }
     let sets: Vec<&[u64]> = first.iter().map(|&m| set_of(m as usize)).collect();
-    let pairs = similarity::near_duplicate_set_pairs(&sets, params.similarity_threshold, &params.lsh);
-    let mut neighbours: Vec<Vec<u32>> = (0..n as u32).map(|s| vec![s]).collect();
+    let pairs =
+        similarity::near_duplicate_set_pairs(&sets, params.similarity_threshold, &params.lsh);
+    let mut neighbours: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (a, b, _) in pairs {
         neighbours[a].push(b as u32);
         neighbours[b].push(a as u32);
     }
-    let occ: Vec<(u32, u32)> = node.iter().enumerate().map(|(m, &s)| (s, m as u32)).collect();
-    let mut probe_starts = Vec::with_capacity(node.len() + 1);
-    probe_starts.push(0);
-    let mut probes = Vec::new();
-    for &s in &node {
-        probes.extend_from_slice(&neighbours[s as usize]);
-        probe_starts.push(probes.len());
-    }
-    Index::build(table, &occ, n, probe_starts, probes)
+    let occ: Vec<(u32, u32)> = node
+        .iter()
+        .enumerate()
+        .map(|(m, &s)| (s, view.inv[m]))
+        .collect();
+    Index::build(view, &occ, n, |j| {
+        neighbours[node[view.order[j as usize] as usize] as usize].clone()
+    })
 }
 
 /// The directed network of `table` (see the module documentation).
@@ -696,25 +853,9 @@ fn raw_edges(table: &MessageTable, params: &DirectedParams) -> Vec<(u32, u32, u3
     if table.is_empty() {
         return Vec::new();
     }
-    let index = match table.kind {
-        Kind::CoSimilarText => similar_text_index(table, params),
-        _ => keyed_index(table),
-    };
-    // Messages by user (CSR), in message order.
+    let view = ByUser::new(table);
+    let index = view.index(table, params);
     let n_users = table.users.len();
-    let mut ustarts = vec![0usize; n_users + 1];
-    for &u in &table.user {
-        ustarts[u as usize + 1] += 1;
-    }
-    for u in 0..n_users {
-        ustarts[u + 1] += ustarts[u];
-    }
-    let mut fill = ustarts.clone();
-    let mut umsgs = vec![0u32; table.len()];
-    for (m, &u) in table.user.iter().enumerate() {
-        umsgs[fill[u as usize]] = m as u32;
-        fill[u as usize] += 1;
-    }
     let w = params.time_window_ms;
     let self_loops = params.self_loops;
     let min = params.min_edge_weight;
@@ -725,10 +866,10 @@ fn raw_edges(table: &MessageTable, params: &DirectedParams) -> Vec<(u32, u32, u3
             || (Vec::<u64>::new(), Vec::<(u32, u32, u32)>::new()),
             |(mut acc, mut out), u| {
                 acc.clear();
-                for &m in &umsgs[ustarts[u as usize]..ustarts[u as usize + 1]] {
-                    let t = table.time_ms[m as usize];
-                    for &g in index.probes(m) {
-                        index.window(g, t, w, |v, m2| {
+                for m in view.starts[u as usize]..view.starts[u as usize + 1] {
+                    let (m, t) = (m as u32, view.time[m]);
+                    for &probe in index.probes(m) {
+                        index.window(probe, t, w, |v, m2| {
                             if m2 != m && (v != u || self_loops) {
                                 acc.push((u64::from(v) << 32) | u64::from(m));
                             }
@@ -763,7 +904,9 @@ fn name_edges(table: &MessageTable, raw: Vec<(u32, u32, u32)>) -> DirectedNetwor
         present[a as usize] = true;
         present[b as usize] = true;
     }
-    let mut order: Vec<u32> = (0..n_users as u32).filter(|&u| present[u as usize]).collect();
+    let mut order: Vec<u32> = (0..n_users as u32)
+        .filter(|&u| present[u as usize])
+        .collect();
     order.par_sort_unstable_by(|&a, &b| table.users.name(a).cmp(table.users.name(b)));
     let mut rank = vec![u32::MAX; n_users];
     for (r, &u) in order.iter().enumerate() {
@@ -778,7 +921,10 @@ fn name_edges(table: &MessageTable, raw: Vec<(u32, u32, u32)>) -> DirectedNetwor
         })
         .collect();
     edges.par_sort_unstable_by_key(|e| (e.user_1, e.user_2));
-    let users = order.iter().map(|&u| table.user_name(u).to_string()).collect();
+    let users = order
+        .iter()
+        .map(|&u| table.user_name(u).to_string())
+        .collect();
     DirectedNetwork { users, edges }
 }
 
@@ -859,25 +1005,22 @@ pub fn edge_evidence(
     ) else {
         return Vec::new();
     };
-    let index = match table.kind {
-        Kind::CoSimilarText => similar_text_index(table, params),
-        _ => keyed_index(table),
-    };
+    let view = ByUser::new(table);
+    let index = view.index(table, params);
     let mut pairs = Vec::new();
-    for m in 0..table.len() as u32 {
-        if table.user[m as usize] != u {
-            continue;
-        }
-        let t = table.time_ms[m as usize];
-        for &g in index.probes(m) {
-            index.window(g, t, params.time_window_ms, |w, m2| {
-                if w == v && m2 != m {
-                    pairs.push((m, m2));
+    for j in view.starts[u as usize]..view.starts[u as usize + 1] {
+        let (j, t) = (j as u32, view.time[j]);
+        for &probe in index.probes(j) {
+            index.window(probe, t, params.time_window_ms, |w, j2| {
+                if w == v && j2 != j {
+                    pairs.push((view.order[j as usize], view.order[j2 as usize]));
                 }
             });
         }
     }
-    pairs.sort_unstable_by_key(|&(a, b)| (table.time_ms[a as usize], a, table.time_ms[b as usize], b));
+    pairs.sort_unstable_by_key(|&(a, b)| {
+        (table.time_ms[a as usize], a, table.time_ms[b as usize], b)
+    });
     pairs.dedup();
     pairs
         .into_iter()
@@ -912,7 +1055,10 @@ pub fn read_qut_csv(path: &Path, kind: Kind) -> Result<MessageTable, DirectedErr
         source,
     })?;
     let file = io::BufReader::with_capacity(1 << 16, file);
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    {
         read_qut(flate2::read::MultiGzDecoder::new(file), &name, kind)
     } else {
         read_qut(file, &name, kind)
@@ -920,7 +1066,11 @@ pub fn read_qut_csv(path: &Path, kind: Kind) -> Result<MessageTable, DirectedErr
 }
 
 /// [`read_qut_csv`] from any reader; `source_name` names it in errors.
-pub fn read_qut<R: Read>(reader: R, source_name: &str, kind: Kind) -> Result<MessageTable, DirectedError> {
+pub fn read_qut<R: Read>(
+    reader: R,
+    source_name: &str,
+    kind: Kind,
+) -> Result<MessageTable, DirectedError> {
     if kind == Kind::CoMedia {
         return Err(DirectedError::UnsupportedKind {
             source_name: source_name.to_string(),
@@ -951,36 +1101,62 @@ pub fn read_qut<R: Read>(reader: R, source_name: &str, kind: Kind) -> Result<Mes
             })?;
     }
     let mut table = MessageTable::new(kind);
-    let mut rec = csv::StringRecord::new();
-    while rdr.read_record(&mut rec).map_err(csv_err)? {
-        let f = |k: usize| rec.get(idx[k]).unwrap_or("");
-        let (repost, reply, message, urls) = (f(2), f(3), f(4), f(6));
+    let mut batch = RowBatch::default();
+    let mut rec = csv::ByteRecord::new();
+    while rdr.read_byte_record(&mut rec).map_err(csv_err)? {
+        // Only the fields a kind needs are decoded (invalid UTF-8 is
+        // replaced, never fatal).
+        let f = |k: usize| rec.get(idx[k]).unwrap_or(b"");
+        let (repost, reply, urls) = (f(2), f(3), f(6));
         // Skip rows that cannot have a key of this kind before parsing time.
         let relevant = match kind {
             Kind::CoRetweet => !repost.is_empty(),
             Kind::CoReply => repost.is_empty() && !reply.is_empty(),
-            Kind::CoLink | Kind::CoDomain => repost.is_empty() && !urls.trim().is_empty(),
+            Kind::CoLink | Kind::CoDomain => repost.is_empty() && urls.iter().any(|&b| b != b' '),
             _ => repost.is_empty(),
         };
         if !relevant {
             continue;
         }
-        let ts = f(5).trim();
-        let secs: f64 = ts.parse().map_err(|_| DirectedError::BadTime {
+        let ts = String::from_utf8_lossy(f(5));
+        let ts = ts.trim();
+        let bad_time = || DirectedError::BadTime {
             source_name: source_name.to_string(),
             line: rec.position().map_or(0, |p| p.line()),
             value: ts.to_string(),
-        })?;
+        };
+        let secs: f64 = ts.parse().map_err(|_| bad_time())?;
         if !secs.is_finite() {
-            return Err(DirectedError::BadTime {
-                source_name: source_name.to_string(),
-                line: rec.position().map_or(0, |p| p.line()),
-                value: ts.to_string(),
-            });
+            return Err(bad_time());
         }
         let time_ms = (secs * 1000.0).round() as i64;
-        table.push_qut_row(f(0), f(1), repost, reply, message, time_ms, urls);
+        if kind == Kind::CoSimilarText {
+            let text = |k: usize| String::from_utf8_lossy(f(k));
+            table.push_text(&text(0), &text(1), time_ms, &text(4));
+            continue;
+        }
+        let start = batch.keys.len();
+        qut_keys(kind, repost, reply, f(4), urls, |k| {
+            let r = batch.add(k);
+            batch.keys.push(r);
+        });
+        if batch.keys.len() == start {
+            continue;
+        }
+        let id = batch.add(f(0));
+        let user = batch.add(f(1));
+        let keys = start..batch.keys.len();
+        batch.rows.push(BatchRow {
+            id,
+            user,
+            keys,
+            time_ms,
+        });
+        if batch.rows.len() >= RowBatch::ROWS {
+            table.push_batch(&mut batch);
+        }
     }
+    table.push_batch(&mut batch);
     Ok(table)
 }
 
@@ -989,7 +1165,11 @@ mod tests {
     use super::*;
     use pharos_core::{Actor, EventTime, Media};
 
-    fn net(kind: Kind, rows: &[(&str, &str, i64, &[&str])], params: &DirectedParams) -> Vec<(String, String, f64)> {
+    fn net(
+        kind: Kind,
+        rows: &[(&str, &str, i64, &[&str])],
+        params: &DirectedParams,
+    ) -> Vec<(String, String, f64)> {
         let mut t = MessageTable::new(kind);
         for &(id, user, secs, keys) in rows {
             t.push_keys(id, user, secs * 1000, keys.iter());
@@ -1084,7 +1264,13 @@ mod tests {
         // The QUT reader: empty urls cells, empty texts, empty reply ids.
         let csv = "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n\
                    1,a,A,,,@x,0,\n2,b,B,,,@y,1,\n3,a,A,,,,2, \n4,b,B,,,,3,\n";
-        for kind in [Kind::CoLink, Kind::CoTweet, Kind::CoReply, Kind::CoSimilarText, Kind::CoHashtag] {
+        for kind in [
+            Kind::CoLink,
+            Kind::CoTweet,
+            Kind::CoReply,
+            Kind::CoSimilarText,
+            Kind::CoHashtag,
+        ] {
             let t = read_qut(csv.as_bytes(), "t", kind).unwrap();
             assert!(t.is_empty(), "{kind}");
             let mut params = p(60, 1.0);
@@ -1106,7 +1292,10 @@ mod tests {
         let mut params = p(60, 1.0);
         params.self_loops = true;
         let got = net(Kind::CoRetweet, rows, &params);
-        assert_eq!(got, vec![e("a", "a", 2.0), e("a", "c", 2.0), e("c", "a", 1.0)]);
+        assert_eq!(
+            got,
+            vec![e("a", "a", 2.0), e("a", "c", 2.0), e("c", "a", 1.0)]
+        );
     }
 
     #[test]
@@ -1186,9 +1375,19 @@ mod tests {
         let base = "one two three four five six seven eight nine ten";
         t.push_text("1", "a", 0, base);
         // 9 of 11 tokens shared: Jaccard 9/11 = 0.818.
-        t.push_text("2", "b", 10_000, "one two three four five six seven eight nine eleven");
+        t.push_text(
+            "2",
+            "b",
+            10_000,
+            "one two three four five six seven eight nine eleven",
+        );
         // 8 / 12 = 0.667: not similar.
-        t.push_text("3", "c", 10_000, "one two three four five six seven eight x y");
+        t.push_text(
+            "3",
+            "c",
+            10_000,
+            "one two three four five six seven eight x y",
+        );
         // Identical but outside the window.
         t.push_text("4", "d", 200_000, base);
         t.push_text("5", "e", 5_000, "@only https://mention.example");
@@ -1203,7 +1402,10 @@ mod tests {
         assert!(directed_network(&t, &strict).edges.is_empty());
         let ev = edge_evidence(&t, &p(60, 1.0), "a", "b");
         assert_eq!(ev.len(), 1);
-        assert_eq!((ev[0].message_1.as_str(), ev[0].message_2.as_str()), ("1", "2"));
+        assert_eq!(
+            (ev[0].message_1.as_str(), ev[0].message_2.as_str()),
+            ("1", "2")
+        );
     }
 
     #[test]
@@ -1225,7 +1427,10 @@ mod tests {
         );
         let mut buf = Vec::new();
         n.write_csv(&mut buf).unwrap();
-        assert_eq!(String::from_utf8(buf).unwrap(), "user_1,user_2,weight\na,b,1.5\nb,a,1.5\n");
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "user_1,user_2,weight\na,b,1.5\nb,a,1.5\n"
+        );
     }
 
     #[test]
@@ -1233,7 +1438,10 @@ mod tests {
         for k in Kind::ALL {
             assert_eq!(Kind::parse(k.name()).unwrap(), k);
         }
-        assert_eq!(Kind::parse("co_similar_tweet").unwrap(), Kind::CoSimilarText);
+        assert_eq!(
+            Kind::parse("co_similar_tweet").unwrap(),
+            Kind::CoSimilarText
+        );
         assert!(Kind::parse("co-nothing").is_err());
         assert!(matches!(
             read_qut("message_id\n".as_bytes(), "t", Kind::CoMedia),
@@ -1248,7 +1456,11 @@ mod tests {
             .records()
             .map(|rec| {
                 let rec = rec.unwrap();
-                (rec[0].to_string(), rec[1].to_string(), rec[2].parse().unwrap())
+                (
+                    rec[0].to_string(),
+                    rec[1].to_string(),
+                    rec[2].parse().unwrap(),
+                )
             })
             .collect();
         v.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
@@ -1276,7 +1488,11 @@ mod tests {
                     .named_edges()
                     .map(|(a, b, w)| (a.to_string(), b.to_string(), w))
                     .collect();
-                assert_eq!(got.len(), expected.len(), "{file} w{window} m{min}: edge count");
+                assert_eq!(
+                    got.len(),
+                    expected.len(),
+                    "{file} w{window} m{min}: edge count"
+                );
                 assert_eq!(got, expected, "{file} w{window} m{min}");
             }
         }
