@@ -14,7 +14,7 @@
 //!    the header has one (so a CSV written with Pharos' own field names needs
 //!    no options); when the header matches one of the presets below exactly,
 //!    that preset is used instead;
-//! 2. a [`Preset`] (`--csv-preset coortweet|qut|crowdtangle|4cat`);
+//! 2. a [`Preset`] (`--preset coortweet|qut|crowdtangle|4cat`);
 //! 3. `field=column` pairs ([`CsvOptions::map`], `--map`); `field=` (empty
 //!    column) removes a field from the mapping.
 //!
