@@ -716,11 +716,15 @@ impl Index {
             }
             i
         };
-        for i in lo..e {
-            if times[i] > hi_t {
+        let hits = times[lo..e]
+            .iter()
+            .zip(&self.users[lo..e])
+            .zip(&self.msgs[lo..e]);
+        for ((&time, &user), &msg) in hits {
+            if time > hi_t {
                 break;
             }
-            f(self.users[i], self.msgs[i]);
+            f(user, msg);
         }
     }
 }

@@ -12,7 +12,7 @@
 //! recall, which [`LshParams::candidate_probability`] predicts and the tests
 //! measure.
 
-use super::text::{feature_set, fmix64, Features};
+use super::text::{Features, feature_set, fmix64};
 use rayon::prelude::*;
 
 /// How near-duplicates are searched.
@@ -36,7 +36,7 @@ impl Default for LshParams {
         LshParams {
             bands: 20,
             rows: 5,
-            seed: 0x5eed_0f_a11_c0de,
+            seed: 0x5eed_0fa1_1c0d_e5ee,
             features: Features::Tokens,
         }
     }
@@ -152,7 +152,10 @@ pub fn candidate_pairs<S>(sets: &[S], params: &LshParams) -> Vec<(u32, u32)>
 where
     S: AsRef<[u64]> + Sync,
 {
-    assert!(params.bands > 0 && params.rows > 0, "LSH needs bands and rows");
+    assert!(
+        params.bands > 0 && params.rows > 0,
+        "LSH needs bands and rows"
+    );
     assert!(sets.len() <= u32::MAX as usize, "at most 2^32 sets");
     let hasher = MinHasher::new(params.num_hashes(), params.seed);
     let (bands, rows) = (params.bands, params.rows);
@@ -415,7 +418,10 @@ mod tests {
 
     #[test]
     fn shingle_features() {
-        let texts = ["vote for the green party now", "now vote the for party green"];
+        let texts = [
+            "vote for the green party now",
+            "now vote the for party green",
+        ];
         let p = LshParams::default();
         assert_eq!(near_duplicate_pairs(&texts, 0.99, &p).len(), 1);
         let shingled = LshParams {
@@ -427,7 +433,10 @@ mod tests {
             features: Features::CharShingles(4),
             ..p
         };
-        let typo = ["coordinated inauthentic behaviour", "coordinated inauthentic behavior"];
+        let typo = [
+            "coordinated inauthentic behaviour",
+            "coordinated inauthentic behavior",
+        ];
         assert_eq!(near_duplicate_pairs(&typo, 0.8, &chars).len(), 1);
     }
 }
