@@ -29,10 +29,11 @@ pub mod minhash;
 pub mod text;
 
 pub use minhash::{
-    candidate_pairs, jaccard, near_duplicate_pairs, near_duplicate_pairs_brute_force,
-    near_duplicate_set_pairs, near_duplicate_set_pairs_brute_force, LshParams, MinHasher,
+    LshParams, MinHasher, candidate_pairs, jaccard, near_duplicate_pairs,
+    near_duplicate_pairs_brute_force, near_duplicate_set_pairs,
+    near_duplicate_set_pairs_brute_force,
 };
 pub use text::{
-    char_shingles, feature_set, hash_bytes, normalize_cotweet, normalize_for_matching, token_set,
-    tokens, word_shingles, Features,
+    Features, char_shingles, feature_set, hash_bytes, normalize_cotweet, normalize_for_matching,
+    token_set, tokens, word_shingles,
 };

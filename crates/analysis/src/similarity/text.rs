@@ -172,7 +172,9 @@ pub fn hash_bytes(bytes: &[u8], seed: u64) -> u64 {
     if !tail.is_empty() {
         let mut buf = [0u8; 8];
         buf[..tail.len()].copy_from_slice(tail);
-        h = (h ^ fmix64(u64::from_le_bytes(buf) ^ 0xff)).rotate_left(27).wrapping_mul(M);
+        h = (h ^ fmix64(u64::from_le_bytes(buf) ^ 0xff))
+            .rotate_left(27)
+            .wrapping_mul(M);
     }
     fmix64(h)
 }
@@ -187,7 +189,11 @@ fn sorted_set(mut v: Vec<u64>) -> Vec<u64> {
 /// Empty when the text has no tokens: such a text matches nothing.
 pub fn token_set(text: &str) -> Vec<u64> {
     let norm = normalize_for_matching(text);
-    sorted_set(tokens(&norm).map(|t| hash_bytes(t.as_bytes(), SEED)).collect())
+    sorted_set(
+        tokens(&norm)
+            .map(|t| hash_bytes(t.as_bytes(), SEED))
+            .collect(),
+    )
 }
 
 /// Hashed shingles of `k` consecutive word tokens of the normalised `text`,
@@ -294,7 +300,18 @@ mod tests {
         let t: Vec<&str> = tokens("#vote! привет-мир it's 2024 日本語 naïve_x").collect();
         assert_eq!(
             t,
-            vec!["vote", "привет", "мир", "it", "s", "2024", "日", "本", "語", "naïve_x"]
+            vec![
+                "vote",
+                "привет",
+                "мир",
+                "it",
+                "s",
+                "2024",
+                "日",
+                "本",
+                "語",
+                "naïve_x"
+            ]
         );
         assert_eq!(tokens("!!! ...").count(), 0);
     }
