@@ -107,6 +107,9 @@ pub struct Pair {
     pub fast: Option<bool>,
 }
 
+/// Where [`Coordination::run`] hands the pairs (an error stops the run).
+pub type PairSink<'a> = dyn FnMut(&Pair) -> io::Result<()> + 'a;
+
 /// What detection did, for logs and reports.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stats {
@@ -204,7 +207,9 @@ impl<'t> Coordination<'t> {
         }
         let mp = params.min_participation;
         let n_acc = table.account_count();
-        let n_ids = table.id_count();
+        let n_obj = table.object_count();
+        // Content ids as CooRTweet compares them (equal strings, one id).
+        let canon = table.canonical_contents();
 
         // Step 1 and x order: counting sort by account (account ids are
         // first-appearance ranks, which is data.table's group order).
@@ -241,7 +246,7 @@ impl<'t> Coordination<'t> {
 
         // Buckets by object, objects in x order; shares whose content is the
         // object never pair (step 3) and stay out.
-        let mut obj_group = vec![u32::MAX; n_ids];
+        let mut obj_group = vec![u32::MAX; n_obj];
         let mut g_obj: Vec<u32> = Vec::new();
         let mut g_len: Vec<u32> = Vec::new();
         for &r in &x_order {
@@ -254,7 +259,7 @@ impl<'t> Coordination<'t> {
                 g_obj.push(s.object);
                 g_len.push(0);
             }
-            if s.content != s.object {
+            if !s.content_is_object {
                 g_len[g as usize] += 1;
             }
         }
@@ -282,7 +287,7 @@ impl<'t> Coordination<'t> {
         let mut slots = vec![Slot::default(); total];
         for (p, &r) in x_order.iter().enumerate() {
             let s = &shares[r as usize];
-            if s.content == s.object {
+            if s.content_is_object {
                 continue;
             }
             let g = obj_group[s.object as usize] as usize;
@@ -294,7 +299,7 @@ impl<'t> Coordination<'t> {
                 ts: s.time_secs,
                 pos: p as u32,
                 acct: rank[s.account as usize],
-                content: s.content,
+                content: canon[r as usize],
                 bits: 0,
             };
             g_fill[g] = at + 1;
@@ -308,7 +313,7 @@ impl<'t> Coordination<'t> {
         }
 
         // Duplicated content ids, and bucket-local account numbers.
-        let mut seen_content = vec![0u8; n_ids];
+        let mut seen_content = vec![0u8; shares.len()];
         for s in &slots {
             let c = &mut seen_content[s.content as usize];
             *c = c.saturating_add(1);
@@ -373,8 +378,9 @@ impl<'t> Coordination<'t> {
         };
 
         // Step 4.
-        stats.qualified_accounts =
-            participation(table, &x_order, &mut slots, &groups, mp, true, IN_PAIR, OK);
+        stats.qualified_accounts = participation(
+            table, &canon, &x_order, &mut slots, &groups, mp, true, IN_PAIR, OK,
+        );
 
         // flag_speed_share: fast pairs, and step 4 on them alone.
         let fast = params.fast_window.map(|f| f.min(tw));
@@ -393,6 +399,7 @@ impl<'t> Coordination<'t> {
             }
             participation(
                 table,
+                &canon,
                 &x_order,
                 &mut slots,
                 &groups,
@@ -448,10 +455,7 @@ impl<'t> Coordination<'t> {
     /// Enumerates the pairs once: hands them to `sink` (object buckets in
     /// CooRTweet's group order, pairs by time inside a bucket) and returns
     /// the aggregated edges. Pass `None` when only the network is wanted.
-    pub fn run(
-        &mut self,
-        mut sink: Option<&mut dyn FnMut(&Pair) -> io::Result<()>>,
-    ) -> io::Result<EdgeTable> {
+    pub fn run(&mut self, mut sink: Option<&mut PairSink<'_>>) -> io::Result<EdgeTable> {
         let keep_pairs = sink.is_some();
         let threads = rayon::current_num_threads().max(1);
         let with_fast = self.fast.is_some();
@@ -516,8 +520,8 @@ impl<'t> Coordination<'t> {
                     let mut w = Worker::new(with_fast);
                     let mut out = Vec::new();
                     let mut n = 0u64;
-                    for g in a..b {
-                        if !groups[g].skipped {
+                    for (g, group) in groups.iter().enumerate().take(b).skip(a) {
+                        if !group.skipped {
                             self.process_group(g, &mut w, &mut |p| {
                                 n += 1;
                                 if keep_pairs {
@@ -911,6 +915,7 @@ fn mark_partners(s: &mut [Slot], w: i64, need_ok: bool, bit: u32) {
 #[allow(clippy::too_many_arguments)]
 fn participation(
     table: &ShareTable,
+    canon: &[u32],
     x_order: &[u32],
     slots: &mut [Slot],
     groups: &[Group],
@@ -920,7 +925,7 @@ fn participation(
     bit_out: u32,
 ) -> usize {
     let shares = table.shares();
-    let mut in_pair = BitSet::new(table.id_count());
+    let mut in_pair = BitSet::new(shares.len());
     for g in groups.iter().filter(|g| !g.skipped) {
         for s in &slots[g.start..g.start + g.len] {
             if s.bits & bit_in != 0 {
@@ -939,16 +944,15 @@ fn participation(
     }
     let mut per_account = vec![0u32; table.account_count()];
     for &r in x_order {
-        let s = &shares[r as usize];
-        if in_pair.get(s.content) {
-            per_account[s.account as usize] += 1;
+        if in_pair.get(canon[r as usize]) {
+            per_account[shares[r as usize].account as usize] += 1;
         }
     }
-    let mut ok = BitSet::new(table.id_count());
+    let mut ok = BitSet::new(shares.len());
     for &r in x_order {
-        let s = &shares[r as usize];
-        if per_account[s.account as usize] >= mp && in_pair.get(s.content) {
-            ok.set(s.content);
+        let c = canon[r as usize];
+        if per_account[shares[r as usize].account as usize] >= mp && in_pair.get(c) {
+            ok.set(c);
         }
     }
     slots.par_iter_mut().for_each(|s| {

@@ -12,6 +12,7 @@
 //! - [`network`]: `generate_coordinated_network` — the account network,
 //!   its weight threshold and subgraphs ([`EdgeTable`], [`Network`]).
 //! - [`write`]: the pairs and edges as CSV in CooRTweet's columns.
+//! - [`synthetic`]: generated co-retweet shares for benchmarks.
 //!
 //! ```
 //! use pharos_analysis::coordination::{Coordination, CoortweetParams, ShareTable, Subgraph};
@@ -27,15 +28,17 @@
 //! ```
 
 pub mod coortweet;
+pub mod directed;
 pub mod network;
 pub mod read;
 pub mod shares;
+pub mod synthetic;
 pub mod write;
 
 #[cfg(test)]
 mod tests;
 
-pub use coortweet::{Coordination, CoordinationError, CoortweetParams, Pair, Stats};
+pub use coortweet::{Coordination, CoordinationError, CoortweetParams, Pair, PairSink, Stats};
 pub use network::{
     Edge, EdgeStats, EdgeTable, Network, NetworkError, Node, Subgraph, quantile_type7,
 };

@@ -5,11 +5,15 @@
 //! its own (the retweet, the post carrying the link). This is CooRTweet's
 //! `object_id, account_id, content_id, timestamp_share` table.
 //!
-//! Ids are interned to `u32` once, when the table is built, so detection
-//! compares and hashes integers and never strings. Object ids and content ids
-//! share one id space (both are post ids on most platforms, and CooRTweet
-//! compares them: a share whose content *is* the object is a loop), accounts
-//! have their own.
+//! Objects and accounts are interned to `u32` once, when the table is built,
+//! so detection compares and hashes integers and never strings. Contents are
+//! nearly always unique (each share is its own post), so they are not hashed
+//! on the way in — at ten million rows, one random hash-table probe per row
+//! is most of the reading time — but stored row by row; the rare content ids
+//! that occur in several rows are found afterwards by sorting hashes
+//! ([`ShareTable::canonical_contents`]). The one comparison CooRTweet makes
+//! between the two id spaces (a share whose content *is* its object is a
+//! loop) is made on the strings, when the row is added.
 
 use hashbrown::HashTable;
 use pharos_core::Post;
@@ -106,21 +110,46 @@ fn slice<'a>(bytes: &'a [u8], ends: &[usize], id: u32) -> &'a [u8] {
 /// One share, with interned ids (see [`ShareTable`] for their names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Share {
-    /// What was shared (id in the post-id space).
+    /// What was shared. Object ids are numbered in order of first appearance.
     pub object: u32,
     /// Who shared it. Account ids are numbered in order of first appearance.
     pub account: u32,
-    /// The sharing post itself (id in the post-id space).
+    /// The sharing post itself, as the row its id was read from (so equal
+    /// ids in two rows are two numbers here; see
+    /// [`ShareTable::canonical_contents`]).
     pub content: u32,
     /// When, in whole seconds since the epoch.
     pub time_secs: i64,
+    /// The content id is the object id (the original post listed as a
+    /// share of itself): CooRTweet drops such shares as loops.
+    pub content_is_object: bool,
+}
+
+/// Strings stored one after another, numbered in order.
+#[derive(Debug, Default)]
+pub(crate) struct Strings {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    fn push(&mut self, s: &[u8]) -> u32 {
+        let id = u32::try_from(self.ends.len()).expect("more than 2^32 rows");
+        self.bytes.extend_from_slice(s);
+        self.ends.push(self.bytes.len());
+        id
+    }
+    pub(crate) fn get(&self, id: u32) -> &[u8] {
+        slice(&self.bytes, &self.ends, id)
+    }
 }
 
 /// Shares in input order, with the names of their ids.
 #[derive(Debug, Default)]
 pub struct ShareTable {
-    pub(crate) ids: Interner,
+    pub(crate) objects: Interner,
     pub(crate) accounts: Interner,
+    pub(crate) contents: Strings,
     pub(crate) shares: Vec<Share>,
 }
 
@@ -188,14 +217,16 @@ impl ShareTable {
 
     /// Appends one share given as raw bytes (ids need not be UTF-8).
     pub fn push_bytes(&mut self, object: &[u8], account: &[u8], content: &[u8], time_secs: i64) {
-        let object = self.ids.intern(object);
+        let content_is_object = object == content;
+        let object = self.objects.intern(object);
         let account = self.accounts.intern(account);
-        let content = self.ids.intern(content);
+        let content = self.contents.push(content);
         self.shares.push(Share {
             object,
             account,
             content,
             time_secs,
+            content_is_object,
         });
     }
 
@@ -256,9 +287,14 @@ impl ShareTable {
         self.shares.is_empty()
     }
 
-    /// Name of an object or content id.
-    pub fn id_name(&self, id: u32) -> &[u8] {
-        self.ids.name(id)
+    /// Name of an object id.
+    pub fn object_name(&self, id: u32) -> &[u8] {
+        self.objects.name(id)
+    }
+
+    /// Name of a content id (a row number).
+    pub fn content_name(&self, id: u32) -> &[u8] {
+        self.contents.get(id)
     }
 
     /// Name of an account id.
@@ -271,9 +307,46 @@ impl ShareTable {
         self.accounts.len()
     }
 
-    /// Number of distinct object and content ids.
-    pub fn id_count(&self) -> usize {
-        self.ids.len()
+    /// Number of distinct objects.
+    pub fn object_count(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Per row, the first row with the same content id (itself when the id
+    /// is unique): content ids as CooRTweet compares them. Hashes every
+    /// content, sorts the hashes (in parallel) and checks equal hashes byte
+    /// by byte.
+    pub fn canonical_contents(&self) -> Vec<u32> {
+        use rayon::prelude::*;
+        let n = self.shares.len();
+        let state = ahash::RandomState::with_seeds(1, 2, 3, 4);
+        let mut hashes: Vec<(u64, u32)> = (0..n as u32)
+            .into_par_iter()
+            .map(|r| (state.hash_one(self.contents.get(r)), r))
+            .collect();
+        hashes.par_sort_unstable();
+        let mut canon: Vec<u32> = (0..n as u32).collect();
+        let mut i = 0;
+        while i < n {
+            let mut j = i + 1;
+            while j < n && hashes[j].0 == hashes[i].0 {
+                j += 1;
+            }
+            if j - i > 1 {
+                // Rows ascend inside a run: the first of each string is the
+                // smallest row. Distinct strings in a run are few.
+                let mut firsts: Vec<u32> = Vec::new();
+                for &(_, r) in &hashes[i..j] {
+                    let s = self.contents.get(r);
+                    match firsts.iter().find(|&&f| self.contents.get(f) == s) {
+                        Some(&f) => canon[r as usize] = f,
+                        None => firsts.push(r),
+                    }
+                }
+            }
+            i = j;
+        }
+        canon
     }
 }
 
@@ -304,13 +377,18 @@ mod tests {
     }
 
     #[test]
-    fn objects_and_contents_share_an_id_space() {
+    fn contents_are_rows_and_duplicates_are_found() {
         let mut t = ShareTable::new();
         t.push("p1", "alice", "p2", 10);
-        t.push("p2", "bob", "p3", 11);
+        t.push("p2", "bob", "p2", 11);
+        t.push("p1", "carol", "p2", 12);
+        t.push("p1", "dave", "p9", 12);
         let s = t.shares();
-        assert_eq!(s[0].content, s[1].object);
+        assert!(!s[0].content_is_object);
+        assert!(s[1].content_is_object);
         assert_eq!(t.account_name(s[1].account), b"bob");
+        assert_eq!(t.content_name(s[2].content), b"p2");
+        assert_eq!(t.canonical_contents(), vec![0, 0, 0, 3]);
     }
 
     #[test]
@@ -326,12 +404,15 @@ mod tests {
         p.add_link("https://example.org/b");
         let mut t = ShareTable::new();
         assert_eq!(t.push_post(&p, ObjectRule::Auto), 1);
-        assert_eq!(t.id_name(t.shares()[0].object), b"https://example.com/a");
+        assert_eq!(
+            t.object_name(t.shares()[0].object),
+            b"https://example.com/a"
+        );
         assert_eq!(t.shares()[0].time_secs, 5);
         assert_eq!(t.push_post(&p, ObjectRule::Reshare), 0);
         assert_eq!(t.push_post(&p, ObjectRule::Link), 2);
         p.reshare_of = Some("7".into());
         assert_eq!(t.push_post(&p, ObjectRule::Auto), 1);
-        assert_eq!(t.id_name(t.shares()[3].object), b"7");
+        assert_eq!(t.object_name(t.shares()[3].object), b"7");
     }
 }

@@ -34,9 +34,9 @@ fn named_pairs(
         .iter()
         .map(|p| {
             (
-                s(t.id_name(p.object)),
-                s(t.id_name(p.content)),
-                s(t.id_name(p.content_y)),
+                s(t.object_name(p.object)),
+                s(t.content_name(p.content)),
+                s(t.content_name(p.content_y)),
                 p.time_delta,
                 s(t.account_name(p.account)),
                 s(t.account_name(p.account_y)),
@@ -462,12 +462,15 @@ fn literal(
         .collect()
 }
 
+/// weight, avg_time_delta, n_content_id, n_content_id_y, edge_symmetry_score, weight_threshold
+type EdgeRow = (u64, f64, u64, u64, f64, bool);
+
 /// generate_coordinated_network on the literal pairs (rows in CooRTweet's order).
 fn literal_network(
     pairs: &[RPair],
     ew: f64,
     fast_only: bool,
-) -> BTreeMap<(String, String), (u64, f64, u64, u64, f64, bool)> {
+) -> BTreeMap<(String, String), EdgeRow> {
     let mut keys: Vec<(String, String)> = Vec::new();
     let mut agg: HashMap<(String, String), Vec<&RPair>> = HashMap::new();
     for p in pairs.iter().filter(|p| !fast_only || p.fast == Some(true)) {
@@ -574,9 +577,9 @@ fn matches_a_literal_transcription_of_coortweet_on_random_inputs() {
         let mut got: Vec<RPair> = pairs
             .iter()
             .map(|p| RPair {
-                o: s(t.id_name(p.object)),
-                c: s(t.id_name(p.content)),
-                cy: s(t.id_name(p.content_y)),
+                o: s(t.object_name(p.object)),
+                c: s(t.content_name(p.content)),
+                cy: s(t.content_name(p.content_y)),
                 td: p.time_delta,
                 a: s(t.account_name(p.account)),
                 ay: s(t.account_name(p.account_y)),

@@ -66,12 +66,14 @@ impl<'t, W: Write> PairWriter<'t, W> {
 
     pub fn write(&mut self, p: &Pair) -> io::Result<()> {
         let t = self.table;
-        self.out.write_field(t.id_name(p.object)).map_err(csv_err)?;
         self.out
-            .write_field(t.id_name(p.content))
+            .write_field(t.object_name(p.object))
             .map_err(csv_err)?;
         self.out
-            .write_field(t.id_name(p.content_y))
+            .write_field(t.content_name(p.content))
+            .map_err(csv_err)?;
+        self.out
+            .write_field(t.content_name(p.content_y))
             .map_err(csv_err)?;
         self.out
             .write_field(self.num.format(p.time_delta))

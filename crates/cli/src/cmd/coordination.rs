@@ -155,7 +155,7 @@ pub fn run(args: Args) -> Result<()> {
         let names: Vec<String> = worst
             .iter()
             .take(5)
-            .map(|&(o, n)| format!("{} ({n})", String::from_utf8_lossy(table.id_name(o))))
+            .map(|&(o, n)| format!("{} ({n})", String::from_utf8_lossy(table.object_name(o))))
             .collect();
         eprintln!(
             "pharos coordination: {} objects set aside by --max-pairs-per-object, largest: {}",
