@@ -8,3 +8,4 @@
 //! test and behind the live pipeline.
 
 pub mod coordination;
+pub mod similarity;
