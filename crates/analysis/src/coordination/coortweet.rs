@@ -142,6 +142,9 @@ struct Slot {
     bits: u32,
 }
 
+/// `pos` of a share dropped by step 1.
+const NOT_KEPT: u32 = u32::MAX;
+
 const LOCAL: u32 = (1 << 28) - 1;
 /// The content id occurs in more than one share.
 const DUP: u32 = 1 << 28;
@@ -155,7 +158,8 @@ const OK_FAST: u32 = 1 << 31;
 #[derive(Clone, Debug)]
 struct Group {
     object: u32,
-    /// Rank of the object in x order (CooRTweet's group order).
+    /// Where the object first appears in x order (orders buckets as
+    /// CooRTweet orders its groups).
     rank: u32,
     start: usize,
     len: usize,
@@ -211,8 +215,9 @@ impl<'t> Coordination<'t> {
         // Content ids as CooRTweet compares them (equal strings, one id).
         let canon = table.canonical_contents();
 
-        // Step 1 and x order: counting sort by account (account ids are
-        // first-appearance ranks, which is data.table's group order).
+        // Step 1 and x order: a share's position is its rank among the kept
+        // shares grouped by account (account ids are first-appearance ranks,
+        // which is data.table's group order). One sequential pass.
         let mut count = vec![0u32; n_acc];
         for s in shares {
             count[s.account as usize] += 1;
@@ -225,86 +230,83 @@ impl<'t> Coordination<'t> {
                 kept += count[a];
             }
         }
-        let mut x_order = vec![0u32; kept as usize];
+        let mut pos = vec![NOT_KEPT; shares.len()];
         for (r, s) in shares.iter().enumerate() {
             let a = s.account as usize;
             if count[a] >= mp {
-                x_order[fill[a] as usize] = r as u32;
+                pos[r] = fill[a];
                 fill[a] += 1;
             }
         }
         drop((count, fill));
 
         // Accounts ranked by name, so comparing ranks is comparing names.
-        let mut rank_to_account: Vec<u32> = (0..n_acc as u32).collect();
-        rank_to_account
-            .par_sort_unstable_by(|&a, &b| table.account_name(a).cmp(table.account_name(b)));
+        let rank_to_account = sort_by_name(n_acc, |a| table.account_name(a));
         let mut rank = vec![0u32; n_acc];
         for (k, &a) in rank_to_account.iter().enumerate() {
             rank[a as usize] = k as u32;
         }
 
-        // Buckets by object, objects in x order; shares whose content is the
-        // object never pair (step 3) and stay out.
-        let mut obj_group = vec![u32::MAX; n_obj];
-        let mut g_obj: Vec<u32> = Vec::new();
-        let mut g_len: Vec<u32> = Vec::new();
-        for &r in &x_order {
-            let s = &shares[r as usize];
-            let o = s.object as usize;
-            let mut g = obj_group[o];
-            if g == u32::MAX {
-                g = g_obj.len() as u32;
-                obj_group[o] = g;
-                g_obj.push(s.object);
-                g_len.push(0);
-            }
-            if !s.content_is_object {
-                g_len[g as usize] += 1;
-            }
-        }
-        let mut groups = Vec::new();
-        let mut g_fill = vec![usize::MAX; g_obj.len()];
-        let mut total = 0usize;
-        for (g, &len) in g_len.iter().enumerate() {
-            if len >= 2 {
-                g_fill[g] = total;
-                groups.push(Group {
-                    object: g_obj[g],
-                    rank: g as u32,
-                    start: total,
-                    len: len as usize,
-                    repeats: false,
-                    has_dup: false,
-                    locals: 0,
-                    est: 0,
-                    skipped: false,
-                });
-                total += len as usize;
-            }
-        }
-        drop((g_obj, g_len));
-        let mut slots = vec![Slot::default(); total];
-        for (p, &r) in x_order.iter().enumerate() {
-            let s = &shares[r as usize];
-            if s.content_is_object {
+        // Buckets by object, objects in x order (by their first position);
+        // shares whose content is the object never pair (step 3) and stay out.
+        let mut obj_first = vec![NOT_KEPT; n_obj];
+        let mut obj_len = vec![0u32; n_obj];
+        for (r, s) in shares.iter().enumerate() {
+            let p = pos[r];
+            if p == NOT_KEPT {
                 continue;
             }
-            let g = obj_group[s.object as usize] as usize;
-            let at = g_fill[g];
+            let o = s.object as usize;
+            obj_first[o] = obj_first[o].min(p);
+            if !s.content_is_object {
+                obj_len[o] += 1;
+            }
+        }
+        let mut order: Vec<(u32, u32)> = (0..n_obj as u32)
+            .filter(|&o| obj_len[o as usize] >= 2)
+            .map(|o| (obj_first[o as usize], o))
+            .collect();
+        order.par_sort_unstable();
+        let mut obj_fill = vec![usize::MAX; n_obj];
+        let mut groups = Vec::with_capacity(order.len());
+        let mut total = 0usize;
+        for &(first, o) in &order {
+            let len = obj_len[o as usize] as usize;
+            obj_fill[o as usize] = total;
+            groups.push(Group {
+                object: o,
+                rank: first,
+                start: total,
+                len,
+                repeats: false,
+                has_dup: false,
+                locals: 0,
+                est: 0,
+                skipped: false,
+            });
+            total += len;
+        }
+        drop((order, obj_first, obj_len));
+        let mut slots = vec![Slot::default(); total];
+        for (r, s) in shares.iter().enumerate() {
+            let p = pos[r];
+            if p == NOT_KEPT || s.content_is_object {
+                continue;
+            }
+            let at = obj_fill[s.object as usize];
             if at == usize::MAX {
                 continue;
             }
             slots[at] = Slot {
                 ts: s.time_secs,
-                pos: p as u32,
+                pos: p,
                 acct: rank[s.account as usize],
-                content: canon[r as usize],
+                content: canon[r],
                 bits: 0,
             };
-            g_fill[g] = at + 1;
+            obj_fill[s.object as usize] = at + 1;
         }
-        drop((obj_group, g_fill));
+        drop(obj_fill);
         {
             let mut parts = split_groups(&mut slots, &groups);
             parts
@@ -366,7 +368,7 @@ impl<'t> Coordination<'t> {
 
         let mut stats = Stats {
             shares: shares.len(),
-            shares_after_prefilter: x_order.len(),
+            shares_after_prefilter: kept as usize,
             objects_with_candidates: groups.len(),
             candidate_pairs: groups.iter().map(|g| g.est).sum(),
             skipped_objects: groups
@@ -379,7 +381,7 @@ impl<'t> Coordination<'t> {
 
         // Step 4.
         stats.qualified_accounts = participation(
-            table, &canon, &x_order, &mut slots, &groups, mp, true, IN_PAIR, OK,
+            table, &canon, &pos, &mut slots, &groups, mp, true, IN_PAIR, OK,
         );
 
         // flag_speed_share: fast pairs, and step 4 on them alone.
@@ -400,7 +402,7 @@ impl<'t> Coordination<'t> {
             participation(
                 table,
                 &canon,
-                &x_order,
+                &pos,
                 &mut slots,
                 &groups,
                 mp,
@@ -709,6 +711,43 @@ impl<'t> Coordination<'t> {
 // Scratch mark for the fast window; reuses IN_PAIR's bit after step 4.
 const IN_PAIR_FAST_TMP: u32 = IN_PAIR;
 
+/// Ids `0..n` in byte order of their names. Sorts 8-byte name prefixes
+/// (cache-friendly integer compares), then orders each run of equal prefixes
+/// by the full names.
+fn sort_by_name<'a>(n: usize, name: impl Fn(u32) -> &'a [u8] + Sync) -> Vec<u32> {
+    let mut keys: Vec<(u64, u32)> = (0..n as u32)
+        .into_par_iter()
+        .map(|id| {
+            let mut p = [0u8; 8];
+            let b = name(id);
+            let k = b.len().min(8);
+            p[..k].copy_from_slice(&b[..k]);
+            (u64::from_be_bytes(p), id)
+        })
+        .collect();
+    keys.par_sort_unstable();
+    let mut i = 0;
+    while i < keys.len() {
+        let mut j = i + 1;
+        while j < keys.len() && keys[j].0 == keys[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            keys[i..j].sort_unstable_by(|a, b| name(a.1).cmp(name(b.1)));
+        }
+        i = j;
+    }
+    keys.into_iter().map(|(_, id)| id).collect()
+}
+
+#[cfg(test)]
+pub(crate) fn sort_by_name_for_tests<'a>(
+    n: usize,
+    name: impl Fn(u32) -> &'a [u8] + Sync,
+) -> Vec<u32> {
+    sort_by_name(n, name)
+}
+
 /// Buckets above this many candidate pairs stream their pairs (when pairs
 /// are written) instead of being buffered with others.
 const BIG_GROUP: u64 = 1 << 21;
@@ -916,7 +955,7 @@ fn mark_partners(s: &mut [Slot], w: i64, need_ok: bool, bit: u32) {
 fn participation(
     table: &ShareTable,
     canon: &[u32],
-    x_order: &[u32],
+    pos: &[u32],
     slots: &mut [Slot],
     groups: &[Group],
     mp: u32,
@@ -943,15 +982,16 @@ fn participation(
         return table.account_count();
     }
     let mut per_account = vec![0u32; table.account_count()];
-    for &r in x_order {
-        if in_pair.get(canon[r as usize]) {
-            per_account[shares[r as usize].account as usize] += 1;
+    // Rows of x: the shares kept by step 1.
+    for (r, s) in shares.iter().enumerate() {
+        if pos[r] != NOT_KEPT && in_pair.get(canon[r]) {
+            per_account[s.account as usize] += 1;
         }
     }
     let mut ok = BitSet::new(shares.len());
-    for &r in x_order {
-        let c = canon[r as usize];
-        if per_account[shares[r as usize].account as usize] >= mp && in_pair.get(c) {
+    for (r, s) in shares.iter().enumerate() {
+        let c = canon[r];
+        if pos[r] != NOT_KEPT && per_account[s.account as usize] >= mp && in_pair.get(c) {
             ok.set(c);
         }
     }

@@ -57,6 +57,25 @@ fn name(t: &ShareTable, a: u32) -> &str {
 }
 
 #[test]
+fn accounts_rank_in_byte_order_of_names() {
+    let names: Vec<&[u8]> = vec![
+        b"user_0000001b",
+        b"user_0000001a",
+        b"u",
+        b"",
+        b"u\0",
+        b"Zed",
+        b"user_0000001",
+        b"zz",
+    ];
+    let order = super::coortweet::sort_by_name_for_tests(names.len(), |i| names[i as usize]);
+    let sorted: Vec<&[u8]> = order.iter().map(|&i| names[i as usize]).collect();
+    let mut want = names.clone();
+    want.sort();
+    assert_eq!(sorted, want);
+}
+
+#[test]
 fn the_window_is_inclusive() {
     let t = table(&[
         ("o", "a", "c1", 100),
