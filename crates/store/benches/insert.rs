@@ -1,1 +1,91 @@
-fn main() {}
+//! Store write speed: 100k simulated posts built in memory
+//! (`cargo bench -p pharos-store --bench insert`).
+//!
+//! - `encode`: JSON record and columns into [`EncodedPosts`] (the part the
+//!   ingest pipeline does on its parsing thread);
+//! - `insert_encoded_bulk`: what the writer thread does in a bulk load of an
+//!   empty store: 16k-post transactions, then the index rebuild;
+//! - `insert_posts_bulk`: the same through [`Store::insert`], encoding inline.
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use pharos_core::Post;
+use pharos_sim::{SimConfig, simulate};
+use pharos_store::{EncodedPosts, SqliteStore, Store};
+use std::hint::black_box;
+
+const POSTS: u64 = 100_000;
+const BATCH: usize = 16_384;
+
+fn posts() -> Vec<Post> {
+    let mut jsonl = Vec::new();
+    simulate(&SimConfig::new(POSTS, 1), &mut jsonl, &mut |_| {}).expect("simulate");
+    jsonl
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("simulated post"))
+        .collect()
+}
+
+fn fresh_store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path().join("bench.db")).expect("open");
+    (dir, store)
+}
+
+fn bench(c: &mut Criterion) {
+    let posts = posts();
+    let encoded: Vec<EncodedPosts> = posts
+        .chunks(BATCH)
+        .map(|chunk| {
+            let mut b = EncodedPosts::with_capacity(chunk.len());
+            b.extend(chunk).expect("encode");
+            b
+        })
+        .collect();
+
+    let mut g = c.benchmark_group("store");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(posts.len() as u64));
+    g.bench_function("encode_100k", |b| {
+        let mut batch = EncodedPosts::with_capacity(BATCH);
+        b.iter(|| {
+            for chunk in posts.chunks(BATCH) {
+                batch.clear();
+                batch.extend(chunk).expect("encode");
+                black_box(batch.len());
+            }
+        })
+    });
+    g.bench_function("insert_encoded_bulk_100k", |b| {
+        b.iter_batched(
+            fresh_store,
+            |(dir, mut store)| {
+                store.begin_bulk().expect("begin");
+                for batch in &encoded {
+                    store.insert_encoded(batch).expect("insert");
+                }
+                store.end_bulk().expect("end");
+                (dir, store)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("insert_posts_bulk_100k", |b| {
+        b.iter_batched(
+            fresh_store,
+            |(dir, mut store)| {
+                store.begin_bulk().expect("begin");
+                for chunk in posts.chunks(BATCH) {
+                    store.insert(chunk).expect("insert");
+                }
+                store.end_bulk().expect("end");
+                (dir, store)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -5,16 +5,21 @@
 //! - [`sqlite`]: the embedded default, one SQLite file in WAL mode with
 //!   versioned migrations. PostgreSQL for teams comes behind the same trait.
 //!
+//! - [`EncodedPosts`]: a batch encoded ahead of the write (JSON record and
+//!   columns in one buffer), so the writer only binds and steps.
+//!
 //! Inserts are idempotent on `(platform, id)`: re-ingesting a file adds
 //! nothing. Each batch is one transaction, so an interrupted ingest leaves
 //! every earlier batch stored and no half-written batch.
 
+pub mod encoded;
 pub mod sqlite;
 pub mod stats;
 
 use pharos_core::{EventTime, Post};
 use std::ops::ControlFlow;
 
+pub use encoded::{EncodedPost, EncodedPosts};
 pub use sqlite::SqliteStore;
 pub use stats::Stats;
 
@@ -42,6 +47,12 @@ pub enum StoreError {
     },
     #[error("store {path}: {reason}")]
     Io { path: String, reason: String },
+    #[error("cannot encode post {platform}/{id} for storage: {reason}")]
+    Encode {
+        platform: String,
+        id: String,
+        reason: String,
+    },
 }
 
 /// What an insert did.
@@ -82,8 +93,16 @@ pub struct RunRecord {
 
 /// Storage for posts. Implementations: [`SqliteStore`].
 pub trait Store {
-    /// Inserts a batch in one transaction; existing `(platform, id)` are left untouched.
-    fn insert(&mut self, posts: &[Post]) -> Result<Inserted, StoreError>;
+    /// Inserts a batch in one transaction; existing `(platform, id)` are left
+    /// untouched, and so are later duplicates within the batch (the first wins).
+    fn insert(&mut self, posts: &[Post]) -> Result<Inserted, StoreError> {
+        let mut batch = EncodedPosts::with_capacity(posts.len());
+        batch.extend(posts)?;
+        self.insert_encoded(&batch)
+    }
+    /// Same as [`Store::insert`] for posts already encoded (on another thread,
+    /// say): the fast path of bulk ingest.
+    fn insert_encoded(&mut self, posts: &EncodedPosts) -> Result<Inserted, StoreError>;
     /// Number of stored posts.
     fn count(&self) -> Result<u64, StoreError>;
     /// Visits stored posts in event-time order (ties by insertion order).

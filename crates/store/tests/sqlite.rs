@@ -1,5 +1,5 @@
 use pharos_core::{Actor, EventTime, Post};
-use pharos_store::{PostFilter, SqliteStore, Store};
+use pharos_store::{EncodedPosts, PostFilter, SqliteStore, Store};
 use std::ops::ControlFlow;
 
 fn post(id: &str, t: i64, actor: &str, tags: &[&str], link: Option<&str>) -> Post {
@@ -160,4 +160,99 @@ fn interrupted_bulk_load_is_repaired_at_next_open() {
     let s = SqliteStore::open(&path).unwrap();
     assert_eq!(index_count(&s), full);
     assert_eq!(s.stats(5).unwrap().top_hashtags[0].key, "t");
+}
+
+fn link_and_tag_rows(s: &SqliteStore) -> (i64, i64) {
+    let c = rusqlite::Connection::open(s.path()).unwrap();
+    let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    (
+        n("SELECT COUNT(*) FROM post_links"),
+        n("SELECT COUNT(*) FROM post_hashtags"),
+    )
+}
+
+#[test]
+fn encoded_insert_is_idempotent_and_keeps_records_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(dir.path().join("p.db")).unwrap();
+    let mut p2 = post("2", 20, "b", &["x", "y"], Some("https://e.com/a"));
+    p2.reply_to = Some("1".into());
+    p2.text = "«ünïcödé» \"quoted\" \\ tab\t".into();
+    let posts = vec![post("1", 10, "a", &[], None), p2];
+    let mut batch = EncodedPosts::new();
+    batch.extend(&posts).unwrap();
+    let first = s.insert_encoded(&batch).unwrap();
+    assert_eq!((first.stored, first.duplicates), (2, 0));
+    let again = s.insert_encoded(&batch).unwrap();
+    assert_eq!((again.stored, again.duplicates), (0, 2));
+    assert_eq!(s.count().unwrap(), 2);
+    // Links and hashtags of the ignored duplicates were not added again.
+    assert_eq!(link_and_tag_rows(&s), (1, 2));
+    for p in &posts {
+        assert_eq!(s.get(&p.platform, &p.id).unwrap().as_ref(), Some(p));
+    }
+}
+
+#[test]
+fn duplicates_within_a_batch_keep_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(dir.path().join("p.db")).unwrap();
+    let a = post("1", 10, "a", &["first"], Some("https://one.example/"));
+    let mut b = post("1", 99, "z", &["second"], Some("https://two.example/"));
+    b.text = "the later copy".into();
+    let c = post("2", 11, "a", &[], None);
+    let r = s.insert(&[a.clone(), b, c]).unwrap();
+    assert_eq!((r.stored, r.duplicates), (2, 1));
+    assert_eq!(s.get("twitter", "1").unwrap(), Some(a));
+    assert_eq!(link_and_tag_rows(&s), (1, 1));
+    let st = s.stats(5).unwrap();
+    assert_eq!(st.top_hashtags[0].key, "first");
+    assert_eq!(st.top_domains[0].key, "one.example");
+}
+
+#[test]
+fn interrupted_encoded_bulk_load_is_repaired_and_resumable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let posts: Vec<Post> = (0..100)
+        .map(|i| {
+            let link = format!("https://d{}.example/{i}", i % 3);
+            post(
+                &i.to_string(),
+                i,
+                &format!("a{}", i % 7),
+                &["t"],
+                Some(&link),
+            )
+        })
+        .collect();
+    let mut s = SqliteStore::open(&path).unwrap();
+    s.begin_bulk().unwrap();
+    let mut batch = EncodedPosts::new();
+    batch.extend(&posts[..60]).unwrap();
+    s.insert_encoded(&batch).unwrap();
+    drop(s); // interrupted after the first batch: no end_bulk
+    let mut s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.count().unwrap(), 60);
+    // Re-running the whole load stores only what is missing.
+    s.begin_bulk().unwrap();
+    batch.clear();
+    batch.extend(&posts).unwrap();
+    let r = s.insert_encoded(&batch).unwrap();
+    assert_eq!((r.stored, r.duplicates), (40, 60));
+    s.end_bulk().unwrap();
+    assert_eq!(s.count().unwrap(), 100);
+    assert_eq!(link_and_tag_rows(&s), (100, 100));
+    let mut seen = Vec::new();
+    s.scan(&PostFilter::default(), &mut |p| {
+        seen.push(p);
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(seen, posts);
+    let c = rusqlite::Connection::open(s.path()).unwrap();
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
 }
