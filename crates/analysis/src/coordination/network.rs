@@ -27,14 +27,17 @@
 //! numeric platform ids), which is what CooRTweet is fed in practice.
 
 use super::coortweet::{DupTuple, EdgeMap};
+use rayon::prelude::*;
 
 /// Per-edge accumulator of the pair pass.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct EdgeAcc {
     pub(crate) weight: u64,
     pub(crate) sum_td: i64,
-    pub(crate) n_c: u64,
-    pub(crate) n_cy: u64,
+    /// Distinct contents are rows, so they fit in 32 bits (keeps the
+    /// accumulator at 40 bytes: edges are most of the memory).
+    pub(crate) n_c: u32,
+    pub(crate) n_cy: u32,
     /// Position of the edge's first pair in CooRTweet's row order:
     /// (object rank, later x position, earlier x position).
     pub(crate) first: (u32, u32, u32),
@@ -52,7 +55,7 @@ impl EdgeAcc {
     }
 
     fn stats(&self) -> EdgeStats {
-        let (a, b) = (self.n_c, self.n_cy);
+        let (a, b) = (u64::from(self.n_c), u64::from(self.n_cy));
         EdgeStats {
             weight: self.weight,
             avg_time_delta: self.sum_td as f64 / self.weight as f64,
@@ -261,65 +264,68 @@ impl EdgeTable {
             quantile_type7(&mut w, edge_weight)
         });
 
-        // (from rank, to rank, edge)
-        let mut edges: Vec<(u32, u32, Edge)> = self
+        // Orientation and order (by from, to names) first, on 12-byte keys;
+        // the edges are built once, in their final order.
+        let mut order: Vec<(u32, u32, u32)> = self
             .full
             .iter()
-            .map(|(k, e)| {
+            .enumerate()
+            .map(|(i, (k, _))| {
                 let (a, b) = ((k >> 32) as u32, *k as u32);
-                let (from, to) = if vid[a as usize] < vid[b as usize] {
-                    (a, b)
+                if vid[a as usize] < vid[b as usize] {
+                    (a, b, i as u32)
                 } else {
-                    (b, a)
-                };
-                let full = e.stats();
-                let fast = self
-                    .fast
-                    .as_ref()
-                    .and_then(|f| f.get(k))
-                    .map(EdgeAcc::stats);
-                let edge = Edge {
-                    from: self.rank_to_account[from as usize],
-                    to: self.rank_to_account[to as usize],
-                    full,
-                    weight_threshold: full.weight as f64 > threshold,
-                    fast,
-                    weight_threshold_fast: match (fast, threshold_fast) {
-                        (Some(f), Some(t)) => Some(f.weight as f64 > t),
-                        _ => None,
-                    },
-                };
-                (from, to, edge)
+                    (b, a, i as u32)
+                }
             })
             .collect();
+        drop(vid);
+        let edge = |&(from, to, i): &(u32, u32, u32)| {
+            let (k, e) = &self.full[i as usize];
+            let full = e.stats();
+            let fast = self
+                .fast
+                .as_ref()
+                .and_then(|f| f.get(k))
+                .map(EdgeAcc::stats);
+            Edge {
+                from: self.rank_to_account[from as usize],
+                to: self.rank_to_account[to as usize],
+                full,
+                weight_threshold: full.weight as f64 > threshold,
+                fast,
+                weight_threshold_fast: match (fast, threshold_fast) {
+                    (Some(f), Some(t)) => Some(f.weight as f64 > t),
+                    _ => None,
+                },
+            }
+        };
 
         let mut nodes = None;
         match subgraph {
             Subgraph::Full => {}
-            Subgraph::Weighted => edges.retain(|(_, _, e)| e.weight_threshold),
-            Subgraph::FastWeighted => {
-                edges.retain(|(_, _, e)| e.weight_threshold_fast == Some(true))
-            }
+            Subgraph::Weighted => order.retain(|o| edge(o).weight_threshold),
+            Subgraph::FastWeighted => order.retain(|o| edge(o).weight_threshold_fast == Some(true)),
             Subgraph::FastContext => {
                 // Coordinated: ends of fast edges above threshold. Kept: their
                 // neighbours (which include them) and every edge among those.
                 let mut coordinated = vec![false; n_acc];
-                for (a, b, e) in &edges {
-                    if e.weight_threshold_fast == Some(true) {
-                        coordinated[*a as usize] = true;
-                        coordinated[*b as usize] = true;
+                for o in &order {
+                    if edge(o).weight_threshold_fast == Some(true) {
+                        coordinated[o.0 as usize] = true;
+                        coordinated[o.1 as usize] = true;
                     }
                 }
                 let mut kept = vec![false; n_acc];
-                for (a, b, _) in &edges {
-                    if coordinated[*a as usize] {
-                        kept[*b as usize] = true;
+                for &(a, b, _) in &order {
+                    if coordinated[a as usize] {
+                        kept[b as usize] = true;
                     }
-                    if coordinated[*b as usize] {
-                        kept[*a as usize] = true;
+                    if coordinated[b as usize] {
+                        kept[a as usize] = true;
                     }
                 }
-                edges.retain(|(a, b, _)| kept[*a as usize] && kept[*b as usize]);
+                order.retain(|&(a, b, _)| kept[a as usize] && kept[b as usize]);
                 nodes = Some(
                     (0..n_acc)
                         .filter(|&r| kept[r])
@@ -331,9 +337,10 @@ impl EdgeTable {
                 );
             }
         }
-        edges.sort_unstable_by_key(|(a, b, _)| (*a, *b));
+        order.par_sort_unstable();
+        let edges: Vec<Edge> = order.par_iter().map(edge).collect();
         Ok(Network {
-            edges: edges.into_iter().map(|(_, _, e)| e).collect(),
+            edges,
             fast_net,
             fast_window: self.fast_window,
             threshold,

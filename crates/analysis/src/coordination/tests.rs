@@ -669,3 +669,43 @@ fn matches_a_literal_transcription_of_coortweet_on_random_inputs() {
         }
     }
 }
+
+#[test]
+fn fast_network_csv_has_coortweet_columns_and_na() {
+    let t = table(&[
+        ("o1", "a", "a1", 0),
+        ("o1", "b", "b1", 2),
+        ("o1", "c", "c1", 30),
+    ]);
+    let p = CoortweetParams {
+        fast_window: Some(5),
+        ..params(60, 1)
+    };
+    let mut run = Coordination::new(&t, &p).unwrap();
+    let mut pairs = PairWriter::new(Vec::new(), &t, Some(5)).unwrap();
+    let edges = run.run(Some(&mut |p| pairs.write(p))).unwrap();
+    let pairs = String::from_utf8(pairs.finish().unwrap()).unwrap();
+    assert!(pairs.starts_with(
+        "object_id,content_id,content_id_y,time_delta,account_id,account_id_y,time_window_5\n"
+    ));
+    assert!(pairs.contains("o1,a1,b1,2,a,b,1\n"), "{pairs}");
+    assert!(pairs.contains("o1,a1,c1,30,a,c,0\n"), "{pairs}");
+    let net = edges.network(0.5, Subgraph::Full).unwrap();
+    let mut out = Vec::new();
+    write_edges(&mut out, &t, &net).unwrap();
+    let csv = String::from_utf8(out).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "from,to,weight_full,weight_fast,avg_time_delta_full,avg_time_delta_fast,\
+         n_content_id_full,n_content_id_y_full,n_content_id_fast,n_content_id_y_fast,\
+         edge_symmetry_score_full,edge_symmetry_score_fast,weight_threshold_full,\
+         weight_threshold_fast"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.contains(&"a,b,1,1,2,2,1,1,1,1,1,1,0,0"), "{rows:?}");
+    assert!(
+        rows.contains(&"a,c,1,NA,30,NA,1,1,NA,NA,1,NA,0,NA"),
+        "{rows:?}"
+    );
+}

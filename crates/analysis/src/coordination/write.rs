@@ -7,20 +7,27 @@
 //! Fields are quoted only when they must be.
 
 use super::coortweet::Pair;
-use super::network::{EdgeStats, Network};
+use super::network::Network;
 use super::shares::ShareTable;
 use std::io::{self, Write};
 
 /// A real as R would read it back: shortest round-trip digits, no `.0` on
 /// whole numbers, `NA` for NaN, `Inf` / `-Inf`.
 pub fn format_real(x: f64) -> String {
+    let mut s = String::new();
+    push_real(&mut s, x);
+    s
+}
+
+fn push_real(s: &mut String, x: f64) {
+    use std::fmt::Write as _;
     if x.is_nan() {
-        "NA".to_string()
+        s.push_str("NA");
     } else if x.is_infinite() {
-        if x > 0.0 { "Inf" } else { "-Inf" }.to_string()
+        s.push_str(if x > 0.0 { "Inf" } else { "-Inf" });
     } else {
         // Rust's Display is the shortest representation that round-trips.
-        format!("{x}")
+        let _ = write!(s, "{x}");
     }
 }
 
@@ -135,42 +142,56 @@ pub fn write_edges<W: Write>(out: W, table: &ShareTable, net: &Network) -> io::R
         ]
     };
     w.write_record(header).map_err(csv_err)?;
-    let na = "NA".to_string();
-    let flag = |b: bool| if b { "1" } else { "0" }.to_string();
+    // One reusable buffer per field kind: no allocation per row.
+    let mut num = itoa_buf::Buf::default();
+    let mut real = String::new();
+    let mut put_real = |w: &mut csv::Writer<W>, x: f64| {
+        real.clear();
+        push_real(&mut real, x);
+        w.write_field(real.as_bytes())
+    };
     for e in &net.edges {
         w.write_field(table.account_name(e.from)).map_err(csv_err)?;
         w.write_field(table.account_name(e.to)).map_err(csv_err)?;
         let f = &e.full;
-        let row: Vec<String> = if net.fast_net {
+        let flag = |b: bool| if b { "1" } else { "0" };
+        if net.fast_net {
             let g = e.fast.as_ref();
-            let opt = |v: Option<String>| v.unwrap_or_else(|| na.clone());
-            let get = |h: fn(&EdgeStats) -> String| opt(g.map(h));
-            vec![
-                f.weight.to_string(),
-                get(|s| s.weight.to_string()),
-                format_real(f.avg_time_delta),
-                get(|s| format_real(s.avg_time_delta)),
-                f.n_content_id.to_string(),
-                f.n_content_id_y.to_string(),
-                get(|s| s.n_content_id.to_string()),
-                get(|s| s.n_content_id_y.to_string()),
-                format_real(f.edge_symmetry_score),
-                get(|s| format_real(s.edge_symmetry_score)),
-                flag(e.weight_threshold),
-                opt(e.weight_threshold_fast.map(flag)),
-            ]
+            w.write_field(num.format(f.weight as i64))
+                .map_err(csv_err)?;
+            match g {
+                Some(g) => w.write_field(num.format(g.weight as i64)),
+                None => w.write_field("NA"),
+            }
+            .map_err(csv_err)?;
+            put_real(&mut w, f.avg_time_delta).map_err(csv_err)?;
+            put_real(&mut w, g.map_or(f64::NAN, |g| g.avg_time_delta)).map_err(csv_err)?;
+            w.write_field(num.format(f.n_content_id as i64))
+                .map_err(csv_err)?;
+            w.write_field(num.format(f.n_content_id_y as i64))
+                .map_err(csv_err)?;
+            for v in [g.map(|g| g.n_content_id), g.map(|g| g.n_content_id_y)] {
+                match v {
+                    Some(v) => w.write_field(num.format(v as i64)),
+                    None => w.write_field("NA"),
+                }
+                .map_err(csv_err)?;
+            }
+            put_real(&mut w, f.edge_symmetry_score).map_err(csv_err)?;
+            put_real(&mut w, g.map_or(f64::NAN, |g| g.edge_symmetry_score)).map_err(csv_err)?;
+            w.write_field(flag(e.weight_threshold)).map_err(csv_err)?;
+            w.write_field(e.weight_threshold_fast.map_or("NA", flag))
+                .map_err(csv_err)?;
         } else {
-            vec![
-                f.weight.to_string(),
-                format_real(f.avg_time_delta),
-                f.n_content_id.to_string(),
-                f.n_content_id_y.to_string(),
-                format_real(f.edge_symmetry_score),
-                flag(e.weight_threshold),
-            ]
-        };
-        for v in &row {
-            w.write_field(v).map_err(csv_err)?;
+            w.write_field(num.format(f.weight as i64))
+                .map_err(csv_err)?;
+            put_real(&mut w, f.avg_time_delta).map_err(csv_err)?;
+            w.write_field(num.format(f.n_content_id as i64))
+                .map_err(csv_err)?;
+            w.write_field(num.format(f.n_content_id_y as i64))
+                .map_err(csv_err)?;
+            put_real(&mut w, f.edge_symmetry_score).map_err(csv_err)?;
+            w.write_field(flag(e.weight_threshold)).map_err(csv_err)?;
         }
         w.write_record(None::<&[u8]>).map_err(csv_err)?;
     }

@@ -107,6 +107,14 @@ pub fn run(args: Args) -> Result<()> {
         max_pairs_per_object: args.max_pairs_per_object,
     };
     let mut detection = Coordination::new(&table, &params)?;
+    let candidates = detection.stats().candidate_pairs;
+    if candidates > 200_000_000 && args.max_pairs_per_object.is_none() {
+        eprintln!(
+            "pharos coordination: {candidates} candidate pairs; every distinct account pair \
+             becomes an edge (about 150 bytes each). If memory runs short, set viral objects \
+             aside with --max-pairs-per-object (e.g. 10000000)"
+        );
+    }
     let edges = match &args.pairs_out {
         Some(path) => {
             let out = create(path)?;
@@ -120,6 +128,7 @@ pub fn run(args: Args) -> Result<()> {
         None => detection.run(None)?,
     };
     let network = edges.network(args.edge_weight, subgraph)?;
+    drop(edges);
     if let Some(path) = &args.edges_out {
         let mut out = create(path)?;
         write_edges(&mut out, &table, &network)
