@@ -45,6 +45,19 @@
 //! spreads buckets over cores. Time stays proportional to the pairs; to bound
 //! it too, [`CoortweetParams::max_pairs_per_object`] sets aside the objects
 //! whose window holds more candidate pairs and reports them in [`Stats`].
+//!
+//! # Cost
+//!
+//! Time: O(rows log rows) to bucket and sort, O(candidate pairs) to check
+//! them (about a nanosecond each: 1.25e9 candidates rejected in 1 s), and a
+//! hash-map update per kept pair. Memory: about 60 bytes a row (table,
+//! positions, buckets) plus about 60 bytes a distinct account pair while
+//! aggregating and 100 more while the network is built — the edges, not the
+//! pairs, are what grows. A viral object whose k shares fall in one window
+//! makes up to k²/2 edges by itself: 50 000 shares spread over an hour with a
+//! 60 s window are 41.6M edges (about 7 GB); set such objects aside with
+//! `max_pairs_per_object`. Measured figures are in the final report of
+//! issue 3 and docs/BENCHMARKS.md.
 
 use super::network::{EdgeAcc, EdgeTable};
 use super::shares::ShareTable;

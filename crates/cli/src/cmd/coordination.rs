@@ -3,8 +3,13 @@
 //! `--method coortweet` reproduces CooRTweet 2.1.3 (`detect_groups`,
 //! `flag_speed_share`, `generate_coordinated_network`) row for row; see
 //! `pharos_analysis::coordination` for the rules and their quirks.
+//! `--method directed` builds QUT coordination-network-toolkit style
+//! directed networks (`pharos_analysis::coordination::directed`).
 
 use anyhow::{Context, Result, bail};
+use pharos_analysis::coordination::directed::{
+    DirectedParams, Kind, MessageTable, directed_network, read_qut_csv,
+};
 use pharos_analysis::coordination::{
     Coordination, CoortweetParams, ObjectRule, PairWriter, ShareTable, Subgraph,
     read_coortweet_csv, write_edges, write_nodes,
@@ -18,10 +23,12 @@ use std::time::Instant;
 
 /// Find accounts that share the same objects within seconds, again and again.
 ///
-/// Example (CooRTweet's defaults are 10 s and 2):
+/// Examples (CooRTweet's defaults are 10 s and 2):
 ///   pharos coordination --input shares.csv.gz --format coortweet --method coortweet
 ///     --time-window 60 --min-participation 2 --edge-weight 0.5
 ///     --pairs-out pairs.csv --edges-out edges.csv
+///   pharos coordination --input messages.csv --format qut --method directed
+///     --kind co-retweet --time-window 60 --min-edge-weight 2 --edges-out edges.csv
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Input file (`.gz` is decompressed on the fly).
@@ -29,13 +36,32 @@ pub struct Args {
     pub input: PathBuf,
 
     /// `coortweet` (a CSV with object_id,account_id,content_id,timestamp_share),
+    /// `qut` (message_id,user_id,username,repost_id,reply_id,message,timestamp,urls),
     /// or any importer format (auto, jsonl, twitter-v2, telegram, telegram-dump, csv, rss).
     #[arg(long, default_value = "coortweet")]
     pub format: String,
 
-    /// Detection method: `coortweet` (exact CooRTweet parity).
+    /// Detection method: `coortweet` (exact CooRTweet parity) or `directed`
+    /// (QUT coordination-network-toolkit style).
     #[arg(long, default_value = "coortweet")]
     pub method: String,
+
+    /// `--method directed`: co-retweet, co-tweet, co-link, co-domain, co-reply,
+    /// co-hashtag, co-media or co-similar-text.
+    #[arg(long, default_value = "co-retweet")]
+    pub kind: String,
+
+    /// `--method directed`: edges with a smaller weight are dropped.
+    #[arg(long, default_value_t = 2.0)]
+    pub min_edge_weight: f64,
+
+    /// `--method directed`: keep an account's edge to itself.
+    #[arg(long)]
+    pub self_loops: bool,
+
+    /// `--method directed --kind co-similar-text`: least Jaccard similarity.
+    #[arg(long, default_value_t = 0.8)]
+    pub similarity: f64,
 
     /// With an importer format: what two accounts coordinate on (auto =
     /// reshared post, else first link; reshare, link, domain, hashtag, reply, quote).
@@ -88,8 +114,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     match args.method.as_str() {
         "coortweet" => {}
-        "directed" => bail!("--method directed is not available yet; use --method coortweet"),
-        m => bail!("unknown --method {m:?}; use coortweet"),
+        "directed" => return run_directed(&args),
+        m => bail!("unknown --method {m:?}; use coortweet or directed"),
     }
     let subgraph = Subgraph::from_number(args.subgraph)
         .with_context(|| format!("--subgraph {} is not 0, 1, 2 or 3", args.subgraph))?;
@@ -175,23 +201,51 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Reads the input as a share table.
-fn load(args: &Args) -> Result<ShareTable> {
-    if args.format.eq_ignore_ascii_case("coortweet") {
-        return Ok(read_coortweet_csv(&args.input)?);
+/// `--method directed`: one directed network, written as `user_1,user_2,weight`.
+fn run_directed(args: &Args) -> Result<()> {
+    let Some(out_path) = &args.edges_out else {
+        bail!("--method directed writes edges: give --edges-out");
+    };
+    if args.pairs_out.is_some() || args.fast_window.is_some() || args.subgraph != 0 {
+        bail!("--pairs-out, --fast-window and --subgraph belong to --method coortweet");
     }
+    let kind = Kind::parse(&args.kind)?;
+    let started = Instant::now();
+    let table = if args.format.eq_ignore_ascii_case("qut") {
+        read_qut_csv(&args.input, kind)?
+    } else {
+        let mut table = MessageTable::new(kind);
+        read_posts(args, |post| {
+            table.push_post(post);
+        })?;
+        table
+    };
+    let mut params = DirectedParams::new(args.time_window, args.min_edge_weight);
+    params.self_loops = args.self_loops;
+    params.similarity_threshold = args.similarity;
+    let net = directed_network(&table, &params);
+    let mut out = create(out_path)?;
+    net.write_csv(&mut out)
+        .with_context(|| format!("writing {}", out_path.display()))?;
+    out.flush()?;
+    eprintln!(
+        "pharos coordination: {kind}: {} messages by {} accounts, {} edges among {} accounts, {:.3} s",
+        table.len(),
+        table.user_count(),
+        net.edges.len(),
+        net.users.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Reads the input with an importer, handing each post to `f`.
+fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> {
     let format = Format::parse(&args.format).with_context(|| {
         format!(
-            "unknown --format {:?}; use coortweet or one of {}",
+            "unknown --format {:?}; use coortweet, qut or one of {}",
             args.format,
             Format::NAMES.join(", ")
-        )
-    })?;
-    let rule = ObjectRule::parse(&args.object).with_context(|| {
-        format!(
-            "unknown --object {:?}; use one of {}",
-            args.object,
-            ObjectRule::NAMES.join(", ")
         )
     })?;
     let opts = Options {
@@ -200,14 +254,11 @@ fn load(args: &Args) -> Result<ShareTable> {
         detect_language: false,
         ..Options::new()
     };
-    let mut table = ShareTable::new();
     let mut rejected = 0u64;
     let mut first_rejection: Option<String> = None;
     let mut sink = |item: Item| {
         match item {
-            Item::Post(p) => {
-                table.push_post(&p, rule);
-            }
+            Item::Post(p) => f(&p),
             Item::Rejected(r) => {
                 rejected += 1;
                 if first_rejection.is_none() {
@@ -225,6 +276,25 @@ fn load(args: &Args) -> Result<ShareTable> {
             first_rejection.unwrap_or_default()
         );
     }
+    Ok(())
+}
+
+/// Reads the input as a share table.
+fn load(args: &Args) -> Result<ShareTable> {
+    if args.format.eq_ignore_ascii_case("coortweet") {
+        return Ok(read_coortweet_csv(&args.input)?);
+    }
+    let rule = ObjectRule::parse(&args.object).with_context(|| {
+        format!(
+            "unknown --object {:?}; use one of {}",
+            args.object,
+            ObjectRule::NAMES.join(", ")
+        )
+    })?;
+    let mut table = ShareTable::new();
+    read_posts(args, |post| {
+        table.push_post(post, rule);
+    })?;
     Ok(table)
 }
 
