@@ -38,6 +38,8 @@ enum Command {
     Stats(cmd::stats::Args),
     /// Write stored posts out (canonical JSONL).
     Export(cmd::export::Args),
+    /// Find coordinated accounts: CooRTweet-exact coordination (coortweet) or QUT-style directed networks (directed).
+    Coordination(cmd::coordination::Args),
     /// Write a simulated information environment with planted campaigns and its ground truth.
     Simulate(cmd::simulate::Args),
     /// Try Pharos on a simulated scenario: simulate, ingest into ./pharos-demo/pharos.db, summarise.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(a, &global),
         Command::Watch(a) => cmd::watch::run(a, &global),
         Command::Simulate(a) => cmd::simulate::run(a, &global),
+        Command::Coordination(a) => cmd::coordination::run(a).map(|()| ExitCode::SUCCESS),
         Command::Demo(a) => cmd::demo::run(a, &global),
     };
     match result {
