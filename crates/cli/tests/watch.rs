@@ -131,4 +131,19 @@ fn polls_conditionally_and_stores_only_new_items() {
             .contains("Story number 1")
     );
     assert!(!posts[0]["text"].as_str().unwrap().contains("<p>"));
+
+    // `pharos ingest URL` reads a feed once.
+    let other = dir.path().join("once.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
+        .args(["ingest", "--json", "--store", other.to_str().unwrap(), &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["stored"], 4);
+    assert_eq!(s["files"], 1);
 }

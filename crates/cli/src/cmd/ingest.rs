@@ -22,7 +22,8 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Files to read (`.gz` is decompressed; `-` is standard input).
+    /// Files to read (`.gz` is decompressed; `-` is standard input); an
+    /// `http(s)://` URL is fetched once as an RSS/Atom feed.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -91,7 +92,18 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     opts.detect_language = !args.no_detect_language;
     let mut store = SqliteStore::open(&args.store.store)?;
     let pb = crate::progress::counter(global.quiet || args.json, "posts");
-    let summary = ingest_files(&mut store, &args.files, &opts, args.strict, &pb)?;
+    let (urls, files): (Vec<PathBuf>, Vec<PathBuf>) = args.files.iter().cloned().partition(|f| {
+        let s = f.to_string_lossy();
+        s.starts_with("http://") || s.starts_with("https://")
+    });
+    let mut summary = ingest_files(&mut store, &files, &opts, args.strict, &pb)?;
+    if !summary.stopped {
+        let urls: Vec<String> = urls
+            .iter()
+            .map(|u| u.to_string_lossy().into_owned())
+            .collect();
+        ingest_urls(&mut store, &urls, &opts, args.strict, &mut summary)?;
+    }
     pb.finish_and_clear();
     report(&summary, args.json, global.quiet)?;
     Ok(exit_code(&summary))
@@ -102,15 +114,89 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
 pub fn exit_code(s: &Summary) -> ExitCode {
     if s.stopped {
         ExitCode::from(2)
-    } else if s.stored > 0 || (s.duplicates > 0 && s.quarantined == 0 && s.failed_files.is_empty())
-    {
-        ExitCode::SUCCESS
-    } else if s.stored == 0 && s.duplicates > 0 {
-        // Everything that was readable was already stored.
+    } else if s.stored > 0 || s.duplicates > 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Reads RSS/Atom feeds given as URLs once (no conditional GET state: use
+/// `pharos watch` to poll), adding to `summary`.
+fn ingest_urls(
+    store: &mut SqliteStore,
+    urls: &[String],
+    opts: &Options,
+    strict: bool,
+    summary: &mut Summary,
+) -> Result<()> {
+    use pharos_ingest::feed::{FeedClient, FeedState, poll};
+    use pharos_ingest::{Item, Quarantine};
+    use pharos_store::Store;
+    if urls.is_empty() {
+        return Ok(());
+    }
+    let client = FeedClient::new()?;
+    let mut quarantine = Quarantine::new(store.quarantine_path());
+    for url in urls {
+        if summary.stopped {
+            break;
+        }
+        let mut posts = Vec::new();
+        let mut rejected = Vec::new();
+        let mut state = FeedState::new();
+        let res = poll(&client, url, &mut state, opts, &mut |item| {
+            match item {
+                Item::Post(p) => posts.push(*p),
+                Item::Rejected(r) => rejected.push(r),
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+        summary.files += 1;
+        if let Err(e) = res {
+            eprintln!("pharos: {e}");
+            summary.failed_files.push(crate::pipeline::FileFailure {
+                file: url.clone(),
+                error: e.to_string(),
+            });
+            if strict {
+                summary.stopped = true;
+            }
+            continue;
+        }
+        if strict && !rejected.is_empty() {
+            let r = &rejected[0];
+            eprintln!(
+                "pharos: stopped at the first bad record (--strict): {}: {}",
+                r.location(),
+                r.reason
+            );
+            quarantine.put(r)?;
+            summary.quarantined += 1;
+            *summary
+                .quarantine_reasons
+                .entry(pharos_ingest::quarantine::reason_class(&r.reason))
+                .or_default() += 1;
+            summary.stopped = true;
+            break;
+        }
+        let done = store.insert(&posts)?;
+        summary.stored += done.stored;
+        summary.duplicates += done.duplicates;
+        for r in &rejected {
+            quarantine.put(r)?;
+            summary.quarantined += 1;
+            *summary
+                .quarantine_reasons
+                .entry(pharos_ingest::quarantine::reason_class(&r.reason))
+                .or_default() += 1;
+        }
+    }
+    quarantine.flush()?;
+    if quarantine.count() > 0 {
+        summary.quarantine_file = Some(quarantine.path().display().to_string());
+    }
+    Ok(())
 }
 
 pub fn report(s: &Summary, json: bool, quiet: bool) -> Result<()> {
