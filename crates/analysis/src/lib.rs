@@ -7,5 +7,6 @@
 //! talks to the server, so every detector runs the same in a batch, in a
 //! test and behind the live pipeline.
 
+pub mod actors;
 pub mod coordination;
 pub mod similarity;
