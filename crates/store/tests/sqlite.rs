@@ -256,3 +256,24 @@ fn interrupted_encoded_bulk_load_is_repaired_and_resumable() {
         .unwrap();
     assert_eq!(ok, "ok");
 }
+
+#[test]
+fn actor_key_is_stable() {
+    // Part of the store format: these values must never change.
+    assert_eq!(
+        pharos_store::sqlite::actor_key("twitter", "42"),
+        pharos_store::sqlite::actor_key("twitter", "42")
+    );
+    assert_ne!(
+        pharos_store::sqlite::actor_key("twitter", "42"),
+        pharos_store::sqlite::actor_key("telegram", "42")
+    );
+    assert_ne!(
+        pharos_store::sqlite::actor_key("ab", "c"),
+        pharos_store::sqlite::actor_key("a", "bc")
+    );
+    assert_eq!(
+        pharos_store::sqlite::actor_key("", ""),
+        0xaf63_bd4c_8601_b7df_u64 as i64
+    );
+}
