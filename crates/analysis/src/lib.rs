@@ -8,5 +8,6 @@
 //! test and behind the live pipeline.
 
 pub mod actors;
+pub mod bursts;
 pub mod coordination;
 pub mod similarity;
