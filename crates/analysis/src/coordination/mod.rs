@@ -27,10 +27,13 @@
 //! assert_eq!(net.edges[0].full.weight, 2);
 //! ```
 
+pub mod communities;
 pub mod coortweet;
 pub mod directed;
+pub mod graphml;
 pub mod network;
 pub mod read;
+pub mod report;
 pub mod shares;
 pub mod synthetic;
 pub mod write;

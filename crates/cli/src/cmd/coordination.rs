@@ -5,16 +5,29 @@
 //! `pharos_analysis::coordination` for the rules and their quirks.
 //! `--method directed` builds QUT coordination-network-toolkit style
 //! directed networks (`pharos_analysis::coordination::directed`).
+//! Either reads `--input FILE` or the posts of a store (`--store PATH`),
+//! and can add a report with communities, scores and the posts behind each
+//! edge (`--json`, `--graphml`, `--evidence-out`;
+//! `pharos_analysis::coordination::report`). The user guide is
+//! docs/coordination.md.
 
 use anyhow::{Context, Result, bail};
+use pharos_analysis::coordination::communities::LeidenParams;
 use pharos_analysis::coordination::directed::{
     DirectedParams, Kind, MessageTable, directed_network, read_qut_csv,
+};
+use pharos_analysis::coordination::graphml::write_graphml;
+use pharos_analysis::coordination::report::{
+    CoordinationReport, DirectedSource, PostIndex, QutRows, ReportOptions, coortweet_report,
+    directed_report,
 };
 use pharos_analysis::coordination::{
     Coordination, CoortweetParams, ObjectRule, PairWriter, ShareTable, Subgraph,
     read_coortweet_csv, write_edges, write_nodes,
 };
 use pharos_ingest::{Format, Item, Options};
+use pharos_store::{PostFilter, SqliteStore, Store};
+use serde_json::json;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
@@ -29,11 +42,18 @@ use std::time::Instant;
 ///     --pairs-out pairs.csv --edges-out edges.csv
 ///   pharos coordination --input messages.csv --format qut --method directed
 ///     --kind co-retweet --time-window 60 --min-edge-weight 2 --edges-out edges.csv
+///   pharos coordination --store pharos.db --since 2024-05-01 --method directed
+///     --kind co-link --json report.json --graphml net.graphml
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Input file (`.gz` is decompressed on the fly).
+    /// Input file (`.gz` is decompressed on the fly). Give this or --store.
+    #[arg(long, required_unless_present = "store", conflicts_with = "store")]
+    pub input: Option<PathBuf>,
+
+    /// Read the posts of this store instead of a file (see --since, --until,
+    /// --platform; --format is not used).
     #[arg(long)]
-    pub input: PathBuf,
+    pub store: Option<PathBuf>,
 
     /// `coortweet` (a CSV with object_id,account_id,content_id,timestamp_share),
     /// `qut` (message_id,user_id,username,repost_id,reply_id,message,timestamp,urls),
@@ -109,9 +129,134 @@ pub struct Args {
     /// (viral objects), and report them. Off by default (exact parity).
     #[arg(long)]
     pub max_pairs_per_object: Option<u64>,
+
+    /// Store filters and report outputs (boxed: they are rarely all used).
+    #[command(flatten)]
+    pub report: Box<ReportArgs>,
+}
+
+/// Store filters, report outputs and their options.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// With --store: only posts at or after this time (RFC 3339, date, or epoch).
+    #[arg(long, requires = "store")]
+    pub since: Option<String>,
+
+    /// With --store: only posts before this time.
+    #[arg(long, requires = "store")]
+    pub until: Option<String>,
+
+    /// With --store: only posts of this platform.
+    #[arg(long, requires = "store")]
+    pub platform: Option<String>,
+
+    /// Write the report (parameters, summary, communities and components
+    /// with their scores and evidence, accounts, edges with evidence) as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+
+    /// Write the network as GraphML (accounts with community, component,
+    /// degree, strength; edges with weight and the method's columns).
+    #[arg(long)]
+    pub graphml: Option<PathBuf>,
+
+    /// Write one JSON object per edge, with the posts behind it, per line.
+    #[arg(long)]
+    pub evidence_out: Option<PathBuf>,
+
+    /// Leiden resolution (1 = modularity; larger gives smaller communities).
+    #[arg(long, default_value_t = 1.0)]
+    pub resolution: f64,
+
+    /// Leiden seed: the same seed gives the same communities.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Evidence pairs listed per edge (all are counted and scored).
+    #[arg(long, default_value_t = 100)]
+    pub max_evidence_per_edge: usize,
+
+    /// Evidence pairs listed per community or component.
+    #[arg(long, default_value_t = 1000)]
+    pub max_evidence_per_network: usize,
+}
+
+impl Args {
+    /// Whether a report (JSON, GraphML, evidence) is asked for.
+    fn wants_report(&self) -> bool {
+        self.report.json.is_some()
+            || self.report.graphml.is_some()
+            || self.report.evidence_out.is_some()
+    }
+
+    fn report_options(&self) -> Result<ReportOptions> {
+        if !(self.report.resolution.is_finite() && self.report.resolution > 0.0) {
+            bail!(
+                "--resolution must be a number above 0 (got {})",
+                self.report.resolution
+            );
+        }
+        Ok(ReportOptions {
+            leiden: LeidenParams {
+                resolution: self.report.resolution,
+                seed: self.report.seed,
+                ..LeidenParams::default()
+            },
+            max_evidence_per_edge: self.report.max_evidence_per_edge,
+            max_evidence_per_network: self.report.max_evidence_per_network,
+        })
+    }
+
+    /// What the input was, for the report's parameters.
+    fn source_json(&self) -> serde_json::Value {
+        match (&self.input, &self.store) {
+            (Some(i), _) => json!({"input": i.display().to_string(), "format": self.format}),
+            (None, Some(s)) => json!({
+                "store": s.display().to_string(),
+                "since": self.report.since, "until": self.report.until, "platform": self.report.platform,
+            }),
+            (None, None) => serde_json::Value::Null,
+        }
+    }
+}
+
+/// Writes the report outputs that were asked for.
+fn write_report(args: &Args, report: &CoordinationReport) -> Result<()> {
+    if let Some(path) = &args.report.json {
+        let mut out = create(path)?;
+        report
+            .write_json(&mut out)
+            .with_context(|| format!("writing {}", path.display()))?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+    }
+    if let Some(path) = &args.report.graphml {
+        let mut out = create(path)?;
+        write_graphml(report, &mut out).with_context(|| format!("writing {}", path.display()))?;
+        out.flush()?;
+    }
+    if let Some(path) = &args.report.evidence_out {
+        let mut out = create(path)?;
+        report
+            .write_evidence_jsonl(&mut out)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let s = &report.summary;
+    eprintln!(
+        "pharos coordination: {} communities (modularity {}), {} components, {} evidence pairs",
+        s.communities,
+        s.modularity.map_or("n/a".into(), |q| format!("{q:.4}")),
+        s.components,
+        s.evidence_pairs
+    );
+    Ok(())
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let r = &args.report;
+    if args.store.is_none() && (r.since.is_some() || r.until.is_some() || r.platform.is_some()) {
+        bail!("--since, --until and --platform filter a store: give --store PATH");
+    }
     match args.method.as_str() {
         "coortweet" => {}
         "directed" => return run_directed(&args),
@@ -119,11 +264,14 @@ pub fn run(args: Args) -> Result<()> {
     }
     let subgraph = Subgraph::from_number(args.subgraph)
         .with_context(|| format!("--subgraph {} is not 0, 1, 2 or 3", args.subgraph))?;
-    if args.pairs_out.is_none() && args.edges_out.is_none() {
-        bail!("nothing to write: give --pairs-out and/or --edges-out");
+    if args.pairs_out.is_none() && args.edges_out.is_none() && !args.wants_report() {
+        bail!(
+            "nothing to write: give --pairs-out, --edges-out, --json, --graphml or --evidence-out"
+        );
     }
+    let opts = args.report_options()?;
     let started = Instant::now();
-    let table = load(&args)?;
+    let (table, posts) = load(&args)?;
     let loaded = started.elapsed();
 
     let params = CoortweetParams {
@@ -155,6 +303,34 @@ pub fn run(args: Args) -> Result<()> {
     };
     let network = edges.network(args.edge_weight, subgraph)?;
     drop(edges);
+    if args.wants_report() {
+        let parameters = json!({
+            "source": args.source_json(),
+            "method": "coortweet",
+            "object": args.object,
+            "time_window": args.time_window,
+            "min_participation": args.min_participation,
+            "edge_weight": args.edge_weight,
+            "subgraph": args.subgraph,
+            "fast_window": args.fast_window,
+            "max_pairs_per_object": args.max_pairs_per_object,
+            "weight_threshold": network.threshold,
+            "resolution": args.report.resolution,
+            "seed": args.report.seed,
+            "max_evidence_per_edge": args.report.max_evidence_per_edge,
+            "max_evidence_per_network": args.report.max_evidence_per_network,
+        });
+        let report = coortweet_report(
+            &table,
+            &mut detection,
+            &network,
+            posts.as_ref(),
+            &opts,
+            parameters,
+        )
+        .context("building the report")?;
+        write_report(&args, &report)?;
+    }
     if let Some(path) = &args.edges_out {
         let mut out = create(path)?;
         write_edges(&mut out, &table, &network)
@@ -203,31 +379,83 @@ pub fn run(args: Args) -> Result<()> {
 
 /// `--method directed`: one directed network, written as `user_1,user_2,weight`.
 fn run_directed(args: &Args) -> Result<()> {
-    let Some(out_path) = &args.edges_out else {
-        bail!("--method directed writes edges: give --edges-out");
-    };
+    if args.edges_out.is_none() && !args.wants_report() {
+        bail!(
+            "--method directed writes edges: give --edges-out, --json, --graphml or --evidence-out"
+        );
+    }
     if args.pairs_out.is_some() || args.fast_window.is_some() || args.subgraph != 0 {
         bail!("--pairs-out, --fast-window and --subgraph belong to --method coortweet");
     }
+    let opts = args.report_options()?;
     let kind = Kind::parse(&args.kind)?;
     let started = Instant::now();
-    let table = if args.format.eq_ignore_ascii_case("qut") {
-        read_qut_csv(&args.input, kind)?
-    } else {
-        let mut table = MessageTable::new(kind);
-        read_posts(args, |post| {
-            table.push_post(post);
-        })?;
-        table
+    let report = args.wants_report();
+    let mut qut_rows = None;
+    let mut posts: Vec<pharos_core::Post> = Vec::new();
+    let mut index = PostIndex::new();
+    let qut = args.store.is_none() && args.format.eq_ignore_ascii_case("qut");
+    let table = match &args.input {
+        Some(input) if qut => {
+            if report {
+                qut_rows = Some(
+                    QutRows::read_path(input)
+                        .with_context(|| format!("reading {}", input.display()))?,
+                );
+            }
+            read_qut_csv(input, kind)?
+        }
+        _ => {
+            let mut table = MessageTable::new(kind);
+            read_posts(args, |post| {
+                table.push_post(post);
+                if report {
+                    index.insert_post(post, true);
+                    posts.push(post.clone());
+                }
+            })?;
+            table
+        }
     };
     let mut params = DirectedParams::new(args.time_window, args.min_edge_weight);
     params.self_loops = args.self_loops;
     params.similarity_threshold = args.similarity;
     let net = directed_network(&table, &params);
-    let mut out = create(out_path)?;
-    net.write_csv(&mut out)
-        .with_context(|| format!("writing {}", out_path.display()))?;
-    out.flush()?;
+    if let Some(out_path) = &args.edges_out {
+        let mut out = create(out_path)?;
+        net.write_csv(&mut out)
+            .with_context(|| format!("writing {}", out_path.display()))?;
+        out.flush()?;
+    }
+    if report {
+        let (source, post_index) = match &qut_rows {
+            Some(rows) => (DirectedSource::Qut(rows), rows.posts()),
+            None => (DirectedSource::Posts(&posts), &index),
+        };
+        let parameters = json!({
+            "source": args.source_json(),
+            "method": "directed",
+            "kind": kind.name(),
+            "time_window": args.time_window,
+            "min_edge_weight": args.min_edge_weight,
+            "self_loops": args.self_loops,
+            "similarity": (kind == Kind::CoSimilarText).then_some(args.similarity),
+            "resolution": args.report.resolution,
+            "seed": args.report.seed,
+            "max_evidence_per_edge": args.report.max_evidence_per_edge,
+            "max_evidence_per_network": args.report.max_evidence_per_network,
+        });
+        let report = directed_report(
+            &table,
+            &params,
+            &net,
+            &source,
+            Some(post_index),
+            &opts,
+            parameters,
+        );
+        write_report(args, &report)?;
+    }
     eprintln!(
         "pharos coordination: {kind}: {} messages by {} accounts, {} edges among {} accounts, {:.3} s",
         table.len(),
@@ -239,8 +467,25 @@ fn run_directed(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Reads the input with an importer, handing each post to `f`.
+/// Reads the posts of the store or of the input (with an importer),
+/// handing each to `f`.
 fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> {
+    if let Some(path) = &args.store {
+        let store = SqliteStore::open_existing(path)?;
+        let filter = PostFilter {
+            since: super::export::parse_time("since", &args.report.since)?,
+            until: super::export::parse_time("until", &args.report.until)?,
+            platform: args.report.platform.clone(),
+        };
+        store.scan(&filter, &mut |post| {
+            f(&post);
+            ControlFlow::Continue(())
+        })?;
+        return Ok(());
+    }
+    let Some(input) = &args.input else {
+        bail!("give --input FILE or --store PATH");
+    };
     let format = Format::parse(&args.format).with_context(|| {
         format!(
             "unknown --format {:?}; use coortweet, qut or one of {}",
@@ -250,8 +495,8 @@ fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> 
     })?;
     let opts = Options {
         format,
-        // Language plays no part in coordination; skipping it is faster.
-        detect_language: false,
+        // Language plays no part in detection; the report counts it.
+        detect_language: args.wants_report(),
         ..Options::new()
     };
     let mut rejected = 0u64;
@@ -268,7 +513,7 @@ fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> 
         }
         ControlFlow::Continue(())
     };
-    pharos_ingest::read_path(&args.input, &opts, &mut sink)?;
+    pharos_ingest::read_path(input, &opts, &mut sink)?;
     if rejected > 0 {
         eprintln!(
             "pharos coordination: {rejected} records could not be read (first: {}); \
@@ -279,10 +524,12 @@ fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> 
     Ok(())
 }
 
-/// Reads the input as a share table.
-fn load(args: &Args) -> Result<ShareTable> {
-    if args.format.eq_ignore_ascii_case("coortweet") {
-        return Ok(read_coortweet_csv(&args.input)?);
+/// Reads the input as a share table, and (for a report) the posts by id.
+fn load(args: &Args) -> Result<(ShareTable, Option<PostIndex>)> {
+    if let Some(input) = &args.input
+        && args.format.eq_ignore_ascii_case("coortweet")
+    {
+        return Ok((read_coortweet_csv(input)?, None));
     }
     let rule = ObjectRule::parse(&args.object).with_context(|| {
         format!(
@@ -292,10 +539,14 @@ fn load(args: &Args) -> Result<ShareTable> {
         )
     })?;
     let mut table = ShareTable::new();
+    let mut index = args.wants_report().then(PostIndex::new);
     read_posts(args, |post| {
         table.push_post(post, rule);
+        if let Some(i) = index.as_mut() {
+            i.insert_post(post, false);
+        }
     })?;
-    Ok(table)
+    Ok((table, index))
 }
 
 fn create(path: &Path) -> Result<Box<dyn Write>> {
