@@ -147,3 +147,106 @@ fn polls_conditionally_and_stores_only_new_items() {
     assert_eq!(s["stored"], 4);
     assert_eq!(s["files"], 1);
 }
+
+/// A feed whose items name their authors: `(guid, author e-mail, link, pubDate)`.
+fn authored_feed(items: &[(&str, &str, &str, &str)]) -> String {
+    let mut s = String::new();
+    for (guid, author, link, date) in items {
+        s.push_str(&format!(
+            "<item><title>{guid}</title><link>{link}</link><guid>{guid}</guid>\
+             <author>{author}</author><pubDate>{date}</pubDate><description>x</description></item>"
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Shared</title>\
+         <link>https://shared.example.org/</link><description>x</description>{s}</channel></rss>"
+    )
+}
+
+#[test]
+fn streams_coordination_pairs_of_items_sharing_a_link() {
+    // Newest first, as feeds list them: carol shares the link two hours
+    // after alice and bob, who share it 30 s apart; dave shares another link.
+    let body = Arc::new(Mutex::new(authored_feed(&[
+        (
+            "urn:c",
+            "carol@example.org (Carol)",
+            "https://story.example.net/a?utm_source=x",
+            "Mon, 01 Jan 2024 12:00:30 +0000",
+        ),
+        (
+            "urn:d",
+            "dave@example.org (Dave)",
+            "https://other.example.net/b",
+            "Mon, 01 Jan 2024 10:00:10 +0000",
+        ),
+        (
+            "urn:b",
+            "bob@example.org (Bob)",
+            "https://story.example.net/a",
+            "Mon, 01 Jan 2024 10:00:30 +0000",
+        ),
+        (
+            "urn:a",
+            "alice@example.org (Alice)",
+            "https://story.example.net/a",
+            "Mon, 01 Jan 2024 10:00:00 +0000",
+        ),
+    ])));
+    let port = serve(body, Arc::new(AtomicUsize::new(0)));
+    let url = format!("http://127.0.0.1:{port}/feed.xml");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("c.db");
+    let pairs_path = dir.path().join("pairs.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
+        .args([
+            "watch",
+            "--json",
+            "--once",
+            "--feed",
+            &url,
+            "--store",
+            store.to_str().unwrap(),
+            "--coordination-out",
+            pairs_path.to_str().unwrap(),
+            "--time-window",
+            "60",
+            "--object",
+            "link",
+            "--lateness",
+            "10m",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["stored"], 4);
+    assert_eq!(lines[0]["late"], 0);
+    assert_eq!(lines[1]["coordination"]["pairs"], 1);
+    assert_eq!(lines[1]["coordination"]["late"], 0);
+
+    let text = std::fs::read_to_string(&pairs_path).unwrap();
+    let pairs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pairs.len(), 1, "{text}");
+    let p = &pairs[0];
+    assert_eq!(p["object_id"], "https://story.example.net/a");
+    assert_eq!(p["content_id"], "urn:a");
+    assert_eq!(p["content_id_y"], "urn:b");
+    assert_eq!(p["account_id"], "alice@example.org");
+    assert_eq!(p["account_id_y"], "bob@example.org");
+    assert_eq!(p["time"], "2024-01-01T10:00:00.000Z");
+    assert_eq!(p["time_y"], "2024-01-01T10:00:30.000Z");
+    assert_eq!(p["time_delta"], 30);
+    // One post each: under the default min participation of 2.
+    assert_eq!(p["coordinated"], false);
+}

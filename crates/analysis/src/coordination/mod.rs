@@ -35,6 +35,7 @@ pub mod network;
 pub mod read;
 pub mod report;
 pub mod shares;
+pub mod stream;
 pub mod synthetic;
 pub mod write;
 

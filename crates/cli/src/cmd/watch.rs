@@ -1,12 +1,19 @@
-//! `pharos watch`: poll RSS/Atom feeds and store their new items.
+//! `pharos watch`: poll RSS/Atom feeds and store their new items; optionally
+//! stream coordination over them.
 
 use super::{Global, StoreArg};
 use anyhow::{Context, Result, bail};
+use pharos_analysis::coordination::ObjectRule;
+use pharos_analysis::coordination::stream::{
+    OwnedPair, StreamPair, StreamParams, StreamingCoordinator,
+};
+use pharos_core::{EventTime, Post};
 use pharos_ingest::feed::{FeedClient, FeedState, PollOutcome, poll};
 use pharos_ingest::{Item, Options, Quarantine};
 use pharos_store::{RunRecord, SqliteStore, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +29,17 @@ use std::time::{Duration, Instant};
 ///
 /// Runs until interrupted (Ctrl-C is safe: each poll is stored in one
 /// transaction), or for `--polls N` rounds.
+///
+/// With `--coordination-out FILE.jsonl`, the new items of each poll are
+/// sorted by time and streamed through the coordination detector: two
+/// accounts that share the same object (`--object`) within `--time-window`
+/// seconds make a pair, appended to FILE as one JSON line (object, both post
+/// ids, both accounts, both times, the delta) as soon as it is certain.
+/// Items may arrive up to `--lateness` behind the newest one seen; an item
+/// older than that is still stored but not paired: it is counted (`late` in
+/// the poll report) and `pharos coordination --store` finds its pairs in
+/// batch. Pairs still waiting for the lateness are written when the last
+/// round ends (not on Ctrl-C).
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -59,6 +77,166 @@ pub struct Args {
     /// One JSON object a line per poll instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Stream coordination over the new items and append each co-share pair
+    /// to this file as one JSON line.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub coordination_out: Option<PathBuf>,
+
+    /// Coordination: seconds within which two shares of one object pair up.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub time_window: i64,
+
+    /// Coordination: what two posts must share: auto (the reshared post,
+    /// else the first link), reshare, link, domain or hashtag.
+    #[arg(long, default_value = "auto", value_parser = parse_object)]
+    pub object: ObjectRule,
+
+    /// Coordination: how far behind the newest item seen an item may arrive
+    /// and still be paired (`0`, `90s`, `10m`, `1h`).
+    #[arg(long, default_value = "1h", value_parser = parse_lateness)]
+    pub lateness: Duration,
+
+    /// Coordination: most pairs one object may emit per window (a viral
+    /// object's pairs grow with the square of its shares); what is left out
+    /// is counted and reported.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub max_pairs_per_object: u64,
+
+    /// Coordination: the participation threshold of the `coordinated` flag
+    /// written with each pair (CooRTweet's min_participation, as counted so far).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub min_participation: u32,
+}
+
+fn parse_object(s: &str) -> Result<ObjectRule, String> {
+    match ObjectRule::parse(s) {
+        Some(
+            r @ (ObjectRule::Auto
+            | ObjectRule::Reshare
+            | ObjectRule::Link
+            | ObjectRule::Domain
+            | ObjectRule::Hashtag),
+        ) => Ok(r),
+        _ => Err(format!(
+            "unknown object {s:?}: use auto, reshare, link, domain or hashtag"
+        )),
+    }
+}
+
+/// Like `--every`, but `0` (no lateness) is allowed.
+fn parse_lateness(s: &str) -> Result<Duration, String> {
+    if s.trim().trim_end_matches(['s', 'm', 'h', 'd']) == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_every(s)
+}
+
+/// One coordination pair, as written to `--coordination-out`.
+#[derive(Serialize)]
+struct PairLine<'a> {
+    object_id: &'a str,
+    content_id: &'a str,
+    content_id_y: &'a str,
+    account_id: &'a str,
+    account_id_y: &'a str,
+    time: String,
+    time_y: String,
+    time_delta: i64,
+    /// Both accounts have `--min-participation` posts and either has that
+    /// many in pairs, counting everything streamed so far.
+    coordinated: bool,
+}
+
+/// The streaming detector and its output file.
+struct CoordinationOut {
+    stream: StreamingCoordinator,
+    rule: ObjectRule,
+    min_participation: u32,
+    out: std::io::BufWriter<std::fs::File>,
+    path: PathBuf,
+    pending: Vec<OwnedPair>,
+}
+
+impl CoordinationOut {
+    fn open(args: &Args, path: &std::path::Path) -> Result<Self> {
+        let stream = StreamingCoordinator::new(StreamParams {
+            time_window: args.time_window,
+            allowed_lateness: args.lateness.as_secs() as i64,
+            max_pairs_per_object: Some(args.max_pairs_per_object),
+        })
+        .map_err(|e| anyhow::anyhow!("--time-window: {e}"))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        Ok(CoordinationOut {
+            stream,
+            rule: args.object,
+            min_participation: args.min_participation,
+            out: std::io::BufWriter::new(file),
+            path: path.to_path_buf(),
+            pending: Vec::new(),
+        })
+    }
+
+    /// Streams `posts` (sorted by time first); returns (pairs written, late shares).
+    fn push(&mut self, posts: &mut [Post]) -> Result<(u64, u64)> {
+        posts.sort_by_key(|p| p.time);
+        let mut late = 0u64;
+        let pending = &mut self.pending;
+        let mut sink = |p: &StreamPair| pending.push(p.to_owned());
+        for p in posts.iter() {
+            late += self.stream.push_post(p, self.rule, &mut sink).1 as u64;
+        }
+        Ok((self.write_pending()?, late))
+    }
+
+    /// End of the run: writes the pairs still held for the lateness.
+    fn finish(&mut self) -> Result<u64> {
+        let pending = &mut self.pending;
+        self.stream
+            .flush(&mut |p: &StreamPair| pending.push(p.to_owned()));
+        self.write_pending()
+    }
+
+    fn write_pending(&mut self) -> Result<u64> {
+        let n = self.pending.len() as u64;
+        for p in &self.pending {
+            let line = PairLine {
+                object_id: &p.object,
+                content_id: &p.content,
+                content_id_y: &p.content_y,
+                account_id: &p.account,
+                account_id_y: &p.account_y,
+                time: EventTime::from_secs(p.time).to_rfc3339(),
+                time_y: EventTime::from_secs(p.time_y).to_rfc3339(),
+                time_delta: p.time_delta,
+                coordinated: self.stream.is_coordinated(
+                    &p.account,
+                    &p.account_y,
+                    self.min_participation,
+                ),
+            };
+            serde_json::to_writer(&mut self.out, &line)?;
+            self.out.write_all(b"\n")?;
+        }
+        self.pending.clear();
+        self.out
+            .flush()
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        for c in self.stream.take_capped() {
+            eprintln!(
+                "pharos: coordination: object {} reached --max-pairs-per-object ({} pairs) in the window from {}; {} candidate pairs left out",
+                c.object,
+                c.emitted,
+                EventTime::from_secs(c.window_start).to_rfc3339(),
+                c.dropped
+            );
+        }
+        Ok(n)
+    }
 }
 
 /// Reads `30s`, `5m`, `1h`, `1d` or a number of seconds.
@@ -95,6 +273,12 @@ struct PollReport<'a> {
     quarantined: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Coordination pairs written after this poll.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pairs: Option<u64>,
+    /// Shares of this poll older than the lateness (stored, not paired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    late: Option<u64>,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
@@ -133,6 +317,10 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let mut opts = Options::new();
     opts.platform = args.platform.clone();
     let mut quarantine = Quarantine::new(store.quarantine_path());
+    let mut coordination = match &args.coordination_out {
+        Some(path) => Some(CoordinationOut::open(&args, path)?),
+        None => None,
+    };
     let rounds = if args.once { Some(1) } else { args.polls };
     let mut round = 0u64;
     let mut total_stored = 0u64;
@@ -160,6 +348,8 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
                 duplicates: 0,
                 quarantined: rejected.len() as u64,
                 error: None,
+                pairs: None,
+                late: None,
             };
             match &result {
                 Ok(PollOutcome::NotModified) => rep.status = "not-modified",
@@ -179,6 +369,16 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             quarantine.flush()?;
             rep.stored = done.stored;
             rep.duplicates = done.duplicates;
+            if let Some(c) = coordination.as_mut() {
+                let (pairs, late) = c.push(&mut posts)?;
+                rep.pairs = Some(pairs);
+                rep.late = Some(late);
+                if late > 0 && !args.json {
+                    eprintln!(
+                        "pharos: {url}: {late} shares older than --lateness were stored but not paired"
+                    );
+                }
+            }
             total_stored += done.stored;
             if rep.stored > 0 || rep.quarantined > 0 {
                 store.record_run(&RunRecord {
@@ -213,6 +413,30 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             std::thread::sleep(rest);
         }
     }
+    if let Some(c) = coordination.as_mut() {
+        let last = c.finish()?;
+        let st = c.stream.stats().clone();
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"coordination": {
+                    "pairs": st.pairs,
+                    "pairs_at_end": last,
+                    "late": st.late,
+                    "pairs_dropped": st.pairs_dropped,
+                    "capped_windows": st.capped_windows,
+                }})
+            );
+        } else if !global.quiet {
+            eprintln!(
+                "coordination: {} pairs written to {} ({} shares late, {} candidate pairs over the cap)",
+                st.pairs,
+                c.path.display(),
+                st.late,
+                st.pairs_dropped
+            );
+        }
+    }
     if !global.quiet && !args.json {
         eprintln!("stored {total_stored} new posts in {round} rounds");
     }
@@ -240,5 +464,12 @@ mod tests {
         assert_eq!(parse_every("90").unwrap(), Duration::from_secs(90));
         assert!(parse_every("5x").is_err());
         assert!(parse_every("0s").is_err());
+        assert_eq!(super::parse_lateness("0").unwrap(), Duration::ZERO);
+        assert_eq!(
+            super::parse_lateness("10m").unwrap(),
+            Duration::from_secs(600)
+        );
+        assert!(super::parse_object("link").is_ok());
+        assert!(super::parse_object("quote").is_err());
     }
 }
