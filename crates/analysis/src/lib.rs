@@ -10,4 +10,5 @@
 pub mod actors;
 pub mod bursts;
 pub mod coordination;
+pub mod narratives;
 pub mod similarity;

@@ -27,6 +27,7 @@
 
 pub mod minhash;
 pub mod text;
+pub mod translit;
 
 pub use minhash::{
     LshParams, MinHasher, candidate_pairs, jaccard, near_duplicate_pairs,

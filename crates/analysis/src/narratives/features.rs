@@ -1,0 +1,509 @@
+//! What the engine reads from a post, computed without touching the
+//! engine's state (so it runs in parallel, see
+//! [`super::NarrativeEngine::observe_batch`]).
+//!
+//! One pass over the matching form of the text (NFKC, case-folded, URLs and
+//! mentions removed) gives, per word token, its fuzzy [`match_key`]
+//! (Cyrillic transliterated to Latin, spelling variants folded):
+//!
+//! - **shingles** for near-duplicate families: hashes of every two
+//!   consecutive keys (all words, function words and numbers included: they
+//!   are part of a copy's identity), sorted and deduplicated; their MinHash
+//!   signature cut into LSH band keys.
+//! - **terms** for narratives: the keys of content words (not function
+//!   words, not bare numbers, at least two letters) cut to their first
+//!   [`STEM_CHARS`] characters — a crude stemmer that folds most Russian,
+//!   Ukrainian, Polish and German inflections (`электричества`,
+//!   `электричество` → `elektr`) — plus one term per normalised URL.
+//!
+//! [`match_key`]: crate::similarity::translit::match_key
+
+use super::stopwords::is_stopword;
+use crate::similarity::hash_bytes;
+use crate::similarity::translit::{detect_language, match_key_into};
+use pharos_core::Post;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+/// Shingles kept per post: the [`MAX_SHINGLES`] smallest hashes (a
+/// bottom-k sample, uniform over the text), so signature cost and
+/// exemplar memory are bounded whatever the text's length. Texts under
+/// about 256 words keep all their shingles.
+pub const MAX_SHINGLES: usize = 256;
+
+/// Characters of a word's key kept as its term.
+pub const STEM_CHARS: usize = 6;
+
+const SHINGLE_SEED: u64 = 0x51a9_e5ee_d0c0_ffee;
+const TERM_SEED: u64 = 0x7e2a_5eed_1234_abcd;
+/// How much a shared URL counts, relative to a shared word.
+const URL_WEIGHT: f32 = 1.5;
+/// How much a hashtag counts, relative to the same word without `#`.
+const HASHTAG_WEIGHT: f32 = 2.0;
+
+/// One term of a post: its hash, its raw weight (sublinear tf) and where
+/// its surface form is in [`Prepared::surfaces`].
+#[derive(Clone, Debug)]
+pub(crate) struct Term {
+    pub hash: u64,
+    pub tf: f32,
+    pub surface: (u32, u32),
+}
+
+/// A post, read.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Prepared {
+    /// The post's language, or the detected one.
+    pub lang: Option<String>,
+    /// Sorted, deduplicated shingle hashes; empty when the text has no words.
+    pub shingles: Vec<u64>,
+    /// One LSH key per band (empty when `shingles` is).
+    pub band_keys: Vec<u64>,
+    /// Sorted by hash, distinct.
+    pub terms: Vec<Term>,
+    /// Surface forms the terms point into (matching-form words and URLs).
+    pub surfaces: String,
+}
+
+impl Prepared {
+    pub fn surface(&self, t: &Term) -> &str {
+        &self.surfaces[t.surface.0 as usize..t.surface.1 as usize]
+    }
+}
+
+/// The parts of the engine `prepare` needs: fixed at construction.
+#[derive(Clone, Debug)]
+pub(crate) struct Reader {
+    pub hasher: PairMinHasher,
+    pub bands: usize,
+    pub rows: usize,
+    pub detect_language: bool,
+}
+
+/// MinHash with half the multiplications: hash function pair `i` is
+/// `aᵢ·x + bᵢ (mod 2⁶⁴)` with odd `aᵢ`; its high 32 bits are one hash and
+/// its low 32 bits (a bijection of the low half of `x`, itself uniform since
+/// shingles are hashed) the other. Independent enough for banding; the
+/// estimate is verified exactly anyway.
+#[derive(Clone, Debug)]
+pub(crate) struct PairMinHasher {
+    a: Vec<u64>,
+    b: Vec<u64>,
+}
+
+impl PairMinHasher {
+    /// `n` (even) hash values from `n / 2` multiply-add functions.
+    pub fn new(n: usize, seed: u64) -> PairMinHasher {
+        let mut state = seed;
+        let mut next = || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            crate::similarity::text::fmix64(state)
+        };
+        let pairs = n.div_ceil(2);
+        let a = (0..pairs).map(|_| next() | 1).collect();
+        let b = (0..pairs).map(|_| next()).collect();
+        PairMinHasher { a, b }
+    }
+
+    pub fn len(&self) -> usize {
+        2 * self.a.len()
+    }
+
+    /// Signature of `set` into `out` (`len()` values): position `2i` is the
+    /// high half of pair `i`, `2i + 1` the low half.
+    pub fn signature_into(&self, set: &[u64], out: &mut [u32]) {
+        out.fill(u32::MAX);
+        for &x in set {
+            for ((o, &a), &b) in out.chunks_exact_mut(2).zip(&self.a).zip(&self.b) {
+                let h = a.wrapping_mul(x).wrapping_add(b);
+                o[0] = o[0].min((h >> 32) as u32);
+                o[1] = o[1].min(h as u32);
+            }
+        }
+    }
+}
+
+pub(crate) fn band_key(band: usize, rows: &[u32]) -> u64 {
+    rows.iter().fold(
+        hash_bytes(&(band as u64).to_le_bytes(), SHINGLE_SEED),
+        |h, &v| crate::similarity::text::fmix64(h ^ u64::from(v)).rotate_left(17),
+    )
+}
+
+impl Reader {
+    pub fn prepare(&self, post: &Post) -> Prepared {
+        let lang = match &post.lang {
+            Some(l) if !l.is_empty() => Some(l.clone()),
+            _ if self.detect_language => {
+                detect_language(prefix(&post.text, 200)).map(str::to_string)
+            }
+            _ => None,
+        };
+        let (norm, toks) = matching_tokens(&strip_links(&post.text));
+        let mut key = String::with_capacity(32);
+        let mut token_keys: Vec<u64> = Vec::with_capacity(48);
+        let mut raw_terms: Vec<(u64, u32, u32, bool)> = Vec::with_capacity(48);
+        for &(start, end, hashtag) in &toks {
+            let tok = &norm[start as usize..end as usize];
+            key.clear();
+            match_key_into(tok, &mut key);
+            token_keys.push(hash_bytes(key.as_bytes(), SHINGLE_SEED));
+            if is_stopword(tok) || tok.chars().all(|c| c.is_numeric()) {
+                continue;
+            }
+            let mut letters = 0;
+            let mut end = key.len();
+            for (i, c) in key.char_indices() {
+                if letters == STEM_CHARS {
+                    end = i;
+                    break;
+                }
+                letters += 1;
+                let _ = c;
+            }
+            if letters < 2 {
+                continue;
+            }
+            raw_terms.push((
+                hash_bytes(&key.as_bytes()[..end], TERM_SEED),
+                start,
+                toks_end(tok, start),
+                hashtag,
+            ));
+        }
+        let mut shingles = shingles(&token_keys);
+        // Bottom-k: the smallest hashes are a uniform sample of the set.
+        shingles.truncate(MAX_SHINGLES);
+        let band_keys = if shingles.is_empty() {
+            Vec::new()
+        } else {
+            let mut sig = vec![0u32; self.hasher.len()];
+            self.hasher.signature_into(&shingles, &mut sig);
+            (0..self.bands)
+                .map(|b| band_key(b, &sig[b * self.rows..(b + 1) * self.rows]))
+                .collect()
+        };
+        let mut surfaces = norm;
+        let mut terms = collapse(raw_terms);
+        for link in &post.links {
+            if link.url.is_empty() {
+                continue;
+            }
+            let start = surfaces.len() + 1;
+            surfaces.push(' ');
+            surfaces.push_str(&link.url);
+            let h = hash_bytes(link.url.as_bytes(), TERM_SEED ^ 0x75726c);
+            if let Err(i) = terms.binary_search_by_key(&h, |t| t.hash) {
+                terms.insert(
+                    i,
+                    Term {
+                        hash: h,
+                        tf: URL_WEIGHT,
+                        surface: (start as u32, surfaces.len() as u32),
+                    },
+                );
+            }
+        }
+        Prepared {
+            lang,
+            shingles,
+            band_keys,
+            terms,
+            surfaces,
+        }
+    }
+}
+
+fn toks_end(tok: &str, start: u32) -> u32 {
+    start + tok.len() as u32
+}
+
+/// Lowercase (full case mapping, `ß → ss`, final `ς → σ`) with fast paths
+/// for ASCII and the Russian/Ukrainian alphabet.
+#[inline]
+fn push_lower(c: char, out: &mut String) {
+    match c {
+        'A'..='Z' => out.push(c.to_ascii_lowercase()),
+        '\u{410}'..='\u{42F}' => out.push(char::from_u32(c as u32 + 0x20).expect("cyrillic")),
+        '\u{400}'..='\u{40F}' => out.push(char::from_u32(c as u32 + 0x50).expect("cyrillic")),
+        'ß' | 'ẞ' => out.push_str("ss"),
+        'ς' => out.push('σ'),
+        c if c.is_ascii() || ('\u{430}'..='\u{45F}').contains(&c) => out.push(c),
+        c => out.extend(c.to_lowercase()),
+    }
+}
+
+/// Letters, digits (any script) and `_`, with fast paths for ASCII and
+/// Cyrillic.
+#[inline]
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    matches!(c, '\u{400}'..='\u{481}' | '\u{48A}'..='\u{52F}') || c.is_alphanumeric()
+}
+
+/// Scripts written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar):
+/// each character is a token.
+#[inline]
+fn is_unspaced(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF | 0x1000..=0x109F | 0x1780..=0x17FF | 0x3040..=0x30FF
+        | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+}
+
+/// The matching form's word tokens in one pass: NFKC (only when the text
+/// is not already in it), case folding, @mentions and `www.` words
+/// dropped, tokens as runs of word characters (characters of unspaced
+/// scripts one each). Returns the tokens joined by single spaces and each
+/// token's `(start, end, after '#')` in that string. The same tokens as
+/// `similarity::tokens(normalize_for_matching(fold(text)))`, without the
+/// three intermediate strings.
+pub(crate) fn matching_tokens(text: &str) -> (String, Vec<(u32, u32, bool)>) {
+    let owned;
+    let text = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        text
+    } else {
+        owned = text.nfkc().collect::<String>();
+        &owned
+    };
+    let mut norm = String::with_capacity(text.len());
+    let mut toks: Vec<(u32, u32, bool)> = Vec::with_capacity(text.len() / 5);
+    let mut lower = String::with_capacity(8);
+    for word in text.split(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)) {
+        let starts = |p: &str| {
+            word.len() >= p.len() && word.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+        };
+        if word.is_empty() || starts("www.") || starts("http://") || starts("https://") {
+            continue;
+        }
+        let mut start: Option<(usize, bool)> = None;
+        let mut prev: Option<char> = None;
+        for c in word.chars() {
+            if c == '@' && !prev.is_some_and(char::is_alphanumeric) {
+                break;
+            }
+            lower.clear();
+            push_lower(c, &mut lower);
+            for l in lower.chars() {
+                if is_word_char(l) && !is_unspaced(l) {
+                    if start.is_none() {
+                        if !norm.is_empty() {
+                            norm.push(' ');
+                        }
+                        start = Some((norm.len(), prev == Some('#')));
+                    }
+                    norm.push(l);
+                    continue;
+                }
+                if let Some((s, tag)) = start.take() {
+                    toks.push((s as u32, norm.len() as u32, tag));
+                }
+                if is_word_char(l) {
+                    if !norm.is_empty() {
+                        norm.push(' ');
+                    }
+                    let s = norm.len();
+                    norm.push(l);
+                    toks.push((s as u32, norm.len() as u32, false));
+                }
+            }
+            prev = Some(c);
+        }
+        if let Some((s, tag)) = start.take() {
+            toks.push((s as u32, norm.len() as u32, tag));
+        }
+    }
+    (norm, toks)
+}
+
+/// The first `max` bytes of `text`, cut at a character boundary (language
+/// identification needs a sentence or two, and its cost grows with length).
+fn prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `text` without links: Markdown links to Telegram (`[Subscribe](https://t.me/x)`,
+/// the signature channels put under every post) go entirely; other
+/// Markdown links keep their label; bare URLs (`http://`, `https://`,
+/// `t.me/`, also inside a word or brackets) go. Without this a channel's
+/// signature makes all its short posts look alike.
+pub(crate) fn strip_links(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("http") && !text.contains("t.me/") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let url_end = |from: usize| {
+        text[from..]
+            .find(|c: char| c.is_whitespace() || c == ')' || c == ']' || c == '>')
+            .map_or(text.len(), |e| from + e)
+    };
+    while i < b.len() {
+        let rest = &text[i..];
+        if b[i] == b'[' {
+            // A Markdown link: `[label](target)` with the label on one line.
+            if let Some(close) = rest.find("](")
+                && !rest[..close].contains('\n')
+                && let Some(end) = rest[close + 2..].find(')')
+            {
+                let target = &rest[close + 2..close + 2 + end];
+                if !target.contains(char::is_whitespace) {
+                    if !target.contains("t.me/") {
+                        out.push(' ');
+                        out.push_str(&rest[1..close]);
+                        out.push(' ');
+                    }
+                    i += close + 2 + end + 1;
+                    continue;
+                }
+            }
+        }
+        if rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("t.me/")
+        {
+            i = url_end(i);
+            out.push(' ');
+            continue;
+        }
+        let c = rest.chars().next().expect("non-empty");
+        out.push(c);
+        i += c.len_utf8();
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Hashes of consecutive key pairs, sorted and deduplicated; a one-word
+/// text is one shingle.
+fn shingles(keys: &[u64]) -> Vec<u64> {
+    let mut out: Vec<u64> = match keys.len() {
+        0 => return Vec::new(),
+        1 => vec![keys[0]],
+        _ => keys
+            .windows(2)
+            .map(|w| crate::similarity::text::fmix64(w[0].rotate_left(23) ^ w[1]))
+            .collect(),
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Term occurrences → distinct terms sorted by hash with `1 + ln(count)`
+/// weights, doubled for hashtags (a hashtag is a claim's name, chosen by
+/// the people pushing it); the first occurrence's surface is kept.
+fn collapse(mut raw: Vec<(u64, u32, u32, bool)>) -> Vec<Term> {
+    raw.sort_by_key(|r| (r.0, r.1));
+    let mut out: Vec<Term> = Vec::with_capacity(raw.len());
+    for run in raw.chunk_by(|a, b| a.0 == b.0) {
+        let first = run[0];
+        let tag = if run.iter().any(|r| r.3) {
+            HASHTAG_WEIGHT
+        } else {
+            1.0
+        };
+        out.push(Term {
+            hash: first.0,
+            tf: tag * (1.0 + (run.len() as f32).ln()),
+            surface: (first.1, first.2),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader() -> Reader {
+        Reader {
+            hasher: PairMinHasher::new(128, 1),
+            bands: 32,
+            rows: 4,
+            detect_language: true,
+        }
+    }
+
+    #[test]
+    fn one_pass_tokens_match_the_reference_pipeline() {
+        use crate::similarity::translit::fold;
+        use crate::similarity::{normalize_for_matching, tokens};
+        for text in [
+            "Read THIS https://t.co/x @bob (@ann) mail a@b.org",
+            "ЗЕЛЕНСКИЙ и Ёлка: #Тарифы!! 2024 日本語 naïve_x STRAẞE ＦＵＬＬ ﬁle",
+            "Київ — м'ясо; ΟΔΟΣ www.x.org/a  tab\tnew\nline",
+        ] {
+            let (norm, toks) = matching_tokens(text);
+            let got: Vec<&str> = toks
+                .iter()
+                .map(|t| &norm[t.0 as usize..t.1 as usize])
+                .collect();
+            let reference = normalize_for_matching(&fold(text));
+            let want: Vec<&str> = tokens(&reference).collect();
+            assert_eq!(got, want, "{text}");
+        }
+        let (norm, toks) = matching_tokens("vote #PowerRationing now");
+        assert_eq!(
+            &norm[toks[1].0 as usize..toks[1].1 as usize],
+            "powerrationing"
+        );
+        assert!(toks[1].2 && !toks[0].2 && !toks[2].2);
+    }
+
+    #[test]
+    fn links_and_signatures_are_stripped() {
+        assert_eq!(
+            strip_links(
+                "Пожар потушен.\n\n🔴 [Подписаться](https://t.me/moscowtoplive) | [Прислать новость](https://t.me/x_bot)"
+            ),
+            "Пожар потушен.\n\n🔴  | "
+        );
+        assert_eq!(
+            strip_links("see [the report](https://bbc.com/x) now"),
+            "see  the report  now"
+        );
+        assert_eq!(strip_links("(https://t.co/abc) x"), "( ) x");
+        assert_eq!(strip_links("no links"), "no links");
+    }
+
+    #[test]
+    fn terms_meet_across_scripts() {
+        let r = reader();
+        let p = |t: &str| {
+            r.prepare(&Post {
+                text: t.into(),
+                ..Default::default()
+            })
+        };
+        let a = p("Зеленский встретился с Шольцем");
+        let b = p("Zelenskyy met Scholz in Berlin");
+        let common = a
+            .terms
+            .iter()
+            .filter(|t| b.terms.iter().any(|u| u.hash == t.hash))
+            .count();
+        assert_eq!(common, 1, "the name meets");
+        assert_eq!(
+            a.surface(
+                &a.terms[a
+                    .terms
+                    .iter()
+                    .position(|t| b.terms.iter().any(|u| u.hash == t.hash))
+                    .unwrap()]
+            ),
+            "зеленский"
+        );
+        assert_eq!(a.lang.as_deref(), Some("ru"));
+        // Function words and numbers are not terms.
+        let c = p("the and 2024 и в");
+        assert!(c.terms.is_empty());
+        assert!(!c.shingles.is_empty());
+        assert_eq!(c.band_keys.len(), 32);
+    }
+}

@@ -1,0 +1,995 @@
+//! Narratives: what is being pushed, grouped by meaning, across platforms
+//! and (where names meet) languages — online, with bounded memory.
+//!
+//! [`NarrativeEngine::observe`] takes posts in (roughly) event-time order
+//! and puts each one
+//!
+//! 1. in a **near-duplicate family** ("copypasta" with small edits): MinHash
+//!    LSH over word-bigram shingles of the matching form of the text, with
+//!    exact Jaccard verification ([`families`], [`FamilyParams`]);
+//! 2. in a **narrative**: a post whose family already belongs to a narrative
+//!    follows it (a family belongs to one narrative); otherwise its TF-IDF
+//!    vector is compared, by cosine, with the centroids of the live
+//!    narratives that share a term with it (an inverted index over centroid
+//!    terms), and it joins the best one at or above
+//!    [`NarrativeConfig::similarity`] or starts a narrative.
+//!
+//! Terms are fuzzy keys of words ([`crate::similarity::translit`]):
+//! NFKC-folded, Cyrillic transliterated to Latin, spelling variants of
+//! names folded, cut to six letters; so `Зеленский`, `Зеленський` and
+//! `Zelenskyy` are one term, and Russian, Ukrainian and English posts about
+//! the same named people, places, organisations, hashtags and links can
+//! meet. Common words do not meet across languages (`электричество` is not
+//! `electricity`); that needs a multilingual embedding model, which plugs in
+//! through [`TextEmbedder`].
+//!
+//! **Cost.** Reading a post (normalise, transliterate, shingle, MinHash) is
+//! independent of the engine's state and runs in parallel in
+//! [`NarrativeEngine::observe_batch`]. Assignment costs one look-up per LSH
+//! band (at most `bands × bucket_cap` verifications), and for posts that
+//! start a family, a walk over the posting lists of the post's terms: it
+//! grows with the number of live narratives that share a term with the
+//! post, not with the number of live narratives (posting lists longer than
+//! [`NarrativeConfig::max_posting`] — words shared by thousands of
+//! narratives — are skipped), followed by exact cosines with at most
+//! [`NarrativeConfig::candidates`] centroids.
+//!
+//! **Memory.** Families expire 48 h after their last post, narratives 7 days
+//! after (24 h for narratives of fewer than three posts); both have caps on
+//! live counts; expired narratives of at least three posts are archived (at
+//! most [`NarrativeConfig::archive_cap`]); the vocabulary is pruned of its
+//! rarest terms beyond [`NarrativeConfig::max_terms`]; every per-narrative
+//! list is a bounded sketch. See `docs/narratives.md`.
+
+mod families;
+mod features;
+mod stopwords;
+mod summary;
+
+pub use families::FamilyParams;
+pub use features::STEM_CHARS;
+pub use stopwords::is_stopword;
+pub use summary::{
+    Counted, FamilyCount, LabelTerm, NarrativeLabel, NarrativeSummary, RepresentativePost,
+    TimelineBin, TimelineSeries,
+};
+
+use crate::similarity::hash_bytes;
+use ahash::AHashMap;
+use families::FamilyIndex;
+use features::{PairMinHasher, Prepared, Reader};
+use pharos_core::{EventTime, Post};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use summary::{Series, TopK};
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// A dense text representation (a sentence-embedding model) that can stand
+/// beside TF-IDF. With an embedder set, a post's candidate narratives are
+/// those sharing a term with it plus the [`NarrativeConfig::recent_dense`]
+/// most recently active narratives, and their score is
+/// `(1 − dense_weight) · cosine(TF-IDF) + dense_weight · cosine(embedding)`.
+/// A multilingual model lets posts meet across languages without a shared
+/// term (not measured yet: no model is wired in this crate).
+pub trait TextEmbedder: Send + Sync {
+    /// The embedding of `text` (the post's original text), or `None`.
+    fn embed(&self, text: &str, lang: Option<&str>) -> Option<Vec<f32>>;
+}
+
+/// How narratives are formed, summarised and forgotten.
+#[derive(Clone)]
+pub struct NarrativeConfig {
+    pub families: FamilyParams,
+    /// Cosine (TF-IDF, or blended with an embedder) at or above which a post
+    /// joins a narrative (default 0.3).
+    pub similarity: f64,
+    /// Terms kept in a narrative's centroid (default 64).
+    pub centroid_terms: usize,
+    /// Terms kept in a post's vector, the heaviest (default 24).
+    pub post_terms: usize,
+    /// Centroids compared exactly per post, the best by shared weight (default 8).
+    pub candidates: usize,
+    /// Posting lists longer than this are not walked (default 4,096).
+    pub max_posting: usize,
+    /// A narrative expires this long after its last post (default 7 days).
+    pub horizon_ms: i64,
+    /// ... or this long when it has fewer than `small_posts` posts (default 24 h, 3).
+    pub small_horizon_ms: i64,
+    pub small_posts: u64,
+    /// At most this many live narratives; beyond it the least recently seen
+    /// expire early (default 500,000).
+    pub max_live: usize,
+    /// Expired narratives with at least this many posts are archived
+    /// (default 3) ...
+    pub archive_min_posts: u64,
+    /// ... keeping at most this many, the largest (default 50,000).
+    pub archive_cap: usize,
+    /// Hours of timeline kept per narrative (default 14 days).
+    pub timeline_hours: i64,
+    /// The growth window (default 6 h), see [`NarrativeEngine::narratives`].
+    pub growth_window_ms: i64,
+    /// Vocabulary (document frequencies) cap, pruned rarest first (default 1,000,000).
+    pub max_terms: usize,
+    /// Detect the language when a post has none (whatlang; default true).
+    pub detect_language: bool,
+    /// Expiry runs when event time has advanced this much (default 1 h).
+    pub sweep_every_ms: i64,
+    /// Entries in each top-k list of a summary (default 10).
+    pub top_k: usize,
+    pub embedder: Option<Arc<dyn TextEmbedder>>,
+    /// Weight of the embedding cosine in the blended score (default 0.5).
+    pub dense_weight: f64,
+    /// Recently active narratives compared by embedding (default 256).
+    pub recent_dense: usize,
+}
+
+impl Default for NarrativeConfig {
+    fn default() -> Self {
+        NarrativeConfig {
+            families: FamilyParams::default(),
+            similarity: 0.3,
+            centroid_terms: 64,
+            post_terms: 24,
+            candidates: 8,
+            max_posting: 4096,
+            horizon_ms: 7 * 24 * HOUR_MS,
+            small_horizon_ms: 24 * HOUR_MS,
+            small_posts: 3,
+            max_live: 500_000,
+            archive_min_posts: 3,
+            archive_cap: 50_000,
+            timeline_hours: 14 * 24,
+            growth_window_ms: 6 * HOUR_MS,
+            max_terms: 1_000_000,
+            detect_language: true,
+            sweep_every_ms: HOUR_MS,
+            top_k: 10,
+            embedder: None,
+            dense_weight: 0.5,
+            recent_dense: 256,
+        }
+    }
+}
+
+impl std::fmt::Debug for NarrativeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NarrativeConfig")
+            .field("families", &self.families)
+            .field("similarity", &self.similarity)
+            .field("horizon_ms", &self.horizon_ms)
+            .field("embedder", &self.embedder.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a post went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Its near-duplicate family; `None` when the text has no words.
+    pub family: Option<u64>,
+    /// Its narrative; `None` when the text has no content words and its
+    /// family has no narrative.
+    pub narrative: Option<u64>,
+    pub new_family: bool,
+    pub new_narrative: bool,
+}
+
+/// Sizes of the engine's state (memory is proportional to these).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineStats {
+    pub posts: u64,
+    pub live_families: usize,
+    pub exemplars: usize,
+    pub lsh_buckets: usize,
+    pub max_bucket: u32,
+    pub live_narratives: usize,
+    pub archived_narratives: usize,
+    pub vocabulary: usize,
+    pub postings: usize,
+    /// LSH bucket entries walked and exact Jaccards computed so far.
+    pub lsh_steps: u64,
+    pub verifications: u64,
+}
+
+struct Narrative {
+    id: u64,
+    /// Term hash → summed weight, sorted by hash, at most `centroid_terms`.
+    centroid: Vec<(u64, f32)>,
+    norm: f32,
+    dense: Option<Vec<f32>>,
+    posts: u64,
+    first: i64,
+    last: i64,
+    series: Vec<Series>,
+    actors: TopK,
+    links: TopK,
+    domains: TopK,
+    hashtags: TopK,
+    networks: TopK,
+    terms: TopK,
+    top_families: TopK,
+    families: u64,
+    rep: Option<(f32, RepresentativePost)>,
+}
+
+/// The online narrative engine. See the [module documentation](self).
+pub struct NarrativeEngine {
+    cfg: NarrativeConfig,
+    reader: Reader,
+    families: FamilyIndex,
+    /// Term hash → document frequency (distinct texts containing it).
+    vocab: AHashMap<u64, u32>,
+    docs: u64,
+    narratives: Vec<Option<Narrative>>,
+    free: Vec<u32>,
+    live: usize,
+    next_id: u64,
+    postings: AHashMap<u64, Vec<u32>>,
+    archive: Vec<Narrative>,
+    acc: Vec<f32>,
+    touched: Vec<u32>,
+    recent: std::collections::VecDeque<u32>,
+    watermark: i64,
+    last_sweep: i64,
+    posts: u64,
+}
+
+/// A prepared post with its optional embedding.
+struct Read {
+    prep: Prepared,
+    dense: Option<Vec<f32>>,
+}
+
+fn read_post(reader: &Reader, embedder: Option<&dyn TextEmbedder>, post: &Post) -> Read {
+    let prep = reader.prepare(post);
+    let dense = embedder.and_then(|e| e.embed(&post.text, prep.lang.as_deref()));
+    Read { prep, dense }
+}
+
+impl Default for NarrativeEngine {
+    fn default() -> Self {
+        NarrativeEngine::new(NarrativeConfig::default())
+    }
+}
+
+fn hour_of(ms: i64) -> i64 {
+    ms.div_euclid(HOUR_MS)
+}
+
+fn h(s: &str) -> u64 {
+    hash_bytes(s.as_bytes(), 0x6e61_7272)
+}
+
+fn dot_sorted(a: &[(u64, f32)], b: &[(u64, f32)]) -> f32 {
+    let (mut i, mut j, mut s) = (0, 0, 0.0f32);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                s += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    s
+}
+
+fn dense_cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    let (mut d, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in a.iter().zip(b) {
+        d += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        d / (na.sqrt() * nb.sqrt())
+    }
+}
+
+impl NarrativeEngine {
+    pub fn new(cfg: NarrativeConfig) -> NarrativeEngine {
+        let fp = &cfg.families;
+        let reader = Reader {
+            hasher: PairMinHasher::new(fp.bands * fp.rows, 0x6661_6d69_6c79),
+            bands: fp.bands,
+            rows: fp.rows,
+            detect_language: cfg.detect_language,
+        };
+        NarrativeEngine {
+            families: FamilyIndex::new(cfg.families.clone()),
+            reader,
+            cfg,
+            vocab: AHashMap::new(),
+            docs: 0,
+            narratives: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            next_id: 1,
+            postings: AHashMap::new(),
+            archive: Vec::new(),
+            acc: Vec::new(),
+            touched: Vec::new(),
+            recent: std::collections::VecDeque::new(),
+            watermark: i64::MIN,
+            last_sweep: i64::MIN,
+            posts: 0,
+        }
+    }
+
+    pub fn config(&self) -> &NarrativeConfig {
+        &self.cfg
+    }
+
+    /// The latest event time seen.
+    pub fn watermark(&self) -> Option<EventTime> {
+        (self.posts > 0).then_some(EventTime(self.watermark))
+    }
+
+    fn read(&self, post: &Post) -> Read {
+        read_post(&self.reader, self.cfg.embedder.as_deref(), post)
+    }
+
+    /// Assigns one post to a family and a narrative.
+    pub fn observe(&mut self, post: &Post) -> Assignment {
+        self.observe_with_network(post, None)
+    }
+
+    /// [`observe`](Self::observe), recording that the post was pushed by the
+    /// coordination network `network` (an id the caller chooses, e.g. from
+    /// the coordination engine).
+    pub fn observe_with_network(&mut self, post: &Post, network: Option<&str>) -> Assignment {
+        let read = self.read(post);
+        self.assign(post, read, network)
+    }
+
+    /// Observes `posts` in order; reading (normalisation, transliteration,
+    /// language id, shingles, MinHash) runs on all cores, assignment in
+    /// order. Same result as observing them one by one.
+    pub fn observe_batch(&mut self, posts: &[Post]) -> Vec<Assignment> {
+        self.observe_batch_with_networks(posts, |_| None)
+    }
+
+    /// [`observe_batch`](Self::observe_batch) with a network id per post.
+    ///
+    /// Posts are read in chunks of 1,024 on the rayon pool while the
+    /// previous chunk is assigned, so on two cores reading and assignment
+    /// overlap.
+    pub fn observe_batch_with_networks<'a>(
+        &mut self,
+        posts: &'a [Post],
+        network: impl Fn(usize) -> Option<&'a str> + Sync,
+    ) -> Vec<Assignment> {
+        const CHUNK: usize = 1024;
+        let reader = self.reader.clone();
+        let embedder = self.cfg.embedder.clone();
+        let read_chunk = |chunk: &[Post]| -> Vec<Read> {
+            chunk
+                .par_iter()
+                .with_min_len(64)
+                .map(|p| read_post(&reader, embedder.as_deref(), p))
+                .collect()
+        };
+        let mut out = Vec::with_capacity(posts.len());
+        let mut chunks = posts.chunks(CHUNK);
+        let Some(first) = chunks.next() else {
+            return out;
+        };
+        let mut current = (first, read_chunk(first));
+        let mut offset = 0;
+        loop {
+            let next = chunks.next();
+            let (chunk, reads) = current;
+            let (next_reads, ()) = rayon::join(
+                || next.map(read_chunk),
+                || {
+                    for (i, (r, p)) in reads.into_iter().zip(chunk).enumerate() {
+                        out.push(self.assign(p, r, network(offset + i)));
+                    }
+                },
+            );
+            offset += chunk.len();
+            match (next, next_reads) {
+                (Some(c), Some(r)) => current = (c, r),
+                _ => return out,
+            }
+        }
+    }
+
+    fn assign(&mut self, post: &Post, read: Read, network: Option<&str>) -> Assignment {
+        let t = post.time.0;
+        self.posts += 1;
+        if t > self.watermark {
+            self.watermark = t;
+        }
+        if self.last_sweep == i64::MIN {
+            self.last_sweep = t;
+        } else if self.watermark - self.last_sweep >= self.cfg.sweep_every_ms {
+            self.sweep();
+        }
+        let Read { prep, dense } = read;
+        let joined = self.families.join(&prep, t);
+        let redundant = joined.as_ref().is_some_and(|j| j.redundant);
+        if !redundant && !prep.terms.is_empty() {
+            self.docs += 1;
+            for term in &prep.terms {
+                *self.vocab.entry(term.hash).or_insert(0) += 1;
+            }
+        }
+        let vec = self.vectorize(&prep);
+
+        // A family belongs to one narrative.
+        let mut slot: Option<u32> = None;
+        if let Some(j) = &joined
+            && let Some((nid, s)) = self.families.families[j.slot as usize].narrative
+            && self.narratives[s as usize]
+                .as_ref()
+                .is_some_and(|n| n.id == nid)
+        {
+            slot = Some(s);
+        }
+        let mut new_narrative = false;
+        let mut sim = 0.0f32;
+        if slot.is_none() && !vec.is_empty() {
+            match self.best_narrative(&vec, dense.as_deref()) {
+                Some((s, score)) if f64::from(score) >= self.cfg.similarity => {
+                    slot = Some(s);
+                    sim = score;
+                }
+                _ => {
+                    slot = Some(self.new_narrative(t));
+                    new_narrative = true;
+                }
+            }
+        } else if let Some(s) = slot {
+            let n = self.narratives[s as usize].as_ref().expect("live");
+            if n.norm > 0.0 {
+                sim = dot_sorted(&vec, &n.centroid) / n.norm;
+            }
+        }
+        let narrative_id = slot.map(|s| self.narratives[s as usize].as_ref().expect("live").id);
+        if let (Some(j), Some(s), Some(nid)) = (&joined, slot, narrative_id) {
+            let fam = &mut self.families.families[j.slot as usize];
+            if fam.narrative.is_none_or(|(id, _)| id != nid) {
+                fam.narrative = Some((nid, s));
+                self.narratives[s as usize].as_mut().expect("live").families += 1;
+            }
+        }
+        if let Some(s) = slot {
+            let family = joined
+                .as_ref()
+                .map(|j| self.families.families[j.slot as usize].id);
+            self.update_narrative(s, post, &prep, &vec, dense, redundant, sim, family, network);
+        }
+        Assignment {
+            family: joined
+                .as_ref()
+                .map(|j| self.families.families[j.slot as usize].id),
+            narrative: narrative_id,
+            new_family: joined.as_ref().is_some_and(|j| j.new_family),
+            new_narrative,
+        }
+    }
+
+    /// The post's TF-IDF vector: `tf · (ln((N + 1) / (df + 1)) + 1)`, the
+    /// `post_terms` heaviest, L2-normalised, sorted by term hash.
+    fn vectorize(&self, prep: &Prepared) -> Vec<(u64, f32)> {
+        let n = self.docs as f32 + 1.0;
+        let mut v: Vec<(u64, f32)> = prep
+            .terms
+            .iter()
+            .map(|t| {
+                let df = self.vocab.get(&t.hash).map_or(0, |&df| df) as f32;
+                (t.hash, t.tf * ((n / (df + 1.0)).ln() + 1.0))
+            })
+            .collect();
+        if v.len() > self.cfg.post_terms {
+            v.select_nth_unstable_by(self.cfg.post_terms, |a, b| b.1.total_cmp(&a.1));
+            v.truncate(self.cfg.post_terms);
+            v.sort_unstable_by_key(|x| x.0);
+        }
+        let norm = v.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for x in &mut v {
+                x.1 /= norm;
+            }
+        }
+        v
+    }
+
+    /// The best narrative for a post vector: candidates by shared weight
+    /// through the inverted index (plus recent narratives when an embedder
+    /// is set), then exact cosines.
+    fn best_narrative(&mut self, vec: &[(u64, f32)], dense: Option<&[f32]>) -> Option<(u32, f32)> {
+        if self.acc.len() < self.narratives.len() {
+            self.acc.resize(self.narratives.len(), 0.0);
+        }
+        self.touched.clear();
+        for &(term, w) in vec {
+            let Some(list) = self.postings.get(&term) else {
+                continue;
+            };
+            if list.len() > self.cfg.max_posting {
+                continue;
+            }
+            for &s in list {
+                let a = &mut self.acc[s as usize];
+                if *a == 0.0 {
+                    self.touched.push(s);
+                }
+                *a += w;
+            }
+        }
+        let c = self.cfg.candidates;
+        if self.touched.len() > c {
+            let acc = &self.acc;
+            self.touched
+                .select_nth_unstable_by(c, |a, b| acc[*b as usize].total_cmp(&acc[*a as usize]));
+        }
+        let mut cands: Vec<u32> = self.touched.iter().take(c).copied().collect();
+        for &s in &self.touched {
+            self.acc[s as usize] = 0.0;
+        }
+        if dense.is_some() {
+            for &s in &self.recent {
+                if !cands.contains(&s) {
+                    cands.push(s);
+                }
+            }
+        }
+        let alpha = self.cfg.dense_weight as f32;
+        let mut best: Option<(u32, f32)> = None;
+        for s in cands {
+            let Some(n) = self.narratives[s as usize].as_ref() else {
+                continue;
+            };
+            let mut score = if n.norm > 0.0 {
+                dot_sorted(vec, &n.centroid) / n.norm
+            } else {
+                0.0
+            };
+            if let (Some(d), Some(nd)) = (dense, n.dense.as_deref()) {
+                score = (1.0 - alpha) * score + alpha * dense_cosine(d, nd);
+            }
+            if best.is_none_or(|b| score > b.1 || (score == b.1 && s < b.0)) {
+                best = Some((s, score));
+            }
+        }
+        best
+    }
+
+    fn new_narrative(&mut self, t: i64) -> u32 {
+        let k = self.cfg.top_k * 2;
+        let n = Narrative {
+            id: self.next_id,
+            centroid: Vec::new(),
+            norm: 0.0,
+            dense: None,
+            posts: 0,
+            first: t,
+            last: t,
+            series: Vec::new(),
+            actors: TopK::new(k),
+            links: TopK::new(k),
+            domains: TopK::new(k),
+            hashtags: TopK::new(k),
+            networks: TopK::new(k),
+            terms: TopK::new(48),
+            top_families: TopK::new(k),
+            families: 0,
+            rep: None,
+        };
+        self.next_id += 1;
+        self.live += 1;
+        match self.free.pop() {
+            Some(s) => {
+                self.narratives[s as usize] = Some(n);
+                s
+            }
+            None => {
+                self.narratives.push(Some(n));
+                (self.narratives.len() - 1) as u32
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update_narrative(
+        &mut self,
+        slot: u32,
+        post: &Post,
+        prep: &Prepared,
+        vec: &[(u64, f32)],
+        dense: Option<Vec<f32>>,
+        redundant: bool,
+        sim: f32,
+        family: Option<u64>,
+        network: Option<&str>,
+    ) {
+        let cfg = &self.cfg;
+        let n = self.narratives[slot as usize].as_mut().expect("live");
+        let t = post.time.0;
+        n.posts += 1;
+        n.first = n.first.min(t);
+        n.last = n.last.max(t);
+        let lang = prep.lang.as_deref().unwrap_or("und");
+        let series = match n
+            .series
+            .iter_mut()
+            .position(|s| &*s.platform == post.platform.as_str() && &*s.lang == lang)
+        {
+            Some(i) => &mut n.series[i],
+            None => {
+                n.series.push(Series {
+                    platform: post.platform.as_str().into(),
+                    lang: lang.into(),
+                    total: 0,
+                    bins: Default::default(),
+                });
+                n.series.last_mut().expect("pushed")
+            }
+        };
+        series.add(hour_of(t), cfg.timeline_hours);
+        n.actors.add(h(&post.actor.id), &post.actor.id);
+        for l in &post.links {
+            n.links.add(h(&l.url), &l.url);
+        }
+        for d in &post.domains {
+            n.domains.add(h(d), d);
+        }
+        for tag in &post.hashtags {
+            n.hashtags.add(h(tag), tag);
+        }
+        if let Some(net) = network {
+            n.networks.add(h(net), net);
+        }
+        if let Some(f) = family {
+            n.top_families.add_n(f, 1, || f.to_string().into());
+        }
+        for term in &prep.terms {
+            n.terms.add_n(term.hash, 1, || prep.surface(term).into());
+        }
+        if n.rep.as_ref().is_none_or(|r| sim > r.0) {
+            let text: String = post.text.chars().take(500).collect();
+            n.rep = Some((
+                sim,
+                RepresentativePost {
+                    platform: post.platform.clone(),
+                    id: post.id.clone(),
+                    actor: post.actor.id.clone(),
+                    time: post.time,
+                    text,
+                },
+            ));
+        }
+        if let Some(d) = dense {
+            match &mut n.dense {
+                Some(c) if c.len() == d.len() => c.iter_mut().zip(&d).for_each(|(x, y)| *x += y),
+                _ => n.dense = Some(d),
+            }
+        }
+        if cfg.embedder.is_some() {
+            self.recent.retain(|&s| s != slot);
+            self.recent.push_back(slot);
+            if self.recent.len() > cfg.recent_dense {
+                self.recent.pop_front();
+            }
+        }
+        // Copies reinforce nothing: the centroid moves with distinct texts only.
+        if redundant || vec.is_empty() {
+            return;
+        }
+        let old: Vec<u64> = n.centroid.iter().map(|x| x.0).collect();
+        let mut merged: Vec<(u64, f32)> = Vec::with_capacity(n.centroid.len() + vec.len());
+        let (mut i, mut j) = (0, 0);
+        while i < n.centroid.len() || j < vec.len() {
+            let a = n.centroid.get(i);
+            let b = vec.get(j);
+            match (a, b) {
+                (Some(x), Some(y)) if x.0 == y.0 => {
+                    merged.push((x.0, x.1 + y.1));
+                    i += 1;
+                    j += 1;
+                }
+                (Some(x), Some(y)) if x.0 < y.0 => {
+                    merged.push(*x);
+                    i += 1;
+                }
+                (Some(x), None) => {
+                    merged.push(*x);
+                    i += 1;
+                }
+                (_, Some(y)) => {
+                    merged.push(*y);
+                    j += 1;
+                }
+                (None, None) => unreachable!(),
+            }
+        }
+        if merged.len() > cfg.centroid_terms {
+            merged.select_nth_unstable_by(cfg.centroid_terms, |a, b| b.1.total_cmp(&a.1));
+            merged.truncate(cfg.centroid_terms);
+            merged.sort_unstable_by_key(|x| x.0);
+        }
+        n.norm = merged.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
+        n.centroid = merged;
+        // Inverted index: the difference between old and new term sets.
+        let new: Vec<u64> = n.centroid.iter().map(|x| x.0).collect();
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            match (old.get(i), new.get(j)) {
+                (Some(a), Some(b)) if a == b => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), Some(b)) if a < b => {
+                    remove_posting(&mut self.postings, *a, slot);
+                    i += 1;
+                }
+                (Some(a), None) => {
+                    remove_posting(&mut self.postings, *a, slot);
+                    i += 1;
+                }
+                (_, Some(b)) => {
+                    self.postings.entry(*b).or_default().push(slot);
+                    j += 1;
+                }
+                (None, None) => unreachable!(),
+            }
+        }
+    }
+
+    /// Expires families and narratives, prunes the vocabulary and the archive.
+    fn sweep(&mut self) {
+        let now = self.watermark;
+        self.last_sweep = now;
+        self.families.expire(now);
+        let mut cutoff_all = i64::MIN;
+        if self.live > self.cfg.max_live {
+            let mut lasts: Vec<i64> = self.narratives.iter().flatten().map(|n| n.last).collect();
+            let excess = self.live - self.cfg.max_live * 9 / 10;
+            lasts.select_nth_unstable(excess);
+            cutoff_all = lasts[excess];
+        }
+        for slot in 0..self.narratives.len() {
+            let Some(n) = &self.narratives[slot] else {
+                continue;
+            };
+            let horizon = if n.posts < self.cfg.small_posts {
+                self.cfg.small_horizon_ms
+            } else {
+                self.cfg.horizon_ms
+            };
+            if n.last >= now - horizon && n.last >= cutoff_all {
+                continue;
+            }
+            let mut n = self.narratives[slot].take().expect("checked");
+            for &(term, _) in &n.centroid {
+                remove_posting(&mut self.postings, term, slot as u32);
+            }
+            self.free.push(slot as u32);
+            self.live -= 1;
+            self.recent.retain(|&s| s as usize != slot);
+            if n.posts >= self.cfg.archive_min_posts {
+                n.centroid = Vec::new();
+                n.dense = None;
+                self.archive.push(n);
+            }
+        }
+        if self.archive.len() > self.cfg.archive_cap {
+            self.archive
+                .sort_by(|a, b| b.posts.cmp(&a.posts).then(a.id.cmp(&b.id)));
+            self.archive.truncate(self.cfg.archive_cap);
+        }
+        if self.vocab.len() > self.cfg.max_terms {
+            let mut floor = 1;
+            while self.vocab.len() > self.cfg.max_terms * 8 / 10 {
+                self.vocab.retain(|_, df| *df > floor);
+                floor *= 2;
+            }
+        }
+    }
+
+    /// Sizes of the state.
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            posts: self.posts,
+            live_families: self.families.live_families(),
+            exemplars: self.families.live_exemplars(),
+            lsh_buckets: self.families.buckets(),
+            max_bucket: self.families.max_bucket_len(),
+            live_narratives: self.live,
+            archived_narratives: self.archive.len(),
+            vocabulary: self.vocab.len(),
+            postings: self.postings.values().map(Vec::len).sum(),
+            lsh_steps: self.families.steps,
+            verifications: self.families.verifications,
+        }
+    }
+
+    /// The narratives with posts in `[since, until)` (hour resolution;
+    /// `None` is open), live and archived, highest priority first.
+    ///
+    /// With `until` (default: just after the latest event time) and the
+    /// growth window `W` (default 6 h):
+    /// - `posts`: posts in the range;
+    /// - `recent_posts`: posts in `[until − W, until)`, `previous_posts`:
+    ///   posts in `[until − 2W, until − W)`;
+    /// - `growth = (recent_posts + 1) / (previous_posts + 1)`: the
+    ///   **fastest-growing** narratives are those with the highest growth;
+    /// - `priority = posts + max(0, recent_posts − previous_posts)`: size
+    ///   plus the net growth of the last window, so a narrative that doubled
+    ///   in the last six hours ranks above a larger flat one of the same
+    ///   size-plus-growth.
+    ///
+    /// Sorted by priority, then growth (both descending), then first seen
+    /// and id (ascending).
+    pub fn narratives(
+        &self,
+        since: Option<EventTime>,
+        until: Option<EventTime>,
+    ) -> Vec<NarrativeSummary> {
+        let until_ms = until.map_or(self.watermark.saturating_add(1), |t| t.0);
+        let since_ms = since.map_or(i64::MIN, |t| t.0);
+        let mut out: Vec<NarrativeSummary> = self
+            .narratives
+            .iter()
+            .flatten()
+            .map(|n| (n, true))
+            .chain(self.archive.iter().map(|n| (n, false)))
+            .filter_map(|(n, live)| self.summarise(n, live, since_ms, until_ms))
+            .collect();
+        out.sort_by(|a, b| {
+            b.priority
+                .total_cmp(&a.priority)
+                .then(b.growth.total_cmp(&a.growth))
+                .then(a.first_seen.cmp(&b.first_seen))
+                .then(a.id.cmp(&b.id))
+        });
+        out
+    }
+
+    /// The label terms of a narrative: terms in at least two of its posts
+    /// (or its only post), scored `share · ln(share / background)` where
+    /// `share` is the fraction of its posts containing the term and
+    /// `background` the term's document frequency over all distinct texts.
+    fn label(&self, n: &Narrative) -> Vec<LabelTerm> {
+        let posts = n.posts.max(1) as f64;
+        let min = 2u32.min(n.posts as u32).max(1);
+        let docs = self.docs as f64 + 1.0;
+        let mut terms: Vec<LabelTerm> = n
+            .terms
+            .entries()
+            .iter()
+            .filter(|e| e.count >= min && !e.key.contains('/') && !e.key.contains('.'))
+            .map(|e| {
+                let share = (f64::from(e.count - e.error) / posts).min(1.0);
+                let df = self.vocab.get(&e.hash).map_or(1, |&df| df) as f64;
+                let background = ((df + 1.0) / docs).min(1.0);
+                LabelTerm {
+                    term: e.key.to_string(),
+                    share,
+                    score: share * (share / background).ln(),
+                }
+            })
+            .collect();
+        terms.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.term.cmp(&b.term)));
+        terms.truncate(6);
+        terms
+    }
+
+    fn summarise(
+        &self,
+        n: &Narrative,
+        live: bool,
+        since: i64,
+        until: i64,
+    ) -> Option<NarrativeSummary> {
+        if n.last < since || n.first >= until {
+            return None;
+        }
+        let (from_h, to_h) = (hour_of(since.max(i64::MIN / 2)), hour_of(until - 1) + 1);
+        let posts = if since <= n.first && until > n.last {
+            n.posts
+        } else {
+            n.series.iter().map(|s| s.count(from_h, to_h)).sum()
+        };
+        if posts == 0 {
+            return None;
+        }
+        let w = self.cfg.growth_window_ms;
+        let span = |a: i64, b: i64| -> u64 {
+            let (ha, hb) = (hour_of(a - 1) + 1, hour_of(b - 1) + 1);
+            n.series.iter().map(|s| s.count(ha, hb)).sum()
+        };
+        let recent = span(until - w, until);
+        let previous = span(until - 2 * w, until - w);
+        let growth = (recent as f64 + 1.0) / (previous as f64 + 1.0);
+        let priority = posts as f64 + recent.saturating_sub(previous) as f64;
+        let terms = self.label(n);
+        let mut platforms = BTreeMap::new();
+        let mut languages = BTreeMap::new();
+        for s in &n.series {
+            *platforms.entry(s.platform.to_string()).or_insert(0) += s.total;
+            *languages.entry(s.lang.to_string()).or_insert(0) += s.total;
+        }
+        let timeline = n
+            .series
+            .iter()
+            .map(|s| TimelineSeries {
+                platform: s.platform.to_string(),
+                lang: s.lang.to_string(),
+                total: s.total,
+                bins: s
+                    .bins
+                    .iter()
+                    .filter(|b| b.0 >= from_h && b.0 < to_h)
+                    .map(|b| TimelineBin {
+                        hour: EventTime(b.0 * HOUR_MS),
+                        posts: u64::from(b.1),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let k = self.cfg.top_k;
+        Some(NarrativeSummary {
+            id: n.id,
+            label: NarrativeLabel {
+                text: terms
+                    .iter()
+                    .map(|t| t.term.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                terms,
+                representative: n.rep.as_ref().map(|r| r.1.clone()),
+            },
+            first_seen: EventTime(n.first),
+            last_seen: EventTime(n.last),
+            status: if live { "live" } else { "expired" }.to_string(),
+            posts,
+            total_posts: n.posts,
+            recent_posts: recent,
+            previous_posts: previous,
+            growth,
+            priority,
+            families: n.families,
+            top_families: n
+                .top_families
+                .top(k)
+                .into_iter()
+                .map(|c| FamilyCount {
+                    id: c.key.parse().unwrap_or(0),
+                    posts: c.posts,
+                })
+                .collect(),
+            platforms,
+            languages,
+            timeline,
+            actors: n.actors.top(k),
+            links: n.links.top(k),
+            domains: n.domains.top(k),
+            hashtags: n.hashtags.top(k),
+            networks: n.networks.top(k),
+        })
+    }
+}
+
+fn remove_posting(postings: &mut AHashMap<u64, Vec<u32>>, term: u64, slot: u32) {
+    if let Some(list) = postings.get_mut(&term) {
+        if let Some(i) = list.iter().position(|&s| s == slot) {
+            list.swap_remove(i);
+        }
+        if list.is_empty() {
+            postings.remove(&term);
+        }
+    }
+}

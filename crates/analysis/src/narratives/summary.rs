@@ -1,0 +1,267 @@
+//! Bounded per-narrative statistics (top-k sketches, an hourly timeline)
+//! and the serialisable [`NarrativeSummary`].
+
+use pharos_core::EventTime;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Top-k counting with bounded memory (the space-saving algorithm of
+/// Metwally, Agrawal and El Abbadi): at most `cap` keys are tracked; a new
+/// key replaces the one with the smallest count and inherits that count as
+/// its possible over-estimate (`error`). Every key whose true count exceeds
+/// `total / cap` is guaranteed to be tracked.
+#[derive(Clone, Debug)]
+pub(crate) struct TopK {
+    cap: u16,
+    entries: Vec<TopEntry>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct TopEntry {
+    pub hash: u64,
+    pub key: Box<str>,
+    pub count: u32,
+    pub error: u32,
+}
+
+impl TopK {
+    pub fn new(cap: usize) -> TopK {
+        TopK {
+            cap: cap.min(u16::MAX as usize) as u16,
+            entries: Vec::new(),
+        }
+    }
+
+    /// Counts one occurrence of `key` (hashed as `hash`).
+    pub fn add(&mut self, hash: u64, key: &str) {
+        self.add_n(hash, 1, || key.into());
+    }
+
+    pub fn add_n(&mut self, hash: u64, n: u32, key: impl FnOnce() -> Box<str>) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.hash == hash) {
+            e.count += n;
+            return;
+        }
+        if self.entries.len() < self.cap as usize {
+            self.entries.push(TopEntry {
+                hash,
+                key: key(),
+                count: n,
+                error: 0,
+            });
+            return;
+        }
+        if let Some(min) = self.entries.iter_mut().min_by_key(|e| e.count) {
+            let floor = min.count;
+            *min = TopEntry {
+                hash,
+                key: key(),
+                count: floor + n,
+                error: floor,
+            };
+        }
+    }
+
+    pub fn entries(&self) -> &[TopEntry] {
+        &self.entries
+    }
+
+    /// The `k` largest, count descending then key.
+    pub fn top(&self, k: usize) -> Vec<Counted> {
+        let mut v: Vec<&TopEntry> = self.entries.iter().collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+        v.into_iter()
+            .take(k)
+            .map(|e| Counted {
+                key: e.key.to_string(),
+                posts: u64::from(e.count),
+                error: u64::from(e.error),
+            })
+            .collect()
+    }
+}
+
+/// Posts per hour for one platform and language, the last
+/// `horizon_hours` hours only (older hours are dropped as time moves on;
+/// the series' `total` keeps counting).
+#[derive(Clone, Debug)]
+pub(crate) struct Series {
+    pub platform: Box<str>,
+    pub lang: Box<str>,
+    pub total: u64,
+    /// `(hour since the epoch, posts)`, hours ascending, only hours with posts.
+    pub bins: VecDeque<(i64, u32)>,
+}
+
+impl Series {
+    pub fn add(&mut self, hour: i64, horizon_hours: i64) {
+        self.total += 1;
+        match self.bins.binary_search_by_key(&hour, |b| b.0) {
+            Ok(i) => self.bins[i].1 += 1,
+            Err(i) => self.bins.insert(i, (hour, 1)),
+        }
+        let newest = self.bins.back().map_or(hour, |b| b.0);
+        while self
+            .bins
+            .front()
+            .is_some_and(|b| b.0 <= newest - horizon_hours)
+        {
+            self.bins.pop_front();
+        }
+    }
+
+    /// Posts in hours `[from, to)`.
+    pub fn count(&self, from: i64, to: i64) -> u64 {
+        self.bins
+            .iter()
+            .filter(|b| b.0 >= from && b.0 < to)
+            .map(|b| u64::from(b.1))
+            .sum()
+    }
+}
+
+/// A key with its count (top-k lists of actors, links, domains, hashtags,
+/// networks, terms).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Counted {
+    pub key: String,
+    pub posts: u64,
+    /// Possible over-count of `posts` (space-saving sketch); 0 when exact.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub error: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
+}
+
+/// One label term.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabelTerm {
+    /// The word as first seen (folded), or the URL.
+    pub term: String,
+    /// Share of the narrative's posts that contain it.
+    pub share: f64,
+    /// How distinctive it is: `share · ln(share / background share)`.
+    pub score: f64,
+}
+
+/// The post that best stands for a narrative.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RepresentativePost {
+    pub platform: String,
+    pub id: String,
+    pub actor: String,
+    pub time: EventTime,
+    /// At most 500 characters.
+    pub text: String,
+}
+
+/// What a narrative is about.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NarrativeLabel {
+    /// Its most telling terms, most distinctive first.
+    pub terms: Vec<LabelTerm>,
+    /// The terms joined by ` · `, for one-line displays.
+    pub text: String,
+    pub representative: Option<RepresentativePost>,
+}
+
+/// One hourly series of a narrative's volume.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineSeries {
+    pub platform: String,
+    /// ISO 639-1 code, `und` when unknown.
+    pub lang: String,
+    /// Posts in the series over the narrative's whole life.
+    pub total: u64,
+    /// Hours with posts in the requested range (within the timeline horizon).
+    pub bins: Vec<TimelineBin>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineBin {
+    /// Start of the hour (UTC).
+    pub hour: EventTime,
+    pub posts: u64,
+}
+
+/// A near-duplicate family inside a narrative.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FamilyCount {
+    pub id: u64,
+    pub posts: u64,
+}
+
+/// Everything Pharos says about one narrative; serialised as one object of
+/// the `pharos narratives --json` array (see `docs/narratives.md`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NarrativeSummary {
+    pub id: u64,
+    pub label: NarrativeLabel,
+    pub first_seen: EventTime,
+    pub last_seen: EventTime,
+    /// `live` while the engine still assigns posts to it, `expired` after.
+    pub status: String,
+    /// Posts in the requested range (hour bins within the timeline horizon).
+    pub posts: u64,
+    /// Posts over the narrative's whole life.
+    pub total_posts: u64,
+    /// Posts in the last growth window of the range, and in the window before.
+    pub recent_posts: u64,
+    pub previous_posts: u64,
+    /// `(recent_posts + 1) / (previous_posts + 1)`.
+    pub growth: f64,
+    /// The sort key: `posts + max(0, recent_posts − previous_posts)`.
+    pub priority: f64,
+    /// Distinct near-duplicate families (over its life).
+    pub families: u64,
+    pub top_families: Vec<FamilyCount>,
+    pub platforms: BTreeMap<String, u64>,
+    pub languages: BTreeMap<String, u64>,
+    pub timeline: Vec<TimelineSeries>,
+    pub actors: Vec<Counted>,
+    pub links: Vec<Counted>,
+    pub domains: Vec<Counted>,
+    pub hashtags: Vec<Counted>,
+    /// Coordination networks that pushed it (ids given by the caller).
+    pub networks: Vec<Counted>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn space_saving_keeps_heavy_hitters() {
+        let mut t = TopK::new(4);
+        for i in 0..1000u64 {
+            t.add(1, "a");
+            if i % 2 == 0 {
+                t.add(2, "b");
+            }
+            t.add(100 + i, "noise");
+        }
+        let top = t.top(2);
+        assert_eq!(top[0].key, "a");
+        assert_eq!(top[0].posts, 1000);
+        assert_eq!(top[1].key, "b");
+        assert_eq!(t.entries().len(), 4);
+    }
+
+    #[test]
+    fn series_forgets_old_hours() {
+        let mut s = Series {
+            platform: "x".into(),
+            lang: "en".into(),
+            total: 0,
+            bins: VecDeque::new(),
+        };
+        for h in 0..100 {
+            s.add(h, 24);
+        }
+        assert_eq!(s.total, 100);
+        assert_eq!(s.bins.len(), 24);
+        assert_eq!(s.count(90, 100), 10);
+    }
+}
