@@ -40,6 +40,8 @@ enum Command {
     Export(cmd::export::Args),
     /// Find coordinated accounts: CooRTweet-exact coordination (coortweet) or QUT-style directed networks (directed).
     Coordination(cmd::coordination::Args),
+    /// List narratives (clusters of posts about the same thing), largest and fastest-growing first.
+    Narratives(cmd::narratives::Args),
     /// Write a simulated information environment with planted campaigns and its ground truth.
     Simulate(cmd::simulate::Args),
     /// Try Pharos on a simulated scenario: simulate, ingest into ./pharos-demo/pharos.db, summarise.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(a, &global),
         Command::Watch(a) => cmd::watch::run(a, &global),
         Command::Simulate(a) => cmd::simulate::run(a, &global),
+        Command::Narratives(a) => cmd::narratives::run(a, &global),
         Command::Coordination(a) => cmd::coordination::run(a).map(|()| ExitCode::SUCCESS),
         Command::Demo(a) => cmd::demo::run(a, &global),
     };

@@ -4,6 +4,7 @@ pub mod coordination;
 pub mod demo;
 pub mod export;
 pub mod ingest;
+pub mod narratives;
 pub mod simulate;
 pub mod stats;
 pub mod watch;

@@ -1,0 +1,141 @@
+//! `pharos narratives`: what is being pushed, largest and fastest-growing first.
+
+use super::{Global, StoreArg};
+use anyhow::{Context, Result};
+use pharos_analysis::narratives::{NarrativeConfig, NarrativeEngine};
+use pharos_store::{PostFilter, SqliteStore, Store};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// List narratives: clusters of posts about the same thing (near-duplicate
+/// families merged, across platforms and, through transliteration, across
+/// Cyrillic and Latin spellings), largest and fastest-growing first.
+///
+/// Every stored post up to --until is read in event-time order (so
+/// narratives have their context); --since and --until then choose the
+/// window the counts, growth and timelines are reported for. Each
+/// narrative shows its label (its most telling terms and a representative
+/// post), first seen, volume, growth, platforms, languages, top actors,
+/// links, domains and hashtags. docs/narratives.md explains each field.
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Report from this time (RFC 3339, date or epoch).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Report until this time (exclusive); later posts are not read.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// How many narratives to print (the JSON file has them all).
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Smallest narrative printed, in posts in the window.
+    #[arg(long, default_value_t = 2)]
+    pub min_posts: u64,
+    /// Write every narrative as a JSON array to this file (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
+    let store = SqliteStore::open_existing(&args.store.store)?;
+    let since = super::export::parse_time("since", &args.since)?;
+    let until = super::export::parse_time("until", &args.until)?;
+    let mut engine = NarrativeEngine::new(NarrativeConfig::default());
+    let pb = crate::progress::counter(global.quiet, "posts read");
+    let filter = PostFilter {
+        since: None,
+        until,
+        platform: None,
+    };
+    store.scan(&filter, &mut |post| {
+        engine.observe(&post);
+        pb.inc(1);
+        ControlFlow::Continue(())
+    })?;
+    pb.finish_and_clear();
+    let mut list = engine.narratives(since, until);
+    list.retain(|n| n.posts >= args.min_posts);
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&list)?;
+        if path.as_os_str() == "-" {
+            println!("{text}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        if !global.quiet {
+            eprintln!("wrote {} narratives to {}", list.len(), path.display());
+        }
+    }
+    let stats = engine.stats();
+    println!(
+        "{} narratives with at least {} posts in the window ({} posts read; {} live and {} archived narratives, {} near-duplicate families live)",
+        list.len(),
+        args.min_posts,
+        stats.posts,
+        stats.live_narratives,
+        stats.archived_narratives,
+        stats.live_families
+    );
+    for (i, n) in list.iter().take(args.top).enumerate() {
+        println!(
+            "\n{:>2}. [{}] {}  ({} posts, growth ×{:.1}, first seen {})",
+            i + 1,
+            n.id,
+            n.label.text,
+            n.posts,
+            n.growth,
+            n.first_seen
+        );
+        if let Some(r) = &n.label.representative {
+            println!(
+                "    e.g. {} {}/{} by {}: {}",
+                r.time,
+                r.platform,
+                r.id,
+                r.actor,
+                one_line(&r.text, 140)
+            );
+        }
+        let fmt_map = |m: &std::collections::BTreeMap<String, u64>| {
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "    platforms: {}; languages: {}",
+            fmt_map(&n.platforms),
+            fmt_map(&n.languages)
+        );
+        let top = |v: &[pharos_analysis::narratives::Counted]| {
+            v.iter()
+                .take(5)
+                .map(|c| format!("{} ({})", c.key, c.posts))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !n.actors.is_empty() {
+            println!("    actors: {}", top(&n.actors));
+        }
+        if !n.hashtags.is_empty() {
+            println!("    hashtags: {}", top(&n.hashtags));
+        }
+        if !n.domains.is_empty() {
+            println!("    domains: {}", top(&n.domains));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        flat.chars().take(max).collect::<String>() + "…"
+    }
+}
