@@ -42,6 +42,8 @@ enum Command {
     Coordination(cmd::coordination::Args),
     /// List narratives (clusters of posts about the same thing), largest and fastest-growing first.
     Narratives(cmd::narratives::Args),
+    /// Assess the store: early-warning alerts (bursts of narratives, near-duplicate families, links, domains, hashtags) through the alert rules.
+    Assess(cmd::assess::Args),
     /// Write a simulated information environment with planted campaigns and its ground truth.
     Simulate(cmd::simulate::Args),
     /// Try Pharos on a simulated scenario: simulate, ingest into ./pharos-demo/pharos.db, summarise.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Stats(a) => cmd::stats::run(a, &global),
         Command::Export(a) => cmd::export::run(a, &global),
         Command::Watch(a) => cmd::watch::run(a, &global),
+        Command::Assess(a) => cmd::assess::run(a, &global),
         Command::Simulate(a) => cmd::simulate::run(a, &global),
         Command::Narratives(a) => cmd::narratives::run(a, &global),
         Command::Coordination(a) => cmd::coordination::run(a).map(|()| ExitCode::SUCCESS),

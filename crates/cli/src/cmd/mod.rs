@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments (clap) and its `run`.
 
+pub mod assess;
 pub mod coordination;
 pub mod demo;
 pub mod export;

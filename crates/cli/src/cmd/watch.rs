@@ -40,6 +40,14 @@ use std::time::{Duration, Instant};
 /// the poll report) and `pharos coordination --store` finds its pairs in
 /// batch. Pairs still waiting for the lateness are written when the last
 /// round ends (not on Ctrl-C).
+///
+/// With `--alerts-out FILE.jsonl`, the new items of each poll (sorted by
+/// time) also go through the early-warning pipeline of `pharos assess`
+/// (narratives, actor signals, burst detector kept across polls, alert
+/// rules from `--rules`): each alert is appended to FILE as one JSON line
+/// when it is raised and again when it closes. Bursts still open are closed
+/// when the last round ends (not on Ctrl-C). docs/early-warning.md has the
+/// alert schema.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -107,6 +115,15 @@ pub struct Args {
     /// written with each pair (CooRTweet's min_participation, as counted so far).
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub min_participation: u32,
+
+    /// Run burst detection over the new items and append each alert to this
+    /// file as one JSON line (as in `pharos assess --alerts-out`).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub alerts_out: Option<PathBuf>,
+
+    /// Alert rules (TOML) for `--alerts-out`; default: the built-in rule.
+    #[arg(long, value_name = "FILE.toml", requires = "alerts_out")]
+    pub rules: Option<PathBuf>,
 }
 
 fn parse_object(s: &str) -> Result<ObjectRule, String> {
@@ -321,6 +338,16 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         Some(path) => Some(CoordinationOut::open(&args, path)?),
         None => None,
     };
+    let mut alerts = match &args.alerts_out {
+        Some(path) => Some(
+            super::assess::AlertPipeline::new(
+                super::assess::load_rules(args.rules.as_deref())?,
+                Some(path),
+            )
+            .with_context(|| format!("opening {}", path.display()))?,
+        ),
+        None => None,
+    };
     let rounds = if args.once { Some(1) } else { args.polls };
     let mut round = 0u64;
     let mut total_stored = 0u64;
@@ -369,6 +396,13 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             quarantine.flush()?;
             rep.stored = done.stored;
             rep.duplicates = done.duplicates;
+            if let Some(a) = alerts.as_mut() {
+                posts.sort_by_key(|p| p.time);
+                for p in &posts {
+                    a.push(p)?;
+                }
+                a.flush()?;
+            }
             if let Some(c) = coordination.as_mut() {
                 let (pairs, late) = c.push(&mut posts)?;
                 rep.pairs = Some(pairs);
@@ -434,6 +468,28 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
                 c.path.display(),
                 st.late,
                 st.pairs_dropped
+            );
+        }
+    }
+    if let Some(a) = alerts.as_mut() {
+        a.finish()?;
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"alerts": {
+                    "alerts": a.alerts.len(),
+                    "notifications": a.written,
+                }})
+            );
+        } else if !global.quiet {
+            eprintln!(
+                "alerts: {} alerts ({} notifications) written to {}",
+                a.alerts.len(),
+                a.written,
+                args.alerts_out
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(""))
+                    .display()
             );
         }
     }
