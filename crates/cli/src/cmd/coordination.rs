@@ -14,7 +14,8 @@
 use anyhow::{Context, Result, bail};
 use pharos_analysis::coordination::communities::LeidenParams;
 use pharos_analysis::coordination::directed::{
-    DirectedParams, Kind, MessageTable, directed_network, read_qut_csv,
+    DirectedNetwork, DirectedParams, Kind, MessageTable, directed_network, multimodal_network,
+    read_qut_csv,
 };
 use pharos_analysis::coordination::graphml::write_graphml;
 use pharos_analysis::coordination::report::{
@@ -25,7 +26,7 @@ use pharos_analysis::coordination::{
     Coordination, CoortweetParams, ObjectRule, PairWriter, ShareTable, Subgraph,
     read_coortweet_csv, write_edges, write_nodes,
 };
-use pharos_ingest::{Format, Item, Options};
+use pharos_ingest::{Format, Item};
 use pharos_store::{PostFilter, SqliteStore, Store};
 use serde_json::json;
 use std::fs::File;
@@ -67,9 +68,20 @@ pub struct Args {
     pub method: String,
 
     /// `--method directed`: co-retweet, co-tweet, co-link, co-domain, co-reply,
-    /// co-hashtag, co-media or co-similar-text.
+    /// co-hashtag, co-media or co-similar-text. A comma list `KIND[:WEIGHT],...`
+    /// (weight default 1, e.g. `co-link:1,co-hashtag:0.5,co-media:2`) builds a
+    /// multi-modal network: the weighted sum of the kinds' edge weights.
     #[arg(long, default_value = "co-retweet")]
     pub kind: String,
+
+    /// With `--format csv`: column mapping `field=column,...` (the fields of
+    /// `pharos ingest --map`: id, actor_id, time, urls, hashtags, media, ...).
+    #[arg(long, value_name = "FIELD=COLUMN,...")]
+    pub map: Option<String>,
+
+    /// With `--format csv`: a preset (coortweet, qut, crowdtangle, 4cat).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
 
     /// `--method directed`: edges with a smaller weight are dropped.
     #[arg(long, default_value_t = 2.0)]
@@ -388,7 +400,134 @@ fn run_directed(args: &Args) -> Result<()> {
         bail!("--pairs-out, --fast-window and --subgraph belong to --method coortweet");
     }
     let opts = args.report_options()?;
-    let kind = Kind::parse(&args.kind)?;
+    let kinds = parse_kinds(&args.kind)?;
+    if let [(kind, w)] = kinds[..]
+        && w == 1.0
+    {
+        return run_directed_one(args, kind, &opts);
+    }
+    if args.wants_report() {
+        bail!(
+            "--json, --graphml and --evidence-out take a single --kind; \
+             a multi-modal network writes --edges-out"
+        );
+    }
+    run_multimodal(args, &kinds)
+}
+
+/// Reads `KIND[:WEIGHT],...` (weight default 1; finite and above 0; each
+/// kind once).
+fn parse_kinds(spec: &str) -> Result<Vec<(Kind, f64)>> {
+    let mut kinds: Vec<(Kind, f64)> = Vec::new();
+    for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (name, weight) = match item.split_once(':') {
+            Some((n, w)) => {
+                let w: f64 = w.trim().parse().with_context(|| {
+                    format!("--kind {item:?}: the weight after ':' is not a number")
+                })?;
+                (n, w)
+            }
+            None => (item, 1.0),
+        };
+        if !(weight.is_finite() && weight > 0.0) {
+            bail!("--kind {item:?}: the weight must be a number above 0");
+        }
+        let kind = Kind::parse(name)?;
+        if kinds.iter().any(|&(k, _)| k == kind) {
+            bail!("--kind {spec:?} names {kind} twice");
+        }
+        kinds.push((kind, weight));
+    }
+    if kinds.is_empty() {
+        bail!("--kind is empty; give e.g. co-retweet or co-link:1,co-hashtag:0.5");
+    }
+    Ok(kinds)
+}
+
+/// Adds `post` to `table`: [`MessageTable::push_post`], except that for
+/// co-media a media item without a hash whose value is not a URL (a CSV
+/// column of perceptual-hash ids mapped to `media`) is keyed on that value.
+fn push_post(table: &mut MessageTable, post: &pharos_core::Post) -> bool {
+    if table.kind() != Kind::CoMedia {
+        return table.push_post(post);
+    }
+    if post.reshare_of.as_deref().is_some_and(|r| !r.is_empty()) {
+        return false;
+    }
+    let id = format!("{}:{}", post.platform, post.id);
+    let keys = post.media.iter().filter_map(|m| match m.hash.as_deref() {
+        Some(h) => Some(h),
+        None if pharos_core::normalize_url(&m.url).is_none() => Some(m.url.as_str()),
+        None => None,
+    });
+    table.push_keys(&id, &post.actor.id, post.time.millis(), keys)
+}
+
+/// The directed parameters of the command line.
+fn directed_params(args: &Args) -> DirectedParams {
+    let mut params = DirectedParams::new(args.time_window, args.min_edge_weight);
+    params.self_loops = args.self_loops;
+    params.similarity_threshold = args.similarity;
+    params
+}
+
+fn write_directed_edges(args: &Args, net: &DirectedNetwork) -> Result<()> {
+    if let Some(out_path) = &args.edges_out {
+        let mut out = create(out_path)?;
+        net.write_csv(&mut out)
+            .with_context(|| format!("writing {}", out_path.display()))?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// Several kinds: one table each, read in one pass (QUT CSVs are read once
+/// per kind), added by [`multimodal_network`].
+fn run_multimodal(args: &Args, kinds: &[(Kind, f64)]) -> Result<()> {
+    let started = Instant::now();
+    let qut = args.store.is_none() && args.format.eq_ignore_ascii_case("qut");
+    let tables: Vec<MessageTable> = match &args.input {
+        Some(input) if qut => kinds
+            .iter()
+            .map(|&(k, _)| read_qut_csv(input, k))
+            .collect::<Result<_, _>>()?,
+        _ => {
+            let mut tables: Vec<MessageTable> =
+                kinds.iter().map(|&(k, _)| MessageTable::new(k)).collect();
+            read_posts(args, |post| {
+                for t in &mut tables {
+                    push_post(t, post);
+                }
+            })?;
+            tables
+        }
+    };
+    let params = directed_params(args);
+    let layers: Vec<(&MessageTable, f64)> = tables
+        .iter()
+        .zip(kinds)
+        .map(|(t, &(_, w))| (t, w))
+        .collect();
+    let net = multimodal_network(&layers, &params);
+    write_directed_edges(args, &net)?;
+    for (t, &(k, w)) in tables.iter().zip(kinds) {
+        eprintln!(
+            "pharos coordination: {k} × {w}: {} messages by {} accounts",
+            t.len(),
+            t.user_count()
+        );
+    }
+    eprintln!(
+        "pharos coordination: multi-modal: {} edges among {} accounts, {:.3} s",
+        net.edges.len(),
+        net.users.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// One kind: one directed network, with the report if asked.
+fn run_directed_one(args: &Args, kind: Kind, opts: &ReportOptions) -> Result<()> {
     let started = Instant::now();
     let report = args.wants_report();
     let mut qut_rows = None;
@@ -408,7 +547,7 @@ fn run_directed(args: &Args) -> Result<()> {
         _ => {
             let mut table = MessageTable::new(kind);
             read_posts(args, |post| {
-                table.push_post(post);
+                push_post(&mut table, post);
                 if report {
                     index.insert_post(post, true);
                     posts.push(post.clone());
@@ -417,16 +556,9 @@ fn run_directed(args: &Args) -> Result<()> {
             table
         }
     };
-    let mut params = DirectedParams::new(args.time_window, args.min_edge_weight);
-    params.self_loops = args.self_loops;
-    params.similarity_threshold = args.similarity;
+    let params = directed_params(args);
     let net = directed_network(&table, &params);
-    if let Some(out_path) = &args.edges_out {
-        let mut out = create(out_path)?;
-        net.write_csv(&mut out)
-            .with_context(|| format!("writing {}", out_path.display()))?;
-        out.flush()?;
-    }
+    write_directed_edges(args, &net)?;
     if report {
         let (source, post_index) = match &qut_rows {
             Some(rows) => (DirectedSource::Qut(rows), rows.posts()),
@@ -451,7 +583,7 @@ fn run_directed(args: &Args) -> Result<()> {
             &net,
             &source,
             Some(post_index),
-            &opts,
+            opts,
             parameters,
         );
         write_report(args, &report)?;
@@ -493,12 +625,10 @@ fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> 
             Format::NAMES.join(", ")
         )
     })?;
-    let opts = Options {
-        format,
-        // Language plays no part in detection; the report counts it.
-        detect_language: args.wants_report(),
-        ..Options::new()
-    };
+    let mut opts =
+        super::ingest::options(format, args.preset.as_deref(), args.map.as_deref(), None)?;
+    // Language plays no part in detection; the report counts it.
+    opts.detect_language = args.wants_report();
     let mut rejected = 0u64;
     let mut first_rejection: Option<String> = None;
     let mut sink = |item: Item| {
