@@ -94,3 +94,83 @@ fn assess_writes_alerts_with_the_fixed_fields_and_finds_a_campaign() {
     assert!(v["alerts"].as_u64().unwrap() > 0);
     assert!(v["by_kind"].is_object());
 }
+
+/// A feed of 12 posts by 12 authors within 12 seconds, all with one hashtag and one link.
+fn burst_feed() -> String {
+    let mut items = String::new();
+    for i in 0..12 {
+        items.push_str(&format!(
+            "<item><title>Post {i}</title><link>https://flood.example.org/story</link>\
+             <guid>urn:burst:{i}</guid><author>u{i}@example.org (User {i})</author>\
+             <pubDate>Mon, 06 Jan 2025 10:00:{i:02} +0000</pubDate>\
+             <description>Everyone look at this now #floodtest {i}</description></item>"
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Burst</title>\
+         <link>https://flood.example.org/</link><description>x</description>{items}</channel></rss>"
+    )
+}
+
+#[test]
+fn watch_alerts_out_writes_alerts_as_bursts_open_and_close() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = burst_feed();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let alerts = dir.path().join("alerts.jsonl");
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "[[rule]]\nname = \"all\"\nmin_severity = 0.0\n").unwrap();
+    let url = format!("http://127.0.0.1:{port}/feed.xml");
+    pharos(&[
+        "watch",
+        "--once",
+        "--feed",
+        &url,
+        "--store",
+        s(&db),
+        "--alerts-out",
+        s(&alerts),
+        "--rules",
+        s(&rules),
+    ]);
+    let lines: Vec<Value> = std::fs::read_to_string(&alerts)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let flood: Vec<&Value> = lines
+        .iter()
+        .filter(|a| a["entity_kind"] == "hashtag" && a["entity"] == "floodtest")
+        .collect();
+    assert!(!flood.is_empty(), "no alert on #floodtest: {lines:?}");
+    assert!(flood.iter().all(|a| a["rule"] == "all"));
+    // Raised while open, then written again when the run's end closes it.
+    assert!(flood.iter().any(|a| a["status"] == "raised"));
+    assert!(
+        flood
+            .iter()
+            .any(|a| a["status"] == "closed" && is_rfc3339(&a["closed_at"]))
+    );
+}

@@ -84,15 +84,19 @@ pub struct AlertPipeline {
     rules: RuleEngine,
     sink: Option<JsonlFile>,
     events: Vec<AlertEvent>,
-    /// Latest notification per alert id.
+    /// Latest notification per alert id (only when kept, for the summary).
     pub alerts: HashMap<String, Notification>,
-    /// Notifications written.
+    keep: bool,
+    /// Notifications written, and how many of them were raises.
     pub written: u64,
+    pub raised: u64,
     pub posts: u64,
 }
 
 impl AlertPipeline {
-    pub fn new(rules: Rules, out: Option<&Path>) -> Result<AlertPipeline> {
+    /// `keep`: remember the latest notification of every alert (for a
+    /// summary; memory grows with the alerts, so a live watch passes false).
+    pub fn new(rules: Rules, out: Option<&Path>, keep: bool) -> Result<AlertPipeline> {
         let sink = match out {
             Some(p) => Some(JsonlFile::append(p)?),
             None => None,
@@ -106,7 +110,9 @@ impl AlertPipeline {
             sink,
             events: Vec::new(),
             alerts: HashMap::new(),
+            keep,
             written: 0,
+            raised: 0,
             posts: 0,
         })
     }
@@ -169,7 +175,12 @@ impl AlertPipeline {
                     s.deliver(&n)?;
                 }
                 self.written += 1;
-                self.alerts.insert(n.alert.id.clone(), n);
+                if n.status == Status::Raised {
+                    self.raised += 1;
+                }
+                if self.keep {
+                    self.alerts.insert(n.alert.id.clone(), n);
+                }
             }
         }
         Ok(())
@@ -221,7 +232,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let since = super::export::parse_time("since", &args.since)?;
     let until = super::export::parse_time("until", &args.until)?;
     let rules = load_rules(args.rules.as_deref())?;
-    let mut pipe = AlertPipeline::new(rules, args.alerts_out.as_deref())
+    let mut pipe = AlertPipeline::new(rules, args.alerts_out.as_deref(), true)
         .with_context(|| "opening --alerts-out")?;
     let pb = crate::progress::counter(global.quiet, "posts read");
     let filter = PostFilter {

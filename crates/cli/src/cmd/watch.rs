@@ -343,6 +343,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             super::assess::AlertPipeline::new(
                 super::assess::load_rules(args.rules.as_deref())?,
                 Some(path),
+                false,
             )
             .with_context(|| format!("opening {}", path.display()))?,
         ),
@@ -477,14 +478,14 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             println!(
                 "{}",
                 serde_json::json!({"alerts": {
-                    "alerts": a.alerts.len(),
+                    "alerts": a.raised,
                     "notifications": a.written,
                 }})
             );
         } else if !global.quiet {
             eprintln!(
                 "alerts: {} alerts ({} notifications) written to {}",
-                a.alerts.len(),
+                a.raised,
                 a.written,
                 args.alerts_out
                     .as_deref()
