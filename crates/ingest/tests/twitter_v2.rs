@@ -1,11 +1,17 @@
-//! Twitter API v2 importer on the twarc test pages in the shared data
-//! folder (read in place, never copied) and on small inline lines.
+//! Twitter API v2 importer on small inline pages and lines written for these
+//! tests (always run), and on the twarc test pages in the shared data folder
+//! (read in place, never copied; those tests belong to the real-data suite:
+//! `--features real-data`).
 
 use pharos_core::{MediaKind, Post};
-use pharos_ingest::{Format, Item, Options, Rejection, read_path, read_reader};
+#[cfg(feature = "real-data")]
+use pharos_ingest::read_path;
+use pharos_ingest::{Format, Item, Options, Rejection, read_reader};
 use std::ops::ControlFlow;
+#[cfg(feature = "real-data")]
 use std::path::PathBuf;
 
+#[cfg(feature = "real-data")]
 fn fixture(name: &str) -> PathBuf {
     let base = std::env::var("PHAROS_DATA").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
@@ -27,6 +33,7 @@ fn opts() -> Options {
     }
 }
 
+#[cfg(feature = "real-data")]
 fn collect_path(name: &str) -> (Vec<Post>, Vec<Rejection>) {
     let mut posts = Vec::new();
     let mut rejected = Vec::new();
@@ -63,6 +70,7 @@ fn collect_str(text: &str) -> (Vec<Post>, Vec<Rejection>) {
 }
 
 #[test]
+#[cfg(feature = "real-data")]
 fn detects_the_fixtures_as_twitter_v2() {
     for name in [
         "brexit.jsonl",
@@ -81,6 +89,7 @@ fn detects_the_fixtures_as_twitter_v2() {
 }
 
 #[test]
+#[cfg(feature = "real-data")]
 fn brexit_page() {
     let (posts, rejected) = collect_path("brexit.jsonl");
     assert!(rejected.is_empty(), "{rejected:?}");
@@ -148,6 +157,7 @@ fn brexit_page() {
 }
 
 #[test]
+#[cfg(feature = "real-data")]
 fn retweet_and_its_author() {
     let (posts, rejected) = collect_path("two_tweets.jsonl");
     assert!(rejected.is_empty(), "{rejected:?}");
@@ -171,6 +181,7 @@ fn retweet_and_its_author() {
 }
 
 #[test]
+#[cfg(feature = "real-data")]
 fn streaming_pages_and_a_cut_line() {
     let (posts, rejected) = collect_path("streaming_output_with_error.jsonl");
     assert_eq!(posts.len(), 7, "one tweet per streaming page");
@@ -194,6 +205,7 @@ fn streaming_pages_and_a_cut_line() {
 }
 
 #[test]
+#[cfg(feature = "real-data")]
 fn unwound_and_expanded_urls() {
     let (posts, _) = collect_path("many_urls.jsonl");
     assert_eq!(posts.len(), 1);
@@ -207,6 +219,7 @@ fn unwound_and_expanded_urls() {
 }
 
 #[test]
+#[cfg(feature = "real-data")]
 fn page_with_errors_keeps_its_tweets() {
     let (posts, rejected) = collect_path("kpop.jsonl");
     assert_eq!(posts.len(), 100);
@@ -214,6 +227,7 @@ fn page_with_errors_keeps_its_tweets() {
 }
 
 #[test]
+#[cfg(feature = "real-data")]
 fn users_page_is_not_tweets() {
     let (posts, rejected) = collect_path("users.jsonl");
     assert!(posts.is_empty());
@@ -320,6 +334,7 @@ fn bad_lines_are_rejected_and_reading_goes_on() {
 }
 
 #[test]
+#[cfg(feature = "real-data")]
 fn garbage_and_truncated_gzip_do_not_panic() {
     let garbage: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
     let mut n = 0;
@@ -363,6 +378,7 @@ fn garbage_and_truncated_gzip_do_not_panic() {
 }
 
 #[test]
+#[cfg(feature = "real-data")]
 fn the_sink_can_stop_reading() {
     let mut n = 0;
     read_path(&fixture("brexit.jsonl"), &opts(), &mut |_| {
@@ -375,4 +391,46 @@ fn the_sink_can_stop_reading() {
     })
     .unwrap();
     assert_eq!(n, 3);
+}
+
+/// A response page written for this test: a retweet, a quote and a reply
+/// with their authors and referenced tweets in `includes`, media and URLs.
+const PAGE: &str = r#"{"data":[{"id":"100","author_id":"1","created_at":"2024-03-01T10:00:00.000Z","text":"RT @bob: Big news https://t.co/a","lang":"en","referenced_tweets":[{"type":"retweeted","id":"90"}],"entities":{"mentions":[{"start":3,"end":7,"username":"bob"}]},"public_metrics":{"retweet_count":5,"reply_count":0,"like_count":0,"quote_count":0}},{"id":"101","author_id":"2","created_at":"2024-03-01T10:00:05.250Z","text":"Look at this #Energy https://t.co/b","lang":"en","referenced_tweets":[{"type":"quoted","id":"90"}],"entities":{"hashtags":[{"start":13,"end":20,"tag":"Energy"}],"urls":[{"start":21,"end":44,"url":"https://t.co/b","expanded_url":"https://www.example.org/story?utm_source=twitter&id=3"}]},"attachments":{"media_keys":["3_1"]},"public_metrics":{"retweet_count":1,"reply_count":2,"like_count":7,"quote_count":0,"impression_count":99}},{"id":"102","author_id":"1","created_at":"2024-03-01T10:01:00.000Z","text":"@bob agreed","lang":"und","referenced_tweets":[{"type":"replied_to","id":"90"}],"in_reply_to_user_id":"3"}],"includes":{"users":[{"id":"1","username":"alice","name":"Alice A","created_at":"2020-01-01T00:00:00.000Z","verified":false,"public_metrics":{"followers_count":10,"following_count":20,"tweet_count":300,"listed_count":0}},{"id":"2","username":"carol","name":"Carol C","created_at":"2019-05-05T00:00:00.000Z","verified":true,"public_metrics":{"followers_count":1000,"following_count":5,"tweet_count":40,"listed_count":3}},{"id":"3","username":"bob","name":"Bob B"}],"tweets":[{"id":"90","author_id":"3","created_at":"2024-03-01T09:59:00.000Z","text":"Big news https://t.co/a","entities":{"urls":[{"start":9,"end":23,"url":"https://t.co/a","expanded_url":"https://news.example.com/big"}]}}],"media":[{"media_key":"3_1","type":"photo","url":"https://pbs.twimg.com/media/x.jpg"}]}}"#;
+
+#[test]
+fn written_page_resolves_references_authors_and_entities() {
+    let (posts, rejected) = collect_str(PAGE);
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["100", "101", "102"], "only data tweets become posts");
+    let rt = &posts[0];
+    assert_eq!(rt.platform, "twitter");
+    assert_eq!(rt.reshare_of.as_deref(), Some("90"));
+    assert_eq!(rt.actor.handle.as_deref(), Some("alice"));
+    assert_eq!(rt.actor.followers, Some(10));
+    assert_eq!(rt.actor.posts, Some(300));
+    assert_eq!(rt.engagement.reshares, Some(5));
+    assert_eq!(rt.mentions, ["bob"]);
+    assert!(
+        rt.links
+            .iter()
+            .any(|l| l.url == "https://news.example.com/big"),
+        "a retweet also gets the original's links: {:?}",
+        rt.links
+    );
+    let q = &posts[1];
+    assert_eq!(q.quote_of.as_deref(), Some("90"));
+    assert_eq!(q.time.to_rfc3339(), "2024-03-01T10:00:05.250Z");
+    assert_eq!(q.hashtags, ["energy"]);
+    assert_eq!(q.links[0].url, "https://www.example.org/story?id=3");
+    assert_eq!(q.domains, ["example.org"]);
+    assert_eq!(q.media.len(), 1);
+    assert_eq!(q.media[0].kind, MediaKind::Photo);
+    assert_eq!(q.actor.verified, Some(true));
+    assert_eq!(q.engagement.likes, Some(7));
+    assert_eq!(q.engagement.views, Some(99));
+    let reply = &posts[2];
+    assert_eq!(reply.reply_to.as_deref(), Some("90"));
+    assert_eq!(reply.lang, None, "`und` is no language");
+    assert_eq!(reply.provenance.line, Some(1));
 }
