@@ -119,8 +119,27 @@ impl AlertPipeline {
 
     /// One post (call in event-time order).
     pub fn push(&mut self, post: &Post) -> Result<()> {
-        self.posts += 1;
         let assignment = self.narratives.observe(post);
+        self.push_assigned(post, assignment)
+    }
+
+    /// Posts in event-time order, many at once: the narrative engine reads
+    /// them in parallel (normalisation, language id, shingles, MinHash) and
+    /// assigns them in order, with the same result as [`Self::push`] one by one.
+    pub fn push_batch(&mut self, posts: &[Post]) -> Result<()> {
+        let assignments = self.narratives.observe_batch(posts);
+        for (post, assignment) in posts.iter().zip(assignments) {
+            self.push_assigned(post, assignment)?;
+        }
+        Ok(())
+    }
+
+    fn push_assigned(
+        &mut self,
+        post: &Post,
+        assignment: pharos_analysis::narratives::Assignment,
+    ) -> Result<()> {
+        self.posts += 1;
         self.tracker.observe(post);
         let flags = match self.tracker.signals(&post.actor.id) {
             Some(s) if self.model.score(&s).score >= SUSPICIOUS_SCORE => ActorFlags::SUSPICIOUS,
@@ -227,6 +246,10 @@ fn first_sentence(s: &str) -> &str {
     }
 }
 
+/// Posts handed to the narrative engine at once (it reads a chunk in
+/// parallel while assigning the previous one).
+const CHUNK: usize = 4096;
+
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let store = SqliteStore::open_existing(&args.store.store)?;
     let since = super::export::parse_time("since", &args.since)?;
@@ -241,10 +264,18 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         platform: None,
     };
     let mut err = None;
+    let mut chunk: Vec<Post> = Vec::with_capacity(CHUNK);
     store.scan(&filter, &mut |post| {
         pb.inc(1);
-        match pipe.push(&post) {
-            Ok(()) => ControlFlow::Continue(()),
+        chunk.push(post);
+        if chunk.len() < CHUNK {
+            return ControlFlow::Continue(());
+        }
+        match pipe.push_batch(&chunk) {
+            Ok(()) => {
+                chunk.clear();
+                ControlFlow::Continue(())
+            }
             Err(e) => {
                 err = Some(e);
                 ControlFlow::Break(())
@@ -255,6 +286,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     if let Some(e) = err {
         return Err(e);
     }
+    pipe.push_batch(&chunk)?;
     pipe.finish()?;
     let ranked = pipe.ranked();
     let mut by_kind = BTreeMap::new();
