@@ -35,11 +35,29 @@ fn is_gzip(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
-/// Reads the whole input into memory (for formats that are one JSON or XML document).
-pub fn read_all(reader: &mut dyn BufRead) -> io::Result<Vec<u8>> {
+/// Reads the whole input into memory (for formats that are one JSON or XML
+/// document); on a read error (truncated gzip, I/O failure) hands one
+/// rejection for the file to `sink` and returns `None`.
+pub fn read_all_or_reject(
+    reader: &mut dyn BufRead,
+    source: &str,
+    record: Option<u64>,
+    sink: &mut crate::Sink<'_>,
+) -> Option<Vec<u8>> {
     let mut buf = Vec::new();
-    reader.read_to_end(&mut buf)?;
-    Ok(buf)
+    match reader.read_to_end(&mut buf) {
+        Ok(_) => Some(buf),
+        Err(e) => {
+            let _ = sink(crate::Item::Rejected(crate::Rejection::new(
+                source,
+                None,
+                record,
+                format!("read error (truncated or corrupt file?): {e}"),
+                "",
+            )));
+            None
+        }
+    }
 }
 
 /// Iterates over the lines of a reader as raw bytes with their 1-based line
@@ -101,14 +119,4 @@ impl<'a> Lines<'a> {
 /// Returns the line as `&str`, or a rejection reason when it is not UTF-8.
 pub fn utf8_line(bytes: &[u8]) -> Result<&str, String> {
     std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))
-}
-
-/// Reads an entire reader as a string, giving a clear reason on bad UTF-8.
-pub fn read_to_string(reader: &mut dyn BufRead) -> Result<String, String> {
-    let mut buf = Vec::new();
-    reader
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("read error: {e}"))?;
-    String::from_utf8(buf)
-        .map_err(|e| format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))
 }

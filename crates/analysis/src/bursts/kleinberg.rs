@@ -184,9 +184,7 @@ pub fn batch_states(p: &KleinbergParams, counts: &[u32], rates0: &[f64]) -> Vec<
         }
         cost = next;
     }
-    let mut s = (0..k)
-        .min_by(|&a, &b| cost[a].partial_cmp(&cost[b]).unwrap())
-        .unwrap();
+    let mut s = (0..k).min_by(|&a, &b| cost[a].total_cmp(&cost[b])).unwrap();
     let mut out = vec![0; nb];
     for b in (0..nb).rev() {
         out[b] = s;

@@ -172,11 +172,6 @@ fn ingest_urls(
                 r.reason
             );
             quarantine.put(r)?;
-            summary.quarantined += 1;
-            *summary
-                .quarantine_reasons
-                .entry(pharos_ingest::quarantine::reason_class(&r.reason))
-                .or_default() += 1;
             summary.stopped = true;
             break;
         }
@@ -185,14 +180,17 @@ fn ingest_urls(
         summary.duplicates += done.duplicates;
         for r in &rejected {
             quarantine.put(r)?;
-            summary.quarantined += 1;
-            *summary
-                .quarantine_reasons
-                .entry(pharos_ingest::quarantine::reason_class(&r.reason))
-                .or_default() += 1;
         }
     }
     quarantine.flush()?;
+    // The quarantine counts what it wrote; add that to the files' summary.
+    summary.quarantined += quarantine.count();
+    for (reason, n) in quarantine.by_reason() {
+        *summary
+            .quarantine_reasons
+            .entry(reason.clone())
+            .or_default() += n;
+    }
     if quarantine.count() > 0 {
         summary.quarantine_file = Some(quarantine.path().display().to_string());
     }

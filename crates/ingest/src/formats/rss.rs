@@ -40,17 +40,9 @@ pub struct FeedEntry {
 
 /// Reads a feed document and hands one post (or rejection) per entry to `sink`.
 pub fn read(reader: &mut dyn BufRead, source: &str, opts: &Options, sink: &mut Sink<'_>) {
-    let mut bytes = Vec::new();
-    if let Err(e) = reader.read_to_end(&mut bytes) {
-        let _ = sink(Item::Rejected(Rejection::new(
-            source,
-            None,
-            None,
-            format!("read error (truncated or corrupt file?): {e}"),
-            "",
-        )));
+    let Some(bytes) = crate::input::read_all_or_reject(reader, source, None, sink) else {
         return;
-    }
+    };
     match parse_feed(&bytes, source, opts) {
         Ok(entries) => {
             for e in entries {

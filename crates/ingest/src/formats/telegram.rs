@@ -60,18 +60,8 @@ use std::io::BufRead;
 
 /// Reads a Telegram Desktop export (one chat or a full export).
 pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
-    let bytes = match crate::input::read_all(reader) {
-        Ok(b) => b,
-        Err(e) => {
-            let _ = sink(Item::Rejected(Rejection::new(
-                source,
-                None,
-                Some(1),
-                format!("read error (truncated or corrupt file?): {e}"),
-                "",
-            )));
-            return;
-        }
+    let Some(bytes) = crate::input::read_all_or_reject(reader, source, Some(1), sink) else {
+        return;
     };
     let mut st = State {
         source,

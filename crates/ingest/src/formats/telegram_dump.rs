@@ -41,18 +41,8 @@ use std::io::BufRead;
 
 /// Reads one channel dump (a JSON array of messages).
 pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
-    let bytes = match crate::input::read_all(reader) {
-        Ok(b) => b,
-        Err(e) => {
-            let _ = sink(Item::Rejected(Rejection::new(
-                source,
-                None,
-                Some(1),
-                format!("read error (truncated or corrupt file?): {e}"),
-                "",
-            )));
-            return;
-        }
+    let Some(bytes) = crate::input::read_all_or_reject(reader, source, Some(1), sink) else {
+        return;
     };
     let mut state = State {
         source,
