@@ -50,6 +50,18 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Poll RSS/Atom feeds on a schedule (conditional GET) and store their new items.
     Watch(cmd::watch::Args),
+    /// The fact-check library: import fact-checks, match posts against known claims.
+    Claims(cmd::claims::Args),
+    /// Response packs for a narrative or post (claim, verdicts, correction draft, timing); log responses.
+    Respond(cmd::respond::Args),
+    /// The DISARM framework: import its STIX bundle (techniques keyed on T-numbers).
+    Disarm(cmd::disarm::Args),
+    /// Import partners' data (STIX 2.1 bundles) into the store.
+    Import(cmd::import::Args),
+    /// Serve the REST API and the dashboard.
+    Serve(cmd::serve::Args),
+    /// API tokens: create (stored hashed), list, revoke.
+    Token(cmd::token::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +78,12 @@ fn main() -> ExitCode {
         Command::Narratives(a) => cmd::narratives::run(a, &global),
         Command::Coordination(a) => cmd::coordination::run(a).map(|()| ExitCode::SUCCESS),
         Command::Demo(a) => cmd::demo::run(a, &global),
+        Command::Claims(a) => cmd::claims::run(a, &global),
+        Command::Respond(a) => cmd::respond::run(a, &global),
+        Command::Disarm(a) => cmd::disarm::run(a, &global),
+        Command::Import(a) => cmd::import::run(a, &global),
+        Command::Serve(a) => cmd::serve::run(a, &global),
+        Command::Token(a) => cmd::token::run(a, &global),
     };
     match result {
         Ok(code) => code,

@@ -1,13 +1,19 @@
 //! One module per subcommand: its arguments (clap) and its `run`.
 
 pub mod assess;
+pub mod claims;
 pub mod coordination;
 pub mod demo;
+pub mod disarm;
 pub mod export;
+pub mod import;
 pub mod ingest;
 pub mod narratives;
+pub mod respond;
+pub mod serve;
 pub mod simulate;
 pub mod stats;
+pub mod token;
 pub mod watch;
 
 use std::path::PathBuf;

@@ -1,0 +1,1 @@
+//! Pharos assessment: incidents fused from signals, ABCDE facets, DISARM techniques, reports.

@@ -1,0 +1,11 @@
+//! Known claims: the fact-check library, claim retrieval and response packs.
+//!
+//! - [`model`]: a fact-checked [`Claim`](model::Claim) and its reviews.
+//! - [`library`]: importers and the on-disk library.
+//! - [`retrieval`]: matching posts against the library (BM25, semantic re-ranking).
+
+pub mod library;
+pub mod model;
+pub mod retrieval;
+
+pub use model::{Claim, Review};

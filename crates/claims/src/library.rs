@@ -1,0 +1,1 @@
+//! Importers and the on-disk fact-check library.

@@ -1,0 +1,1 @@
+//! Claim retrieval: candidates by BM25, re-ranked by semantic similarity.

@@ -1,0 +1,1 @@
+//! Pharos server: REST API, live ingest and alerts, dashboard, access control and audit.

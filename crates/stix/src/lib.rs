@@ -1,0 +1,1 @@
+//! Pharos sharing: DISARM framework import, STIX 2.1 export and import with TLP 2.0 markings.
