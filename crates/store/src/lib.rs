@@ -20,6 +20,7 @@ use pharos_core::{EventTime, Post};
 use std::ops::ControlFlow;
 
 pub use encoded::{EncodedPost, EncodedPosts};
+pub use rusqlite;
 pub use sqlite::SqliteStore;
 pub use stats::Stats;
 

@@ -50,6 +50,13 @@ const MIGRATIONS: &[&str] = &[
         started_ms INTEGER NOT NULL,
         finished_ms INTEGER NOT NULL
     );",
+    // 2: versions of the components that keep their own tables in this file
+    // (claims matches, incidents, responses, tokens, audit, ...): see
+    // `SqliteStore::component`.
+    "CREATE TABLE components (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+    );",
 ];
 
 /// Secondary indexes for look-ups by time, actor, link, domain and hashtag.
@@ -178,6 +185,59 @@ impl SqliteStore {
             tx.commit().map_err(|e| sql_err(&self.path, e))?;
         }
         Ok(())
+    }
+
+    /// Brings the tables of a component (a part of Pharos that keeps its own
+    /// tables in the store: claim matches, incidents, responses, tokens, audit
+    /// ...) up to date. `migrations[i]` takes the component from version `i`
+    /// to `i + 1`; each runs in its own transaction, and a component whose
+    /// stored version is newer than `migrations.len()` is refused (this pharos
+    /// is too old for the store). Idempotent: call it on every open.
+    pub fn component(&mut self, name: &str, migrations: &[&str]) -> Result<(), StoreError> {
+        let current: i64 = self
+            .conn
+            .query_row(
+                "SELECT version FROM components WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .unwrap_or(0);
+        let supported = migrations.len() as i64;
+        if current > supported {
+            return Err(StoreError::TooNew {
+                path: format!("{} (component {name})", self.path.display()),
+                found: current,
+                supported,
+            });
+        }
+        for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(|e| sql_err(&self.path, e))?;
+            tx.execute_batch(sql).map_err(|e| sql_err(&self.path, e))?;
+            tx.execute(
+                "INSERT INTO components(name, version) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET version = excluded.version",
+                params![name, (i + 1) as i64],
+            )
+            .map_err(|e| sql_err(&self.path, e))?;
+            tx.commit().map_err(|e| sql_err(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// The SQLite connection, for components that keep their own tables here
+    /// (after [`SqliteStore::component`] has created them).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Mutable access to the connection (transactions).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// Creates the secondary indexes that are missing.
@@ -482,5 +542,36 @@ impl Store for SqliteStore {
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod component_tests {
+    use super::*;
+
+    #[test]
+    fn component_tables_are_created_once_and_newer_versions_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut s = SqliteStore::open(&path).unwrap();
+        let v1: &[&str] = &["CREATE TABLE widgets (id TEXT PRIMARY KEY);"];
+        s.component("widgets", v1).unwrap();
+        s.conn()
+            .execute("INSERT INTO widgets(id) VALUES ('a')", [])
+            .unwrap();
+        // Re-running is a no-op: the row survives.
+        s.component("widgets", v1).unwrap();
+        let v2: &[&str] = &[v1[0], "ALTER TABLE widgets ADD COLUMN n INTEGER;"];
+        s.component("widgets", v2).unwrap();
+        let n: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM widgets", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        drop(s);
+        // An older pharos (knowing only v1) refuses the store's v2 component.
+        let mut s = SqliteStore::open(&path).unwrap();
+        let err = s.component("widgets", v1).unwrap_err().to_string();
+        assert!(err.contains("component widgets"), "{err}");
     }
 }

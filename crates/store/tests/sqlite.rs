@@ -29,7 +29,7 @@ fn insert_is_idempotent_and_scan_is_time_ordered() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/pharos.db");
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 1);
+    assert_eq!(s.schema_version().unwrap(), 2);
     let batch = vec![
         post(
             "2",
