@@ -1,0 +1,677 @@
+//! The incident: one campaign as an analyst sees it.
+//!
+//! An [`Incident`] fuses the signals Pharos computes (coordination networks,
+//! narratives and near-duplicate families, bursts, claim matches, actor
+//! signals) about one campaign — typically a narrative pushed by one or more
+//! networks of accounts across platforms — into one record that says what is
+//! happening, who is behind it, how big and how fast, and on what evidence.
+//!
+//! Every statement in an incident (the summary, each ABCDE facet, each DISARM
+//! technique, each severity and confidence term) points to entries of
+//! [`Incident::evidence`] by their [`EvidenceId`]. Evidence ids are
+//! deterministic, readable strings:
+//!
+//! | kind | id |
+//! |---|---|
+//! | post | `post:<platform>:<post id>` |
+//! | account | `account:<platform>:<actor id>` |
+//! | link | `link:<normalised url>` |
+//! | network | `network:<id>` |
+//! | narrative | `narrative:<id>` |
+//! | family | `family:<id>` |
+//! | claim match | `match:<claim id>` |
+//! | alert | `alert:<alert id>` |
+//!
+//! The model is what `incidents.json` holds, what the reports are drawn
+//! from, what the store keeps (component `incidents`, see [`save_incidents`])
+//! and what the STIX exporter maps to a bundle: account handles and
+//! platforms, URLs, domains and narrative labels are kept in plain fields so
+//! every exporter can reach them without parsing statements.
+
+use pharos_core::EventTime;
+use pharos_store::SqliteStore;
+use pharos_store::rusqlite::{self, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// The id of an evidence entry (`post:twitter:123`, `account:telegram:42`,
+/// `network:3`, ...), which statements point to.
+pub type EvidenceId = String;
+
+/// The version of the incident JSON model (bumped on incompatible changes).
+pub const MODEL_VERSION: u32 = 1;
+
+/// One campaign as an analyst would see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Deterministic id: `inc-` and 16 hex digits of a SHA-256 over the
+    /// incident's sorted account keys and its first post (see
+    /// [`Incident::derive_id`]). The same input gives the same id.
+    pub id: String,
+    /// A short title: the narrative's label or the main entity pushed.
+    pub title: String,
+    /// One sentence a decision-maker can read: what, who, how big, how fast.
+    pub summary: String,
+    /// Event time of the incident's first post.
+    pub first_seen: EventTime,
+    /// Event time of the incident's last post.
+    pub last_seen: EventTime,
+    /// Posts per time bucket per platform.
+    pub timeline: Timeline,
+    /// How much the incident matters (reach, velocity, spread), 0–1, with
+    /// its terms.
+    pub severity: Score,
+    /// How sure Pharos is that this is a coordinated campaign (strength and
+    /// independence of the evidence), 0–1, with its terms.
+    pub confidence: Score,
+    /// Actor, Behaviour, Content, Degree, Effect.
+    pub abcde: Abcde,
+    /// DISARM techniques the evidence shows, each with the signal and the
+    /// evidence behind it.
+    pub techniques: Vec<TechniqueTag>,
+    /// Narratives (and their near-duplicate families) the incident pushes.
+    pub narratives: Vec<NarrativeRef>,
+    /// Coordination networks behind it.
+    pub networks: Vec<NetworkRef>,
+    /// Early-warning alerts raised on its entities.
+    pub alerts: Vec<AlertRef>,
+    /// Matches of its posts against known (fact-checked) claims.
+    pub claim_matches: Vec<ClaimMatchRef>,
+    /// Accounts taking part, most active first.
+    pub actors: Vec<ActorRef>,
+    /// Links pushed, most posted first.
+    pub links: Vec<Counted>,
+    /// Domains of those links, most posted first.
+    pub domains: Vec<Counted>,
+    /// Hashtags used, most posted first.
+    pub hashtags: Vec<Counted>,
+    /// Posts per platform.
+    pub platforms: BTreeMap<String, u64>,
+    /// Posts per language (ISO 639-1; `und` unknown).
+    pub languages: BTreeMap<String, u64>,
+    /// Every post of the incident as `platform:id`, in event-time order
+    /// (complete; the evidence list holds the detail of a sample).
+    pub posts: Vec<String>,
+    /// The evidence statements point to.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Incident {
+    /// The deterministic id of an incident made of these accounts
+    /// (`platform:actor_id`) whose first post is `first_post`
+    /// (`platform:id`): order of `accounts` does not matter.
+    pub fn derive_id(accounts: &[String], first_post: &str) -> String {
+        let mut sorted: Vec<&str> = accounts.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut h = Sha256::new();
+        h.update(b"pharos-incident\0");
+        h.update(first_post.as_bytes());
+        for a in sorted {
+            h.update(b"\0");
+            h.update(a.as_bytes());
+        }
+        let d = h.finalize();
+        format!("inc-{}", hex::encode(&d[..8]))
+    }
+
+    /// The evidence entry with this id.
+    pub fn evidence(&self, id: &str) -> Option<&Evidence> {
+        self.evidence.iter().find(|e| e.id == id)
+    }
+
+    /// Accounts flagged as coordinated (members of a network).
+    pub fn coordinated_actors(&self) -> impl Iterator<Item = &ActorRef> {
+        self.actors.iter().filter(|a| a.coordinated)
+    }
+
+    /// Total posts.
+    pub fn post_count(&self) -> usize {
+        self.posts.len()
+    }
+}
+
+/// Posts per time bucket per platform.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Bucket width in seconds (chosen so the incident spans ≤ ~48 buckets).
+    pub bucket_s: i64,
+    /// Start of the first bucket (aligned to `bucket_s` from the epoch).
+    pub start: EventTime,
+    /// One series per platform, buckets from `start`, zeros included.
+    pub series: Vec<TimelineSeries>,
+}
+
+impl Timeline {
+    /// Number of buckets.
+    pub fn len(&self) -> usize {
+        self.series.iter().map(|s| s.posts.len()).max().unwrap_or(0)
+    }
+    /// No buckets.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Posts per bucket over all platforms.
+    pub fn totals(&self) -> Vec<u64> {
+        let mut t = vec![0; self.len()];
+        for s in &self.series {
+            for (i, n) in s.posts.iter().enumerate() {
+                t[i] += n;
+            }
+        }
+        t
+    }
+}
+
+/// One platform's posts per bucket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineSeries {
+    pub platform: String,
+    /// Posts in each bucket, from [`Timeline::start`].
+    pub posts: Vec<u64>,
+}
+
+/// A score in [0, 1] and the terms it is made of.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// The score: Σ `contribution` of the terms, clamped to [0, 1].
+    pub value: f64,
+    /// Its terms; `contribution = weight × value`.
+    pub terms: Vec<ScoreTerm>,
+}
+
+/// One term of a [`Score`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreTerm {
+    /// Short name (`reach`, `velocity`, `coordination`, ...).
+    pub name: String,
+    /// The term in [0, 1].
+    pub value: f64,
+    /// Its weight in the score.
+    pub weight: f64,
+    /// `weight × value`.
+    pub contribution: f64,
+    /// One sentence with the raw figures behind the term.
+    pub explanation: String,
+    /// Evidence behind the term.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceId>,
+}
+
+/// A short statement and the evidence behind it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Statement {
+    pub statement: String,
+    pub evidence: Vec<EvidenceId>,
+}
+
+/// The ABCDE framework (Actor, Behaviour, Content, Degree, Effect) for
+/// describing influence operations (Carnegie Endowment / EU DisinfoLab).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Abcde {
+    /// Who is behind it: the accounts, their networks and how inauthentic
+    /// they look.
+    pub actor: Statement,
+    /// What they do: coordination, copy-paste, reshare rings, bursts.
+    pub behaviour: Statement,
+    /// What is pushed: narratives, claims, links, hashtags.
+    pub content: Statement,
+    /// How far it went: posts, accounts, platforms, languages, duration.
+    pub degree: Statement,
+    /// What it did or could do: audiences reached, engagement, matches with
+    /// debunked claims, alert lead time. Pharos sees posts, not minds:
+    /// this facet states observable reach, not persuasion.
+    pub effect: Statement,
+}
+
+/// A DISARM technique the incident's evidence shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TechniqueTag {
+    /// DISARM T-number (`T0049.001`).
+    pub t_id: String,
+    /// Technique name as in the DISARM framework.
+    pub name: String,
+    /// DISARM tactic id (`TA17`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tactic_id: Option<String>,
+    /// The Pharos signal that shows it (`coordinated-network`,
+    /// `copy-paste-flood`, ...).
+    pub signal: String,
+    /// Why the signal shows it, for this incident, in one sentence.
+    pub shown_by: String,
+    /// Evidence behind the tag (never empty).
+    pub evidence: Vec<EvidenceId>,
+}
+
+/// A narrative the incident pushes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NarrativeRef {
+    /// Evidence id (`narrative:<id>`).
+    pub id: EvidenceId,
+    /// The narrative engine's label (its most telling terms joined by ` · `).
+    pub label: String,
+    /// The label's terms.
+    pub terms: Vec<String>,
+    /// A representative post (`platform:id`) and its text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub representative: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub representative_text: String,
+    /// Incident posts in this narrative.
+    pub posts: u64,
+    /// Near-duplicate families of this narrative in the incident
+    /// (`family:<id>`, posts), largest first.
+    pub families: Vec<Counted>,
+}
+
+/// A coordination network behind the incident.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkRef {
+    /// Evidence id (`network:<id>`).
+    pub id: EvidenceId,
+    /// What the accounts shared (`co-retweet`, `co-link`, `co-tweet`,
+    /// `co-hashtag`, `co-similar-text`, or several joined by `+`).
+    pub kind: String,
+    /// Member accounts (`platform:actor_id`).
+    pub accounts: Vec<String>,
+    /// Edges between members (undirected, weight = matched posts).
+    pub edges: Vec<NetworkEdge>,
+    /// Edges / possible edges.
+    pub density: f64,
+    /// Median seconds between matched posts.
+    pub median_time_delta_s: f64,
+    /// Posts of members that are in an evidence pair.
+    pub coordinated_posts: u64,
+}
+
+/// An edge of a [`NetworkRef`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkEdge {
+    pub from: String,
+    pub to: String,
+    pub weight: f64,
+}
+
+/// An early-warning alert on one of the incident's entities.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertRef {
+    /// Evidence id (`alert:<alert id>`).
+    pub id: EvidenceId,
+    /// The alert's own id (as in `alerts.jsonl`).
+    pub alert_id: String,
+    pub entity_kind: String,
+    pub entity: String,
+    pub opened_at: EventTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<EventTime>,
+    /// Seconds from the burst's first post to the alert.
+    pub lead_time_s: f64,
+    pub severity: f64,
+    pub volume: u64,
+    pub explanation: String,
+}
+
+/// A match of incident posts against a known claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClaimMatchRef {
+    /// Evidence id (`match:<claim id>`).
+    pub id: EvidenceId,
+    pub claim_id: String,
+    /// The claim's text, when the claim library holds it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub claim_text: String,
+    /// Fact-checkers' verdicts (`false`, `misleading`, ...).
+    pub verdicts: Vec<String>,
+    /// Highest match confidence over the posts, 0–1.
+    pub confidence: f64,
+    /// Matched posts (`platform:id`).
+    pub posts: Vec<String>,
+    /// Fact-check URLs, when known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fact_checks: Vec<String>,
+}
+
+/// An account taking part in the incident.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActorRef {
+    /// Evidence id (`account:<platform>:<actor id>`).
+    pub id: EvidenceId,
+    pub platform: String,
+    pub actor_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    /// Incident posts by this account.
+    pub posts: u64,
+    /// The actor-signal inauthenticity score (0–1; a rank, not a
+    /// probability), when enough posts were seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inauthenticity: Option<f64>,
+    /// The score's top reasons.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reasons: String,
+    /// Member of a coordination network of the incident.
+    pub coordinated: bool,
+    /// Network ids (`network:<id>`) it belongs to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<EvidenceId>,
+}
+
+impl ActorRef {
+    /// `platform:actor_id`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.platform, self.actor_id)
+    }
+    /// `@handle` when known, else the actor id.
+    pub fn display(&self) -> String {
+        match &self.handle {
+            Some(h) if !h.is_empty() => format!("@{}", h.trim_start_matches('@')),
+            _ => self.actor_id.clone(),
+        }
+    }
+}
+
+/// A key and how many incident posts carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counted {
+    pub key: String,
+    pub posts: u64,
+}
+
+/// What an evidence entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceKind {
+    Post,
+    Account,
+    Link,
+    Network,
+    Narrative,
+    Family,
+    Match,
+    Alert,
+}
+
+impl EvidenceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::Post => "post",
+            EvidenceKind::Account => "account",
+            EvidenceKind::Link => "link",
+            EvidenceKind::Network => "network",
+            EvidenceKind::Narrative => "narrative",
+            EvidenceKind::Family => "family",
+            EvidenceKind::Match => "match",
+            EvidenceKind::Alert => "alert",
+        }
+    }
+}
+
+/// One piece of evidence. Common fields first; the rest are filled for the
+/// kinds that have them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// `post:twitter:123`, `account:telegram:42`, `link:https://...`, ...
+    pub id: EvidenceId,
+    pub kind: Option<EvidenceKind>,
+    /// A one-line description for people.
+    pub label: String,
+    /// Platform (posts, accounts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// Event time (posts: published; alerts: opened; others: first seen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<EventTime>,
+    /// Posts: the author (`account:<platform>:<actor id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<EvidenceId>,
+    /// Posts: the text (≤ 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Posts: language; accounts: handle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Links: the URL; posts: first link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Links: the domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Posts: what it reshares (`platform:id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reshare_of: Option<String>,
+    /// A number that measures it (network weight, match score, alert
+    /// severity, link posts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// Evidence it is made of (a network's accounts, a match's posts ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<EvidenceId>,
+}
+
+impl Evidence {
+    pub fn post_id(platform: &str, id: &str) -> EvidenceId {
+        format!("post:{platform}:{id}")
+    }
+    pub fn account_id(platform: &str, actor: &str) -> EvidenceId {
+        format!("account:{platform}:{actor}")
+    }
+    pub fn link_id(url: &str) -> EvidenceId {
+        format!("link:{url}")
+    }
+}
+
+// ---------------------------------------------------------------- store
+
+/// Store component name.
+pub const COMPONENT: &str = "incidents";
+
+/// Migrations of the `incidents` component: one row per incident, the whole
+/// incident as JSON plus the columns lists are filtered on.
+pub const MIGRATIONS: &[&str] = &["CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        severity REAL NOT NULL,
+        confidence REAL NOT NULL,
+        model_version INTEGER NOT NULL,
+        json TEXT NOT NULL
+    );
+    CREATE INDEX incidents_time ON incidents (first_seen_ms);"];
+
+/// Errors of incident storage.
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentStoreError {
+    #[error(transparent)]
+    Store(#[from] pharos_store::StoreError),
+    #[error("incidents table in {path}: {source}")]
+    Sql {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("incident {id} in {path} is unreadable: {reason}")]
+    Corrupt {
+        path: String,
+        id: String,
+        reason: String,
+    },
+}
+
+/// Saves incidents (insert or replace by id) in one transaction.
+pub fn save_incidents(
+    store: &mut SqliteStore,
+    incidents: &[Incident],
+) -> Result<(), IncidentStoreError> {
+    store.component(COMPONENT, MIGRATIONS)?;
+    let path = store.path().display().to_string();
+    let sql = |source| IncidentStoreError::Sql {
+        path: path.clone(),
+        source,
+    };
+    let tx = store.conn_mut().transaction().map_err(sql)?;
+    {
+        let mut stmt = tx
+            .prepare(
+                "INSERT INTO incidents (id, title, first_seen_ms, last_seen_ms, severity,
+                    confidence, model_version, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(id) DO UPDATE SET title = excluded.title,
+                    first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
+                    severity = excluded.severity, confidence = excluded.confidence,
+                    model_version = excluded.model_version, json = excluded.json",
+            )
+            .map_err(sql)?;
+        for inc in incidents {
+            let json = serde_json::to_string(inc).map_err(|e| IncidentStoreError::Corrupt {
+                path: path.clone(),
+                id: inc.id.clone(),
+                reason: e.to_string(),
+            })?;
+            stmt.execute(params![
+                inc.id,
+                inc.title,
+                inc.first_seen.millis(),
+                inc.last_seen.millis(),
+                inc.severity.value,
+                inc.confidence.value,
+                MODEL_VERSION,
+                json
+            ])
+            .map_err(sql)?;
+        }
+    }
+    tx.commit().map_err(sql)?;
+    Ok(())
+}
+
+/// Loads every stored incident, by first-seen time then id. A store without
+/// the component has none.
+pub fn load_incidents(store: &SqliteStore) -> Result<Vec<Incident>, IncidentStoreError> {
+    let path = store.path().display().to_string();
+    let sql = |source| IncidentStoreError::Sql {
+        path: path.clone(),
+        source,
+    };
+    let exists: bool = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'incidents'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(sql)?
+        > 0;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT id, json FROM incidents ORDER BY first_seen_ms, id")
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(sql)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, json) = row.map_err(sql)?;
+        let inc: Incident =
+            serde_json::from_str(&json).map_err(|e| IncidentStoreError::Corrupt {
+                path: path.clone(),
+                id,
+                reason: e.to_string(),
+            })?;
+        out.push(inc);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> Incident {
+        let accounts = vec!["twitter:1".to_string(), "twitter:2".to_string()];
+        let post = Evidence {
+            id: Evidence::post_id("twitter", "10"),
+            kind: Some(EvidenceKind::Post),
+            label: "post 10".into(),
+            platform: Some("twitter".into()),
+            time: Some(EventTime::from_secs(1_700_000_000)),
+            account: Some(Evidence::account_id("twitter", "1")),
+            text: Some("The EU will ration power".into()),
+            ..Default::default()
+        };
+        Incident {
+            id: Incident::derive_id(&accounts, "twitter:10"),
+            title: "power rationing".into(),
+            summary: "A narrative.".into(),
+            first_seen: EventTime::from_secs(1_700_000_000),
+            last_seen: EventTime::from_secs(1_700_003_600),
+            timeline: Timeline {
+                bucket_s: 3600,
+                start: EventTime::from_secs(1_699_999_200),
+                series: vec![TimelineSeries {
+                    platform: "twitter".into(),
+                    posts: vec![1, 1],
+                }],
+            },
+            severity: Score {
+                value: 0.5,
+                terms: vec![],
+            },
+            confidence: Score::default(),
+            abcde: Abcde::default(),
+            techniques: vec![],
+            narratives: vec![],
+            networks: vec![],
+            alerts: vec![],
+            claim_matches: vec![],
+            actors: vec![],
+            links: vec![],
+            domains: vec![],
+            hashtags: vec![Counted {
+                key: "powerrationing".into(),
+                posts: 2,
+            }],
+            platforms: BTreeMap::from([("twitter".to_string(), 2)]),
+            languages: BTreeMap::from([("en".to_string(), 2)]),
+            posts: vec!["twitter:10".into(), "twitter:11".into()],
+            evidence: vec![post],
+        }
+    }
+
+    #[test]
+    fn ids_are_deterministic_and_order_free() {
+        let a = Incident::derive_id(&["x:1".into(), "x:2".into()], "x:9");
+        let b = Incident::derive_id(&["x:2".into(), "x:1".into(), "x:1".into()], "x:9");
+        let c = Incident::derive_id(&["x:2".into(), "x:1".into()], "x:8");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert!(a.starts_with("inc-") && a.len() == 20);
+    }
+
+    #[test]
+    fn json_round_trip_and_timeline_totals() {
+        let inc = sample();
+        let json = serde_json::to_string(&inc).unwrap();
+        let back: Incident = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, inc);
+        assert_eq!(inc.timeline.totals(), vec![1, 1]);
+        assert!(json.contains("\"first_seen\":\"2023-11-14T22:13:20.000Z\""));
+        assert!(inc.evidence("post:twitter:10").is_some());
+    }
+
+    #[test]
+    fn store_round_trip_replaces_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+        assert!(load_incidents(&store).unwrap().is_empty());
+        let mut inc = sample();
+        save_incidents(&mut store, std::slice::from_ref(&inc)).unwrap();
+        inc.title = "changed".into();
+        save_incidents(&mut store, std::slice::from_ref(&inc)).unwrap();
+        let back = load_incidents(&store).unwrap();
+        assert_eq!(back, vec![inc]);
+    }
+}
