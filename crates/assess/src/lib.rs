@@ -2,3 +2,6 @@
 
 /// The incident model (one campaign as an analyst sees it) and its storage.
 pub mod incident;
+
+/// The DISARM framework (techniques keyed on T-numbers) and the techniques Pharos can observe.
+pub mod disarm;
