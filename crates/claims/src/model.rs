@@ -27,6 +27,17 @@ pub struct Claim {
     /// Every fact-check of this claim.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reviews: Vec<Review>,
+    /// URLs where the claim was seen (ClaimReview `itemReviewed.appearance` /
+    /// `firstAppearance`, EUvsDisinfo `source`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appearances: Vec<String>,
+    /// Outlets that carried the claim (EUvsDisinfo `outlet`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outlets: Vec<String>,
+    /// ISO 639-1 languages the claim appeared in (EUvsDisinfo `language`),
+    /// which may differ from `lang`, the language of `text`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
 }
 
 /// One fact-check verdict on a claim.
@@ -34,6 +45,9 @@ pub struct Claim {
 pub struct Review {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publisher: Option<String>,
+    /// The publisher's site (Fact Check Tools `publisher.site`), e.g. `fullfact.org`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher_site: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,1 +1,0 @@
-//! Importers and the on-disk fact-check library.
