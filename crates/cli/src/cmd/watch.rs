@@ -340,7 +340,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     };
     let mut alerts = match &args.alerts_out {
         Some(path) => Some(
-            super::assess::AlertPipeline::new(
+            pharos_assess::stream::AlertPipeline::new(
                 super::assess::load_rules(args.rules.as_deref())?,
                 Some(path),
                 false,
