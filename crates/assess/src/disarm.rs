@@ -304,7 +304,7 @@ impl Catalogue {
 
 /// A signal Pharos computes that can show a DISARM technique.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum Signal {
     /// Accounts acting together within seconds, again and again (coordination networks).
     CoordinatedNetwork,
@@ -340,18 +340,19 @@ impl Signal {
         Signal::ReplyFlood,
     ];
 
-    /// The signal's name in files and command lines (`coordinated_network`).
+    /// The signal's name in files and command lines (`coordinated-network`),
+    /// as [`crate::incident::TechniqueTag::signal`] holds it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Signal::CoordinatedNetwork => "coordinated_network",
-            Signal::ReshareRing => "reshare_ring",
-            Signal::CopyPasteFlood => "copy_paste_flood",
-            Signal::HashtagFlood => "hashtag_flood",
-            Signal::LinkLaundering => "link_laundering",
-            Signal::RecycledDebunkedClaim => "recycled_debunked_claim",
-            Signal::InauthenticAccounts => "inauthentic_accounts",
+            Signal::CoordinatedNetwork => "coordinated-network",
+            Signal::ReshareRing => "reshare-ring",
+            Signal::CopyPasteFlood => "copy-paste-flood",
+            Signal::HashtagFlood => "hashtag-flood",
+            Signal::LinkLaundering => "link-laundering",
+            Signal::RecycledDebunkedClaim => "recycled-debunked-claim",
+            Signal::InauthenticAccounts => "inauthentic-accounts",
             Signal::Burst => "burst",
-            Signal::ReplyFlood => "reply_flood",
+            Signal::ReplyFlood => "reply-flood",
         }
     }
 }
@@ -507,6 +508,53 @@ pub fn observable(signal: Signal) -> &'static [Observable] {
             &OBSERVABLE[s..s + len]
         }
     }
+}
+
+/// The DISARM v1.6 tactics: TA-number, name and the kill-chain phase name
+/// techniques use for it (checked against the bundle by the real-data test),
+/// so exports can name a technique's phase without the bundle at hand.
+pub const TACTICS: &[(&str, &str, &str)] = &[
+    ("TA01", "Plan Strategy", "plan-strategy"),
+    ("TA02", "Plan Objectives", "plan-objectives"),
+    ("TA05", "Microtarget", "microtarget"),
+    ("TA06", "Develop Content", "develop-content"),
+    (
+        "TA07",
+        "Select Channels and Affordances",
+        "select-channels-and-affordances",
+    ),
+    ("TA08", "Conduct Pump Priming", "conduct-pump-priming"),
+    ("TA09", "Deliver Content", "deliver-content"),
+    ("TA10", "Drive Offline Activity", "drive-offline-activity"),
+    (
+        "TA11",
+        "Persist in the Information Environment",
+        "persist-in-the-information-environment",
+    ),
+    ("TA12", "Assess Effectiveness", "assess-effectiveness"),
+    (
+        "TA13",
+        "Target Audience Analysis",
+        "target-audience-analysis",
+    ),
+    ("TA14", "Develop Narratives", "develop-narratives"),
+    ("TA15", "Establish Assets", "establish-assets"),
+    ("TA16", "Establish Legitimacy", "establish-legitimacy"),
+    ("TA17", "Maximise Exposure", "maximise-exposure"),
+    ("TA18", "Drive Online Harms", "drive-online-harms"),
+];
+
+/// Name and kill-chain phase name of a tactic, from [`TACTICS`].
+pub fn tactic_info(ta_id: &str) -> Option<(&'static str, &'static str)> {
+    TACTICS
+        .iter()
+        .find(|(id, _, _)| *id == ta_id)
+        .map(|&(_, name, phase)| (name, phase))
+}
+
+/// The observable entry for a T-number, if Pharos can observe it.
+pub fn observable_technique(t_id: &str) -> Option<&'static Observable> {
+    OBSERVABLE.iter().find(|o| o.t_id == t_id)
 }
 
 /// Store component name and its migrations.

@@ -6,7 +6,7 @@
 #![cfg(feature = "real-data")]
 
 use pharos_assess::disarm::{
-    Catalogue, OBSERVABLE, Signal, load_from_store, observable, save_to_store,
+    Catalogue, OBSERVABLE, Signal, TACTICS, load_from_store, observable, save_to_store,
 };
 use std::path::PathBuf;
 
@@ -66,6 +66,20 @@ fn every_observable_technique_is_in_the_bundle_with_its_name_and_tactic() {
     for &s in Signal::ALL {
         assert!(!observable(s).is_empty(), "{s}");
     }
+}
+
+#[test]
+fn the_built_in_tactic_table_matches_the_bundle() {
+    let cat = catalogue();
+    let from_bundle: Vec<(String, String, String)> = cat
+        .tactics()
+        .map(|t| (t.ta_id.clone(), t.name.clone(), t.shortname.clone()))
+        .collect();
+    let built_in: Vec<(String, String, String)> = TACTICS
+        .iter()
+        .map(|&(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(built_in, from_bundle);
 }
 
 #[test]

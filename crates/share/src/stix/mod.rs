@@ -1,0 +1,11 @@
+//! STIX 2.1 bundles: ids, TLP markings, export of incidents, import of
+//! partners' bundles, and a structural check of what Pharos writes.
+
+pub mod check;
+pub mod export;
+pub mod ids;
+pub mod import;
+pub mod tlp;
+
+pub use export::{ExportOptions, ExportSummary, OpenCtiTypes, export_bundle};
+pub use import::{FileReport, ImportError, Importer, stored_objects};
