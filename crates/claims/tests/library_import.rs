@@ -103,7 +103,7 @@ fn claimreview_html_page_reads_every_json_ld_review_and_quarantines_bad_ones() {
         q[0]["reason"]
             .as_str()
             .unwrap()
-            .starts_with("bad JSON-LD in the <script> at line 42"),
+            .starts_with("bad JSON-LD: trailing comma at line 1 column 94"),
         "{}",
         q[0]
     );

@@ -27,8 +27,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Records, String> {
                     Ok(d) => collect(&d.value, Some(block.line), &mut record, &mut out),
                     Err(mut r) => {
                         r.reason = format!(
-                            "bad JSON-LD in the <script> at line {}: {}",
-                            block.line,
+                            "bad JSON-LD: {} (counted from the <script> tag)",
                             r.reason.trim_start_matches("bad JSON: ")
                         );
                         r.line = Some(block.line);

@@ -6,7 +6,7 @@
 //! normalised claim text are one claim (the same story carried by several
 //! outlets): their outlets, languages, sources and disproofs are merged.
 
-use super::normalize::{claim_id, date, detect_lang, lang_code, nonempty, normalize_text};
+use super::normalize::{claim_id, date, lang_code, nonempty, normalize_text};
 use super::{Parsed, Records, Rejected};
 use crate::model::{Claim, Review};
 
@@ -127,7 +127,6 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Records, String> {
             title: title_v.clone(),
             date: day.clone(),
             rating: Some("Disinformation".into()),
-            lang: disproof_v.as_deref().and_then(detect_lang),
             text: disproof_v,
             ..Review::default()
         };

@@ -596,14 +596,23 @@ fn read_records(format: ImportFormat, path: &Path) -> Result<Records, String> {
     .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Fills the language of a claim, and of its reviews that have a text,
+/// when the source gave none: `--lang`, else detection (when reliable).
 fn fill_lang(claim: &mut Claim, opts: &ImportOptions) {
-    if claim.lang.is_some() {
-        return;
+    let guess = |text: &str| match &opts.default_lang {
+        Some(l) => Some(l.clone()),
+        None if opts.detect_lang => normalize::detect_lang(text),
+        None => None,
+    };
+    if claim.lang.is_none() {
+        claim.lang = guess(&claim.text);
     }
-    if let Some(l) = &opts.default_lang {
-        claim.lang = Some(l.clone());
-    } else if opts.detect_lang {
-        claim.lang = normalize::detect_lang(&claim.text);
+    for r in &mut claim.reviews {
+        if r.lang.is_none()
+            && let Some(t) = &r.text
+        {
+            r.lang = guess(t);
+        }
     }
 }
 

@@ -36,8 +36,14 @@ pub fn claim_id(prefix: &str, parts: &[&str]) -> String {
 }
 
 /// The language of a text, when whatlang is confident.
+/// Reads at most the first 400 bytes: enough to tell, and detection time
+/// grows with the length.
 pub(crate) fn detect_lang(text: &str) -> Option<String> {
-    let info = whatlang::detect(text)?;
+    let mut cut = text.len().min(400);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let info = whatlang::detect(&text[..cut])?;
     if !info.is_reliable() {
         return None;
     }
