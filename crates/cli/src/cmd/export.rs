@@ -1,18 +1,27 @@
-//! `pharos export`: stored posts out as canonical JSONL.
+//! `pharos export`: stored posts out as canonical JSONL, or incidents out as
+//! a STIX 2.1 bundle (`pharos export stix`).
 
 use super::{Global, StoreArg};
 use anyhow::{Context, Result, bail};
 use pharos_core::EventTime;
+use pharos_share::Pseudonymiser;
+use pharos_share::pseudonym::{KEY_FILE_ENV, default_key_path};
+use pharos_share::stix::export::{ExportOptions, OpenCtiTypes, export_bundle};
+use pharos_share::stix::tlp::Tlp;
 use pharos_store::{PostFilter, SqliteStore, Store};
 use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Write stored posts in event-time order. `pharos ingest` reads the output
-/// back as the same records.
+/// Write stored posts in event-time order (canonical JSONL; `pharos ingest`
+/// reads the output back as the same records), or, with `pharos export
+/// stix`, the store's incidents as a STIX 2.1 bundle for partners.
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     #[command(flatten)]
     pub store: StoreArg,
     /// Output format (only `jsonl`, the canonical format, for now).
@@ -32,6 +41,82 @@ pub struct Args {
     pub platform: Option<String>,
 }
 
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Incidents as a STIX 2.1 bundle (DISARM techniques, TLP 2.0 markings) for partners.
+    Stix(StixArgs),
+}
+
+/// Write the store's incidents (from `pharos assess`) as one STIX 2.1
+/// bundle that OpenCTI, MISP and other platforms import.
+///
+/// Per incident: an `incident` (Pharos's severity, confidence, ABCDE facets,
+/// timeline and technique evidence under the Pharos extension, defined in
+/// the bundle); a `campaign` that `uses` one `attack-pattern` per DISARM
+/// technique (external ids under both `DISARM` and `mitre-attack`, kill
+/// chain `disarm`), its narratives and its channels (OpenCTI objects); the
+/// accounts, links and domains as `user-account`, `url` and `domain-name`
+/// inside an `observed-data`; `sighting`s by the producer; a `note` with the
+/// assessment and a `report` that holds it all. Every object carries the
+/// TLP marking. The same incidents give the same bundle, ids included.
+///
+/// --pseudonymise replaces account identifiers (ids, handles, post ids,
+/// @mentions in texts) with keyed pseudonyms: HMAC-SHA256 under a local key
+/// (--pseudonym-key, or $PHAROS_PSEUDONYM_KEY_FILE, else
+/// <store stem>.pseudonym.key beside the store, created on first use). The
+/// key is never exported; exports made with the same key name an account
+/// the same way, so partners can correlate without receiving identifiers.
+///
+/// docs/sharing.md describes every object, the extension and the limits.
+///
+/// Examples:
+///   pharos export stix --store cases/x.db --tlp amber --out x.stix.json
+///   pharos export stix --store cases/x.db --incident inc-3f2a9c0d1e2b4a5f --tlp green --pseudonymise --out share.json
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct StixArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Only this incident (repeat for several; default: every incident, or those within --since/--until).
+    #[arg(long, value_name = "ID")]
+    pub incident: Vec<String>,
+    /// Only incidents seen at or after this time (RFC 3339, date, or epoch).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only incidents seen before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// TLP 2.0 marking of every object: clear, green, amber, amber+strict or red.
+    #[arg(long, default_value = "amber", value_parser = parse_tlp)]
+    pub tlp: Tlp,
+    /// Replace account identifiers with keyed pseudonyms.
+    #[arg(long)]
+    pub pseudonymise: bool,
+    /// The pseudonymisation key file (at least 16 bytes).
+    #[arg(long, value_name = "FILE", env = KEY_FILE_ENV)]
+    pub pseudonym_key: Option<PathBuf>,
+    /// The producer named in the bundle (its `identity`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "Pharos",
+        env = "PHAROS_PRODUCER"
+    )]
+    pub producer: String,
+    /// Write OpenCTI narratives and channels as `narrative`/`channel` (as
+    /// OpenCTI exports them) instead of `x-opencti-narrative`/`x-opencti-channel`
+    /// (which OpenCTI also reads and the OASIS validator's custom-type check accepts).
+    #[arg(long)]
+    pub opencti_native_types: bool,
+    /// The bundle file (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+fn parse_tlp(s: &str) -> Result<Tlp, String> {
+    Tlp::parse(s)
+}
+
 pub fn parse_time(flag: &str, v: &Option<String>) -> Result<Option<EventTime>> {
     v.as_deref()
         .map(|s| EventTime::parse(s).with_context(|| format!("--{flag}")))
@@ -39,9 +124,12 @@ pub fn parse_time(flag: &str, v: &Option<String>) -> Result<Option<EventTime>> {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
+    if let Some(Command::Stix(a)) = args.command {
+        return stix(a, global);
+    }
     if args.format != "jsonl" {
         bail!(
-            "unknown export format {:?}; only jsonl is available",
+            "unknown export format {:?}; only jsonl is available (incidents as STIX: `pharos export stix`)",
             args.format
         );
     }
@@ -86,6 +174,120 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         && let Some(p) = &args.out
     {
         eprintln!("exported {n} posts to {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stix(a: StixArgs, global: &Global) -> Result<ExitCode> {
+    let store = SqliteStore::open_existing(&a.store.store)?;
+    let all = pharos_assess::incident::load_incidents(&store)?;
+    if all.is_empty() {
+        bail!(
+            "no incidents in {}; assess it first (`pharos assess --store {} --out DIR`)",
+            a.store.store.display(),
+            a.store.store.display()
+        );
+    }
+    let since = parse_time("since", &a.since)?;
+    let until = parse_time("until", &a.until)?;
+    let mut chosen = Vec::new();
+    for id in &a.incident {
+        match all.iter().find(|i| &i.id == id) {
+            Some(i) => chosen.push(i.clone()),
+            None => bail!(
+                "no incident {id} in {} ({} incidents; their ids are in incidents.json or `pharos assess` output)",
+                a.store.store.display(),
+                all.len()
+            ),
+        }
+    }
+    if a.incident.is_empty() {
+        chosen = all
+            .into_iter()
+            .filter(|i| since.is_none_or(|s| i.last_seen >= s))
+            .filter(|i| until.is_none_or(|u| i.first_seen < u))
+            .collect();
+        if chosen.is_empty() {
+            bail!(
+                "no incident within --since/--until in {}",
+                a.store.store.display()
+            );
+        }
+    }
+    let catalogue = pharos_assess::disarm::load_from_store(&store)?;
+    let key = if a.pseudonymise {
+        let (p, created, path) = match &a.pseudonym_key {
+            Some(path) => (Pseudonymiser::from_key_file(path)?, false, path.clone()),
+            None => {
+                let path = default_key_path(&a.store.store);
+                let (p, created) = Pseudonymiser::from_key_file_or_create(&path)?;
+                (p, created, path)
+            }
+        };
+        if created && !global.quiet {
+            eprintln!(
+                "created pseudonymisation key {} (keep it: exports made with it name accounts the same way; it is never exported)",
+                path.display()
+            );
+        }
+        Some(p)
+    } else {
+        None
+    };
+    let opts = ExportOptions {
+        tlp: a.tlp,
+        pseudonymiser: key.as_ref(),
+        catalogue: catalogue.as_ref(),
+        producer: a.producer.clone(),
+        opencti_types: if a.opencti_native_types {
+            OpenCtiTypes::Native
+        } else {
+            OpenCtiTypes::Prefixed
+        },
+        ..Default::default()
+    };
+    let (bundle, summary) = export_bundle(&chosen, &opts);
+    let mut bytes = serde_json::to_vec_pretty(&bundle).context("encoding the bundle")?;
+    bytes.push(b'\n');
+    if a.out.as_os_str() == "-" {
+        std::io::stdout()
+            .lock()
+            .write_all(&bytes)
+            .context("writing the bundle")?;
+    } else {
+        if let Some(dir) = a.out.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        std::fs::write(&a.out, &bytes)
+            .with_context(|| format!("cannot write {}", a.out.display()))?;
+    }
+    if !global.quiet {
+        let types: Vec<String> = summary
+            .by_type
+            .iter()
+            .map(|(t, n)| format!("{n} {t}"))
+            .collect();
+        eprintln!(
+            "exported {} incident(s) as {} STIX objects ({}) marked {}{}{} to {}",
+            summary.incidents,
+            summary.objects,
+            types.join(", "),
+            a.tlp.label(),
+            if a.pseudonymise {
+                ", accounts pseudonymised"
+            } else {
+                ""
+            },
+            if catalogue.is_none() {
+                "; no DISARM framework in the store, so techniques carry no description (`pharos disarm import`)"
+            } else {
+                ""
+            },
+            a.out.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
