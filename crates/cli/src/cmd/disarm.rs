@@ -14,14 +14,17 @@ use std::process::ExitCode;
 /// and STIX exports then name techniques with their DISARM names, tactics
 /// and descriptions. The techniques Pharos can itself observe (and the
 /// signal that shows each) are built in: `pharos disarm list --observable`.
-///
-/// Examples:
-///   pharos disarm import ../shared/data/disarm/DISARM.json --store cases/x.db
-///   pharos disarm list --tactic TA17 --store cases/x.db
-///   pharos disarm list --observable
-///   pharos disarm show T0049.002 --store cases/x.db
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Techniques are keyed on their T-number (T0049.002), never on the STIX id.\n\
+The techniques Pharos can observe (and the signal that shows each) are built in: pharos disarm list --observable\n\n\
+Examples:\n  \
+pharos disarm import ../shared/data/disarm/DISARM.json --store cases/x.db\n  \
+pharos disarm list --tactic TA17 --store cases/x.db\n  \
+pharos disarm list --observable\n  \
+pharos disarm show T0049.002 --store cases/x.db\n\n\
+More: docs/sharing.md"
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
@@ -29,7 +32,7 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Load the DISARM framework from its STIX 2.1 bundle into the store.
+    // Help: the doc comment of the arguments struct.
     Import(ImportArgs),
     /// List techniques (of one tactic, or those Pharos observes).
     List(ListArgs),
@@ -37,8 +40,10 @@ pub enum Command {
     Show(ShowArgs),
 }
 
-/// Load DISARM's STIX bundle (e.g. DISARM.json, v1.6: 391 techniques, 16
-/// tactics) into the store. Techniques are keyed on their T-number, never
+/// Load the DISARM framework from its STIX 2.1 bundle into the store.
+///
+/// The bundle is the one the DISARM Foundation publishes (e.g. DISARM.json,
+/// v1.6: 391 techniques, 16 tactics). Techniques are keyed on their T-number, never
 /// on the STIX id (which changes between releases): re-importing, or
 /// importing a newer release, replaces each technique with the same
 /// T-number and keeps the others. Prints what was added, updated and kept.

@@ -18,7 +18,15 @@ use std::process::ExitCode;
 /// reads the output back as the same records), or, with `pharos export
 /// stix`, the store's incidents as a STIX 2.1 bundle for partners.
 #[derive(clap::Args, Debug)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  \
+pharos export --format jsonl --store cases/x.db > x.jsonl\n  \
+pharos export stix --store cases/x.db --tlp amber --out x.stix.json\n  \
+pharos export stix --store cases/x.db --incident ID --tlp green --pseudonymise --out share.json\n\n\
+`pharos export stix --help` describes the STIX bundle (incidents, DISARM techniques, TLP 2.0 markings, pseudonymisation); \
+docs/sharing.md has the details."
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -43,7 +51,7 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Incidents as a STIX 2.1 bundle (DISARM techniques, TLP 2.0 markings) for partners.
+    // Help: the doc comment of the arguments struct.
     Stix(StixArgs),
 }
 

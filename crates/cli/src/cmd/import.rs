@@ -9,6 +9,11 @@ use std::process::ExitCode;
 
 /// Import partners' data into the store.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  \
+pharos import stix partner-a.json partner-b.json --store cases/x.db\n  \
+pharos import stix partner.json --store cases/x.db --json\n\n\
+Objects keep their markings (TLP 2.0; TLP 1.0 read with WHITE as CLEAR). Bad objects are rejected one by one \
+into <store>.quarantine.jsonl; the rest is imported. More: pharos import stix --help, docs/sharing.md")]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
@@ -16,12 +21,13 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Import STIX 2.1 bundles (incidents, techniques, indicators, accounts, URLs ...) keeping their markings.
+    // Help: the doc comment of the arguments struct.
     Stix(StixArgs),
 }
 
-/// Import partners' STIX 2.1 bundles into the store, keeping each object
-/// whole with its markings (TLP 2.0 ids; TLP 1.0 ids are read too, WHITE as
+/// Import STIX 2.1 bundles (incidents, techniques, indicators, accounts, URLs ...) keeping their markings.
+///
+/// Each object is kept whole with its markings (TLP 2.0 ids; TLP 1.0 ids are read too, WHITE as
 /// CLEAR; other marking-definitions must be in the bundle).
 ///
 /// Each object is checked on its own: one with an unknown type, a malformed
