@@ -1,1 +1,123 @@
 //! Pharos server: REST API, live ingest and alerts, dashboard, access control and audit.
+//!
+//! - [`api`]: the REST routes and the OpenAPI document (`/api/openapi.json`, utoipa).
+//! - [`dashboard`]: the analysts' pages, server-rendered HTML with SVG charts (no scripts from elsewhere).
+//! - [`auth`], [`tlp`], [`audit`]: tokens and roles, TLP 2.0 clearance, the append-only audit log.
+//! - [`writer`]: the one store writer (ingest batches, full-text index), fed by a bounded queue.
+//! - [`analyst`]: live narratives, actor signals, bursts → alerts (SSE, webhooks), coordination networks.
+//! - [`watch`]: feed polling inside the server.
+//! - [`stix`]: STIX 2.1 bundles with TLP markings.
+//!
+//! [`start`] opens the store and starts the threads; [`router`] is the
+//! whole HTTP surface, which tests drive without a socket.
+
+pub mod analyst;
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod dashboard;
+pub mod error;
+pub mod extract;
+pub mod state;
+pub mod stix;
+pub mod tlp;
+pub mod watch;
+pub mod writer;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use state::{AppState, Shared};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+pub use config::Config;
+
+/// Opens (preparing) the store and starts the writer, audit, analysis and
+/// feed threads. The store must exist.
+pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
+    let mut store = pharos_store::SqliteStore::open_existing(store_path)?;
+    auth::prepare(&mut store)?;
+    drop(store);
+    let (writer, _progress) = writer::start(store_path, config.ingest.queue)?;
+    let audit = audit::AuditLog::start(store_path)?;
+    let snapshot = Arc::new(RwLock::new(analyst::Snapshot::default()));
+    let (alerts_tx, _) = tokio::sync::broadcast::channel(1024);
+    analyst::start(
+        store_path.to_path_buf(),
+        &config,
+        snapshot.clone(),
+        alerts_tx.clone(),
+    )?;
+    watch::start(store_path, &config.watch, writer.clone())?;
+    Ok(Arc::new(AppState::new(
+        store_path.to_path_buf(),
+        config,
+        writer,
+        snapshot,
+        alerts_tx,
+        audit,
+    )))
+}
+
+/// The whole HTTP surface: API and dashboard behind the access check; the
+/// login page and static assets open.
+pub fn router(state: Shared) -> Router {
+    let limit = state.config.ingest.max_body_bytes;
+    let protected = api::routes()
+        .merge(dashboard::routes())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            extract::access,
+        ));
+    Router::new()
+        .merge(protected)
+        .merge(dashboard::open_routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::not_found(format!("no route {}: see /api/openapi.json", uri.path()))
+}
+
+/// Serves until Ctrl-C.
+pub async fn serve(listener: tokio::net::TcpListener, state: Shared) -> anyhow::Result<()> {
+    let app = router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// `pharos serve`: opens the store, binds `listen`, prints the address,
+/// and serves until Ctrl-C (on a multi-threaded runtime of its own).
+pub fn run(store_path: &Path, listen: &str, config: Config) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let state = start(store_path, config)?;
+        let tokens = state
+            .read(|s| crate::auth::list(s.conn()).map_err(error::ApiError::internal))
+            .await
+            .map(|t| t.iter().filter(|t| t.revoked.is_none()).count())
+            .unwrap_or(0);
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        let addr = listener.local_addr()?;
+        eprintln!("pharos serve: http://{addr}/ (API: http://{addr}/api/openapi.json); store {}", store_path.display());
+        if tokens == 0 {
+            eprintln!(
+                "pharos serve: no tokens yet: create one with `pharos token create --role admin --name you --store {}`",
+                store_path.display()
+            );
+        }
+        serve(listener, state).await
+    })
+}

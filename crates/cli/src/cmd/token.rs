@@ -1,12 +1,145 @@
-//! `pharos token` (being built).
+//! `pharos token`: API tokens for `pharos serve` (create, list, revoke).
 
-use super::Global;
-use anyhow::{Result, bail};
+use super::{Global, StoreArg};
+use anyhow::{Context, Result};
+use pharos_server::audit::{AuditEntry, write_now};
+use pharos_server::auth::{self, Role};
+use pharos_store::SqliteStore;
 use std::process::ExitCode;
 
+/// API tokens: create (shown once, stored hashed), list, revoke.
+///
+/// Roles: admin (everything, tokens, markings, audit log), analyst (reads,
+/// ingests, exports), partner (read-only; needs --org; sees only what the
+/// TLP markings clear its organisation for).
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
 
-pub fn run(_args: Args, _global: &Global) -> Result<ExitCode> {
-    bail!("pharos token is not built yet")
+#[derive(clap::Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it (the only time it is shown).
+    Create {
+        /// admin, analyst or partner.
+        #[arg(long)]
+        role: String,
+        /// The partner's organisation (required for partners).
+        #[arg(long)]
+        org: Option<String>,
+        /// Who or what uses it (RED markings name people by this); default: the role.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print `{"token", "id", ...}` as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+}
+
+fn open(store: &StoreArg) -> Result<SqliteStore> {
+    let mut s = SqliteStore::open_existing(&store.store)?;
+    auth::prepare(&mut s)?;
+    Ok(s)
+}
+
+fn cli_audit(store: &mut SqliteStore, object: String, detail: String) -> Result<()> {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    write_now(
+        store,
+        AuditEntry {
+            name: Some(format!("cli:{who}")),
+            action: "change".into(),
+            method: "CLI".into(),
+            path: "pharos token".into(),
+            object: Some(object),
+            status: 0,
+            detail: Some(detail),
+            ..Default::default()
+        },
+    )
+    .context("writing the audit log")
+}
+
+pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
+    match args.command {
+        TokenCommand::Create {
+            role,
+            org,
+            name,
+            json,
+            store,
+        } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("--role {role:?}: use admin, analyst or partner"))?;
+            let mut s = open(&store)?;
+            let name = name.unwrap_or_else(|| role.as_str().to_string());
+            let t = auth::create(s.conn(), role, org.as_deref(), &name)?;
+            cli_audit(
+                &mut s,
+                format!("token {}", t.info.id),
+                format!("created {} token for {:?}", role.as_str(), t.info.name),
+            )?;
+            if json {
+                println!("{}", serde_json::to_string(&t)?);
+            } else {
+                println!("{}", t.token);
+                eprintln!(
+                    "token {} ({}{}, {:?}) created; it is shown only now: keep it safe",
+                    t.info.id,
+                    role.as_str(),
+                    t.info
+                        .org
+                        .as_deref()
+                        .map(|o| format!(" of {o}"))
+                        .unwrap_or_default(),
+                    t.info.name
+                );
+            }
+        }
+        TokenCommand::List { json, store } => {
+            let s = open(&store)?;
+            let list = auth::list(s.conn())?;
+            if json {
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                for t in list {
+                    println!(
+                        "{}  {:<8} {:<16} {:<20} created {}{}",
+                        t.id,
+                        t.role.as_str(),
+                        t.org.as_deref().unwrap_or("-"),
+                        t.name,
+                        t.created,
+                        t.revoked
+                            .map(|r| format!("  REVOKED {r}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { id, store } => {
+            let mut s = open(&store)?;
+            auth::revoke(s.conn(), &id)?;
+            cli_audit(&mut s, format!("token {id}"), "revoked".into())?;
+            eprintln!("token {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

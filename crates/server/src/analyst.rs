@@ -1,0 +1,425 @@
+//! The live analysis: one thread that reads every stored post in event-time
+//! order at start, then follows the store as posts arrive (HTTP ingest, feed
+//! polling, `pharos ingest` beside the server), and keeps a [`Snapshot`]
+//! that handlers read.
+//!
+//! Per post, as `pharos assess` does: narrative engine (narrative and
+//! near-duplicate family) → actor tracker (suspicion flag) → burst detector
+//! → alert rules. Alerts raised after the start-up read go out live (SSE
+//! and webhooks); those found while reading history are listed but not
+//! re-sent. Coordination networks (CooRTweet-style, object = the reshared
+//! post, else the first link) are recomputed over the store after start-up
+//! and then at most every `[coordination] every_s` when posts arrived.
+
+use crate::config::Config;
+use pharos_alerts::{Notification, RuleEngine, Rules, Sink, Webhook, WebhookConfig};
+use pharos_analysis::actors::{ActorTracker, StreamModel};
+use pharos_analysis::bursts::{
+    ActorFlags, AlertEvent, BurstConfig, BurstDetector, EntityKind, Observation, post_observations,
+};
+use pharos_analysis::coordination::report::{CoordinationReport, ReportOptions, coortweet_report};
+use pharos_analysis::coordination::{
+    Coordination, CoortweetParams, ObjectRule, ShareTable, Subgraph,
+};
+use pharos_analysis::narratives::{NarrativeConfig, NarrativeEngine, NarrativeSummary};
+use pharos_core::Post;
+use pharos_store::SqliteStore;
+use pharos_store::rusqlite::params;
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+use utoipa::ToSchema;
+
+/// Suspicion threshold of the actor stream model, as in `pharos assess`.
+pub const SUSPICIOUS_SCORE: f64 = 0.5;
+/// Post keys kept per narrative (its newest posts).
+const POSTS_PER_NARRATIVE: usize = 30;
+/// Posts read at once.
+const CHUNK: usize = 4096;
+
+/// What handlers read.
+#[derive(Default)]
+pub struct Snapshot {
+    /// The start-up read is done.
+    pub ready: bool,
+    pub posts: u64,
+    pub narratives: Arc<Vec<NarrativeSummary>>,
+    /// Newest post keys `(platform, id)` of each narrative, newest last.
+    pub narrative_posts: HashMap<u64, VecDeque<(String, String)>>,
+    /// Latest notification of each alert.
+    pub alerts: HashMap<String, Notification>,
+    pub coordination: Option<Arc<CoordinationReport>>,
+    pub coordination_error: Option<String>,
+    /// When coordination was last computed (RFC 3339 wall clock).
+    pub coordination_at: Option<String>,
+    /// Accounts by inauthenticity score, highest first (at most 500).
+    pub actors: Arc<Vec<ActorRow>>,
+    /// Platforms seen, in order of first appearance.
+    pub platforms: Vec<String>,
+}
+
+/// One account with its signals.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ActorRow {
+    pub actor_id: String,
+    pub posts: u64,
+    /// In [0, 1]; ≥ 0.5 counts as suspicious.
+    pub score: f64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub rate_per_day: Option<f64>,
+    pub burstiness: Option<f64>,
+    pub regularity: Option<f64>,
+    pub night_share: Option<f64>,
+    pub account_age_days: Option<f64>,
+    /// The three largest reasons, in words.
+    pub reasons: Vec<String>,
+}
+
+struct Analyst {
+    engine: NarrativeEngine,
+    tracker: ActorTracker,
+    model: StreamModel,
+    detector: BurstDetector,
+    rules: RuleEngine,
+    events: Vec<AlertEvent>,
+    snapshot: Arc<RwLock<Snapshot>>,
+    live: bool,
+    alerts_tx: broadcast::Sender<Arc<str>>,
+    hooks: Option<std::sync::mpsc::Sender<Notification>>,
+    narrative_posts: HashMap<u64, VecDeque<(String, String)>>,
+    alerts: HashMap<String, Notification>,
+    platforms: Vec<String>,
+    posts: u64,
+}
+
+/// Starts the analyst thread.
+pub fn start(
+    store_path: PathBuf,
+    config: &Config,
+    snapshot: Arc<RwLock<Snapshot>>,
+    alerts_tx: broadcast::Sender<Arc<str>>,
+) -> anyhow::Result<()> {
+    let rules = match &config.alerts.rules {
+        Some(p) => Rules::load(p)?,
+        None => Rules::default(),
+    };
+    let hooks = start_webhooks(&store_path, &config.alerts.webhooks)?;
+    let coord = config.coordination.clone();
+    let mut a = Analyst {
+        engine: NarrativeEngine::new(NarrativeConfig::default()),
+        tracker: ActorTracker::default(),
+        model: StreamModel::default_model(),
+        detector: BurstDetector::new(BurstConfig::default()),
+        rules: RuleEngine::new(rules),
+        events: Vec::new(),
+        snapshot,
+        live: false,
+        alerts_tx,
+        hooks,
+        narrative_posts: HashMap::new(),
+        alerts: HashMap::new(),
+        platforms: Vec::new(),
+        posts: 0,
+    };
+    std::thread::Builder::new()
+        .name("pharos-analyst".into())
+        .spawn(move || {
+            if let Err(e) = a.run(&store_path, &coord) {
+                tracing::error!("analysis stopped: {e:#}");
+            }
+        })?;
+    Ok(())
+}
+
+fn start_webhooks(
+    store_path: &std::path::Path,
+    urls: &[String],
+) -> anyhow::Result<Option<std::sync::mpsc::Sender<Notification>>> {
+    if urls.is_empty() {
+        return Ok(None);
+    }
+    let mut hooks = Vec::new();
+    for (i, url) in urls.iter().enumerate() {
+        let redelivery = store_path.with_extension(format!("webhook{i}.redeliver.jsonl"));
+        hooks.push(Webhook::new(WebhookConfig::new(url, &redelivery))?);
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<Notification>();
+    std::thread::Builder::new()
+        .name("pharos-webhooks".into())
+        .spawn(move || {
+            while let Ok(n) = rx.recv() {
+                for h in &mut hooks {
+                    if let Err(e) = h.deliver(&n) {
+                        tracing::warn!("webhook {}: {e}", h.config().url);
+                    }
+                }
+            }
+        })?;
+    Ok(Some(tx))
+}
+
+fn decode_rows(store: &SqliteStore, sql: &str, args: &[i64]) -> anyhow::Result<Vec<(i64, Post)>> {
+    let mut stmt = store.conn().prepare(sql)?;
+    let rows = stmt.query_map(pharos_store::rusqlite::params_from_iter(args.iter()), |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (rowid, rec) = row?;
+        match serde_json::from_str::<Post>(&rec) {
+            Ok(p) => out.push((rowid, p)),
+            Err(e) => tracing::warn!("stored post {rowid} unreadable: {e}"),
+        }
+    }
+    Ok(out)
+}
+
+impl Analyst {
+    fn run(
+        &mut self,
+        store_path: &std::path::Path,
+        coord: &crate::config::CoordinationConfig,
+    ) -> anyhow::Result<()> {
+        let store = SqliteStore::open(store_path)?;
+        let max: i64 =
+            store
+                .conn()
+                .query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
+                    r.get(0)
+                })?;
+        // Start-up: every stored post in event-time order, in chunks.
+        let mut last_time = i64::MIN;
+        let mut last_rowid = i64::MIN;
+        loop {
+            let rows = decode_rows(
+                &store,
+                "SELECT rowid, record FROM posts WHERE rowid <= ?1 AND (time_ms > ?2 OR (time_ms = ?2 AND rowid > ?3))
+                 ORDER BY time_ms, rowid LIMIT ?4",
+                &[max, last_time, last_rowid, CHUNK as i64],
+            )?;
+            let Some((rid, p)) = rows.last() else { break };
+            last_time = p.time.millis();
+            last_rowid = *rid;
+            let posts: Vec<Post> = rows.into_iter().map(|(_, p)| p).collect();
+            self.push_batch(&posts);
+        }
+        self.live = true;
+        self.publish(true);
+        let mut tail = max;
+        let mut dirty_coord = true;
+        let mut last_coord = Instant::now() - Duration::from_secs(coord.every_s.max(1) * 2);
+        let mut last_publish = Instant::now();
+        let mut dirty = false;
+        loop {
+            if dirty_coord && last_coord.elapsed() >= Duration::from_secs(coord.every_s) {
+                self.coordination(&store, coord);
+                last_coord = Instant::now();
+                dirty_coord = false;
+            }
+            let mut rows = decode_rows(
+                &store,
+                "SELECT rowid, record FROM posts WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                &[tail, (CHUNK * 4) as i64],
+            )?;
+            if rows.is_empty() {
+                if dirty && last_publish.elapsed() >= Duration::from_millis(500) {
+                    self.publish(false);
+                    last_publish = Instant::now();
+                    dirty = false;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+                continue;
+            }
+            tail = rows.iter().map(|(r, _)| *r).max().unwrap_or(tail);
+            rows.sort_by_key(|(r, p)| (p.time.millis(), *r));
+            let posts: Vec<Post> = rows.into_iter().map(|(_, p)| p).collect();
+            self.push_batch(&posts);
+            dirty = true;
+            dirty_coord = true;
+            if last_publish.elapsed() >= Duration::from_secs(2) {
+                self.publish(false);
+                last_publish = Instant::now();
+                dirty = false;
+            }
+        }
+    }
+
+    fn push_batch(&mut self, posts: &[Post]) {
+        let assignments = self.engine.observe_batch(posts);
+        for (post, asg) in posts.iter().zip(assignments) {
+            self.posts += 1;
+            if !self.platforms.contains(&post.platform) {
+                self.platforms.push(post.platform.clone());
+            }
+            if let Some(n) = asg.narrative {
+                let q = self.narrative_posts.entry(n).or_default();
+                if q.len() == POSTS_PER_NARRATIVE {
+                    q.pop_front();
+                }
+                q.push_back((post.platform.clone(), post.id.clone()));
+            }
+            self.tracker.observe(post);
+            let flags = match self.tracker.signals(&post.actor.id) {
+                Some(s) if self.model.score(&s).score >= SUSPICIOUS_SCORE => ActorFlags::SUSPICIOUS,
+                _ => ActorFlags::NONE,
+            };
+            let mut obs: Vec<Observation<'_>> = Vec::new();
+            post_observations(post, flags, &mut obs);
+            let base = |kind, key: String| Observation {
+                kind,
+                key: Cow::Owned(key),
+                time: post.time,
+                actor: &post.actor.id,
+                platform: &post.platform,
+                lang: post.lang.as_deref(),
+                flags,
+                post: &post.id,
+            };
+            if let Some(n) = asg.narrative {
+                obs.push(base(EntityKind::Narrative, n.to_string()));
+            }
+            if let Some(f) = asg.family {
+                obs.push(base(EntityKind::Family, f.to_string()));
+            }
+            for o in &obs {
+                self.detector.observe(o, &mut self.events);
+            }
+            self.deliver();
+        }
+    }
+
+    fn deliver(&mut self) {
+        for ev in std::mem::take(&mut self.events) {
+            for n in self.rules.process(&ev) {
+                if self.live {
+                    let json: Arc<str> = n.to_json().into();
+                    let _ = self.alerts_tx.send(json);
+                    if let Some(h) = &self.hooks {
+                        let _ = h.send(n.clone());
+                    }
+                }
+                self.alerts.insert(n.alert.id.clone(), n);
+            }
+        }
+    }
+
+    fn publish(&mut self, ready: bool) {
+        let mut narratives = self.engine.narratives(None, None);
+        narratives.retain(|n| n.total_posts >= 2);
+        let mut actors: Vec<ActorRow> = self
+            .tracker
+            .all_signals()
+            .map(|s| {
+                let score = self.model.score(&s);
+                let mut reasons: Vec<_> = score
+                    .contributions
+                    .iter()
+                    .filter(|c| c.contribution != 0.0)
+                    .collect();
+                reasons.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+                ActorRow {
+                    actor_id: s.actor_id.clone(),
+                    posts: s.posts,
+                    score: score.score,
+                    first_seen: s.first_seen.to_rfc3339(),
+                    last_seen: s.last_seen.to_rfc3339(),
+                    rate_per_day: s.rate_per_day,
+                    burstiness: s.burstiness,
+                    regularity: s.regularity,
+                    night_share: s.night_share,
+                    account_age_days: s.account_age_days,
+                    reasons: reasons
+                        .iter()
+                        .take(3)
+                        .map(|c| c.explanation.clone())
+                        .collect(),
+                }
+            })
+            .collect();
+        actors.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| b.posts.cmp(&a.posts))
+        });
+        actors.truncate(500);
+        let mut s = match self.snapshot.write() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        if ready {
+            s.ready = true;
+        }
+        s.posts = self.posts;
+        s.narratives = Arc::new(narratives);
+        s.narrative_posts = self.narrative_posts.clone();
+        s.alerts = self.alerts.clone();
+        s.actors = Arc::new(actors);
+        s.platforms = self.platforms.clone();
+    }
+
+    fn coordination(&mut self, store: &SqliteStore, coord: &crate::config::CoordinationConfig) {
+        let result = compute_coordination(store, coord);
+        let mut s = match self.snapshot.write() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        s.coordination_at = Some(pharos_core::EventTime(crate::auth::now_ms()).to_rfc3339());
+        match result {
+            Ok(r) => {
+                s.coordination = Some(Arc::new(r));
+                s.coordination_error = None;
+            }
+            Err(e) => {
+                tracing::warn!("coordination: {e:#}");
+                s.coordination_error = Some(format!("{e:#}"));
+            }
+        }
+    }
+}
+
+/// CooRTweet-style coordination over the whole store (see the module docs).
+pub fn compute_coordination(
+    store: &SqliteStore,
+    coord: &crate::config::CoordinationConfig,
+) -> anyhow::Result<CoordinationReport> {
+    let mut table = ShareTable::new();
+    let mut stmt = store.conn().prepare(
+        "SELECT record FROM posts WHERE reshare_of IS NOT NULL OR rowid IN (SELECT post FROM post_links)
+         ORDER BY time_ms, rowid",
+    )?;
+    let mut rows = stmt.query(params![])?;
+    while let Some(row) = rows.next()? {
+        let rec: String = row.get(0)?;
+        if let Ok(p) = serde_json::from_str::<Post>(&rec) {
+            table.push_post(&p, ObjectRule::Auto);
+        }
+    }
+    let params = CoortweetParams {
+        time_window: coord.time_window,
+        min_participation: coord.min_participation,
+        fast_window: None,
+        max_pairs_per_object: Some(1_000_000),
+    };
+    let mut detection = Coordination::new(&table, &params)?;
+    let edges = detection.run(None)?;
+    let network = edges.network(coord.edge_weight, Subgraph::Full)?;
+    drop(edges);
+    let parameters = serde_json::json!({
+        "method": "coortweet", "object": "auto", "time_window": coord.time_window,
+        "min_participation": coord.min_participation, "edge_weight": coord.edge_weight,
+        "max_pairs_per_object": 1_000_000,
+    });
+    Ok(coortweet_report(
+        &table,
+        &mut detection,
+        &network,
+        None,
+        &ReportOptions::default(),
+        parameters,
+    )?)
+}

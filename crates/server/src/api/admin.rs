@@ -1,0 +1,243 @@
+//! Status, tokens, markings and the audit log.
+
+use crate::audit::AuditEntry;
+use crate::auth::{NewToken, Principal, Role, TokenInfo};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{J, Q, require};
+use crate::state::Shared;
+use crate::tlp::{Marking, Tlp};
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use pharos_store::Store;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// What the server is doing.
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    pub version: String,
+    pub posts: u64,
+    /// Posts the live analysis has read.
+    pub analysed: u64,
+    /// The start-up read of the store is done.
+    pub ready: bool,
+    /// Rows indexed for full-text search, of `stored_rowid`.
+    pub indexed_rowid: i64,
+    pub stored_rowid: i64,
+    pub uptime_s: u64,
+    /// Who is asking.
+    pub you: Principal,
+}
+
+/// Server status and who you are.
+#[utoipa::path(get, path = "/api/status", tag = "admin",
+    responses((status = 200, body = Status)), security(("token" = [])))]
+pub async fn status(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+) -> ApiResult<Json<Status>> {
+    st.check_collection(&who)?;
+    let (ready, analysed) = {
+        let s = st.snapshot.read().map_err(ApiError::internal)?;
+        (s.ready, s.posts)
+    };
+    let (posts, indexed, stored) = st
+        .read(|s| {
+            let c = s.conn();
+            let indexed: i64 = c.query_row(
+                "SELECT COALESCE((SELECT value FROM server_meta WHERE key = 'fts_rowid'), 0)",
+                [],
+                |r| r.get(0),
+            )?;
+            let stored: i64 =
+                c.query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
+                    r.get(0)
+                })?;
+            Ok((s.count()?, indexed, stored))
+        })
+        .await?;
+    Ok(Json(Status {
+        version: env!("CARGO_PKG_VERSION").into(),
+        posts,
+        analysed,
+        ready,
+        indexed_rowid: indexed,
+        stored_rowid: stored,
+        uptime_s: st.started.elapsed().as_secs(),
+        you: who,
+    }))
+}
+
+/// Every token (admin).
+#[utoipa::path(get, path = "/api/tokens", tag = "admin",
+    responses((status = 200, body = Vec<TokenInfo>), (status = 403)), security(("token" = [])))]
+pub async fn tokens(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+) -> ApiResult<Json<Vec<TokenInfo>>> {
+    require(&who, Role::Admin)?;
+    Ok(Json(
+        st.read(|s| crate::auth::list(s.conn()).map_err(ApiError::internal))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenRequest {
+    pub role: Role,
+    /// Required for partners.
+    pub org: Option<String>,
+    /// A person or a script; RED markings name people by this.
+    pub name: String,
+}
+
+/// Creates a token (admin); the answer is the only time it is shown.
+#[utoipa::path(post, path = "/api/tokens", tag = "admin", request_body = NewTokenRequest,
+    responses((status = 201, body = NewToken), (status = 400, body = crate::error::ErrorBody), (status = 403)),
+    security(("token" = [])))]
+pub async fn create_token(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    J(req): J<NewTokenRequest>,
+) -> ApiResult<(StatusCode, Json<NewToken>)> {
+    require(&who, Role::Admin)?;
+    let t = st
+        .read(move |s| {
+            crate::auth::create(s.conn(), req.role, req.org.as_deref(), &req.name).map_err(|e| {
+                match e {
+                    crate::auth::TokenError::Sql(e) => ApiError::internal(e),
+                    e => ApiError::bad_request(e.to_string()),
+                }
+            })
+        })
+        .await?;
+    st.audit(AuditEntry {
+        token: Some(who.token_id.clone()),
+        name: Some(who.name.clone()),
+        role: Some(who.role.as_str().into()),
+        action: "change".into(),
+        method: "POST".into(),
+        path: "/api/tokens".into(),
+        object: Some(format!("token {}", t.info.id)),
+        status: 201,
+        detail: Some(format!(
+            "created {} token for {:?}",
+            t.info.role.as_str(),
+            t.info.name
+        )),
+        ..Default::default()
+    });
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// Revokes a token (admin).
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 403)),
+    security(("token" = [])))]
+pub async fn revoke_token(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    require(&who, Role::Admin)?;
+    st.read(move |s| {
+        crate::auth::revoke(s.conn(), &id).map_err(|e| match e {
+            crate::auth::TokenError::Unknown(_) => ApiError::not_found(e.to_string()),
+            e => ApiError::internal(e),
+        })
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+    /// Entries before this sequence number (paging back).
+    pub before: Option<i64>,
+}
+
+/// The audit log, newest first (admin).
+#[utoipa::path(get, path = "/api/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403)), security(("token" = [])))]
+pub async fn audit(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    require(&who, Role::Admin)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit={limit}: give 1 to 1000"
+        )));
+    }
+    st.audit.sync();
+    Ok(Json(
+        st.read(move |s| Ok(crate::audit::list(s, limit, q.before)?))
+            .await?,
+    ))
+}
+
+/// Kinds of object a marking can be set on.
+pub const MARKABLE: &[&str] = &["post", "narrative", "network", "actor", "incident", "claim"];
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkingRequest {
+    pub tlp: Tlp,
+    #[serde(default)]
+    pub orgs: Vec<String>,
+    #[serde(default)]
+    pub people: Vec<String>,
+}
+
+/// Sets the TLP marking of one object (admin). Kinds: post (`platform:id`),
+/// narrative, network, actor (`platform:id`), incident, claim.
+#[utoipa::path(put, path = "/api/markings/{kind}/{id}", tag = "admin",
+    params(("kind" = String, Path), ("id" = String, Path)), request_body = MarkingRequest,
+    responses((status = 200, body = Marking), (status = 400, body = crate::error::ErrorBody), (status = 403)),
+    security(("token" = [])))]
+pub async fn set_marking(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path((kind, id)): Path<(String, String)>,
+    J(req): J<MarkingRequest>,
+) -> ApiResult<Json<Marking>> {
+    require(&who, Role::Admin)?;
+    if !MARKABLE.contains(&kind.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "kind {kind:?}: use one of {}",
+            MARKABLE.join(", ")
+        )));
+    }
+    if req.tlp == Tlp::Red && req.people.is_empty() {
+        return Err(ApiError::bad_request("TLP:RED names people: give `people`"));
+    }
+    let m = Marking {
+        tlp: req.tlp,
+        orgs: req.orgs,
+        people: req.people,
+    };
+    let m2 = m.clone();
+    st.read(move |s| {
+        s.conn().execute(
+            "INSERT INTO server_markings (kind, id, tlp, orgs, people) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(kind, id) DO UPDATE SET tlp = excluded.tlp, orgs = excluded.orgs, people = excluded.people",
+            pharos_store::rusqlite::params![
+                kind,
+                id,
+                m2.tlp.as_str(),
+                serde_json::to_string(&m2.orgs).unwrap_or_default(),
+                serde_json::to_string(&m2.people).unwrap_or_default()
+            ],
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(Json(m))
+}

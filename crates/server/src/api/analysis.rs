@@ -1,0 +1,668 @@
+//! Narratives, coordination networks, actors, alerts (list and live stream).
+
+use crate::analyst::ActorRow;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Q;
+use crate::state::{AppState, Shared};
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use pharos_alerts::Notification;
+use pharos_analysis::coordination::report::{EdgeReport, EvidencePost, NetworkReport};
+use pharos_analysis::narratives::NarrativeSummary;
+use pharos_core::Post;
+use pharos_store::SqliteStore;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Words the label must contain (narratives), or the entity (alerts).
+    pub q: Option<String>,
+    /// 1 to 500 (default 50).
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+fn page(limit: Option<usize>) -> ApiResult<usize> {
+    let l = limit.unwrap_or(50);
+    if !(1..=500).contains(&l) {
+        return Err(ApiError::bad_request(format!("limit={l}: give 1 to 500")));
+    }
+    Ok(l)
+}
+
+/// A page of narratives.
+#[derive(Serialize, ToSchema)]
+pub struct NarrativePage {
+    /// The start-up read of the store is done (before it, lists are partial).
+    pub ready: bool,
+    pub total: usize,
+    #[schema(value_type = Vec<Object>)]
+    pub narratives: Vec<NarrativeSummary>,
+}
+
+fn narrative_visible(
+    st: &AppState,
+    s: &SqliteStore,
+    who: &Principal,
+    ids: &[u64],
+) -> ApiResult<HashSet<u64>> {
+    let marks = AppState::markings_of_kind(s, "narrative")?;
+    let community = st.community();
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            marks
+                .get(&id.to_string())
+                .is_none_or(|m| m.allows(who, community))
+        })
+        .collect())
+}
+
+/// Narratives, largest and fastest-growing first (`pharos narratives`).
+#[utoipa::path(get, path = "/api/narratives", params(ListQuery), tag = "analysis",
+    responses((status = 200, body = NarrativePage)), security(("token" = [])))]
+pub async fn narratives(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<ListQuery>,
+) -> ApiResult<Json<NarrativePage>> {
+    st.check_collection(&who)?;
+    let limit = page(q.limit)?;
+    let (ready, all) = {
+        let s = st.snapshot.read().map_err(ApiError::internal)?;
+        (s.ready, s.narratives.clone())
+    };
+    let ids: Vec<u64> = all.iter().map(|n| n.id).collect();
+    let st2 = st.clone();
+    let w = who.clone();
+    let visible = st
+        .read(move |s| narrative_visible(&st2, s, &w, &ids))
+        .await?;
+    let words: Vec<String> =
+        q.q.as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+    let matching: Vec<&NarrativeSummary> = all
+        .iter()
+        .filter(|n| visible.contains(&n.id))
+        .filter(|n| {
+            let hay = format!(
+                "{} {}",
+                n.label.text.to_lowercase(),
+                n.label
+                    .representative
+                    .as_ref()
+                    .map(|r| r.text.to_lowercase())
+                    .unwrap_or_default()
+            );
+            words.iter().all(|w| hay.contains(w))
+        })
+        .collect();
+    Ok(Json(NarrativePage {
+        ready,
+        total: matching.len(),
+        narratives: matching
+            .into_iter()
+            .skip(q.offset.unwrap_or(0))
+            .take(limit)
+            .cloned()
+            .collect(),
+    }))
+}
+
+/// One narrative with its newest posts.
+#[derive(Serialize, ToSchema)]
+pub struct NarrativeDetail {
+    #[schema(value_type = Object)]
+    pub narrative: NarrativeSummary,
+    /// Its newest posts (at most 30), newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub posts: Vec<Post>,
+}
+
+pub fn parse_id(id: &str, what: &str) -> ApiResult<u64> {
+    id.parse()
+        .map_err(|_| ApiError::bad_request(format!("{what} id {id:?} is not a number")))
+}
+
+/// One narrative: timeline per platform and language, actors, links, hashtags, newest posts.
+#[utoipa::path(get, path = "/api/narratives/{id}", tag = "analysis",
+    params(("id" = u64, Path)),
+    responses((status = 200, body = NarrativeDetail), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn narrative(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<NarrativeDetail>> {
+    st.check_collection(&who)?;
+    let id = parse_id(&id, "narrative")?;
+    let (n, keys) = narrative_of(&st, id)?;
+    let st2 = st.clone();
+    let posts = st
+        .read(move |s| {
+            st2.check_object(s, &who, "narrative", &id.to_string())?;
+            let mut out = Vec::new();
+            for (p, i) in keys.iter().rev() {
+                if let Some(post) = s.get(p, i)? {
+                    out.push(post);
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Json(NarrativeDetail {
+        narrative: n,
+        posts,
+    }))
+}
+
+pub fn narrative_of(
+    st: &AppState,
+    id: u64,
+) -> ApiResult<(NarrativeSummary, Vec<(String, String)>)> {
+    let s = st.snapshot.read().map_err(ApiError::internal)?;
+    let n = s
+        .narratives
+        .iter()
+        .find(|n| n.id == id)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::not_found(format!("no narrative {id} (yet): see GET /api/narratives"))
+        })?;
+    let keys = s
+        .narrative_posts
+        .get(&id)
+        .map(|q| q.iter().cloned().collect())
+        .unwrap_or_default();
+    Ok((n, keys))
+}
+
+/// Coordination networks (communities), without their evidence.
+#[derive(Serialize, ToSchema)]
+pub struct NetworkList {
+    pub ready: bool,
+    /// When they were computed; null before the first computation.
+    pub computed_at: Option<String>,
+    pub error: Option<String>,
+    #[schema(value_type = Object)]
+    pub summary: Option<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub parameters: Option<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub networks: Vec<NetworkReport>,
+}
+
+/// Coordination networks: communities of accounts that shared the same posts or links within seconds.
+#[utoipa::path(get, path = "/api/networks", params(ListQuery), tag = "analysis",
+    responses((status = 200, body = NetworkList)), security(("token" = [])))]
+pub async fn networks(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<ListQuery>,
+) -> ApiResult<Json<NetworkList>> {
+    st.check_collection(&who)?;
+    let limit = page(q.limit)?;
+    let (ready, at, err, report) = {
+        let s = st.snapshot.read().map_err(ApiError::internal)?;
+        (
+            s.ready,
+            s.coordination_at.clone(),
+            s.coordination_error.clone(),
+            s.coordination.clone(),
+        )
+    };
+    let marks = st
+        .read(|s| AppState::markings_of_kind(s, "network"))
+        .await?;
+    let mut out = NetworkList {
+        ready,
+        computed_at: at,
+        error: err,
+        summary: None,
+        parameters: None,
+        networks: Vec::new(),
+    };
+    if let Some(r) = report {
+        out.summary = serde_json::to_value(&r.summary).ok();
+        out.parameters = Some(r.parameters.clone());
+        out.networks = r
+            .communities
+            .iter()
+            .filter(|n| {
+                marks
+                    .get(&n.id.to_string())
+                    .is_none_or(|m| m.allows(&who, st.community()))
+            })
+            .skip(q.offset.unwrap_or(0))
+            .take(limit)
+            .map(|n| NetworkReport {
+                evidence: Vec::new(),
+                ..n.clone()
+            })
+            .collect();
+    }
+    Ok(Json(out))
+}
+
+/// One network: its accounts and the edges among them (with weights; evidence via `/posts`).
+#[derive(Serialize, ToSchema)]
+pub struct NetworkDetail {
+    #[schema(value_type = Object)]
+    pub network: NetworkReport,
+    #[schema(value_type = Vec<Object>)]
+    pub accounts: Vec<pharos_analysis::coordination::report::AccountReport>,
+    /// Edges with their evidence totals (evidence pairs left out: see `/posts`).
+    #[schema(value_type = Vec<Object>)]
+    pub edges: Vec<EdgeReport>,
+}
+
+pub fn network_of(st: &AppState, id: u32) -> ApiResult<NetworkDetail> {
+    let s = st.snapshot.read().map_err(ApiError::internal)?;
+    let r = s
+        .coordination
+        .clone()
+        .ok_or_else(|| ApiError::not_found("coordination networks are not computed yet"))?;
+    let n =
+        r.communities.iter().find(|n| n.id == id).ok_or_else(|| {
+            ApiError::not_found(format!("no network {id}: see GET /api/networks"))
+        })?;
+    let members: HashSet<&str> = n.members.iter().map(String::as_str).collect();
+    Ok(NetworkDetail {
+        network: n.clone(),
+        accounts: r
+            .accounts
+            .iter()
+            .filter(|a| members.contains(a.account.as_str()))
+            .cloned()
+            .collect(),
+        edges: r
+            .edges
+            .iter()
+            .filter(|e| e.community == Some(id))
+            .map(|e| EdgeReport {
+                evidence: Vec::new(),
+                ..e.clone()
+            })
+            .collect(),
+    })
+}
+
+/// One coordination network.
+#[utoipa::path(get, path = "/api/networks/{id}", tag = "analysis",
+    params(("id" = u32, Path)),
+    responses((status = 200, body = NetworkDetail), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn network(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<NetworkDetail>> {
+    st.check_collection(&who)?;
+    let id = parse_id(&id, "network")? as u32;
+    let st2 = st.clone();
+    st.read(move |s| {
+        st2.check_object(s, &who, "network", &id.to_string())
+            .map(|_| ())
+    })
+    .await?;
+    Ok(Json(network_of(&st, id)?))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceQuery {
+    /// An account of the network: the posts of its edges.
+    pub account: Option<String>,
+    /// With `account`: only the edge between the two.
+    pub peer: Option<String>,
+}
+
+/// One pair of coordinated posts.
+#[derive(Serialize, ToSchema)]
+pub struct EvidenceRow {
+    pub from: String,
+    pub to: String,
+    pub object: Option<String>,
+    pub time_delta: f64,
+    #[schema(value_type = Object)]
+    pub post: EvidencePost,
+    #[schema(value_type = Object)]
+    pub post_y: EvidencePost,
+}
+
+/// The posts behind a network, an account's edges or one edge.
+#[derive(Serialize, ToSchema)]
+pub struct EvidencePage {
+    pub network: u32,
+    pub account: Option<String>,
+    pub peer: Option<String>,
+    /// Pairs behind the chosen edges (all counted, at most 100 per edge listed).
+    pub total: u64,
+    pub pairs: Vec<EvidenceRow>,
+}
+
+fn fill(s: &SqliteStore, platforms: &[String], p: &mut EvidencePost) {
+    if p.text.is_some() {
+        return;
+    }
+    for pl in platforms {
+        if let Ok(Some(post)) = s.get(pl, &p.id) {
+            *p = EvidencePost::from_post(&p.id, &post);
+            return;
+        }
+    }
+}
+
+/// The posts behind the edges of a network (click on a node or an edge).
+#[utoipa::path(get, path = "/api/networks/{id}/posts", tag = "analysis",
+    params(("id" = u32, Path), EvidenceQuery),
+    responses((status = 200, body = EvidencePage), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn network_posts(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    Q(q): Q<EvidenceQuery>,
+) -> ApiResult<Json<EvidencePage>> {
+    st.check_collection(&who)?;
+    let id = parse_id(&id, "network")? as u32;
+    let (report, platforms) = {
+        let s = st.snapshot.read().map_err(ApiError::internal)?;
+        (
+            s.coordination
+                .clone()
+                .ok_or_else(|| ApiError::not_found("coordination networks are not computed yet"))?,
+            s.platforms.clone(),
+        )
+    };
+    if !report.communities.iter().any(|n| n.id == id) {
+        return Err(ApiError::not_found(format!("no network {id}")));
+    }
+    if let Some(a) = &q.account
+        && !report
+            .accounts
+            .iter()
+            .any(|x| &x.account == a && x.community == id)
+    {
+        return Err(ApiError::not_found(format!(
+            "account {a:?} is not in network {id}"
+        )));
+    }
+    let st2 = st.clone();
+    st.read(move |s| {
+        st2.check_object(s, &who, "network", &id.to_string())?;
+        let mut total = 0;
+        let mut pairs = Vec::new();
+        for e in report.edges.iter().filter(|e| e.community == Some(id)) {
+            let hit = match (&q.account, &q.peer) {
+                (None, _) => true,
+                (Some(a), None) => &e.from == a || &e.to == a,
+                (Some(a), Some(b)) => (&e.from == a && &e.to == b) || (&e.from == b && &e.to == a),
+            };
+            if !hit {
+                continue;
+            }
+            total += e.evidence_total;
+            for ev in e.evidence.iter().take(100) {
+                if pairs.len() >= 500 {
+                    break;
+                }
+                let mut row = EvidenceRow {
+                    from: e.from.clone(),
+                    to: e.to.clone(),
+                    object: ev.object.clone(),
+                    time_delta: ev.time_delta,
+                    post: ev.post.clone(),
+                    post_y: ev.post_y.clone(),
+                };
+                fill(s, &platforms, &mut row.post);
+                fill(s, &platforms, &mut row.post_y);
+                pairs.push(row);
+            }
+        }
+        Ok(Json(EvidencePage {
+            network: id,
+            account: q.account,
+            peer: q.peer,
+            total,
+            pairs,
+        }))
+    })
+    .await
+}
+
+/// Accounts by inauthenticity score.
+#[derive(Serialize, ToSchema)]
+pub struct ActorPage {
+    pub ready: bool,
+    pub total: usize,
+    pub actors: Vec<ActorRow>,
+}
+
+/// Accounts, most suspicious first (actor signals: rate, burstiness, regularity, night share, age).
+#[utoipa::path(get, path = "/api/actors", params(ListQuery), tag = "analysis",
+    responses((status = 200, body = ActorPage)), security(("token" = [])))]
+pub async fn actors(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<ListQuery>,
+) -> ApiResult<Json<ActorPage>> {
+    st.check_collection(&who)?;
+    let limit = page(q.limit)?;
+    let s = st.snapshot.read().map_err(ApiError::internal)?;
+    let needle = q.q.as_deref().unwrap_or("").to_lowercase();
+    let rows: Vec<ActorRow> = s
+        .actors
+        .iter()
+        .filter(|a| needle.is_empty() || a.actor_id.to_lowercase().contains(&needle))
+        .cloned()
+        .collect();
+    Ok(Json(ActorPage {
+        ready: s.ready,
+        total: rows.len(),
+        actors: rows
+            .into_iter()
+            .skip(q.offset.unwrap_or(0))
+            .take(limit)
+            .collect(),
+    }))
+}
+
+/// One account: its stored posts summarised, its signals and its networks.
+#[derive(Serialize, ToSchema)]
+pub struct ActorDetail {
+    pub platform: String,
+    pub actor_id: String,
+    pub posts: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    #[schema(value_type = Object)]
+    pub languages: serde_json::Value,
+    pub signals: Option<ActorRow>,
+    /// Coordination networks it belongs to.
+    pub networks: Vec<u32>,
+    /// Its newest posts (at most 20).
+    #[schema(value_type = Vec<Object>)]
+    pub recent: Vec<Post>,
+}
+
+/// One account by platform and id.
+#[utoipa::path(get, path = "/api/actors/{platform}/{id}", tag = "analysis",
+    params(("platform" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = ActorDetail), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn actor(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path((platform, id)): Path<(String, String)>,
+) -> ApiResult<Json<ActorDetail>> {
+    st.check_collection(&who)?;
+    let (signals, networks) = {
+        let s = st.snapshot.read().map_err(ApiError::internal)?;
+        (
+            s.actors.iter().find(|a| a.actor_id == id).cloned(),
+            s.coordination
+                .as_ref()
+                .map(|r| {
+                    r.accounts
+                        .iter()
+                        .filter(|a| a.account == id)
+                        .map(|a| a.community)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    };
+    let st2 = st.clone();
+    st.read(move |s| {
+        st2.check_object(s, &who, "actor", &format!("{platform}:{id}"))?;
+        let key = pharos_store::sqlite::actor_key(&platform, &id);
+        let conn = s.conn();
+        let (n, first, last): (i64, Option<i64>, Option<i64>) = conn.query_row(
+            "SELECT COUNT(*), MIN(time_ms), MAX(time_ms) FROM posts WHERE actor_key = ?1 AND actor_id = ?2",
+            pharos_store::rusqlite::params![key, id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        if n == 0 {
+            return Err(ApiError::not_found(format!("no posts by {platform}:{id} in the store")));
+        }
+        let mut langs = serde_json::Map::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT COALESCE(lang, 'und'), COUNT(*) FROM posts WHERE actor_key = ?1 AND actor_id = ?2 GROUP BY 1 ORDER BY 2 DESC",
+        )?;
+        for row in stmt.query_map(pharos_store::rusqlite::params![key, id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })? {
+            let (l, c) = row?;
+            langs.insert(l, c.into());
+        }
+        let page = crate::api::posts::search(
+            s,
+            &crate::api::posts::PostQuery {
+                actor: Some(format!("{platform}:{id}")),
+                limit: Some(20),
+                ..Default::default()
+            },
+        )?;
+        Ok(Json(ActorDetail {
+            platform,
+            actor_id: id,
+            posts: n as u64,
+            first: first.map(|t| pharos_core::EventTime(t).to_rfc3339()),
+            last: last.map(|t| pharos_core::EventTime(t).to_rfc3339()),
+            languages: serde_json::Value::Object(langs),
+            signals,
+            networks,
+            recent: page.posts,
+        }))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertQuery {
+    /// `open` or `closed` (default both).
+    pub status: Option<String>,
+    /// Minimum severity, 0 to 1.
+    pub min_severity: Option<f64>,
+    /// Entity kind: narrative, family, url, domain, hashtag, network, reshare_target, conversation.
+    pub kind: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// Alerts, most severe first.
+#[derive(Serialize, ToSchema)]
+pub struct AlertPage {
+    pub ready: bool,
+    pub total: usize,
+    /// Each the latest notification of an alert (fields in docs/formats.md, Alerts).
+    #[schema(value_type = Vec<Object>)]
+    pub alerts: Vec<Notification>,
+}
+
+/// Early-warning alerts (bursts that met the alert rules).
+#[utoipa::path(get, path = "/api/alerts", params(AlertQuery), tag = "alerts",
+    responses((status = 200, body = AlertPage), (status = 400, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn alerts(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<AlertQuery>,
+) -> ApiResult<Json<AlertPage>> {
+    st.check_collection(&who)?;
+    let limit = page(q.limit)?;
+    let open = match q.status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some("open") => Some(true),
+        Some("closed") => Some(false),
+        Some(o) => {
+            return Err(ApiError::bad_request(format!(
+                "status={o:?}: use open, closed or all"
+            )));
+        }
+    };
+    let min = q.min_severity.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&min) {
+        return Err(ApiError::bad_request(format!(
+            "min_severity={min}: give 0 to 1"
+        )));
+    }
+    let s = st.snapshot.read().map_err(ApiError::internal)?;
+    let mut v: Vec<Notification> = s
+        .alerts
+        .values()
+        .filter(|n| open.is_none_or(|o| o == n.alert.closed_at.is_none()))
+        .filter(|n| n.alert.severity >= min)
+        .filter(|n| {
+            q.kind
+                .as_deref()
+                .is_none_or(|k| n.alert.entity_kind.as_str() == k)
+        })
+        .cloned()
+        .collect();
+    v.sort_by(|a, b| {
+        (a.alert.closed_at.is_some())
+            .cmp(&b.alert.closed_at.is_some())
+            .then(b.alert.severity.total_cmp(&a.alert.severity))
+            .then_with(|| a.alert.id.cmp(&b.alert.id))
+    });
+    Ok(Json(AlertPage {
+        ready: s.ready,
+        total: v.len(),
+        alerts: v.into_iter().take(limit).collect(),
+    }))
+}
+
+/// Live alerts as server-sent events: one `alert` event per notification
+/// (raised, updated, closed), its data the notification's JSON.
+#[utoipa::path(get, path = "/api/alerts/stream", tag = "alerts",
+    responses((status = 200, description = "text/event-stream of `alert` events", content_type = "text/event-stream")),
+    security(("token" = [])))]
+pub async fn alert_stream(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+) -> ApiResult<Sse<impl tokio_stream::Stream<Item = Result<Event, std::convert::Infallible>>>> {
+    st.check_collection(&who)?;
+    let rx = st.alerts_tx.subscribe();
+    let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
+    let stream = BroadcastStream::new(rx).filter_map(|m| match m {
+        Ok(json) => Some(Ok(Event::default().event("alert").data(json.to_string()))),
+        // A slow client missed some: say how many, go on.
+        Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(n)) => {
+            Some(Ok(Event::default().event("lagged").data(n.to_string())))
+        }
+    });
+    Ok(Sse::new(hello.chain(stream)).keep_alive(KeepAlive::default()))
+}

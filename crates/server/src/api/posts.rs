@@ -1,0 +1,445 @@
+//! Posts: search (full text and filters), one post, stats, ingest.
+
+use crate::auth::{Principal, Role, now_ms};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Q, require};
+use crate::state::Shared;
+use crate::writer::WriteJob;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use pharos_core::{EventTime, Post};
+use pharos_ingest::{Format, Item, Options, Rejection};
+use pharos_store::rusqlite::types::Value;
+use pharos_store::{EncodedPosts, SqliteStore, Store};
+use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
+use std::sync::mpsc::TrySendError;
+use utoipa::{IntoParams, ToSchema};
+
+/// Filters of `GET /api/posts`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostQuery {
+    /// Full text: words all present (`word*` for a prefix). Results are then
+    /// newest stored first.
+    pub q: Option<String>,
+    /// From this time (RFC 3339, date or epoch), inclusive.
+    pub since: Option<String>,
+    /// Until this time, exclusive.
+    pub until: Option<String>,
+    pub platform: Option<String>,
+    /// ISO 639-1 code (`und`: no language).
+    pub lang: Option<String>,
+    /// `platform:actor id`, or the actor id with `platform`.
+    pub actor: Option<String>,
+    /// A link (normalised as stored: tracking parameters dropped).
+    pub link: Option<String>,
+    pub domain: Option<String>,
+    /// Without `#`, any case.
+    pub hashtag: Option<String>,
+    /// 1 to 500 (default 50).
+    pub limit: Option<usize>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of posts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostPage {
+    #[schema(value_type = Vec<Object>)]
+    pub posts: Vec<Post>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next: Option<String>,
+    /// Rows of the store indexed for full text / rows stored (the index
+    /// catches up in the background after large loads).
+    pub indexed: i64,
+    pub stored: i64,
+}
+
+fn time(name: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
+    v.as_deref()
+        .map(|s| {
+            EventTime::parse(s)
+                .map(|t| t.millis())
+                .map_err(|e| ApiError::bad_request(format!("{name}={s:?}: {e}")))
+        })
+        .transpose()
+}
+
+/// `"word" "pre"*`: every word quoted, so no input is an FTS5 syntax error.
+pub fn fts_query(q: &str) -> Option<String> {
+    let terms: Vec<String> = q
+        .split_whitespace()
+        .filter_map(|w| {
+            let (w, prefix) = match w.strip_suffix('*') {
+                Some(w) => (w, true),
+                None => (w, false),
+            };
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            if w.is_empty() {
+                return None;
+            }
+            Some(format!(
+                "\"{}\"{}",
+                w.replace('"', "\"\""),
+                if prefix { "*" } else { "" }
+            ))
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// Runs a post search on a read connection.
+pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
+    let limit = f.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit={limit}: give 1 to 500"
+        )));
+    }
+    let since = time("since", &f.since)?;
+    let until = time("until", &f.until)?;
+    let text =
+        match f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            Some(q) => Some(fts_query(q).ok_or_else(|| {
+                ApiError::bad_request(format!("q={q:?} has no words to search for"))
+            })?),
+            None => None,
+        };
+    let mut sql = String::from("SELECT p.rowid, p.time_ms, p.record FROM ");
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(t) = &text {
+        sql.push_str("server_fts f JOIN posts p ON p.rowid = f.rowid WHERE server_fts MATCH ?");
+        args.push(Value::Text(t.clone()));
+    } else {
+        sql.push_str("posts p WHERE 1");
+    }
+    if let Some(s) = since {
+        sql.push_str(" AND p.time_ms >= ?");
+        args.push(Value::Integer(s));
+    }
+    if let Some(u) = until {
+        sql.push_str(" AND p.time_ms < ?");
+        args.push(Value::Integer(u));
+    }
+    if let Some(p) = f.platform.as_deref().filter(|p| !p.is_empty()) {
+        sql.push_str(" AND p.platform = ?");
+        args.push(Value::Text(p.to_ascii_lowercase()));
+    }
+    match f.lang.as_deref().filter(|l| !l.is_empty()) {
+        Some("und") => sql.push_str(" AND p.lang IS NULL"),
+        Some(l) => {
+            sql.push_str(" AND p.lang = ?");
+            args.push(Value::Text(l.to_ascii_lowercase()));
+        }
+        None => {}
+    }
+    if let Some(a) = f.actor.as_deref().filter(|a| !a.is_empty()) {
+        let (platform, id) = match (
+            f.platform.as_deref().filter(|p| !p.is_empty()),
+            a.split_once(':'),
+        ) {
+            (Some(p), _) => (p.to_ascii_lowercase(), a.to_string()),
+            (None, Some((p, id))) => (p.to_ascii_lowercase(), id.to_string()),
+            (None, None) => {
+                return Err(ApiError::bad_request(format!(
+                    "actor={a:?}: name the platform, as actor=twitter:{a} or with platform=twitter"
+                )));
+            }
+        };
+        sql.push_str(" AND p.actor_key = ? AND p.actor_id = ?");
+        args.push(Value::Integer(pharos_store::sqlite::actor_key(
+            &platform, &id,
+        )));
+        args.push(Value::Text(id));
+    }
+    if let Some(l) = f.link.as_deref().filter(|l| !l.is_empty()) {
+        let url = pharos_core::normalize_url(l)
+            .map(|(u, _)| u)
+            .unwrap_or_else(|| l.to_string());
+        sql.push_str(" AND p.rowid IN (SELECT post FROM post_links WHERE url = ?)");
+        args.push(Value::Text(url));
+    }
+    if let Some(d) = f.domain.as_deref().filter(|d| !d.is_empty()) {
+        let d = d.trim().to_ascii_lowercase();
+        let d = d.strip_prefix("www.").unwrap_or(&d).to_string();
+        sql.push_str(" AND p.rowid IN (SELECT post FROM post_links WHERE domain = ?)");
+        args.push(Value::Text(d));
+    }
+    if let Some(h) = f.hashtag.as_deref().filter(|h| !h.is_empty()) {
+        sql.push_str(" AND p.rowid IN (SELECT post FROM post_hashtags WHERE tag = ?)");
+        args.push(Value::Text(h.trim_start_matches('#').to_lowercase()));
+    }
+    // Cursors: `r<rowid>` (full text, storage order) or `t<time>.<rowid>` (time order).
+    if let Some(c) = f.cursor.as_deref().filter(|c| !c.is_empty()) {
+        let bad = || ApiError::bad_request(format!("cursor={c:?} is not one this server gave"));
+        if text.is_some() {
+            let r: i64 = c
+                .strip_prefix('r')
+                .and_then(|r| r.parse().ok())
+                .ok_or_else(bad)?;
+            sql.push_str(" AND f.rowid < ?");
+            args.push(Value::Integer(r));
+        } else {
+            let (t, r) = c
+                .strip_prefix('t')
+                .and_then(|x| x.split_once('.'))
+                .ok_or_else(bad)?;
+            let t: i64 = t.parse().map_err(|_| bad())?;
+            let r: i64 = r.parse().map_err(|_| bad())?;
+            sql.push_str(" AND (p.time_ms < ? OR (p.time_ms = ? AND p.rowid < ?))");
+            args.extend([Value::Integer(t), Value::Integer(t), Value::Integer(r)]);
+        }
+    }
+    if text.is_some() {
+        sql.push_str(" ORDER BY f.rowid DESC LIMIT ?");
+    } else {
+        sql.push_str(" ORDER BY p.time_ms DESC, p.rowid DESC LIMIT ?");
+    }
+    args.push(Value::Integer(limit as i64 + 1));
+    let conn = store.conn();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(pharos_store::rusqlite::params_from_iter(args))?;
+    let mut posts = Vec::new();
+    let mut last = None;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if posts.len() == limit {
+            more = true;
+            break;
+        }
+        let rowid: i64 = row.get(0)?;
+        let t: i64 = row.get(1)?;
+        let rec = row
+            .get_ref(2)?
+            .as_str()
+            .map_err(|e| ApiError::internal(e))?;
+        let post: Post = serde_json::from_str(rec)
+            .map_err(|e| ApiError::internal(format!("stored post {rowid} unreadable: {e}")))?;
+        posts.push(post);
+        last = Some((t, rowid));
+    }
+    let next = match (more, last) {
+        (true, Some((t, r))) => Some(if text.is_some() {
+            format!("r{r}")
+        } else {
+            format!("t{t}.{r}")
+        }),
+        _ => None,
+    };
+    let indexed: i64 = conn.query_row(
+        "SELECT COALESCE((SELECT value FROM server_meta WHERE key = 'fts_rowid'), 0)",
+        [],
+        |r| r.get(0),
+    )?;
+    let stored: i64 = conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
+        r.get(0)
+    })?;
+    Ok(PostPage {
+        posts,
+        next,
+        indexed,
+        stored,
+    })
+}
+
+/// Search posts: full text and filters by time, platform, language, actor, link, domain, hashtag.
+#[utoipa::path(get, path = "/api/posts", params(PostQuery), tag = "posts",
+    responses((status = 200, body = PostPage), (status = 400, body = crate::error::ErrorBody), (status = 401), (status = 403)),
+    security(("token" = [])))]
+pub async fn list(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(f): Q<PostQuery>,
+) -> ApiResult<Json<PostPage>> {
+    st.check_collection(&who)?;
+    Ok(Json(st.read(move |s| search(s, &f)).await?))
+}
+
+/// One post by platform and id.
+#[utoipa::path(get, path = "/api/posts/{platform}/{id}", tag = "posts",
+    params(("platform" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn get(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path((platform, id)): Path<(String, String)>,
+) -> ApiResult<Json<Post>> {
+    st.check_collection(&who)?;
+    let st2 = st.clone();
+    st.read(move |s| {
+        st2.check_object(s, &who, "post", &format!("{platform}:{id}"))?;
+        s.get(&platform, &id)?
+            .map(Json)
+            .ok_or_else(|| ApiError::not_found(format!("no post {platform}/{id} in the store")))
+    })
+    .await
+}
+
+/// Counts by platform, language and day; top domains, hashtags, actors (`pharos stats --json`).
+#[utoipa::path(get, path = "/api/stats", tag = "posts",
+    responses((status = 200, body = Object)), security(("token" = [])))]
+pub async fn stats(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+) -> ApiResult<Json<pharos_store::Stats>> {
+    st.check_collection(&who)?;
+    Ok(Json(st.read(|s| Ok(s.stats(10)?)).await?))
+}
+
+/// How an ingest request went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestAnswer {
+    /// New posts stored.
+    pub stored: u64,
+    /// Posts already in the store (same platform and id).
+    pub duplicates: u64,
+    /// Records refused (also written to the store's quarantine).
+    pub rejected: u64,
+    /// Each refused record: `line` and `reason` (at most 100 listed).
+    #[schema(value_type = Vec<Object>)]
+    pub rejections: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IngestQuery {
+    /// `true`: refuse the whole batch (422, nothing stored) if any record is bad.
+    pub atomic: Option<bool>,
+    /// Detect the language of posts that have none (default true).
+    pub detect_language: Option<bool>,
+}
+
+fn rejection_json(r: &Rejection) -> serde_json::Value {
+    serde_json::json!({"line": r.line, "reason": r.reason})
+}
+
+/// Store canonical NDJSON posts (one JSON object a line, `docs/formats.md`).
+///
+/// Every record is validated as `pharos ingest` validates a file; bad ones
+/// go to the quarantine and are listed in the answer. The batch is one
+/// transaction: all its good records are stored, or (on a store error)
+/// none. Idempotent: a post already stored (same platform and id) counts as
+/// a duplicate. A batch with no good record is refused (422); with
+/// `atomic=true` any bad record refuses the batch. Bodies above the
+/// configured limit get 413; a full write queue gets 503 with `Retry-After`.
+#[utoipa::path(post, path = "/api/ingest", tag = "posts", params(IngestQuery),
+    request_body(content = String, content_type = "application/x-ndjson"),
+    responses((status = 200, body = IngestAnswer), (status = 413, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn ingest(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<IngestQuery>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Json<IngestAnswer>> {
+    require(&who, Role::Analyst)?;
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                e.status(),
+                "payload_too_large",
+                format!(
+                    "the body is larger than this server takes ({} bytes, [ingest] max_body_bytes): send smaller batches; nothing was stored",
+                    st.config.ingest.max_body_bytes
+                ),
+            )
+        } else {
+            ApiError::bad_request(format!("cannot read the body: {}", e.body_text()))
+        }
+    })?;
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ApiError::bad_request(
+            "empty body: send canonical NDJSON, one post a line (docs/formats.md)",
+        ));
+    }
+    let atomic = q.atomic.unwrap_or(false);
+    let detect = q.detect_language.unwrap_or(true);
+    let source = format!("http:{}", who.token_id);
+    let started_ms = now_ms();
+    let (batch, rejections) = tokio::task::spawn_blocking(move || {
+        let mut opts = Options::new();
+        opts.format = Format::Jsonl;
+        opts.detect_language = detect;
+        let mut batch = EncodedPosts::with_capacity(1024);
+        let mut rejections: Vec<Rejection> = Vec::new();
+        let mut reader: &[u8] = &body;
+        let mut sink = |item: Item| {
+            match item {
+                Item::Post(p) => {
+                    if let Err(e) = batch.push(&p) {
+                        rejections.push(Rejection::new(
+                            &p.provenance.source,
+                            p.provenance.line,
+                            None,
+                            e.to_string(),
+                            "",
+                        ))
+                    }
+                }
+                Item::Rejected(r) => rejections.push(r),
+            }
+            ControlFlow::Continue(())
+        };
+        pharos_ingest::read_reader(&mut reader, &source, Format::Jsonl, &opts, &mut sink)
+            .map(|()| (batch, rejections))
+            .map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let listed: Vec<serde_json::Value> = rejections.iter().take(100).map(rejection_json).collect();
+    if batch.is_empty() || (atomic && !rejections.is_empty()) {
+        let first = rejections
+            .first()
+            .map(|r| format!(" (first: line {}: {})", r.line.unwrap_or(0), r.reason))
+            .unwrap_or_default();
+        return Err(ApiError::unprocessable(format!(
+            "{} of {} records are bad{first}; nothing was stored",
+            rejections.len(),
+            rejections.len() + batch.len()
+        ))
+        .with_details(listed));
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let rejected = rejections.len() as u64;
+    let job = WriteJob {
+        posts: batch,
+        rejections,
+        command: format!("http ingest by {}", who.token_id),
+        started_ms,
+        reply: Some(tx),
+    };
+    match st.writer.try_send(job) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => {
+            return Err(ApiError::overloaded(
+                "the write queue is full: nothing from this batch was stored; send it again after Retry-After seconds",
+                1,
+            ));
+        }
+        Err(TrySendError::Disconnected(_)) => {
+            return Err(ApiError::overloaded(
+                "the writer has stopped; nothing was stored",
+                5,
+            ));
+        }
+    }
+    let done = rx
+        .await
+        .map_err(|_| ApiError::internal("the writer stopped before answering"))?
+        .map_err(|e| {
+            ApiError::overloaded(
+                format!("the store refused the batch, nothing was stored: {e}"),
+                1,
+            )
+        })?;
+    Ok(Json(IngestAnswer {
+        stored: done.stored,
+        duplicates: done.duplicates,
+        rejected,
+        rejections: listed,
+    }))
+}

@@ -1,0 +1,167 @@
+//! `pharos serve --config FILE`: a TOML file; every key is optional.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"        # --listen wins
+//!
+//! [ingest]
+//! max_body_bytes = 33554432        # larger POST /api/ingest bodies: 413
+//! queue = 4                        # batches waiting for the writer; more: 503 + Retry-After
+//!
+//! [tlp]
+//! default = "amber"                # marking of the store's data (posts, narratives, networks, actors, alerts, incidents)
+//! orgs = ["acme"]                  # organisations cleared for the default AMBER / AMBER+STRICT
+//! people = []                      # people (token names) cleared for a default RED
+//! community = []                   # GREEN community (empty: every partner organisation)
+//!
+//! [alerts]
+//! rules = "rules.toml"             # alert rules (crates/alerts/rules.example.toml); default: the built-in rule
+//! webhooks = ["https://hooks.example/pharos"]   # every notification is POSTed to each
+//!
+//! [watch]
+//! feeds = ["https://example.org/rss"]           # polled inside the server
+//! every_s = 300
+//!
+//! [coordination]
+//! time_window = 60                 # seconds (CooRTweet-style, object = reshared post, else first link)
+//! min_participation = 2
+//! edge_weight = 0.5
+//! every_s = 60                     # recomputed at most this often when posts arrived
+//! ```
+
+use crate::tlp::{Marking, Tlp};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub listen: Option<String>,
+    pub ingest: IngestConfig,
+    pub tlp: TlpConfig,
+    pub alerts: AlertsConfig,
+    pub watch: WatchConfig,
+    pub coordination: CoordinationConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: None,
+            ingest: IngestConfig::default(),
+            tlp: TlpConfig::default(),
+            alerts: AlertsConfig::default(),
+            watch: WatchConfig::default(),
+            coordination: CoordinationConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    pub max_body_bytes: usize,
+    pub queue: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            max_body_bytes: 32 << 20,
+            queue: 4,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlpConfig {
+    pub default: Tlp,
+    pub orgs: Vec<String>,
+    pub people: Vec<String>,
+    pub community: Vec<String>,
+}
+
+impl Default for TlpConfig {
+    fn default() -> Self {
+        TlpConfig {
+            default: Tlp::Amber,
+            orgs: Vec::new(),
+            people: Vec::new(),
+            community: Vec::new(),
+        }
+    }
+}
+
+impl TlpConfig {
+    /// The marking of data that has none of its own.
+    pub fn default_marking(&self) -> Marking {
+        Marking {
+            tlp: self.default,
+            orgs: self.orgs.clone(),
+            people: self.people.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsConfig {
+    pub rules: Option<PathBuf>,
+    pub webhooks: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchConfig {
+    pub feeds: Vec<String>,
+    pub every_s: u64,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            feeds: Vec::new(),
+            every_s: 300,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoordinationConfig {
+    pub time_window: i64,
+    pub min_participation: u32,
+    pub edge_weight: f64,
+    pub every_s: u64,
+}
+
+impl Default for CoordinationConfig {
+    fn default() -> Self {
+        CoordinationConfig {
+            time_window: 60,
+            min_participation: 2,
+            edge_weight: 0.5,
+            every_s: 60,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> anyhow::Result<Config> {
+        let c: Config = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("config {origin} is not valid: {e}"))?;
+        if c.ingest.queue == 0 || c.ingest.max_body_bytes == 0 {
+            anyhow::bail!("config {origin}: [ingest] queue and max_body_bytes must be above 0");
+        }
+        if c.watch.every_s == 0 {
+            anyhow::bail!("config {origin}: [watch] every_s must be above 0");
+        }
+        Ok(c)
+    }
+}

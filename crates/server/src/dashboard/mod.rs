@@ -1,0 +1,801 @@
+//! The dashboard: server-rendered pages with SVG charts, one stylesheet and
+//! one small script (the network page's click handler), all embedded in the
+//! binary. Nothing is fetched from elsewhere, so it works offline.
+//!
+//! Pages: overview (`/`), narratives (`/narratives`, `/narratives/{id}`),
+//! networks (`/networks`, `/networks/{id}`), alerts, search, claims,
+//! incidents. They sit behind the same access check as the API (the token
+//! comes from the `pharos_token` cookie set at `/login`) and the same TLP rules.
+
+pub mod svg;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::Q;
+use crate::state::Shared;
+use axum::Router;
+use axum::extract::{Extension, Form, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use pharos_store::Store;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use svg::esc;
+
+const CSS: &str = include_str!("../../assets/app.css");
+const JS: &str = include_str!("../../assets/app.js");
+
+/// An error shown as a page.
+pub struct PageError(ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let body = format!(
+            "<!doctype html><meta charset=utf-8><title>Pharos: {}</title><link rel=stylesheet href=/static/app.css><main><div class=card><h1>{} {}</h1><p>{}</p><p><a href=/>Overview</a></p></div></main>",
+            self.0.status.as_u16(),
+            self.0.status.as_u16(),
+            esc(self.0.status.canonical_reason().unwrap_or("")),
+            esc(&self.0.message)
+        );
+        (self.0.status, Html(body)).into_response()
+    }
+}
+
+type Page = Result<Html<String>, PageError>;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/", get(overview))
+        .route("/narratives", get(narratives))
+        .route("/narratives/{id}", get(narrative))
+        .route("/networks", get(networks))
+        .route("/networks/{id}", get(network))
+        .route("/alerts", get(alerts))
+        .route("/search", get(search))
+        .route("/claims", get(claims))
+        .route("/incidents", get(incidents))
+}
+
+/// Pages anyone may load: the login form and the static files.
+pub fn open_routes() -> Router<Shared> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", get(logout))
+        .route(
+            "/static/app.css",
+            get(|| async { static_file(CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async { static_file(JS, "text/javascript; charset=utf-8") }),
+        )
+}
+
+fn static_file(body: &'static str, ct: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+fn layout(
+    title: &str,
+    on: &str,
+    who: &Principal,
+    tlp: &crate::tlp::Marking,
+    body: &str,
+) -> Html<String> {
+    let nav = [
+        ("/", "Overview"),
+        ("/narratives", "Narratives"),
+        ("/networks", "Networks"),
+        ("/alerts", "Alerts"),
+        ("/incidents", "Incidents"),
+        ("/claims", "Claims"),
+        ("/search", "Search"),
+    ];
+    let mut links = String::new();
+    for (href, name) in nav {
+        let _ = write!(
+            links,
+            "<a href=\"{href}\"{}>{name}</a>",
+            if on == href { " class=on" } else { "" }
+        );
+    }
+    Html(format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width, initial-scale=1\"><title>{} · Pharos</title><link rel=stylesheet href=/static/app.css></head><body><header><span class=brand>Pharos</span>{links}<span class=who>{} · {}{} · <span class=\"tlp {}\">{}</span> · <a href=/logout>sign out</a></span></header><main>{body}</main><script src=/static/app.js defer></script></body></html>",
+        esc(title),
+        esc(&who.name),
+        who.role.as_str(),
+        who.org
+            .as_deref()
+            .map(|o| format!(" of {}", esc(o)))
+            .unwrap_or_default(),
+        tlp.tlp.as_str(),
+        tlp.tlp.label(),
+    ))
+}
+
+fn fmt_n(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn sev(s: f64) -> String {
+    let c = if s >= 0.7 {
+        "#b91c1c"
+    } else if s >= 0.5 {
+        "#d97706"
+    } else {
+        "#4b5563"
+    };
+    format!("<span class=sev style=\"background:{c}\">{s:.2}</span>")
+}
+
+fn short(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        flat.chars().take(max).collect::<String>() + "…"
+    }
+}
+
+fn alert_rows(list: &[pharos_alerts::Notification]) -> String {
+    if list.is_empty() {
+        return "<p class=muted>No alerts.</p>".into();
+    }
+    let mut s = String::from(
+        "<table><tr><th>Severity</th><th>What</th><th class=num>Posts</th><th class=num>Accounts</th><th>Opened</th><th>Status</th></tr>",
+    );
+    for n in list {
+        let a = &n.alert;
+        let what = if a.entity_kind.as_str() == "narrative" {
+            format!(
+                "narrative <a href=\"/narratives/{0}\">{0}</a>",
+                esc(&a.entity)
+            )
+        } else {
+            format!(
+                "{} <b>{}</b>",
+                a.entity_kind.as_str(),
+                esc(&short(&a.entity, 70))
+            )
+        };
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{what}<div class=muted>{}</div></td><td class=num>{}</td><td class=num>{}</td><td>{}</td><td>{}</td></tr>",
+            sev(a.severity),
+            esc(&short(&a.explanation, 160)),
+            a.volume,
+            a.distinct_actors,
+            a.opened_at.to_rfc3339().get(..16).unwrap_or(""),
+            if a.closed_at.is_some() {
+                "closed"
+            } else {
+                "<b>open</b>"
+            }
+        );
+    }
+    s.push_str("</table>");
+    s
+}
+
+fn narrative_rows(list: &[&pharos_analysis::narratives::NarrativeSummary]) -> String {
+    if list.is_empty() {
+        return "<p class=muted>No narratives yet.</p>".into();
+    }
+    let mut s = String::from(
+        "<table><tr><th>Narrative</th><th class=num>Posts</th><th class=num>Growth</th><th>Platforms</th><th>Languages</th></tr>",
+    );
+    for n in list {
+        let _ = write!(
+            s,
+            "<tr><td><a href=\"/narratives/{}\">{}</a><div class=muted>{}</div></td><td class=num>{}</td><td class=num>×{:.1}</td><td>{}</td><td>{}</td></tr>",
+            n.id,
+            esc(&short(&n.label.text, 90)),
+            esc(&n
+                .label
+                .representative
+                .as_ref()
+                .map(|r| short(&r.text, 140))
+                .unwrap_or_default()),
+            fmt_n(n.total_posts),
+            n.growth,
+            n.platforms
+                .keys()
+                .map(|k| format!("<span class=tag>{}</span>", esc(k)))
+                .collect::<String>(),
+            n.languages
+                .keys()
+                .map(|k| format!("<span class=tag>{}</span>", esc(k)))
+                .collect::<String>(),
+        );
+    }
+    s.push_str("</table>");
+    s
+}
+
+async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
+    let tlp = st.check_collection(&who)?;
+    let stats = st.read(|s| Ok(s.stats(8)?)).await?;
+    let (ready, narratives, alerts, nets) = {
+        let s = st.snapshot.read().map_err(ApiError::internal)?;
+        let mut alerts: Vec<_> = s
+            .alerts
+            .values()
+            .filter(|n| n.alert.closed_at.is_none())
+            .cloned()
+            .collect();
+        alerts.sort_by(|a, b| b.alert.severity.total_cmp(&a.alert.severity));
+        alerts.truncate(8);
+        (
+            s.ready,
+            s.narratives.clone(),
+            alerts,
+            s.coordination
+                .as_ref()
+                .map(|r| r.summary.communities)
+                .unwrap_or(0),
+        )
+    };
+    let by_platform: Vec<(String, u64)> = stats
+        .by_platform
+        .iter()
+        .map(|c| (c.key.clone(), c.count))
+        .collect();
+    let by_lang: Vec<(String, u64)> = stats
+        .by_language
+        .iter()
+        .take(10)
+        .map(|c| (c.key.clone(), c.count))
+        .collect();
+    let days: Vec<String> = stats
+        .by_day
+        .iter()
+        .map(|c| c.key.get(5..).unwrap_or(&c.key).to_string())
+        .collect();
+    let day_series = vec![(
+        "posts".to_string(),
+        stats.by_day.iter().map(|c| c.count).collect::<Vec<_>>(),
+    )];
+    let open = alerts.len();
+    let top: Vec<_> = narratives.iter().take(8).collect();
+    let body = format!(
+        "<h1>Overview</h1>{}<div class=kpis><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>{}</b><span>accounts</span></div><div class=kpi><b>{}</b><span>narratives</span></div><div class=kpi><b>{}</b><span>coordination networks</span></div><div class=kpi><b>{}</b><span>open alerts (top)</span></div><div class=kpi><b>{}</b><span>{} to {}</span></div></div>
+        <div class=grid><div class=card><h2>Volume by platform</h2>{}</div><div class=card><h2>Volume by language</h2>{}</div>
+        <div class=\"card wide\"><h2>Posts per day (UTC)</h2>{}</div>
+        <div class=\"card wide\" id=active-alerts><h2>Active alerts</h2>{}</div>
+        <div class=\"card wide\"><h2>Narratives, largest and fastest-growing first</h2>{}<p><a href=/narratives>All narratives →</a></p></div>
+        <div class=\"card wide\"><h2>Newest incidents</h2><p class=muted>Incidents are not served by this build of the server (the incident engine is not included yet).</p></div></div>",
+        if ready { String::new() } else { "<p class=note>Reading the store: lists fill in as the analysis catches up.</p>".into() },
+        fmt_n(stats.posts),
+        fmt_n(stats.actors),
+        fmt_n(narratives.len() as u64),
+        nets,
+        open,
+        stats.by_day.len(),
+        esc(stats.first.as_deref().and_then(|f| f.get(..10)).unwrap_or("-")),
+        esc(stats.last.as_deref().and_then(|f| f.get(..10)).unwrap_or("-")),
+        svg::bars(&by_platform, 520),
+        svg::bars(&by_lang, 520),
+        svg::stacked(&days, &day_series, 1180, 200),
+        alert_rows(&alerts),
+        narrative_rows(&top),
+    );
+    Ok(layout("Overview", "/", &who, &tlp, &body))
+}
+
+#[derive(Deserialize, Default)]
+struct TextQuery {
+    q: Option<String>,
+}
+
+async fn narratives(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<TextQuery>,
+) -> Page {
+    let tlp = st.check_collection(&who)?;
+    let all = st
+        .snapshot
+        .read()
+        .map_err(ApiError::internal)?
+        .narratives
+        .clone();
+    let marks = st
+        .read(|s| crate::state::AppState::markings_of_kind(s, "narrative"))
+        .await?;
+    let words: Vec<String> =
+        q.q.as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+    let list: Vec<_> = all
+        .iter()
+        .filter(|n| {
+            marks
+                .get(&n.id.to_string())
+                .is_none_or(|m| m.allows(&who, st.community()))
+        })
+        .filter(|n| {
+            let hay = n.label.text.to_lowercase();
+            words.iter().all(|w| hay.contains(w))
+        })
+        .take(200)
+        .collect();
+    let body = format!(
+        "<h1>Narratives</h1><form class=search><input type=search name=q placeholder=\"words in the label\" value=\"{}\"><button class=btn>Filter</button></form><div class=card>{}</div>",
+        esc(q.q.as_deref().unwrap_or("")),
+        narrative_rows(&list)
+    );
+    Ok(layout("Narratives", "/narratives", &who, &tlp, &body))
+}
+
+fn post_html(p: &pharos_core::Post) -> String {
+    format!(
+        "<div class=post><div class=meta>{} · {} · {} · {}{}</div><div>{}</div></div>",
+        esc(p.time.to_rfc3339().get(..19).unwrap_or("")),
+        esc(&p.platform),
+        esc(p
+            .actor
+            .handle
+            .as_deref()
+            .map(|h| format!("@{h}"))
+            .as_deref()
+            .unwrap_or(&p.actor.id)),
+        esc(p.lang.as_deref().unwrap_or("und")),
+        p.hashtags
+            .iter()
+            .map(|h| format!(" <span class=tag>#{}</span>", esc(h)))
+            .collect::<String>(),
+        esc(&p.text)
+    )
+}
+
+async fn narrative(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Page {
+    st.check_collection(&who)?;
+    let id = crate::api::analysis::parse_id(&id, "narrative")?;
+    let (n, keys) = crate::api::analysis::narrative_of(&st, id)?;
+    let st2 = st.clone();
+    let w = who.clone();
+    let (tlp, posts) = st
+        .read(move |s| {
+            let m = st2.check_object(s, &w, "narrative", &id.to_string())?;
+            let mut out = Vec::new();
+            for (p, i) in keys.iter().rev() {
+                if let Some(post) = s.get(p, i)? {
+                    out.push(post);
+                }
+            }
+            Ok((m, out))
+        })
+        .await?;
+    // Timeline: hourly bins per platform (summed over languages).
+    let mut hours: BTreeMap<i64, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut platforms: Vec<String> = Vec::new();
+    for s in &n.timeline {
+        if !platforms.contains(&s.platform) {
+            platforms.push(s.platform.clone());
+        }
+        for b in &s.bins {
+            *hours
+                .entry(b.hour.millis())
+                .or_default()
+                .entry(s.platform.clone())
+                .or_default() += b.posts;
+        }
+    }
+    // Fill empty hours between the first and the last so time reads evenly.
+    if let (Some(&first), Some(&last)) = (hours.keys().next(), hours.keys().last()) {
+        let span = (last - first) / 3_600_000;
+        if span <= 24 * 60 {
+            let mut t = first;
+            while t <= last {
+                hours.entry(t).or_default();
+                t += 3_600_000;
+            }
+        }
+    }
+    let bins: Vec<String> = hours
+        .keys()
+        .map(|t| {
+            pharos_core::EventTime(*t)
+                .to_rfc3339()
+                .get(5..13)
+                .unwrap_or("")
+                .replace('T', " ")
+                + "h"
+        })
+        .collect();
+    let series: Vec<(String, Vec<u64>)> = platforms
+        .iter()
+        .map(|p| {
+            (
+                p.clone(),
+                hours
+                    .values()
+                    .map(|m| m.get(p).copied().unwrap_or(0))
+                    .collect(),
+            )
+        })
+        .collect();
+    let langs: Vec<(String, u64)> = {
+        let mut v: Vec<_> = n.languages.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v
+    };
+    let counted = |v: &[pharos_analysis::narratives::Counted], link: &dyn Fn(&str) -> String| {
+        if v.is_empty() {
+            return "<p class=muted>None.</p>".to_string();
+        }
+        let mut s = String::from("<table>");
+        for c in v.iter().take(10) {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td class=num>{}</td></tr>",
+                link(&c.key),
+                c.posts
+            );
+        }
+        s + "</table>"
+    };
+    let actor_link = |k: &str| match k.split_once(':') {
+        Some((p, a)) => format!(
+            "<a href=\"/search?actor={}\">{}</a>",
+            esc(&format!("{p}:{a}")),
+            esc(k)
+        ),
+        None => esc(k),
+    };
+    let plain = |k: &str| esc(k);
+    let tag_link = |k: &str| format!("<a href=\"/search?hashtag={}\">#{}</a>", esc(k), esc(k));
+    let rep = n
+        .label
+        .representative
+        .as_ref()
+        .map(|r| {
+            format!(
+                "<blockquote class=card>{}<div class=muted>{} · {} · {}</div></blockquote>",
+                esc(&r.text),
+                esc(&r.platform),
+                esc(&r.actor),
+                esc(&r.time.to_rfc3339())
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<h1 id=narrative-title>{}</h1>{rep}<div class=kpis><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>×{:.1}</b><span>growth (last 6 h)</span></div><div class=kpi><b>{}</b><span>near-duplicate families</span></div><div class=kpi><b>{}</b><span>first seen</span></div></div>
+        <p><a class=btn id=export-stix href=\"/api/stix/export?narrative={}\" download>Export STIX bundle</a> <a class=\"btn secondary\" href=\"/api/narratives/{}\">JSON</a></p>
+        <div class=grid><div class=\"card wide\"><h2>Timeline (posts per hour, by platform)</h2>{}</div>
+        <div class=card><h2>Languages</h2>{}</div><div class=card><h2>Actors</h2>{}</div>
+        <div class=card><h2>Hashtags</h2>{}</div><div class=card><h2>Links</h2>{}</div>
+        <div class=card><h2>Matched fact-checks</h2><p class=muted>Claim matching is not served by this build of the server.</p></div>
+        <div class=card><h2>Response pack</h2><p class=muted>Response packs are not served by this build of the server.</p></div>
+        <div class=\"card wide\" id=top-posts><h2>Newest posts</h2>{}</div></div>",
+        esc(&n.label.text),
+        fmt_n(n.total_posts),
+        n.growth,
+        n.families,
+        esc(n.first_seen.to_rfc3339().get(..16).unwrap_or("")),
+        n.id,
+        n.id,
+        svg::stacked(&bins, &series, 1180, 220),
+        svg::bars(&langs, 520),
+        counted(&n.actors, &actor_link),
+        counted(&n.hashtags, &tag_link),
+        counted(&n.links, &plain),
+        if posts.is_empty() { "<p class=muted>None kept.</p>".to_string() } else { posts.iter().map(post_html).collect() },
+    );
+    Ok(layout(
+        &format!("Narrative {}", n.id),
+        "/narratives",
+        &who,
+        &tlp,
+        &body,
+    ))
+}
+
+async fn networks(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
+    let tlp = st.check_collection(&who)?;
+    let (report, at, err) = {
+        let s = st.snapshot.read().map_err(ApiError::internal)?;
+        (
+            s.coordination.clone(),
+            s.coordination_at.clone(),
+            s.coordination_error.clone(),
+        )
+    };
+    let marks = st
+        .read(|s| crate::state::AppState::markings_of_kind(s, "network"))
+        .await?;
+    let mut body = String::from("<h1>Coordination networks</h1>");
+    if let Some(e) = err {
+        let _ = write!(body, "<p class=note>{}</p>", esc(&e));
+    }
+    match report {
+        None => {
+            body.push_str("<p class=note>Not computed yet: the analysis is reading the store.</p>")
+        }
+        Some(r) => {
+            let _ = write!(
+                body,
+                "<p class=muted>Accounts that shared the same post or link within {} s, again and again (CooRTweet method); computed {}. {} accounts, {} edges, {} communities.</p><div class=card><table><tr><th>Network</th><th class=num>Accounts</th><th class=num>Edges</th><th class=num>Median Δt (s)</th><th>Platforms</th><th>Active</th></tr>",
+                r.parameters["time_window"],
+                esc(at.as_deref().unwrap_or("")),
+                r.summary.accounts,
+                r.summary.edges,
+                r.summary.communities
+            );
+            for n in r
+                .communities
+                .iter()
+                .filter(|n| {
+                    marks
+                        .get(&n.id.to_string())
+                        .is_none_or(|m| m.allows(&who, st.community()))
+                })
+                .take(200)
+            {
+                let _ = write!(
+                    body,
+                    "<tr><td><a href=\"/networks/{0}\">Network {0}</a></td><td class=num>{1}</td><td class=num>{2}</td><td class=num>{3}</td><td>{4}</td><td>{5} – {6}</td></tr>",
+                    n.id,
+                    n.accounts,
+                    n.edges,
+                    n.median_time_delta
+                        .map_or("-".into(), |t| format!("{t:.0}")),
+                    n.platforms
+                        .iter()
+                        .map(|c| format!("<span class=tag>{}</span>", esc(&c.value)))
+                        .collect::<String>(),
+                    esc(n
+                        .first_activity
+                        .as_deref()
+                        .and_then(|t| t.get(..16))
+                        .unwrap_or("")),
+                    esc(n
+                        .last_activity
+                        .as_deref()
+                        .and_then(|t| t.get(..16))
+                        .unwrap_or("")),
+                );
+            }
+            body.push_str("</table></div>");
+        }
+    }
+    Ok(layout("Networks", "/networks", &who, &tlp, &body))
+}
+
+/// Most accounts drawn in one graph (the strongest ones).
+const MAX_NODES: usize = 150;
+
+async fn network(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Page {
+    st.check_collection(&who)?;
+    let id = crate::api::analysis::parse_id(&id, "network")? as u32;
+    let st2 = st.clone();
+    let w = who.clone();
+    let tlp = st
+        .read(move |s| st2.check_object(s, &w, "network", &id.to_string()))
+        .await?;
+    let d = crate::api::analysis::network_of(&st, id)?;
+    let mut accounts = d.accounts.clone();
+    accounts.sort_by(|a, b| {
+        b.strength
+            .total_cmp(&a.strength)
+            .then_with(|| a.account.cmp(&b.account))
+    });
+    accounts.truncate(MAX_NODES);
+    let index: std::collections::HashMap<&str, usize> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.account.as_str(), i))
+        .collect();
+    let nodes: Vec<(String, String, f64, usize)> = accounts
+        .iter()
+        .map(|a| {
+            (
+                a.account.clone(),
+                format!(
+                    "{}: {} posts, {} coordinated, degree {}",
+                    a.account, a.posts, a.coordinated_posts, a.degree
+                ),
+                a.strength,
+                0,
+            )
+        })
+        .collect();
+    let edges: Vec<(usize, usize, f64)> = d
+        .edges
+        .iter()
+        .filter_map(|e| {
+            Some((
+                *index.get(e.from.as_str())?,
+                *index.get(e.to.as_str())?,
+                e.weight,
+            ))
+        })
+        .collect();
+    let n = &d.network;
+    let body = format!(
+        "<h1>Coordination network {}</h1><div class=kpis><div class=kpi><b>{}</b><span>accounts</span></div><div class=kpi><b>{}</b><span>edges</span></div><div class=kpi><b>{}</b><span>median seconds between coordinated posts</span></div><div class=kpi><b>{}</b><span>coordinated posts</span></div></div>
+        <p><a class=btn id=export-stix href=\"/api/stix/export?network={}\" download>Export STIX bundle</a> <a class=\"btn secondary\" href=\"/api/networks/{}\">JSON</a> <span class=muted>{}</span></p>
+        <div class=split data-network=\"{}\"><div class=card><h2>Accounts and who coordinated with whom</h2><p class=muted>Click an account or a line to see the posts behind it.</p>{}</div><div class=card id=evidence><p class=muted>Click a node or an edge.</p></div></div>",
+        n.id,
+        n.accounts,
+        n.edges,
+        n.median_time_delta.map_or("-".into(), |t| format!("{t:.0}")),
+        n.coordinated_posts,
+        n.id,
+        n.id,
+        if d.accounts.len() > MAX_NODES { format!("showing the {MAX_NODES} strongest of {} accounts", d.accounts.len()) } else { String::new() },
+        n.id,
+        svg::graph(&nodes, &edges, 760, 560),
+    );
+    Ok(layout(
+        &format!("Network {}", n.id),
+        "/networks",
+        &who,
+        &tlp,
+        &body,
+    ))
+}
+
+async fn alerts(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
+    let tlp = st.check_collection(&who)?;
+    let mut list: Vec<_> = st
+        .snapshot
+        .read()
+        .map_err(ApiError::internal)?
+        .alerts
+        .values()
+        .cloned()
+        .collect();
+    list.sort_by(|a, b| {
+        a.alert
+            .closed_at
+            .is_some()
+            .cmp(&b.alert.closed_at.is_some())
+            .then(b.alert.severity.total_cmp(&a.alert.severity))
+    });
+    list.truncate(300);
+    let body = format!(
+        "<h1>Alerts</h1><p class=muted>Bursts that met the alert rules; live on <code>/api/alerts/stream</code> (server-sent events).</p><div class=card>{}</div>",
+        alert_rows(&list)
+    );
+    Ok(layout("Alerts", "/alerts", &who, &tlp, &body))
+}
+
+async fn search(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<crate::api::posts::PostQuery>,
+) -> Page {
+    let tlp = st.check_collection(&who)?;
+    let form = format!(
+        "<form class=search><input type=search name=q placeholder=\"words\" value=\"{}\"><input name=platform placeholder=platform size=9 value=\"{}\"><input name=lang placeholder=lang size=4 value=\"{}\"><input name=hashtag placeholder=hashtag size=10 value=\"{}\"><input name=actor placeholder=\"platform:actor\" size=14 value=\"{}\"><input name=link placeholder=link size=14 value=\"{}\"><button class=btn>Search</button></form>",
+        esc(q.q.as_deref().unwrap_or("")),
+        esc(q.platform.as_deref().unwrap_or("")),
+        esc(q.lang.as_deref().unwrap_or("")),
+        esc(q.hashtag.as_deref().unwrap_or("")),
+        esc(q.actor.as_deref().unwrap_or("")),
+        esc(q.link.as_deref().unwrap_or("")),
+    );
+    let page = st.read(move |s| crate::api::posts::search(s, &q)).await;
+    let results = match page {
+        Ok(p) if p.posts.is_empty() => "<p class=muted>No posts.</p>".to_string(),
+        Ok(p) => p.posts.iter().map(post_html).collect::<String>(),
+        Err(e) if e.status == StatusCode::BAD_REQUEST => {
+            format!("<p class=note>{}</p>", esc(&e.message))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let body = format!("<h1>Search posts</h1>{form}<div class=card>{results}</div>");
+    Ok(layout("Search", "/search", &who, &tlp, &body))
+}
+
+async fn claims(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
+    let tlp = st.check_collection(&who)?;
+    let body = "<h1>Claims library</h1><p class=note>The fact-check library is not served by this build of the server (pharos-claims is not included yet): <code>GET /api/claims</code> answers 501.</p>";
+    Ok(layout("Claims", "/claims", &who, &tlp, body))
+}
+
+async fn incidents(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
+    let tlp = st.check_collection(&who)?;
+    let body = "<h1>Incidents</h1><p class=note>Incidents are not served by this build of the server (the incident engine is not included yet): <code>GET /api/incidents</code> answers 501.</p>";
+    Ok(layout("Incidents", "/incidents", &who, &tlp, body))
+}
+
+async fn login_form() -> Html<String> {
+    Html(login_page(""))
+}
+
+fn login_page(msg: &str) -> String {
+    format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Sign in · Pharos</title><link rel=stylesheet href=/static/app.css></head><body><main class=login><div class=card><h1>Pharos</h1><p class=muted>Paste your API token (from <code>pharos token create</code>).</p>{}<form method=post action=/login><p><input type=password name=token placeholder=pharos_… style=\"width:100%\" autofocus></p><button class=btn>Sign in</button></form></div></main></body></html>",
+        if msg.is_empty() {
+            String::new()
+        } else {
+            format!("<p class=note>{}</p>", esc(msg))
+        }
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(State(st): State<Shared>, Form(f): Form<LoginForm>) -> Response {
+    let t = f.token.trim().to_string();
+    let t2 = t.clone();
+    let ok = st
+        .read(move |s| crate::auth::verify(s.conn(), &t2).map_err(ApiError::internal))
+        .await
+        .ok()
+        .flatten();
+    match ok {
+        Some(p) => {
+            st.audit(crate::audit::AuditEntry {
+                token: Some(p.token_id),
+                name: Some(p.name),
+                role: Some(p.role.as_str().into()),
+                org: p.org,
+                action: "read".into(),
+                method: "POST".into(),
+                path: "/login".into(),
+                status: 303,
+                ..Default::default()
+            });
+            let mut r = Redirect::to("/").into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "pharos_token={t}; HttpOnly; SameSite=Strict; Path=/"
+            )) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        None => (
+            StatusCode::UNAUTHORIZED,
+            Html(login_page("That token is unknown or revoked.")),
+        )
+            .into_response(),
+    }
+}
+
+async fn logout() -> Response {
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("pharos_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    r
+}

@@ -1,0 +1,183 @@
+//! What every handler shares: the store (a pool of read connections and the
+//! one writer), the analysis snapshot, the live alert channel and the audit log.
+
+use crate::analyst::Snapshot;
+use crate::audit::{AuditEntry, AuditLog};
+use crate::auth::Principal;
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::tlp::Marking;
+use crate::writer::WriteJob;
+use pharos_store::SqliteStore;
+use pharos_store::rusqlite::{OptionalExtension, params};
+use std::path::PathBuf;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+use tokio::sync::broadcast;
+
+pub type Shared = Arc<AppState>;
+
+pub struct AppState {
+    pub store_path: PathBuf,
+    pub config: Config,
+    pool: Mutex<Vec<SqliteStore>>,
+    /// The writer thread's queue (bounded: [`crate::config::IngestConfig::queue`]).
+    pub writer: SyncSender<WriteJob>,
+    pub snapshot: Arc<RwLock<Snapshot>>,
+    /// Alert notifications as JSON, for `/api/alerts/stream`.
+    pub alerts_tx: broadcast::Sender<Arc<str>>,
+    pub audit: AuditLog,
+    pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(
+        store_path: PathBuf,
+        config: Config,
+        writer: SyncSender<WriteJob>,
+        snapshot: Arc<RwLock<Snapshot>>,
+        alerts_tx: broadcast::Sender<Arc<str>>,
+        audit: AuditLog,
+    ) -> AppState {
+        AppState {
+            store_path,
+            config,
+            pool: Mutex::new(Vec::new()),
+            writer,
+            snapshot,
+            alerts_tx,
+            audit,
+            started: Instant::now(),
+        }
+    }
+
+    fn take(&self) -> ApiResult<SqliteStore> {
+        let pooled = self.pool.lock().map_err(ApiError::internal)?.pop();
+        match pooled {
+            Some(s) => Ok(s),
+            None => Ok(SqliteStore::open(&self.store_path)?),
+        }
+    }
+
+    fn give_back(&self, s: SqliteStore) {
+        if let Ok(mut p) = self.pool.lock()
+            && p.len() < 16
+        {
+            p.push(s);
+        }
+    }
+
+    /// Runs `f` on a read connection, off the async threads.
+    pub async fn read<T, F>(self: &Arc<Self>, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SqliteStore) -> ApiResult<T> + Send + 'static,
+    {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let s = me.take()?;
+            let r = f(&s);
+            me.give_back(s);
+            r
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Records one audit entry (written by the audit thread, in order).
+    pub fn audit(&self, e: AuditEntry) {
+        self.audit.record(e);
+    }
+
+    /// The GREEN community.
+    pub fn community(&self) -> &[String] {
+        &self.config.tlp.community
+    }
+
+    /// The marking of one object: its own (set by an admin), else the
+    /// store's default.
+    pub fn marking_of(
+        store: &SqliteStore,
+        config: &Config,
+        kind: &str,
+        id: &str,
+    ) -> ApiResult<Marking> {
+        let row: Option<(String, String, String)> = store
+            .conn()
+            .prepare_cached(
+                "SELECT tlp, orgs, people FROM server_markings WHERE kind = ?1 AND id = ?2",
+            )?
+            .query_row(params![kind, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        Ok(match row {
+            Some((tlp, orgs, people)) => Marking {
+                tlp: crate::tlp::Tlp::parse(&tlp).unwrap_or(crate::tlp::Tlp::Red),
+                orgs: serde_json::from_str(&orgs).unwrap_or_default(),
+                people: serde_json::from_str(&people).unwrap_or_default(),
+            },
+            None => config.tlp.default_marking(),
+        })
+    }
+
+    /// Every object marking of a kind (for filtering lists).
+    pub fn markings_of_kind(
+        store: &SqliteStore,
+        kind: &str,
+    ) -> ApiResult<std::collections::HashMap<String, Marking>> {
+        let mut stmt = store
+            .conn()
+            .prepare_cached("SELECT id, tlp, orgs, people FROM server_markings WHERE kind = ?1")?;
+        let rows = stmt.query_map([kind], |r| {
+            let tlp: String = r.get(1)?;
+            let orgs: String = r.get(2)?;
+            let people: String = r.get(3)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                Marking {
+                    tlp: crate::tlp::Tlp::parse(&tlp).unwrap_or(crate::tlp::Tlp::Red),
+                    orgs: serde_json::from_str(&orgs).unwrap_or_default(),
+                    people: serde_json::from_str(&people).unwrap_or_default(),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Refuses a principal the object's marking does not clear.
+    pub fn check_object(
+        &self,
+        store: &SqliteStore,
+        who: &Principal,
+        kind: &str,
+        id: &str,
+    ) -> ApiResult<Marking> {
+        let m = Self::marking_of(store, &self.config, kind, id)?;
+        if !m.allows(who, self.community()) {
+            return Err(refused(who, &m));
+        }
+        Ok(m)
+    }
+
+    /// Refuses a partner not cleared for the store's default marking
+    /// (collections: posts, narratives, networks, actors, alerts).
+    pub fn check_collection(&self, who: &Principal) -> ApiResult<Marking> {
+        let m = self.config.tlp.default_marking();
+        if !m.allows(who, self.community()) {
+            return Err(refused(who, &m));
+        }
+        Ok(m)
+    }
+}
+
+pub fn refused(who: &Principal, m: &Marking) -> ApiError {
+    ApiError::forbidden(format!(
+        "{} is marked {}; {} is not cleared for it",
+        "this data",
+        m.tlp.label(),
+        match &who.org {
+            Some(o) => format!("organisation {o:?}"),
+            None => format!("{:?}", who.name),
+        }
+    ))
+}

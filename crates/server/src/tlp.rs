@@ -1,0 +1,176 @@
+//! TLP 2.0 markings and who they let see what.
+//!
+//! - CLEAR: everyone with a token.
+//! - GREEN: the community: partner organisations listed in `[tlp] community`
+//!   (every partner when the list is empty).
+//! - AMBER and AMBER+STRICT: the organisations the marking names.
+//! - RED: the people (token names) the marking names.
+//!
+//! Admins and analysts are the owning team: they see everything. Partners
+//! see what their organisation (or, for RED, their own name) is cleared for.
+
+use crate::auth::{Principal, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A TLP 2.0 level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+pub enum Tlp {
+    #[serde(rename = "clear", alias = "CLEAR", alias = "white", alias = "WHITE")]
+    Clear,
+    #[serde(rename = "green", alias = "GREEN")]
+    Green,
+    #[serde(rename = "amber", alias = "AMBER")]
+    Amber,
+    #[serde(rename = "amber+strict", alias = "AMBER+STRICT")]
+    AmberStrict,
+    #[serde(rename = "red", alias = "RED")]
+    Red,
+}
+
+impl Tlp {
+    /// `TLP:AMBER+STRICT`, as shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tlp::Clear => "TLP:CLEAR",
+            Tlp::Green => "TLP:GREEN",
+            Tlp::Amber => "TLP:AMBER",
+            Tlp::AmberStrict => "TLP:AMBER+STRICT",
+            Tlp::Red => "TLP:RED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tlp> {
+        match s.trim().to_ascii_lowercase().trim_start_matches("tlp:") {
+            "clear" | "white" => Some(Tlp::Clear),
+            "green" => Some(Tlp::Green),
+            "amber" => Some(Tlp::Amber),
+            "amber+strict" | "amber-strict" => Some(Tlp::AmberStrict),
+            "red" => Some(Tlp::Red),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tlp::Clear => "clear",
+            Tlp::Green => "green",
+            Tlp::Amber => "amber",
+            Tlp::AmberStrict => "amber+strict",
+            Tlp::Red => "red",
+        }
+    }
+
+    /// The STIX 2.1 marking-definition id of this TLP 2.0 level.
+    pub fn stix_id(self) -> &'static str {
+        match self {
+            Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+            Tlp::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+            Tlp::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+            Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+            Tlp::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+        }
+    }
+}
+
+/// A marking: a TLP level and whom it names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Marking {
+    pub tlp: Tlp,
+    /// Organisations cleared for AMBER and AMBER+STRICT.
+    #[serde(default)]
+    pub orgs: Vec<String>,
+    /// People (token names) cleared for RED.
+    #[serde(default)]
+    pub people: Vec<String>,
+}
+
+impl Marking {
+    pub fn new(tlp: Tlp) -> Marking {
+        Marking {
+            tlp,
+            orgs: Vec::new(),
+            people: Vec::new(),
+        }
+    }
+
+    /// Whether `who` may see what carries this marking. `community` is the
+    /// GREEN community (empty: every partner organisation).
+    pub fn allows(&self, who: &Principal, community: &[String]) -> bool {
+        if who.role != Role::Partner {
+            return true;
+        }
+        let org = who.org.as_deref().unwrap_or("");
+        match self.tlp {
+            Tlp::Clear => true,
+            Tlp::Green => {
+                !org.is_empty() && (community.is_empty() || community.iter().any(|c| c == org))
+            }
+            Tlp::Amber | Tlp::AmberStrict => !org.is_empty() && self.orgs.iter().any(|o| o == org),
+            Tlp::Red => self.people.iter().any(|p| p == &who.name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partner(org: &str, name: &str) -> Principal {
+        Principal {
+            token_id: "t".into(),
+            name: name.into(),
+            role: Role::Partner,
+            org: Some(org.into()),
+        }
+    }
+
+    #[test]
+    fn each_level_admits_whom_it_names() {
+        let a = partner("acme", "ann");
+        let b = partner("bravo", "bob");
+        let community = vec!["acme".to_string()];
+        assert!(Marking::new(Tlp::Clear).allows(&b, &community));
+        assert!(Marking::new(Tlp::Green).allows(&a, &community));
+        assert!(!Marking::new(Tlp::Green).allows(&b, &community));
+        assert!(Marking::new(Tlp::Green).allows(&b, &[]));
+        let amber = Marking {
+            tlp: Tlp::Amber,
+            orgs: vec!["bravo".into()],
+            people: vec![],
+        };
+        assert!(!amber.allows(&a, &community));
+        assert!(amber.allows(&b, &community));
+        let red = Marking {
+            tlp: Tlp::Red,
+            orgs: vec!["acme".into()],
+            people: vec!["bob".into()],
+        };
+        assert!(
+            !red.allows(&a, &community),
+            "RED names people, not organisations"
+        );
+        assert!(red.allows(&b, &community));
+        let analyst = Principal {
+            role: Role::Analyst,
+            org: None,
+            ..partner("", "x")
+        };
+        assert!(red.allows(&analyst, &community));
+    }
+
+    #[test]
+    fn names_parse_both_ways() {
+        for t in [
+            Tlp::Clear,
+            Tlp::Green,
+            Tlp::Amber,
+            Tlp::AmberStrict,
+            Tlp::Red,
+        ] {
+            assert_eq!(Tlp::parse(t.as_str()), Some(t));
+            assert_eq!(Tlp::parse(t.label()), Some(t));
+        }
+        assert_eq!(Tlp::parse("purple"), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! The one writer: stores ingested batches (one transaction each) and keeps
+//! the full-text index up to date.
+//!
+//! Handlers parse, validate and encode a batch on the blocking pool, then
+//! hand it to this thread through a bounded queue; when the queue is full
+//! the handler answers 503 with `Retry-After` instead of holding what it
+//! cannot store. Between batches (and after each), the thread indexes the
+//! text of posts stored since the last indexed row (`server_fts`, SQLite
+//! FTS5), whatever wrote them (`pharos ingest`, HTTP ingest, feed polling).
+
+use pharos_ingest::{Quarantine, Rejection};
+use pharos_store::rusqlite::{OptionalExtension, params};
+use pharos_store::{EncodedPosts, Inserted, RunRecord, SqliteStore, Store};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::time::Duration;
+
+/// Rows indexed per transaction.
+const FTS_CHUNK: i64 = 20_000;
+
+/// A batch to store.
+pub struct WriteJob {
+    pub posts: EncodedPosts,
+    pub rejections: Vec<Rejection>,
+    /// Names the run (`http ingest by <token id>`, `feed <url>`).
+    pub command: String,
+    pub started_ms: i64,
+    pub reply: Option<tokio::sync::oneshot::Sender<Result<Inserted, String>>>,
+}
+
+/// Progress of the full-text index, shared with `/api/status`.
+#[derive(Debug, Default)]
+pub struct IndexProgress {
+    /// Highest post rowid indexed.
+    pub indexed: AtomicI64,
+    /// Highest post rowid stored (as of the writer's last look).
+    pub stored: AtomicI64,
+}
+
+/// Starts the writer thread; `queue` batches may wait.
+pub fn start(
+    store_path: &Path,
+    queue: usize,
+) -> anyhow::Result<(SyncSender<WriteJob>, Arc<IndexProgress>)> {
+    let store = SqliteStore::open(store_path)?;
+    let (tx, rx) = sync_channel(queue);
+    let progress = Arc::new(IndexProgress::default());
+    let p = progress.clone();
+    std::thread::Builder::new()
+        .name("pharos-writer".into())
+        .spawn(move || run(store, rx, p))?;
+    Ok((tx, progress))
+}
+
+fn run(mut store: SqliteStore, rx: Receiver<WriteJob>, progress: Arc<IndexProgress>) {
+    let mut quarantine = Quarantine::new(store.quarantine_path());
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(job) => {
+                let result = store_job(&mut store, &mut quarantine, &job);
+                if let Some(reply) = job.reply {
+                    let _ = reply.send(result.map_err(|e| e.to_string()));
+                }
+                // Keep the index close behind the writes.
+                let _ = index_some(&mut store, &progress, FTS_CHUNK);
+            }
+            Err(RecvTimeoutError::Timeout) => match index_some(&mut store, &progress, FTS_CHUNK) {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!("full-text index: {e}"),
+            },
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let _ = quarantine.flush();
+}
+
+fn store_job(
+    store: &mut SqliteStore,
+    quarantine: &mut Quarantine,
+    job: &WriteJob,
+) -> Result<Inserted, pharos_store::StoreError> {
+    let done = if job.posts.is_empty() {
+        Inserted::default()
+    } else {
+        store.insert_encoded(&job.posts)?
+    };
+    for r in &job.rejections {
+        if let Err(e) = quarantine.put(r) {
+            tracing::warn!("quarantine {}: {e}", quarantine.path().display());
+        }
+    }
+    let _ = quarantine.flush();
+    store.record_run(&RunRecord {
+        command: job.command.clone(),
+        sources: vec!["http".into()],
+        stored: done.stored,
+        duplicates: done.duplicates,
+        quarantined: job.rejections.len() as u64,
+        started_ms: job.started_ms,
+        finished_ms: crate::auth::now_ms(),
+    })?;
+    Ok(done)
+}
+
+/// Indexes up to `chunk` posts stored after the last indexed one; returns how many.
+pub fn index_some(
+    store: &mut SqliteStore,
+    progress: &IndexProgress,
+    chunk: i64,
+) -> pharos_store::rusqlite::Result<i64> {
+    let tx = store.conn_mut().transaction()?;
+    let last: i64 = tx
+        .query_row(
+            "SELECT value FROM server_meta WHERE key = 'fts_rowid'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let max: i64 = tx.query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
+        r.get(0)
+    })?;
+    progress.stored.store(max, Ordering::Relaxed);
+    if max <= last {
+        progress.indexed.store(last, Ordering::Relaxed);
+        return Ok(0);
+    }
+    let upto = max.min(last + chunk);
+    let n = tx.execute(
+        "INSERT INTO server_fts (rowid, text)
+         SELECT rowid, COALESCE(json_extract(record, '$.text'), '') FROM posts WHERE rowid > ?1 AND rowid <= ?2",
+        params![last, upto],
+    )?;
+    tx.execute(
+        "INSERT INTO server_meta (key, value) VALUES ('fts_rowid', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [upto],
+    )?;
+    tx.commit()?;
+    progress.indexed.store(upto, Ordering::Relaxed);
+    Ok(n as i64)
+}

@@ -1,0 +1,947 @@
+//! API tests: every route's access rules, bad input, ingest, search, TLP, audit.
+//!
+//! One store is built per test binary: a simulated scenario (5,000 posts,
+//! seed 7) ingested into a temporary store, the server's threads started on
+//! it, and tokens for each role. Requests go through the whole router
+//! (access middleware, handlers) without a socket.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use pharos_core::Post;
+use pharos_server::auth::{Role, create};
+use pharos_server::state::Shared;
+use pharos_server::{Config, router};
+use pharos_store::{SqliteStore, Store};
+use serde_json::Value;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: std::path::PathBuf,
+    state: Shared,
+    admin: String,
+    analyst: String,
+    /// Partner of `acme`, cleared for the store's default AMBER.
+    partner: String,
+    /// Partner of `zeta`: not cleared.
+    outsider: String,
+    narrative: u64,
+    /// Another narrative, which one test marks for a single organisation.
+    other_narrative: u64,
+    network: u32,
+    network_account: String,
+    post: Post,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pharos.db");
+        let mut buf = Vec::new();
+        pharos_sim::simulate(&pharos_sim::SimConfig::new(5_000, 7), &mut buf, &mut |_| {}).unwrap();
+        let posts: Vec<Post> = buf
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.insert(&posts).unwrap();
+        pharos_server::auth::prepare(&mut store).unwrap();
+        let tok =
+            |role, org: Option<&str>, name| create(store.conn(), role, org, name).unwrap().token;
+        let admin = tok(Role::Admin, None, "ada");
+        let analyst = tok(Role::Analyst, None, "ann");
+        let partner = tok(Role::Partner, Some("acme"), "pat");
+        let outsider = tok(Role::Partner, Some("zeta"), "oz");
+        drop(store);
+        let mut config = Config::default();
+        config.tlp.orgs = vec!["acme".into()];
+        config.ingest.max_body_bytes = 1 << 20;
+        let state = pharos_server::start(&path, config).unwrap();
+        // Wait for the start-up analysis and the first coordination networks.
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            {
+                let s = state.snapshot.read().unwrap();
+                if s.ready && (s.coordination.is_some() || s.coordination_error.is_some()) {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "analysis did not finish");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let (narrative, other_narrative, network, network_account) = {
+            let s = state.snapshot.read().unwrap();
+            let n = s
+                .narratives
+                .first()
+                .expect("the scenario has narratives")
+                .id;
+            let other = s
+                .narratives
+                .get(1)
+                .expect("the scenario has two narratives")
+                .id;
+            let r = s.coordination.clone().expect("coordination computed");
+            let net = r
+                .communities
+                .first()
+                .expect("the scenario has a coordination network");
+            (n, other, net.id, net.members[0].clone())
+        };
+        Fixture {
+            _dir: dir,
+            store: path,
+            state,
+            admin,
+            analyst,
+            partner,
+            outsider,
+            narrative,
+            other_narrative,
+            network,
+            network_account,
+            post: posts[100].clone(),
+        }
+    })
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+async fn call(method: &str, uri: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Answer {
+    let f = fixture();
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let has_body = body.is_some();
+    let req = req
+        .header(
+            header::CONTENT_TYPE,
+            if uri.starts_with("/api/ingest") {
+                "application/x-ndjson"
+            } else {
+                "application/json"
+            },
+        )
+        .body(body.map(Body::from).unwrap_or_else(Body::empty))
+        .unwrap();
+    let _ = has_body;
+    let resp = router(f.state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = if uri.starts_with("/api/alerts/stream") {
+        // An endless stream: read its first frame only.
+        let mut b = resp.into_body();
+        match tokio::time::timeout(Duration::from_secs(10), b.frame()).await {
+            Ok(Some(Ok(fr))) => fr.into_data().map(|d| d.to_vec()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    } else {
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec()
+    };
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Every route: (method, path, body, least role; partners allowed to read).
+fn routes() -> Vec<(&'static str, String, Option<Vec<u8>>, Role)> {
+    let f = fixture();
+    let p = &f.post;
+    let line = serde_json::to_vec(&Post {
+        id: "route-test-1".into(),
+        ..p.clone()
+    })
+    .unwrap();
+    vec![
+        ("GET", "/api/openapi.json".into(), None, Role::Partner),
+        ("GET", "/api/status".into(), None, Role::Partner),
+        ("GET", "/api/stats".into(), None, Role::Partner),
+        ("GET", "/api/posts?q=the".into(), None, Role::Partner),
+        (
+            "GET",
+            format!("/api/posts/{}/{}", p.platform, p.id),
+            None,
+            Role::Partner,
+        ),
+        ("POST", "/api/ingest".into(), Some(line), Role::Analyst),
+        ("GET", "/api/narratives".into(), None, Role::Partner),
+        (
+            "GET",
+            format!("/api/narratives/{}", f.narrative),
+            None,
+            Role::Partner,
+        ),
+        (
+            "GET",
+            format!("/api/narratives/{}/matches", f.narrative),
+            None,
+            Role::Partner,
+        ),
+        (
+            "GET",
+            format!("/api/narratives/{}/response", f.narrative),
+            None,
+            Role::Partner,
+        ),
+        ("GET", "/api/networks".into(), None, Role::Partner),
+        (
+            "GET",
+            format!("/api/networks/{}", f.network),
+            None,
+            Role::Partner,
+        ),
+        (
+            "GET",
+            format!(
+                "/api/networks/{}/posts?account={}",
+                f.network, f.network_account
+            ),
+            None,
+            Role::Partner,
+        ),
+        ("GET", "/api/actors".into(), None, Role::Partner),
+        (
+            "GET",
+            format!("/api/actors/{}/{}", p.platform, p.actor.id),
+            None,
+            Role::Partner,
+        ),
+        ("GET", "/api/alerts".into(), None, Role::Partner),
+        ("GET", "/api/alerts/stream".into(), None, Role::Partner),
+        ("GET", "/api/incidents".into(), None, Role::Partner),
+        ("GET", "/api/incidents/i-1".into(), None, Role::Partner),
+        ("GET", "/api/reports/i-1".into(), None, Role::Partner),
+        ("GET", "/api/claims?q=vaccine".into(), None, Role::Partner),
+        (
+            "GET",
+            format!("/api/stix/export?network={}", f.network),
+            None,
+            Role::Partner,
+        ),
+        (
+            "POST",
+            "/api/stix/import".into(),
+            Some(b"{}".to_vec()),
+            Role::Analyst,
+        ),
+        ("GET", "/api/tokens".into(), None, Role::Admin),
+        (
+            "POST",
+            "/api/tokens".into(),
+            Some(br#"{"role":"analyst","name":"route-test"}"#.to_vec()),
+            Role::Admin,
+        ),
+        (
+            "DELETE",
+            "/api/tokens/000000000000".into(),
+            None,
+            Role::Admin,
+        ),
+        ("GET", "/api/audit".into(), None, Role::Admin),
+        (
+            "PUT",
+            "/api/markings/post/x:1".into(),
+            Some(br#"{"tlp":"clear"}"#.to_vec()),
+            Role::Admin,
+        ),
+        ("GET", "/".into(), None, Role::Partner),
+        (
+            "GET",
+            format!("/narratives/{}", f.narrative),
+            None,
+            Role::Partner,
+        ),
+        (
+            "GET",
+            format!("/networks/{}", f.network),
+            None,
+            Role::Partner,
+        ),
+        ("GET", "/networks".into(), None, Role::Partner),
+        ("GET", "/alerts".into(), None, Role::Partner),
+        ("GET", "/search?q=the".into(), None, Role::Partner),
+        ("GET", "/claims".into(), None, Role::Partner),
+        ("GET", "/incidents".into(), None, Role::Partner),
+    ]
+}
+
+#[tokio::test]
+async fn every_route_refuses_no_token_a_wrong_token_and_an_uncleared_partner() {
+    let f = fixture();
+    for (method, path, body, least) in routes() {
+        let api = path.starts_with("/api/");
+        let none = call(method, &path, None, body.clone()).await;
+        let wrong = call(method, &path, Some("pharos_0000000000000000"), body.clone()).await;
+        for (what, a) in [("no token", &none), ("a wrong token", &wrong)] {
+            if api {
+                assert_eq!(
+                    a.status,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} with {what}"
+                );
+                assert_eq!(a.json()["error"], "unauthorized", "{method} {path}");
+            } else {
+                assert_eq!(
+                    a.status,
+                    StatusCode::SEE_OTHER,
+                    "{method} {path} with {what} goes to /login"
+                );
+                assert_eq!(a.headers[header::LOCATION], "/login");
+            }
+        }
+        let outsider = call(method, &path, Some(&f.outsider), body.clone()).await;
+        assert_eq!(
+            outsider.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path} as an uncleared partner"
+        );
+        // The cleared partner is refused exactly the routes above its role.
+        let partner = call(method, &path, Some(&f.partner), body.clone()).await;
+        if least == Role::Partner {
+            assert_ne!(
+                partner.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} as a cleared partner"
+            );
+            assert_ne!(partner.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        } else {
+            assert_eq!(
+                partner.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} as a partner"
+            );
+        }
+        let analyst = call(method, &path, Some(&f.analyst), body.clone()).await;
+        if least == Role::Admin {
+            assert_eq!(
+                analyst.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} as an analyst"
+            );
+        } else {
+            assert!(
+                analyst.status.is_success() || analyst.status == StatusCode::NOT_IMPLEMENTED,
+                "{method} {path} as an analyst: {} {}",
+                analyst.status,
+                String::from_utf8_lossy(&analyst.body)
+            );
+        }
+        let admin = call(method, &path, Some(&f.admin), body.clone()).await;
+        assert!(
+            admin.status.is_success()
+                || admin.status == StatusCode::NOT_IMPLEMENTED
+                || (method == "DELETE" && admin.status == StatusCode::NOT_FOUND),
+            "{method} {path} as admin: {} {}",
+            admin.status,
+            String::from_utf8_lossy(&admin.body)
+        );
+    }
+}
+
+/// Whether the test post `id` (platform `testplatform`) is stored. Tests
+/// run in parallel on one store, so they look for their own posts rather
+/// than at the total.
+fn stored(id: &str) -> bool {
+    SqliteStore::open(&fixture().store)
+        .unwrap()
+        .get("testplatform", id)
+        .unwrap()
+        .is_some()
+}
+
+fn ndjson(posts: &[Post]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in posts {
+        out.extend(serde_json::to_vec(p).unwrap());
+        out.push(b'\n');
+    }
+    out
+}
+
+fn fresh(id: &str, text: &str) -> Post {
+    let mut p = fixture().post.clone();
+    p.platform = "testplatform".into();
+    p.id = id.into();
+    p.text = text.into();
+    p.provenance = Default::default();
+    p
+}
+
+#[tokio::test]
+async fn ingest_stores_idempotently_and_answers_counts() {
+    let f = fixture();
+    let batch = ndjson(&[fresh("ing-1", "alpha"), fresh("ing-2", "beta")]);
+    assert!(!stored("ing-1"));
+    let a = call("POST", "/api/ingest", Some(&f.analyst), Some(batch.clone())).await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let j = a.json();
+    assert_eq!(
+        (
+            j["stored"].as_u64(),
+            j["duplicates"].as_u64(),
+            j["rejected"].as_u64()
+        ),
+        (Some(2), Some(0), Some(0))
+    );
+    assert!(stored("ing-1") && stored("ing-2"));
+    let again = call("POST", "/api/ingest", Some(&f.analyst), Some(batch))
+        .await
+        .json();
+    assert_eq!(
+        (again["stored"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(2))
+    );
+}
+
+#[tokio::test]
+async fn malformed_ndjson_is_refused_whole_naming_the_lines() {
+    let f = fixture();
+    let good = serde_json::to_string(&fresh("malformed-0", "kept out")).unwrap();
+    let body = format!("{{not json}}\n{{\"platform\":\"x\"}}\n").into_bytes();
+    let a = call("POST", "/api/ingest", Some(&f.analyst), Some(body)).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let j = a.json();
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was stored"),
+        "{j}"
+    );
+    assert_eq!(j["details"][0]["line"], 1, "{j}");
+    assert_eq!(j["details"][1]["line"], 2, "{j}");
+    assert!(
+        j["details"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("missing field"),
+        "{j}"
+    );
+    // atomic (the default refuses only all-bad batches): a good record beside bad ones is not stored.
+    let body = format!("{good}\n{{not json}}\n").into_bytes();
+    let a = call(
+        "POST",
+        "/api/ingest?atomic=true",
+        Some(&f.analyst),
+        Some(body),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!stored("malformed-0"));
+}
+
+#[tokio::test]
+async fn wrong_types_in_a_record_are_rejected_and_the_rest_stored() {
+    let f = fixture();
+    let good = serde_json::to_string(&fresh("types-1", "gamma")).unwrap();
+    let mut bad: Value = serde_json::to_value(fresh("types-2", "delta")).unwrap();
+    bad["time"] = Value::Bool(true);
+    let body = format!("{good}\n{bad}\n").into_bytes();
+    // atomic: the whole batch is refused.
+    let a = call(
+        "POST",
+        "/api/ingest?atomic=true",
+        Some(&f.analyst),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(a.json()["details"][0]["line"], 2);
+    assert!(!stored("types-1"), "atomic: nothing stored");
+    // default: the good record is stored, the bad one quarantined.
+    let a = call("POST", "/api/ingest", Some(&f.analyst), Some(body)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let j = a.json();
+    assert_eq!(
+        (j["stored"].as_u64(), j["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{j}"
+    );
+    assert!(
+        j["rejections"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("time"),
+        "{j}"
+    );
+    assert!(stored("types-1") && !stored("types-2"));
+    let q = std::fs::read_to_string(pharos_store::sqlite::quarantine_path_for(&f.store)).unwrap();
+    assert!(q.contains("types-2"), "the bad record is in the quarantine");
+}
+
+#[tokio::test]
+async fn oversized_and_empty_bodies_and_wrong_query_types_get_clear_4xx() {
+    let f = fixture();
+    let line = serde_json::to_string(&fresh("big", &"x".repeat(1000))).unwrap();
+    let mut big = String::new();
+    let mut i = 0;
+    while big.len() <= (1 << 20) + 10 {
+        big.push_str(&line.replace("\"big\"", &format!("\"big-{i}\"")));
+        big.push('\n');
+        i += 1;
+    }
+    let a = call(
+        "POST",
+        "/api/ingest",
+        Some(&f.analyst),
+        Some(big.into_bytes()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(a.json()["error"], "payload_too_large");
+    assert!(
+        !stored("big-0") && !stored("big-1"),
+        "nothing stored from an oversized body"
+    );
+    let a = call(
+        "POST",
+        "/api/ingest",
+        Some(&f.analyst),
+        Some(b"\n \n".to_vec()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    for (uri, needle) in [
+        ("/api/posts?limit=abc", "limit"),
+        ("/api/posts?limit=0", "limit"),
+        ("/api/posts?since=yesterday-ish", "since"),
+        ("/api/posts?actor=42", "platform"),
+        ("/api/posts?cursor=zzz", "cursor"),
+        ("/api/posts?q=%20%2A%20", "no words"),
+        ("/api/narratives/abc", "not a number"),
+        ("/api/alerts?min_severity=2", "min_severity"),
+        ("/api/alerts?status=sometimes", "status"),
+        ("/api/stix/export", "narrative=ID or ?network=ID"),
+    ] {
+        let a = call("GET", uri, Some(&f.analyst), None).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{uri}");
+        let m = a.json()["message"].as_str().unwrap().to_string();
+        assert!(m.contains(needle), "{uri}: {m}");
+    }
+    let a = call(
+        "POST",
+        "/api/tokens",
+        Some(&f.admin),
+        Some(br#"{"role":"god","name":"x"}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "an unknown role");
+    assert!(a.json()["message"].as_str().unwrap().contains("role"));
+    let a = call(
+        "POST",
+        "/api/tokens",
+        Some(&f.admin),
+        Some(br#"{"role":"partner","name":"x"}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::BAD_REQUEST,
+        "a partner needs an organisation"
+    );
+    let a = call(
+        "PUT",
+        "/api/markings/planet/1",
+        Some(&f.admin),
+        Some(br#"{"tlp":"amber"}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    let a = call(
+        "PUT",
+        "/api/markings/post/1",
+        Some(&f.admin),
+        Some(br#"{"tlp":5}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::BAD_REQUEST,
+        "a wrong type in a JSON body"
+    );
+    assert!(a.json()["message"].as_str().unwrap().contains("tlp"));
+    let a = call(
+        "PUT",
+        "/api/markings/post/1",
+        Some(&f.admin),
+        Some(b"{not json".to_vec()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    let a = call("GET", "/api/nothing-here", Some(&f.admin), None).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_full_write_queue_answers_503_with_retry_after_and_stores_nothing() {
+    let f = fixture();
+    // A server whose writer never takes jobs: a queue of one, filled.
+    let (tx, _rx) = std::sync::mpsc::sync_channel(1);
+    tx.try_send(pharos_server::writer::WriteJob {
+        posts: Default::default(),
+        rejections: vec![],
+        command: "filler".into(),
+        started_ms: 0,
+        reply: None,
+    })
+    .unwrap();
+    let state = std::sync::Arc::new(pharos_server::state::AppState::new(
+        f.store.clone(),
+        Config::default(),
+        tx,
+        f.state.snapshot.clone(),
+        f.state.alerts_tx.clone(),
+        f.state.audit.clone(),
+    ));
+    let req = Request::post("/api/ingest")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.analyst))
+        .body(Body::from(ndjson(&[fresh("queue-1", "epsilon")])))
+        .unwrap();
+    let resp = router(state).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+    assert!(!stored("queue-1"));
+}
+
+#[tokio::test]
+async fn search_finds_words_and_filters_and_pages_without_overlap() {
+    let f = fixture();
+    let mut p = fresh("search-1", "zanzibarquux appears once #raretag");
+    p.hashtags = vec!["raretag".into()];
+    let a = call("POST", "/api/ingest", Some(&f.analyst), Some(ndjson(&[p]))).await;
+    assert_eq!(a.status, StatusCode::OK);
+    // The index catches up in the background.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let hits = loop {
+        let j = call("GET", "/api/posts?q=zanzibarquux", Some(&f.analyst), None)
+            .await
+            .json();
+        if !j["posts"].as_array().unwrap().is_empty() || Instant::now() > deadline {
+            break j;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(hits["posts"].as_array().unwrap().len(), 1, "{hits}");
+    assert_eq!(hits["posts"][0]["id"], "search-1");
+    let j = call(
+        "GET",
+        "/api/posts?hashtag=%23RARETAG",
+        Some(&f.analyst),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(
+        j["posts"][0]["id"], "search-1",
+        "hashtags are matched without # and case"
+    );
+    let j = call(
+        "GET",
+        "/api/posts?q=zanzibarquux&platform=twitter",
+        Some(&f.analyst),
+        None,
+    )
+    .await
+    .json();
+    assert!(
+        j["posts"].as_array().unwrap().is_empty(),
+        "the platform filter applies to text search"
+    );
+    // Paging by time: two pages of 20, disjoint and in descending time.
+    let p = &f.post;
+    let base = format!("/api/posts?platform={}&limit=20", p.platform);
+    let one = call("GET", &base, Some(&f.analyst), None).await.json();
+    let next = one["next"]
+        .as_str()
+        .expect("more than 20 posts")
+        .to_string();
+    let two = call(
+        "GET",
+        &format!("{base}&cursor={next}"),
+        Some(&f.analyst),
+        None,
+    )
+    .await
+    .json();
+    let ids = |j: &Value| {
+        j["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (ids(&one), ids(&two));
+    assert_eq!(a.len(), 20);
+    assert!(a.iter().all(|x| !b.contains(x)), "pages overlap");
+    let times: Vec<String> = one["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(two["posts"].as_array().unwrap())
+        .map(|p| p["time"].as_str().unwrap().to_string())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    // Actor filter: every post is the actor's.
+    let j = call(
+        "GET",
+        &format!("/api/posts?actor={}:{}", p.platform, p.actor.id),
+        Some(&f.analyst),
+        None,
+    )
+    .await
+    .json();
+    let posts = j["posts"].as_array().unwrap();
+    assert!(!posts.is_empty());
+    assert!(
+        posts
+            .iter()
+            .all(|x| x["actor"]["id"] == p.actor.id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_marking_hides_an_object_from_a_partner_it_does_not_name() {
+    let f = fixture();
+    let id = f.other_narrative;
+    let partner_sees = |j: &Value| {
+        j["narratives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["id"] == id)
+    };
+    let before = call("GET", "/api/narratives?limit=500", Some(&f.partner), None)
+        .await
+        .json();
+    assert!(partner_sees(&before));
+    let a = call(
+        "PUT",
+        &format!("/api/markings/narrative/{id}"),
+        Some(&f.admin),
+        Some(br#"{"tlp":"amber+strict","orgs":["bravo"]}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let after = call("GET", "/api/narratives?limit=500", Some(&f.partner), None)
+        .await
+        .json();
+    assert!(!partner_sees(&after), "filtered out of the list");
+    let one = call(
+        "GET",
+        &format!("/api/narratives/{id}"),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(one.status, StatusCode::FORBIDDEN);
+    assert!(
+        one.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("TLP:AMBER+STRICT")
+    );
+    let export = call(
+        "GET",
+        &format!("/api/stix/export?narrative={id}"),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(export.status, StatusCode::FORBIDDEN);
+    // The team still sees it, and its export carries the marking.
+    let export = call(
+        "GET",
+        &format!("/api/stix/export?narrative={id}"),
+        Some(&f.analyst),
+        None,
+    )
+    .await;
+    assert_eq!(export.status, StatusCode::OK);
+    let b = export.json();
+    let strict = pharos_server::tlp::Tlp::AmberStrict.stix_id();
+    assert!(
+        b["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == strict)
+    );
+    assert!(
+        b["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["type"] == "grouping")
+            .all(|o| o["object_marking_refs"][0] == strict)
+    );
+    // Put it back for the other tests.
+    call(
+        "PUT",
+        &format!("/api/markings/narrative/{id}"),
+        Some(&f.admin),
+        Some(br#"{"tlp":"amber","orgs":["acme"]}"#.to_vec()),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn exports_to_a_partner_carry_the_marking() {
+    let f = fixture();
+    let a = call(
+        "GET",
+        &format!("/api/stix/export?network={}", f.network),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.headers["tlp"], "TLP:AMBER");
+    let b = a.json();
+    let amber = pharos_server::tlp::Tlp::Amber.stix_id();
+    let objs = b["objects"].as_array().unwrap();
+    assert!(
+        objs.iter()
+            .filter(|o| o["type"] != "marking-definition")
+            .all(|o| o["object_marking_refs"][0] == amber)
+    );
+    assert!(
+        objs.iter()
+            .any(|o| o["type"] == "user-account" && o["user_id"] == f.network_account.as_str())
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_records_who_read_and_changed_what_and_cannot_be_rewritten() {
+    let f = fixture();
+    call("GET", "/api/networks", Some(&f.partner), None).await;
+    call("GET", "/api/stix/export?network=0", Some(&f.partner), None).await;
+    call("GET", "/api/stats", None, None).await;
+    let log = call("GET", "/api/audit?limit=1000", Some(&f.admin), None)
+        .await
+        .json();
+    let rows = log.as_array().unwrap();
+    let has = |action: &str, path: &str, name: Option<&str>| {
+        rows.iter().any(|r| {
+            r["action"] == action && r["path"] == path && name.is_none_or(|n| r["name"] == n)
+        })
+    };
+    assert!(has("read", "/api/networks", Some("pat")));
+    assert!(has("export", "/api/stix/export", Some("pat")));
+    assert!(has("refused", "/api/stats", None));
+    let store = SqliteStore::open(&f.store).unwrap();
+    assert!(
+        store
+            .conn()
+            .execute("DELETE FROM server_audit", [])
+            .is_err()
+    );
+    assert!(
+        store
+            .conn()
+            .execute("UPDATE server_audit SET path = 'x'", [])
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn analysis_routes_answer_from_the_store() {
+    let f = fixture();
+    let n = call(
+        "GET",
+        &format!("/api/narratives/{}", f.narrative),
+        Some(&f.analyst),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(n["narrative"]["id"], f.narrative);
+    assert!(
+        !n["posts"].as_array().unwrap().is_empty(),
+        "a narrative lists its posts"
+    );
+    let net = call(
+        "GET",
+        &format!("/api/networks/{}", f.network),
+        Some(&f.analyst),
+        None,
+    )
+    .await
+    .json();
+    assert!(net["edges"].as_array().unwrap().len() >= 1);
+    let ev = call(
+        "GET",
+        &format!(
+            "/api/networks/{}/posts?account={}",
+            f.network, f.network_account
+        ),
+        Some(&f.analyst),
+        None,
+    )
+    .await
+    .json();
+    let pairs = ev["pairs"].as_array().unwrap();
+    assert!(!pairs.is_empty());
+    assert!(
+        pairs
+            .iter()
+            .all(|p| p["from"] == f.network_account.as_str()
+                || p["to"] == f.network_account.as_str())
+    );
+    assert!(
+        pairs.iter().any(|p| p["post"]["text"].is_string()),
+        "evidence posts carry their text"
+    );
+    let a = call(
+        "GET",
+        &format!("/api/networks/{}/posts?account=nobody-at-all", f.network),
+        Some(&f.analyst),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let api = call("GET", "/api/openapi.json", Some(&f.partner), None)
+        .await
+        .json();
+    for path in [
+        "/api/posts",
+        "/api/ingest",
+        "/api/alerts/stream",
+        "/api/stix/export",
+        "/api/networks/{id}/posts",
+    ] {
+        assert!(api["paths"].get(path).is_some(), "OpenAPI lists {path}");
+    }
+    let sse = call("GET", "/api/alerts/stream", Some(&f.partner), None).await;
+    assert_eq!(sse.headers[header::CONTENT_TYPE], "text/event-stream");
+    assert!(String::from_utf8_lossy(&sse.body).contains("event: ready"));
+}
