@@ -34,7 +34,7 @@ pub struct Rule {
     /// Shown in every notification it lets through (default `"default"`).
     pub name: String,
     /// Entity kinds (`narrative`, `family`, `url`, `domain`, `hashtag`,
-    /// `network`, `reshare_target`, `conversation`); empty = all.
+    /// `network`, `reshare_target`, `conversation`, `claim`); empty = all.
     pub kinds: Vec<String>,
     /// Entities to watch: exact keys or patterns with `*` (e.g.
     /// `"*.example.com"`, `"https://news.*"`, `"*vote*"`); empty = all.
@@ -55,6 +55,10 @@ pub struct Rule {
     pub min_growth: f64,
     /// Minimum share of flagged (coordinated or suspicious) actors, 0–1 (default 0).
     pub min_flagged_share: f64,
+    /// `claim` alerts only: minimum mean confidence of the claim matches,
+    /// 0–1 (default 0: the detector's own minimum, 0.5, applies). The
+    /// minimum number of matches is `min_volume`.
+    pub min_confidence: f64,
     /// After this rule raised an alert on an entity, further alerts on the
     /// same entity are suppressed for this many seconds of event time
     /// (default 3600).
@@ -79,6 +83,7 @@ impl Default for Rule {
             min_distinct_actors: 0,
             min_growth: 0.0,
             min_flagged_share: 0.0,
+            min_confidence: 0.0,
             cooldown_s: 3600,
             notify_updates: false,
             notify_close: true,
@@ -124,6 +129,7 @@ impl Rule {
         for (name, v) in [
             ("min_severity", self.min_severity),
             ("min_flagged_share", self.min_flagged_share),
+            ("min_confidence", self.min_confidence),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(bad(format!("{name} must be between 0 and 1, not {v}")));
@@ -148,6 +154,9 @@ impl Rule {
             && a.distinct_actors >= self.min_distinct_actors
             && a.growth_rate >= self.min_growth
             && a.flagged_actor_share >= self.min_flagged_share
+            && a.claim
+                .as_ref()
+                .is_none_or(|c| c.confidence >= self.min_confidence)
     }
 }
 

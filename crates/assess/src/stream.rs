@@ -1,18 +1,59 @@
-//! The early-warning stream: posts in event-time order → narrative engine
-//! (narrative and near-duplicate family ids) and actor tracker (suspicion
-//! flag) → burst detector → alert rules → deliveries.
+//! The early-warning stream: posts in event-time order → narratives,
+//! actor signals, coordination, claim matches → burst detector and claim
+//! watch → alert rules → deliveries.
 //!
 //! [`AlertPipeline`] is what `pharos assess` (batch, over the store) and
 //! `pharos watch --alerts-out` (live, over polled feeds) run; incidents are
 //! fused from what it emits.
+//!
+//! # Stages
+//!
+//! For each post, in event-time order:
+//!
+//! 1. **read** (no shared state, parallel): normalisation, transliteration,
+//!    language id, shingles, MinHash band keys, TF-IDF terms
+//!    ([`NarrativeReader`]);
+//! 2. **assign**: near-duplicate family and narrative ([`NarrativeEngine`]);
+//! 3. **signals**: the actor tracker (an account is flagged *suspicious*
+//!    when its stream-model score so far is at least [`SUSPICIOUS_SCORE`]),
+//!    streaming coordination (flagged *coordinated*, see
+//!    [`CoordinationFlags`]), the claim signal ([`ClaimSignal`], optional),
+//!    then every entity the post uses — hashtags, normalised URLs, domains,
+//!    the post it reshares or quotes, its narrative and its family — into
+//!    the burst detector, and its claim matches into the claim watch; the
+//!    events pass the alert rules and go to the sinks.
+//!
+//! [`AlertPipeline::push_batch`] runs the three stages as a pipeline over
+//! chunks of [`CHUNK`] posts: chunk *i + 2* is read (on every core) while
+//! chunk *i + 1* is assigned and chunk *i*'s signals run, each stage in
+//! order. The result is the same as pushing the posts one by one.
+//!
+//! # Memory
+//!
+//! Every stage keeps bounded state with an event-time horizon: families
+//! 48 h and narratives 7 days after their last post (caps 500k live
+//! narratives, 1M vocabulary terms, 50k archived), burst entities 48 h
+//! (cap 250k), accounts 7 days (cap 2M), coordination shares one time
+//! window (plus about 30 bytes per account ever seen, see
+//! `pharos_analysis::coordination::stream`), coordinated-account flags 7
+//! days ([`CoordinationFlags::horizon_s`]), claim episodes 6 h after their
+//! last match (cap 100k), rule cooldowns one hour. With `keep` the latest
+//! notification of every alert is kept for the summary (grows with the
+//! alerts; a live watch passes `false`).
 
+use ahash::AHashMap;
 use pharos_alerts::{DeliveryError, JsonlFile, Notification, RuleEngine, Rules, Sink, Status};
 use pharos_analysis::actors::{ActorTracker, StreamModel};
 use pharos_analysis::bursts::{
-    ActorFlags, AlertEvent, BurstConfig, BurstDetector, EntityKind, Observation, post_observations,
+    ActorFlags, AlertEvent, BurstConfig, BurstDetector, ClaimConfig, ClaimObservation, ClaimWatch,
+    EntityKind, Observation, post_observations,
 };
-use pharos_analysis::narratives::{Assignment, NarrativeConfig, NarrativeEngine};
-use pharos_core::Post;
+use pharos_analysis::coordination::ObjectRule;
+use pharos_analysis::coordination::stream::{StreamPair, StreamParams, StreamingCoordinator};
+use pharos_analysis::narratives::{
+    Assignment, NarrativeConfig, NarrativeEngine, NarrativeReader, ReadPosts,
+};
+use pharos_core::{EventTime, Post};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,78 +63,252 @@ use std::path::Path;
 /// it at or above this (logit ≥ 0), from its posts seen so far.
 pub const SUSPICIOUS_SCORE: f64 = 0.5;
 
-/// Posts in, notifications out (kept in memory for the summary and written
-/// to the sink when there is one).
-pub struct AlertPipeline {
-    narratives: NarrativeEngine,
-    tracker: ActorTracker,
-    model: StreamModel,
-    detector: BurstDetector,
-    rules: RuleEngine,
-    sink: Option<JsonlFile>,
-    events: Vec<AlertEvent>,
-    /// Latest notification per alert id (only when kept, for the summary).
-    pub alerts: HashMap<String, Notification>,
-    keep: bool,
-    /// Notifications written, and how many of them were raises.
-    pub written: u64,
-    pub raised: u64,
-    pub posts: u64,
+/// Posts per pipeline chunk (see the module docs).
+pub const CHUNK: usize = 1024;
+
+/// One match of a post against a fact-checked claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimHit {
+    /// The claim's id in the fact-check library.
+    pub claim_id: String,
+    /// How sure the matcher is that the post repeats the claim, 0–1.
+    pub confidence: f64,
+    /// The fact-checkers' rating (`False`, `Misleading`, ...).
+    pub verdict: String,
 }
 
-impl AlertPipeline {
-    /// `keep`: remember the latest notification of every alert (for a
-    /// summary; memory grows with the alerts, so a live watch passes false).
-    pub fn new(
-        rules: Rules,
-        out: Option<&Path>,
-        keep: bool,
-    ) -> Result<AlertPipeline, DeliveryError> {
-        let sink = match out {
-            Some(p) => Some(JsonlFile::append(p)?),
-            None => None,
-        };
-        Ok(AlertPipeline {
-            narratives: NarrativeEngine::new(NarrativeConfig::default()),
-            tracker: ActorTracker::default(),
-            model: StreamModel::default_model(),
-            detector: BurstDetector::new(BurstConfig::default()),
-            rules: RuleEngine::new(rules),
-            sink,
-            events: Vec::new(),
-            alerts: HashMap::new(),
-            keep,
-            written: 0,
-            raised: 0,
-            posts: 0,
-        })
-    }
+/// A source of claim matches: which known fact-checked claims a post
+/// repeats. Plug one in with [`AlertPipeline::set_claim_signal`]; its hits
+/// become `claim` observations, alerted at the first confident matches
+/// (`pharos_analysis::bursts::claims`).
+pub trait ClaimSignal: Send {
+    /// The claims `post` repeats (empty for most posts).
+    fn claims(&mut self, post: &Post) -> Vec<ClaimHit>;
 
-    /// One post (call in event-time order).
-    pub fn push(&mut self, post: &Post) -> Result<(), DeliveryError> {
-        let assignment = self.narratives.observe(post);
-        self.push_assigned(post, assignment)
+    /// The claims of many posts (one list per post, in order). Override it
+    /// when matching in batches is cheaper (embeddings).
+    fn claims_batch(&mut self, posts: &[Post]) -> Vec<Vec<ClaimHit>> {
+        posts.iter().map(|p| self.claims(p)).collect()
     }
+}
 
-    /// Posts in event-time order, many at once: the narrative engine reads
-    /// them in parallel (normalisation, language id, shingles, MinHash) and
-    /// assigns them in order, with the same result as [`Self::push`] one by one.
-    pub fn push_batch(&mut self, posts: &[Post]) -> Result<(), DeliveryError> {
-        let assignments = self.narratives.observe_batch(posts);
-        for (post, assignment) in posts.iter().zip(assignments) {
-            self.push_assigned(post, assignment)?;
+/// How the pipeline flags accounts as coordinated: the streaming
+/// coordination engine (CooRTweet's method, `StreamingCoordinator`) over
+/// the objects posts share. Two accounts that share the same object within
+/// `time_window_s` make a pair; a pair is *coordinated* once both accounts
+/// have at least `min_participation` shares and either has that many in
+/// pairs (counted so far). Both accounts of a coordinated pair are then
+/// flagged coordinated for `horizon_s` after their latest such pair.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoordinationFlags {
+    /// Seconds within which two shares of one object pair up (default 60).
+    pub time_window_s: i64,
+    /// How far behind the newest post a post may arrive and still be
+    /// paired (default 0: posts come sorted by time).
+    pub lateness_s: i64,
+    /// CooRTweet's participation threshold (default 2).
+    pub min_participation: u32,
+    /// What posts share (default `auto`: the reshared post, else the first link).
+    pub object: ObjectRule,
+    /// Also count a near-duplicate family as a shared object, so accounts
+    /// posting the same text within the window pair up (default true).
+    pub families: bool,
+    /// Most pairs one object may emit per window (default 10,000).
+    pub max_pairs_per_object: u64,
+    /// A flag lasts this long after the account's latest coordinated pair
+    /// (default 7 days).
+    pub horizon_s: i64,
+}
+
+impl Default for CoordinationFlags {
+    fn default() -> Self {
+        CoordinationFlags {
+            time_window_s: 60,
+            lateness_s: 0,
+            min_participation: 2,
+            object: ObjectRule::Auto,
+            families: true,
+            max_pairs_per_object: 10_000,
+            horizon_s: 7 * 86_400,
         }
-        Ok(())
+    }
+}
+
+/// Everything the pipeline can be tuned with.
+#[derive(Clone, Debug)]
+pub struct StreamConfig {
+    pub narratives: NarrativeConfig,
+    pub bursts: BurstConfig,
+    pub claims: ClaimConfig,
+    /// `None`: no account is flagged coordinated.
+    pub coordination: Option<CoordinationFlags>,
+    /// See [`SUSPICIOUS_SCORE`].
+    pub suspicious_score: f64,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        StreamConfig {
+            narratives: NarrativeConfig::default(),
+            bursts: BurstConfig::default(),
+            claims: ClaimConfig::default(),
+            coordination: Some(CoordinationFlags::default()),
+            suspicious_score: SUSPICIOUS_SCORE,
+        }
+    }
+}
+
+/// Counters of the signals stage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    pub posts: u64,
+    /// Coordination pairs seen, and of them coordinated.
+    pub pairs: u64,
+    pub coordinated_pairs: u64,
+    /// Accounts flagged coordinated now (within the horizon).
+    pub coordinated_accounts: usize,
+    /// Claim matches handed in by the claim signal.
+    pub claim_hits: u64,
+    /// Live burst entities.
+    pub live_entities: usize,
+}
+
+/// The streaming coordination engine and the accounts it flags.
+struct Coordination {
+    cfg: CoordinationFlags,
+    engine: StreamingCoordinator,
+    /// Account id → event time (s) of its latest coordinated pair.
+    flagged: AHashMap<Box<str>, i64>,
+    pairs: Vec<(Box<str>, Box<str>)>,
+    next_sweep: i64,
+    seen_pairs: u64,
+    coordinated_pairs: u64,
+}
+
+impl Coordination {
+    fn new(cfg: CoordinationFlags) -> Coordination {
+        let engine = StreamingCoordinator::new(StreamParams {
+            time_window: cfg.time_window_s.max(0),
+            allowed_lateness: cfg.lateness_s.max(0),
+            max_pairs_per_object: Some(cfg.max_pairs_per_object),
+        })
+        .expect("window and lateness are not negative");
+        Coordination {
+            cfg,
+            engine,
+            flagged: AHashMap::new(),
+            pairs: Vec::new(),
+            next_sweep: i64::MIN,
+            seen_pairs: 0,
+            coordinated_pairs: 0,
+        }
     }
 
-    fn push_assigned(&mut self, post: &Post, assignment: Assignment) -> Result<(), DeliveryError> {
+    /// Streams the post's shares; returns whether its account is flagged.
+    fn push(&mut self, post: &Post, family: Option<u64>) -> bool {
+        let pairs = &mut self.pairs;
+        let mut sink = |p: &StreamPair<'_>| pairs.push((p.account.into(), p.account_y.into()));
+        self.engine.push_post(post, self.cfg.object, &mut sink);
+        if self.cfg.families
+            && let Some(f) = family
+        {
+            let object = format!("family:{f}");
+            self.engine.push(
+                &object,
+                &post.actor.id,
+                &post.id,
+                post.time.secs(),
+                &mut sink,
+            );
+        }
+        let now = post.time.secs();
+        self.settle(now);
+        self.flagged.contains_key(post.actor.id.as_str())
+    }
+
+    /// Flags the accounts of coordinated pairs; forgets old flags.
+    fn settle(&mut self, now: i64) {
+        for (a, b) in std::mem::take(&mut self.pairs) {
+            self.seen_pairs += 1;
+            if self
+                .engine
+                .is_coordinated(&a, &b, self.cfg.min_participation)
+            {
+                self.coordinated_pairs += 1;
+                self.flagged.insert(a, now);
+                self.flagged.insert(b, now);
+            }
+        }
+        if now >= self.next_sweep {
+            let horizon = self.cfg.horizon_s;
+            self.flagged.retain(|_, t| now - *t <= horizon);
+            self.next_sweep = now + 3600;
+        }
+    }
+
+    fn finish(&mut self) {
+        let pairs = &mut self.pairs;
+        self.engine
+            .flush(&mut |p: &StreamPair<'_>| pairs.push((p.account.into(), p.account_y.into())));
+        let now = self.engine.watermark().unwrap_or(0);
+        self.settle(now);
+    }
+}
+
+/// Stage 3: everything after narrative assignment.
+struct Signals {
+    tracker: ActorTracker,
+    model: StreamModel,
+    suspicious_score: f64,
+    coordination: Option<Coordination>,
+    claim_signal: Option<Box<dyn ClaimSignal>>,
+    claims: ClaimWatch,
+    detector: BurstDetector,
+    rules: RuleEngine,
+    sinks: Vec<Box<dyn Sink + Send>>,
+    events: Vec<AlertEvent>,
+    keep: bool,
+    written: u64,
+    raised: u64,
+    posts: u64,
+    claim_hits: u64,
+}
+
+impl Signals {
+    /// The signals of `posts` (assigned as `assignments`); returns the
+    /// notifications to keep for the summary.
+    fn process(
+        &mut self,
+        posts: &[Post],
+        assignments: &[Assignment],
+    ) -> Result<Vec<Notification>, DeliveryError> {
+        let mut kept = Vec::new();
+        let hits = match self.claim_signal.as_mut() {
+            Some(c) => c.claims_batch(posts),
+            None => Vec::new(),
+        };
+        for (i, (post, a)) in posts.iter().zip(assignments).enumerate() {
+            self.post(post, *a, hits.get(i).map(Vec::as_slice).unwrap_or(&[]));
+            self.deliver(&mut kept)?;
+        }
+        Ok(kept)
+    }
+
+    fn post(&mut self, post: &Post, assignment: Assignment, hits: &[ClaimHit]) {
         self.posts += 1;
         self.tracker.observe(post);
-        let flags = match self.tracker.signals(&post.actor.id) {
-            Some(s) if self.model.score(&s).score >= SUSPICIOUS_SCORE => ActorFlags::SUSPICIOUS,
+        let mut flags = match self.tracker.signals(&post.actor.id) {
+            Some(s) if self.model.score(&s).score >= self.suspicious_score => {
+                ActorFlags::SUSPICIOUS
+            }
             _ => ActorFlags::NONE,
         };
-        let mut obs: Vec<Observation<'_>> = Vec::new();
+        if let Some(c) = self.coordination.as_mut()
+            && c.push(post, assignment.family)
+        {
+            flags = flags | ActorFlags::COORDINATED;
+        }
+        let mut obs: Vec<Observation<'_>> = Vec::with_capacity(8);
         post_observations(post, flags, &mut obs);
         let base = |kind, key: String| Observation {
             kind,
@@ -114,31 +329,46 @@ impl AlertPipeline {
         for o in &obs {
             self.detector.observe(o, &mut self.events);
         }
-        self.deliver()
+        for h in hits {
+            self.claim_hits += 1;
+            let o = ClaimObservation {
+                claim_id: &h.claim_id,
+                confidence: h.confidence,
+                verdict: &h.verdict,
+                time: post.time,
+                actor: &post.actor.id,
+                platform: &post.platform,
+                lang: post.lang.as_deref(),
+                flags,
+                post: &post.id,
+            };
+            self.claims.observe(&o, &mut self.events);
+        }
     }
 
-    /// End of input: closes every open burst and flushes the sink.
-    pub fn finish(&mut self) -> Result<(), DeliveryError> {
+    fn finish(&mut self) -> Result<Vec<Notification>, DeliveryError> {
+        if let Some(c) = self.coordination.as_mut() {
+            c.finish();
+        }
         self.detector.finish(&mut self.events);
-        self.deliver()?;
-        if let Some(s) = self.sink.as_mut() {
+        self.claims.finish(&mut self.events);
+        let mut kept = Vec::new();
+        self.deliver(&mut kept)?;
+        self.flush()?;
+        Ok(kept)
+    }
+
+    fn flush(&mut self) -> Result<(), DeliveryError> {
+        for s in &mut self.sinks {
             s.flush()?;
         }
         Ok(())
     }
 
-    /// Flushes the sink (between polls).
-    pub fn flush(&mut self) -> Result<(), DeliveryError> {
-        if let Some(s) = self.sink.as_mut() {
-            s.flush()?;
-        }
-        Ok(())
-    }
-
-    fn deliver(&mut self) -> Result<(), DeliveryError> {
+    fn deliver(&mut self, kept: &mut Vec<Notification>) -> Result<(), DeliveryError> {
         for ev in self.events.drain(..) {
             for n in self.rules.process(&ev) {
-                if let Some(s) = self.sink.as_mut() {
+                for s in &mut self.sinks {
                     s.deliver(&n)?;
                 }
                 self.written += 1;
@@ -146,11 +376,197 @@ impl AlertPipeline {
                     self.raised += 1;
                 }
                 if self.keep {
-                    self.alerts.insert(n.alert.id.clone(), n);
+                    kept.push(n);
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// Posts in, notifications out (kept in memory for the summary and written
+/// to the sinks). See the module docs.
+pub struct AlertPipeline {
+    narratives: NarrativeEngine,
+    reader: NarrativeReader,
+    signals: Signals,
+    /// Latest notification per alert id (only when kept, for the summary).
+    pub alerts: HashMap<String, Notification>,
+    /// Notifications written, and how many of them were raises.
+    pub written: u64,
+    pub raised: u64,
+    pub posts: u64,
+}
+
+impl AlertPipeline {
+    /// The default configuration ([`StreamConfig::default`]), alerts
+    /// appended to `out` when given. `keep`: remember the latest
+    /// notification of every alert (for a summary; memory grows with the
+    /// alerts, so a live watch passes false).
+    pub fn new(
+        rules: Rules,
+        out: Option<&Path>,
+        keep: bool,
+    ) -> Result<AlertPipeline, DeliveryError> {
+        let mut p = AlertPipeline::with_config(StreamConfig::default(), rules, keep);
+        if let Some(path) = out {
+            p.add_sink(Box::new(JsonlFile::append(path)?));
+        }
+        Ok(p)
+    }
+
+    /// A pipeline with no sink yet ([`Self::add_sink`]).
+    pub fn with_config(cfg: StreamConfig, rules: Rules, keep: bool) -> AlertPipeline {
+        let narratives = NarrativeEngine::new(cfg.narratives);
+        AlertPipeline {
+            reader: narratives.reader(),
+            narratives,
+            signals: Signals {
+                tracker: ActorTracker::default(),
+                model: StreamModel::default_model(),
+                suspicious_score: cfg.suspicious_score,
+                coordination: cfg.coordination.map(Coordination::new),
+                claim_signal: None,
+                claims: ClaimWatch::new(cfg.claims),
+                detector: BurstDetector::new(cfg.bursts),
+                rules: RuleEngine::new(rules),
+                sinks: Vec::new(),
+                events: Vec::new(),
+                keep,
+                written: 0,
+                raised: 0,
+                posts: 0,
+                claim_hits: 0,
+            },
+            alerts: HashMap::new(),
+            written: 0,
+            raised: 0,
+            posts: 0,
+        }
+    }
+
+    /// Another delivery (JSONL file, stdout, webhook ...): every
+    /// notification goes to every sink, in the order they were added.
+    pub fn add_sink(&mut self, sink: Box<dyn Sink + Send>) {
+        self.signals.sinks.push(sink);
+    }
+
+    /// Matches posts against fact-checked claims (see [`ClaimSignal`]).
+    pub fn set_claim_signal(&mut self, signal: Box<dyn ClaimSignal>) {
+        self.signals.claim_signal = Some(signal);
+    }
+
+    /// The narrative engine (its narratives, summaries and state sizes).
+    pub fn narratives(&self) -> &NarrativeEngine {
+        &self.narratives
+    }
+
+    /// Counters and state sizes of the signals stage.
+    pub fn stats(&self) -> StreamStats {
+        let s = &self.signals;
+        StreamStats {
+            posts: s.posts,
+            pairs: s.coordination.as_ref().map_or(0, |c| c.seen_pairs),
+            coordinated_pairs: s.coordination.as_ref().map_or(0, |c| c.coordinated_pairs),
+            coordinated_accounts: s.coordination.as_ref().map_or(0, |c| c.flagged.len()),
+            claim_hits: s.claim_hits,
+            live_entities: s.detector.stats().live_entities,
+        }
+    }
+
+    /// One post (call in event-time order).
+    pub fn push(&mut self, post: &Post) -> Result<(), DeliveryError> {
+        self.push_batch(std::slice::from_ref(post))
+    }
+
+    /// Posts in event-time order, many at once, through the staged
+    /// pipeline (see the module docs); the same result as [`Self::push`]
+    /// one by one.
+    pub fn push_batch(&mut self, posts: &[Post]) -> Result<(), DeliveryError> {
+        self.push_batch_assigned(posts).map(|_| ())
+    }
+
+    /// [`Self::push_batch`], returning each post's narrative and family.
+    pub fn push_batch_assigned(
+        &mut self,
+        posts: &[Post],
+    ) -> Result<Vec<Assignment>, DeliveryError> {
+        let mut all: Vec<Assignment> = Vec::with_capacity(posts.len());
+        if posts.len() <= CHUNK {
+            let read = self.reader.read_here(posts);
+            let assigned = self.narratives.assign_read(posts, read);
+            let kept = self.signals.process(posts, &assigned)?;
+            self.absorb(kept);
+            all.extend(assigned);
+            return Ok(all);
+        }
+        let chunks: Vec<&[Post]> = posts.chunks(CHUNK).collect();
+        let reader = &self.reader;
+        let narratives = &mut self.narratives;
+        let signals = &mut self.signals;
+        // In flight: chunk i read, chunk i - 1 assigned (waiting for signals).
+        let mut read: Option<ReadPosts> = Some(reader.read(chunks[0]));
+        let mut assigned: Option<(usize, Vec<Assignment>)> = None;
+        let mut kept_all = Vec::new();
+        for i in 0..=chunks.len() {
+            let to_read = chunks.get(i + 1).copied();
+            let to_assign = read.take().map(|r| (i, r));
+            let to_signal = assigned.take();
+            let ((next_read, now_assigned), signalled) = rayon::join(
+                || {
+                    rayon::join(
+                        || to_read.map(|c| reader.read(c)),
+                        || to_assign.map(|(i, r)| (i, narratives.assign_read(chunks[i], r))),
+                    )
+                },
+                || match to_signal {
+                    Some((j, a)) => signals.process(chunks[j], &a).map(|k| Some((a, k))),
+                    None => Ok(None),
+                },
+            );
+            read = next_read;
+            assigned = now_assigned;
+            if let Some((a, kept)) = signalled? {
+                all.extend(a);
+                kept_all.extend(kept);
+            }
+        }
+        self.absorb(kept_all);
+        Ok(all)
+    }
+
+    fn absorb(&mut self, kept: Vec<Notification>) {
+        for n in kept {
+            self.alerts.insert(n.alert.id.clone(), n);
+        }
+        self.written = self.signals.written;
+        self.raised = self.signals.raised;
+        self.posts = self.signals.posts;
+    }
+
+    /// Tells the pipeline that event time has reached `watermark` with no
+    /// more posts before it (a live watch between polls): bursts and claim
+    /// episodes that went quiet are closed.
+    pub fn advance(&mut self, watermark: EventTime) -> Result<(), DeliveryError> {
+        let s = &mut self.signals;
+        s.detector.advance(watermark, &mut s.events);
+        s.claims.advance(watermark, &mut s.events);
+        let mut kept = Vec::new();
+        s.deliver(&mut kept)?;
+        self.absorb(kept);
+        Ok(())
+    }
+
+    /// End of input: closes every open burst and flushes the sinks.
+    pub fn finish(&mut self) -> Result<(), DeliveryError> {
+        let kept = self.signals.finish()?;
+        self.absorb(kept);
+        Ok(())
+    }
+
+    /// Flushes the sinks (between polls).
+    pub fn flush(&mut self) -> Result<(), DeliveryError> {
+        self.signals.flush()
     }
 
     /// Latest state of each alert, highest severity first.

@@ -58,6 +58,24 @@ pub struct Alert {
     pub severity_terms: SeverityTerms,
     /// Up to [`super::BurstConfig::evidence_posts`] post ids of the burst, earliest first.
     pub evidence_posts: Vec<String>,
+    /// For `claim` alerts: the fact-check verdict and the terms of the
+    /// severity (absent for bursts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<ClaimDetails>,
+}
+
+/// What a `claim` alert adds (see [`super::claims`]): severity =
+/// `verdict_weight × confidence × (0.5 + 0.5 × actors_term)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClaimDetails {
+    /// The fact-checkers' rating, as the library gives it.
+    pub verdict: String,
+    /// How false that rating says the claim is, 0–1.
+    pub verdict_weight: f64,
+    /// Mean confidence of the confident matches, 0–1.
+    pub confidence: f64,
+    /// Larger of the flagged-actor share and the spread over accounts, 0–1.
+    pub actors_term: f64,
 }
 
 /// The four severity terms, each in [0, 1], in the spirit of BotSlayer's

@@ -554,6 +554,7 @@ impl BurstDetector {
             languages,
             severity_terms: terms,
             evidence_posts: b.evidence.iter().map(|s| s.to_string()).collect(),
+            claim: None,
         };
         a.explanation = explain(&a, &self.cfg.weights);
         a

@@ -46,10 +46,12 @@
 
 pub mod alert;
 pub mod baseline;
+pub mod claims;
 mod detector;
 pub mod kleinberg;
 
-pub use alert::{Alert, SeverityTerms, SeverityWeights};
+pub use alert::{Alert, ClaimDetails, SeverityTerms, SeverityWeights};
+pub use claims::{ClaimConfig, ClaimObservation, ClaimWatch, ClaimWatchStats, verdict_weight};
 pub use detector::{AlertEvent, BurstConfig, BurstDetector, DetectorStats, MAX_GAP_STEPS};
 pub use kleinberg::{Automaton, KleinbergParams, batch_states};
 
@@ -77,10 +79,13 @@ pub enum EntityKind {
     ReshareTarget,
     /// A conversation thread (replies to one root), keyed by the root's id.
     Conversation,
+    /// A known fact-checked claim, keyed by its library id: alerted at its
+    /// first confident matches ([`claims`]), not by bursts.
+    Claim,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 8] = [
+    pub const ALL: [EntityKind; 9] = [
         EntityKind::Narrative,
         EntityKind::Family,
         EntityKind::Url,
@@ -89,6 +94,7 @@ impl EntityKind {
         EntityKind::Network,
         EntityKind::ReshareTarget,
         EntityKind::Conversation,
+        EntityKind::Claim,
     ];
 
     /// The name used in JSON and rule files.
@@ -102,6 +108,7 @@ impl EntityKind {
             EntityKind::Network => "network",
             EntityKind::ReshareTarget => "reshare_target",
             EntityKind::Conversation => "conversation",
+            EntityKind::Claim => "claim",
         }
     }
 
@@ -121,6 +128,7 @@ impl EntityKind {
             EntityKind::Network => "coordination network",
             EntityKind::ReshareTarget => "reshared post",
             EntityKind::Conversation => "conversation",
+            EntityKind::Claim => "fact-checked claim",
         }
     }
 

@@ -243,6 +243,56 @@ struct Read {
     dense: Option<Vec<f32>>,
 }
 
+/// Posts read by [`NarrativeReader::read`], waiting for
+/// [`NarrativeEngine::assign_read`].
+pub struct ReadPosts(Vec<Read>);
+
+impl ReadPosts {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The language of each post: its own, or the detected one.
+    pub fn languages(&self) -> impl Iterator<Item = Option<&str>> {
+        self.0.iter().map(|r| r.prep.lang.as_deref())
+    }
+}
+
+/// Reading posts — normalisation, transliteration, language id, shingles,
+/// MinHash, band keys, terms — needs none of the engine's state, so it can
+/// run on other threads (a pipeline stage) while the engine assigns
+/// earlier posts. From [`NarrativeEngine::reader`].
+#[derive(Clone)]
+pub struct NarrativeReader {
+    reader: Reader,
+    embedder: Option<Arc<dyn TextEmbedder>>,
+}
+
+impl NarrativeReader {
+    /// Reads `posts` in parallel on the rayon pool.
+    pub fn read(&self, posts: &[Post]) -> ReadPosts {
+        ReadPosts(
+            posts
+                .par_iter()
+                .with_min_len(64)
+                .map(|p| read_post(&self.reader, self.embedder.as_deref(), p))
+                .collect(),
+        )
+    }
+
+    /// Reads `posts` on the calling thread.
+    pub fn read_here(&self, posts: &[Post]) -> ReadPosts {
+        ReadPosts(
+            posts
+                .iter()
+                .map(|p| read_post(&self.reader, self.embedder.as_deref(), p))
+                .collect(),
+        )
+    }
+}
+
 fn read_post(reader: &Reader, embedder: Option<&dyn TextEmbedder>, post: &Post) -> Read {
     let prep = reader.prepare(post);
     let dense = embedder.and_then(|e| e.embed(&post.text, prep.lang.as_deref()));
@@ -403,6 +453,30 @@ impl NarrativeEngine {
                 _ => return out,
             }
         }
+    }
+
+    /// The state-free half of the engine (reading posts), to run on other
+    /// threads while this engine assigns: see [`NarrativeReader`].
+    pub fn reader(&self) -> NarrativeReader {
+        NarrativeReader {
+            reader: self.reader.clone(),
+            embedder: self.cfg.embedder.clone(),
+        }
+    }
+
+    /// Assigns posts read by [`NarrativeReader::read`] (the same posts, in
+    /// the same order): the same result as [`observe`](Self::observe) one
+    /// by one.
+    ///
+    /// # Panics
+    /// When `read` was not made from `posts` (different lengths).
+    pub fn assign_read(&mut self, posts: &[Post], read: ReadPosts) -> Vec<Assignment> {
+        assert_eq!(posts.len(), read.0.len(), "ReadPosts made from other posts");
+        posts
+            .iter()
+            .zip(read.0)
+            .map(|(p, r)| self.assign(p, r, None))
+            .collect()
     }
 
     fn assign(&mut self, post: &Post, read: Read, network: Option<&str>) -> Assignment {

@@ -5,9 +5,9 @@
 //! `pharos watch --alerts-out`.
 
 use super::{Global, StoreArg};
-use anyhow::{Context, Result};
-use pharos_alerts::{Rules, Status};
-use pharos_assess::stream::AlertPipeline;
+use anyhow::{Context, Result, bail};
+use pharos_alerts::{JsonlFile, Rules, Status, Stdout, Webhook, WebhookConfig, redeliver};
+use pharos_assess::stream::{AlertPipeline, StreamConfig};
 use pharos_core::Post;
 use pharos_store::{PostFilter, SqliteStore, Store};
 use serde::Serialize;
@@ -21,18 +21,22 @@ use std::process::ExitCode;
 ///
 /// Stored posts (--since/--until choose them; default all) are read in
 /// event-time order. Each post goes through the narrative engine (so its
-/// narrative and near-duplicate family can burst too) and the actor
-/// tracker, then every entity it uses — hashtags, normalised URLs,
+/// narrative and near-duplicate family can burst too), the actor tracker
+/// (an account is flagged suspicious when its actor-signal score so far is
+/// at least 0.5) and streaming coordination (accounts sharing the same
+/// reshared post, link or near-duplicate text within 60 seconds, at
+/// CooRTweet's participation 2, are flagged coordinated; --no-coordination
+/// turns it off); then every entity it uses — hashtags, normalised URLs,
 /// domains, the post it reshares or quotes, its narrative and its family —
-/// is fed to the burst detector. An account is flagged suspicious when its
-/// actor-signal score so far is at least 0.5; coordination networks are not
-/// computed here, so no account is flagged coordinated.
+/// is fed to the burst detector.
 ///
 /// Alerts that pass the rules (--rules FILE.toml; default: the built-in
-/// rule, min_severity 0.45) are appended to --alerts-out as one JSON object
-/// a line; an alert is written when raised and again when it closes (the
-/// last line for an id wins). docs/early-warning.md has the schema, the
-/// severity terms and the rules.
+/// rule, min_severity 0.45) are delivered as one JSON object a line to
+/// --alerts-out (appended), --stdout and/or --webhook (POST, retries with
+/// backoff; what still fails is kept in the re-delivery file and sent again
+/// at the next start); an alert is delivered when raised and again when it
+/// closes (the last line for an id wins). docs/early-warning.md has the
+/// schema, the severity terms and the rules.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -44,15 +48,95 @@ pub struct Args {
     /// Read posts until this time (exclusive).
     #[arg(long)]
     pub until: Option<String>,
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where alerts go and how the pipeline runs; shared with `pharos watch`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct AlertArgs {
     /// Alert rules (TOML); default: the built-in rule.
     #[arg(long, value_name = "FILE.toml")]
     pub rules: Option<PathBuf>,
     /// Append the alerts to this file, one JSON object a line.
     #[arg(long, value_name = "FILE.jsonl")]
     pub alerts_out: Option<PathBuf>,
-    /// Print the summary as one JSON object.
+    /// Print the alerts on standard output, one JSON object a line (the
+    /// summary then goes to standard error).
     #[arg(long)]
-    pub json: bool,
+    pub stdout: bool,
+    /// POST each alert as JSON to this URL, with retries and exponential
+    /// backoff; alerts that still fail are logged and kept in the
+    /// re-delivery file, which is sent again first at the next start.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    /// The webhook's re-delivery file (default: `<store>.webhook-redeliver.jsonl`
+    /// beside the store).
+    #[arg(long, value_name = "FILE.jsonl", requires = "webhook")]
+    pub webhook_redelivery: Option<PathBuf>,
+    /// Webhook retries after the first attempt (backoff 0.5 s, doubling, at most 30 s).
+    #[arg(long, default_value_t = 4, value_name = "N", requires = "webhook")]
+    pub webhook_retries: u32,
+    /// Do not run streaming coordination: no account is flagged coordinated.
+    #[arg(long)]
+    pub no_coordination: bool,
+}
+
+impl AlertArgs {
+    /// Is any delivery asked for?
+    pub fn delivers(&self) -> bool {
+        self.alerts_out.is_some() || self.stdout || self.webhook.is_some()
+    }
+
+    /// The pipeline with the sinks asked for. `store` places the default
+    /// re-delivery file; `keep`: keep every alert for a summary.
+    pub fn pipeline(&self, store: &Path, keep: bool, quiet: bool) -> Result<AlertPipeline> {
+        let rules = load_rules(self.rules.as_deref())?;
+        let mut cfg = StreamConfig::default();
+        if self.no_coordination {
+            cfg.coordination = None;
+        }
+        let mut pipe = AlertPipeline::with_config(cfg, rules, keep);
+        if let Some(p) = &self.alerts_out {
+            pipe.add_sink(Box::new(
+                JsonlFile::append(p).with_context(|| "opening --alerts-out")?,
+            ));
+        }
+        if self.stdout {
+            pipe.add_sink(Box::new(Stdout));
+        }
+        if let Some(url) = &self.webhook {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("--webhook takes an http:// or https:// URL, not {url:?}");
+            }
+            let file = self.webhook_redelivery.clone().unwrap_or_else(|| {
+                let stem = store
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "pharos".into());
+                store.with_file_name(format!("{stem}.webhook-redeliver.jsonl"))
+            });
+            let mut wc = WebhookConfig::new(url, &file);
+            wc.retries = self.webhook_retries;
+            let hook = Webhook::new(wc)?;
+            if file.exists() {
+                let r = redeliver(&hook)?;
+                if !quiet || r.kept > 0 {
+                    eprintln!(
+                        "pharos: webhook: re-delivered {} kept alert(s) from {}; {} still failing",
+                        r.delivered,
+                        file.display(),
+                        r.kept
+                    );
+                }
+            }
+            pipe.add_sink(Box::new(hook));
+        }
+        Ok(pipe)
+    }
 }
 
 /// Loads `--rules`, or the defaults.
@@ -91,47 +175,61 @@ fn first_sentence(s: &str) -> &str {
     }
 }
 
-/// Posts handed to the narrative engine at once (it reads a chunk in
-/// parallel while assigning the previous one).
-const CHUNK: usize = 4096;
+/// Posts read from the store per batch handed to the pipeline.
+const BATCH: usize = 16_384;
+/// Batches in flight between the store reader and the pipeline.
+const QUEUE: usize = 2;
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let store = SqliteStore::open_existing(&args.store.store)?;
     let since = super::export::parse_time("since", &args.since)?;
     let until = super::export::parse_time("until", &args.until)?;
-    let rules = load_rules(args.rules.as_deref())?;
-    let mut pipe = AlertPipeline::new(rules, args.alerts_out.as_deref(), true)
-        .with_context(|| "opening --alerts-out")?;
+    let mut pipe = args
+        .alerts
+        .pipeline(&args.store.store, true, global.quiet)?;
     let pb = crate::progress::counter(global.quiet, "posts read");
     let filter = PostFilter {
         since,
         until,
         platform: None,
     };
-    let mut err = None;
-    let mut chunk: Vec<Post> = Vec::with_capacity(CHUNK);
-    store.scan(&filter, &mut |post| {
-        pb.inc(1);
-        chunk.push(post);
-        if chunk.len() < CHUNK {
-            return ControlFlow::Continue(());
-        }
-        match pipe.push_batch(&chunk) {
-            Ok(()) => {
-                chunk.clear();
-                ControlFlow::Continue(())
+    // The store is read (SQLite steps, JSON decoding) on its own thread,
+    // BATCH posts at a time over a bounded channel, while the pipeline
+    // works on the previous batch: memory stays at QUEUE + 2 batches.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Post>>(QUEUE);
+    let (give_back, recycled) = std::sync::mpsc::sync_channel::<Vec<Post>>(QUEUE + 2);
+    let scanned: Result<()> = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> Result<()> {
+            let mut batch: Vec<Post> = Vec::with_capacity(BATCH);
+            store.scan(&filter, &mut |post| {
+                batch.push(post);
+                if batch.len() < BATCH {
+                    return ControlFlow::Continue(());
+                }
+                let fresh = recycled
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                match tx.send(std::mem::replace(&mut batch, fresh)) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    // The pipeline stopped (an error): stop reading.
+                    Err(_) => ControlFlow::Break(()),
+                }
+            })?;
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
             }
-            Err(e) => {
-                err = Some(e);
-                ControlFlow::Break(())
-            }
+            Ok(())
+        });
+        for mut batch in rx {
+            pb.inc(batch.len() as u64);
+            pipe.push_batch(&batch)?;
+            batch.clear();
+            let _ = give_back.try_send(batch);
         }
-    })?;
+        reader.join().expect("the store reader does not panic")
+    });
     pb.finish_and_clear();
-    if let Some(e) = err {
-        return Err(e.into());
-    }
-    pipe.push_batch(&chunk)?;
+    scanned?;
     pipe.finish()?;
     let ranked = pipe.ranked();
     let mut by_kind = BTreeMap::new();
@@ -159,8 +257,15 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             })
             .collect(),
     };
+    // With --stdout the alerts own standard output; the summary goes to stderr.
+    let to_stderr = args.alerts.stdout;
+    macro_rules! say {
+        ($($t:tt)*) => {
+            if to_stderr { eprintln!($($t)*) } else { println!($($t)*) }
+        };
+    }
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        say!("{}", serde_json::to_string(&summary)?);
         return Ok(ExitCode::SUCCESS);
     }
     let kinds = summary
@@ -169,21 +274,21 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         .map(|(k, v)| format!("{k} {v}"))
         .collect::<Vec<_>>()
         .join(", ");
-    println!(
+    say!(
         "{} alerts from {} posts ({})",
         summary.alerts,
         summary.posts,
         if kinds.is_empty() { "none" } else { &kinds }
     );
-    if let Some(p) = &args.alerts_out {
-        println!(
+    if let Some(p) = &args.alerts.alerts_out {
+        say!(
             "{} notifications appended to {}",
             summary.notifications,
             p.display()
         );
     }
     for (i, t) in summary.top.iter().enumerate() {
-        println!(
+        say!(
             "{:>2}. severity {:.2} {} {}: {}",
             i + 1,
             t.severity,

@@ -41,13 +41,15 @@ use std::time::{Duration, Instant};
 /// batch. Pairs still waiting for the lateness are written when the last
 /// round ends (not on Ctrl-C).
 ///
-/// With `--alerts-out FILE.jsonl`, the new items of each poll (sorted by
-/// time) also go through the early-warning pipeline of `pharos assess`
-/// (narratives, actor signals, burst detector kept across polls, alert
-/// rules from `--rules`): each alert is appended to FILE as one JSON line
-/// when it is raised and again when it closes. Bursts still open are closed
-/// when the last round ends (not on Ctrl-C). docs/early-warning.md has the
-/// alert schema.
+/// With `--alerts-out FILE.jsonl`, `--stdout` or `--webhook URL`, the new
+/// items of each poll (sorted by time) also go through the early-warning
+/// pipeline of `pharos assess` (narratives, actor signals, streaming
+/// coordination flags, burst detector kept across polls, alert rules from
+/// `--rules`): each alert is delivered as one JSON line when it is raised
+/// and again when it closes. Items older than the newest one already seen
+/// are still assessed but not paired by the coordination flags. Bursts
+/// still open are closed when the last round ends (not on Ctrl-C).
+/// docs/early-warning.md has the alert schema.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -116,14 +118,10 @@ pub struct Args {
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub min_participation: u32,
 
-    /// Run burst detection over the new items and append each alert to this
-    /// file as one JSON line (as in `pharos assess --alerts-out`).
-    #[arg(long, value_name = "FILE.jsonl")]
-    pub alerts_out: Option<PathBuf>,
-
-    /// Alert rules (TOML) for `--alerts-out`; default: the built-in rule.
-    #[arg(long, value_name = "FILE.toml", requires = "alerts_out")]
-    pub rules: Option<PathBuf>,
+    /// Early warning over the new items (as `pharos assess`): --alerts-out,
+    /// --stdout or --webhook turn it on.
+    #[command(flatten)]
+    pub alerts: super::assess::AlertArgs,
 }
 
 fn parse_object(s: &str) -> Result<ObjectRule, String> {
@@ -338,16 +336,17 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         Some(path) => Some(CoordinationOut::open(&args, path)?),
         None => None,
     };
-    let mut alerts = match &args.alerts_out {
-        Some(path) => Some(
-            pharos_assess::stream::AlertPipeline::new(
-                super::assess::load_rules(args.rules.as_deref())?,
-                Some(path),
-                false,
-            )
-            .with_context(|| format!("opening {}", path.display()))?,
-        ),
-        None => None,
+    if args.alerts.rules.is_some() && !args.alerts.delivers() {
+        bail!("--rules needs a delivery: --alerts-out FILE, --stdout or --webhook URL");
+    }
+    let mut alerts = if args.alerts.delivers() {
+        Some(
+            args.alerts
+                .pipeline(&args.store.store, false, global.quiet)
+                .context("setting up the alerts")?,
+        )
+    } else {
+        None
     };
     let rounds = if args.once { Some(1) } else { args.polls };
     let mut round = 0u64;
@@ -399,9 +398,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             rep.duplicates = done.duplicates;
             if let Some(a) = alerts.as_mut() {
                 posts.sort_by_key(|p| p.time);
-                for p in &posts {
-                    a.push(p)?;
-                }
+                a.push_batch(&posts)?;
                 a.flush()?;
             }
             if let Some(c) = coordination.as_mut() {
@@ -483,14 +480,21 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
                 }})
             );
         } else if !global.quiet {
+            let mut to = Vec::new();
+            if let Some(p) = &args.alerts.alerts_out {
+                to.push(p.display().to_string());
+            }
+            if args.alerts.stdout {
+                to.push("stdout".into());
+            }
+            if let Some(u) = &args.alerts.webhook {
+                to.push(u.clone());
+            }
             eprintln!(
-                "alerts: {} alerts ({} notifications) written to {}",
+                "alerts: {} alerts ({} notifications) delivered to {}",
                 a.raised,
                 a.written,
-                args.alerts_out
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new(""))
-                    .display()
+                to.join(", ")
             );
         }
     }
