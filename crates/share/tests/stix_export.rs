@@ -380,6 +380,32 @@ fn pseudonymised_exports_carry_no_account_identifier() {
 }
 
 #[test]
+fn empty_lists_never_reach_the_bundle() {
+    let mut inc = incident(3);
+    inc.severity.terms.clear();
+    inc.confidence.terms.clear();
+    inc.techniques.clear();
+    inc.narratives.clear();
+    inc.links.clear();
+    inc.domains.clear();
+    inc.actors.clear();
+    inc.abcde.degree.evidence.clear();
+    let (b, summary) = export_bundle(&[inc], &ExportOptions::default());
+    write("incident-sparse.json", &b);
+    assert_eq!(check_bundle(&b), Vec::<String>::new());
+    // Without observables there is no observed-data, and sightings do not point to one.
+    assert!(!summary.by_type.contains_key("observed-data"));
+    assert!(!summary.by_type.contains_key("attack-pattern"));
+    assert_eq!(objects_of(&b, "sighting").len(), 1);
+    let ext = &objects_of(&b, "incident")[0]["extensions"][extension_id()];
+    assert!(ext.get("severity_terms").is_none());
+    assert_eq!(
+        ext["abcde"]["degree"]["statement"],
+        "48 posts, 18 accounts, 2 platforms, 2 languages, 2 hours."
+    );
+}
+
+#[test]
 fn native_opencti_type_names_keep_the_same_uuids() {
     let (p, _) = export_bundle(&[incident(1)], &ExportOptions::default());
     let opts = ExportOptions {

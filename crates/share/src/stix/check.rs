@@ -76,6 +76,11 @@ pub fn check_bundle(b: &Value) -> Vec<String> {
                 }
             }
         }
+        if let Some(path) = empty_list(o, "") {
+            errs.push(format!(
+                "{id}: empty list at {path} (STIX forbids empty lists)"
+            ));
+        }
         if o["type"] == "marking-definition" {
             if o.get("object_marking_refs").is_some() {
                 errs.push(format!("{id}: a marking-definition must not be marked"));
@@ -101,4 +106,19 @@ pub fn check_bundle(b: &Value) -> Vec<String> {
         }
     }
     errs
+}
+
+/// The path of the first empty list inside `v`.
+fn empty_list(v: &Value, at: &str) -> Option<String> {
+    match v {
+        Value::Array(a) if a.is_empty() => Some(at.to_string()),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| empty_list(x, &format!("{at}[{i}]"))),
+        Value::Object(m) => m
+            .iter()
+            .find_map(|(k, x)| empty_list(x, &format!("{at}.{k}"))),
+        _ => None,
+    }
 }

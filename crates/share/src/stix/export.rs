@@ -425,6 +425,9 @@ pub fn export_bundle(incidents: &[Incident], opts: &ExportOptions) -> (Value, Ex
             .entry(o["type"].as_str().unwrap_or_default().to_string())
             .or_default() += 1;
     }
+    for o in &mut objs.list {
+        prune_empty(o);
+    }
     let bundle = json!({
         "type": "bundle",
         "id": sdo_id("bundle", &key),
@@ -776,6 +779,29 @@ fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
     }
     report.insert("object_refs".into(), json!(refs));
     objs.push(Value::Object(report));
+}
+
+/// STIX forbids empty lists (and an empty object says nothing): drops both,
+/// at every depth.
+fn prune_empty(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for x in m.values_mut() {
+                prune_empty(x);
+            }
+            m.retain(|_, x| match x {
+                Value::Array(a) => !a.is_empty(),
+                Value::Object(o) => !o.is_empty(),
+                _ => true,
+            });
+        }
+        Value::Array(a) => {
+            for x in a.iter_mut() {
+                prune_empty(x);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn note_text(inc: &Incident, sc: &Scrubber, title: &str, summary: &str) -> String {
