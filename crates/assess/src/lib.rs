@@ -8,3 +8,24 @@ pub mod incident;
 
 /// The DISARM framework (techniques keyed on T-numbers) and the techniques Pharos can observe.
 pub mod disarm;
+
+/// The signals incidents are fused from (narratives, actor scores, alerts, coordination networks, claim matches).
+pub mod signals;
+
+/// Fusion: signals linked through shared accounts and posts into one group per campaign.
+pub mod fuse;
+
+/// A fused group into an incident: scores, ABCDE facets, DISARM tags, evidence.
+pub mod build;
+
+/// The entry point: a store in, incidents, alerts and response effects out.
+pub mod assess;
+
+/// Precision and recall of incidents against a simulated scenario's ground truth.
+pub mod eval;
+
+/// Outputs: incidents.json, alerts.jsonl, briefing, analyst and recovery reports (HTML, Markdown).
+pub mod report;
+
+pub use assess::{AssessError, AssessOptions, Assessment, assess_posts, assess_store};
+pub use incident::{Incident, load_incidents, save_incidents};

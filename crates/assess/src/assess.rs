@@ -1,0 +1,324 @@
+//! The entry point: a store (or posts) in, an [`Assessment`] out.
+
+use crate::build::build_incident;
+use crate::fuse::{FusionOptions, fuse, seeds};
+use crate::incident::Incident;
+use crate::signals::{ClaimInfo, CoordinationOptions, MatchRow, Signals, stored_matches};
+use pharos_alerts::{Notification, Rules};
+use pharos_core::{EventTime, Post};
+use pharos_store::{PostFilter, SqliteStore, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::ControlFlow;
+
+/// What to assess and how.
+#[derive(Clone, Debug, Default)]
+pub struct AssessOptions {
+    /// Posts at or after this event time (inclusive).
+    pub since: Option<EventTime>,
+    /// Posts before this event time (exclusive).
+    pub until: Option<EventTime>,
+    /// Alert rules (`--rules FILE`; default: the built-in rule).
+    pub rules: Rules,
+    pub coordination: CoordinationOptions,
+    pub fusion: FusionOptions,
+    /// Claims of the fact-check library, to name matched claims and their
+    /// verdicts (matches themselves are read from the store).
+    pub claims: Vec<ClaimInfo>,
+    /// Responses made (corrections, debunks, takedown requests), besides
+    /// those in the store's `responses` table.
+    pub responses: Vec<Response>,
+}
+
+/// A response to an incident or claim: a correction published, a debunk
+/// shared, a platform notified.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    /// When it went out (event time).
+    pub time: EventTime,
+    /// The incident it answers, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+    /// The claim it answers, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<String>,
+    /// What it was.
+    #[serde(default)]
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// What a response changed: the incident's posts an hour in the six hours
+/// before and after it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResponseEffect {
+    pub incident: String,
+    pub response: Response,
+    /// Seconds from the incident's first post to the response.
+    pub time_to_respond_s: f64,
+    pub posts_per_hour_before: f64,
+    pub posts_per_hour_after: f64,
+}
+
+/// What the assessment looked at.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentSummary {
+    pub posts: u64,
+    pub accounts: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_post: Option<EventTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_post: Option<EventTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<EventTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<EventTime>,
+    pub platforms: BTreeMap<String, u64>,
+    pub languages: BTreeMap<String, u64>,
+    pub incidents: u64,
+    pub alerts: u64,
+    pub networks: u64,
+    pub claim_matches: u64,
+}
+
+/// Incidents, alerts and what was looked at.
+#[derive(Clone, Debug, Serialize)]
+pub struct Assessment {
+    pub summary: AssessmentSummary,
+    /// Most severe first.
+    pub incidents: Vec<Incident>,
+    /// Alerts that met a rule (latest state of each), most severe first.
+    pub alerts: Vec<Notification>,
+    /// Responses and what they changed.
+    pub responses: Vec<ResponseEffect>,
+}
+
+/// Why an assessment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    #[error(transparent)]
+    Store(#[from] pharos_store::StoreError),
+    #[error("reading {what} from {path}: {source}")]
+    Sql {
+        what: &'static str,
+        path: String,
+        source: pharos_store::rusqlite::Error,
+    },
+    #[error("alert pipeline: {0}")]
+    Alerts(#[from] pharos_alerts::DeliveryError),
+    #[error("writing {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Assesses the posts of a store in `[since, until)`: reads them, computes
+/// every signal, fuses incidents and measures responses.
+///
+/// Holds the posts of the window in memory (about 1 KB a post with the
+/// signals): assess a window of up to a few million posts at a time.
+pub fn assess_store(store: &SqliteStore, opts: &AssessOptions) -> Result<Assessment, AssessError> {
+    let filter = PostFilter {
+        since: opts.since,
+        until: opts.until,
+        platform: None,
+    };
+    let mut posts = Vec::new();
+    store.scan(&filter, &mut |p| {
+        posts.push(p);
+        ControlFlow::Continue(())
+    })?;
+    let path = store.path().display().to_string();
+    let matches = stored_matches(store, opts.fusion.min_match_confidence).map_err(|source| {
+        AssessError::Sql {
+            what: "claim matches",
+            path: path.clone(),
+            source,
+        }
+    })?;
+    let mut responses = stored_responses(store).map_err(|source| AssessError::Sql {
+        what: "responses",
+        path,
+        source,
+    })?;
+    responses.extend(opts.responses.iter().cloned());
+    let mut opts = opts.clone();
+    opts.responses = responses;
+    assess_posts(posts, matches, &opts)
+}
+
+/// Assesses posts directly (any order), with their claim matches.
+pub fn assess_posts(
+    posts: Vec<Post>,
+    matches: Vec<MatchRow>,
+    opts: &AssessOptions,
+) -> Result<Assessment, AssessError> {
+    let posts: Vec<Post> = posts
+        .into_iter()
+        .filter(|p| opts.since.is_none_or(|s| p.time >= s) && opts.until.is_none_or(|u| p.time < u))
+        .collect();
+    let sig = Signals::compute(posts, opts.rules.clone(), &opts.coordination, matches)?;
+    let claims: HashMap<String, ClaimInfo> = opts
+        .claims
+        .iter()
+        .map(|c| (c.id.clone(), c.clone()))
+        .collect();
+    let groups = fuse(&sig, seeds(&sig, &opts.fusion), &opts.fusion);
+    let mut incidents: Vec<Incident> = groups
+        .iter()
+        .map(|g| build_incident(&sig, g, &claims))
+        .filter(|i| i.confidence.value >= opts.fusion.min_confidence)
+        .collect();
+    incidents.sort_by(|a, b| {
+        b.severity
+            .value
+            .total_cmp(&a.severity.value)
+            .then_with(|| a.first_seen.cmp(&b.first_seen))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let responses = response_effects(&sig, &incidents, &opts.responses);
+    let mut summary = AssessmentSummary {
+        posts: sig.posts.len() as u64,
+        first_post: sig.posts.first().map(|p| p.time),
+        last_post: sig.posts.last().map(|p| p.time),
+        since: opts.since,
+        until: opts.until,
+        incidents: incidents.len() as u64,
+        alerts: sig.alerts.len() as u64,
+        networks: sig.networks.len() as u64,
+        claim_matches: sig.matches.len() as u64,
+        ..Default::default()
+    };
+    let mut accounts = HashSet::new();
+    for p in &sig.posts {
+        accounts.insert((p.platform.as_str(), p.actor.id.as_str()));
+        *summary.platforms.entry(p.platform.clone()).or_insert(0) += 1;
+        *summary
+            .languages
+            .entry(p.lang.clone().unwrap_or_else(|| "und".into()))
+            .or_insert(0) += 1;
+    }
+    summary.accounts = accounts.len() as u64;
+    Ok(Assessment {
+        summary,
+        incidents,
+        alerts: sig.alerts,
+        responses,
+    })
+}
+
+/// For each response linked to an incident (by incident id, by a claim its
+/// posts match, or else by falling within its span), the incident's rate
+/// in the six hours before and after.
+fn response_effects(
+    sig: &Signals,
+    incidents: &[Incident],
+    responses: &[Response],
+) -> Vec<ResponseEffect> {
+    const WINDOW_MS: i64 = 6 * 3_600_000;
+    let mut out = Vec::new();
+    for inc in incidents {
+        let times: Vec<i64> = inc
+            .posts
+            .iter()
+            .filter_map(|k| sig.index.get(k))
+            .map(|&i| sig.posts[i].time.millis())
+            .collect();
+        for r in responses {
+            let linked = match (&r.incident, &r.claim_id) {
+                (Some(id), _) => *id == inc.id,
+                (None, Some(c)) => inc.claim_matches.iter().any(|m| &m.claim_id == c),
+                (None, None) => r.time >= inc.first_seen && r.time <= inc.last_seen,
+            };
+            if !linked {
+                continue;
+            }
+            let t = r.time.millis();
+            let before = times
+                .iter()
+                .filter(|&&x| x >= t - WINDOW_MS && x < t)
+                .count();
+            let after = times
+                .iter()
+                .filter(|&&x| x >= t && x < t + WINDOW_MS)
+                .count();
+            out.push(ResponseEffect {
+                incident: inc.id.clone(),
+                response: r.clone(),
+                time_to_respond_s: (t - inc.first_seen.millis()) as f64 / 1000.0,
+                posts_per_hour_before: before as f64 / 6.0,
+                posts_per_hour_after: after as f64 / 6.0,
+            });
+        }
+    }
+    out
+}
+
+/// Responses kept in the store's `responses` table, when some component
+/// wrote one. Columns are found by name: a time (`time_ms`, `sent_ms`,
+/// `published_ms`, `created_ms` in epoch milliseconds, or `time`, `sent_at`,
+/// `published`, `created_at` as text), and optionally `incident_id`,
+/// `claim_id`, a label (`label`, `title`, `kind`, `text`) and `url`.
+pub fn stored_responses(
+    store: &SqliteStore,
+) -> Result<Vec<Response>, pharos_store::rusqlite::Error> {
+    let conn = store.conn();
+    let mut cols: Vec<String> = Vec::new();
+    {
+        let mut stmt = conn.prepare("PRAGMA table_info(responses)")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(1))?;
+        for c in rows {
+            cols.push(c?);
+        }
+    }
+    if cols.is_empty() {
+        return Ok(Vec::new());
+    }
+    fn find_col(cols: &[String], names: &[&'static str]) -> Option<&'static str> {
+        names.iter().find(|n| cols.iter().any(|c| c == *n)).copied()
+    }
+    let find = |names: &[&'static str]| find_col(&cols, names);
+    let ms_col = find(&["time_ms", "sent_ms", "published_ms", "created_ms"]);
+    let text_col = find(&["time", "sent_at", "published", "created_at"]);
+    let Some(time_col) = ms_col.or(text_col) else {
+        return Ok(Vec::new());
+    };
+    let pick = |c: Option<&str>| c.unwrap_or("NULL").to_string();
+    let sql = format!(
+        "SELECT {time_col}, {}, {}, {}, {} FROM responses",
+        pick(find(&["incident_id", "incident"])),
+        pick(find(&["claim_id"])),
+        pick(find(&["label", "title", "kind", "text"])),
+        pick(find(&["url"]))
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        let time = if ms_col.is_some() {
+            r.get::<_, Option<i64>>(0)?.map(EventTime)
+        } else {
+            r.get::<_, Option<String>>(0)?
+                .and_then(|s| EventTime::parse(&s).ok())
+        };
+        Ok(time.map(|time| Response {
+            time,
+            incident: r.get::<_, Option<String>>(1).ok().flatten(),
+            claim_id: r.get::<_, Option<String>>(2).ok().flatten(),
+            label: r
+                .get::<_, Option<String>>(3)
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+            url: r.get::<_, Option<String>>(4).ok().flatten(),
+        }))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some(r) = r? {
+            out.push(r);
+        }
+    }
+    out.sort_by_key(|r| r.time);
+    Ok(out)
+}

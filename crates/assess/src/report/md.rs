@@ -1,0 +1,158 @@
+//! Markdown briefing (for mail, chat and tickets).
+
+use super::facts::*;
+use crate::assess::Assessment;
+use crate::build::{duration, join_and, plural, short_time};
+use crate::incident::Incident;
+use std::fmt::Write;
+
+/// Escapes the characters Markdown would read as markup in running text.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn refs(ids: &[String], max: usize) -> String {
+    if ids.is_empty() {
+        return String::new();
+    }
+    let mut v: Vec<String> = ids.iter().take(max).map(|i| format!("`{i}`")).collect();
+    if ids.len() > max {
+        v.push(format!("+{}", ids.len() - max));
+    }
+    format!(" [{}]", v.join(", "))
+}
+
+/// The one-page briefing in Markdown.
+pub fn briefing(a: &Assessment) -> String {
+    let mut s = String::from("# Briefing: information environment\n\n");
+    let period = match (a.summary.first_post, a.summary.last_post) {
+        (Some(f), Some(l)) => format!(
+            "{} posts by {} accounts, {} to {}",
+            a.summary.posts,
+            a.summary.accounts,
+            short_time(f),
+            short_time(l)
+        ),
+        _ => "no posts".into(),
+    };
+    let _ = writeln!(s, "_{}_\n", md(&period));
+    if a.incidents.is_empty() {
+        let _ = writeln!(
+            s,
+            "No campaign found: no coordination network, copy-paste flood, claim match or suspicious burst. {} alerts were raised.",
+            a.alerts.len()
+        );
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "**{}** found; the most severe first. {} alerts were raised.\n",
+        plural(a.incidents.len(), "campaign", "campaigns"),
+        a.alerts.len()
+    );
+    for (k, inc) in a.incidents.iter().take(3).enumerate() {
+        incident(&mut s, k + 1, inc);
+    }
+    if a.incidents.len() > 3 {
+        let _ = writeln!(
+            s,
+            "{} more in the analyst report (report.html): {}.\n",
+            a.incidents.len() - 3,
+            md(&a.incidents[3..]
+                .iter()
+                .map(|i| i.title.clone())
+                .collect::<Vec<_>>()
+                .join("; "))
+        );
+    }
+    s.push_str("---\nEvidence ids in brackets point to `incidents.json` and the analyst report. Scores are ranks with reasons, not probabilities; nothing was decided automatically.\n");
+    s
+}
+
+fn incident(s: &mut String, k: usize, inc: &Incident) {
+    let _ = writeln!(
+        s,
+        "## {k}. {}\n\nSeverity **{:.2}** ({}), confidence **{:.2}** ({}) · `{}`\n\n{}\n",
+        md(&inc.title),
+        inc.severity.value,
+        level(inc.severity.value),
+        inc.confidence.value,
+        level(inc.confidence.value),
+        inc.id,
+        md(&inc.summary)
+    );
+    let _ = writeln!(
+        s,
+        "- **What is happening:** {}{}",
+        md(&inc.abcde.content.statement),
+        refs(&inc.abcde.content.evidence, 3)
+    );
+    let _ = writeln!(
+        s,
+        "- **Who is behind it:** {}{}",
+        md(&inc.abcde.actor.statement),
+        refs(&inc.abcde.actor.evidence, 3)
+    );
+    let peak = inc.timeline.totals().into_iter().max().unwrap_or(0) as f64 * 3600.0
+        / inc.timeline.bucket_s as f64;
+    let _ = writeln!(
+        s,
+        "- **How big, how fast:** {} posts, {} accounts, {} over {}, peak {:.0} posts an hour{}.",
+        inc.posts.len(),
+        inc.actors.len(),
+        md(&join_and(
+            &inc.platforms.keys().cloned().collect::<Vec<_>>()
+        )),
+        duration((inc.last_seen.millis() - inc.first_seen.millis()) as f64 / 1000.0),
+        peak,
+        time_to_detect(inc)
+            .map(|t| format!("; first alert {} after its first post", duration(t)))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        s,
+        "- **What has been exploited:** {}; {}; {}.",
+        md(&join_and(
+            &inc.platforms
+                .iter()
+                .map(|(p, n)| format!("{p} ({n})"))
+                .collect::<Vec<_>>()
+        )),
+        md(&format!(
+            "languages {}",
+            join_and(
+                &inc.languages
+                    .iter()
+                    .map(|(l, n)| format!("{l} ({n})"))
+                    .collect::<Vec<_>>()
+            )
+        )),
+        md(&peak_hours(&hours_of_day(inc)))
+    );
+    if !inc.techniques.is_empty() {
+        let _ = writeln!(
+            s,
+            "- **Techniques (DISARM):** {}",
+            inc.techniques
+                .iter()
+                .map(|t| format!("{} {}{}", t.t_id, md(&t.name), refs(&t.evidence, 2)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    s.push_str("- **What to do now:**\n");
+    for (i, (action, ev)) in recommendations(inc).into_iter().enumerate() {
+        let _ = writeln!(s, "  {}. {}{}", i + 1, md(&action), refs(&ev, 2));
+    }
+    s.push('\n');
+}

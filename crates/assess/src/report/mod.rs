@@ -1,0 +1,62 @@
+//! Outputs of an assessment: `incidents.json`, `alerts.jsonl` and the
+//! reports (briefing, analyst report, recovery report) as self-contained
+//! HTML and Markdown.
+
+pub mod facts;
+pub mod html;
+pub mod md;
+pub mod svg;
+
+use crate::assess::{AssessError, Assessment};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), AssessError> {
+    let err = |source| AssessError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut f = std::fs::File::create(path).map_err(err)?;
+    f.write_all(bytes).map_err(err)?;
+    f.flush().map_err(err)
+}
+
+/// Writes `incidents.json` (the incidents, most severe first),
+/// `alerts.jsonl` (one notification a line, the latest state of each alert
+/// that met a rule, in the `pharos assess --alerts-out` format),
+/// `briefing.html`, `briefing.md`, `report.html` and `recovery.html` into
+/// `dir` (created when missing); returns the paths written. `stix.json` is
+/// written by the sharing crate.
+pub fn write_outputs(dir: &Path, a: &Assessment) -> Result<Vec<PathBuf>, AssessError> {
+    std::fs::create_dir_all(dir).map_err(|source| AssessError::Write {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    let path = dir.join("incidents.json");
+    let json = serde_json::to_vec_pretty(&a.incidents).map_err(|e| AssessError::Write {
+        path: path.display().to_string(),
+        source: std::io::Error::other(e),
+    })?;
+    write_file(&path, &json)?;
+    out.push(path);
+    let path = dir.join("alerts.jsonl");
+    let mut lines = String::new();
+    for n in &a.alerts {
+        lines.push_str(&n.to_json());
+        lines.push('\n');
+    }
+    write_file(&path, lines.as_bytes())?;
+    out.push(path);
+    for (name, text) in [
+        ("briefing.html", html::briefing(a)),
+        ("briefing.md", md::briefing(a)),
+        ("report.html", html::analyst(a)),
+        ("recovery.html", html::recovery(a)),
+    ] {
+        let path = dir.join(name);
+        write_file(&path, text.as_bytes())?;
+        out.push(path);
+    }
+    Ok(out)
+}

@@ -1,0 +1,499 @@
+//! The signals incidents are fused from, computed over one set of posts.
+//!
+//! One pass over the posts in event-time order feeds the narrative engine
+//! (narrative and near-duplicate family of every post), the actor tracker
+//! (inauthenticity score of every account) and the early-warning pipeline
+//! (burst alerts through the alert rules). Coordination networks are then
+//! computed on the whole set: one directed network per kind (co-retweet,
+//! co-link, co-tweet, co-hashtag, each with its own time window), summed with
+//! a weight per kind, split into communities with Leiden. Claim matches are
+//! read from the store when the claims component has written them.
+//!
+//! Accounts are keyed `platform:actor_id` everywhere here, so the same actor
+//! id on two platforms is two accounts.
+
+use pharos_alerts::{Notification, Rules};
+use pharos_analysis::actors::{ActorTracker, StreamModel};
+use pharos_analysis::coordination::communities::{Graph, LeidenParams, leiden};
+use pharos_analysis::coordination::directed::{
+    DirectedNetwork, DirectedParams, Kind, MessageTable, directed_network,
+};
+use pharos_analysis::narratives::{Assignment, NarrativeSummary};
+use pharos_core::Post;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Posts are fed to the alert pipeline (which runs the narrative engine) in
+/// chunks of this many; it stages them internally (same result as one by
+/// one).
+const CHUNK: usize = 65_536;
+
+/// One kind of coordination network and how it counts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CoordinationLayer {
+    pub kind: Kind,
+    /// Largest time difference between two matching posts, seconds.
+    pub window_s: i64,
+    /// Weight of one matched post of this kind in the summed network.
+    pub weight: f64,
+}
+
+/// How coordination networks are computed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoordinationOptions {
+    pub layers: Vec<CoordinationLayer>,
+    /// Edges of the summed network (both directions added) below this are dropped.
+    pub min_edge_weight: f64,
+    /// Communities with fewer accounts are not networks.
+    pub min_accounts: usize,
+    /// Leiden resolution and seed.
+    pub resolution: f64,
+    pub seed: u64,
+}
+
+impl Default for CoordinationOptions {
+    /// Co-retweet within 60 s (weight 1), co-link within 15 minutes (1),
+    /// the same text within 15 minutes (1), co-hashtag within 10 minutes
+    /// (0.5); edges of summed weight ≥ 4; communities of ≥ 3 accounts;
+    /// Leiden at resolution 1, seed 42.
+    fn default() -> Self {
+        CoordinationOptions {
+            layers: vec![
+                CoordinationLayer {
+                    kind: Kind::CoRetweet,
+                    window_s: 60,
+                    weight: 1.0,
+                },
+                CoordinationLayer {
+                    kind: Kind::CoLink,
+                    window_s: 900,
+                    weight: 1.0,
+                },
+                CoordinationLayer {
+                    kind: Kind::CoTweet,
+                    window_s: 900,
+                    weight: 1.0,
+                },
+                CoordinationLayer {
+                    kind: Kind::CoHashtag,
+                    window_s: 600,
+                    weight: 0.5,
+                },
+            ],
+            min_edge_weight: 4.0,
+            min_accounts: 3,
+            resolution: 1.0,
+            seed: 42,
+        }
+    }
+}
+
+/// A coordination network found in the posts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundNetwork {
+    /// 0, 1, ... by size (largest first).
+    pub id: usize,
+    /// Member accounts (`platform:actor_id`), sorted.
+    pub accounts: Vec<String>,
+    /// Undirected edges between members, weight = summed matched posts.
+    pub edges: Vec<(String, String, f64)>,
+    /// Kinds that contributed to its edges, with their summed weight.
+    pub kinds: BTreeMap<&'static str, f64>,
+    /// Indices (into [`Signals::posts`]) of members' posts matched by
+    /// another member's post within the window.
+    pub posts: Vec<usize>,
+    /// Median seconds between a coordinated post and its nearest match.
+    pub median_delta_s: f64,
+}
+
+/// A stored claim match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchRow {
+    pub platform: String,
+    pub post_id: String,
+    pub claim_id: String,
+    pub score: f64,
+    pub confidence: f64,
+}
+
+/// What is known about a claim (from the claim library), to enrich matches.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClaimInfo {
+    pub id: String,
+    pub text: String,
+    /// Fact-checkers' verdicts (`false`, `misleading`, ...).
+    pub verdicts: Vec<String>,
+    /// Fact-check URLs.
+    pub fact_checks: Vec<String>,
+}
+
+/// An account's inauthenticity score and its top reasons.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActorScore {
+    pub score: f64,
+    pub reasons: String,
+    pub account_age_days: Option<f64>,
+}
+
+/// Every signal over one set of posts.
+pub struct Signals {
+    /// Posts in event-time order.
+    pub posts: Vec<Post>,
+    /// Narrative and family of each post.
+    pub assignments: Vec<Assignment>,
+    /// Narrative summaries by id.
+    pub narratives: HashMap<u64, NarrativeSummary>,
+    /// Actor scores by `platform:actor_id` (accounts with enough posts).
+    pub actors: HashMap<String, ActorScore>,
+    /// Alerts that met a rule (latest state), highest severity first.
+    pub alerts: Vec<Notification>,
+    /// Coordination networks, largest first.
+    pub networks: Vec<FoundNetwork>,
+    /// Claim matches of these posts.
+    pub matches: Vec<MatchRow>,
+    /// Post index by `platform:id`.
+    pub index: HashMap<String, usize>,
+}
+
+impl Signals {
+    /// Computes every signal over `posts` (sorted here by event time).
+    pub fn compute(
+        mut posts: Vec<Post>,
+        rules: Rules,
+        coordination: &CoordinationOptions,
+        matches: Vec<MatchRow>,
+    ) -> Result<Signals, pharos_alerts::DeliveryError> {
+        posts.sort_by_key(|p| p.time);
+        let mut tracker = ActorTracker::default();
+        // The early-warning pipeline runs the narrative engine: its
+        // assignments and summaries are the ones alerts refer to.
+        let mut pipeline = crate::stream::AlertPipeline::new(rules, None, true)?;
+        let mut assignments = Vec::with_capacity(posts.len());
+        for chunk in posts.chunks(CHUNK) {
+            assignments.extend(pipeline.push_batch_assigned(chunk)?);
+            for p in chunk {
+                tracker.observe(p);
+            }
+        }
+        pipeline.finish()?;
+        let alerts: Vec<Notification> = pipeline.ranked().into_iter().cloned().collect();
+        let narratives = pipeline
+            .narratives()
+            .narratives(None, None)
+            .into_iter()
+            .map(|n| (n.id, n))
+            .collect();
+        let model = StreamModel::default_model();
+        // The tracker keys accounts by actor id; scope them by the platforms
+        // the id posted on.
+        let mut platforms_of: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for p in &posts {
+            platforms_of
+                .entry(p.actor.id.as_str())
+                .or_default()
+                .insert(p.platform.as_str());
+        }
+        let mut actors = HashMap::new();
+        for s in tracker.all_signals() {
+            let score = model.score(&s);
+            let a = ActorScore {
+                score: score.score,
+                reasons: score.summary(2),
+                account_age_days: s.account_age_days,
+            };
+            if let Some(ps) = platforms_of.get(s.actor_id.as_str()) {
+                for p in ps {
+                    actors.insert(format!("{p}:{}", s.actor_id), a.clone());
+                }
+            }
+        }
+        let index = posts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("{}:{}", p.platform, p.id), i))
+            .collect();
+        let networks = coordination_networks(&posts, coordination);
+        Ok(Signals {
+            posts,
+            assignments,
+            narratives,
+            actors,
+            alerts,
+            networks,
+            matches,
+            index,
+        })
+    }
+
+    /// `platform:actor_id` of post `i`.
+    pub fn account(&self, i: usize) -> String {
+        account_key(&self.posts[i])
+    }
+}
+
+/// `platform:actor_id`.
+pub fn account_key(p: &Post) -> String {
+    format!("{}:{}", p.platform, p.actor.id)
+}
+
+/// The keys of `post` for a kind (reshares only count for co-retweet).
+fn keys(post: &Post, kind: Kind) -> Vec<String> {
+    let reshare = post.reshare_of.as_deref().is_some_and(|r| !r.is_empty());
+    if reshare != (kind == Kind::CoRetweet) {
+        return Vec::new();
+    }
+    match kind {
+        Kind::CoRetweet => post
+            .reshare_of
+            .iter()
+            .map(|r| format!("{}:{r}", post.platform))
+            .collect(),
+        Kind::CoReply => post
+            .reply_to
+            .iter()
+            .filter(|r| !r.is_empty())
+            .map(|r| format!("{}:{r}", post.platform))
+            .collect(),
+        Kind::CoLink => post.links.iter().map(|l| l.url.clone()).collect(),
+        Kind::CoDomain => post.links.iter().map(|l| l.domain.clone()).collect(),
+        Kind::CoHashtag => post.hashtags.iter().map(|h| h.to_lowercase()).collect(),
+        Kind::CoMedia => post.media.iter().filter_map(|m| m.hash.clone()).collect(),
+        Kind::CoTweet | Kind::CoSimilarText => {
+            // Short stock texts ("link", "wow") are not evidence of
+            // coordination: at least four words.
+            let t = pharos_analysis::similarity::normalize_cotweet(&post.text);
+            if t.split_whitespace().count() < 4 {
+                Vec::new()
+            } else {
+                vec![t]
+            }
+        }
+    }
+    .into_iter()
+    .filter(|k| !k.is_empty())
+    .collect()
+}
+
+/// Directed networks per layer, summed (both directions) into one undirected
+/// network, split with Leiden; for each community of `min_accounts` or more,
+/// the members' posts matched by another member.
+pub fn coordination_networks(posts: &[Post], opts: &CoordinationOptions) -> Vec<FoundNetwork> {
+    let mut summed: HashMap<(String, String), (f64, BTreeMap<&'static str, f64>)> = HashMap::new();
+    for layer in &opts.layers {
+        let mut table = MessageTable::new(layer.kind);
+        for p in posts {
+            let ks = keys(p, layer.kind);
+            if ks.is_empty() {
+                continue;
+            }
+            let id = format!("{}:{}", p.platform, p.id);
+            if layer.kind == Kind::CoSimilarText {
+                table.push_text(&id, &account_key(p), p.time.millis(), &p.text);
+            } else {
+                table.push_keys(&id, &account_key(p), p.time.millis(), ks.iter());
+            }
+        }
+        let params = DirectedParams::new(layer.window_s, 1.0);
+        let net: DirectedNetwork = directed_network(&table, &params);
+        for (a, b, w) in net.named_edges() {
+            let (x, y) = if a <= b { (a, b) } else { (b, a) };
+            let e = summed
+                .entry((x.to_string(), y.to_string()))
+                .or_insert_with(|| (0.0, BTreeMap::new()));
+            e.0 += w * layer.weight;
+            *e.1.entry(layer.kind.name()).or_insert(0.0) += w * layer.weight;
+        }
+    }
+    let mut edges: Vec<(String, String, f64, BTreeMap<&'static str, f64>)> = summed
+        .into_iter()
+        .filter(|(_, (w, _))| *w >= opts.min_edge_weight)
+        .map(|((a, b), (w, k))| (a, b, w, k))
+        .collect();
+    edges.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+    let mut names: Vec<String> = edges
+        .iter()
+        .flat_map(|e| [e.0.clone(), e.1.clone()])
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let idx = |s: &str| names.binary_search_by(|n| n.as_str().cmp(s)).unwrap_or(0) as u32;
+    let graph = Graph::from_edges(
+        names.len(),
+        edges.iter().map(|e| (idx(&e.0), idx(&e.1), e.2)),
+    );
+    let part = leiden(
+        &graph,
+        &LeidenParams {
+            resolution: opts.resolution,
+            seed: opts.seed,
+            ..LeidenParams::default()
+        },
+    );
+    let membership = part.membership;
+    let mut out = Vec::new();
+    // Members' posts by key per layer, to find the coordinated posts.
+    let mut by_account: HashMap<&str, Vec<usize>> = HashMap::new();
+    let account_of: Vec<String> = posts.iter().map(account_key).collect();
+    for (i, a) in account_of.iter().enumerate() {
+        by_account.entry(a.as_str()).or_default().push(i);
+    }
+    for (c, members) in part_members(&membership).into_iter().enumerate() {
+        if members.len() < opts.min_accounts {
+            continue;
+        }
+        let set: HashSet<&str> = members
+            .iter()
+            .map(|&m| names[m as usize].as_str())
+            .collect();
+        let mut kinds: BTreeMap<&'static str, f64> = BTreeMap::new();
+        let mut net_edges = Vec::new();
+        for e in &edges {
+            if membership[idx(&e.0) as usize] == c as u32
+                && membership[idx(&e.1) as usize] == c as u32
+            {
+                for (k, w) in &e.3 {
+                    *kinds.entry(k).or_insert(0.0) += w;
+                }
+                net_edges.push((e.0.clone(), e.1.clone(), e.2));
+            }
+        }
+        let (coordinated, median) =
+            coordinated_posts(posts, &account_of, &by_account, &set, &opts.layers);
+        let mut accounts: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        accounts.sort_unstable();
+        out.push(FoundNetwork {
+            id: 0,
+            accounts,
+            edges: net_edges,
+            kinds,
+            posts: coordinated,
+            median_delta_s: median,
+        });
+    }
+    out.sort_by(|a, b| {
+        b.accounts
+            .len()
+            .cmp(&a.accounts.len())
+            .then_with(|| a.accounts.cmp(&b.accounts))
+    });
+    for (i, n) in out.iter_mut().enumerate() {
+        n.id = i;
+    }
+    out
+}
+
+fn part_members(membership: &[u32]) -> Vec<Vec<u32>> {
+    let count = membership
+        .iter()
+        .map(|&c| c as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut out = vec![Vec::new(); count];
+    for (v, &c) in membership.iter().enumerate() {
+        out[c as usize].push(v as u32);
+    }
+    out
+}
+
+/// Posts of the members matched, on some layer's key and within its window,
+/// by a post of another member; and the median gap to the nearest match.
+fn coordinated_posts(
+    posts: &[Post],
+    account_of: &[String],
+    by_account: &HashMap<&str, Vec<usize>>,
+    members: &HashSet<&str>,
+    layers: &[CoordinationLayer],
+) -> (Vec<usize>, f64) {
+    let mut hit: BTreeMap<usize, i64> = BTreeMap::new();
+    for layer in layers {
+        // key -> (time, post index) of members' posts
+        let mut by_key: HashMap<String, Vec<(i64, usize)>> = HashMap::new();
+        for m in members {
+            for &i in by_account.get(m).map(Vec::as_slice).unwrap_or(&[]) {
+                for k in keys(&posts[i], layer.kind) {
+                    by_key
+                        .entry(k)
+                        .or_default()
+                        .push((posts[i].time.millis(), i));
+                }
+            }
+        }
+        let w = layer.window_s * 1000;
+        for list in by_key.values_mut() {
+            if list.len() < 2 {
+                continue;
+            }
+            list.sort_unstable();
+            for j in 0..list.len() {
+                let (t, i) = list[j];
+                let mut best = i64::MAX;
+                // Nearest post of another account within the window, either side.
+                for &(t2, i2) in list[j + 1..].iter() {
+                    if t2 - t > w {
+                        break;
+                    }
+                    if account_of[i2] != account_of[i] {
+                        best = best.min(t2 - t);
+                        break;
+                    }
+                }
+                for &(t2, i2) in list[..j].iter().rev() {
+                    if t - t2 > w {
+                        break;
+                    }
+                    if account_of[i2] != account_of[i] {
+                        best = best.min(t - t2);
+                        break;
+                    }
+                }
+                if best != i64::MAX {
+                    let e = hit.entry(i).or_insert(best);
+                    *e = (*e).min(best);
+                }
+            }
+        }
+    }
+    let mut gaps: Vec<i64> = hit.values().copied().collect();
+    gaps.sort_unstable();
+    let median = if gaps.is_empty() {
+        0.0
+    } else if gaps.len() % 2 == 1 {
+        gaps[gaps.len() / 2] as f64 / 1000.0
+    } else {
+        (gaps[gaps.len() / 2 - 1] + gaps[gaps.len() / 2]) as f64 / 2000.0
+    };
+    (hit.into_keys().collect(), median)
+}
+
+/// Reads `claim_matches(platform, post_id, claim_id, score, confidence)`
+/// when the claims component has written it (nothing otherwise).
+pub fn stored_matches(
+    store: &pharos_store::SqliteStore,
+    min_confidence: f64,
+) -> Result<Vec<MatchRow>, pharos_store::rusqlite::Error> {
+    let conn = store.conn();
+    let exists: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'claim_matches'",
+        [],
+        |r| r.get(0),
+    )?;
+    if exists == 0 {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(
+        "SELECT platform, post_id, claim_id, score, confidence FROM claim_matches
+         WHERE confidence >= ?1 ORDER BY platform, post_id, claim_id",
+    )?;
+    let rows = stmt.query_map([min_confidence], |r| {
+        Ok(MatchRow {
+            platform: r.get(0)?,
+            post_id: r.get(1)?,
+            claim_id: r.get(2)?,
+            score: r.get(3)?,
+            confidence: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
