@@ -406,6 +406,31 @@ fn empty_lists_never_reach_the_bundle() {
 }
 
 #[test]
+fn the_stored_disarm_catalogue_names_and_describes_techniques() {
+    let cat = pharos_assess::disarm::Catalogue::from_bundle_json(
+        br#"{"type":"bundle","objects":[
+          {"type":"x-mitre-tactic","id":"x-mitre-tactic--a","name":"Develop Content","x_mitre_shortname":"develop-content",
+           "external_references":[{"source_name":"DISARM","external_id":"TA06"}]},
+          {"type":"attack-pattern","id":"attack-pattern--b","name":"Use Copypasta","description":"Copied and pasted text.",
+           "kill_chain_phases":[{"kill_chain_name":"mitre-attack","phase_name":"develop-content"}],
+           "external_references":[{"source_name":"mitre-attack","external_id":"T0084.001"}]}]}"#,
+    )
+    .unwrap();
+    let opts = ExportOptions {
+        catalogue: Some(&cat),
+        ..Default::default()
+    };
+    let (b, _) = export_bundle(&[incident(1)], &opts);
+    let ap = objects_of(&b, "attack-pattern");
+    let cp = ap.iter().find(|a| a["x_mitre_id"] == "T0084.001").unwrap();
+    assert_eq!(cp["description"], "Copied and pasted text.");
+    // Techniques the catalogue lacks keep the incident's name, without a description.
+    let sw = ap.iter().find(|a| a["x_mitre_id"] == "T0049.005").unwrap();
+    assert_eq!(sw["name"], "Conduct Swarming");
+    assert!(sw.get("description").is_none());
+}
+
+#[test]
 fn native_opencti_type_names_keep_the_same_uuids() {
     let (p, _) = export_bundle(&[incident(1)], &ExportOptions::default());
     let opts = ExportOptions {

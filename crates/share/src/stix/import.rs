@@ -606,6 +606,12 @@ impl<'a> Importer<'a> {
                 .push(reason.trim_start_matches("stix: ").to_string());
             rep.rejected += 1;
         }
+        if let Err(e) = self.quarantine.flush() {
+            return Err(ImportError::File {
+                file: self.quarantine.path().display().to_string(),
+                reason: format!("cannot write the quarantine: {e}"),
+            });
+        }
         let t = &mut self.totals;
         t.objects += rep.objects;
         t.added += rep.added;
