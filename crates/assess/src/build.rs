@@ -221,6 +221,17 @@ fn campaign_noun(
     if hashtag_burst && top_hashtag_share >= 0.6 {
         return "Hashtag flood";
     }
+    // Several near-duplicate families of one narrative: paraphrases of
+    // one story, pushed together.
+    let mut family_narratives: BTreeMap<u64, usize> = BTreeMap::new();
+    for s in &g.seeds {
+        if let (SeedKind::Family(_), Some(n)) = (&s.kind, s.narrative) {
+            *family_narratives.entry(n).or_insert(0) += 1;
+        }
+    }
+    if family_narratives.values().any(|&c| c >= 2) && top.is_none() {
+        return "Coordinated narrative";
+    }
     if families_share >= 0.3 && top != Some("co-retweet") {
         return "Copy-paste campaign";
     }
@@ -1294,6 +1305,9 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
                         "Hashtag flood" => "Accounts flooded a hashtag within a short time",
                         "Recycled false claim" =>
                             "Accounts pushed a claim fact-checkers have debunked",
+                        "Coordinated narrative" => {
+                            "Accounts pushed one story in several paraphrased versions at once"
+                        }
                         _ => "Accounts acted together",
                     },
                     if parts.is_empty() {

@@ -25,6 +25,7 @@ p { margin: 6px 0; }
 .small { font-size: 12.5px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; vertical-align: middle; }
 .badge.high { background: var(--high); } .badge.moderate { background: var(--mid); } .badge.low { background: var(--low); }
+.badge.conf { background: #44546a; }
 .tag { display: inline-block; background: #eef2f7; border: 1px solid #d8dee6; border-radius: 4px; padding: 0 6px; margin: 1px 2px; font-size: 12.5px; }
 .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 10px 28px; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; margin: 12px 0; page-break-inside: avoid; }
@@ -37,10 +38,12 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0; 
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #f3f5f8; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-dl.abcde { display: grid; grid-template-columns: 120px 1fr; gap: 4px 12px; margin: 6px 0; }
+dl.abcde { display: grid; grid-template-columns: 110px minmax(0, 1fr); gap: 4px 12px; margin: 6px 0; }
 dl.abcde dt { font-weight: 600; }
 dl.abcde dd { margin: 0; }
-a.ev { font-size: 11px; color: var(--accent); text-decoration: none; border: 1px solid #c9d6e6; border-radius: 3px; padding: 0 3px; margin-left: 2px; white-space: nowrap; }
+a.ev { font-size: 11px; color: var(--accent); text-decoration: none; border: 1px solid #c9d6e6; border-radius: 3px; padding: 0 3px; margin: 1px 0 1px 2px; display: inline-block; line-height: 1.4; }
+td, dd, p, li, blockquote { overflow-wrap: anywhere; }
+.grid > div { min-width: 0; }
 ol.actions li { margin: 4px 0; }
 svg.chart { max-width: 100%; height: auto; display: block; margin: 6px 0; }
 svg.net { background: #fbfcfd; border: 1px solid var(--line); border-radius: 6px; }
@@ -75,9 +78,14 @@ fn period(a: &Assessment) -> String {
 }
 
 fn badge(name: &str, s: f64) -> String {
+    // Severity is coloured by level; confidence is not a warning colour.
+    let class = if name == "confidence" {
+        "conf"
+    } else {
+        level(s)
+    };
     format!(
-        r#"<span class="badge {}">{} {} ({:.2})</span>"#,
-        level(s),
+        r#"<span class="badge {class}">{} {} ({:.2})</span>"#,
         esc(name),
         level(s),
         s
@@ -197,7 +205,10 @@ fn score_table(inc: &Incident, name: &str, sc: &Score) -> String {
     s
 }
 
-/// The one-page briefing for decision-makers.
+/// The one-page briefing for decision-makers: every campaign in one line,
+/// the two most severe in a card each (what, who with confidence, how big
+/// and how fast, what was exploited, what to do now). Evidence ids are left
+/// to the analyst report.
 pub fn briefing(a: &Assessment) -> String {
     let mut b = String::new();
     if a.incidents.is_empty() {
@@ -211,12 +222,26 @@ pub fn briefing(a: &Assessment) -> String {
     }
     let _ = write!(
         b,
-        "<p class=\"lead\"><b>{}</b> found in {}; the most severe first. {} alerts were raised.</p>",
+        "<p class=\"lead\"><b>{}</b> found; {} alerts raised. Most severe first.</p>",
         esc(&plural(a.incidents.len(), "campaign", "campaigns")),
-        esc(&period(a)),
         a.alerts.len()
     );
-    for inc in a.incidents.iter().take(3) {
+    b.push_str("<table><tr><th>campaign</th><th class=\"num\">severity</th><th class=\"num\">confidence</th><th class=\"num\">posts</th><th class=\"num\">accounts</th><th>platforms</th><th>began</th></tr>");
+    for inc in &a.incidents {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&inc.title),
+            inc.severity.value,
+            inc.confidence.value,
+            inc.posts.len(),
+            inc.actors.len(),
+            esc(&inc.platforms.keys().cloned().collect::<Vec<_>>().join(", ")),
+            esc(&short_time(inc.first_seen))
+        );
+    }
+    b.push_str("</table>");
+    for inc in a.incidents.iter().take(2) {
         let _ = write!(
             b,
             "<section class=\"card\"><h3>{} {} {}</h3><p>{}</p>",
@@ -227,21 +252,18 @@ pub fn briefing(a: &Assessment) -> String {
         );
         let _ = write!(
             b,
-            "<div class=\"grid\"><div><h4>What is happening</h4><p>{} {}</p><h4>Who is behind it</h4><p>{} {}</p><p class=\"small muted\">Confidence {:.2} ({}): {}</p></div><div><h4>How big, how fast</h4>{}{}</div></div>",
+            "<div class=\"grid\"><div><h4>What is happening</h4><p>{}</p><h4>Who is behind it</h4><p>{}</p><p class=\"small muted\">Confidence {:.2} ({}): {}</p></div><div><h4>How big, how fast</h4>{}{}</div></div>",
             esc(&inc.abcde.content.statement),
-            refs(inc, &inc.abcde.content.evidence, false, 3),
             esc(&inc.abcde.actor.statement),
-            refs(inc, &inc.abcde.actor.evidence, false, 3),
             inc.confidence.value,
             level(inc.confidence.value),
             esc(&strongest_terms(&inc.confidence)),
             kpis(inc),
             svg::timeline(&inc.timeline, 430),
         );
-        let ex_hours = hours_of_day(inc);
         let _ = write!(
             b,
-            "<h4>What has been exploited</h4><p>{} {}; {}.{}</p>",
+            "<h4>What has been exploited</h4><p>{}; {}; {}.{}</p>",
             esc(&join_and(
                 &inc.platforms
                     .iter()
@@ -249,7 +271,7 @@ pub fn briefing(a: &Assessment) -> String {
                     .collect::<Vec<_>>()
             )),
             esc(&format!(
-                "in {}",
+                "languages {}",
                 join_and(
                     &inc.languages
                         .iter()
@@ -257,7 +279,7 @@ pub fn briefing(a: &Assessment) -> String {
                         .collect::<Vec<_>>()
                 )
             )),
-            esc(&peak_hours(&ex_hours)),
+            esc(&peak_hours(&hours_of_day(inc))),
             if inc.techniques.is_empty() {
                 String::new()
             } else {
@@ -276,23 +298,12 @@ pub fn briefing(a: &Assessment) -> String {
             }
         );
         b.push_str("<h4>What to do now</h4><ol class=\"actions\">");
-        for (action, ev) in recommendations(inc) {
-            let _ = write!(b, "<li>{} {}</li>", esc(&action), refs(inc, &ev, false, 2));
+        for (action, _) in recommendations(inc).into_iter().take(4) {
+            let _ = write!(b, "<li>{}</li>", esc(&action));
         }
         b.push_str("</ol></section>");
     }
-    if a.incidents.len() > 3 {
-        let _ = write!(
-            b,
-            "<p class=\"muted\">{} more in the analyst report: {}.</p>",
-            a.incidents.len() - 3,
-            esc(&a.incidents[3..]
-                .iter()
-                .map(|i| i.title.clone())
-                .collect::<Vec<_>>()
-                .join("; "))
-        );
-    }
+    b.push_str("<p class=\"small muted\">The evidence behind every statement, every campaign in full and every alert are in the analyst report (report.html); what was exploited and how fast it was answered is in the recovery report (recovery.html).</p>");
     page("Briefing: information environment", &period(a), &b)
 }
 
