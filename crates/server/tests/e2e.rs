@@ -4,8 +4,8 @@
 //! directory, an analyst token from `pharos token create`), then drives
 //! Debian's `chromium` over the DevTools protocol: signs in, opens the
 //! overview, opens a narrative, opens a network and clicks a node of its
-//! graph until its posts are listed, and exports a STIX bundle with the
-//! page's button. Screenshots and the bundle go to `target/e2e/`.
+//! graph until its posts are listed, and exports the STIX bundle the
+//! page's button links to. Screenshots and the bundle go to `target/e2e/`.
 //!
 //! The `pharos` binary is `$PHAROS_BIN`, else `pharos` beside this test's
 //! target directory (`cargo build -p pharos-cli` first); the browser is
@@ -135,17 +135,47 @@ impl Page {
     }
 }
 
+/// A small HTTP/1.1 GET (Chromium's DevTools server keeps connections open,
+/// so the body is read by its Content-Length).
 fn http_get(addr: &str, path: &str, token: Option<&str>) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{auth}\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
+    write!(
+        &s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: pharos-e2e\r\nAccept: */*\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut r = BufReader::new(s);
+    let mut len: Option<usize> = None;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            len = v.trim().parse().ok();
+        }
+    }
+    let mut body = Vec::new();
+    match len {
+        Some(n) => {
+            body.resize(n, 0);
+            r.read_exact(&mut body).unwrap();
+        }
+        None => {
+            r.read_to_end(&mut body).unwrap();
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 #[test]
@@ -230,6 +260,7 @@ fn dashboard_in_headless_chromium() {
             "--hide-scrollbars",
             "--window-size=1366,900",
             "--remote-debugging-port=0",
+            "--disable-background-networking",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("about:blank")
@@ -266,13 +297,6 @@ fn dashboard_in_headless_chromium() {
     let mut page = Page { ws, next: 0 };
     page.call("Page.enable", json!({}));
     page.call("Runtime.enable", json!({}));
-    let downloads = out_dir().join("downloads");
-    let _ = std::fs::remove_dir_all(&downloads);
-    std::fs::create_dir_all(&downloads).unwrap();
-    page.call(
-        "Page.setDownloadBehavior",
-        json!({"behavior": "allow", "downloadPath": downloads.display().to_string()}),
-    );
 
     // Without a token the dashboard sends the browser to the login page.
     page.goto(&format!("{base}/"));
@@ -338,21 +362,22 @@ fn dashboard_in_headless_chromium() {
     );
     page.screenshot("network.png");
 
-    // Export STIX with the page's button.
-    page.eval("document.querySelector('#export-stix').click(); true");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let bundle = loop {
-        let done = std::fs::read_dir(&downloads)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "json"));
-        if let Some(p) = done {
-            break p;
-        }
-        assert!(Instant::now() < deadline, "no STIX bundle was downloaded");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    // Export STIX: what the page's button downloads (fetched by the page,
+    // with its session, so the same access rules apply).
+    let got = page.eval(
+        "(async () => { const a = document.querySelector('#export-stix'); const r = await fetch(a.href, {credentials: 'same-origin'}); return {status: r.status, disposition: r.headers.get('content-disposition'), tlp: r.headers.get('tlp'), body: await r.text()}; })()",
+    );
+    assert_eq!(got["status"], 200, "{got}");
+    assert!(
+        got["disposition"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("attachment"),
+        "{got}"
+    );
+    assert_eq!(got["tlp"], "TLP:AMBER");
+    let bundle = out_dir().join("network.stix.json");
+    std::fs::write(&bundle, got["body"].as_str().unwrap()).unwrap();
     let b: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
     assert_eq!(b["type"], "bundle");
     let objects = b["objects"].as_array().unwrap();
@@ -362,5 +387,4 @@ fn dashboard_in_headless_chromium() {
             .iter()
             .any(|o| o["type"] == "user-account" && o["user_id"] == account)
     );
-    std::fs::copy(&bundle, out_dir().join("network.stix.json")).unwrap();
 }

@@ -240,18 +240,25 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
     let stats = st.read(|s| Ok(s.stats(8)?)).await?;
     let (ready, narratives, alerts, nets) = {
         let s = st.snapshot.read().map_err(ApiError::internal)?;
-        let mut alerts: Vec<_> = s
+        // Open alerts first (most severe first), then the most severe closed ones.
+        let open = s
             .alerts
             .values()
             .filter(|n| n.alert.closed_at.is_none())
-            .cloned()
-            .collect();
-        alerts.sort_by(|a, b| b.alert.severity.total_cmp(&a.alert.severity));
+            .count();
+        let mut alerts: Vec<_> = s.alerts.values().cloned().collect();
+        alerts.sort_by(|a, b| {
+            a.alert
+                .closed_at
+                .is_some()
+                .cmp(&b.alert.closed_at.is_some())
+                .then(b.alert.severity.total_cmp(&a.alert.severity))
+        });
         alerts.truncate(8);
         (
             s.ready,
             s.narratives.clone(),
-            alerts,
+            (open, alerts),
             s.coordination
                 .as_ref()
                 .map(|r| r.summary.communities)
@@ -278,13 +285,13 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
         "posts".to_string(),
         stats.by_day.iter().map(|c| c.count).collect::<Vec<_>>(),
     )];
-    let open = alerts.len();
+    let (open, alerts) = alerts;
     let top: Vec<_> = narratives.iter().take(8).collect();
     let body = format!(
-        "<h1>Overview</h1>{}<div class=kpis><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>{}</b><span>accounts</span></div><div class=kpi><b>{}</b><span>narratives</span></div><div class=kpi><b>{}</b><span>coordination networks</span></div><div class=kpi><b>{}</b><span>open alerts (top)</span></div><div class=kpi><b>{}</b><span>{} to {}</span></div></div>
+        "<h1>Overview</h1>{}<div class=kpis><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>{}</b><span>accounts</span></div><div class=kpi><b>{}</b><span>narratives</span></div><div class=kpi><b>{}</b><span>coordination networks</span></div><div class=kpi><b>{}</b><span>open alerts</span></div><div class=kpi><b>{}</b><span>{} to {}</span></div></div>
         <div class=grid><div class=card><h2>Volume by platform</h2>{}</div><div class=card><h2>Volume by language</h2>{}</div>
         <div class=\"card wide\"><h2>Posts per day (UTC)</h2>{}</div>
-        <div class=\"card wide\" id=active-alerts><h2>Active alerts</h2>{}</div>
+        <div class=\"card wide\" id=active-alerts><h2>Alerts, open first</h2>{}</div>
         <div class=\"card wide\"><h2>Narratives, largest and fastest-growing first</h2>{}<p><a href=/narratives>All narratives →</a></p></div>
         <div class=\"card wide\"><h2>Newest incidents</h2><p class=muted>Incidents are not served by this build of the server (the incident engine is not included yet).</p></div></div>",
         if ready { String::new() } else { "<p class=note>Reading the store: lists fill in as the analysis catches up.</p>".into() },

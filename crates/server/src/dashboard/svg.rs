@@ -161,7 +161,7 @@ pub fn graph(
             (w / 2.0 + r * a.cos(), h / 2.0 + r * a.sin())
         })
         .collect();
-    let k = (w * h / n as f64).sqrt() * 0.6;
+    let k = (w * h / n as f64).sqrt() * 0.75;
     let mut t = w / 10.0;
     let iters = if n > 150 { 120 } else { 250 };
     let maxw = edges.iter().map(|e| e.2).fold(1.0f64, f64::max);
@@ -191,8 +191,8 @@ pub fn graph(
         }
         for i in 0..n {
             // Gravity keeps separate components on the canvas.
-            disp[i].0 += (w / 2.0 - pos[i].0) * 0.02 * k;
-            disp[i].1 += (h / 2.0 - pos[i].1) * 0.02 * k;
+            disp[i].0 += (w / 2.0 - pos[i].0) * 0.004 * k;
+            disp[i].1 += (h / 2.0 - pos[i].1) * 0.004 * k;
             let d = (disp[i].0 * disp[i].0 + disp[i].1 * disp[i].1)
                 .sqrt()
                 .max(0.01);
