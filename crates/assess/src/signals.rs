@@ -273,11 +273,14 @@ fn keys(post: &Post, kind: Kind) -> Vec<String> {
     .collect()
 }
 
+/// Weight of an edge per kind of coordination (`co-link` → 12.0, ...).
+type KindWeights = BTreeMap<&'static str, f64>;
+
 /// Directed networks per layer, summed (both directions) into one undirected
 /// network, split with Leiden; for each community of `min_accounts` or more,
 /// the members' posts matched by another member.
 pub fn coordination_networks(posts: &[Post], opts: &CoordinationOptions) -> Vec<FoundNetwork> {
-    let mut summed: HashMap<(String, String), (f64, BTreeMap<&'static str, f64>)> = HashMap::new();
+    let mut summed: HashMap<(String, String), (f64, KindWeights)> = HashMap::new();
     for layer in &opts.layers {
         let mut table = MessageTable::new(layer.kind);
         for p in posts {
@@ -303,7 +306,7 @@ pub fn coordination_networks(posts: &[Post], opts: &CoordinationOptions) -> Vec<
             *e.1.entry(layer.kind.name()).or_insert(0.0) += w * layer.weight;
         }
     }
-    let mut edges: Vec<(String, String, f64, BTreeMap<&'static str, f64>)> = summed
+    let mut edges: Vec<(String, String, f64, KindWeights)> = summed
         .into_iter()
         .filter(|(_, (w, _))| *w >= opts.min_edge_weight)
         .map(|((a, b), (w, k))| (a, b, w, k))
