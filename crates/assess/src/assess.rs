@@ -42,6 +42,13 @@ pub struct Response {
     /// The claim it answers, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_id: Option<String>,
+    /// A post (`platform:id`) of what it answers (the claims component logs
+    /// responses against a narrative with such an anchor post).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    /// The narrative id it answers (ids of one narrative-engine run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrative: Option<u64>,
     /// What it was.
     #[serde(default)]
     pub label: String,
@@ -92,6 +99,22 @@ pub struct Assessment {
     pub alerts: Vec<Notification>,
     /// Responses and what they changed.
     pub responses: Vec<ResponseEffect>,
+    /// Correction drafts per incident id (from the claims component's
+    /// response packs, `pharos_claims::respond`, filled by the caller);
+    /// the briefing puts them first under "what to do now".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub drafts: BTreeMap<String, Vec<CorrectionDraft>>,
+}
+
+/// A correction drafted for an incident (a response pack's draft).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CorrectionDraft {
+    /// Language of the text.
+    pub lang: String,
+    pub text: String,
+    /// Fact-checks it cites (URLs).
+    #[serde(default)]
+    pub sources: Vec<String>,
 }
 
 /// Why an assessment failed.
@@ -206,12 +229,14 @@ pub fn assess_posts(
         incidents,
         alerts: sig.alerts,
         responses,
+        drafts: BTreeMap::new(),
     })
 }
 
-/// For each response linked to an incident (by incident id, by a claim its
-/// posts match, or else by falling within its span), the incident's rate
-/// in the six hours before and after.
+/// For each response linked to an incident (by incident id, else by an
+/// anchor post among its posts, else by a claim its posts match, else by a
+/// narrative id it holds, else by falling within its span), the incident's
+/// rate in the six hours before and after.
 fn response_effects(
     sig: &Signals,
     incidents: &[Incident],
@@ -227,10 +252,17 @@ fn response_effects(
             .map(|&i| sig.posts[i].time.millis())
             .collect();
         for r in responses {
-            let linked = match (&r.incident, &r.claim_id) {
-                (Some(id), _) => *id == inc.id,
-                (None, Some(c)) => inc.claim_matches.iter().any(|m| &m.claim_id == c),
-                (None, None) => r.time >= inc.first_seen && r.time <= inc.last_seen,
+            let linked = if let Some(id) = &r.incident {
+                *id == inc.id
+            } else if let Some(a) = &r.anchor {
+                inc.posts.iter().any(|p| p == a)
+            } else if let Some(c) = &r.claim_id {
+                inc.claim_matches.iter().any(|m| &m.claim_id == c)
+            } else if let Some(n) = r.narrative {
+                let id = format!("narrative:{n}");
+                inc.narratives.iter().any(|x| x.id == id)
+            } else {
+                r.time >= inc.first_seen && r.time <= inc.last_seen
             };
             if !linked {
                 continue;
@@ -257,10 +289,14 @@ fn response_effects(
 }
 
 /// Responses kept in the store's `responses` table, when some component
-/// wrote one. Columns are found by name: a time (`time_ms`, `sent_ms`,
-/// `published_ms`, `created_ms` in epoch milliseconds, or `time`, `sent_at`,
-/// `published`, `created_at` as text), and optionally `incident_id`,
-/// `claim_id`, a label (`label`, `title`, `kind`, `text`) and `url`.
+/// wrote one (the claims component's `responses`: `narrative`,
+/// `anchor_platform`, `anchor_post`, `label`, `at_ms`, `channel`, `url`, ...).
+/// Columns are found by name: a time (`at_ms`, `time_ms`, `sent_ms`,
+/// `published_ms`, `created_ms` in epoch milliseconds, or `time`,
+/// `sent_at`, `published`, `created_at` as text), and optionally
+/// `incident_id`, `claim_id`, `anchor_platform` + `anchor_post`,
+/// `narrative`, a label (`label`, `title`, `kind`, `text`, `channel`) and
+/// `url`.
 pub fn stored_responses(
     store: &SqliteStore,
 ) -> Result<Vec<Response>, pharos_store::rusqlite::Error> {
@@ -280,18 +316,23 @@ pub fn stored_responses(
         names.iter().find(|n| cols.iter().any(|c| c == *n)).copied()
     }
     let find = |names: &[&'static str]| find_col(&cols, names);
-    let ms_col = find(&["time_ms", "sent_ms", "published_ms", "created_ms"]);
+    let ms_col = find(&["at_ms", "time_ms", "sent_ms", "published_ms", "created_ms"]);
     let text_col = find(&["time", "sent_at", "published", "created_at"]);
     let Some(time_col) = ms_col.or(text_col) else {
         return Ok(Vec::new());
     };
     let pick = |c: Option<&str>| c.unwrap_or("NULL").to_string();
+    let anchor = match (find(&["anchor_platform"]), find(&["anchor_post"])) {
+        (Some(p), Some(a)) => format!("CASE WHEN {a} IS NULL THEN NULL ELSE {p} || ':' || {a} END"),
+        _ => "NULL".to_string(),
+    };
     let sql = format!(
-        "SELECT {time_col}, {}, {}, {}, {} FROM responses",
+        "SELECT {time_col}, {}, {}, {}, {}, {anchor}, {} FROM responses",
         pick(find(&["incident_id", "incident"])),
         pick(find(&["claim_id"])),
-        pick(find(&["label", "title", "kind", "text"])),
-        pick(find(&["url"]))
+        pick(find(&["label", "title", "kind", "text", "channel"])),
+        pick(find(&["url"])),
+        pick(find(&["narrative"]))
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], |r| {
@@ -311,6 +352,12 @@ pub fn stored_responses(
                 .flatten()
                 .unwrap_or_default(),
             url: r.get::<_, Option<String>>(4).ok().flatten(),
+            anchor: r.get::<_, Option<String>>(5).ok().flatten(),
+            narrative: r
+                .get::<_, Option<i64>>(6)
+                .ok()
+                .flatten()
+                .and_then(|n| u64::try_from(n).ok()),
         }))
     })?;
     let mut out = Vec::new();

@@ -212,7 +212,10 @@ fn store_path_reads_claim_matches_and_responses() {
         "CREATE TABLE claim_matches (platform TEXT NOT NULL, post_id TEXT NOT NULL,
             claim_id TEXT NOT NULL, score REAL NOT NULL, confidence REAL NOT NULL,
             PRIMARY KEY (platform, post_id, claim_id));
-         CREATE TABLE responses (time_ms INTEGER, incident_id TEXT, claim_id TEXT, label TEXT, url TEXT);",
+         CREATE TABLE responses (id INTEGER PRIMARY KEY AUTOINCREMENT, narrative INTEGER NOT NULL,
+            anchor_platform TEXT, anchor_post TEXT, label TEXT, who TEXT NOT NULL,
+            at_ms INTEGER NOT NULL, channel TEXT NOT NULL, url TEXT, partner TEXT, note TEXT,
+            logged_at_ms INTEGER NOT NULL);",
     )
     .unwrap();
     let ids: HashSet<&str> = narrative.posts.iter().map(String::as_str).collect();
@@ -230,16 +233,18 @@ fn store_path_reads_claim_matches_and_responses() {
         matched += 1;
     }
     assert!(matched >= 5);
-    let first = posts
+    // A response logged as the claims component does (responses table,
+    // against a narrative, anchored on one of its posts).
+    let first_post = posts
         .iter()
         .filter(|p| ids.contains(p.id.as_str()))
-        .map(|p| p.time.millis())
-        .min()
+        .min_by_key(|p| p.time)
         .unwrap();
-    let response_at = first + 3 * 3_600_000;
+    let response_at = first_post.time.millis() + 3 * 3_600_000;
     conn.execute(
-        "INSERT INTO responses VALUES (?1, NULL, 'claim-eu-rationing', 'correction published', 'https://factcheck.example/eu')",
-        [response_at],
+        "INSERT INTO responses (narrative, anchor_platform, anchor_post, label, who, at_ms, channel, url, logged_at_ms)
+         VALUES (999999, ?1, ?2, 'correction published', 'desk', ?3, 'website', 'https://factcheck.example/eu', ?3)",
+        pharos_store::rusqlite::params![first_post.platform, first_post.id, response_at],
     )
     .unwrap();
     let mut opts = AssessOptions::default();
@@ -370,6 +375,24 @@ fn reports_are_written_and_self_contained() {
     let md = std::fs::read_to_string(dir.path().join("briefing.md")).unwrap();
     assert!(md.starts_with("# Briefing"));
     assert!(md.contains("What to do now"));
+
+    // A response pack's draft comes first under what to do now.
+    let mut with_draft = a.clone();
+    with_draft.drafts.insert(
+        a.incidents[0].id.clone(),
+        vec![pharos_assess::assess::CorrectionDraft {
+            lang: "en".into(),
+            text: "No, the EU is not rationing household power.".into(),
+            sources: vec!["https://factcheck.example/eu".into()],
+        }],
+    );
+    let html = pharos_assess::report::html::briefing(&with_draft);
+    let todo = html.split("What to do now").nth(1).unwrap();
+    let first = todo.split("<li>").nth(1).unwrap();
+    assert!(
+        first.contains("No, the EU is not rationing household power."),
+        "{first}"
+    );
 }
 
 fn super_escape(s: &str) -> String {

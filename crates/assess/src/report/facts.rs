@@ -83,8 +83,26 @@ pub fn level(x: f64) -> &'static str {
 
 /// Recommended actions for decision-makers, from what the evidence shows.
 /// Each action says why (which signal) and points to evidence.
-pub fn recommendations(inc: &Incident) -> Vec<(String, Vec<String>)> {
+pub fn recommendations(a: &Assessment, inc: &Incident) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    // A response pack's drafts come first: the correction is written.
+    let drafts = a.drafts.get(&inc.id).map(Vec::as_slice).unwrap_or(&[]);
+    for d in drafts.iter().take(2) {
+        let text: String = d.text.chars().take(400).collect();
+        out.push((
+            format!(
+                "Publish the drafted correction ({}): \u{201c}{}\u{201d}{}",
+                d.lang,
+                text,
+                if d.sources.is_empty() {
+                    String::new()
+                } else {
+                    format!(" Sources: {}.", d.sources.join(", "))
+                }
+            ),
+            inc.claim_matches.iter().map(|m| m.id.clone()).collect(),
+        ));
+    }
     let has = |sig: &str| inc.techniques.iter().any(|t| t.signal == sig);
     let tech_ev = |sig: &str| -> Vec<String> {
         inc.techniques
@@ -93,7 +111,7 @@ pub fn recommendations(inc: &Incident) -> Vec<(String, Vec<String>)> {
             .flat_map(|t| t.evidence.iter().take(3).cloned())
             .collect()
     };
-    if !inc.claim_matches.is_empty() {
+    if drafts.is_empty() && !inc.claim_matches.is_empty() {
         let m = &inc.claim_matches[0];
         let fc = m
             .fact_checks

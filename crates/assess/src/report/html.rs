@@ -50,7 +50,7 @@ svg.net { background: #fbfcfd; border: 1px solid var(--line); border-radius: 6px
 blockquote { margin: 6px 0; padding: 4px 12px; border-left: 3px solid var(--line); color: #333; }
 .evidence td:first-child { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11.5px; word-break: break-all; width: 30%; }
 footer { margin-top: 30px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
-@media print { body { background: #fff; } main { padding: 0; max-width: none; } .card { break-inside: avoid; } h2 { break-after: avoid; } }
+@media print { body { background: #fff; font-size: 11.5px; } main { padding: 0; max-width: none; } .card { break-inside: avoid; padding: 6px 10px; margin: 6px 0; } h2 { break-after: avoid; } h4 { margin: 6px 0 2px; } .kpi { padding: 2px 8px; min-width: 80px; } .kpi b { font-size: 13px; } .lead { font-size: 13px; } table { font-size: 11px; } th, td { padding: 2px 6px; } footer { margin-top: 10px; } }
 @page { size: A4; margin: 14mm; }
 "#;
 
@@ -298,7 +298,7 @@ pub fn briefing(a: &Assessment) -> String {
             }
         );
         b.push_str("<h4>What to do now</h4><ol class=\"actions\">");
-        for (action, _) in recommendations(inc).into_iter().take(4) {
+        for (action, _) in recommendations(a, inc).into_iter().take(4) {
             let _ = write!(b, "<li>{}</li>", esc(&action));
         }
         b.push_str("</ol></section>");

@@ -61,7 +61,7 @@ pub fn briefing(a: &Assessment) -> String {
         a.alerts.len()
     );
     for (k, inc) in a.incidents.iter().take(3).enumerate() {
-        incident(&mut s, k + 1, inc);
+        incident(&mut s, a, k + 1, inc);
     }
     if a.incidents.len() > 3 {
         let _ = writeln!(
@@ -79,7 +79,7 @@ pub fn briefing(a: &Assessment) -> String {
     s
 }
 
-fn incident(s: &mut String, k: usize, inc: &Incident) {
+fn incident(s: &mut String, a: &Assessment, k: usize, inc: &Incident) {
     let _ = writeln!(
         s,
         "## {k}. {}\n\nSeverity **{:.2}** ({}), confidence **{:.2}** ({}) · `{}`\n\n{}\n",
@@ -151,7 +151,7 @@ fn incident(s: &mut String, k: usize, inc: &Incident) {
         );
     }
     s.push_str("- **What to do now:**\n");
-    for (i, (action, ev)) in recommendations(inc).into_iter().enumerate() {
+    for (i, (action, ev)) in recommendations(a, inc).into_iter().enumerate() {
         let _ = writeln!(s, "  {}. {}{}", i + 1, md(&action), refs(&ev, 2));
     }
     s.push('\n');
