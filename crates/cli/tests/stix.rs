@@ -151,6 +151,40 @@ fn export_stix_writes_a_sound_deterministic_bundle_per_tlp() {
     assert_eq!(incs.len(), 1);
     assert_eq!(incs[0]["name"], "Flooding #blackout 2");
     keep_for_validator("cli-one-incident-amber-strict.json", &one);
+
+    // A period: only incidents overlapping it.
+    let later = dir.path().join("later.json");
+    let since = pharos_core::EventTime::from_millis(1_710_000_000_000 + 2 * 3_600_000).to_rfc3339();
+    ok(&pharos(&[
+        "export",
+        "stix",
+        "--store",
+        s,
+        "--since",
+        &since,
+        "--out",
+        later.to_str().unwrap(),
+    ]));
+    let names: Vec<String> = read(&later)["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["type"] == "incident")
+        .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["Flooding #blackout 2"]);
+    let out = pharos(&[
+        "export",
+        "stix",
+        "--store",
+        s,
+        "--since",
+        "2030-01-01",
+        "--out",
+        later.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no incident within"));
 }
 
 #[test]

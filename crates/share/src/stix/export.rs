@@ -176,8 +176,7 @@ impl<'a> Scrubber<'a> {
                 }
                 keys.push((a.key(), ps));
             }
-            // Longest first, so `twitter:12` never rewrites part of `twitter:123`.
-            keys.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+            keys.sort();
         }
         Scrubber { p, handles, keys }
     }
@@ -189,7 +188,7 @@ impl<'a> Scrubber<'a> {
         let mut s = s.to_string();
         for (k, ps) in &self.keys {
             if s.contains(k.as_str()) {
-                s = s.replace(k.as_str(), ps);
+                s = replace_whole(&s, k, ps);
             }
         }
         // @mentions: known accounts become their pseudonym, others `@[account]`.
@@ -781,6 +780,27 @@ fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
     objs.push(Value::Object(report));
 }
 
+/// Replaces `key` in `s` where it is not part of a longer identifier
+/// (`twitter:1` is not replaced inside `twitter:10`).
+fn replace_whole(s: &str, key: &str, by: &str) -> String {
+    let is_id = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(key) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + key.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(is_id) || after.is_some_and(is_id) {
+            out.push_str(key);
+        } else {
+            out.push_str(by);
+        }
+        rest = &rest[i + key.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// STIX forbids empty lists (and an empty object says nothing): drops both,
 /// at every depth.
 fn prune_empty(v: &mut Value) {
@@ -854,4 +874,25 @@ fn note_text(inc: &Incident, sc: &Scrubber, title: &str, summary: &str) -> Strin
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_identifiers_only_are_replaced() {
+        assert_eq!(
+            replace_whole("twitter:1 and twitter:10, (twitter:1)", "twitter:1", "P"),
+            "P and twitter:10, (P)"
+        );
+        assert_eq!(replace_whole("xtwitter:1", "twitter:1", "P"), "xtwitter:1");
+    }
+
+    #[test]
+    fn empty_lists_and_objects_are_pruned_at_every_depth() {
+        let mut v = json!({"a": [], "b": {"c": [], "d": {}}, "e": [1, {"f": []}], "g": ""});
+        prune_empty(&mut v);
+        assert_eq!(v, json!({"e": [1, {}], "g": ""}));
+    }
 }
