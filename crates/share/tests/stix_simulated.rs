@@ -3,6 +3,7 @@
 //! The bundles go to `<workspace>/target/stix-bundles/` for the OASIS
 //! validator (`.ci/validate-stix`).
 
+use pharos_assess::incident::Incident;
 use pharos_assess::{AssessOptions, assess_posts};
 use pharos_core::Post;
 use pharos_share::Pseudonymiser;
@@ -11,8 +12,7 @@ use pharos_share::stix::export::{ExportOptions, export_bundle};
 use pharos_share::stix::tlp::Tlp;
 use std::path::PathBuf;
 
-#[test]
-fn simulated_incidents_export_as_sound_bundles() {
+fn simulated_incidents() -> Vec<Incident> {
     let cfg = pharos_sim::SimConfig::new(6_000, 7);
     let mut buf = Vec::new();
     pharos_sim::simulate(&cfg, &mut buf, &mut |_| {}).expect("simulate");
@@ -26,11 +26,21 @@ fn simulated_incidents_export_as_sound_bundles() {
         !a.incidents.is_empty(),
         "the planted campaigns give incidents"
     );
+    a.incidents
+}
+
+fn bundle_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../target/stix-bundles"
     ));
     std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn simulated_incidents_export_as_sound_bundles() {
+    let incidents = simulated_incidents();
     let key = Pseudonymiser::new(b"simulation key, not secret").unwrap();
     for (name, p) in [("plain", None), ("pseudonymised", Some(&key))] {
         let opts = ExportOptions {
@@ -38,16 +48,11 @@ fn simulated_incidents_export_as_sound_bundles() {
             pseudonymiser: p,
             ..Default::default()
         };
-        let (b, summary) = export_bundle(&a.incidents, &opts);
+        let (b, summary) = export_bundle(&incidents, &opts);
         assert_eq!(check_bundle(&b), Vec::<String>::new(), "{name}");
-        assert_eq!(summary.by_type["incident"], a.incidents.len());
-        assert_eq!(summary.by_type["report"], a.incidents.len());
-        let tagged = a
-            .incidents
-            .iter()
-            .filter(|i| !i.techniques.is_empty())
-            .count();
-        if tagged > 0 {
+        assert_eq!(summary.by_type["incident"], incidents.len());
+        assert_eq!(summary.by_type["report"], incidents.len());
+        if incidents.iter().any(|i| !i.techniques.is_empty()) {
             assert!(
                 summary
                     .by_type
@@ -56,10 +61,47 @@ fn simulated_incidents_export_as_sound_bundles() {
                 "{name}"
             );
         }
-        std::fs::write(
-            dir.join(format!("simulated-{name}.json")),
-            serde_json::to_vec_pretty(&b).unwrap(),
-        )
-        .unwrap();
+        let path = bundle_dir().join(format!("simulated-{name}.json"));
+        std::fs::write(path, serde_json::to_vec_pretty(&b).unwrap()).unwrap();
     }
+}
+
+/// With the real DISARM v1.6 catalogue, every technique the assessor tags
+/// exports with its DISARM name, description and tactic.
+#[cfg(feature = "real-data")]
+#[test]
+fn simulated_incidents_with_the_disarm_catalogue() {
+    let data = match std::env::var_os("PHAROS_DATA") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
+    };
+    let file = data.join("disarm/DISARM.json");
+    assert!(file.exists(), "missing DISARM bundle {}", file.display());
+    let cat = pharos_assess::disarm::Catalogue::load(&file).unwrap();
+    let incidents = simulated_incidents();
+    let opts = ExportOptions {
+        tlp: Tlp::Clear,
+        catalogue: Some(&cat),
+        ..Default::default()
+    };
+    let (b, _) = export_bundle(&incidents, &opts);
+    assert_eq!(check_bundle(&b), Vec::<String>::new());
+    let aps: Vec<&serde_json::Value> = b["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["type"] == "attack-pattern")
+        .collect();
+    assert!(!aps.is_empty());
+    for ap in aps {
+        let t = cat
+            .get(ap["x_mitre_id"].as_str().unwrap())
+            .expect("a DISARM technique");
+        assert_eq!(ap["name"], t.name.as_str());
+        assert_eq!(ap["description"], t.description.as_deref().unwrap());
+        let phase = cat.tactic(&t.tactic_ids[0]).unwrap().shortname.as_str();
+        assert_eq!(ap["kill_chain_phases"][0]["phase_name"], phase);
+    }
+    let path = bundle_dir().join("simulated-disarm-clear.json");
+    std::fs::write(path, serde_json::to_vec_pretty(&b).unwrap()).unwrap();
 }
