@@ -272,9 +272,6 @@ fn check(o: &Value, markings: &HashMap<String, Option<Tlp>>) -> Result<Checked, 
     if !sco && ty != "marking-definition" && (created.is_none() || modified.is_none()) {
         return Err("no `created` or `modified` timestamp".into());
     }
-    if ty != "marking-definition" && !sco && ty != "language-content" && created.is_none() {
-        return Err("no `created` timestamp".into());
-    }
 
     // Markings.
     let mut marks = Vec::new();
@@ -516,7 +513,6 @@ impl<'a> Importer<'a> {
                             json = excluded.json",
                     )
                     .map_err(sql)?;
-                let mut in_bundle: HashMap<String, usize> = HashMap::new();
                 for (i, o) in objects.iter().enumerate() {
                     let c = match check(o, &markings) {
                         Ok(c) => c,
@@ -525,10 +521,8 @@ impl<'a> Importer<'a> {
                             continue;
                         }
                     };
-                    if let Some(first) = in_bundle.insert(c.id.clone(), i) {
-                        // Two versions in one bundle: the later `modified` wins below.
-                        let _ = first;
-                    }
+                    // Two versions of one object in a bundle: the one stored
+                    // first is the "stored" version for the second.
                     let old: Option<Option<String>> = get
                         .query_row([&c.id], |r| r.get(0))
                         .optional()
