@@ -116,6 +116,10 @@ fn export_stix_writes_a_sound_deterministic_bundle_per_tlp() {
         b.to_str().unwrap(),
     ]));
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let to_stdout = pharos(&[
+        "export", "stix", "--store", s, "--tlp", "green", "--out", "-",
+    ]);
+    assert_eq!(ok(&to_stdout).as_bytes(), std::fs::read(&a).unwrap());
     let bundle = read(&a);
     assert_eq!(check_bundle(&bundle), Vec::<String>::new());
     let objs = bundle["objects"].as_array().unwrap();

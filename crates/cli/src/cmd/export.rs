@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use pharos_core::EventTime;
 use pharos_share::Pseudonymiser;
 use pharos_share::pseudonym::{KEY_FILE_ENV, default_key_path};
-use pharos_share::stix::export::{ExportOptions, OpenCtiTypes, export_bundle};
+use pharos_share::stix::export::{ExportOptions, OpenCtiTypes, export_bundle, write_bundle_file};
 use pharos_share::stix::tlp::Tlp;
 use pharos_store::{PostFilter, SqliteStore, Store};
 use std::io::{BufWriter, Write};
@@ -254,24 +254,19 @@ fn stix(a: StixArgs, global: &Global) -> Result<ExitCode> {
         },
         ..Default::default()
     };
-    let (bundle, summary) = export_bundle(&chosen, &opts);
-    let mut bytes = serde_json::to_vec_pretty(&bundle).context("encoding the bundle")?;
-    bytes.push(b'\n');
-    if a.out.as_os_str() == "-" {
+    let summary = if a.out.as_os_str() == "-" {
+        let (bundle, summary) = export_bundle(&chosen, &opts);
+        let mut bytes = serde_json::to_vec_pretty(&bundle).context("encoding the bundle")?;
+        bytes.push(b'\n');
         std::io::stdout()
             .lock()
             .write_all(&bytes)
             .context("writing the bundle")?;
+        summary
     } else {
-        if let Some(dir) = a.out.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        std::fs::write(&a.out, &bytes)
-            .with_context(|| format!("cannot write {}", a.out.display()))?;
-    }
+        write_bundle_file(&a.out, &chosen, &opts)
+            .with_context(|| format!("cannot write {}", a.out.display()))?
+    };
     if !global.quiet {
         let types: Vec<String> = summary
             .by_type

@@ -435,6 +435,26 @@ pub fn export_bundle(incidents: &[Incident], opts: &ExportOptions) -> (Value, Ex
     (bundle, summary)
 }
 
+/// Exports `incidents` to a bundle file (pretty JSON, trailing newline),
+/// creating its directory: what `pharos export stix` and `pharos assess`
+/// (`stix.json`) write.
+pub fn write_bundle_file(
+    path: &std::path::Path,
+    incidents: &[Incident],
+    opts: &ExportOptions,
+) -> std::io::Result<ExportSummary> {
+    let (bundle, summary) = export_bundle(incidents, opts);
+    let mut bytes = serde_json::to_vec_pretty(&bundle).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, bytes)?;
+    Ok(summary)
+}
+
 fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
     let opts = ctx.opts;
     let sc = Scrubber::new(opts.pseudonymiser, inc);

@@ -7,5 +7,5 @@ pub mod ids;
 pub mod import;
 pub mod tlp;
 
-pub use export::{ExportOptions, ExportSummary, OpenCtiTypes, export_bundle};
+pub use export::{ExportOptions, ExportSummary, OpenCtiTypes, export_bundle, write_bundle_file};
 pub use import::{FileReport, ImportError, Importer, stored_objects};
