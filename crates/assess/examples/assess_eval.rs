@@ -118,9 +118,7 @@ fn main() {
         {
             let written = pharos_assess::report::write_outputs(std::path::Path::new(dir), &a)
                 .expect("write reports");
-            for p in written {
-                eprintln!("wrote {}", p.display());
-            }
+            eprint!("{}", pharos_assess::report::summary_text(&a, &written));
         }
     }
 }

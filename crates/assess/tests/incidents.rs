@@ -372,6 +372,11 @@ fn reports_are_written_and_self_contained() {
             }
         }
     }
+    let text = pharos_assess::report::summary_text(a, &written);
+    assert_eq!(text.lines().count(), 1 + a.incidents.len() + written.len());
+    for inc in &a.incidents {
+        assert!(text.contains(&inc.title));
+    }
     let md = std::fs::read_to_string(dir.path().join("briefing.md")).unwrap();
     assert!(md.starts_with("# Briefing"));
     assert!(md.contains("What to do now"));

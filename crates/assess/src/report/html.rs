@@ -43,6 +43,7 @@ dl.abcde dt { font-weight: 600; }
 dl.abcde dd { margin: 0; }
 a.ev { font-size: 11px; color: var(--accent); text-decoration: none; border: 1px solid #c9d6e6; border-radius: 3px; padding: 0 3px; margin: 1px 0 1px 2px; display: inline-block; line-height: 1.4; }
 td, dd, p, li, blockquote { overflow-wrap: anywhere; }
+td.num, th.num { white-space: nowrap; overflow-wrap: normal; }
 .grid > div { min-width: 0; }
 ol.actions li { margin: 4px 0; }
 svg.chart { max-width: 100%; height: auto; display: block; margin: 6px 0; }
@@ -50,13 +51,18 @@ svg.net { background: #fbfcfd; border: 1px solid var(--line); border-radius: 6px
 blockquote { margin: 6px 0; padding: 4px 12px; border-left: 3px solid var(--line); color: #333; }
 .evidence td:first-child { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11.5px; word-break: break-all; width: 30%; }
 footer { margin-top: 30px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
-@media print { body { background: #fff; font-size: 11.5px; } main { padding: 0; max-width: none; } .card { break-inside: avoid; padding: 6px 10px; margin: 6px 0; } h2 { break-after: avoid; } h4 { margin: 6px 0 2px; } .kpi { padding: 2px 8px; min-width: 80px; } .kpi b { font-size: 13px; } .lead { font-size: 13px; } table { font-size: 11px; } th, td { padding: 2px 6px; } footer { margin-top: 10px; } }
+@media print { html { zoom: 0.7; } .card .kpis { display: none; } .card svg.chart { max-height: 120px; width: auto; } body { background: #fff; font-size: 13px; } main { padding: 0; max-width: none; } .card { break-inside: avoid; padding: 6px 10px; margin: 6px 0; } h2 { break-after: avoid; } h4 { margin: 6px 0 2px; } .kpi { padding: 2px 8px; min-width: 80px; } .kpi b { font-size: 13px; } .lead { font-size: 13px; } table { font-size: 11px; } th, td { padding: 2px 6px; } footer { margin-top: 10px; } }
 @page { size: A4; margin: 14mm; }
 "#;
 
 fn page(title: &str, subtitle: &str, body: &str) -> String {
+    let evidence = if title.starts_with("Analyst") {
+        "Every statement points to its evidence (the small links)"
+    } else {
+        "The evidence behind every statement is in the analyst report"
+    };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body><main><header class=\"doc\"><h1>{}</h1><div class=\"meta\">{}</div></header>{body}<footer>Made by Pharos from the posts in the store. Every statement points to its evidence (the small links); nothing here was decided automatically. Scores are ranks with reasons, not probabilities.</footer></main></body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body><main><header class=\"doc\"><h1>{}</h1><div class=\"meta\">{}</div></header>{body}<footer>Made by Pharos from the posts in the store. {evidence}; nothing here was decided automatically. Scores are ranks with reasons, not probabilities.</footer></main></body></html>\n",
         esc(title),
         esc(title),
         esc(subtitle)
@@ -227,7 +233,8 @@ pub fn briefing(a: &Assessment) -> String {
         a.alerts.len()
     );
     b.push_str("<table><tr><th>campaign</th><th class=\"num\">severity</th><th class=\"num\">confidence</th><th class=\"num\">posts</th><th class=\"num\">accounts</th><th>platforms</th><th>began</th></tr>");
-    for inc in &a.incidents {
+    const ROWS: usize = 8;
+    for inc in a.incidents.iter().take(ROWS) {
         let _ = write!(
             b,
             "<tr><td>{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
@@ -238,6 +245,13 @@ pub fn briefing(a: &Assessment) -> String {
             inc.actors.len(),
             esc(&inc.platforms.keys().cloned().collect::<Vec<_>>().join(", ")),
             esc(&short_time(inc.first_seen))
+        );
+    }
+    if a.incidents.len() > ROWS {
+        let _ = write!(
+            b,
+            "<tr><td colspan=\"7\" class=\"muted\">{} more in the analyst report</td></tr>",
+            a.incidents.len() - ROWS
         );
     }
     b.push_str("</table>");
@@ -417,7 +431,7 @@ fn incident_section(b: &mut String, inc: &Incident) {
                 esc(&t.t_id),
                 esc(&t.name),
                 esc(t.tactic_id.as_deref().unwrap_or("")),
-                esc(&t.signal.replace('_', " ")),
+                esc(&t.signal.replace(['_', '-'], " ")),
                 esc(&t.shown_by),
                 refs(inc, &t.evidence, true, 5)
             );

@@ -60,3 +60,34 @@ pub fn write_outputs(dir: &Path, a: &Assessment) -> Result<Vec<PathBuf>, AssessE
     }
     Ok(out)
 }
+
+/// The short summary `pharos assess --out` and `pharos demo` print: what
+/// was read, each incident in one line (most severe first), and the files
+/// written.
+pub fn summary_text(a: &Assessment, written: &[PathBuf]) -> String {
+    use std::fmt::Write as _;
+    let s = &a.summary;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} posts by {} accounts: {} incidents, {} alerts, {} coordination networks, {} claim matches",
+        s.posts, s.accounts, s.incidents, s.alerts, s.networks, s.claim_matches
+    );
+    for (k, inc) in a.incidents.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{:>2}. severity {:.2} confidence {:.2}  {}  ({} posts, {} accounts, {})",
+            k + 1,
+            inc.severity.value,
+            inc.confidence.value,
+            inc.title,
+            inc.posts.len(),
+            inc.actors.len(),
+            inc.platforms.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    for p in written {
+        let _ = writeln!(out, "wrote {}", p.display());
+    }
+    out
+}
