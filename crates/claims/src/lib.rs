@@ -3,9 +3,11 @@
 //! - [`model`]: a fact-checked [`Claim`](model::Claim) and its reviews.
 //! - [`library`]: importers and the on-disk library.
 //! - [`retrieval`]: matching posts against the library (BM25, semantic re-ranking).
+//! - [`respond`]: response packs for narratives and posts, and response tracking.
 
 pub mod library;
 pub mod model;
+pub mod respond;
 pub mod retrieval;
 
 pub use model::{Claim, Review};

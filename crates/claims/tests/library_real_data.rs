@@ -25,7 +25,7 @@ fn euvsdisinfo_3071_cases() {
     let s = library::import(
         tmp.path(),
         ImportFormat::Euvsdisinfo,
-        &[file.clone()],
+        std::slice::from_ref(&file),
         &opts,
     )
     .unwrap();

@@ -27,7 +27,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Records, String> {
     if summary.is_none() && title.is_none() {
         return Err(format!(
             "no `summary` or `title` column in the header ({}): is this an EUvsDisinfo case table?",
-            String::from_utf8_lossy(&headers.as_slice().to_vec())
+            String::from_utf8_lossy(headers.as_slice())
                 .chars()
                 .take(200)
                 .collect::<String>()

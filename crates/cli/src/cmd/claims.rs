@@ -9,13 +9,24 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// The long help of `pharos claims`.
+const CLAIMS_HELP: &str = r#"The library is a directory (--library DIR; default beside the store:
+cases/x.db -> cases/x.library) holding every imported claim with all its
+reviews (claims.jsonl), where each came from (provenance.jsonl) and the
+records that could not be read (quarantine.jsonl). docs/claims.md
+describes the formats, deduplication and the files.
+
+Examples:
+  pharos claims import --format claimreview page.html feed.json --store cases/x.db
+  pharos claims import --format checkthat --lang en verified_claims.tsv --library lib
+  pharos claims import --format euvsdisinfo euvsdisinfo_2015-2017.csv --library lib --json
+  pharos claims list vaccine autism --library lib
+  pharos claims show vclaim-sno-10-meter-anaconda --library lib
+"#;
+
 /// The fact-check library: known claims and their fact-checks.
-///
-/// The library is a directory (default: beside the store, `<store>.library`
-/// for `--store <store>.db`) holding every imported claim with all its
-/// reviews, where each came from, and the records that could not be read.
-/// docs/claims.md describes the formats, deduplication and the files.
 #[derive(clap::Args, Debug)]
+#[command(after_help = CLAIMS_HELP)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
@@ -26,6 +37,20 @@ pub enum Command {
     /// Import fact-checks: schema.org ClaimReview (HTML pages with JSON-LD,
     /// JSON, DataFeed), Google Fact Check Tools API responses, EUvsDisinfo
     /// case tables, CheckThat! verified claims.
+    ///
+    /// Into the library (created when absent).
+    ///
+    /// Records that merge: the same claim id (CheckThat! vclaim_id; EUvsDisinfo
+    /// and ClaimReview ids are hashes of the normalised claim text, plus the
+    /// review URL for ClaimReview and Fact Check API records), or the same
+    /// normalised claim text with a review URL in common. Their reviews are
+    /// united. Re-importing a file changes nothing. Bad records go to
+    /// DIR/quarantine.jsonl with file, line or record and reason; the rest is
+    /// imported. The library files are replaced atomically.
+    ///
+    /// Exit status: 0 when the run imported or re-confirmed anything, 1 when
+    /// nothing could be imported, 2 for usage and library errors.
+    #[command(verbatim_doc_comment)]
     Import(ImportArgs),
     /// List the library's claims (optionally those containing words).
     List(ListArgs),
@@ -52,20 +77,7 @@ impl LibraryArg {
     }
 }
 
-/// Import fact-check files into the library (created when absent).
-///
-/// Records that merge: the same claim id (CheckThat! vclaim_id; EUvsDisinfo
-/// and ClaimReview ids are hashes of the normalised claim text, plus the
-/// review URL for ClaimReview and Fact Check API records), or the same
-/// normalised claim text with a review URL in common. Their reviews are
-/// united. Re-importing a file changes nothing. Bad records go to
-/// DIR/quarantine.jsonl with file, line or record and reason; the rest is
-/// imported. The library files are replaced atomically.
-///
-/// Exit status: 0 when the run imported or re-confirmed anything, 1 when
-/// nothing could be imported, 2 for usage and library errors.
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
 pub struct ImportArgs {
     /// claimreview | factcheck-api | euvsdisinfo | checkthat
     #[arg(long, value_parser = parse_format)]

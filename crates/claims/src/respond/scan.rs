@@ -1,0 +1,204 @@
+//! One pass over the store: every post through the narrative engine (the
+//! same engine and settings as `pharos narratives`, so narrative ids are the
+//! ones it prints) and through the burst detector (narratives, near-duplicate
+//! families, hashtags, links, domains and reshared posts as entities, as in
+//! `pharos assess`); the posts and bursts of the wanted narratives are kept.
+//!
+//! A burst belongs to a narrative when its entity is the narrative, or when
+//! at least half of the burst's evidence posts (its first posts, as the
+//! detector keeps them) are the narrative's: a hashtag or a link pushed by
+//! the narrative's posts.
+
+use pharos_analysis::bursts::{
+    ActorFlags, Alert, AlertEvent, BurstConfig, BurstDetector, EntityKind, Observation,
+    post_observations,
+};
+use pharos_analysis::narratives::{NarrativeConfig, NarrativeEngine, NarrativeSummary};
+use pharos_core::{EventTime, Post};
+use pharos_store::{PostFilter, SqliteStore, Store, StoreError};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::ControlFlow;
+
+/// A post of a wanted narrative, with its near-duplicate family.
+#[derive(Debug, Clone)]
+pub struct NarrativePost {
+    pub post: Post,
+    pub family: Option<u64>,
+}
+
+/// What [`scan`] found.
+#[derive(Debug, Default)]
+pub struct NarrativeScan {
+    /// Posts of each wanted narrative, in event-time order.
+    pub posts: HashMap<u64, Vec<NarrativePost>>,
+    /// Every burst of each wanted narrative (its last state), oldest first.
+    pub bursts: HashMap<u64, Vec<Alert>>,
+    /// The engine's summary of each wanted narrative that it still knows.
+    pub summaries: HashMap<u64, NarrativeSummary>,
+    /// The latest event time in the store (the "now" of the analysis).
+    pub as_of: Option<EventTime>,
+    /// Posts read.
+    pub posts_read: u64,
+}
+
+/// The narrative id of one stored post: the engine is run over the store in
+/// event-time order until it reaches the post (a post's narrative depends
+/// only on the posts before it). `None` when the post is not in the store;
+/// `Some(None)` when its text gives no narrative.
+pub fn narrative_of_post(
+    store: &SqliteStore,
+    platform: &str,
+    id: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Option<Option<u64>>, StoreError> {
+    let Some(post) = store.get(platform, id)? else {
+        return Ok(None);
+    };
+    let mut engine = NarrativeEngine::new(NarrativeConfig::default());
+    let filter = PostFilter {
+        since: None,
+        until: Some(EventTime(post.time.0 + 1)),
+        platform: None,
+    };
+    let mut found = None;
+    let mut n = 0u64;
+    store.scan(&filter, &mut |p| {
+        let a = engine.observe(&p);
+        n += 1;
+        if n.is_multiple_of(4096) {
+            progress(n);
+        }
+        if p.platform == platform && p.id == id {
+            found = Some(a.narrative);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    })?;
+    progress(n);
+    Ok(Some(found.unwrap_or(None)))
+}
+
+/// Runs the narrative engine and the burst detector over every stored post
+/// and keeps what concerns the `wanted` narratives.
+/// `until` (exclusive) stops the analysis at that time, as if it were now.
+pub fn scan(
+    store: &SqliteStore,
+    wanted: &HashSet<u64>,
+    until: Option<EventTime>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<NarrativeScan, StoreError> {
+    let mut engine = NarrativeEngine::new(NarrativeConfig::default());
+    let mut detector = BurstDetector::new(BurstConfig::default());
+    let mut events: Vec<AlertEvent> = Vec::new();
+    let mut out = NarrativeScan::default();
+    // (narrative, opened at, alert id) → last state.
+    let mut alerts: BTreeMap<(u64, i64, String), Alert> = BTreeMap::new();
+    // Ids of the wanted narratives' posts (for the evidence rule) and the
+    // narrative of each.
+    let mut post_narrative: HashMap<String, u64> = HashMap::new();
+    let keep = |events: &mut Vec<AlertEvent>,
+                alerts: &mut BTreeMap<(u64, i64, String), Alert>,
+                post_narrative: &HashMap<String, u64>| {
+        for ev in events.drain(..) {
+            let a = ev.alert();
+            let owner = if a.entity_kind == EntityKind::Narrative {
+                a.entity.parse::<u64>().ok().filter(|n| wanted.contains(n))
+            } else {
+                owned_by(a, post_narrative)
+            };
+            if let Some(n) = owner {
+                alerts.insert((n, a.opened_at.0, a.id.clone()), a.clone());
+            }
+        }
+    };
+    let filter = PostFilter {
+        since: None,
+        until,
+        platform: None,
+    };
+    store.scan(&filter, &mut |post| {
+        let a = engine.observe(&post);
+        out.posts_read += 1;
+        if out.posts_read.is_multiple_of(4096) {
+            progress(out.posts_read);
+        }
+        out.as_of = Some(out.as_of.map_or(post.time, |t: EventTime| t.max(post.time)));
+        if let Some(n) = a.narrative
+            && wanted.contains(&n)
+        {
+            post_narrative.insert(post.id.clone(), n);
+        }
+        let keys = [
+            a.narrative.map(|n| (EntityKind::Narrative, n.to_string())),
+            a.family.map(|f| (EntityKind::Family, f.to_string())),
+        ];
+        let mut obs: Vec<Observation<'_>> = Vec::with_capacity(8);
+        post_observations(&post, ActorFlags::NONE, &mut obs);
+        for (kind, key) in keys.iter().flatten() {
+            obs.push(Observation {
+                kind: *kind,
+                key: Cow::Borrowed(key),
+                time: post.time,
+                actor: &post.actor.id,
+                platform: &post.platform,
+                lang: post.lang.as_deref(),
+                flags: ActorFlags::NONE,
+                post: &post.id,
+            });
+        }
+        for o in &obs {
+            detector.observe(o, &mut events);
+        }
+        drop(obs);
+        keep(&mut events, &mut alerts, &post_narrative);
+        if let Some(n) = a.narrative
+            && wanted.contains(&n)
+        {
+            out.posts.entry(n).or_default().push(NarrativePost {
+                post,
+                family: a.family,
+            });
+        }
+        ControlFlow::Continue(())
+    })?;
+    progress(out.posts_read);
+    // With `until`, "now" is `until` (the data may end before it).
+    if let Some(u) = until {
+        out.as_of = Some(EventTime(u.0 - 1));
+    }
+    // Settle the detector at the last event time without closing open
+    // bursts: a burst still open at the end of the data is still open.
+    if let Some(t) = out.as_of {
+        detector.advance(t, &mut events);
+        keep(&mut events, &mut alerts, &post_narrative);
+    }
+    for ((n, _, _), a) in alerts {
+        out.bursts.entry(n).or_default().push(a);
+    }
+    for s in engine.narratives(None, None) {
+        if wanted.contains(&s.id) {
+            out.summaries.insert(s.id, s);
+        }
+    }
+    Ok(out)
+}
+
+/// The wanted narrative that owns a burst of another entity: the one with at
+/// least half of the burst's evidence posts.
+fn owned_by(a: &Alert, post_narrative: &HashMap<String, u64>) -> Option<u64> {
+    if a.evidence_posts.is_empty() || post_narrative.is_empty() {
+        return None;
+    }
+    let mut counts: HashMap<u64, usize> = HashMap::new();
+    for p in &a.evidence_posts {
+        if let Some(&n) = post_narrative.get(p) {
+            *counts.entry(n).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|&(_, c)| 2 * c >= a.evidence_posts.len())
+        .max_by_key(|&(n, c)| (c, std::cmp::Reverse(n)))
+        .map(|(n, _)| n)
+}
