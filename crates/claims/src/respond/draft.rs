@@ -215,13 +215,26 @@ pub fn key_facts(claim: &Claim, reviews: &[&Review]) -> Vec<KeyFact> {
 
 /// Sentences of a text with links removed; those with fewer than four words dropped.
 fn sentences(text: &str) -> Vec<String> {
+    // Links go; the punctuation after them stays (it may end a sentence).
     let cleaned: String = text
         .split_whitespace()
-        .filter(|w| {
-            !(w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www."))
+        .filter_map(|w| {
+            if w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www.") {
+                let tail = w.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+                let punct = &w[tail.len()..];
+                (!punct.is_empty()).then(|| punct.to_string())
+            } else {
+                Some(w.to_string())
+            }
         })
-        .collect::<Vec<_>>()
-        .join(" ");
+        .fold(String::new(), |mut acc, w| {
+            let glue = !acc.is_empty() && !w.starts_with(['.', ',', ';', ':', '!', '?', ')']);
+            if glue {
+                acc.push(' ');
+            }
+            acc.push_str(&w);
+            acc
+        });
     let mut out = Vec::new();
     let mut cur = String::new();
     let chars: Vec<char> = cleaned.chars().collect();
@@ -404,7 +417,7 @@ mod tests {
                 .contains("Checkers checked it and rated it \"False\".")
         );
         // Links are dropped from facts; short sentences too.
-        assert!(d.text.contains("- No such plan exists, see"));
+        assert!(d.text.contains("- No such plan exists, see."));
         assert!(!d.text.contains("ec.example"));
         assert!(d.text.contains("- The Commission denied it on Monday."));
         assert!(!d.text.contains("- Ok."));

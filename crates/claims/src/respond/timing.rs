@@ -227,3 +227,91 @@ fn where_it_spreads(s: &Spread) -> String {
         (false, false) => format!(" on {} in {}", platforms.join(", "), langs.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pharos_analysis::bursts::{EntityKind, SeverityTerms};
+
+    fn alert(opened_h: i64, closed_h: Option<i64>) -> Alert {
+        Alert {
+            id: format!("narrative:x:{opened_h}"),
+            entity_kind: EntityKind::Narrative,
+            entity: "7".into(),
+            opened_at: EventTime(opened_h * HOUR_MS),
+            closed_at: closed_h.map(|c| EventTime(c * HOUR_MS)),
+            lead_time_s: 60.0,
+            severity: 0.5,
+            explanation: String::new(),
+            burst_start: EventTime(opened_h * HOUR_MS - 60_000),
+            first_seen: EventTime(0),
+            since_first_seen_s: 0.0,
+            updated_at: EventTime(opened_h * HOUR_MS),
+            volume: 40,
+            rate_per_hour: 30.0,
+            baseline_per_hour: 1.0,
+            growth_rate: 30.0,
+            level: 2,
+            distinct_actors: 25,
+            flagged_actor_share: 0.0,
+            coordinated_actor_share: 0.0,
+            suspicious_actor_share: 0.0,
+            platforms: vec!["twitter".into()],
+            languages: vec!["en".into()],
+            severity_terms: SeverityTerms::default(),
+            evidence_posts: Vec::new(),
+            claim: None,
+        }
+    }
+
+    fn stage(bursts: &[Alert], times_h: &[i64], now_h: i64) -> Timing {
+        let times: Vec<EventTime> = times_h.iter().map(|h| EventTime(h * HOUR_MS)).collect();
+        timing(
+            bursts,
+            &Spread::default(),
+            &times,
+            Some(EventTime(now_h * HOUR_MS)),
+        )
+    }
+
+    #[test]
+    fn stages_follow_the_bursts() {
+        assert_eq!(stage(&[alert(100, None)], &[], 104).stage, Stage::Emerging);
+        assert_eq!(stage(&[alert(100, None)], &[], 107).stage, Stage::Sustained);
+        let closed = [alert(10, Some(12)), alert(100, Some(102))];
+        assert_eq!(stage(&closed, &[], 140).stage, Stage::Subsiding);
+        assert_eq!(stage(&closed, &[], 151).stage, Stage::Dormant);
+        assert_eq!(stage(&[], &[], 151).stage, Stage::NoBurst);
+        // An open burst wins over an older closed one.
+        let both = [alert(10, Some(12)), alert(100, None)];
+        assert_eq!(stage(&both, &[], 101).stage, Stage::Emerging);
+    }
+
+    #[test]
+    fn growth_without_a_burst() {
+        // 6 posts in the last 6 hours, 1 before: growing.
+        let t = stage(&[], &[93, 95, 96, 97, 98, 99, 100], 100);
+        assert_eq!((t.last_6h, t.previous_6h), (6, 1));
+        assert_eq!(t.stage, Stage::Growing);
+        assert!(t.recommendation.contains("6 posts in the last 6 hours"));
+        // 4 posts is too few; 6 against 3 before is not twice.
+        assert_eq!(stage(&[], &[97, 98, 99, 100], 100).stage, Stage::NoBurst);
+        assert_eq!(
+            stage(&[], &[89, 90, 91, 95, 96, 97, 98, 99, 100], 100).stage,
+            Stage::NoBurst
+        );
+    }
+
+    #[test]
+    fn recommendation_names_the_burst() {
+        let t = stage(&[alert(100, None)], &[], 102);
+        assert!(
+            t.recommendation.starts_with("Answer now"),
+            "{}",
+            t.recommendation
+        );
+        assert!(t.recommendation.contains("40 posts by 25 accounts"));
+        assert_eq!(t.bursts.len(), 1);
+        assert_eq!(t.bursts[0].entity_kind, "narrative");
+    }
+}
