@@ -172,7 +172,7 @@ pub fn to_markdown(p: &ResponsePack) -> String {
     if let Some(t) = p.as_of {
         let _ = writeln!(
             o,
-            "As of {} (the latest post in the store).",
+            "As of {} (the latest post read, or --until).",
             t.to_rfc3339()
         );
     }
