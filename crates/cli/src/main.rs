@@ -36,7 +36,7 @@ enum Command {
     Ingest(cmd::ingest::Args),
     /// Summarise the store: counts by platform, language and day; top domains, hashtags, actors.
     Stats(cmd::stats::Args),
-    /// Write stored posts out (canonical JSONL).
+    /// Write stored posts out (canonical JSONL), or incidents as a STIX 2.1 bundle (`pharos export stix`).
     Export(cmd::export::Args),
     /// Find coordinated accounts: CooRTweet-exact coordination (coortweet) or QUT-style directed networks (directed).
     Coordination(cmd::coordination::Args),

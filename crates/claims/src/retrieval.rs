@@ -1,1 +1,0 @@
-//! Claim retrieval: candidates by BM25, re-ranked by semantic similarity.
