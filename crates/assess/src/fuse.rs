@@ -11,9 +11,9 @@
 //!    posts. A network and the family it copy-pastes, the burst of the
 //!    hashtag it floods and the claim it recycles become one incident.
 //! 3. **Keeping.** A group becomes an incident when it holds evidence of
-//!    coordination (a network or a copy-paste family) or a match with a
-//!    known claim, or when it is a burst most of whose accounts are flagged;
-//!    a lone organic burst stays an alert.
+//!    coordination (a network whose matched posts are a median minute or
+//!    less apart, or a copy-paste family) or a match with a known claim; a
+//!    burst alone stays an alert (unless `burst_min_flagged_share` is set).
 //! 4. **Completing.** A narrative the campaign started (first seen at most
 //!    two hours before it, a third of its posts in it) joins with all its
 //!    posts; families of one narrative within a day of each other are one
@@ -43,9 +43,13 @@ pub struct FusionOptions {
     /// `family_min_accounts` accounts, within `family_window_s` seconds.
     pub family_window_s: i64,
     pub family_min_concentration: f64,
+    /// A coordination network seeds an incident when the median gap
+    /// between its matched posts is at most this many seconds.
+    pub network_max_median_s: f64,
     /// A burst alone (no network, family or claim) is an incident when at
-    /// least this share of its accounts is flagged.
-    pub burst_min_flagged_share: f64,
+    /// least this share of its accounts is flagged; `None` (the default):
+    /// a burst alone stays an alert.
+    pub burst_min_flagged_share: Option<f64>,
     /// Claim matches below this confidence are ignored.
     pub min_match_confidence: f64,
     /// Two seeds share a campaign when they share ≥ 2 accounts and this
@@ -66,7 +70,8 @@ impl Default for FusionOptions {
             family_min_account_share: 0.4,
             family_window_s: 12 * 3600,
             family_min_concentration: 0.7,
-            burst_min_flagged_share: 0.5,
+            network_max_median_s: 60.0,
+            burst_min_flagged_share: None,
             min_match_confidence: 0.5,
             link_share: 0.3,
             min_accounts: 3,
@@ -173,7 +178,10 @@ pub fn seeds(sig: &Signals, opts: &FusionOptions) -> Vec<Seed> {
         }
     };
     for n in &sig.networks {
-        if n.posts.is_empty() {
+        // Accounts that keep acting within a minute of each other; heavy
+        // posters who happen to share popular hashtags and links minutes
+        // apart (median gaps of several minutes) are not a network.
+        if n.posts.is_empty() || n.median_delta_s > opts.network_max_median_s {
             continue;
         }
         out.push(make(
@@ -410,9 +418,9 @@ pub fn fuse(sig: &Signals, seeds: Vec<Seed>, opts: &FusionOptions) -> Vec<Group>
             )
         });
         let suspicious_burst = seeds.iter().any(|s| match s.kind {
-            SeedKind::Alert(k) => {
-                sig.alerts[k].alert.flagged_actor_share >= opts.burst_min_flagged_share
-            }
+            SeedKind::Alert(k) => opts
+                .burst_min_flagged_share
+                .is_some_and(|min| sig.alerts[k].alert.flagged_actor_share >= min),
             _ => false,
         });
         if !strong && !suspicious_burst {
