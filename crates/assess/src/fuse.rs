@@ -532,3 +532,61 @@ pub fn group_accounts(sig: &Signals, g: &Group) -> BTreeMap<String, u64> {
     }
     m
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed(accounts: std::ops::Range<usize>, posts: std::ops::Range<usize>) -> Seed {
+        Seed {
+            kind: SeedKind::Family(0),
+            posts: posts.collect(),
+            accounts: accounts.map(|a| format!("x:{a}")).collect(),
+            narrative: None,
+            span: (0, 0),
+        }
+    }
+
+    #[test]
+    fn seeds_sharing_accounts_link_but_a_large_burst_does_not_swallow_a_campaign() {
+        // A network of 10 and the family it posts: 6 shared accounts.
+        assert!(linked(&seed(0..10, 0..50), &seed(4..14, 100..120), 0.3));
+        // One shared account is never enough.
+        assert!(!linked(&seed(0..3, 0..10), &seed(2..5, 20..30), 0.3));
+        // A 1,000-account organic burst that 5 campaign accounts joined.
+        assert!(!linked(
+            &seed(0..10, 0..50),
+            &seed(5..1005, 1000..3000),
+            0.3
+        ));
+        // Shared posts link too (a burst of the family's own posts).
+        assert!(linked(&seed(0..10, 0..50), &seed(100..140, 10..60), 0.3));
+    }
+
+    #[test]
+    fn families_of_one_narrative_link_within_a_day() {
+        let day = 86_400_000;
+        let mut a = seed(0..5, 0..10);
+        let mut b = seed(50..55, 20..30);
+        a.narrative = Some(7);
+        b.narrative = Some(7);
+        a.span = (0, 3_600_000);
+        b.span = (2 * 3_600_000, 5 * 3_600_000);
+        assert!(linked(&a, &b, 0.3));
+        b.span = (3 * day, 3 * day + 1);
+        assert!(!linked(&a, &b, 0.3), "a week apart: two campaigns");
+        b.span = (0, 1);
+        b.narrative = Some(8);
+        assert!(!linked(&a, &b, 0.3));
+    }
+
+    #[test]
+    fn union_find_groups_transitively() {
+        let mut uf = UnionFind((0..5).collect());
+        uf.union(0, 1);
+        uf.union(3, 4);
+        uf.union(1, 4);
+        let roots: Vec<usize> = (0..5).map(|i| uf.find(i)).collect();
+        assert_eq!(roots, vec![0, 0, 2, 0, 0]);
+    }
+}

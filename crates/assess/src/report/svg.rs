@@ -376,3 +376,70 @@ pub fn network(net: &NetworkRef, width: u32, max_nodes: usize) -> String {
     s.push_str("</svg>");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::{NetworkEdge, TimelineSeries};
+    use pharos_core::EventTime;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(
+            esc(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn timeline_draws_one_bar_per_non_empty_bucket_and_platform() {
+        let t = Timeline {
+            bucket_s: 3600,
+            start: EventTime::from_secs(0),
+            series: vec![
+                TimelineSeries {
+                    platform: "twitter".into(),
+                    posts: vec![1, 0, 3],
+                },
+                TimelineSeries {
+                    platform: "<x>".into(),
+                    posts: vec![0, 2, 1],
+                },
+            ],
+        };
+        let svg = timeline(&t, 400);
+        assert_eq!(
+            svg.matches("<rect").count(),
+            4 + 2,
+            "4 bars and 2 legend boxes"
+        );
+        assert!(svg.contains("&lt;x&gt;") && !svg.contains("<x>"));
+        assert!(svg.contains("posts per hour"));
+    }
+
+    #[test]
+    fn network_draws_every_account_up_to_the_cap() {
+        let net = NetworkRef {
+            id: "network:0".into(),
+            kind: "co-link".into(),
+            accounts: (0..5).map(|i| format!("twitter:{i}")).collect(),
+            edges: (1..5)
+                .map(|i| NetworkEdge {
+                    from: "twitter:0".into(),
+                    to: format!("twitter:{i}"),
+                    weight: i as f64,
+                })
+                .collect(),
+            density: 0.4,
+            median_time_delta_s: 3.0,
+            coordinated_posts: 10,
+        };
+        let svg = network(&net, 400, 10);
+        assert_eq!(svg.matches("<circle").count(), 5);
+        assert_eq!(svg.matches("<line").count(), 4);
+        assert!(!svg.contains("NaN"));
+        let capped = network(&net, 400, 3);
+        assert_eq!(capped.matches("<circle").count(), 3);
+        assert!(capped.contains("3 strongest of 5 accounts shown"));
+    }
+}
