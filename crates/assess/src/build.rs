@@ -132,6 +132,9 @@ pub(crate) fn short_time(t: EventTime) -> String {
 
 /// `3 h 20 min`, `2 days 4 h`, `45 s`.
 pub(crate) fn duration(secs: f64) -> String {
+    if secs < 9.95 {
+        return format!("{:.1} s", secs.max(0.0));
+    }
     let s = secs.max(0.0).round() as i64;
     if s < 90 {
         format!("{s} s")

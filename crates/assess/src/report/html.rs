@@ -470,16 +470,22 @@ fn incident_section(b: &mut String, inc: &Incident) {
             esc(&duration(n.median_time_delta_s)),
             n.coordinated_posts
         );
-        b.push_str(&svg::network(n, 900, 80));
+        let labels: std::collections::HashMap<String, String> =
+            inc.actors.iter().map(|a| (a.key(), a.display())).collect();
+        b.push_str(&svg::network(n, 900, 80, &labels));
         let mut edges = n.edges.clone();
         edges.sort_by(|x, y| y.weight.total_cmp(&x.weight));
         b.push_str("<table><tr><th>account</th><th>account</th><th class=\"num\">weight</th></tr>");
+        let name = |k: &str| match labels.get(k) {
+            Some(l) => format!("{l} ({})", k.split(':').next().unwrap_or("")),
+            None => k.to_string(),
+        };
         for e in edges.iter().take(12) {
             let _ = write!(
                 b,
                 "<tr><td>{}</td><td>{}</td><td class=\"num\">{:.1}</td></tr>",
-                esc(&e.from),
-                esc(&e.to),
+                esc(&name(&e.from)),
+                esc(&name(&e.to)),
                 e.weight
             );
         }

@@ -249,7 +249,12 @@ pub fn hours(counts: &[u64; 24], width: u32) -> String {
 /// A coordination network: accounts on a deterministic force layout
 /// (Fruchterman–Reingold, fixed start on a circle), edges drawn by weight.
 /// At most `max_nodes` accounts (the strongest).
-pub fn network(net: &NetworkRef, width: u32, max_nodes: usize) -> String {
+pub fn network(
+    net: &NetworkRef,
+    width: u32,
+    max_nodes: usize,
+    labels: &HashMap<String, String>,
+) -> String {
     let mut strength: HashMap<&str, f64> = HashMap::new();
     for e in &net.edges {
         *strength.entry(e.from.as_str()).or_insert(0.0) += e.weight;
@@ -365,6 +370,27 @@ pub fn network(net: &NetworkRef, width: u32, max_nodes: usize) -> String {
             fmt_num(st)
         );
     }
+    // Names when they fit (up to 30 accounts), beside each node.
+    if n <= 30 {
+        for (i, name) in nodes.iter().enumerate() {
+            let label = labels.get(*name).map(String::as_str).unwrap_or(name);
+            let short: String = label.chars().take(18).collect();
+            let x = sx(pos[i].0);
+            let anchor = if x < 60.0 {
+                "start"
+            } else if x > w - 60.0 {
+                "end"
+            } else {
+                "middle"
+            };
+            let _ = write!(
+                s,
+                r##"<text x="{x:.1}" y="{:.1}" font-size="9" fill="#444" text-anchor="{anchor}">{}</text>"##,
+                sy(pos[i].1) - 10.0,
+                esc(&short)
+            );
+        }
+    }
     if net.accounts.len() > n {
         let _ = write!(
             s,
@@ -434,11 +460,13 @@ mod tests {
             median_time_delta_s: 3.0,
             coordinated_posts: 10,
         };
-        let svg = network(&net, 400, 10);
+        let labels = HashMap::from([("twitter:0".to_string(), "@hub".to_string())]);
+        let svg = network(&net, 400, 10, &labels);
+        assert!(svg.contains(">@hub</text>"));
         assert_eq!(svg.matches("<circle").count(), 5);
         assert_eq!(svg.matches("<line").count(), 4);
         assert!(!svg.contains("NaN"));
-        let capped = network(&net, 400, 3);
+        let capped = network(&net, 400, 3, &labels);
         assert_eq!(capped.matches("<circle").count(), 3);
         assert!(capped.contains("3 strongest of 5 accounts shown"));
     }
