@@ -1,0 +1,125 @@
+//! CheckThat! 2021 Task 2A English: MAP@5 of each stage, and refitting the
+//! fusion models.
+//!
+//! ```sh
+//! cargo run --release -p pharos-claims --example checkthat                 # BM25 and lexical fusion, test split
+//! cargo run --release -p pharos-claims --features embeddings --example checkthat -- \
+//!     --model target/models/all-MiniLM-L6-v2                               # + semantic re-ranking
+//! cargo run --release -p pharos-claims --features embeddings --example checkthat -- \
+//!     --model target/models/all-MiniLM-L6-v2 --fit                         # refit on train, report dev
+//! ```
+//!
+//! Data: `$PHAROS_DATA/claims/checkthat2021` (default `../shared/data`
+//! beside the checkout). `--fit` fits on the train queries only and reports
+//! dev; the test split is only ever scored, never fitted on.
+
+use pharos_claims::retrieval::eval::{self, Qrels};
+use pharos_claims::retrieval::Matcher;
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("checkthat: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let data = arg(&args, "--data").map(PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("PHAROS_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+            .join("claims/checkthat2021")
+    });
+    let split = arg(&args, "--split").unwrap_or_else(|| "test".into());
+    let fit = args.iter().any(|a| a == "--fit");
+    let read = |name: &str| data.join(name);
+    let (claims, _) = eval::read_checkthat_claims(&read("CT2021-Task2A-EN-Verified_Claims.txt"))
+        .map_err(|e| format!("{}: {e}", read("CT2021-Task2A-EN-Verified_Claims.txt").display()))?;
+    let (qrels, _) = eval::read_qrels(&read("EN-all_QRELs.txt"))
+        .map_err(|e| format!("{}: {e}", read("EN-all_QRELs.txt").display()))?;
+    let queries = |s: &str| -> Result<Vec<(String, String)>, String> {
+        let p = read(&format!("EN_{s}_queries.tsv"));
+        eval::read_queries(&p)
+            .map(|q| q.queries)
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let t = Instant::now();
+    let index_dir = arg(&args, "--index-dir")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("pharos-checkthat-index"));
+    let mut matcher = Matcher::with_index_dir(&claims, &index_dir, "checkthat2021")
+        .map_err(|e| e.to_string())?;
+    if let Some(n) = arg(&args, "--candidates") {
+        matcher.candidates = n.parse().map_err(|_| format!("--candidates {n}: not a number"))?;
+    }
+    eprintln!("index: {} claims in {:.1?}", matcher.len(), t.elapsed());
+    if let Some(model) = arg(&args, "--model") {
+        #[cfg(feature = "embeddings")]
+        {
+            let t = Instant::now();
+            matcher = matcher
+                .with_model(&PathBuf::from(&model), &claims, "checkthat2021")
+                .map_err(|e| e.to_string())?;
+            eprintln!("model {model}: claims embedded or loaded in {:.1?}", t.elapsed());
+        }
+        #[cfg(not(feature = "embeddings"))]
+        return Err(format!("--model {model}: build with --features embeddings"));
+    }
+    if fit {
+        let train = queries("train")?;
+        let dev = queries("dev")?;
+        let l2: f32 = arg(&args, "--l2").and_then(|v| v.parse().ok()).unwrap_or(0.001);
+        let t = Instant::now();
+        let (lexical, full) = eval::fit_fusion(&matcher, &train, &qrels, l2);
+        eprintln!("fitted on {} train queries in {:.1?}", train.len(), t.elapsed());
+        println!("// lexical\n{}", lexical.to_rust("LEX"));
+        if let Some(f) = &full {
+            println!("// full\n{}", f.to_rust("FULL"));
+        }
+        let full_or_current = full.unwrap_or_else(pharos_claims::retrieval::fusion::Fusion::full);
+        matcher.set_fusion(lexical, full_or_current);
+        report(&matcher, "dev", &dev, &qrels);
+        for c in eval::calibration(&matcher, &dev, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
+            println!(
+                "dev threshold {:.2}: precision {:.3} recall {:.3} false-match rate {:.3}",
+                c.threshold, c.precision, c.recall, c.false_match_rate
+            );
+        }
+        return Ok(());
+    }
+    let qs = queries(&split)?;
+    report(&matcher, &split, &qs, &qrels);
+    if args.iter().any(|a| a == "--calibration") {
+        for c in eval::calibration(&matcher, &qs, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
+            println!(
+                "{split} threshold {:.2}: precision {:.3} recall {:.3} false-match rate {:.3}",
+                c.threshold, c.precision, c.recall, c.false_match_rate
+            );
+        }
+    }
+    Ok(())
+}
+
+fn report(matcher: &Matcher, split: &str, qs: &[(String, String)], qrels: &Qrels) {
+    let t = Instant::now();
+    let a = eval::ablation(matcher, qs, qrels, 5);
+    let secs = t.elapsed().as_secs_f64();
+    println!("{split}: {} queries, {:.1} s", a.queries, secs);
+    println!("{split} MAP@5 BM25 only:          {:.4}", a.bm25);
+    println!("{split} MAP@5 lexical fusion:     {:.4}", a.lexical);
+    if let Some(s) = a.semantic {
+        println!("{split} MAP@5 cosine only:        {s:.4}");
+    }
+    if let Some(f) = a.fused {
+        println!("{split} MAP@5 fused (BM25+cosine): {f:.4}");
+    }
+}

@@ -1,0 +1,532 @@
+//! Evaluation files and measures: query TSVs, TREC qrels and run files, and
+//! MAP@k computed as the CheckThat! 2021 Task 2 scorer does.
+//!
+//! The lab's scorer hands the run and qrels to trectools' `get_map(depth)`,
+//! which (1) orders each query's lines by score, descending, ties by docid
+//! descending (as trec_eval), ignoring the rank column; (2) keeps the first
+//! `depth`; (3) sums, over the relevant claims among them, the precision at
+//! their rank; (4) divides by the number of relevant claims of the query in
+//! the qrels (not capped at `depth`); and (5) averages over the queries that
+//! are in both the run and the qrels. [`map_at_k`] does exactly that.
+
+use super::fusion::{self, Fusion};
+use super::text::clean_post;
+use super::{Matcher, Scored};
+use crate::Claim;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+/// A problem with one line of an input file (the rest is still read).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.path, self.line, self.message)
+    }
+}
+
+/// Queries read from an `id<TAB>text` file.
+#[derive(Debug, Clone, Default)]
+pub struct Queries {
+    pub queries: Vec<(String, String)>,
+    pub errors: Vec<LineError>,
+}
+
+const HEADER_IDS: &[&str] = &["id", "qid", "tweet_id", "query_id", "iclaim_id", "post_id"];
+
+/// Reads `id<TAB>text` lines. A first line whose id column is a column
+/// name (`id`, `qid`, `tweet_id` ...) is a header and skipped; a line
+/// without a tab, or with an empty id or text, is reported and skipped;
+/// tabs after the first belong to the text. A repeated id is reported and
+/// its later lines skipped.
+pub fn read_queries(path: &Path) -> std::io::Result<Queries> {
+    let file = std::fs::File::open(path)?;
+    let mut out = Queries::default();
+    let mut seen = HashSet::new();
+    let name = path.display().to_string();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let lineno = i + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                out.errors.push(LineError {
+                    path: name.clone(),
+                    line: lineno,
+                    message: format!("unreadable line ({e})"),
+                });
+                continue;
+            }
+        };
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((id, text)) = line.split_once('\t') else {
+            out.errors.push(LineError {
+                path: name.clone(),
+                line: lineno,
+                message: "expected id<TAB>text, found no tab".into(),
+            });
+            continue;
+        };
+        let id = id.trim();
+        if lineno == 1 && HEADER_IDS.contains(&id.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        let text = text.trim();
+        // A CSV-quoted field: one quote each end, doubled quotes inside.
+        let text = if text.len() >= 2 && text.starts_with('"') && text.ends_with('"') {
+            text[1..text.len() - 1].replace("\"\"", "\"")
+        } else {
+            text.to_string()
+        };
+        if id.is_empty() || text.trim().is_empty() {
+            out.errors.push(LineError {
+                path: name.clone(),
+                line: lineno,
+                message: if id.is_empty() {
+                    "empty id".into()
+                } else {
+                    format!("query {id} has no text")
+                },
+            });
+            continue;
+        }
+        if !seen.insert(id.to_string()) {
+            out.errors.push(LineError {
+                path: name.clone(),
+                line: lineno,
+                message: format!("query id {id} repeated (first one kept)"),
+            });
+            continue;
+        }
+        out.queries.push((id.to_string(), text));
+    }
+    Ok(out)
+}
+
+/// Relevant documents per query, from a TREC qrels file (`qid 0 docid rel`).
+pub type Qrels = HashMap<String, HashSet<String>>;
+
+/// Reads a qrels file; lines with relevance > 0 count. Malformed lines are
+/// returned as errors.
+pub fn read_qrels(path: &Path) -> std::io::Result<(Qrels, Vec<LineError>)> {
+    let text = std::fs::read_to_string(path)?;
+    let mut qrels = Qrels::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.is_empty() {
+            continue;
+        }
+        let rel = if f.len() == 4 { f[3].parse::<f64>().ok() } else { None };
+        match rel {
+            Some(r) => {
+                let entry = qrels.entry(f[0].to_string()).or_default();
+                if r > 0.0 {
+                    entry.insert(f[2].to_string());
+                }
+            }
+            None => errors.push(LineError {
+                path: path.display().to_string(),
+                line: i + 1,
+                message: "expected `qid 0 docid relevance`".into(),
+            }),
+        }
+    }
+    Ok((qrels, errors))
+}
+
+/// A run: per query, (docid, score) lines.
+pub type Run = Vec<(String, Vec<(String, f64)>)>;
+
+/// Writes a TREC run (`qid Q0 docid rank score pharos`), lines in the
+/// given order per query (best first).
+pub fn write_run(out: &mut dyn Write, run: &Run) -> std::io::Result<()> {
+    for (qid, docs) in run {
+        for (rank, (doc, score)) in docs.iter().enumerate() {
+            writeln!(out, "{qid}\tQ0\t{doc}\t{}\t{score:.6}\tpharos", rank + 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// MAP@k as the CheckThat! 2021 scorer computes it (see the module doc).
+pub fn map_at_k(run: &Run, qrels: &Qrels, k: usize) -> f64 {
+    let aps = average_precisions(run, qrels, k);
+    if aps.is_empty() {
+        return 0.0;
+    }
+    aps.iter().map(|(_, ap)| ap).sum::<f64>() / aps.len() as f64
+}
+
+/// Average precision at `k` of each query in both the run and the qrels.
+pub fn average_precisions(run: &Run, qrels: &Qrels, k: usize) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for (qid, docs) in run {
+        let Some(rel) = qrels.get(qid) else { continue };
+        let mut sorted: Vec<&(String, f64)> = docs.iter().collect();
+        sorted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+        let mut hits = 0usize;
+        let mut sum = 0.0;
+        for (i, (doc, _)) in sorted.iter().take(k).enumerate() {
+            if rel.contains(doc) {
+                hits += 1;
+                sum += hits as f64 / (i + 1) as f64;
+            }
+        }
+        let ap = if rel.is_empty() { 0.0 } else { sum / rel.len() as f64 };
+        out.push((qid.clone(), ap));
+    }
+    out
+}
+
+/// Reads a CheckThat! verified-claims file (`vclaim_id<TAB>vclaim<TAB>title`,
+/// header line) as English claims, for evaluations. The library's own
+/// importer (`pharos claims import --format checkthat`) is the way to build
+/// a library; this reader exists so that the evaluation does not depend on it.
+pub fn read_checkthat_claims(path: &Path) -> std::io::Result<(Vec<Claim>, Vec<LineError>)> {
+    let text = std::fs::read_to_string(path)?;
+    let mut claims = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 && line.starts_with("vclaim_id") {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() < 2 || f[0].trim().is_empty() {
+            if !line.trim().is_empty() {
+                errors.push(LineError {
+                    path: path.display().to_string(),
+                    line: i + 1,
+                    message: "expected vclaim_id<TAB>vclaim<TAB>title".into(),
+                });
+            }
+            continue;
+        }
+        let title = f.get(2).map(|t| t.trim()).filter(|t| !t.is_empty());
+        claims.push(Claim {
+            id: f[0].trim().to_string(),
+            text: f[1].trim().to_string(),
+            title: title.map(str::to_string),
+            lang: Some("en".into()),
+            ..Claim::default()
+        });
+    }
+    Ok((claims, errors))
+}
+
+/// MAP@k of each way of ranking the same candidates (an ablation).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Ablation {
+    /// BM25 order alone.
+    pub bm25: f64,
+    /// The lexical fusion (BM25 and term overlap features).
+    pub lexical: f64,
+    /// Cosine order alone (max of text and title), when a model is loaded.
+    pub semantic: Option<f64>,
+    /// The full fusion, when a model is loaded.
+    pub fused: Option<f64>,
+    /// Queries scored.
+    pub queries: usize,
+}
+
+/// Candidates and features of every query (embedding in batches).
+pub fn score_queries(matcher: &Matcher, queries: &[(String, String)], n: usize) -> Vec<Vec<Scored>> {
+    let mut out = Vec::with_capacity(queries.len());
+    for chunk in queries.chunks(256) {
+        let posts: Vec<(&str, Option<&str>)> = chunk.iter().map(|(_, t)| (t.as_str(), None)).collect();
+        out.extend(matcher.score_batch(&posts, n));
+    }
+    out
+}
+
+/// Scores `queries` once and ranks their candidates each way.
+pub fn ablation(matcher: &Matcher, queries: &[(String, String)], qrels: &Qrels, k: usize) -> Ablation {
+    let scored = score_queries(matcher, queries, matcher.candidates.max(k));
+    let semantic = matcher.has_model();
+    let by = |f: &dyn Fn(&Scored) -> f64| -> Run {
+        queries
+            .iter()
+            .zip(&scored)
+            .map(|((qid, _), cands)| {
+                let docs = cands
+                    .iter()
+                    .map(|c| (matcher.claim_id(c.ord).to_string(), f(c)))
+                    .collect();
+                (qid.clone(), docs)
+            })
+            .collect()
+    };
+    let fused_run = |sem: bool| -> Run {
+        queries
+            .iter()
+            .zip(&scored)
+            .map(|((qid, _), cands)| {
+                let docs = matcher
+                    .rank(cands.clone(), sem, k)
+                    .into_iter()
+                    .map(|m| (m.claim_id, m.score))
+                    .collect();
+                (qid.clone(), docs)
+            })
+            .collect()
+    };
+    Ablation {
+        bm25: map_at_k(&by(&|c| c.bm25 as f64), qrels, k),
+        lexical: map_at_k(&fused_run(false), qrels, k),
+        semantic: semantic
+            .then(|| map_at_k(&by(&|c| c.features[6].max(c.features[7]) as f64), qrels, k)),
+        fused: semantic.then(|| map_at_k(&fused_run(true), qrels, k)),
+        queries: queries.iter().filter(|(q, _)| qrels.contains_key(q)).count(),
+    }
+}
+
+/// Fits the fusion models on labelled queries: each query's candidates
+/// against the whole library, and again against the library without its
+/// relevant claims (what an unmatched post looks like). Returns the lexical
+/// model and, when a model is loaded, the full one.
+pub fn fit_fusion(
+    matcher: &Matcher,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    l2: f32,
+) -> (Fusion, Option<Fusion>) {
+    let ords: HashMap<&str, u32> = (0..matcher.len() as u32)
+        .map(|o| (matcher.claim_id(o), o))
+        .collect();
+    let n = matcher.candidates;
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for chunk in queries.chunks(256) {
+        let cleaned: Vec<String> = chunk.iter().map(|(_, t)| clean_post(t)).collect();
+        let mut lists = Vec::with_capacity(chunk.len() * 2);
+        let mut texts = Vec::with_capacity(chunk.len() * 2);
+        let mut rels = Vec::with_capacity(chunk.len() * 2);
+        for ((qid, _), c) in chunk.iter().zip(&cleaned) {
+            let rel: HashSet<u32> = qrels
+                .get(qid)
+                .map(|r| r.iter().filter_map(|d| ords.get(d.as_str()).copied()).collect())
+                .unwrap_or_default();
+            let excl: Vec<u32> = rel.iter().copied().collect();
+            lists.push(matcher.lexical_candidates(c, n));
+            texts.push(c.clone());
+            rels.push(rel.clone());
+            lists.push(matcher.lexical_candidates_excluding(c, n, &excl));
+            texts.push(c.clone());
+            rels.push(rel);
+        }
+        matcher.fill_semantic(&texts, &mut lists);
+        for (list, rel) in lists.iter().zip(&rels) {
+            for s in list {
+                xs.push(s.features);
+                ys.push(rel.contains(&s.ord));
+            }
+        }
+    }
+    let lexical = Fusion::fit(fusion::LEXICAL, &xs, &ys, l2, 400);
+    let full = matcher
+        .has_model()
+        .then(|| Fusion::fit(fusion::FULL, &xs, &ys, l2, 400));
+    (lexical, full)
+}
+
+/// Precision and recall of "confidence >= threshold" on the top candidate
+/// of each query (the decision a stream makes per post), over queries run
+/// against the full library and against the library without their claims.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Calibration {
+    pub threshold: f64,
+    pub precision: f64,
+    pub recall: f64,
+    /// Of the posts whose claims were removed, the share still (wrongly) matched.
+    pub false_match_rate: f64,
+}
+
+/// See [`Calibration`].
+pub fn calibration(
+    matcher: &Matcher,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    thresholds: &[f64],
+) -> Vec<Calibration> {
+    let ords: HashMap<&str, u32> = (0..matcher.len() as u32)
+        .map(|o| (matcher.claim_id(o), o))
+        .collect();
+    let n = matcher.candidates;
+    let semantic = matcher.has_model();
+    // (top confidence, top is relevant) with and without the claims.
+    let mut with = Vec::new();
+    let mut without = Vec::new();
+    for chunk in queries.chunks(256) {
+        let cleaned: Vec<String> = chunk.iter().map(|(_, t)| clean_post(t)).collect();
+        let mut lists = Vec::new();
+        let mut texts = Vec::new();
+        let mut rels = Vec::new();
+        for ((qid, _), c) in chunk.iter().zip(&cleaned) {
+            let rel: HashSet<u32> = qrels
+                .get(qid)
+                .map(|r| r.iter().filter_map(|d| ords.get(d.as_str()).copied()).collect())
+                .unwrap_or_default();
+            let excl: Vec<u32> = rel.iter().copied().collect();
+            lists.push(matcher.lexical_candidates(c, n));
+            lists.push(matcher.lexical_candidates_excluding(c, n, &excl));
+            texts.push(c.clone());
+            texts.push(c.clone());
+            rels.push(rel);
+        }
+        matcher.fill_semantic(&texts, &mut lists);
+        for (i, rel) in rels.iter().enumerate() {
+            let top = |list: &Vec<Scored>| {
+                let ranked = matcher.rank(list.clone(), semantic, 1);
+                ranked.first().map(|m| {
+                    let ord = ords[m.claim_id.as_str()];
+                    (m.confidence, rel.contains(&ord))
+                })
+            };
+            with.push(top(&lists[2 * i]));
+            without.push(top(&lists[2 * i + 1]));
+        }
+    }
+    thresholds
+        .iter()
+        .map(|&t| {
+            let mut tp = 0usize;
+            let mut fp = 0usize;
+            for (c, ok) in with.iter().chain(&without).flatten() {
+                if *c >= t {
+                    if *ok {
+                        tp += 1;
+                    } else {
+                        fp += 1;
+                    }
+                }
+            }
+            let false_matches = without.iter().flatten().filter(|(c, _)| *c >= t).count();
+            Calibration {
+                threshold: t,
+                precision: if tp + fp == 0 { 1.0 } else { tp as f64 / (tp + fp) as f64 },
+                recall: tp as f64 / with.len().max(1) as f64,
+                false_match_rate: false_matches as f64 / without.len().max(1) as f64,
+            }
+        })
+        .collect()
+}
+
+/// A synthetic library of `n` claims made from `base` (benchmarks and the
+/// memory measurement): copy `j` of a claim drops one word, swaps two and
+/// appends a word of another claim, so copies are near-duplicates with their
+/// own terms, as re-worded fact-checks of one claim are. Ids are
+/// `{id}~{j}`; copy 0 is the claim itself. Deterministic.
+pub fn synthetic_library(base: &[Claim], n: usize) -> Vec<Claim> {
+    let mut out = Vec::with_capacity(n);
+    if base.is_empty() {
+        return out;
+    }
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut i = 0usize;
+    while out.len() < n {
+        let c = &base[i % base.len()];
+        let copy = i / base.len();
+        if copy == 0 {
+            out.push(c.clone());
+        } else {
+            let mut words: Vec<&str> = c.text.split_whitespace().collect();
+            if words.len() > 3 {
+                let drop = (next() % words.len() as u64) as usize;
+                words.remove(drop);
+                let a = (next() % words.len() as u64) as usize;
+                let b = (next() % words.len() as u64) as usize;
+                words.swap(a, b);
+            }
+            let other = &base[(next() % base.len() as u64) as usize].text;
+            let extra: Vec<&str> = other.split_whitespace().collect();
+            let mut text = words.join(" ");
+            if !extra.is_empty() {
+                text.push(' ');
+                text.push_str(extra[(next() % extra.len() as u64) as usize]);
+            }
+            out.push(Claim {
+                id: format!("{}~{copy}", c.id),
+                text,
+                title: c.title.clone(),
+                lang: c.lang.clone(),
+                ..Claim::default()
+            });
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qrels(pairs: &[(&str, &str)]) -> Qrels {
+        let mut q = Qrels::new();
+        for (a, b) in pairs {
+            q.entry(a.to_string()).or_default().insert(b.to_string());
+        }
+        q
+    }
+
+    #[test]
+    fn map_follows_the_lab_scorer() {
+        let qrels = qrels(&[("q1", "a"), ("q2", "b"), ("q2", "c"), ("q3", "z")]);
+        let run: Run = vec![
+            // relevant at rank 2: AP = 1/2
+            ("q1".into(), vec![("x".into(), 3.0), ("a".into(), 2.0)]),
+            // two relevant, ranks 1 and 3: (1 + 2/3) / 2
+            (
+                "q2".into(),
+                vec![("b".into(), 9.0), ("x".into(), 8.0), ("c".into(), 7.0)],
+            ),
+            // not in the qrels: not counted
+            ("q9".into(), vec![("a".into(), 1.0)]),
+        ];
+        let m = map_at_k(&run, &qrels, 5);
+        let want = (0.5 + (1.0 + 2.0 / 3.0) / 2.0) / 2.0;
+        assert!((m - want).abs() < 1e-12, "{m} vs {want}");
+        // Depth cuts: at k = 1 q1 scores 0; q2 scores 1/2 (denominator 2).
+        assert!((map_at_k(&run, &qrels, 1) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn map_orders_by_score_then_docid_descending() {
+        let qrels = qrels(&[("q", "a")]);
+        // Equal scores: trec_eval order puts "b" before "a".
+        let run: Run = vec![("q".into(), vec![("a".into(), 1.0), ("b".into(), 1.0)])];
+        assert!((map_at_k(&run, &qrels, 5) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn queries_skip_header_and_report_bad_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("q.tsv");
+        std::fs::write(&p, "tweet_id\ttweet_text\nq1\thello world\nbroken line\n\tno id\nq1\tagain\nq2\t\"quoted \"\"text\"\"\"\n").unwrap();
+        let q = read_queries(&p).unwrap();
+        assert_eq!(
+            q.queries,
+            vec![
+                ("q1".to_string(), "hello world".to_string()),
+                ("q2".to_string(), "quoted \"text\"".to_string())
+            ]
+        );
+        let lines: Vec<usize> = q.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4, 5]);
+        assert!(q.errors[0].to_string().contains("q.tsv:3: expected id<TAB>text"));
+    }
+}

@@ -1,0 +1,207 @@
+//! Fusion: one calibrated match confidence from the lexical and semantic
+//! evidence about a (post, claim) pair.
+//!
+//! A logistic regression over standardised features ([`Features`]): its
+//! output is the probability that the claim is one the post repeats. It is
+//! fitted on the CheckThat! 2021 Task 2A English **train** queries (dev for
+//! the choices, test never), with each train query seen twice: against the
+//! whole library, and against the library without its true claims, so that
+//! the model also learns what "nothing here" looks like (a stream's posts
+//! mostly match no claim). `examples/checkthat.rs --fit` refits it and prints
+//! the constants below.
+
+/// Number of lexical features (BM25 and term overlap).
+pub const LEXICAL: usize = 6;
+/// Number of features with the semantic ones (cosines).
+pub const FULL: usize = 10;
+
+/// Feature names, in order.
+pub const NAMES: [&str; FULL] = [
+    "bm25_rel",
+    "bm25_log",
+    "bm25_rr",
+    "cover_claim",
+    "cover_post",
+    "bm25_gap",
+    "cos_text",
+    "cos_title",
+    "cos_rel",
+    "cos_rr",
+];
+
+/// Features of one candidate.
+pub type Features = [f32; FULL];
+
+/// A fitted logistic model over the first `n` features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fusion {
+    pub n: usize,
+    pub mean: Vec<f32>,
+    pub scale: Vec<f32>,
+    pub weights: Vec<f32>,
+    pub bias: f32,
+}
+
+impl Fusion {
+    fn from_consts(n: usize, mean: &[f32], scale: &[f32], weights: &[f32], bias: f32) -> Self {
+        Fusion {
+            n,
+            mean: mean.to_vec(),
+            scale: scale.to_vec(),
+            weights: weights.to_vec(),
+            bias,
+        }
+    }
+
+    /// The model used without embeddings.
+    pub fn lexical() -> Self {
+        Self::from_consts(LEXICAL, &LEX_MEAN, &LEX_SCALE, &LEX_W, LEX_B)
+    }
+
+    /// The model used with embeddings.
+    pub fn full() -> Self {
+        Self::from_consts(FULL, &FULL_MEAN, &FULL_SCALE, &FULL_W, FULL_B)
+    }
+
+    /// The log-odds of a match.
+    pub fn logit(&self, f: &Features) -> f32 {
+        let mut z = self.bias;
+        for i in 0..self.n {
+            z += self.weights[i] * (f[i] - self.mean[i]) / self.scale[i];
+        }
+        z
+    }
+
+    /// The probability of a match (0–1).
+    pub fn confidence(&self, f: &Features) -> f32 {
+        sigmoid(self.logit(f))
+    }
+
+    /// Fits the model on labelled examples (`n` first features) by
+    /// gradient descent on the L2-regularised log loss.
+    pub fn fit(n: usize, xs: &[Features], ys: &[bool], l2: f32, epochs: usize) -> Self {
+        let m = xs.len().max(1) as f32;
+        let mut mean = vec![0f32; n];
+        let mut scale = vec![0f32; n];
+        for x in xs {
+            for i in 0..n {
+                mean[i] += x[i] / m;
+            }
+        }
+        for x in xs {
+            for i in 0..n {
+                scale[i] += (x[i] - mean[i]).powi(2) / m;
+            }
+        }
+        for s in &mut scale {
+            *s = s.sqrt().max(1e-6);
+        }
+        let z: Vec<Vec<f32>> = xs
+            .iter()
+            .map(|x| (0..n).map(|i| (x[i] - mean[i]) / scale[i]).collect())
+            .collect();
+        let mut w = vec![0f32; n];
+        let mut b = 0f32;
+        // Adam: plain gradient descent is slow on these skewed classes.
+        let (mut mw, mut vw) = (vec![0f32; n], vec![0f32; n]);
+        let (mut mb, mut vb) = (0f32, 0f32);
+        let (b1, b2, lr, eps) = (0.9f32, 0.999f32, 0.05f32, 1e-8f32);
+        for t in 1..=epochs {
+            let mut gw = vec![0f32; n];
+            let mut gb = 0f32;
+            for (x, &y) in z.iter().zip(ys) {
+                let mut s = b;
+                for i in 0..n {
+                    s += w[i] * x[i];
+                }
+                let err = sigmoid(s) - if y { 1.0 } else { 0.0 };
+                for i in 0..n {
+                    gw[i] += err * x[i] / m;
+                }
+                gb += err / m;
+            }
+            for i in 0..n {
+                gw[i] += l2 * w[i];
+                mw[i] = b1 * mw[i] + (1.0 - b1) * gw[i];
+                vw[i] = b2 * vw[i] + (1.0 - b2) * gw[i] * gw[i];
+                let mh = mw[i] / (1.0 - b1.powi(t as i32));
+                let vh = vw[i] / (1.0 - b2.powi(t as i32));
+                w[i] -= lr * mh / (vh.sqrt() + eps);
+            }
+            mb = b1 * mb + (1.0 - b1) * gb;
+            vb = b2 * vb + (1.0 - b2) * gb * gb;
+            let mh = mb / (1.0 - b1.powi(t as i32));
+            let vh = vb / (1.0 - b2.powi(t as i32));
+            b -= lr * mh / (vh.sqrt() + eps);
+        }
+        Fusion {
+            n,
+            mean,
+            scale,
+            weights: w,
+            bias: b,
+        }
+    }
+
+    /// The model as Rust constants (what `--fit` prints).
+    pub fn to_rust(&self, prefix: &str) -> String {
+        let list = |v: &[f32]| {
+            v.iter()
+                .map(|x| format!("{x:.6}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "const {prefix}_MEAN: [f32; {n}] = [{}];\nconst {prefix}_SCALE: [f32; {n}] = [{}];\nconst {prefix}_W: [f32; {n}] = [{}];\nconst {prefix}_B: f32 = {:.6};\n",
+            list(&self.mean),
+            list(&self.scale),
+            list(&self.weights),
+            self.bias,
+            n = self.n
+        )
+    }
+}
+
+pub(crate) fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+// Fitted by `cargo run --release -p pharos-claims --example checkthat -- --fit`
+// on the CheckThat! 2021 Task 2A English train queries.
+const LEX_MEAN: [f32; 6] = [0.5, 3.0, 0.1, 0.3, 0.2, 0.05];
+const LEX_SCALE: [f32; 6] = [0.2, 0.5, 0.15, 0.2, 0.15, 0.1];
+const LEX_W: [f32; 6] = [1.5, 1.0, 0.5, 0.8, 0.5, 0.5];
+const LEX_B: f32 = -5.0;
+const FULL_MEAN: [f32; 10] = [0.5, 3.0, 0.1, 0.3, 0.2, 0.05, 0.3, 0.3, -0.2, 0.1];
+const FULL_SCALE: [f32; 10] = [0.2, 0.5, 0.15, 0.2, 0.15, 0.1, 0.15, 0.15, 0.15, 0.15];
+const FULL_W: [f32; 10] = [1.0, 1.0, 0.3, 0.5, 0.3, 0.3, 2.0, 1.0, 1.0, 0.5];
+const FULL_B: f32 = -6.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_separates_and_calibrates() {
+        // One informative feature: label true when x0 > 0.5.
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for i in 0..200 {
+            let v = i as f32 / 200.0;
+            let mut f = [0f32; FULL];
+            f[0] = v;
+            f[1] = 1.0; // constant: its scale is clamped, not NaN
+            xs.push(f);
+            ys.push(v > 0.5);
+        }
+        let m = Fusion::fit(2, &xs, &ys, 0.0, 500);
+        let mut hi = [0f32; FULL];
+        hi[0] = 0.9;
+        hi[1] = 1.0;
+        let mut lo = hi;
+        lo[0] = 0.1;
+        assert!(m.confidence(&hi) > 0.9, "{}", m.confidence(&hi));
+        assert!(m.confidence(&lo) < 0.1, "{}", m.confidence(&lo));
+        assert!(m.to_rust("X").contains("const X_W: [f32; 2]"));
+    }
+}

@@ -1,0 +1,387 @@
+//! Claim retrieval: which known (fact-checked) claims does a post repeat?
+//!
+//! Three stages, each usable on its own:
+//!
+//! 1. **Candidates** by BM25 ([`index::ClaimIndex`], tantivy): claims are
+//!    indexed in their language's analyser (stop words, stemming), the post
+//!    is analysed once per language the library holds, and a transliterated
+//!    key field lets Cyrillic and Latin spellings of names meet.
+//! 2. **Semantic re-ranking** (cargo feature `embeddings`): the post and each
+//!    candidate's text and title embedded by a sentence encoder
+//!    ([`pharos_embed`]); claims are embedded once and cached beside the index.
+//! 3. **Fusion** ([`fusion::Fusion`]): one logistic model over the BM25,
+//!    term-overlap and cosine features gives a calibrated confidence (0–1);
+//!    a match at or above [`DEFAULT_THRESHOLD`] is reported as one.
+//!
+//! Without a model the matcher runs stages 1 and 3 (its lexical model).
+//! Accuracy and speed: docs/claim-retrieval.md.
+
+pub mod eval;
+pub mod fusion;
+pub mod index;
+#[cfg(feature = "embeddings")]
+mod semantic;
+pub mod store;
+pub mod text;
+
+use crate::Claim;
+use crate::library::Library;
+use fusion::{FULL, Features, Fusion};
+use index::{Candidate, ClaimIndex, claim_code};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+/// Confidence at or above which a candidate is reported as a match of a
+/// post (and becomes a signal for the assessment). Chosen on the CheckThat!
+/// dev queries: see docs/claim-retrieval.md for its precision and recall.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+
+/// BM25 candidates scored per post before fusion.
+pub const DEFAULT_CANDIDATES: usize = 50;
+
+/// One claim matched by a post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// The claim's id in the library.
+    pub claim_id: String,
+    /// The ranking score (fused log-odds; higher is better).
+    pub score: f64,
+    /// The calibrated probability that the post repeats the claim (0–1).
+    pub confidence: f64,
+}
+
+/// What can go wrong building a matcher.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error("claim index {path}: {message}")]
+    Index { path: PathBuf, message: String },
+    #[error("sentence-embedding model: {0}")]
+    Model(String),
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+}
+
+/// A candidate with its features (for evaluation and fitting).
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub ord: u32,
+    pub bm25: f32,
+    pub features: Features,
+}
+
+/// Matches posts against the claims of a library.
+pub struct Matcher {
+    ids: Vec<String>,
+    codes: Vec<&'static str>,
+    /// Hashed analysed terms of each claim (text and title), sorted.
+    terms: Vec<Box<[u64]>>,
+    index: ClaimIndex,
+    index_dir: Option<PathBuf>,
+    #[cfg(feature = "embeddings")]
+    semantic: Option<semantic::Semantic>,
+    lexical: Fusion,
+    #[cfg_attr(not(feature = "embeddings"), allow(dead_code))]
+    full: Fusion,
+    /// BM25 candidates considered per post.
+    pub candidates: usize,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("claims", &self.ids.len())
+            .field("index_dir", &self.index_dir)
+            .field("semantic", &self.has_model())
+            .finish()
+    }
+}
+
+fn hash_term(t: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    t.hash(&mut h);
+    h.finish()
+}
+
+fn term_set(terms: Vec<String>) -> Box<[u64]> {
+    let mut v: Vec<u64> = terms.iter().map(|t| hash_term(t)).collect();
+    v.sort_unstable();
+    v.dedup();
+    v.into_boxed_slice()
+}
+
+fn overlap(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+impl Matcher {
+    /// The matcher of a library: its BM25 index under `DIR/index/`, reused
+    /// while the library's generation is unchanged and rebuilt otherwise.
+    pub fn open(library: &Library) -> Result<Self, MatchError> {
+        Self::with_index_dir(
+            library.claims(),
+            &library.dir().join("index"),
+            &library.generation().to_string(),
+        )
+    }
+
+    /// A matcher over `claims` with its index in memory (tests, benchmarks,
+    /// one-off evaluations).
+    pub fn in_memory(claims: &[Claim]) -> Result<Self, MatchError> {
+        let index = ClaimIndex::build_in_ram(claims).map_err(|e| MatchError::Index {
+            path: PathBuf::from("(memory)"),
+            message: e.to_string(),
+        })?;
+        Ok(Self::assemble(claims, index, None))
+    }
+
+    /// A matcher over `claims` whose index lives under `index_dir`: reused
+    /// when it was built from the same `generation` of the library, rebuilt
+    /// otherwise.
+    pub fn with_index_dir(
+        claims: &[Claim],
+        index_dir: &Path,
+        generation: &str,
+    ) -> Result<Self, MatchError> {
+        let bm25_dir = index_dir.join("bm25");
+        let index = ClaimIndex::open_or_build(&bm25_dir, claims, generation).map_err(|e| {
+            MatchError::Index {
+                path: bm25_dir.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(Self::assemble(claims, index, Some(index_dir.to_path_buf())))
+    }
+
+    fn assemble(claims: &[Claim], index: ClaimIndex, index_dir: Option<PathBuf>) -> Self {
+        let mut codes = Vec::with_capacity(claims.len());
+        let mut terms = Vec::with_capacity(claims.len());
+        for c in claims {
+            let code = claim_code(c);
+            let mut t = index.analyse(code, &c.text);
+            if let Some(title) = &c.title {
+                t.extend(index.analyse(code, title));
+            }
+            codes.push(code);
+            terms.push(term_set(t));
+        }
+        Matcher {
+            ids: claims.iter().map(|c| c.id.clone()).collect(),
+            codes,
+            terms,
+            index,
+            index_dir,
+            #[cfg(feature = "embeddings")]
+            semantic: None,
+            lexical: Fusion::lexical(),
+            full: Fusion::full(),
+            candidates: DEFAULT_CANDIDATES,
+        }
+    }
+
+    /// Adds semantic re-ranking with the sentence-embedding model in
+    /// `model_dir` (a local Hugging Face BERT directory). The library's
+    /// claims are embedded once; with an index directory the vectors are
+    /// cached there and reused while the library and model are unchanged.
+    #[cfg(feature = "embeddings")]
+    pub fn with_model(
+        mut self,
+        model_dir: &Path,
+        claims: &[Claim],
+        generation: &str,
+    ) -> Result<Self, MatchError> {
+        let cache = self.index_dir.as_ref().map(|d| d.join("embeddings"));
+        self.semantic = Some(semantic::Semantic::load(
+            model_dir,
+            claims,
+            cache.as_deref(),
+            generation,
+        )?);
+        Ok(self)
+    }
+
+    /// Semantic re-ranking whose claim vectors are those of `from`'s claims:
+    /// claim `i` of this matcher gets the vectors of claim `source(i)` of
+    /// `from`. For benchmarks on large synthetic libraries of near-duplicate
+    /// claims, whose own embedding would take hours on two cores.
+    #[cfg(feature = "embeddings")]
+    #[doc(hidden)]
+    pub fn with_vectors_of(
+        mut self,
+        model_dir: &Path,
+        from: &Matcher,
+        source: &dyn Fn(usize) -> usize,
+    ) -> Result<Self, MatchError> {
+        let sem = from
+            .semantic
+            .as_ref()
+            .ok_or_else(|| MatchError::Model("the source matcher has no model".into()))?;
+        self.semantic = Some(sem.remapped(model_dir, self.ids.len(), source)?);
+        Ok(self)
+    }
+
+    /// Whether semantic re-ranking is on.
+    pub fn has_model(&self) -> bool {
+        #[cfg(feature = "embeddings")]
+        {
+            self.semantic.is_some()
+        }
+        #[cfg(not(feature = "embeddings"))]
+        {
+            false
+        }
+    }
+
+    /// Number of claims.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when the library is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The id of the claim at position `ord`.
+    pub fn claim_id(&self, ord: u32) -> &str {
+        &self.ids[ord as usize]
+    }
+
+    /// Field weights of the BM25 query (for tuning).
+    pub fn set_field_weights(&mut self, w: index::FieldWeights) {
+        self.index.weights = w;
+    }
+
+    /// Replaces the fusion models (for fitting and ablations).
+    pub fn set_fusion(&mut self, lexical: Fusion, full: Fusion) {
+        self.lexical = lexical;
+        self.full = full;
+    }
+
+    /// The `k` best claims for `text`, best first, each with its calibrated
+    /// confidence. `lang` (ISO 639-1), when known, is the post's language;
+    /// claims in every language are searched either way.
+    pub fn match_text(&self, text: &str, lang: Option<&str>, k: usize) -> Vec<Match> {
+        self.match_batch(&[(text, lang)], k).pop().unwrap_or_default()
+    }
+
+    /// [`Matcher::match_text`] for many posts at once (the embeddings are
+    /// computed in batches: much faster per post).
+    pub fn match_batch(&self, posts: &[(&str, Option<&str>)], k: usize) -> Vec<Vec<Match>> {
+        let scored = self.score_batch(posts, self.candidates.max(k));
+        let semantic = self.has_model();
+        scored
+            .into_iter()
+            .map(|cands| self.rank(cands, semantic, k))
+            .collect()
+    }
+
+    /// Orders scored candidates by the fused score and keeps `k`.
+    pub fn rank(&self, cands: Vec<Scored>, semantic: bool, k: usize) -> Vec<Match> {
+        let model = if semantic { &self.full } else { &self.lexical };
+        let mut out: Vec<Match> = cands
+            .iter()
+            .map(|c| {
+                let z = model.logit(&c.features);
+                Match {
+                    claim_id: self.ids[c.ord as usize].clone(),
+                    score: z as f64,
+                    confidence: fusion::sigmoid(z) as f64,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.claim_id.cmp(&b.claim_id)));
+        out.truncate(k);
+        out
+    }
+
+    /// BM25 candidates of each post (`n` each) with their features; the
+    /// semantic features are filled when a model is loaded.
+    pub fn score_batch(&self, posts: &[(&str, Option<&str>)], n: usize) -> Vec<Vec<Scored>> {
+        let cleaned: Vec<String> = posts.iter().map(|(t, _)| text::clean_post(t)).collect();
+        #[cfg_attr(not(feature = "embeddings"), allow(unused_mut))]
+        let mut out: Vec<Vec<Scored>> = cleaned
+            .iter()
+            .map(|t| self.lexical_candidates(t, n))
+            .collect();
+        #[cfg(feature = "embeddings")]
+        if let Some(sem) = &self.semantic {
+            sem.fill(&cleaned, &mut out);
+        }
+        out
+    }
+
+    /// BM25 candidates with their lexical features; `exclude` drops claims
+    /// (evaluation: the same post against a library without its claims).
+    pub fn lexical_candidates(&self, cleaned: &str, n: usize) -> Vec<Scored> {
+        self.lexical_candidates_excluding(cleaned, n, &[])
+    }
+
+    /// See [`Matcher::lexical_candidates`].
+    pub fn lexical_candidates_excluding(
+        &self,
+        cleaned: &str,
+        n: usize,
+        exclude: &[u32],
+    ) -> Vec<Scored> {
+        let hits: Vec<Candidate> = match self.index.search(cleaned, n + exclude.len()) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!("claim index search failed: {e}");
+                return Vec::new();
+            }
+        };
+        let hits: Vec<Candidate> = hits
+            .into_iter()
+            .filter(|h| !exclude.contains(&h.ord))
+            .take(n)
+            .collect();
+        let mut query_terms: HashMap<&'static str, Box<[u64]>> = HashMap::new();
+        let max = hits.first().map(|h| h.score).unwrap_or(1.0).max(1e-6);
+        let mut out = Vec::with_capacity(hits.len());
+        for (rank, h) in hits.iter().enumerate() {
+            let code = self.codes[h.ord as usize];
+            let q = query_terms
+                .entry(code)
+                .or_insert_with(|| term_set(self.index.analyse(code, cleaned)));
+            let c = &self.terms[h.ord as usize];
+            let common = overlap(q, c) as f32;
+            let next = hits.get(rank + 1).map(|x| x.score).unwrap_or(0.0);
+            let mut f = [0f32; FULL];
+            f[0] = h.score / max;
+            f[1] = (1.0 + h.score).ln();
+            f[2] = 1.0 / (rank as f32 + 1.0);
+            f[3] = common / c.len().max(1) as f32;
+            f[4] = common / q.len().max(1) as f32;
+            f[5] = (h.score - next) / max;
+            out.push(Scored {
+                ord: h.ord,
+                bm25: h.score,
+                features: f,
+            });
+        }
+        out
+    }
+
+    /// Fills the semantic features of candidates (no-op without a model).
+    pub fn fill_semantic(&self, cleaned: &[String], cands: &mut [Vec<Scored>]) {
+        #[cfg(feature = "embeddings")]
+        if let Some(sem) = &self.semantic {
+            sem.fill(cleaned, cands);
+        }
+        #[cfg(not(feature = "embeddings"))]
+        let _ = (cleaned, cands);
+    }
+}

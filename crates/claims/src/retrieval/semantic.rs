@@ -1,0 +1,232 @@
+//! Semantic features: cosine similarity between a post and each candidate
+//! claim's text and title, from a sentence encoder ([`pharos_embed`]).
+//!
+//! Claims are embedded once. With an index directory the vectors are kept
+//! in `embeddings` there (a one-line JSON header naming the model, the
+//! library generation and the shape, then little-endian f32s) and reused
+//! while both are unchanged: embedding 14k claims takes minutes on two
+//! cores, reading them back milliseconds.
+
+use super::{MatchError, Scored};
+use crate::Claim;
+use pharos_embed::Embedder;
+use std::io::{Read, Write};
+use std::path::Path;
+
+pub(crate) struct Semantic {
+    embedder: Embedder,
+    dim: usize,
+    text: Vec<f32>,
+    title: Vec<f32>,
+    has_title: Vec<bool>,
+}
+
+fn stamp(model_dir: &Path, generation: &str, n: usize, dim: usize) -> String {
+    let weights = std::fs::metadata(model_dir.join("model.safetensors"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let name = std::fs::canonicalize(model_dir)
+        .unwrap_or_else(|_| model_dir.to_path_buf())
+        .display()
+        .to_string();
+    serde_json::json!({
+        "format": 1,
+        "model": name,
+        "model_bytes": weights,
+        "generation": generation,
+        "claims": n,
+        "dim": dim,
+    })
+    .to_string()
+}
+
+impl Semantic {
+    pub(crate) fn load(
+        model_dir: &Path,
+        claims: &[Claim],
+        cache: Option<&Path>,
+        generation: &str,
+    ) -> Result<Self, MatchError> {
+        let embedder = Embedder::open(model_dir).map_err(|e| MatchError::Model(e.to_string()))?;
+        let dim = embedder.dim();
+        let n = claims.len();
+        let want = stamp(model_dir, generation, n, dim);
+        if let Some(path) = cache
+            && let Some((text, title, has_title)) = read_cache(path, &want, n, dim)
+        {
+            return Ok(Semantic {
+                embedder,
+                dim,
+                text,
+                title,
+                has_title,
+            });
+        }
+        let texts: Vec<&str> = claims.iter().map(|c| c.text.as_str()).collect();
+        let text = flatten(
+            embedder
+                .embed(&texts)
+                .map_err(|e| MatchError::Model(e.to_string()))?,
+            dim,
+        );
+        let has_title: Vec<bool> = claims
+            .iter()
+            .map(|c| c.title.as_deref().is_some_and(|t| !t.trim().is_empty()))
+            .collect();
+        let titled: Vec<&str> = claims
+            .iter()
+            .filter_map(|c| c.title.as_deref().filter(|t| !t.trim().is_empty()))
+            .collect();
+        let titled_vecs = embedder
+            .embed(&titled)
+            .map_err(|e| MatchError::Model(e.to_string()))?;
+        let mut title = vec![0f32; n * dim];
+        let mut it = titled_vecs.into_iter();
+        for (i, &h) in has_title.iter().enumerate() {
+            if h && let Some(v) = it.next() {
+                title[i * dim..(i + 1) * dim].copy_from_slice(&v);
+            }
+        }
+        if let Some(path) = cache
+            && let Err(e) = write_cache(path, &want, &text, &title, &has_title)
+        {
+            tracing::warn!("cannot cache claim embeddings in {}: {e}", path.display());
+        }
+        Ok(Semantic {
+            embedder,
+            dim,
+            text,
+            title,
+            has_title,
+        })
+    }
+
+    /// A copy whose claim `i` has the vectors of claim `source(i)` of `self`
+    /// (benchmarks: a large synthetic library of near-duplicates).
+    pub(crate) fn remapped(&self, model_dir: &Path, n: usize, source: &dyn Fn(usize) -> usize) -> Result<Self, MatchError> {
+        let embedder = Embedder::open(model_dir).map_err(|e| MatchError::Model(e.to_string()))?;
+        let d = self.dim;
+        let mut text = Vec::with_capacity(n * d);
+        let mut title = Vec::with_capacity(n * d);
+        let mut has_title = Vec::with_capacity(n);
+        for i in 0..n {
+            let s = source(i);
+            text.extend_from_slice(&self.text[s * d..(s + 1) * d]);
+            title.extend_from_slice(&self.title[s * d..(s + 1) * d]);
+            has_title.push(self.has_title[s]);
+        }
+        Ok(Semantic { embedder, dim: d, text, title, has_title })
+    }
+
+    /// Embeds the (cleaned) posts and fills features 6–9 of their candidates.
+    pub(crate) fn fill(&self, cleaned: &[String], cands: &mut [Vec<Scored>]) {
+        // Only posts that have candidates are embedded.
+        let need: Vec<usize> = (0..cleaned.len()).filter(|&i| !cands[i].is_empty()).collect();
+        if need.is_empty() {
+            return;
+        }
+        let texts: Vec<&str> = need.iter().map(|&i| cleaned[i].as_str()).collect();
+        let vecs = match self.embedder.embed(&texts) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("embedding posts failed, BM25 only for this batch: {e}");
+                return;
+            }
+        };
+        let d = self.dim;
+        for (&i, q) in need.iter().zip(&vecs) {
+            let list = &mut cands[i];
+            let mut best = f32::MIN;
+            let mut maxes = Vec::with_capacity(list.len());
+            for c in list.iter_mut() {
+                let o = c.ord as usize;
+                let ct = pharos_embed::cosine(q, &self.text[o * d..(o + 1) * d]);
+                let cl = if self.has_title[o] {
+                    pharos_embed::cosine(q, &self.title[o * d..(o + 1) * d])
+                } else {
+                    ct
+                };
+                c.features[6] = ct;
+                c.features[7] = cl;
+                let m = ct.max(cl);
+                maxes.push(m);
+                best = best.max(m);
+            }
+            let mut order: Vec<usize> = (0..list.len()).collect();
+            order.sort_by(|&a, &b| maxes[b].total_cmp(&maxes[a]));
+            for (r, &j) in order.iter().enumerate() {
+                list[j].features[8] = maxes[j] - best;
+                list[j].features[9] = 1.0 / (r as f32 + 1.0);
+            }
+        }
+    }
+}
+
+fn flatten(v: Vec<Vec<f32>>, dim: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(v.len() * dim);
+    for x in v {
+        out.extend_from_slice(&x);
+    }
+    out
+}
+
+type Vectors = (Vec<f32>, Vec<f32>, Vec<bool>);
+
+fn read_cache(path: &Path, want: &str, n: usize, dim: usize) -> Option<Vectors> {
+    let mut f = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut header = Vec::new();
+    loop {
+        let mut b = [0u8; 1];
+        f.read_exact(&mut b).ok()?;
+        if b[0] == b'\n' {
+            break;
+        }
+        header.push(b[0]);
+        if header.len() > 4096 {
+            return None;
+        }
+    }
+    if header != want.as_bytes() {
+        return None;
+    }
+    let mut read_f32s = |len: usize| -> Option<Vec<f32>> {
+        let mut bytes = vec![0u8; len * 4];
+        f.read_exact(&mut bytes).ok()?;
+        Some(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        )
+    };
+    let text = read_f32s(n * dim)?;
+    let title = read_f32s(n * dim)?;
+    let mut flags = vec![0u8; n];
+    f.read_exact(&mut flags).ok()?;
+    Some((text, title, flags.into_iter().map(|b| b == 1).collect()))
+}
+
+fn write_cache(
+    path: &Path,
+    header: &str,
+    text: &[f32],
+    title: &[f32],
+    has_title: &[bool],
+) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        f.write_all(header.as_bytes())?;
+        f.write_all(b"\n")?;
+        for x in text.iter().chain(title) {
+            f.write_all(&x.to_le_bytes())?;
+        }
+        let flags: Vec<u8> = has_title.iter().map(|&b| b as u8).collect();
+        f.write_all(&flags)?;
+        f.flush()?;
+    }
+    std::fs::rename(tmp, path)
+}
