@@ -43,7 +43,7 @@
 
 use ahash::AHashMap;
 use pharos_alerts::{DeliveryError, JsonlFile, Notification, RuleEngine, Rules, Sink, Status};
-use pharos_analysis::actors::{ActorTracker, StreamModel};
+use pharos_analysis::actors::{ActorTracker, StreamModel, sigmoid};
 use pharos_analysis::bursts::{
     ActorFlags, AlertEvent, BurstConfig, BurstDetector, ClaimConfig, ClaimObservation, ClaimWatch,
     EntityKind, Observation, post_observations,
@@ -95,10 +95,14 @@ pub trait ClaimSignal: Send {
 /// How the pipeline flags accounts as coordinated: the streaming
 /// coordination engine (CooRTweet's method, `StreamingCoordinator`) over
 /// the objects posts share. Two accounts that share the same object within
-/// `time_window_s` make a pair; a pair is *coordinated* once both accounts
-/// have at least `min_participation` shares and either has that many in
-/// pairs (counted so far). Both accounts of a coordinated pair are then
-/// flagged coordinated for `horizon_s` after their latest such pair.
+/// `time_window_s` make a pair; a pair counts once both accounts have at
+/// least `min_participation` shares and either has that many in pairs
+/// (CooRTweet's rule, counted so far). Organic accounts make such pairs
+/// all the time (everyone reshares a viral post within the same minute),
+/// so an account is flagged only when it has paired with the **same**
+/// partner at least `min_repeats` times — the edge weight of CooRTweet's
+/// network. Both accounts of such an edge are then flagged coordinated for
+/// `horizon_s` after their latest pair.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoordinationFlags {
     /// Seconds within which two shares of one object pair up (default 60).
@@ -108,6 +112,8 @@ pub struct CoordinationFlags {
     pub lateness_s: i64,
     /// CooRTweet's participation threshold (default 2).
     pub min_participation: u32,
+    /// Pairs with the same partner before both are flagged (default 3).
+    pub min_repeats: u32,
     /// What posts share (default `auto`: the reshared post, else the first link).
     pub object: ObjectRule,
     /// Also count a near-duplicate family as a shared object, so accounts
@@ -126,6 +132,7 @@ impl Default for CoordinationFlags {
             time_window_s: 60,
             lateness_s: 0,
             min_participation: 2,
+            min_repeats: 3,
             object: ObjectRule::Auto,
             families: true,
             max_pairs_per_object: 10_000,
@@ -179,6 +186,9 @@ struct Coordination {
     engine: StreamingCoordinator,
     /// Account id → event time (s) of its latest coordinated pair.
     flagged: AHashMap<Box<str>, i64>,
+    /// Pair of account hashes (smaller first) → (pairs so far, event time
+    /// of the latest), forgotten after the horizon.
+    edges: AHashMap<(u64, u64), (u32, i64)>,
     pairs: Vec<(Box<str>, Box<str>)>,
     next_sweep: i64,
     seen_pairs: u64,
@@ -197,6 +207,7 @@ impl Coordination {
             cfg,
             engine,
             flagged: AHashMap::new(),
+            edges: AHashMap::new(),
             pairs: Vec::new(),
             next_sweep: i64::MIN,
             seen_pairs: 0,
@@ -230,11 +241,20 @@ impl Coordination {
     fn settle(&mut self, now: i64) {
         for (a, b) in std::mem::take(&mut self.pairs) {
             self.seen_pairs += 1;
-            if self
-                .engine
-                .is_coordinated(&a, &b, self.cfg.min_participation)
+            if a == b
+                || !self
+                    .engine
+                    .is_coordinated(&a, &b, self.cfg.min_participation)
             {
-                self.coordinated_pairs += 1;
+                continue;
+            }
+            self.coordinated_pairs += 1;
+            let (x, y) = (account_hash(&a), account_hash(&b));
+            let key = if x <= y { (x, y) } else { (y, x) };
+            let e = self.edges.entry(key).or_insert((0, now));
+            e.0 = e.0.saturating_add(1);
+            e.1 = now;
+            if e.0 >= self.cfg.min_repeats {
                 self.flagged.insert(a, now);
                 self.flagged.insert(b, now);
             }
@@ -242,6 +262,7 @@ impl Coordination {
         if now >= self.next_sweep {
             let horizon = self.cfg.horizon_s;
             self.flagged.retain(|_, t| now - *t <= horizon);
+            self.edges.retain(|_, e| now - e.1 <= horizon);
             self.next_sweep = now + 3600;
         }
     }
@@ -253,6 +274,16 @@ impl Coordination {
         let now = self.engine.watermark().unwrap_or(0);
         self.settle(now);
     }
+}
+
+/// FNV-1a of an account id (edge keys).
+fn account_hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// Stage 3: everything after narrative assignment.
@@ -297,8 +328,10 @@ impl Signals {
     fn post(&mut self, post: &Post, assignment: Assignment, hits: &[ClaimHit]) {
         self.posts += 1;
         self.tracker.observe(post);
+        // The score alone (`sigmoid(logit)`, equal to `score().score`)
+        // without building its explanation.
         let mut flags = match self.tracker.signals(&post.actor.id) {
-            Some(s) if self.model.score(&s).score >= self.suspicious_score => {
+            Some(s) if sigmoid(self.model.logit(&s)) >= self.suspicious_score => {
                 ActorFlags::SUSPICIOUS
             }
             _ => ActorFlags::NONE,

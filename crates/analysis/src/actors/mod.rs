@@ -54,7 +54,7 @@ pub mod tracker;
 
 pub use eval::{AucSummary, CvReport, roc_auc, stratified_folds};
 pub use profile::{ProfileFeatures, ProfileModel};
-pub use score::{Contribution, InauthenticityScore, Model, Term};
+pub use score::{Contribution, InauthenticityScore, Model, Term, sigmoid};
 pub use stream_model::StreamModel;
 pub use tracker::{ActorSignals, ActorTracker, PostFlags, Synchrony, TrackerConfig};
 

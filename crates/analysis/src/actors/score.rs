@@ -122,15 +122,20 @@ pub fn sigmoid(x: f64) -> f64 {
 
 impl Model {
     /// The logit alone (no explanations, no allocation): for ranking many accounts.
+    /// The same sum, in the same order, as [`Model::score`]'s `logit`
+    /// (unknown and non-finite values count 0), so that
+    /// `sigmoid(logit(raw)) == score(raw).score` exactly.
     pub fn logit(&self, raw: &[Option<f64>]) -> f64 {
         debug_assert_eq!(raw.len(), self.terms.len());
-        self.intercept
-            + self
-                .terms
-                .iter()
-                .zip(raw)
-                .map(|(t, v)| v.map_or(0.0, |v| t.weight * t.z(v)))
-                .sum::<f64>()
+        let mut logit = self.intercept;
+        for (t, v) in self.terms.iter().zip(raw) {
+            if let Some(v) = v
+                && v.is_finite()
+            {
+                logit += t.weight * t.z(*v);
+            }
+        }
+        logit
     }
 
     /// Scores raw values given in term order (`None`: unknown).

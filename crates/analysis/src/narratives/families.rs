@@ -198,7 +198,14 @@ impl FamilyIndex {
                     if small as f64 >= threshold * large as f64 - 1e-12 {
                         let family = hot.family;
                         self.verifications += 1;
-                        let j = similarity(set, &self.sets[e as usize]);
+                        // Only a Jaccard at or above the threshold (and
+                        // not below the best so far) can change the answer.
+                        let floor = best.map_or(threshold, |b| b.1.max(threshold));
+                        let Some(j) = similarity_at_least(set, &self.sets[e as usize], floor)
+                        else {
+                            e = next;
+                            continue;
+                        };
                         if j >= threshold && best.is_none_or(|b| j > b.1) {
                             best = Some((family, j));
                             if j >= self.params.redundant {
@@ -381,6 +388,38 @@ impl FamilyIndex {
     }
 }
 
+/// [`similarity`] when it is at least `floor`; `None` when it is certainly
+/// below (the merge stops as soon as the common shingles still possible
+/// cannot reach `floor`). For complete sets the value, when returned, is
+/// computed exactly as [`jaccard`] computes it.
+pub(crate) fn similarity_at_least(a: &[u64], b: &[u64], floor: f64) -> Option<f64> {
+    if a.len() >= MAX_SHINGLES || b.len() >= MAX_SHINGLES || a.is_empty() || b.is_empty() {
+        let j = similarity(a, b);
+        return (j >= floor).then_some(j);
+    }
+    // J = c / (|a| + |b| − c) ≥ floor  ⟺  c ≥ floor (|a| + |b|) / (1 + floor);
+    // the bound is lowered by a margin so that rounding never cuts a pair
+    // the exact formula keeps.
+    let need = floor * (a.len() + b.len()) as f64 / (1.0 + floor) - 1e-6;
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        if ((common + (a.len() - i).min(b.len() - j)) as f64) < need {
+            return None;
+        }
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let s = common as f64 / (a.len() + b.len() - common) as f64;
+    (s >= floor).then_some(s)
+}
+
 /// Jaccard of two shingle sets: exact when both are complete (fewer than
 /// [`MAX_SHINGLES`] shingles), otherwise the bottom-k estimate — among the
 /// `MAX_SHINGLES` smallest hashes of the union, the share present in both
@@ -429,5 +468,33 @@ mod tests {
         assert!((similarity(sa, sb) - 156.0 / 256.0).abs() < 1e-9);
         assert_eq!(similarity(&[1, 2, 3], &[2, 3, 4]), 0.5);
         assert_eq!(similarity(sa, sa), 1.0);
+    }
+
+    #[test]
+    fn early_exit_jaccard_agrees_with_the_exact_one() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 58
+        };
+        for _ in 0..2000 {
+            let mut a: Vec<u64> = (0..1 + next() % 40).map(|_| next()).collect();
+            let mut b: Vec<u64> = (0..1 + next() % 40).map(|_| next()).collect();
+            for v in [&mut a, &mut b] {
+                v.sort_unstable();
+                v.dedup();
+            }
+            let exact = similarity(&a, &b);
+            for floor in [0.0, 0.3, 0.5, 0.6, 0.9, exact] {
+                let got = similarity_at_least(&a, &b, floor);
+                if exact >= floor {
+                    assert_eq!(got, Some(exact), "{a:?} {b:?} {floor}");
+                } else {
+                    assert_eq!(got, None, "{a:?} {b:?} {floor}");
+                }
+            }
+        }
     }
 }

@@ -24,8 +24,8 @@ use std::process::ExitCode;
 /// narrative and near-duplicate family can burst too), the actor tracker
 /// (an account is flagged suspicious when its actor-signal score so far is
 /// at least 0.5) and streaming coordination (accounts sharing the same
-/// reshared post, link or near-duplicate text within 60 seconds, at
-/// CooRTweet's participation 2, are flagged coordinated; --no-coordination
+/// reshared post, link or near-duplicate text within 60 seconds, three
+/// times with the same partner, are flagged coordinated; --no-coordination
 /// turns it off); then every entity it uses — hashtags, normalised URLs,
 /// domains, the post it reshares or quotes, its narrative and its family —
 /// is fed to the burst detector.
