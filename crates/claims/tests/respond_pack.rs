@@ -6,7 +6,9 @@ use pharos_claims::respond::pack::{MatchSource, to_markdown};
 use pharos_claims::respond::scan::narrative_of_post;
 use pharos_claims::respond::timing::Stage;
 use pharos_claims::respond::tracking::{self, NewResponse, Trend};
-use pharos_claims::respond::{ClaimMatcher, PackOptions, RespondError, Target, build_pack};
+use pharos_claims::respond::{
+    ClaimMatcher, LazyMatcher, PackOptions, RespondError, Target, build_pack,
+};
 use pharos_core::{Actor, EventTime, Post};
 use pharos_store::rusqlite::params;
 use pharos_store::{SqliteStore, Store};
@@ -403,6 +405,37 @@ fn post_pack_in_the_posts_language_or_english_with_a_note() {
         "{d:?}"
     );
     assert!(to_markdown(&p).contains("## Correction draft (English, for a Polish audience)"));
+}
+
+#[test]
+fn claim_retrievals_matcher_finds_the_claim_of_a_post_now() {
+    let mut c = case(false);
+    let de = post(
+        "twitter",
+        "de1",
+        "dx",
+        T0 + 70 * H,
+        "Die EU rationiert Haushaltsstrom auf vier Stunden am Tag, sagen sie",
+        "de",
+    );
+    c.store.insert(&[de]).unwrap();
+    let matcher = LazyMatcher::new(&c.lib);
+    let p = build_pack(
+        &c.store,
+        &c.lib,
+        &Target::Post {
+            platform: Some("twitter".into()),
+            id: "de1".into(),
+        },
+        &PackOptions::default(),
+        Some(&matcher),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(p.match_source, MatchSource::OnTheFly);
+    assert!(p.claims[0].matches_post);
+    assert!(p.claims[0].claim.text.starts_with("Die EU rationiert"));
+    assert_eq!(p.drafts[0].lang, "de");
 }
 
 #[test]

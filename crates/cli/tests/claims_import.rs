@@ -122,6 +122,25 @@ fn import_into_the_library_beside_the_store_then_list_and_show() {
     assert_eq!(t.lines().count(), 1, "{t}");
     assert!(t.contains("Вышки 5G") && t.contains("(Ложь)"), "{t}");
 
+    // search: by meaning, best first, with a confidence.
+    let out = pharos(&[
+        "claims",
+        "search",
+        "do",
+        "5G",
+        "masts",
+        "spread",
+        "the",
+        "coronavirus?",
+        "--store",
+        &store_s,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let first: Value = serde_json::from_str(text(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(first["claim_id"], id.as_str());
+    assert!(first["confidence"].as_f64().unwrap() >= 0.5, "{first}");
+
     // show: reviews and provenance from all three files.
     let out = pharos(&["claims", "show", &id, "--store", &store_s]);
     assert!(out.status.success(), "{out:?}");

@@ -78,6 +78,20 @@ fn packs_log_and_report_on_a_simulated_scenario() {
     // The campaign's second post: a tweet of the claim (the first is the channel's).
     let post_id = campaign["posts"][1].as_str().unwrap();
 
+    // Without stored matches, the post is matched against the library now.
+    let pack = json_of(&ok(pharos(&[
+        "respond",
+        "--post",
+        post_id,
+        "--store",
+        &s(&store),
+        "--json",
+        "-q",
+    ])));
+    assert_eq!(pack["match_source"], "on-the-fly");
+    assert_eq!(pack["claims"][0]["claim"]["text"], claim);
+    assert_eq!(pack["claims"][0]["matches_post"], true);
+
     // The planted claim's matches, as `pharos claims match --store` records
     // them (table `claim_matches`), for the campaign's posts with text.
     let listed = ok(pharos(&[
@@ -135,6 +149,7 @@ fn packs_log_and_report_on_a_simulated_scenario() {
         "-q",
     ])));
     assert_eq!(pack["target"]["kind"], "post");
+    assert_eq!(pack["match_source"], "stored");
     assert_eq!(pack["claims"][0]["claim"]["text"], claim);
     assert_eq!(pack["claims"][0]["matches_post"], true);
     assert_eq!(pack["verdicts"][0]["url"], factcheck);

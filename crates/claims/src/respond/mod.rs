@@ -41,9 +41,9 @@ pub enum RespondError {
     Invalid(String),
 }
 
-/// Confidence a match needs by default (the claim matcher's documented
-/// threshold, see docs/claim-retrieval.md).
-pub const DEFAULT_MATCH_THRESHOLD: f64 = 0.5;
+/// Confidence a match needs by default: the claim matcher's documented
+/// threshold (docs/claim-retrieval.md).
+pub const DEFAULT_MATCH_THRESHOLD: f64 = crate::retrieval::DEFAULT_THRESHOLD;
 
 /// Matches post texts against the library now, for posts the store holds
 /// no matches for (claim retrieval's matcher, see [`crate::retrieval`]).
@@ -55,6 +55,52 @@ pub trait ClaimMatcher {
         posts: &[(&str, Option<&str>)],
         k: usize,
     ) -> Result<Vec<Vec<(String, f64)>>, String>;
+}
+
+impl ClaimMatcher for crate::retrieval::Matcher {
+    fn match_texts(
+        &self,
+        posts: &[(&str, Option<&str>)],
+        k: usize,
+    ) -> Result<Vec<Vec<(String, f64)>>, String> {
+        Ok(self
+            .match_batch(posts, k)
+            .into_iter()
+            .map(|ms| ms.into_iter().map(|m| (m.claim_id, m.confidence)).collect())
+            .collect())
+    }
+}
+
+/// Claim retrieval's matcher over a library, built (its index opened or
+/// built under `DIR/index/`) only when a pack needs to match posts now.
+pub struct LazyMatcher<'a> {
+    library: &'a Library,
+    matcher: std::cell::OnceCell<Result<crate::retrieval::Matcher, String>>,
+}
+
+impl<'a> LazyMatcher<'a> {
+    pub fn new(library: &'a Library) -> Self {
+        LazyMatcher {
+            library,
+            matcher: std::cell::OnceCell::new(),
+        }
+    }
+}
+
+impl ClaimMatcher for LazyMatcher<'_> {
+    fn match_texts(
+        &self,
+        posts: &[(&str, Option<&str>)],
+        k: usize,
+    ) -> Result<Vec<Vec<(String, f64)>>, String> {
+        let m = self.matcher.get_or_init(|| {
+            crate::retrieval::Matcher::open(self.library).map_err(|e| e.to_string())
+        });
+        match m {
+            Ok(m) => m.match_texts(posts, k),
+            Err(e) => Err(e.clone()),
+        }
+    }
 }
 
 /// One row of the store's `claim_matches` (written by `pharos claims match --store`).

@@ -20,6 +20,7 @@ Examples:
   pharos claims import --format claimreview page.html feed.json --store cases/x.db
   pharos claims import --format checkthat --lang en verified_claims.tsv --library lib
   pharos claims import --format euvsdisinfo euvsdisinfo_2015-2017.csv --library lib --json
+  pharos claims search "vaccines cause autism" --library lib
   pharos claims list vaccine autism --library lib
   pharos claims show vclaim-sno-10-meter-anaconda --library lib
 "#;
@@ -52,6 +53,10 @@ pub enum Command {
     /// nothing could be imported, 2 for usage and library errors.
     #[command(verbatim_doc_comment)]
     Import(ImportArgs),
+    /// Search the library by meaning: the claims a text repeats, best first,
+    /// with their match confidence (claim retrieval: BM25, then the fused
+    /// confidence; see docs/claim-retrieval.md).
+    Search(SearchArgs),
     /// List the library's claims (optionally those containing words).
     List(ListArgs),
     /// Show one claim: its text, every review, and where it came from.
@@ -126,6 +131,24 @@ pub struct ListArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct SearchArgs {
+    /// The text to look for (a post, a sentence, a few words).
+    #[arg(required = true, value_name = "TEXT")]
+    pub text: Vec<String>,
+    #[command(flatten)]
+    pub library: LibraryArg,
+    /// The text's language (ISO 639-1), when known.
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Claims shown at most.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// One JSON object a line: `claim_id`, `score`, `confidence`, `claim`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct ShowArgs {
     /// The claim id (as `pharos claims list` prints it).
     pub id: String,
@@ -139,6 +162,7 @@ pub struct ShowArgs {
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     match args.command {
         Command::Import(a) => import(a, global),
+        Command::Search(a) => search(a),
         Command::List(a) => list(a),
         Command::Show(a) => show(a),
     }
@@ -312,6 +336,60 @@ fn list(args: ListArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn search(args: SearchArgs) -> Result<ExitCode> {
+    let lib = open(&args.library.dir())?;
+    let text = args.text.join(" ");
+    let matcher = pharos_claims::retrieval::Matcher::open(&lib)?;
+    let found = matcher.match_text(&text, args.lang.as_deref(), args.top.max(1));
+    let threshold = pharos_claims::retrieval::DEFAULT_THRESHOLD;
+    let mut out = std::io::stdout().lock();
+    for m in &found {
+        let Some(c) = lib.get(&m.claim_id) else {
+            continue;
+        };
+        let written = if args.json {
+            let v = serde_json::json!({"claim_id": m.claim_id, "score": m.score, "confidence": m.confidence, "claim": c});
+            writeln!(out, "{v}")
+        } else {
+            let verdicts: Vec<&str> = c
+                .reviews
+                .iter()
+                .filter_map(|r| r.rating.as_deref())
+                .collect();
+            writeln!(
+                out,
+                "{:.2}{} {}  [{}] {}{}",
+                m.confidence,
+                if m.confidence >= threshold { "*" } else { " " },
+                c.id,
+                c.lang.as_deref().unwrap_or("und"),
+                one_line(&c.text, 110),
+                if verdicts.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({})", verdicts.join("; "))
+                }
+            )
+        };
+        match written {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !args.json {
+        eprintln!(
+            "{} claims shown; * marks a match (confidence {threshold} or more)",
+            found.len()
+        );
+    }
+    Ok(if found.iter().any(|m| m.confidence >= threshold) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn show(args: ShowArgs) -> Result<ExitCode> {

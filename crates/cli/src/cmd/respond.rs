@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use pharos_claims::library::Library;
 use pharos_claims::respond::pack::to_markdown;
 use pharos_claims::respond::tracking::{self, NewResponse, Report, Trend};
-use pharos_claims::respond::{PackOptions, Target, build_pack};
+use pharos_claims::respond::{LazyMatcher, PackOptions, Target, build_pack};
 use pharos_core::EventTime;
 use pharos_store::SqliteStore;
 use std::io::Write;
@@ -209,8 +209,10 @@ fn pack(args: PackArgs, global: &Global) -> Result<ExitCode> {
     }
     opts.until = super::export::parse_time("until", &args.until)?;
     let pb = crate::progress::counter(global.quiet, "posts read");
-    // Claims come from the store's matches (`pharos claims match --store`).
-    let pack = build_pack(&store, &library, &target, &opts, None, &mut |n| {
+    // Claims come from the store's matches (`pharos claims match --store`),
+    // else from matching the posts now.
+    let matcher = LazyMatcher::new(&library);
+    let pack = build_pack(&store, &library, &target, &opts, Some(&matcher), &mut |n| {
         pb.set_position(n)
     })?;
     pb.finish_and_clear();
