@@ -91,8 +91,9 @@ struct Analyst {
     live: bool,
     alerts_tx: broadcast::Sender<Arc<str>>,
     hooks: Option<std::sync::mpsc::Sender<Notification>>,
-    narrative_posts: HashMap<u64, VecDeque<(String, String)>>,
-    alerts: HashMap<String, Notification>,
+    /// Post keys and notifications not yet moved into the snapshot.
+    pending_posts: Vec<(u64, (String, String))>,
+    pending_alerts: Vec<Notification>,
     platforms: Vec<String>,
     posts: u64,
 }
@@ -121,8 +122,8 @@ pub fn start(
         live: false,
         alerts_tx,
         hooks,
-        narrative_posts: HashMap::new(),
-        alerts: HashMap::new(),
+        pending_posts: Vec::new(),
+        pending_alerts: Vec::new(),
         platforms: Vec::new(),
         posts: 0,
     };
@@ -257,11 +258,8 @@ impl Analyst {
                 self.platforms.push(post.platform.clone());
             }
             if let Some(n) = asg.narrative {
-                let q = self.narrative_posts.entry(n).or_default();
-                if q.len() == POSTS_PER_NARRATIVE {
-                    q.pop_front();
-                }
-                q.push_back((post.platform.clone(), post.id.clone()));
+                self.pending_posts
+                    .push((n, (post.platform.clone(), post.id.clone())));
             }
             self.tracker.observe(post);
             let flags = match self.tracker.signals(&post.actor.id) {
@@ -291,6 +289,21 @@ impl Analyst {
             }
             self.deliver();
         }
+        // Move what the batch found into the snapshot, under one short lock.
+        let mut s = match self.snapshot.write() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        for (n, key) in self.pending_posts.drain(..) {
+            let q = s.narrative_posts.entry(n).or_default();
+            if q.len() == POSTS_PER_NARRATIVE {
+                q.pop_front();
+            }
+            q.push_back(key);
+        }
+        for n in self.pending_alerts.drain(..) {
+            s.alerts.insert(n.alert.id.clone(), n);
+        }
     }
 
     fn deliver(&mut self) {
@@ -303,7 +316,7 @@ impl Analyst {
                         let _ = h.send(n.clone());
                     }
                 }
-                self.alerts.insert(n.alert.id.clone(), n);
+                self.pending_alerts.push(n);
             }
         }
     }
@@ -356,8 +369,6 @@ impl Analyst {
         }
         s.posts = self.posts;
         s.narratives = Arc::new(narratives);
-        s.narrative_posts = self.narrative_posts.clone();
-        s.alerts = self.alerts.clone();
         s.actors = Arc::new(actors);
         s.platforms = self.platforms.clone();
     }

@@ -39,7 +39,7 @@ pub struct AuditEntry {
 }
 
 enum Msg {
-    Entry(AuditEntry),
+    Entry(Box<AuditEntry>),
     /// Answered once every entry sent before it is written.
     Sync(std::sync::mpsc::SyncSender<()>),
 }
@@ -65,7 +65,7 @@ impl AuditLog {
         if e.at_ms == 0 {
             e.at_ms = now_ms();
         }
-        let _ = self.tx.send(Msg::Entry(e));
+        let _ = self.tx.send(Msg::Entry(Box::new(e)));
     }
 
     /// Waits (at most 10 s) until every entry recorded before this call is written.
@@ -84,7 +84,7 @@ fn run(mut store: SqliteStore, rx: Receiver<Msg>) {
         let mut next = Some(first);
         while let Some(m) = next {
             match m {
-                Msg::Entry(e) => batch.push(e),
+                Msg::Entry(e) => batch.push(*e),
                 Msg::Sync(w) => waiters.push(w),
             }
             if batch.len() >= 512 {

@@ -32,7 +32,7 @@ use crate::tlp::{Marking, Tlp};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub listen: Option<String>,
@@ -41,19 +41,6 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub watch: WatchConfig,
     pub coordination: CoordinationConfig,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            listen: None,
-            ingest: IngestConfig::default(),
-            tlp: TlpConfig::default(),
-            alerts: AlertsConfig::default(),
-            watch: WatchConfig::default(),
-            coordination: CoordinationConfig::default(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

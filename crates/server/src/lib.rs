@@ -19,6 +19,7 @@ pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
+pub mod incidents;
 pub mod state;
 pub mod stix;
 pub mod tlp;

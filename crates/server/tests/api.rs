@@ -33,6 +33,7 @@ struct Fixture {
     other_narrative: u64,
     network: u32,
     network_account: String,
+    incident: String,
     post: Post,
 }
 
@@ -50,6 +51,14 @@ fn fixture() -> &'static Fixture {
             .collect();
         let mut store = SqliteStore::open(&path).unwrap();
         store.insert(&posts).unwrap();
+        // Incidents, as `pharos assess` stores them.
+        let assessment = pharos_assess::assess_store(&store, &Default::default()).unwrap();
+        assert!(
+            !assessment.incidents.is_empty(),
+            "the scenario has incidents"
+        );
+        let incident = assessment.incidents[0].id.clone();
+        pharos_assess::save_incidents(&mut store, &assessment.incidents).unwrap();
         pharos_server::auth::prepare(&mut store).unwrap();
         let tok =
             |role, org: Option<&str>, name| create(store.conn(), role, org, name).unwrap().token;
@@ -105,6 +114,7 @@ fn fixture() -> &'static Fixture {
             other_narrative,
             network,
             network_account,
+            incident,
             post: posts[100].clone(),
         }
     })
@@ -233,8 +243,24 @@ fn routes() -> Vec<(&'static str, String, Option<Vec<u8>>, Role)> {
         ("GET", "/api/alerts".into(), None, Role::Partner),
         ("GET", "/api/alerts/stream".into(), None, Role::Partner),
         ("GET", "/api/incidents".into(), None, Role::Partner),
-        ("GET", "/api/incidents/i-1".into(), None, Role::Partner),
-        ("GET", "/api/reports/i-1".into(), None, Role::Partner),
+        (
+            "GET",
+            format!("/api/incidents/{}", f.incident),
+            None,
+            Role::Partner,
+        ),
+        (
+            "GET",
+            format!("/api/reports/{}", f.incident),
+            None,
+            Role::Partner,
+        ),
+        (
+            "GET",
+            format!("/api/stix/export?incident={}", f.incident),
+            None,
+            Role::Partner,
+        ),
         ("GET", "/api/claims?q=vaccine".into(), None, Role::Partner),
         (
             "GET",
@@ -286,6 +312,12 @@ fn routes() -> Vec<(&'static str, String, Option<Vec<u8>>, Role)> {
         ("GET", "/search?q=the".into(), None, Role::Partner),
         ("GET", "/claims".into(), None, Role::Partner),
         ("GET", "/incidents".into(), None, Role::Partner),
+        (
+            "GET",
+            format!("/incidents/{}", f.incident),
+            None,
+            Role::Partner,
+        ),
     ]
 }
 
@@ -426,7 +458,7 @@ async fn ingest_stores_idempotently_and_answers_counts() {
 async fn malformed_ndjson_is_refused_whole_naming_the_lines() {
     let f = fixture();
     let good = serde_json::to_string(&fresh("malformed-0", "kept out")).unwrap();
-    let body = format!("{{not json}}\n{{\"platform\":\"x\"}}\n").into_bytes();
+    let body = b"{not json}\n{\"platform\":\"x\"}\n".to_vec();
     let a = call("POST", "/api/ingest", Some(&f.analyst), Some(body)).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     let j = a.json();
@@ -540,7 +572,8 @@ async fn oversized_and_empty_bodies_and_wrong_query_types_get_clear_4xx() {
         ("/api/narratives/abc", "not a number"),
         ("/api/alerts?min_severity=2", "min_severity"),
         ("/api/alerts?status=sometimes", "status"),
-        ("/api/stix/export", "narrative=ID or ?network=ID"),
+        ("/api/stix/export", "?network=ID"),
+        ("/api/stix/export?incident=x&network=1", "one thing"),
     ] {
         let a = call("GET", uri, Some(&f.analyst), None).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{uri}");
@@ -897,7 +930,7 @@ async fn analysis_routes_answer_from_the_store() {
     )
     .await
     .json();
-    assert!(net["edges"].as_array().unwrap().len() >= 1);
+    assert!(!net["edges"].as_array().unwrap().is_empty());
     let ev = call(
         "GET",
         &format!(
@@ -944,4 +977,58 @@ async fn analysis_routes_answer_from_the_store() {
     let sse = call("GET", "/api/alerts/stream", Some(&f.partner), None).await;
     assert_eq!(sse.headers[header::CONTENT_TYPE], "text/event-stream");
     assert!(String::from_utf8_lossy(&sse.body).contains("event: ready"));
+}
+
+#[tokio::test]
+async fn incidents_their_briefing_and_their_stix_bundle_carry_the_marking() {
+    let f = fixture();
+    let list = call("GET", "/api/incidents", Some(&f.partner), None)
+        .await
+        .json();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == f.incident.as_str())
+    );
+    let one = call(
+        "GET",
+        &format!("/api/incidents/{}", f.incident),
+        Some(&f.partner),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(one["id"], f.incident.as_str());
+    assert!(one["abcde"]["actor"]["statement"].is_string());
+    let brief = call(
+        "GET",
+        &format!("/api/reports/{}", f.incident),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(brief.status, StatusCode::OK);
+    let text = String::from_utf8(brief.body.clone()).unwrap();
+    assert!(text.starts_with("**TLP:AMBER**"), "{text}");
+    assert!(text.contains(one["title"].as_str().unwrap()));
+    let b = call(
+        "GET",
+        &format!("/api/stix/export?incident={}", f.incident),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(b.status, StatusCode::OK);
+    let b = b.json();
+    let amber = pharos_server::tlp::Tlp::Amber.stix_id();
+    let objs = b["objects"].as_array().unwrap();
+    assert!(objs.iter().any(|o| o["type"] == "incident"));
+    assert!(
+        objs.iter()
+            .filter(|o| o["type"] == "incident")
+            .all(|o| o["object_marking_refs"][0] == amber)
+    );
+    let missing = call("GET", "/api/incidents/inc-nope", Some(&f.analyst), None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

@@ -43,6 +43,7 @@ pub struct NarrativePage {
     /// The start-up read of the store is done (before it, lists are partial).
     pub ready: bool,
     pub total: usize,
+    /// Without their timelines (see `/api/narratives/{id}`).
     #[schema(value_type = Vec<Object>)]
     pub narratives: Vec<NarrativeSummary>,
 }
@@ -111,11 +112,15 @@ pub async fn narratives(
     Ok(Json(NarrativePage {
         ready,
         total: matching.len(),
+        // Timelines are in `/api/narratives/{id}` (they make lists heavy).
         narratives: matching
             .into_iter()
             .skip(q.offset.unwrap_or(0))
             .take(limit)
-            .cloned()
+            .map(|n| NarrativeSummary {
+                timeline: Vec::new(),
+                ..n.clone()
+            })
             .collect(),
     }))
 }
@@ -658,7 +663,7 @@ pub async fn alert_stream(
     let rx = st.alerts_tx.subscribe();
     let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
     let stream = BroadcastStream::new(rx).filter_map(|m| match m {
-        Ok(json) => Some(Ok(Event::default().event("alert").data(json.to_string()))),
+        Ok(json) => Some(Ok(Event::default().event("alert").data(&*json))),
         // A slow client missed some: say how many, go on.
         Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(n)) => {
             Some(Ok(Event::default().event("lagged").data(n.to_string())))

@@ -211,10 +211,7 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
         }
         let rowid: i64 = row.get(0)?;
         let t: i64 = row.get(1)?;
-        let rec = row
-            .get_ref(2)?
-            .as_str()
-            .map_err(|e| ApiError::internal(e))?;
+        let rec = row.get_ref(2)?.as_str().map_err(ApiError::internal)?;
         let post: Post = serde_json::from_str(rec)
             .map_err(|e| ApiError::internal(format!("stored post {rowid} unreadable: {e}")))?;
         posts.push(post);

@@ -20,6 +20,8 @@ pub struct ExportQuery {
     pub narrative: Option<u64>,
     /// A coordination network id.
     pub network: Option<u32>,
+    /// An incident id (the full pharos-share export: incident, campaign, DISARM attack-patterns, ...).
+    pub incident: Option<String>,
 }
 
 /// A STIX 2.1 bundle of a narrative or a coordination network; every object
@@ -34,6 +36,43 @@ pub async fn stix_export(
     Q(q): Q<ExportQuery>,
 ) -> ApiResult<Response> {
     st.check_collection(&who)?;
+    if let Some(inc) = q.incident.clone() {
+        if q.narrative.is_some() || q.network.is_some() {
+            return Err(ApiError::bad_request(
+                "name one thing to export: ?narrative=ID, ?network=ID or ?incident=ID",
+            ));
+        }
+        let st2 = st.clone();
+        let (m, bundle) = st
+            .read(move |s| {
+                let m = st2.check_object(s, &who, "incident", &inc)?;
+                let i = crate::incidents::find(s, &inc)?;
+                Ok((m.clone(), crate::incidents::stix(&i, m.tlp)))
+            })
+            .await?;
+        let name = format!(
+            "pharos-{}.stix.json",
+            q.incident.as_deref().unwrap_or("incident")
+        );
+        return Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/stix+json;version=2.1".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+                (
+                    header::HeaderName::from_static("tlp"),
+                    m.tlp.label().to_string(),
+                ),
+            ],
+            serde_json::to_string_pretty(&bundle).map_err(ApiError::internal)?,
+        )
+            .into_response());
+    }
     let now = pharos_core::EventTime(crate::auth::now_ms()).to_rfc3339();
     let (kind, id, group) = match (q.narrative, q.network) {
         (Some(n), None) => {
@@ -99,7 +138,7 @@ pub async fn stix_export(
         }
         _ => {
             return Err(ApiError::bad_request(
-                "name one thing to export: ?narrative=ID or ?network=ID",
+                "name one thing to export: ?narrative=ID, ?network=ID or ?incident=ID",
             ));
         }
     };
@@ -137,35 +176,55 @@ fn missing(what: &str, engine: &str) -> ApiError {
     ))
 }
 
-/// Incidents (ABCDE, DISARM techniques, timeline, evidence). 501 until the incident engine is in the server.
+/// Incidents found by `pharos assess` (newest first): summaries.
 #[utoipa::path(get, path = "/api/incidents", tag = "incidents",
-    responses((status = 501, body = crate::error::ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = Vec<crate::incidents::IncidentSummary>)), security(("token" = [])))]
 pub async fn incidents(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
-) -> ApiResult<Response> {
+) -> ApiResult<axum::Json<Vec<crate::incidents::IncidentSummary>>> {
     st.check_collection(&who)?;
-    Err(missing("incidents", "pharos-assess incidents"))
+    let st2 = st.clone();
+    st.read(move |s| {
+        let marks = crate::state::AppState::markings_of_kind(s, "incident")?;
+        let def = st2.config.tlp.default_marking();
+        Ok(axum::Json(
+            crate::incidents::load(s)?
+                .iter()
+                .filter(|i| {
+                    marks
+                        .get(&i.id)
+                        .unwrap_or(&def)
+                        .allows(&who, st2.community())
+                })
+                .map(crate::incidents::IncidentSummary::of)
+                .collect(),
+        ))
+    })
+    .await
 }
 
-/// One incident. 501 until the incident engine is in the server.
+/// One incident: ABCDE, DISARM techniques, timeline, narratives, networks, actors, evidence.
 #[utoipa::path(get, path = "/api/incidents/{id}", tag = "incidents", params(("id" = String, Path)),
-    responses((status = 501, body = crate::error::ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)), security(("token" = [])))]
 pub async fn incident(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
-) -> ApiResult<Response> {
+) -> ApiResult<axum::Json<pharos_assess::Incident>> {
     st.check_collection(&who)?;
     let st2 = st.clone();
-    st.read(move |s| st2.check_object(s, &who, "incident", &id))
-        .await?;
-    Err(missing("incidents", "pharos-assess incidents"))
+    st.read(move |s| {
+        st2.check_object(s, &who, "incident", &id)?;
+        Ok(axum::Json(crate::incidents::find(s, &id)?))
+    })
+    .await
 }
 
-/// Briefing and recovery reports of an incident. 501 until the report writers are in the server.
+/// The briefing of one incident (Markdown, carrying its TLP marking).
 #[utoipa::path(get, path = "/api/reports/{incident}", tag = "incidents", params(("incident" = String, Path)),
-    responses((status = 501, body = crate::error::ErrorBody)), security(("token" = [])))]
+    responses((status = 200, description = "Markdown briefing", content_type = "text/markdown"),
+        (status = 404, body = crate::error::ErrorBody)), security(("token" = [])))]
 pub async fn report(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
@@ -173,9 +232,31 @@ pub async fn report(
 ) -> ApiResult<Response> {
     st.check_collection(&who)?;
     let st2 = st.clone();
-    st.read(move |s| st2.check_object(s, &who, "incident", &id))
+    let (m, text) = st
+        .read(move |s| {
+            let m = st2.check_object(s, &who, "incident", &id)?;
+            let inc = crate::incidents::find(s, &id)?;
+            Ok((m.clone(), crate::incidents::briefing(&inc, m.tlp)))
+        })
         .await?;
-    Err(missing("reports", "pharos-assess reports"))
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"briefing.md\"".to_string(),
+            ),
+            (
+                header::HeaderName::from_static("tlp"),
+                m.tlp.label().to_string(),
+            ),
+        ],
+        text,
+    )
+        .into_response())
 }
 
 /// The fact-check library (search). 501 until the claims library is in the server.

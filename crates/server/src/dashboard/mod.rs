@@ -62,6 +62,7 @@ pub fn routes() -> Router<Shared> {
         .route("/search", get(search))
         .route("/claims", get(claims))
         .route("/incidents", get(incidents))
+        .route("/incidents/{id}", get(incident))
 }
 
 /// Pages anyone may load: the login form and the static files.
@@ -132,7 +133,7 @@ fn fmt_n(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -238,6 +239,10 @@ fn narrative_rows(list: &[&pharos_analysis::narratives::NarrativeSummary]) -> St
 async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
     let tlp = st.check_collection(&who)?;
     let stats = st.read(|s| Ok(s.stats(8)?)).await?;
+    let st2 = st.clone();
+    let w = who.clone();
+    let mut incidents = st.read(move |s| visible_incidents(&st2, s, &w)).await?;
+    incidents.truncate(5);
     let (ready, narratives, alerts, nets) = {
         let s = st.snapshot.read().map_err(ApiError::internal)?;
         // Open alerts first (most severe first), then the most severe closed ones.
@@ -293,7 +298,7 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
         <div class=\"card wide\"><h2>Posts per day (UTC)</h2>{}</div>
         <div class=\"card wide\" id=active-alerts><h2>Alerts, open first</h2>{}</div>
         <div class=\"card wide\"><h2>Narratives, largest and fastest-growing first</h2>{}<p><a href=/narratives>All narratives →</a></p></div>
-        <div class=\"card wide\"><h2>Newest incidents</h2><p class=muted>Incidents are not served by this build of the server (the incident engine is not included yet).</p></div></div>",
+        <div class=\"card wide\" id=newest-incidents><h2>Newest incidents</h2>{}<p><a href=/incidents>All incidents →</a></p></div></div>",
         if ready { String::new() } else { "<p class=note>Reading the store: lists fill in as the analysis catches up.</p>".into() },
         fmt_n(stats.posts),
         fmt_n(stats.actors),
@@ -308,6 +313,7 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
         svg::stacked(&days, &day_series, 1180, 200),
         alert_rows(&alerts),
         narrative_rows(&top),
+        incident_rows(&incidents),
     );
     Ok(layout("Overview", "/", &who, &tlp, &body))
 }
@@ -453,7 +459,7 @@ async fn narrative(
         .collect();
     let langs: Vec<(String, u64)> = {
         let mut v: Vec<_> = n.languages.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|x| std::cmp::Reverse(x.1));
         v
     };
     let counted = |v: &[pharos_analysis::narratives::Counted], link: &dyn Fn(&str) -> String| {
@@ -735,10 +741,165 @@ async fn claims(State(st): State<Shared>, Extension(who): Extension<Principal>) 
     Ok(layout("Claims", "/claims", &who, &tlp, body))
 }
 
+fn incident_rows(list: &[crate::incidents::IncidentSummary]) -> String {
+    if list.is_empty() {
+        return "<p class=muted>No incidents in the store: <code>pharos assess --store PATH</code> finds and stores them.</p>".into();
+    }
+    let mut s = String::from(
+        "<table><tr><th>Incident</th><th class=num>Severity</th><th class=num>Confidence</th><th class=num>Posts</th><th class=num>Accounts</th><th>DISARM</th><th>First seen</th></tr>",
+    );
+    for i in list {
+        let _ = write!(
+            s,
+            "<tr><td><a href=\"/incidents/{}\">{}</a><div class=muted>{}</div></td><td class=num>{}</td><td class=num>{:.2}</td><td class=num>{}</td><td class=num>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&i.id),
+            esc(&i.title),
+            esc(&short(&i.summary, 180)),
+            sev(i.severity),
+            i.confidence,
+            i.posts,
+            i.accounts,
+            i.techniques
+                .iter()
+                .map(|t| format!("<span class=tag>{}</span>", esc(t)))
+                .collect::<String>(),
+            esc(i.first_seen.get(..16).unwrap_or("")),
+        );
+    }
+    s + "</table>"
+}
+
+fn visible_incidents(
+    st: &Shared,
+    s: &pharos_store::SqliteStore,
+    who: &Principal,
+) -> Result<Vec<crate::incidents::IncidentSummary>, ApiError> {
+    let marks = crate::state::AppState::markings_of_kind(s, "incident")?;
+    let def = st.config.tlp.default_marking();
+    Ok(crate::incidents::load(s)?
+        .iter()
+        .filter(|i| marks.get(&i.id).unwrap_or(&def).allows(who, st.community()))
+        .map(crate::incidents::IncidentSummary::of)
+        .collect())
+}
+
 async fn incidents(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
     let tlp = st.check_collection(&who)?;
-    let body = "<h1>Incidents</h1><p class=note>Incidents are not served by this build of the server (the incident engine is not included yet): <code>GET /api/incidents</code> answers 501.</p>";
-    Ok(layout("Incidents", "/incidents", &who, &tlp, body))
+    let st2 = st.clone();
+    let w = who.clone();
+    let list = st.read(move |s| visible_incidents(&st2, s, &w)).await?;
+    let body = format!(
+        "<h1>Incidents</h1><div class=card>{}</div>",
+        incident_rows(&list)
+    );
+    Ok(layout("Incidents", "/incidents", &who, &tlp, &body))
+}
+
+async fn incident(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Page {
+    st.check_collection(&who)?;
+    let st2 = st.clone();
+    let w = who.clone();
+    let (tlp, i) = st
+        .read(move |s| {
+            let m = st2.check_object(s, &w, "incident", &id)?;
+            Ok((m, crate::incidents::find(s, &id)?))
+        })
+        .await?;
+    let t = &i.timeline;
+    let bins: Vec<String> = (0..t.len())
+        .map(|k| {
+            pharos_core::EventTime(t.start.millis() + k as i64 * t.bucket_s * 1000)
+                .to_rfc3339()
+                .get(5..16)
+                .unwrap_or("")
+                .replace('T', " ")
+        })
+        .collect();
+    let series: Vec<(String, Vec<u64>)> = t
+        .series
+        .iter()
+        .map(|s| {
+            let mut v = s.posts.clone();
+            v.resize(bins.len(), 0);
+            (s.platform.clone(), v)
+        })
+        .collect();
+    let mut abcde = String::from("<table>");
+    for (name, stmt) in [
+        ("Actor", &i.abcde.actor),
+        ("Behaviour", &i.abcde.behaviour),
+        ("Content", &i.abcde.content),
+        ("Degree", &i.abcde.degree),
+        ("Effect", &i.abcde.effect),
+    ] {
+        let _ = write!(
+            abcde,
+            "<tr><th>{name}</th><td>{}<div class=muted>{} pieces of evidence</div></td></tr>",
+            esc(&stmt.statement),
+            stmt.evidence.len()
+        );
+    }
+    abcde.push_str("</table>");
+    let mut tech =
+        String::from("<table><tr><th>DISARM</th><th>Technique</th><th>Shown by</th></tr>");
+    for tg in &i.techniques {
+        let _ = write!(
+            tech,
+            "<tr><td><b>{}</b></td><td>{}</td><td>{}<div class=muted>{}</div></td></tr>",
+            esc(&tg.t_id),
+            esc(&tg.name),
+            esc(&tg.shown_by),
+            esc(&tg.signal)
+        );
+    }
+    tech.push_str("</table>");
+    let mut ev = String::from("<table><tr><th>Evidence</th><th>When</th><th>What</th></tr>");
+    for e in i.evidence.iter().take(60) {
+        let _ = write!(
+            ev,
+            "<tr><td>{}</td><td>{}</td><td>{}<div class=muted>{}</div></td></tr>",
+            esc(&short(&e.id, 60)),
+            esc(e
+                .time
+                .map(|t| t.to_rfc3339())
+                .as_deref()
+                .and_then(|t| t.get(..16))
+                .unwrap_or("")),
+            esc(&e.label),
+            esc(&short(e.text.as_deref().unwrap_or(""), 200)),
+        );
+    }
+    ev.push_str("</table>");
+    let body = format!(
+        "<h1 id=incident-title>{}</h1><p>{}</p><div class=kpis><div class=kpi><b>{}</b><span>severity</span></div><div class=kpi><b>{:.2}</b><span>confidence</span></div><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>{}</b><span>accounts</span></div><div class=kpi><b>{}</b><span>{} to {}</span></div></div>
+        <p><a class=btn id=export-stix href=\"/api/stix/export?incident={}\" download>Export STIX bundle</a> <a class=btn id=download-briefing href=\"/api/reports/{}\" download>Download briefing</a> <a class=\"btn secondary\" href=\"/api/incidents/{}\">JSON</a></p>
+        <div class=grid><div class=\"card wide\"><h2>Timeline (posts by platform)</h2>{}</div>
+        <div class=\"card wide\"><h2>ABCDE</h2>{}</div>
+        <div class=\"card wide\"><h2>DISARM techniques</h2>{}</div>
+        <div class=\"card wide\"><h2>Evidence ({} pieces; the first 60)</h2>{}</div></div>",
+        esc(&i.title),
+        esc(&i.summary),
+        sev(i.severity.value),
+        i.confidence.value,
+        i.post_count(),
+        i.actors.len(),
+        esc(&i.id),
+        esc(i.first_seen.to_rfc3339().get(..16).unwrap_or("")),
+        esc(i.last_seen.to_rfc3339().get(..16).unwrap_or("")),
+        esc(&i.id),
+        esc(&i.id),
+        esc(&i.id),
+        svg::stacked(&bins, &series, 1180, 200),
+        abcde,
+        tech,
+        i.evidence.len(),
+        ev,
+    );
+    Ok(layout(&i.title, "/incidents", &who, &tlp, &body))
 }
 
 async fn login_form() -> Html<String> {
