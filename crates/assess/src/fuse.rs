@@ -15,8 +15,8 @@
 //!    less apart, or a copy-paste family) or a match with a known claim; a
 //!    burst alone stays an alert (unless `burst_min_flagged_share` is set).
 //! 4. **Completing.** A narrative the campaign started (first seen at most
-//!    two hours before it, a third of its posts in it) joins with all its
-//!    posts; families of one narrative within a day of each other are one
+//!    two hours before it, a third of its posts in it, at most four times
+//!    its size) joins with all its posts; families of one narrative within a day of each other are one
 //!    campaign (paraphrases of one claim). The original posts the incident's
 //!    accounts reshare together (a ring's sources) join it with their
 //!    authors. Accounts that are in no network or family and wrote one post
@@ -75,7 +75,7 @@ impl Default for FusionOptions {
             min_match_confidence: 0.5,
             link_share: 0.3,
             min_accounts: 3,
-            min_confidence: 0.15,
+            min_confidence: 0.2,
         }
     }
 }
@@ -443,14 +443,16 @@ pub fn fuse(sig: &Signals, seeds: Vec<Seed>, opts: &FusionOptions) -> Vec<Group>
                 *per_narrative.entry(n).or_insert(0) += 1;
             }
         }
+        // … and is not many times larger than what the signals found (a
+        // small stock-phrase family does not annex a large organic topic).
         let born: HashSet<u64> = per_narrative
             .iter()
             .filter(|&(n, &c)| {
                 c * 3 >= posts.len()
-                    && sig
-                        .narratives
-                        .get(n)
-                        .is_some_and(|s| s.first_seen.millis() >= first - 2 * 3_600_000)
+                    && sig.narratives.get(n).is_some_and(|s| {
+                        s.first_seen.millis() >= first - 2 * 3_600_000
+                            && s.total_posts <= 4 * posts.len() as u64
+                    })
             })
             .map(|(&n, _)| n)
             .collect();
