@@ -1337,18 +1337,20 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
                 if links_top.is_empty() && hashtags.is_empty() {
                     ".".to_string()
                 } else {
-                    format!(
-                        "; {}{}.",
-                        top_counts(&hashtags, 3)
-                            .iter()
-                            .map(|h| format!("#{}", h.key))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        top_domain
-                            .as_ref()
-                            .map(|d| format!(" links to {} ({} posts)", d.key, d.posts))
-                            .unwrap_or_default()
-                    )
+                    let tags = top_counts(&hashtags, 3)
+                        .iter()
+                        .map(|h| format!("#{}", h.key))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let domain = top_domain
+                        .as_ref()
+                        .map(|d| format!("links to {} ({} posts)", d.key, d.posts))
+                        .unwrap_or_default();
+                    let parts: Vec<String> = [tags, domain]
+                        .into_iter()
+                        .filter(|p| !p.is_empty())
+                        .collect();
+                    format!("; {}.", parts.join(", "))
                 },
                 if claim_matches.is_empty() {
                     String::new()
