@@ -168,10 +168,10 @@ pub(crate) fn sigmoid(z: f32) -> f32 {
 
 // Fitted by `cargo run --release -p pharos-claims --example checkthat -- --fit`
 // on the CheckThat! 2021 Task 2A English train queries.
-const LEX_MEAN: [f32; 6] = [0.5, 3.0, 0.1, 0.3, 0.2, 0.05];
-const LEX_SCALE: [f32; 6] = [0.2, 0.5, 0.15, 0.2, 0.15, 0.1];
-const LEX_W: [f32; 6] = [1.5, 1.0, 0.5, 0.8, 0.5, 0.5];
-const LEX_B: f32 = -5.0;
+const LEX_MEAN: [f32; 6] = [0.518375, 2.919143, 0.089979, 0.178054, 0.132319, 0.020000];
+const LEX_SCALE: [f32; 6] = [0.189578, 0.267679, 0.156226, 0.079058, 0.063565, 0.074686];
+const LEX_W: [f32; 6] = [0.058321, 0.372199, 0.363317, -0.069661, 0.212617, 0.324081];
+const LEX_B: f32 = -4.903060;
 const FULL_MEAN: [f32; 10] = [0.5, 3.0, 0.1, 0.3, 0.2, 0.05, 0.3, 0.3, -0.2, 0.1];
 const FULL_SCALE: [f32; 10] = [0.2, 0.5, 0.15, 0.2, 0.15, 0.1, 0.15, 0.15, 0.15, 0.15];
 const FULL_W: [f32; 10] = [1.0, 1.0, 0.3, 0.5, 0.3, 0.3, 2.0, 1.0, 1.0, 0.5];
