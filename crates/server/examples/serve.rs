@@ -1,0 +1,17 @@
+//! `pharos serve` without the rest of the command line (for benchmarks:
+//! a release build of the server alone links far less than the whole CLI).
+//!
+//! ```text
+//! cargo run --release -p pharos-server --example serve -- STORE [LISTEN] [CONFIG.toml]
+//! ```
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let store = args.first().expect("usage: serve STORE [LISTEN] [CONFIG.toml]");
+    let listen = args.get(1).map(String::as_str).unwrap_or("127.0.0.1:8080");
+    let config = match args.get(2) {
+        Some(p) => pharos_server::Config::load(p.as_ref())?,
+        None => pharos_server::Config::default(),
+    };
+    pharos_server::run(store.as_ref(), listen, config)
+}
