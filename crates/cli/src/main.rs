@@ -32,35 +32,35 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Read source files into the store (formats: jsonl, twitter-v2, telegram, telegram-dump, csv, rss).
+    #[command(about = "Read source files into the store (formats: jsonl, twitter-v2, telegram, telegram-dump, csv, rss)")]
     Ingest(cmd::ingest::Args),
-    /// Summarise the store: counts by platform, language and day; top domains, hashtags, actors.
+    #[command(about = "Summarise the store: counts by platform, language and day; top domains, hashtags, actors")]
     Stats(cmd::stats::Args),
-    /// Write stored posts out (canonical JSONL), or incidents as a STIX 2.1 bundle (`pharos export stix`).
+    #[command(about = "Write stored posts out (canonical JSONL), or incidents as a STIX 2.1 bundle (`pharos export stix`)")]
     Export(cmd::export::Args),
-    /// Find coordinated accounts: CooRTweet-exact coordination (coortweet) or QUT-style directed networks (directed).
+    #[command(about = "Find coordinated accounts: CooRTweet-exact coordination (coortweet) or QUT-style directed networks (directed)")]
     Coordination(cmd::coordination::Args),
-    /// List narratives (clusters of posts about the same thing), largest and fastest-growing first.
+    #[command(about = "List narratives (clusters of posts about the same thing), largest and fastest-growing first")]
     Narratives(cmd::narratives::Args),
-    /// Assess the store: early-warning alerts (bursts of narratives, near-duplicate families, links, domains, hashtags) through the alert rules.
+    #[command(about = "Assess the store: early-warning alerts, and with --out DIR incidents, briefing, analyst and recovery reports and a STIX bundle")]
     Assess(cmd::assess::Args),
-    /// Write a simulated information environment with planted campaigns and its ground truth.
+    #[command(about = "Write a simulated information environment with planted campaigns and its ground truth")]
     Simulate(cmd::simulate::Args),
-    /// Try Pharos on a simulated scenario: simulate, ingest into ./pharos-demo/pharos.db, summarise.
+    #[command(about = "Try Pharos on a simulated scenario: simulate, ingest into ./pharos-demo/pharos.db, summarise")]
     Demo(cmd::demo::Args),
-    /// Poll RSS/Atom feeds on a schedule (conditional GET) and store their new items.
+    #[command(about = "Poll RSS/Atom feeds on a schedule (conditional GET) and store their new items")]
     Watch(cmd::watch::Args),
-    /// The fact-check library: import fact-checks, match posts against known claims.
+    #[command(about = "The fact-check library: import fact-checks, match posts against known claims")]
     Claims(cmd::claims::Args),
-    /// Response packs for a narrative or post (claim, verdicts, correction draft, timing); log responses.
+    #[command(about = "Response packs for a narrative or post (claim, verdicts, correction draft, timing); log responses")]
     Respond(cmd::respond::Args),
-    /// The DISARM framework: import its STIX bundle (techniques keyed on T-numbers).
+    #[command(about = "The DISARM framework: import its STIX bundle (techniques keyed on T-numbers)")]
     Disarm(cmd::disarm::Args),
-    /// Import partners' data (STIX 2.1 bundles) into the store.
+    #[command(about = "Import partners' data (STIX 2.1 bundles) into the store")]
     Import(cmd::import::Args),
-    /// Serve the REST API and the dashboard.
+    #[command(about = "Serve the REST API and the dashboard")]
     Serve(cmd::serve::Args),
-    /// API tokens: create (stored hashed), list, revoke.
+    #[command(about = "API tokens: create (stored hashed), list, revoke")]
     Token(cmd::token::Args),
 }
 

@@ -1,4 +1,4 @@
-//! `pharos demo`: simulate a scenario, ingest it, summarise it.
+//! `pharos demo`: simulate a scenario, ingest it, run the whole assessment.
 
 use super::Global;
 use crate::pipeline::ingest_files;
@@ -12,8 +12,11 @@ use std::process::ExitCode;
 /// Try Pharos end to end on a simulated scenario.
 ///
 /// Writes a scenario (DIR/scenario.jsonl with its truth and fact-check
-/// files), ingests it into DIR/pharos.db and prints the store's summary.
-/// Running it again starts from a fresh store.
+/// files), ingests it into DIR/pharos.db, imports the fact-checks into the
+/// claim library (DIR/pharos.library), then runs the whole assessment as
+/// `pharos assess --out DIR` does: claim matches, alerts, incidents,
+/// briefing.html/.md, report.html, recovery.html, stix.json. It prints the
+/// summary and the paths of the reports. Running it again starts afresh.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -32,6 +35,10 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.dir)?;
     let scenario = args.dir.join("scenario.jsonl");
     let store_path = args.dir.join("pharos.db");
+    let library = pharos_claims::library::default_library_dir(&store_path);
+    if library.exists() {
+        std::fs::remove_dir_all(&library)?;
+    }
     for stale in [
         store_path.clone(),
         store_path.with_extension("db-wal"),
@@ -61,13 +68,42 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     pb.finish_and_clear();
     super::ingest::report(&summary, false, global.quiet)?;
     let stats = store.stats(10)?;
+    drop(store);
+    if !global.quiet {
+        println!();
+        print!(
+            "{}",
+            super::stats::render(&stats, &store_path.display().to_string())
+        );
+    }
+    let factchecks = pharos_sim::factchecks_path(&scenario);
+    let imported = pharos_claims::library::import(
+        &library,
+        pharos_claims::library::ImportFormat::ClaimReview,
+        std::slice::from_ref(&factchecks),
+        &Default::default(),
+    )?;
+    if !global.quiet {
+        println!(
+            "\nfact-check library {}: {} claims from {}",
+            library.display(),
+            imported.claims,
+            factchecks.display()
+        );
+    }
+    let done = super::assessment::run(super::assessment::Plan {
+        store: &store_path,
+        since: None,
+        until: None,
+        rules: Default::default(),
+        library: Some(library.clone()),
+        out: &args.dir,
+    })?;
     println!();
-    print!(
-        "{}",
-        super::stats::render(&stats, &store_path.display().to_string())
-    );
+    print!("{}", super::assessment::summary(&done));
     println!(
-        "\nnext: pharos stats --store {0}; pharos export --store {0} | head",
+        "\nnext: open {0}/briefing.html; pharos narratives --store {1}; pharos serve --store {1}",
+        args.dir.display(),
         store_path.display()
     );
     Ok(ExitCode::SUCCESS)

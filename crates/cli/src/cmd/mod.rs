@@ -1,7 +1,9 @@
 //! One module per subcommand: its arguments (clap) and its `run`.
 
 pub mod assess;
+pub mod assessment;
 pub mod claims;
+pub mod claims_match;
 pub mod coordination;
 pub mod demo;
 pub mod disarm;
