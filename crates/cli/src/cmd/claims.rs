@@ -61,6 +61,8 @@ pub enum Command {
     List(ListArgs),
     /// Show one claim: its text, every review, and where it came from.
     Show(ShowArgs),
+    /// Match posts (a query file, or the store's posts) against the library.
+    Match(super::claims_match::Args),
 }
 
 /// Where the library is: `--library DIR`, else beside `--store`.
@@ -165,6 +167,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         Command::Search(a) => search(a),
         Command::List(a) => list(a),
         Command::Show(a) => show(a),
+        Command::Match(a) => super::claims_match::run(a, global),
     }
 }
 

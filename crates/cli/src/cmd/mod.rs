@@ -3,6 +3,7 @@
 pub mod assess;
 pub mod assessment;
 pub mod claims;
+pub mod claims_match;
 pub mod coordination;
 pub mod demo;
 pub mod disarm;
