@@ -45,7 +45,7 @@ pub struct Rule {
     pub platforms: Vec<String>,
     /// At least one of the burst's languages must be listed; empty = all.
     pub languages: Vec<String>,
-    /// Minimum composite severity, 0–1 (default 0.45).
+    /// Minimum composite severity, 0–1 (default 0.5).
     pub min_severity: f64,
     /// Minimum posts in the burst (default 0: the detector's own minimum, 8, applies).
     pub min_volume: u64,
@@ -78,7 +78,7 @@ impl Default for Rule {
             exclude: Vec::new(),
             platforms: Vec::new(),
             languages: Vec::new(),
-            min_severity: 0.45,
+            min_severity: 0.5,
             min_volume: 0,
             min_distinct_actors: 0,
             min_growth: 0.0,
@@ -169,7 +169,7 @@ pub struct Rules {
 }
 
 impl Default for Rules {
-    /// One rule, [`Rule::default`]: every entity kind, severity ≥ 0.45, one
+    /// One rule, [`Rule::default`]: every entity kind, severity ≥ 0.5, one
     /// hour of cooldown per entity, a notification when it closes.
     fn default() -> Self {
         Rules {

@@ -4,12 +4,12 @@
 //! ```text
 //! cargo bench -p pharos-assess --bench stream_eval -- [--seeds 1,2,3,4,5] [--posts 300000] [--days 7]
 //!     [--claims off|known|published] [--no-coordination] [--suspicious-score S] [--min-repeats N]
-//!     [--sweep 0.45,0.5,0.6] [-v]
+//!     [--coord-window S] [--coord-families] [--young-days N] [--sweep 0.45,0.5,0.6] [-v]
 //! ```
 //!
 //! `--sweep`: one run, scored as if the rule's minimum severity were each
 //! of the values (each alert raised at its first update reaching it, no
-//! cooldown); the main tables are then for 0.45 without cooldown.
+//! cooldown); the main tables are then for 0.5 (the default) without cooldown.
 //!
 //! ```text
 //! ```
@@ -139,6 +139,9 @@ fn main() {
     let suspicious: Option<f64> =
         get("--suspicious-score").map(|v| v.parse().expect("--suspicious-score S"));
     let repeats: Option<u32> = get("--min-repeats").map(|v| v.parse().expect("--min-repeats N"));
+    let window: Option<i64> = get("--coord-window").map(|v| v.parse().expect("--coord-window S"));
+    let families = args.iter().any(|a| a == "--coord-families");
+    let young: Option<i64> = get("--young-days").map(|v| v.parse().expect("--young-days N"));
     let sweep: Vec<f64> = get("--sweep")
         .map(|v| {
             v.split(',')
@@ -173,10 +176,21 @@ fn main() {
             scfg.coordination = None;
         }
         if let Some(s) = suspicious {
-            scfg.suspicious_score = s;
+            scfg.suspicious_score = (s <= 1.0).then_some(s);
         }
-        if let (Some(r), Some(c)) = (repeats, scfg.coordination.as_mut()) {
-            c.min_repeats = r;
+        if let Some(d) = young {
+            scfg.young_account_days = (d > 0).then_some(d);
+        }
+        if let Some(c) = scfg.coordination.as_mut() {
+            if let Some(r) = repeats {
+                c.min_repeats = r;
+            }
+            if let Some(w) = window {
+                c.time_window_s = w;
+            }
+            if families {
+                c.families = true;
+            }
         }
         let raised = Raised(Default::default(), !sweep.is_empty());
         let rules = if sweep.is_empty() {
@@ -229,7 +243,7 @@ fn main() {
             sweep_rows.push((t, seed, ok * 1000 + bursting, fa, oc, cp));
         }
         if !sweep.is_empty() {
-            alerts = at_threshold(&alerts, 0.45);
+            alerts = at_threshold(&alerts, 0.5);
         }
         let (outcomes, fa, organic_claims) = score(&truth, &alerts, verbose, seed);
         for c in &outcomes {

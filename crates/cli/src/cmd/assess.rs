@@ -22,16 +22,16 @@ use std::process::ExitCode;
 /// Stored posts (--since/--until choose them; default all) are read in
 /// event-time order. Each post goes through the narrative engine (so its
 /// narrative and near-duplicate family can burst too), the actor tracker
-/// (an account is flagged suspicious when its actor-signal score so far is
-/// at least 0.5) and streaming coordination (accounts sharing the same
-/// reshared post, link or near-duplicate text within 60 seconds, three
-/// times with the same partner, are flagged coordinated; --no-coordination
-/// turns it off); then every entity it uses — hashtags, normalised URLs,
-/// domains, the post it reshares or quotes, its narrative and its family —
+/// (an account younger than 150 days when it posts is flagged suspicious)
+/// and streaming coordination (two accounts sharing the same reshared post
+/// or link within 10 seconds, three times, at CooRTweet's participation 2,
+/// are flagged coordinated; --no-coordination turns it off); then every
+/// entity it uses — hashtags, normalised URLs, domains, the post it
+/// reshares or quotes, its narrative and its family —
 /// is fed to the burst detector.
 ///
 /// Alerts that pass the rules (--rules FILE.toml; default: the built-in
-/// rule, min_severity 0.45) are delivered as one JSON object a line to
+/// rule, min_severity 0.5) are delivered as one JSON object a line to
 /// --alerts-out (appended), --stdout and/or --webhook (POST, retries with
 /// backoff; what still fails is kept in the re-delivery file and sent again
 /// at the next start); an alert is delivered when raised and again when it
