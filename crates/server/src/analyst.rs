@@ -215,6 +215,7 @@ impl Analyst {
         let mut dirty_coord = true;
         let mut last_coord = Instant::now() - Duration::from_secs(coord.every_s.max(1) * 2);
         let mut last_publish = Instant::now();
+        let mut publish_every = Duration::from_secs(2);
         let mut dirty = false;
         loop {
             if dirty_coord && last_coord.elapsed() >= Duration::from_secs(coord.every_s) {
@@ -242,8 +243,12 @@ impl Analyst {
             self.push_batch(&posts);
             dirty = true;
             dirty_coord = true;
-            if last_publish.elapsed() >= Duration::from_secs(2) {
+            // Publishing summarises every narrative and account: while
+            // catching up, do it at most a fifth of the time.
+            if last_publish.elapsed() >= publish_every {
+                let t = Instant::now();
                 self.publish(false);
+                publish_every = Duration::from_secs(2).max(t.elapsed() * 5);
                 last_publish = Instant::now();
                 dirty = false;
             }

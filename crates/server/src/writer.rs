@@ -4,7 +4,7 @@
 //! Handlers parse, validate and encode a batch on the blocking pool, then
 //! hand it to this thread through a bounded queue; when the queue is full
 //! the handler answers 503 with `Retry-After` instead of holding what it
-//! cannot store. Between batches (and after each), the thread indexes the
+//! cannot store. When no batch waits (100 ms without one), the thread indexes the
 //! text of posts stored since the last indexed row (`server_fts`, SQLite
 //! FTS5), whatever wrote them (`pharos ingest`, HTTP ingest, feed polling).
 
@@ -63,8 +63,8 @@ fn run(mut store: SqliteStore, rx: Receiver<WriteJob>, progress: Arc<IndexProgre
                 if let Some(reply) = job.reply {
                     let _ = reply.send(result.map_err(|e| e.to_string()));
                 }
-                // Keep the index close behind the writes.
-                let _ = index_some(&mut store, &progress, FTS_CHUNK);
+                // The index catches up when no batch waits (below), so a
+                // sustained ingest is not slowed by it.
             }
             Err(RecvTimeoutError::Timeout) => match index_some(&mut store, &progress, FTS_CHUNK) {
                 Ok(n) if n > 0 => continue,
