@@ -174,3 +174,99 @@ fn watch_alerts_out_writes_alerts_as_bursts_open_and_close() {
             .any(|a| a["status"] == "closed" && is_rfc3339(&a["closed_at"]))
     );
 }
+
+/// A local HTTP server that answers 200 to every request and keeps the
+/// bodies it was sent.
+fn recording_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            keep.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (port, got)
+}
+
+#[test]
+fn assess_delivers_to_stdout_and_to_a_webhook() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("s.jsonl");
+    let db = dir.path().join("s.db");
+    let file = dir.path().join("a.jsonl");
+    pharos(&[
+        "simulate",
+        "--posts",
+        "6000",
+        "--seed",
+        "4",
+        "--days",
+        "1",
+        "--out",
+        s(&sim),
+    ]);
+    pharos(&["ingest", "--store", s(&db), s(&sim)]);
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "[[rule]]\nname = \"all\"\nmin_severity = 0.0\n").unwrap();
+    let (port, got) = recording_server();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let out = pharos(&[
+        "assess",
+        "--store",
+        s(&db),
+        "--rules",
+        s(&rules),
+        "--alerts-out",
+        s(&file),
+        "--stdout",
+        "--webhook",
+        &url,
+    ]);
+    let expected: Vec<Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        !expected.is_empty(),
+        "the scenario gives alerts at severity 0"
+    );
+    // Standard output holds exactly the alerts (the summary went to stderr).
+    let printed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("only JSON lines on stdout"))
+        .collect();
+    assert_eq!(printed, expected);
+    // The webhook got one POST per notification, in order.
+    let posted: Vec<Value> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    assert_eq!(posted, expected);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("alerts from 6000 posts"));
+    // Nothing failed, so nothing is kept for re-delivery.
+    assert!(!dir.path().join("s.webhook-redeliver.jsonl").exists());
+}
