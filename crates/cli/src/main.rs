@@ -32,29 +32,53 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    #[command(about = "Read source files into the store (formats: jsonl, twitter-v2, telegram, telegram-dump, csv, rss)")]
+    #[command(
+        about = "Read source files into the store (formats: jsonl, twitter-v2, telegram, telegram-dump, csv, rss)"
+    )]
     Ingest(cmd::ingest::Args),
-    #[command(about = "Summarise the store: counts by platform, language and day; top domains, hashtags, actors")]
+    #[command(
+        about = "Summarise the store: counts by platform, language and day; top domains, hashtags, actors"
+    )]
     Stats(cmd::stats::Args),
-    #[command(about = "Write stored posts out (canonical JSONL), or incidents as a STIX 2.1 bundle (`pharos export stix`)")]
+    #[command(
+        about = "Write stored posts out (canonical JSONL), or incidents as a STIX 2.1 bundle (`pharos export stix`)"
+    )]
     Export(cmd::export::Args),
-    #[command(about = "Find coordinated accounts: CooRTweet-exact coordination (coortweet) or QUT-style directed networks (directed)")]
+    #[command(
+        about = "Find coordinated accounts: CooRTweet-exact coordination (coortweet) or QUT-style directed networks (directed)"
+    )]
     Coordination(cmd::coordination::Args),
-    #[command(about = "List narratives (clusters of posts about the same thing), largest and fastest-growing first")]
+    #[command(
+        about = "List narratives (clusters of posts about the same thing), largest and fastest-growing first"
+    )]
     Narratives(cmd::narratives::Args),
-    #[command(about = "Assess the store: early-warning alerts, and with --out DIR incidents, briefing, analyst and recovery reports and a STIX bundle")]
+    #[command(
+        about = "Assess the store: early-warning alerts, and with --out DIR incidents, briefing, analyst and recovery reports and a STIX bundle"
+    )]
     Assess(cmd::assess::Args),
-    #[command(about = "Write a simulated information environment with planted campaigns and its ground truth")]
+    #[command(
+        about = "Write a simulated information environment with planted campaigns and its ground truth"
+    )]
     Simulate(cmd::simulate::Args),
-    #[command(about = "Try Pharos on a simulated scenario: simulate, ingest into ./pharos-demo/pharos.db, summarise")]
+    #[command(
+        about = "Try Pharos on a simulated scenario: simulate, ingest, assess into ./pharos-demo/ (reports, incidents, STIX)"
+    )]
     Demo(cmd::demo::Args),
-    #[command(about = "Poll RSS/Atom feeds on a schedule (conditional GET) and store their new items")]
+    #[command(
+        about = "Poll RSS/Atom feeds on a schedule (conditional GET) and store their new items"
+    )]
     Watch(cmd::watch::Args),
-    #[command(about = "The fact-check library: import fact-checks, match posts against known claims")]
+    #[command(
+        about = "The fact-check library: import fact-checks, match posts against known claims"
+    )]
     Claims(cmd::claims::Args),
-    #[command(about = "Response packs for a narrative or post (claim, verdicts, correction draft, timing); log responses")]
+    #[command(
+        about = "Response packs for a narrative or post (claim, verdicts, correction draft, timing); log responses"
+    )]
     Respond(cmd::respond::Args),
-    #[command(about = "The DISARM framework: import its STIX bundle (techniques keyed on T-numbers)")]
+    #[command(
+        about = "The DISARM framework: import its STIX bundle (techniques keyed on T-numbers)"
+    )]
     Disarm(cmd::disarm::Args),
     #[command(about = "Import partners' data (STIX 2.1 bundles) into the store")]
     Import(cmd::import::Args),
