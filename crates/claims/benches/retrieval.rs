@@ -26,13 +26,16 @@ const LIBRARY: usize = 100_000;
 fn data() -> PathBuf {
     std::env::var_os("PHAROS_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")))
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
         .join("claims/checkthat2021")
 }
 
 fn load() -> (Vec<pharos_claims::Claim>, Vec<String>) {
     let p = data().join("CT2021-Task2A-EN-Verified_Claims.txt");
-    let (claims, _) = eval::read_checkthat_claims(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let (claims, _) =
+        eval::read_checkthat_claims(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let mut posts = Vec::new();
     for split in ["dev", "test"] {
         let p = data().join(format!("EN_{split}_queries.tsv"));
@@ -75,7 +78,8 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements(batch.len() as u64));
         g.bench_function("fused_100k", |b| {
             b.iter(|| {
-                let q: Vec<(&str, Option<&str>)> = batch.iter().map(|p| (p.as_str(), Some("en"))).collect();
+                let q: Vec<(&str, Option<&str>)> =
+                    batch.iter().map(|p| (p.as_str(), Some("en"))).collect();
                 fused.match_batch(&q, 5).len()
             })
         });

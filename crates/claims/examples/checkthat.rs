@@ -13,8 +13,8 @@
 //! beside the checkout). `--fit` fits on the train queries only and reports
 //! dev; the test split is only ever scored, never fitted on.
 
-use pharos_claims::retrieval::eval::{self, Qrels};
 use pharos_claims::retrieval::Matcher;
+use pharos_claims::retrieval::eval::{self, Qrels};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -36,14 +36,21 @@ fn run() -> Result<(), String> {
     let data = arg(&args, "--data").map(PathBuf::from).unwrap_or_else(|| {
         std::env::var_os("PHAROS_DATA")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+            })
             .join("claims/checkthat2021")
     });
     let split = arg(&args, "--split").unwrap_or_else(|| "test".into());
     let fit = args.iter().any(|a| a == "--fit");
     let read = |name: &str| data.join(name);
     let (claims, _) = eval::read_checkthat_claims(&read("CT2021-Task2A-EN-Verified_Claims.txt"))
-        .map_err(|e| format!("{}: {e}", read("CT2021-Task2A-EN-Verified_Claims.txt").display()))?;
+        .map_err(|e| {
+            format!(
+                "{}: {e}",
+                read("CT2021-Task2A-EN-Verified_Claims.txt").display()
+            )
+        })?;
     let (qrels, _) = eval::read_qrels(&read("EN-all_QRELs.txt"))
         .map_err(|e| format!("{}: {e}", read("EN-all_QRELs.txt").display()))?;
     let queries = |s: &str| -> Result<Vec<(String, String)>, String> {
@@ -56,10 +63,12 @@ fn run() -> Result<(), String> {
     let index_dir = arg(&args, "--index-dir")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("pharos-checkthat-index"));
-    let mut matcher = Matcher::with_index_dir(&claims, &index_dir, "checkthat2021")
-        .map_err(|e| e.to_string())?;
+    let mut matcher =
+        Matcher::with_index_dir(&claims, &index_dir, "checkthat2021").map_err(|e| e.to_string())?;
     if let Some(n) = arg(&args, "--candidates") {
-        matcher.candidates = n.parse().map_err(|_| format!("--candidates {n}: not a number"))?;
+        matcher.candidates = n
+            .parse()
+            .map_err(|_| format!("--candidates {n}: not a number"))?;
     }
     eprintln!("index: {} claims in {:.1?}", matcher.len(), t.elapsed());
     if let Some(model) = arg(&args, "--model") {
@@ -69,7 +78,10 @@ fn run() -> Result<(), String> {
             matcher = matcher
                 .with_model(&PathBuf::from(&model), &claims, "checkthat2021")
                 .map_err(|e| e.to_string())?;
-            eprintln!("model {model}: claims embedded or loaded in {:.1?}", t.elapsed());
+            eprintln!(
+                "model {model}: claims embedded or loaded in {:.1?}",
+                t.elapsed()
+            );
         }
         #[cfg(not(feature = "embeddings"))]
         return Err(format!("--model {model}: build with --features embeddings"));
@@ -77,10 +89,16 @@ fn run() -> Result<(), String> {
     if fit {
         let train = queries("train")?;
         let dev = queries("dev")?;
-        let l2: f32 = arg(&args, "--l2").and_then(|v| v.parse().ok()).unwrap_or(0.001);
+        let l2: f32 = arg(&args, "--l2")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.001);
         let t = Instant::now();
         let (lexical, full) = eval::fit_fusion(&matcher, &train, &qrels, l2);
-        eprintln!("fitted on {} train queries in {:.1?}", train.len(), t.elapsed());
+        eprintln!(
+            "fitted on {} train queries in {:.1?}",
+            train.len(),
+            t.elapsed()
+        );
         println!("// lexical\n{}", lexical.to_rust("LEX"));
         if let Some(f) = &full {
             println!("// full\n{}", f.to_rust("FULL"));

@@ -40,7 +40,8 @@ fn load() -> Data {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(claims.len(), 13_825);
     let test_path = need("EN_test_queries.tsv");
-    let test = eval::read_queries(&test_path).unwrap_or_else(|e| panic!("{}: {e}", test_path.display()));
+    let test =
+        eval::read_queries(&test_path).unwrap_or_else(|e| panic!("{}: {e}", test_path.display()));
     assert!(test.errors.is_empty(), "{:?}", test.errors);
     let qrels_path = need("EN-all_QRELs.txt");
     let (qrels, errors) =
@@ -61,14 +62,21 @@ fn bm25_and_lexical_fusion_map_at_5_on_test() {
     println!("test MAP@5: {a:?}");
     assert_eq!(a.queries, 202);
     assert!(a.bm25 >= 0.80, "BM25 MAP@5 {}", a.bm25);
-    assert!(a.lexical >= a.bm25 - 0.005, "lexical fusion {} vs BM25 {}", a.lexical, a.bm25);
+    assert!(
+        a.lexical >= a.bm25 - 0.005,
+        "lexical fusion {} vs BM25 {}",
+        a.lexical,
+        a.bm25
+    );
 }
 
 #[cfg(feature = "embeddings")]
 #[test]
 fn semantic_reranking_map_at_5_on_test() {
     let Some(model) = std::env::var_os("PHAROS_EMBED_MODEL") else {
-        panic!("PHAROS_EMBED_MODEL is not set: point it at the all-MiniLM-L6-v2 directory (.ci/fetch-model prints it)");
+        panic!(
+            "PHAROS_EMBED_MODEL is not set: point it at the all-MiniLM-L6-v2 directory (.ci/fetch-model prints it)"
+        );
     };
     let d = load();
     let dir = tempfile::tempdir().unwrap();

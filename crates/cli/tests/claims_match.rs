@@ -96,8 +96,18 @@ fn checkthat_queries_give_a_trec_run_best_first() {
     .unwrap();
     let run = dir.path().join("run.txt");
     let out = ok(&[
-        "claims", "match", "--library", s(&lib), "--format", "checkthat", "--queries", s(&queries),
-        "--top", "3", "--run-out", s(&run),
+        "claims",
+        "match",
+        "--library",
+        s(&lib),
+        "--format",
+        "checkthat",
+        "--queries",
+        s(&queries),
+        "--top",
+        "3",
+        "--run-out",
+        s(&run),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -139,8 +149,16 @@ fn checkthat_queries_give_a_trec_run_best_first() {
     // The index is kept under the library and reused.
     assert!(lib.join("index").is_dir());
     ok(&[
-        "claims", "match", "--library", s(&lib), "--queries", s(&queries), "--top", "3",
-        "--run-out", s(&run),
+        "claims",
+        "match",
+        "--library",
+        s(&lib),
+        "--queries",
+        s(&queries),
+        "--top",
+        "3",
+        "--run-out",
+        s(&run),
     ]);
     assert_eq!(std::fs::read_to_string(&run).unwrap(), text);
 
@@ -148,8 +166,18 @@ fn checkthat_queries_give_a_trec_run_best_first() {
     let qrels = dir.path().join("qrels.txt");
     std::fs::write(&qrels, "t1 0 c-5g 1\nt2 0 c-wombat 1\nt3 0 c-zelensky 1\n").unwrap();
     let out = ok(&[
-        "claims", "match", "--library", s(&lib), "--queries", s(&queries), "--top", "5",
-        "--run-out", s(&run), "--qrels", s(&qrels),
+        "claims",
+        "match",
+        "--library",
+        s(&lib),
+        "--queries",
+        s(&queries),
+        "--top",
+        "5",
+        "--run-out",
+        s(&run),
+        "--qrels",
+        s(&qrels),
     ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("MAP@5\t1.0000"));
 }
@@ -162,7 +190,14 @@ fn bad_inputs_are_named() {
     std::fs::write(&q, "a\tb\n").unwrap();
     let missing = dir.path().join("nolib");
     let out = pharos(&[
-        "claims", "match", "--library", s(&missing), "--queries", s(&q), "--run-out", s(&run),
+        "claims",
+        "match",
+        "--library",
+        s(&missing),
+        "--queries",
+        s(&q),
+        "--run-out",
+        s(&run),
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nolib"));
@@ -170,8 +205,14 @@ fn bad_inputs_are_named() {
     let lib = dir.path().join("lib");
     library(&lib);
     let out = pharos(&[
-        "claims", "match", "--library", s(&lib), "--queries", s(&dir.path().join("absent.tsv")),
-        "--run-out", s(&run),
+        "claims",
+        "match",
+        "--library",
+        s(&lib),
+        "--queries",
+        s(&dir.path().join("absent.tsv")),
+        "--run-out",
+        s(&run),
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("absent.tsv"));
@@ -193,7 +234,10 @@ fn stored_posts_are_annotated_with_their_matches() {
         [
             post("1", "5G towers spread the coronavirus, wake up"),
             post("2", "Lovely weather for a walk in the park today"),
-            post("3", "drinking bleach cures covid, they do not want you to know"),
+            post(
+                "3",
+                "drinking bleach cures covid, they do not want you to know",
+            ),
         ]
         .join("\n"),
     )
@@ -208,12 +252,23 @@ fn stored_posts_are_annotated_with_their_matches() {
     );
     let store = pharos_store::SqliteStore::open_existing(&db).unwrap();
     let m1 = pharos_claims::retrieval::store::stored_matches(&store, "twitter", "1").unwrap();
-    assert_eq!(m1.first().map(|m| m.claim_id.as_str()), Some("c-5g"), "{m1:?}");
-    assert!(m1.iter().all(|m| m.confidence >= 0.5 && m.confidence <= 1.0));
+    assert_eq!(
+        m1.first().map(|m| m.claim_id.as_str()),
+        Some("c-5g"),
+        "{m1:?}"
+    );
+    assert!(
+        m1.iter()
+            .all(|m| m.confidence >= 0.5 && m.confidence <= 1.0)
+    );
     let m2 = pharos_claims::retrieval::store::stored_matches(&store, "twitter", "2").unwrap();
     assert!(m2.is_empty(), "an unrelated post matched: {m2:?}");
     let m3 = pharos_claims::retrieval::store::stored_matches(&store, "twitter", "3").unwrap();
-    assert_eq!(m3.first().map(|m| m.claim_id.as_str()), Some("c-bleach"), "{m3:?}");
+    assert_eq!(
+        m3.first().map(|m| m.claim_id.as_str()),
+        Some("c-bleach"),
+        "{m3:?}"
+    );
     // The table other parts of Pharos read.
     let n: i64 = store
         .conn()

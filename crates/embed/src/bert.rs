@@ -76,8 +76,8 @@ impl Embedder {
             max_tokens = max_tokens.min(n as usize).max(8);
         }
 
-        let mut tokenizer =
-            Tokenizer::from_file(&tokenizer_path).map_err(|e| bad("tokenizer.json", e.to_string()))?;
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
+            .map_err(|e| bad("tokenizer.json", e.to_string()))?;
         // The file may pin a fixed padding length (128 for all-MiniLM-L6-v2):
         // pad each batch to its longest text instead.
         tokenizer.with_padding(Some(PaddingParams {
@@ -184,4 +184,3 @@ impl Embedder {
         Ok(unit.to_vec2::<f32>()?)
     }
 }
-

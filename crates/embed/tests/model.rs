@@ -11,7 +11,10 @@ fn model_dir() -> PathBuf {
     let dir = std::env::var_os("PHAROS_EMBED_MODEL")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/models/all-MiniLM-L6-v2"))
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/models/all-MiniLM-L6-v2"
+            ))
         });
     assert!(
         dir.join("model.safetensors").is_file(),
@@ -60,6 +63,15 @@ fn long_texts_are_truncated_not_refused() {
 fn a_directory_without_a_model_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let err = Embedder::open(dir.path()).unwrap_err();
-    assert!(matches!(err, EmbedError::MissingFile { file: "config.json", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            EmbedError::MissingFile {
+                file: "config.json",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains(&dir.path().display().to_string()));
 }

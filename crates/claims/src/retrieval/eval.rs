@@ -125,7 +125,11 @@ pub fn read_qrels(path: &Path) -> std::io::Result<(Qrels, Vec<LineError>)> {
         if f.is_empty() {
             continue;
         }
-        let rel = if f.len() == 4 { f[3].parse::<f64>().ok() } else { None };
+        let rel = if f.len() == 4 {
+            f[3].parse::<f64>().ok()
+        } else {
+            None
+        };
         match rel {
             Some(r) => {
                 let entry = qrels.entry(f[0].to_string()).or_default();
@@ -181,7 +185,11 @@ pub fn average_precisions(run: &Run, qrels: &Qrels, k: usize) -> Vec<(String, f6
                 sum += hits as f64 / (i + 1) as f64;
             }
         }
-        let ap = if rel.is_empty() { 0.0 } else { sum / rel.len() as f64 };
+        let ap = if rel.is_empty() {
+            0.0
+        } else {
+            sum / rel.len() as f64
+        };
         out.push((qid.clone(), ap));
     }
     out
@@ -227,7 +235,9 @@ pub fn read_checkthat_claims(path: &Path) -> std::io::Result<(Vec<Claim>, Vec<Li
 pub struct Ablation {
     /// BM25 order alone.
     pub bm25: f64,
-    /// The lexical fusion (BM25 and term overlap features).
+    /// Ranked by the lexical fusion (BM25 and term overlap features); the
+    /// matcher itself keeps BM25 order without a model and uses this model
+    /// for the confidence only.
     pub lexical: f64,
     /// Cosine order alone (max of text and title), when a model is loaded.
     pub semantic: Option<f64>,
@@ -238,17 +248,27 @@ pub struct Ablation {
 }
 
 /// Candidates and features of every query (embedding in batches).
-pub fn score_queries(matcher: &Matcher, queries: &[(String, String)], n: usize) -> Vec<Vec<Scored>> {
+pub fn score_queries(
+    matcher: &Matcher,
+    queries: &[(String, String)],
+    n: usize,
+) -> Vec<Vec<Scored>> {
     let mut out = Vec::with_capacity(queries.len());
     for chunk in queries.chunks(256) {
-        let posts: Vec<(&str, Option<&str>)> = chunk.iter().map(|(_, t)| (t.as_str(), None)).collect();
+        let posts: Vec<(&str, Option<&str>)> =
+            chunk.iter().map(|(_, t)| (t.as_str(), None)).collect();
         out.extend(matcher.score_batch(&posts, n));
     }
     out
 }
 
 /// Scores `queries` once and ranks their candidates each way.
-pub fn ablation(matcher: &Matcher, queries: &[(String, String)], qrels: &Qrels, k: usize) -> Ablation {
+pub fn ablation(
+    matcher: &Matcher,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    k: usize,
+) -> Ablation {
     let scored = score_queries(matcher, queries, matcher.candidates.max(k));
     let semantic = matcher.has_model();
     let by = |f: &dyn Fn(&Scored) -> f64| -> Run {
@@ -280,11 +300,18 @@ pub fn ablation(matcher: &Matcher, queries: &[(String, String)], qrels: &Qrels, 
     };
     Ablation {
         bm25: map_at_k(&by(&|c| c.bm25 as f64), qrels, k),
-        lexical: map_at_k(&fused_run(false), qrels, k),
+        lexical: map_at_k(
+            &by(&|c| matcher.lexical_model().logit(&c.features) as f64),
+            qrels,
+            k,
+        ),
         semantic: semantic
             .then(|| map_at_k(&by(&|c| c.features[6].max(c.features[7]) as f64), qrels, k)),
         fused: semantic.then(|| map_at_k(&fused_run(true), qrels, k)),
-        queries: queries.iter().filter(|(q, _)| qrels.contains_key(q)).count(),
+        queries: queries
+            .iter()
+            .filter(|(q, _)| qrels.contains_key(q))
+            .count(),
     }
 }
 
@@ -312,7 +339,11 @@ pub fn fit_fusion(
         for ((qid, _), c) in chunk.iter().zip(&cleaned) {
             let rel: HashSet<u32> = qrels
                 .get(qid)
-                .map(|r| r.iter().filter_map(|d| ords.get(d.as_str()).copied()).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|d| ords.get(d.as_str()).copied())
+                        .collect()
+                })
                 .unwrap_or_default();
             let excl: Vec<u32> = rel.iter().copied().collect();
             lists.push(matcher.lexical_candidates(c, n));
@@ -372,7 +403,11 @@ pub fn calibration(
         for ((qid, _), c) in chunk.iter().zip(&cleaned) {
             let rel: HashSet<u32> = qrels
                 .get(qid)
-                .map(|r| r.iter().filter_map(|d| ords.get(d.as_str()).copied()).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|d| ords.get(d.as_str()).copied())
+                        .collect()
+                })
                 .unwrap_or_default();
             let excl: Vec<u32> = rel.iter().copied().collect();
             lists.push(matcher.lexical_candidates(c, n));
@@ -411,7 +446,11 @@ pub fn calibration(
             let false_matches = without.iter().flatten().filter(|(c, _)| *c >= t).count();
             Calibration {
                 threshold: t,
-                precision: if tp + fp == 0 { 1.0 } else { tp as f64 / (tp + fp) as f64 },
+                precision: if tp + fp == 0 {
+                    1.0
+                } else {
+                    tp as f64 / (tp + fp) as f64
+                },
                 recall: tp as f64 / with.len().max(1) as f64,
                 false_match_rate: false_matches as f64 / without.len().max(1) as f64,
             }
@@ -527,6 +566,10 @@ mod tests {
         );
         let lines: Vec<usize> = q.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 5]);
-        assert!(q.errors[0].to_string().contains("q.tsv:3: expected id<TAB>text"));
+        assert!(
+            q.errors[0]
+                .to_string()
+                .contains("q.tsv:3: expected id<TAB>text")
+        );
     }
 }

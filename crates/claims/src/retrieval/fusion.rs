@@ -10,6 +10,10 @@
 //! mostly match no claim). `examples/checkthat.rs --fit` refits it and prints
 //! the constants below.
 
+// Parallel arrays indexed by feature (clearer than zipped iterators here),
+// and fitted constants printed with more digits than f32 keeps.
+#![allow(clippy::needless_range_loop, clippy::excessive_precision)]
+
 /// Number of lexical features (BM25 and term overlap).
 pub const LEXICAL: usize = 6;
 /// Number of features with the semantic ones (cosines).

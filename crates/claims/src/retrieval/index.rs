@@ -12,7 +12,7 @@
 //! directory ([`ClaimIndex::open_or_build`]); a directory index records the
 //! library generation it was built from and is rebuilt when it changes.
 
-use super::text::{STEMMED, analyser, analyser_code, key_analyser, key_text, terms, GENERIC};
+use super::text::{GENERIC, STEMMED, analyser, analyser_code, key_analyser, key_text, terms};
 use crate::Claim;
 use pharos_analysis::similarity::translit::detect_language;
 use std::collections::HashSet;
@@ -21,7 +21,7 @@ use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, FAST, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
@@ -90,7 +90,10 @@ impl std::fmt::Debug for ClaimIndex {
 fn schema() -> (Schema, Vec<(&'static str, Field, Field)>, Field, Field) {
     let mut b = Schema::builder();
     let mut langs = Vec::new();
-    let codes = STEMMED.iter().map(|(c, _)| *c).chain(std::iter::once(GENERIC));
+    let codes = STEMMED
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(std::iter::once(GENERIC));
     for code in codes {
         let opts = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -191,7 +194,11 @@ impl ClaimIndex {
     fn from_index(index: Index, claims: &[Claim]) -> tantivy::Result<Self> {
         let schema = index.schema();
         let mut langs = Vec::new();
-        for code in STEMMED.iter().map(|(c, _)| *c).chain(std::iter::once(GENERIC)) {
+        for code in STEMMED
+            .iter()
+            .map(|(c, _)| *c)
+            .chain(std::iter::once(GENERIC))
+        {
             langs.push(LangFields {
                 code,
                 text: schema.get_field(&format!("text_{code}"))?,
@@ -270,7 +277,8 @@ impl ClaimIndex {
                             Term::from_field_text(field, &t),
                             IndexRecordOption::WithFreqs,
                         );
-                        clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+                        clauses
+                            .push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
                     }
                 }
             }

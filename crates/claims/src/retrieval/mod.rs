@@ -45,7 +45,8 @@ pub const DEFAULT_CANDIDATES: usize = 50;
 pub struct Match {
     /// The claim's id in the library.
     pub claim_id: String,
-    /// The ranking score (fused log-odds; higher is better).
+    /// The ranking score, higher is better: the fused log-odds with a
+    /// model, the BM25 score without.
     pub score: f64,
     /// The calibrated probability that the post repeats the claim (0–1).
     pub confidence: f64,
@@ -264,6 +265,11 @@ impl Matcher {
         self.index.weights = w;
     }
 
+    /// The fusion model used without embeddings (confidence only).
+    pub fn lexical_model(&self) -> &Fusion {
+        &self.lexical
+    }
+
     /// Replaces the fusion models (for fitting and ablations).
     pub fn set_fusion(&mut self, lexical: Fusion, full: Fusion) {
         self.lexical = lexical;
@@ -274,7 +280,9 @@ impl Matcher {
     /// confidence. `lang` (ISO 639-1), when known, is the post's language;
     /// claims in every language are searched either way.
     pub fn match_text(&self, text: &str, lang: Option<&str>, k: usize) -> Vec<Match> {
-        self.match_batch(&[(text, lang)], k).pop().unwrap_or_default()
+        self.match_batch(&[(text, lang)], k)
+            .pop()
+            .unwrap_or_default()
     }
 
     /// [`Matcher::match_text`] for many posts at once (the embeddings are
@@ -290,6 +298,9 @@ impl Matcher {
 
     /// Orders scored candidates by the fused score and keeps `k`.
     pub fn rank(&self, cands: Vec<Scored>, semantic: bool, k: usize) -> Vec<Match> {
+        // Without a model, candidates keep their BM25 order (the lexical
+        // fusion ranked slightly worse on the dev queries: 0.894 vs 0.898
+        // MAP@5) and the lexical model gives only the confidence.
         let model = if semantic { &self.full } else { &self.lexical };
         let mut out: Vec<Match> = cands
             .iter()
@@ -297,12 +308,16 @@ impl Matcher {
                 let z = model.logit(&c.features);
                 Match {
                     claim_id: self.ids[c.ord as usize].clone(),
-                    score: z as f64,
+                    score: if semantic { z as f64 } else { c.bm25 as f64 },
                     confidence: fusion::sigmoid(z) as f64,
                 }
             })
             .collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.claim_id.cmp(&b.claim_id)));
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.claim_id.cmp(&b.claim_id))
+        });
         out.truncate(k);
         out
     }

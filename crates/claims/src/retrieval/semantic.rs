@@ -103,7 +103,12 @@ impl Semantic {
 
     /// A copy whose claim `i` has the vectors of claim `source(i)` of `self`
     /// (benchmarks: a large synthetic library of near-duplicates).
-    pub(crate) fn remapped(&self, model_dir: &Path, n: usize, source: &dyn Fn(usize) -> usize) -> Result<Self, MatchError> {
+    pub(crate) fn remapped(
+        &self,
+        model_dir: &Path,
+        n: usize,
+        source: &dyn Fn(usize) -> usize,
+    ) -> Result<Self, MatchError> {
         let embedder = Embedder::open(model_dir).map_err(|e| MatchError::Model(e.to_string()))?;
         let d = self.dim;
         let mut text = Vec::with_capacity(n * d);
@@ -115,13 +120,21 @@ impl Semantic {
             title.extend_from_slice(&self.title[s * d..(s + 1) * d]);
             has_title.push(self.has_title[s]);
         }
-        Ok(Semantic { embedder, dim: d, text, title, has_title })
+        Ok(Semantic {
+            embedder,
+            dim: d,
+            text,
+            title,
+            has_title,
+        })
     }
 
     /// Embeds the (cleaned) posts and fills features 6–9 of their candidates.
     pub(crate) fn fill(&self, cleaned: &[String], cands: &mut [Vec<Scored>]) {
         // Only posts that have candidates are embedded.
-        let need: Vec<usize> = (0..cleaned.len()).filter(|&i| !cands[i].is_empty()).collect();
+        let need: Vec<usize> = (0..cleaned.len())
+            .filter(|&i| !cands[i].is_empty())
+            .collect();
         if need.is_empty() {
             return;
         }

@@ -89,7 +89,7 @@ pub fn annotate(
     let mut batch: Vec<(String, String, String, Option<String>)> = Vec::with_capacity(BATCH);
     let mut failure: Option<StoreError> = None;
     let flush = |batch: &mut Vec<(String, String, String, Option<String>)>,
-                     summary: &mut Annotated|
+                 summary: &mut Annotated|
      -> Result<(), StoreError> {
         let posts: Vec<(&str, Option<&str>)> = batch
             .iter()
@@ -108,7 +108,8 @@ pub fn annotate(
             )
             .map_err(|e| sql(store, e))?;
         for ((platform, id, _, _), matches) in batch.iter().zip(results) {
-            del.execute(params![platform, id]).map_err(|e| sql(store, e))?;
+            del.execute(params![platform, id])
+                .map_err(|e| sql(store, e))?;
             let mut any = false;
             for m in matches.iter().filter(|m| m.confidence >= threshold) {
                 ins.execute(params![platform, id, m.claim_id, m.score, m.confidence])
@@ -169,7 +170,8 @@ fn collect(
             })
         })
         .map_err(|e| sql(store, e))?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(|e| sql(store, e))
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sql(store, e))
 }
 
 /// The stored matches of one post, most confident first (empty when the
@@ -179,15 +181,25 @@ pub fn stored_matches(
     platform: &str,
     post_id: &str,
 ) -> Result<Vec<StoredMatch>, StoreError> {
-    collect(store, "WHERE platform = ?1 AND post_id = ?2", &[&platform, &post_id])
+    collect(
+        store,
+        "WHERE platform = ?1 AND post_id = ?2",
+        &[&platform, &post_id],
+    )
 }
 
 /// The stored posts that match one claim, most confident first.
-pub fn matches_of_claim(store: &SqliteStore, claim_id: &str) -> Result<Vec<StoredMatch>, StoreError> {
+pub fn matches_of_claim(
+    store: &SqliteStore,
+    claim_id: &str,
+) -> Result<Vec<StoredMatch>, StoreError> {
     collect(store, "WHERE claim_id = ?1", &[&claim_id])
 }
 
 /// Every stored match with at least `min_confidence`.
-pub fn all_matches(store: &SqliteStore, min_confidence: f64) -> Result<Vec<StoredMatch>, StoreError> {
+pub fn all_matches(
+    store: &SqliteStore,
+    min_confidence: f64,
+) -> Result<Vec<StoredMatch>, StoreError> {
     collect(store, "WHERE confidence >= ?1", &[&min_confidence])
 }

@@ -43,7 +43,11 @@ pub const GENERIC: &str = "xx";
 /// The analyser code for a language tag (`en`, `en-GB`, `nb`, `RU` ...).
 pub fn analyser_code(lang: Option<&str>) -> &'static str {
     let Some(lang) = lang else { return GENERIC };
-    let base = lang.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    let base = lang
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let base = match base.as_str() {
         "nb" | "nn" => "no",
         other => other,
@@ -131,7 +135,10 @@ pub fn clean_post(text: &str) -> String {
         {
             continue;
         }
-        let word = word.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'");
+        let word = word
+            .replace("&amp;", "&")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'");
         let stripped = word.trim_start_matches(['@', '#']);
         if stripped.len() != word.len() {
             push_split_case(stripped, &mut out);
@@ -154,11 +161,7 @@ fn strip_signature(text: &str) -> String {
         && let Some(at) = tail.find("(@")
         && tail.len() < 160
     {
-        let ends_with_year = tail
-            .chars()
-            .rev()
-            .take(4)
-            .all(|c| c.is_ascii_digit());
+        let ends_with_year = tail.chars().rev().take(4).all(|c| c.is_ascii_digit());
         if ends_with_year {
             let dash_len = tail.chars().next().map(char::len_utf8).unwrap_or(1);
             let name = tail[dash_len..at].trim();
@@ -203,7 +206,10 @@ mod tests {
             clean_post(t),
             "How are butterflies surviving the Australian Fires? Center for Biological Diversity"
         );
-        assert_eq!(clean_post("@realDonaldTrump says &amp; so"), "real Donald Trump says & so");
+        assert_eq!(
+            clean_post("@realDonaldTrump says &amp; so"),
+            "real Donald Trump says & so"
+        );
     }
 
     #[test]
@@ -214,7 +220,10 @@ mod tests {
     #[test]
     fn analysers_stem_per_language() {
         let mut en = analyser(analyser_code(Some("en-GB")));
-        assert_eq!(terms(&mut en, "The vaccines are killing"), ["vaccin", "kill"]);
+        assert_eq!(
+            terms(&mut en, "The vaccines are killing"),
+            ["vaccin", "kill"]
+        );
         let mut ru = analyser(analyser_code(Some("ru")));
         assert_eq!(terms(&mut ru, "вакцины убивают"), ["вакцин", "убива"]);
         assert_eq!(analyser_code(Some("uk")), GENERIC);
@@ -223,7 +232,10 @@ mod tests {
 
     #[test]
     fn key_text_meets_across_scripts() {
-        assert_eq!(key_text("Зеленский и Навальный"), key_text("Zelensky, Navalny"));
+        assert_eq!(
+            key_text("Зеленский и Навальный"),
+            key_text("Zelensky, Navalny")
+        );
         assert_eq!(key_text("Зеленский и Навальный"), "zelenski navalni");
     }
 }
