@@ -90,10 +90,7 @@ impl ClaimSignal for TextMatcher {
             if self.respect_published && *published > post.time.millis() {
                 continue;
             }
-            let linked = post
-                .links
-                .iter()
-                .any(|l| appearances.iter().any(|a| *a == l.url));
+            let linked = post.links.iter().any(|l| appearances.contains(&l.url));
             let confidence = if linked {
                 1.0
             } else if text.contains(claim.as_str()) {

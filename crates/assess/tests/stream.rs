@@ -106,9 +106,10 @@ fn coordination_flags_reach_the_alerts_of_a_reshare_ring() {
             .any(|n| on_ring(n) && n.alert.coordinated_actor_share > 0.0),
         "an alert on the ring carries coordinated accounts"
     );
-    let mut cfg = StreamConfig::default();
-    cfg.coordination = None;
-    let (mut without, b) = pipeline(cfg);
+    let (mut without, b) = pipeline(StreamConfig {
+        coordination: None,
+        ..StreamConfig::default()
+    });
     without.push_batch(&posts).unwrap();
     without.finish().unwrap();
     assert!(

@@ -224,7 +224,8 @@ impl ClaimWatch {
         let ms = o.time.millis();
         self.stats.matches += 1;
         self.advance(o.time, out);
-        if !(o.confidence >= self.cfg.min_confidence) {
+        // NaN confidence counts as unconfident.
+        if o.confidence.is_nan() || o.confidence < self.cfg.min_confidence {
             self.stats.unconfident += 1;
             return;
         }
@@ -440,7 +441,7 @@ fn make_alert(key: &str, ep: &Episode, updated: i64, closed: Option<EventTime>) 
          Severity {sev:.2} = verdict {vw:.2} × confidence {conf:.2} × (0.5 + 0.5 × actors {at:.2}). \
          Verdict {vw:.2}: fact-checkers rated it \"{verdict}\" (false 1, misleading 0.7, unproven 0.4, true 0). \
          Confidence {conf:.2}: the mean confidence of its matches. \
-         Actors {at:.2}: the larger of the flagged share ({fs} of the accounts flagged coordinated or suspicious) \
+         Actors {at:.2}: the larger of the flagged share ({fs:.0} % of the accounts flagged coordinated or suspicious) \
          and the spread over {actors} account(s) ({sp:.2}; five accounts give 0.63).",
         hits = ep.hits,
         start = EventTime(ep.first_ms).to_rfc3339(),
@@ -450,8 +451,91 @@ fn make_alert(key: &str, ep: &Episode, updated: i64, closed: Option<EventTime>) 
         vw = verdict_w,
         conf = confidence,
         at = actors_term,
-        fs = format!("{:.0} %", flagged * 100.0),
+        fs = flagged * 100.0,
         sp = spread,
     );
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit<'a>(claim: &'a str, actor: &'a str, secs: i64, confidence: f64) -> ClaimObservation<'a> {
+        ClaimObservation {
+            claim_id: claim,
+            confidence,
+            verdict: "False",
+            time: EventTime(secs * 1000),
+            actor,
+            platform: "twitter",
+            lang: Some("en"),
+            flags: ActorFlags::NONE,
+            post: actor,
+        }
+    }
+
+    #[test]
+    fn verdicts_weigh_by_how_false() {
+        assert_eq!(verdict_weight("False"), 1.0);
+        assert_eq!(verdict_weight("Pants on Fire!"), 1.0);
+        assert_eq!(verdict_weight("Mostly False"), 0.7);
+        assert_eq!(verdict_weight("Missing context"), 0.7);
+        assert_eq!(verdict_weight("Unproven"), 0.4);
+        assert_eq!(verdict_weight("Mostly true"), 0.1);
+        assert_eq!(verdict_weight("True"), 0.0);
+        assert_eq!(verdict_weight("Satirique?"), 0.5);
+    }
+
+    #[test]
+    fn opens_at_min_hits_ignores_unconfident_and_closes_when_quiet() {
+        let mut w = ClaimWatch::new(ClaimConfig {
+            min_hits: 2,
+            ..ClaimConfig::default()
+        });
+        let mut out = Vec::new();
+        w.observe(&hit("c1", "a", 0, 0.3), &mut out);
+        w.observe(&hit("c1", "b", 10, 0.9), &mut out);
+        assert!(out.is_empty(), "one confident match of two needed");
+        w.observe(&hit("c1", "c", 20, 1.0), &mut out);
+        let AlertEvent::Opened(a) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(a.entity_kind, EntityKind::Claim);
+        assert_eq!(a.volume, 2);
+        assert_eq!(a.distinct_actors, 2);
+        assert_eq!(a.lead_time_s, 10.0);
+        let c = a.claim.as_ref().unwrap();
+        assert!((c.confidence - 0.95).abs() < 1e-9);
+        // Two unflagged accounts: spread 1 − e^(−1/4).
+        let spread = 1.0 - (-0.25f64).exp();
+        assert!((a.severity - 0.95 * (0.5 + 0.5 * spread)).abs() < 1e-9);
+        assert_eq!(w.stats().unconfident, 1);
+        // Six quiet hours later the episode ends and the alert closes.
+        out.clear();
+        w.advance(EventTime((20 + 6 * 3600 + 61) * 1000), &mut out);
+        let AlertEvent::Closed(a) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(a.closed_at, Some(EventTime(20_000)));
+        assert_eq!(w.stats().live_claims, 0);
+    }
+
+    #[test]
+    fn a_single_confident_match_of_a_false_claim_reaches_half_severity() {
+        let mut w = ClaimWatch::default();
+        let mut out = Vec::new();
+        w.observe(&hit("c2", "a", 0, 1.0), &mut out);
+        let AlertEvent::Opened(a) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(a.severity, 0.5);
+        assert!(a.explanation.contains("rated \"False\""));
+        // A flagged account makes the actors term 1.
+        let mut o = hit("c3", "b", 5, 1.0);
+        o.flags = ActorFlags::SUSPICIOUS;
+        out.clear();
+        w.observe(&o, &mut out);
+        assert_eq!(out[0].alert().severity, 1.0);
+    }
 }
