@@ -632,3 +632,78 @@ impl AlertPipeline {
         v
     }
 }
+
+/// The fact-check library's matcher (`pharos_claims::retrieval::Matcher`,
+/// BM25 and, with the claims crate's `embeddings` feature, a sentence
+/// model) as a [`ClaimSignal`]: the `k` best claims of each post at or
+/// above `min_confidence`, with the claim's first review rating as verdict
+/// (`"unrated"` when it has none).
+pub struct LibraryClaims {
+    matcher: pharos_claims::retrieval::Matcher,
+    verdicts: HashMap<String, String>,
+    /// Claims kept per post (default 3).
+    pub k: usize,
+    /// Matches below this confidence are dropped before the claim watch
+    /// (default 0.5, as the watch's own minimum).
+    pub min_confidence: f64,
+}
+
+impl LibraryClaims {
+    /// Opens the library in `dir` and its matcher.
+    pub fn open(dir: &Path) -> Result<LibraryClaims, Box<dyn std::error::Error + Send + Sync>> {
+        let library = pharos_claims::library::Library::open(dir)?;
+        let matcher = pharos_claims::retrieval::Matcher::open(&library)?;
+        let verdicts = library
+            .claims()
+            .iter()
+            .map(|c| {
+                let rating = c
+                    .reviews
+                    .iter()
+                    .find_map(|r| r.rating.clone())
+                    .unwrap_or_else(|| "unrated".to_string());
+                (c.id.clone(), rating)
+            })
+            .collect();
+        Ok(LibraryClaims {
+            matcher,
+            verdicts,
+            k: 3,
+            min_confidence: 0.5,
+        })
+    }
+}
+
+impl ClaimSignal for LibraryClaims {
+    fn claims(&mut self, post: &Post) -> Vec<ClaimHit> {
+        self.claims_batch(std::slice::from_ref(post))
+            .pop()
+            .unwrap_or_default()
+    }
+
+    fn claims_batch(&mut self, posts: &[Post]) -> Vec<Vec<ClaimHit>> {
+        let queries: Vec<(&str, Option<&str>)> = posts
+            .iter()
+            .map(|p| (p.text.as_str(), p.lang.as_deref()))
+            .collect();
+        self.matcher
+            .match_batch(&queries, self.k)
+            .into_iter()
+            .map(|matches| {
+                matches
+                    .into_iter()
+                    .filter(|m| m.confidence >= self.min_confidence)
+                    .map(|m| ClaimHit {
+                        verdict: self
+                            .verdicts
+                            .get(&m.claim_id)
+                            .cloned()
+                            .unwrap_or_else(|| "unrated".to_string()),
+                        claim_id: m.claim_id,
+                        confidence: m.confidence,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}

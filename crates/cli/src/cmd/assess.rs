@@ -7,7 +7,7 @@
 use super::{Global, StoreArg};
 use anyhow::{Context, Result, bail};
 use pharos_alerts::{JsonlFile, Rules, Status, Stdout, Webhook, WebhookConfig, redeliver};
-use pharos_assess::stream::{AlertPipeline, StreamConfig};
+use pharos_assess::stream::{AlertPipeline, LibraryClaims, StreamConfig};
 use pharos_core::Post;
 use pharos_store::{PostFilter, SqliteStore, Store};
 use serde::Serialize;
@@ -83,6 +83,11 @@ pub struct AlertArgs {
     /// Do not run streaming coordination: no account is flagged coordinated.
     #[arg(long)]
     pub no_coordination: bool,
+    /// Fact-check library (made by `pharos claims import`): posts matching
+    /// one of its claims raise `claim` alerts at their first confident
+    /// matches (docs/early-warning.md, "Claim alerts").
+    #[arg(long, value_name = "DIR")]
+    pub library: Option<PathBuf>,
 }
 
 impl AlertArgs {
@@ -100,6 +105,11 @@ impl AlertArgs {
             cfg.coordination = None;
         }
         let mut pipe = AlertPipeline::with_config(cfg, rules, keep);
+        if let Some(dir) = &self.library {
+            let claims = LibraryClaims::open(dir)
+                .map_err(|e| anyhow::anyhow!("--library {}: {e}", dir.display()))?;
+            pipe.set_claim_signal(Box::new(claims));
+        }
         if let Some(p) = &self.alerts_out {
             pipe.add_sink(Box::new(
                 JsonlFile::append(p).with_context(|| "opening --alerts-out")?,
