@@ -37,6 +37,17 @@ use std::process::ExitCode;
 /// at the next start); an alert is delivered when raised and again when it
 /// closes (the last line for an id wins). docs/early-warning.md has the
 /// schema, the severity terms and the rules.
+///
+/// With --out DIR the whole assessment runs instead: claim matches (when a
+/// fact-check library is given with --library or sits beside the store),
+/// signals fused into incidents (one per campaign, with severity,
+/// confidence, ABCDE facets and DISARM techniques, each pointing to its
+/// evidence), and DIR receives incidents.json, alerts.jsonl, briefing.html,
+/// briefing.md, report.html, recovery.html and stix.json (TLP:AMBER); the
+/// incidents are also kept in the store for `pharos export stix` and
+/// `pharos serve`. A short summary with the paths is printed. Delivery
+/// flags (--alerts-out, --stdout, --webhook) then run the alert pipeline as
+/// well. docs/assessment.md and docs/reports.md explain the output.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -50,6 +61,10 @@ pub struct Args {
     pub until: Option<String>,
     #[command(flatten)]
     pub alerts: AlertArgs,
+    /// Run the whole assessment and write incidents, alerts, the briefing,
+    /// the analyst and recovery reports and a STIX bundle into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -194,6 +209,38 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let store = SqliteStore::open_existing(&args.store.store)?;
     let since = super::export::parse_time("since", &args.since)?;
     let until = super::export::parse_time("until", &args.until)?;
+    if let Some(dir) = &args.out {
+        let done = super::assessment::run(super::assessment::Plan {
+            store: &args.store.store,
+            since,
+            until,
+            rules: load_rules(args.alerts.rules.as_deref())?,
+            library: args.alerts.library.clone(),
+            out: dir,
+        })?;
+        if args.json {
+            let written: Vec<String> = done
+                .written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "summary": done.assessment.summary,
+                    "incidents": done.assessment.incidents.len(),
+                    "alerts": done.assessment.alerts.len(),
+                    "claim_matched_posts": done.matched_posts,
+                    "written": written,
+                })
+            );
+        } else {
+            print!("{}", super::assessment::summary(&done));
+        }
+        if !args.alerts.delivers() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let mut pipe = args
         .alerts
         .pipeline(&args.store.store, true, global.quiet)?;
