@@ -124,7 +124,9 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
         args.push(Value::Integer(u));
     }
     if let Some(p) = f.platform.as_deref().filter(|p| !p.is_empty()) {
-        sql.push_str(" AND p.platform = ?");
+        // `+`: filter while walking the time index (newest first) rather
+        // than sort every post of the platform.
+        sql.push_str(" AND +p.platform = ?");
         args.push(Value::Text(p.to_ascii_lowercase()));
     }
     match f.lang.as_deref().filter(|l| !l.is_empty()) {
@@ -164,11 +166,16 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
     if let Some(d) = f.domain.as_deref().filter(|d| !d.is_empty()) {
         let d = d.trim().to_ascii_lowercase();
         let d = d.strip_prefix("www.").unwrap_or(&d).to_string();
-        sql.push_str(" AND p.rowid IN (SELECT post FROM post_links WHERE domain = ?)");
+        // Correlated: common domains stop after a page, walking time backwards.
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM post_links l WHERE l.post = p.rowid AND l.domain = ?)",
+        );
         args.push(Value::Text(d));
     }
     if let Some(h) = f.hashtag.as_deref().filter(|h| !h.is_empty()) {
-        sql.push_str(" AND p.rowid IN (SELECT post FROM post_hashtags WHERE tag = ?)");
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM post_hashtags h WHERE h.post = p.rowid AND h.tag = ?)",
+        );
         args.push(Value::Text(h.trim_start_matches('#').to_lowercase()));
     }
     // Cursors: `r<rowid>` (full text, storage order) or `t<time>.<rowid>` (time order).
