@@ -7,7 +7,9 @@
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let store = args.first().expect("usage: serve STORE [LISTEN] [CONFIG.toml]");
+    let store = args
+        .first()
+        .expect("usage: serve STORE [LISTEN] [CONFIG.toml]");
     let listen = args.get(1).map(String::as_str).unwrap_or("127.0.0.1:8080");
     let config = match args.get(2) {
         Some(p) => pharos_server::Config::load(p.as_ref())?,
