@@ -61,7 +61,8 @@ fn bm25_and_lexical_fusion_map_at_5_on_test() {
     let a = eval::ablation(&matcher, &d.test, &d.qrels, 5);
     println!("test MAP@5: {a:?}");
     assert_eq!(a.queries, 202);
-    assert!(a.bm25 >= 0.80, "BM25 MAP@5 {}", a.bm25);
+    // Measured 0.8723 (docs/claim-retrieval.md).
+    assert!(a.bm25 >= 0.87, "BM25 MAP@5 {}", a.bm25);
     assert!(
         a.lexical >= a.bm25 - 0.005,
         "lexical fusion {} vs BM25 {}",
@@ -87,8 +88,12 @@ fn semantic_reranking_map_at_5_on_test() {
     let a = eval::ablation(&matcher, &d.test, &d.qrels, 5);
     println!("test MAP@5: {a:?}");
     let fused = a.fused.expect("fused");
-    // Provisional floor (the BM25 one): the re-ranked figure has not been
-    // measured yet (docs/claim-retrieval.md); raise it to just under the
-    // measured figure once the full fusion is fitted.
-    assert!(fused >= 0.80, "fused MAP@5 {fused}");
+    // Measured 0.9172 with the fusion fitted on the train queries (dev
+    // 0.9472); BM25 alone 0.8723 (docs/claim-retrieval.md).
+    assert!(fused >= 0.91, "fused MAP@5 {fused}");
+    assert!(
+        fused > a.bm25 + 0.03,
+        "re-ranking gains little: {fused} vs BM25 {}",
+        a.bm25
+    );
 }
