@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:8080"        # --listen wins
+//! library = "cases/x.library"      # fact-check library (default: beside the store, `pharos claims import`)
 //!
 //! [ingest]
 //! max_body_bytes = 33554432        # larger POST /api/ingest bodies: 413
@@ -36,6 +37,8 @@ use std::path::{Path, PathBuf};
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub listen: Option<String>,
+    /// The fact-check library directory (default: `<store dir>/<store stem>.library`).
+    pub library: Option<PathBuf>,
     pub ingest: IngestConfig,
     pub tlp: TlpConfig,
     pub alerts: AlertsConfig,
