@@ -7,6 +7,7 @@
 //! - [`analyst`]: live narratives, actor signals, bursts → alerts (SSE, webhooks), coordination networks.
 //! - [`watch`]: feed polling inside the server.
 //! - [`stix`]: STIX 2.1 bundles with TLP markings.
+//! - [`claims`]: the fact-check library, claim matches and response packs (pharos-claims).
 //!
 //! [`start`] opens the store and starts the threads; [`router`] is the
 //! whole HTTP surface, which tests drive without a socket.
@@ -15,6 +16,7 @@ pub mod analyst;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod claims;
 pub mod config;
 pub mod dashboard;
 pub mod error;

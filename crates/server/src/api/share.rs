@@ -1,6 +1,5 @@
-//! STIX export, and the routes whose engines are not in this build yet
-//! (incidents, claims, response packs, reports, STIX import): they answer
-//! 501 with what is missing, never made-up data.
+//! Sharing and mitigation: STIX export and import, incidents and their
+//! briefings, the fact-check library, claim matches and response packs.
 
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ApiResult};
@@ -170,12 +169,6 @@ pub async fn stix_export(
         .into_response())
 }
 
-fn missing(what: &str, engine: &str) -> ApiError {
-    ApiError::not_implemented(format!(
-        "{what} are not served by this build: they need {engine}, which this server does not include yet"
-    ))
-}
-
 /// Incidents found by `pharos assess` (newest first): summaries.
 #[utoipa::path(get, path = "/api/incidents", tag = "incidents",
     responses((status = 200, body = Vec<crate::incidents::IncidentSummary>)), security(("token" = [])))]
@@ -259,20 +252,73 @@ pub async fn report(
         .into_response())
 }
 
-/// The fact-check library (search). 501 until the claims library is in the server.
-#[utoipa::path(get, path = "/api/claims", tag = "claims",
-    responses((status = 501, body = crate::error::ErrorBody)), security(("token" = [])))]
+/// `GET /api/claims`: a search of the fact-check library.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClaimQuery {
+    /// Text to look for (a post, a sentence, a few words): claims ranked by
+    /// match confidence (claim retrieval). Without it: every claim, in import order.
+    pub q: Option<String>,
+    /// Only claims in this language, or with a fact-check in it (ISO 639-1).
+    pub lang: Option<String>,
+    /// Only claims reviewed by this publisher (part of its name or site, any case).
+    pub publisher: Option<String>,
+    /// 1 to 500 (default 50).
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+fn limit(l: Option<usize>) -> ApiResult<usize> {
+    let l = l.unwrap_or(50);
+    if !(1..=500).contains(&l) {
+        return Err(ApiError::bad_request(format!("limit={l}: give 1 to 500")));
+    }
+    Ok(l)
+}
+
+/// The fact-check library: search by meaning (`q`), language and publisher
+/// filters, paging. Claims are public material (TLP:CLEAR) unless an admin
+/// marks one; partners see what their marking allows.
+#[utoipa::path(get, path = "/api/claims", tag = "claims", params(ClaimQuery),
+    responses((status = 200, body = crate::claims::ClaimPage), (status = 400, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
 pub async fn claims(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
-) -> ApiResult<Response> {
-    st.check_collection(&who)?;
-    Err(missing("the claims library", "pharos-claims"))
+    Q(q): Q<ClaimQuery>,
+) -> ApiResult<axum::Json<crate::claims::ClaimPage>> {
+    let search = crate::claims::Search {
+        limit: limit(q.limit)?,
+        offset: q.offset.unwrap_or(0),
+        q: q.q,
+        lang: q.lang,
+        publisher: q.publisher,
+    };
+    let st2 = st.clone();
+    st.read(move |s| {
+        let marks = crate::claims::ClaimMarks::load(s)?;
+        let dir = crate::claims::library_dir(&st2);
+        Ok(axum::Json(crate::claims::search(
+            &dir,
+            &marks,
+            &who,
+            st2.community(),
+            &search,
+        )?))
+    })
+    .await
 }
 
-/// Fact-checks matched to a narrative's posts. 501 until claim matching is in the server.
+fn narrative_marking(st: &Shared, s: &pharos_store::SqliteStore, who: &Principal, n: u64) -> ApiResult<crate::tlp::Marking> {
+    st.check_object(s, who, "narrative", &n.to_string())
+}
+
+/// Fact-checks matched to a narrative's posts: the store's matches
+/// (`pharos claims match --store`), else the posts matched against the
+/// library now. They carry the narrative's marking.
 #[utoipa::path(get, path = "/api/narratives/{id}/matches", tag = "claims", params(("id" = u64, Path)),
-    responses((status = 501, body = crate::error::ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = crate::claims::NarrativeMatches), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
 pub async fn matches(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
@@ -281,31 +327,211 @@ pub async fn matches(
     st.check_collection(&who)?;
     let n = crate::api::analysis::parse_id(&id, "narrative")?;
     crate::api::analysis::narrative_of(&st, n)?;
-    Err(missing("claim matches", "pharos-claims retrieval"))
+    let st2 = st.clone();
+    let (m, found) = st
+        .read(move |s| {
+            let m = narrative_marking(&st2, s, &who, n)?;
+            let found = crate::claims::narrative_matches(&st2, s, n, &m, &who)?;
+            Ok((m, found))
+        })
+        .await?;
+    Ok((
+        [(
+            header::HeaderName::from_static("tlp"),
+            m.tlp.label().to_string(),
+        )],
+        axum::Json(found),
+    )
+        .into_response())
 }
 
-/// The response pack of a narrative. 501 until response packs are in the server.
-#[utoipa::path(get, path = "/api/narratives/{id}/response", tag = "claims", params(("id" = u64, Path)),
-    responses((status = 501, body = crate::error::ErrorBody)), security(("token" = [])))]
+/// `GET /api/narratives/{id}/response`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PackQuery {
+    /// `json` (default) or `md` (Markdown; also with `Accept: text/markdown`).
+    pub format: Option<String>,
+    /// Claims listed at most (1 to 10, default 3).
+    pub max_claims: Option<usize>,
+}
+
+/// The response pack of a narrative, as `pharos respond --narrative ID`
+/// builds it: the known claims it repeats, every verdict, correction
+/// drafts, key facts, where it spreads, when to answer. JSON, or Markdown
+/// (`?format=md`). It carries the narrative's marking (`TLP` header; the
+/// Markdown starts with the label).
+#[utoipa::path(get, path = "/api/narratives/{id}/response", tag = "claims", params(("id" = u64, Path), PackQuery),
+    responses((status = 200, description = "the response pack (pharos-claims ResponsePack, with `tlp`)", body = Object),
+        (status = 200, description = "the response pack as Markdown", content_type = "text/markdown"),
+        (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
 pub async fn response_pack(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
+    Q(q): Q<PackQuery>,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
     st.check_collection(&who)?;
     let n = crate::api::analysis::parse_id(&id, "narrative")?;
+    let markdown = match q.format.as_deref() {
+        Some("md" | "markdown") => true,
+        Some("json") => false,
+        Some(f) => {
+            return Err(ApiError::bad_request(format!(
+                "format={f}: give json or md"
+            )));
+        }
+        None => headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/markdown")),
+    };
+    let max_claims = q.max_claims.unwrap_or(3);
+    if !(1..=crate::claims::MAX_PACK_CLAIMS).contains(&max_claims) {
+        return Err(ApiError::bad_request(format!(
+            "max_claims={max_claims}: give 1 to {}",
+            crate::claims::MAX_PACK_CLAIMS
+        )));
+    }
     crate::api::analysis::narrative_of(&st, n)?;
-    Err(missing("response packs", "pharos-claims respond"))
+    let st2 = st.clone();
+    let (m, pack) = st
+        .read(move |s| {
+            let m = narrative_marking(&st2, s, &who, n)?;
+            let pack = crate::claims::response_pack(&st2, s, n, max_claims, &who)?;
+            Ok((m, pack))
+        })
+        .await?;
+    let tlp = (
+        header::HeaderName::from_static("tlp"),
+        m.tlp.label().to_string(),
+    );
+    if markdown {
+        let text = format!(
+            "**{}**\n\n{}",
+            m.tlp.label(),
+            pharos_claims::respond::pack::to_markdown(&pack)
+        );
+        return Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/markdown; charset=utf-8".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"response-pack-narrative-{n}.md\""),
+                ),
+                tlp,
+            ],
+            text,
+        )
+            .into_response());
+    }
+    let mut v = serde_json::to_value(&pack).map_err(ApiError::internal)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("tlp".into(), m.tlp.label().into());
+    }
+    Ok(([tlp], axum::Json(v)).into_response())
 }
 
-/// Import a partner's STIX 2.1 bundle (analyst). 501 until the STIX importer is in the server.
+/// What `POST /api/stix/import` did.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportAnswer {
+    pub bundle_id: Option<String>,
+    /// Objects in the bundle.
+    pub objects: u64,
+    /// New to the store.
+    pub added: u64,
+    /// Newer versions (later `modified`) of stored objects.
+    pub updated: u64,
+    /// Already stored at this version or a later one.
+    pub unchanged: u64,
+    /// Rejected objects (kept in the store's quarantine), with reasons.
+    pub quarantined: u64,
+    /// Kept objects by type.
+    pub by_type: std::collections::BTreeMap<String, u64>,
+    /// Kept objects by TLP (`unmarked` when none): the markings are kept as received.
+    pub by_tlp: std::collections::BTreeMap<String, u64>,
+    /// `object id (or #n): reason`, one per rejected object (at most 100).
+    pub rejections: Vec<String>,
+}
+
+/// Import a partner's STIX 2.1 bundle (analyst): every object is checked on
+/// its own, kept whole with its markings, and a bad one is quarantined with
+/// its reason; a body that is not JSON (400) or not a bundle (422) stores nothing.
 #[utoipa::path(post, path = "/api/stix/import", tag = "share",
-    responses((status = 501, body = crate::error::ErrorBody), (status = 403)), security(("token" = [])))]
+    request_body(content = Object, description = "a STIX 2.1 bundle", content_type = "application/stix+json"),
+    responses((status = 200, body = ImportAnswer), (status = 400, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
 pub async fn stix_import(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
-) -> ApiResult<Response> {
-    let _ = st;
+    body: axum::body::Bytes,
+) -> ApiResult<axum::Json<ImportAnswer>> {
     require(&who, Role::Analyst)?;
-    Err(missing("STIX import", "pharos-share"))
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "the body is empty: send a STIX 2.1 bundle (JSON)",
+        ));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    if v.get("type").and_then(|t| t.as_str()) != Some("bundle") {
+        return Err(ApiError::unprocessable(format!(
+            "not a STIX bundle: its \"type\" is {} (expected \"bundle\"); nothing was stored",
+            v.get("type").map_or("missing".into(), |t| t.to_string())
+        )));
+    }
+    drop(v);
+    let path = st.store_path.clone();
+    let source = format!("api upload by {} ({})", who.name, who.token_id);
+    let report = tokio::task::spawn_blocking(move || {
+        let mut store = pharos_store::SqliteStore::open(&path)?;
+        let mut imp = pharos_share::stix::import::Importer::new(&mut store)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        match imp.import_bytes(&body, &source) {
+            Ok(r) => {
+                // Records the run (so `pharos stats` counts the quarantined objects).
+                imp.finish().map_err(|e| ApiError::internal(e.to_string()))?;
+                Ok(r)
+            }
+            Err(pharos_share::stix::ImportError::File { reason, .. }) => Err(
+                ApiError::unprocessable(format!("{reason}; nothing was stored")),
+            ),
+            Err(e) => Err(ApiError::internal(e.to_string())),
+        }
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    st.audit(crate::audit::AuditEntry {
+        token: Some(who.token_id.clone()),
+        name: Some(who.name.clone()),
+        role: Some(who.role.as_str().into()),
+        org: who.org.clone(),
+        action: "change".into(),
+        method: "POST".into(),
+        path: "/api/stix/import".into(),
+        object: report.bundle_id.clone(),
+        status: 200,
+        detail: Some(format!(
+            "STIX import: {} objects, {} added, {} updated, {} unchanged, {} quarantined",
+            report.objects, report.added, report.updated, report.unchanged, report.rejected
+        )),
+        ..Default::default()
+    });
+    Ok(axum::Json(ImportAnswer {
+        bundle_id: report.bundle_id,
+        objects: report.objects,
+        added: report.added,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        quarantined: report.rejected,
+        by_type: report.by_type,
+        by_tlp: report.by_tlp,
+        rejections: report.rejections.into_iter().take(100).collect(),
+    }))
 }
