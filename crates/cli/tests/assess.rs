@@ -5,25 +5,13 @@
 
 use serde_json::Value;
 use std::collections::HashSet;
-use std::path::Path;
-use std::process::Command;
 
+mod common;
+use common::s;
+
+/// `pharos -q ARGS`, which must succeed.
 fn pharos(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .arg("-q")
-        .args(args)
-        .output()
-        .expect("run pharos");
-    assert!(
-        out.status.success(),
-        "pharos {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    common::ok(&[&["-q"], args].concat())
 }
 
 fn is_rfc3339(v: &Value) -> bool {

@@ -5,30 +5,9 @@
 use pharos_claims::Claim;
 use pharos_claims::library::Library;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn pharos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args(args)
-        .env_remove("PHAROS_EMBED_MODEL")
-        .env_remove("PHAROS_STORE")
-        .output()
-        .expect("run pharos")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = pharos(args);
-    assert!(
-        out.status.success(),
-        "pharos {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+mod common;
+use common::{ok, run as pharos, s};
 
 fn claim(id: &str, text: &str, title: &str, lang: &str) -> Claim {
     Claim {

@@ -3,24 +3,9 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn pharos(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args(args)
-        .output()
-        .expect("run pharos");
-    assert!(
-        out.status.success(),
-        "pharos {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+mod common;
+use common::{ok as pharos, s};
 
 fn read_json(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
@@ -271,22 +256,16 @@ fn coortweet_csv_report() {
 
 #[test]
 fn input_and_store_are_alternatives() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args(["coordination", "--method", "coortweet", "--json", "x.json"])
-        .output()
-        .unwrap();
+    let out = common::run(&["coordination", "--method", "coortweet", "--json", "x.json"]);
     assert!(!out.status.success());
-    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args([
-            "coordination",
-            "--input",
-            "a.csv",
-            "--store",
-            "p.db",
-            "--json",
-            "x",
-        ])
-        .output()
-        .unwrap();
+    let out = common::run(&[
+        "coordination",
+        "--input",
+        "a.csv",
+        "--store",
+        "p.db",
+        "--json",
+        "x",
+    ]);
     assert!(!out.status.success());
 }

@@ -2,15 +2,10 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn pharos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args(args)
-        .env_remove("PHAROS_STORE")
-        .output()
-        .expect("run pharos")
-}
+mod common;
+use common::run as pharos;
 
 fn stdout(out: &Output) -> String {
     assert!(

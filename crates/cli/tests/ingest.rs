@@ -3,14 +3,10 @@
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn pharos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args(args)
-        .output()
-        .expect("run pharos")
-}
+mod common;
+use common::run as pharos;
 
 fn json_of(out: &Output) -> Value {
     let s = String::from_utf8_lossy(&out.stdout);

@@ -4,16 +4,10 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn pharos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args(args)
-        .env_remove("PHAROS_STORE")
-        .env_remove("PHAROS_LIBRARY")
-        .output()
-        .expect("run pharos")
-}
+mod common;
+use common::run as pharos;
 
 fn ok(out: Output) -> Output {
     assert!(

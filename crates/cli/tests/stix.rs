@@ -8,17 +8,10 @@ use pharos_share::stix::check::check_bundle;
 use pharos_store::SqliteStore;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn pharos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args(args)
-        .env_remove("PHAROS_STORE")
-        .env_remove("PHAROS_PSEUDONYM_KEY_FILE")
-        .env_remove("PHAROS_PRODUCER")
-        .output()
-        .expect("run pharos")
-}
+mod common;
+use common::run as pharos;
 
 fn ok(out: &Output) -> String {
     assert!(
