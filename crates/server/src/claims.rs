@@ -116,7 +116,10 @@ pub fn open(dir: &Path) -> ApiResult<Option<Arc<Loaded>>> {
 
 /// Messages name the library without the server's paths.
 pub fn hide_dir(msg: &str, dir: &Path) -> String {
-    msg.replace(&dir.display().to_string(), "the server's fact-check library")
+    msg.replace(
+        &dir.display().to_string(),
+        "the server's fact-check library",
+    )
 }
 
 /// One fact-check verdict.
@@ -260,8 +263,7 @@ pub fn search(
         .map(str::to_lowercase);
     let keep = |c: &Claim| {
         lang.as_deref().is_none_or(|l| {
-            c.lang.as_deref() == Some(l)
-                || c.reviews.iter().any(|r| r.lang.as_deref() == Some(l))
+            c.lang.as_deref() == Some(l) || c.reviews.iter().any(|r| r.lang.as_deref() == Some(l))
         }) && publisher.as_deref().is_none_or(|p| {
             c.reviews.iter().any(|r| {
                 [&r.publisher, &r.publisher_site]
@@ -377,11 +379,7 @@ struct Kept<T> {
 
 type Cache<T> = Mutex<HashMap<(PathBuf, u64, usize), Kept<T>>>;
 
-fn cached<T: Clone>(
-    cache: &Cache<T>,
-    key: &(PathBuf, u64, usize),
-    inputs: &Inputs,
-) -> Option<T> {
+fn cached<T: Clone>(cache: &Cache<T>, key: &(PathBuf, u64, usize), inputs: &Inputs) -> Option<T> {
     let c = cache.lock().ok()?;
     let k = c.get(key)?;
     let age = k.at.elapsed();
@@ -622,11 +620,7 @@ fn compute_matches(s: &SqliteStore, dir: &Path, n: u64) -> ApiResult<RawMatches>
             (id, count, max, best)
         })
         .collect();
-    claims.sort_by(|a, b| {
-        b.1.cmp(&a.1)
-            .then(b.2.total_cmp(&a.2))
-            .then(a.0.cmp(&b.0))
-    });
+    claims.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0)));
     Ok(RawMatches {
         label,
         source,
@@ -674,7 +668,8 @@ pub fn response_pack(
         Some(l) => {
             // A library without the claims this reader may not see.
             let hide: HashSet<&str> = restricted.iter().map(|s| s.as_str()).collect();
-            let mut lib = Library::open_or_create(&scratch_dir(&dir)).map_err(ApiError::internal)?;
+            let mut lib =
+                Library::open_or_create(&scratch_dir(&dir)).map_err(ApiError::internal)?;
             for c in l.library.claims() {
                 if !hide.contains(c.id.as_str()) {
                     lib.add(c.clone());
@@ -702,7 +697,14 @@ pub fn response_pack(
             Some(&own_matcher)
         }
     };
-    let mut pack = match build_pack(s, library, &Target::Narrative(n), &opts, matcher, &mut |_| {}) {
+    let mut pack = match build_pack(
+        s,
+        library,
+        &Target::Narrative(n),
+        &opts,
+        matcher,
+        &mut |_| {},
+    ) {
         Ok(p) => p,
         Err(pharos_claims::respond::RespondError::NotFound(_)) => return Err(not_found(n)),
         Err(e) => {

@@ -42,8 +42,15 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pharos.db");
-        let mut buf = Vec::new();
-        pharos_sim::simulate(&pharos_sim::SimConfig::new(5_000, 7), &mut buf, &mut |_| {}).unwrap();
+        // The scenario's posts, and its fact-checks (a ClaimReview DataFeed).
+        let scenario = dir.path().join("scenario.jsonl");
+        pharos_sim::write_scenario(
+            &pharos_sim::SimConfig::new(5_000, 7),
+            &scenario,
+            &mut |_| {},
+        )
+        .unwrap();
+        let buf = std::fs::read(&scenario).unwrap();
         let posts: Vec<Post> = buf
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
@@ -59,6 +66,32 @@ fn fixture() -> &'static Fixture {
         );
         let incident = assessment.incidents[0].id.clone();
         pharos_assess::save_incidents(&mut store, &assessment.incidents).unwrap();
+        // The fact-check library beside the store, and the posts matched
+        // against it (`pharos claims import` and `pharos claims match --store`).
+        let library = pharos_claims::library::default_library_dir(&path);
+        let imported = pharos_claims::library::import(
+            &library,
+            pharos_claims::library::ImportFormat::ClaimReview,
+            &[pharos_sim::factchecks_path(&scenario)],
+            &pharos_claims::library::ImportOptions::default(),
+        )
+        .unwrap();
+        assert!(imported.claims > 0, "the scenario has fact-checks");
+        let lib = pharos_claims::library::Library::open(&library).unwrap();
+        let matcher = pharos_claims::retrieval::Matcher::open(&lib).unwrap();
+        let annotated = pharos_claims::retrieval::store::annotate(
+            &mut store,
+            &matcher,
+            &Default::default(),
+            pharos_claims::retrieval::DEFAULT_THRESHOLD,
+            5,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(
+            annotated.matches > 0,
+            "some posts repeat a fact-checked claim"
+        );
         pharos_server::auth::prepare(&mut store).unwrap();
         let tok =
             |role, org: Option<&str>, name| create(store.conn(), role, org, name).unwrap().token;
@@ -177,6 +210,14 @@ async fn call(method: &str, uri: &str, token: Option<&str>, body: Option<Vec<u8>
     }
 }
 
+/// A small valid bundle for the route test.
+const ROUTE_BUNDLE: &str = r#"{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[{"type":"identity","spec_version":"2.1","id":"identity--a8f0bd26-9d0a-4c4e-9b3c-2f0b1b6e7d11","created":"2025-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z","name":"Route test partner","identity_class":"organization","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}]}"#;
+
+/// Routes whose data is public (TLP:CLEAR): the claims library.
+fn public(path: &str) -> bool {
+    path.starts_with("/api/claims") || path.starts_with("/claims")
+}
+
 /// Every route: (method, path, body, least role; partners allowed to read).
 fn routes() -> Vec<(&'static str, String, Option<Vec<u8>>, Role)> {
     let f = fixture();
@@ -271,8 +312,14 @@ fn routes() -> Vec<(&'static str, String, Option<Vec<u8>>, Role)> {
         (
             "POST",
             "/api/stix/import".into(),
-            Some(b"{}".to_vec()),
+            Some(ROUTE_BUNDLE.as_bytes().to_vec()),
             Role::Analyst,
+        ),
+        (
+            "GET",
+            format!("/api/narratives/{}/response?format=md", f.narrative),
+            None,
+            Role::Partner,
         ),
         ("GET", "/api/tokens".into(), None, Role::Admin),
         (
@@ -311,6 +358,12 @@ fn routes() -> Vec<(&'static str, String, Option<Vec<u8>>, Role)> {
         ("GET", "/alerts".into(), None, Role::Partner),
         ("GET", "/search?q=the".into(), None, Role::Partner),
         ("GET", "/claims".into(), None, Role::Partner),
+        (
+            "GET",
+            "/claims?q=vaccine&lang=en".into(),
+            None,
+            Role::Partner,
+        ),
         ("GET", "/incidents".into(), None, Role::Partner),
         (
             "GET",
@@ -346,11 +399,19 @@ async fn every_route_refuses_no_token_a_wrong_token_and_an_uncleared_partner() {
             }
         }
         let outsider = call(method, &path, Some(&f.outsider), body.clone()).await;
-        assert_eq!(
-            outsider.status,
-            StatusCode::FORBIDDEN,
-            "{method} {path} as an uncleared partner"
-        );
+        if public(&path) {
+            assert_eq!(
+                outsider.status,
+                StatusCode::OK,
+                "{method} {path}: public material, even for a partner not cleared for the store"
+            );
+        } else {
+            assert_eq!(
+                outsider.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} as an uncleared partner"
+            );
+        }
         // The cleared partner is refused exactly the routes above its role.
         let partner = call(method, &path, Some(&f.partner), body.clone()).await;
         if least == Role::Partner {
@@ -376,7 +437,7 @@ async fn every_route_refuses_no_token_a_wrong_token_and_an_uncleared_partner() {
             );
         } else {
             assert!(
-                analyst.status.is_success() || analyst.status == StatusCode::NOT_IMPLEMENTED,
+                analyst.status.is_success(),
                 "{method} {path} as an analyst: {} {}",
                 analyst.status,
                 String::from_utf8_lossy(&analyst.body)
@@ -385,7 +446,6 @@ async fn every_route_refuses_no_token_a_wrong_token_and_an_uncleared_partner() {
         let admin = call(method, &path, Some(&f.admin), body.clone()).await;
         assert!(
             admin.status.is_success()
-                || admin.status == StatusCode::NOT_IMPLEMENTED
                 || (method == "DELETE" && admin.status == StatusCode::NOT_FOUND),
             "{method} {path} as admin: {} {}",
             admin.status,
@@ -1031,4 +1091,430 @@ async fn incidents_their_briefing_and_their_stix_bundle_carry_the_marking() {
     );
     let missing = call("GET", "/api/incidents/inc-nope", Some(&f.analyst), None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+/// A narrative whose posts have stored fact-check matches, with its answer.
+async fn matched_narrative() -> (u64, Value) {
+    let f = fixture();
+    let list = call("GET", "/api/narratives?limit=100", Some(&f.analyst), None)
+        .await
+        .json();
+    for n in list["narratives"].as_array().unwrap() {
+        let id = n["id"].as_u64().unwrap();
+        let a = call(
+            "GET",
+            &format!("/api/narratives/{id}/matches"),
+            Some(&f.analyst),
+            None,
+        )
+        .await;
+        assert_eq!(
+            a.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&a.body)
+        );
+        let j = a.json();
+        if !j["matches"].as_array().unwrap().is_empty() {
+            return (id, j);
+        }
+    }
+    panic!("no narrative of the scenario matches a fact-check");
+}
+
+#[tokio::test]
+async fn the_claims_library_is_searched_filtered_and_paged() {
+    let f = fixture();
+    let lib = pharos_claims::library::Library::open(&pharos_claims::library::default_library_dir(
+        &f.store,
+    ))
+    .unwrap();
+    // Public material: even a partner not cleared for the store reads it.
+    let all = call("GET", "/api/claims?limit=500", Some(&f.outsider), None).await;
+    assert_eq!(all.status, StatusCode::OK);
+    let all = all.json();
+    assert_eq!(all["library"], true);
+    assert_eq!(all["library_claims"], lib.len());
+    assert_eq!(all["total"], lib.len());
+    let first = &all["claims"][0];
+    assert_eq!(first["id"], lib.claims()[0].id.as_str());
+    assert_eq!(first["tlp"], "TLP:CLEAR");
+    let v = &first["verdicts"][0];
+    let r = &lib.claims()[0].reviews[0];
+    assert_eq!(v["rating"], r.rating.as_deref().unwrap());
+    assert_eq!(v["url"], r.url.as_deref().unwrap());
+    assert!(v["publisher"].is_string() && v.get("date").is_some() && v.get("language").is_some());
+    // Search by the text of a claim: that claim comes first, as a match.
+    let c = &lib.claims()[lib.len() / 2];
+    let q = call(
+        "GET",
+        &format!("/api/claims?q={}", urlencode(&c.text)),
+        Some(&f.partner),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(q["claims"][0]["id"], c.id.as_str(), "{q}");
+    assert!(q["claims"][0]["confidence"].as_f64().unwrap() >= 0.5);
+    // Language filter.
+    let lang = c.lang.clone().unwrap_or_else(|| "en".into());
+    let by_lang = call(
+        "GET",
+        &format!("/api/claims?lang={lang}&limit=500"),
+        Some(&f.analyst),
+        None,
+    )
+    .await
+    .json();
+    let n = by_lang["total"].as_u64().unwrap();
+    assert!(n >= 1);
+    for x in by_lang["claims"].as_array().unwrap() {
+        assert!(
+            x["lang"] == lang.as_str()
+                || x["verdicts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|v| v["language"] == lang.as_str()),
+            "{x}"
+        );
+    }
+    let none = call("GET", "/api/claims?lang=zz", Some(&f.analyst), None)
+        .await
+        .json();
+    assert_eq!(none["total"], 0);
+    // Pages do not overlap.
+    let p1 = call("GET", "/api/claims?limit=1", Some(&f.analyst), None)
+        .await
+        .json();
+    let p2 = call(
+        "GET",
+        "/api/claims?limit=1&offset=1",
+        Some(&f.analyst),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(p1["claims"].as_array().unwrap().len(), 1);
+    assert_ne!(p1["claims"][0]["id"], p2["claims"][0]["id"]);
+    let bad = call("GET", "/api/claims?limit=0", Some(&f.analyst), None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"], "bad_request");
+    // A claim an admin marks AMBER for another organisation leaves a partner's search.
+    let hidden = &lib.claims()[1].id;
+    let a = call(
+        "PUT",
+        &format!("/api/markings/claim/{hidden}"),
+        Some(&f.admin),
+        Some(br#"{"tlp":"amber","orgs":["bravo"]}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let seen = |j: &Value| {
+        j["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == hidden.as_str())
+    };
+    let partner = call("GET", "/api/claims?limit=500", Some(&f.partner), None)
+        .await
+        .json();
+    assert!(!seen(&partner));
+    let team = call("GET", "/api/claims?limit=500", Some(&f.analyst), None)
+        .await
+        .json();
+    assert!(seen(&team));
+    call(
+        "PUT",
+        &format!("/api/markings/claim/{hidden}"),
+        Some(&f.admin),
+        Some(br#"{"tlp":"clear"}"#.to_vec()),
+    )
+    .await;
+    // The dashboard's search page shows the claim and its verdict.
+    let page = call(
+        "GET",
+        &format!("/claims?q={}", urlencode(&c.text)),
+        Some(&f.outsider),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains(&c.id), "the claims page lists the claim");
+    assert!(html.contains("read the fact-check"));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_narrative_shows_its_matched_fact_checks_and_response_pack() {
+    let f = fixture();
+    let (id, m) = matched_narrative().await;
+    let lib = pharos_claims::library::Library::open(&pharos_claims::library::default_library_dir(
+        &f.store,
+    ))
+    .unwrap();
+    assert_eq!(m["match_source"], "stored", "{m}");
+    assert_eq!(m["tlp"], "TLP:AMBER");
+    let first = &m["matches"][0];
+    let claim = first["claim"]["id"].as_str().unwrap();
+    assert!(lib.get(claim).is_some());
+    assert!(first["matched_posts"].as_u64().unwrap() >= 1);
+    assert!(first["max_confidence"].as_f64().unwrap() >= 0.5);
+    // The posts behind the match are the store's matches of that claim.
+    let post = &first["posts"][0];
+    let store = SqliteStore::open(&f.store).unwrap();
+    let stored = pharos_claims::retrieval::store::stored_matches(
+        &store,
+        post["platform"].as_str().unwrap(),
+        post["id"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert!(stored.iter().any(|s| s.claim_id == claim));
+    // A cleared partner sees them, an uncleared one does not.
+    let p = call(
+        "GET",
+        &format!("/api/narratives/{id}/matches"),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(p.headers["tlp"], "TLP:AMBER");
+    let o = call(
+        "GET",
+        &format!("/api/narratives/{id}/matches"),
+        Some(&f.outsider),
+        None,
+    )
+    .await;
+    assert_eq!(o.status, StatusCode::FORBIDDEN);
+    // The response pack cites the same claim and its verdicts.
+    let pack = call(
+        "GET",
+        &format!("/api/narratives/{id}/response"),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(pack.status, StatusCode::OK);
+    let pack = pack.json();
+    assert_eq!(pack["tlp"], "TLP:AMBER");
+    assert_eq!(pack["target"]["narrative"], id);
+    assert_eq!(pack["match_source"], "stored");
+    assert!(
+        pack["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["claim"]["id"] == claim),
+        "{pack}"
+    );
+    assert!(!pack["verdicts"].as_array().unwrap().is_empty());
+    assert!(!pack["drafts"].as_array().unwrap().is_empty());
+    let md = call(
+        "GET",
+        &format!("/api/narratives/{id}/response?format=md"),
+        Some(&f.analyst),
+        None,
+    )
+    .await;
+    assert_eq!(md.status, StatusCode::OK);
+    assert!(
+        md.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/markdown")
+    );
+    let text = String::from_utf8_lossy(&md.body);
+    assert!(text.starts_with("**TLP:AMBER**"), "{text}");
+    assert!(text.contains(&format!("# Response pack: narrative {id}")));
+    let bad = call(
+        "GET",
+        &format!("/api/narratives/{id}/response?format=pdf"),
+        Some(&f.analyst),
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let missing = call(
+        "GET",
+        "/api/narratives/987654321987/response",
+        Some(&f.analyst),
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // The dashboard's narrative page shows both.
+    let page = call("GET", &format!("/narratives/{id}"), Some(&f.partner), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("id=matched-factchecks") && html.contains(claim));
+    assert!(html.contains("id=response-pack") && html.contains("Correction draft"));
+}
+
+fn stix_ids(store: &std::path::Path) -> Vec<(String, Option<String>, Vec<String>)> {
+    let s = SqliteStore::open(store).unwrap();
+    pharos_share::stix::import::stored_objects(&s, None)
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.id, o.tlp, o.markings))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_stix_bundle_exported_by_the_server_imports_back_with_its_markings() {
+    let f = fixture();
+    let export = call(
+        "GET",
+        &format!("/api/stix/export?network={}", f.network),
+        Some(&f.analyst),
+        None,
+    )
+    .await;
+    assert_eq!(export.status, StatusCode::OK);
+    let bundle = export.json();
+    let objects = bundle["objects"].as_array().unwrap();
+    let partner = call(
+        "POST",
+        "/api/stix/import",
+        Some(&f.partner),
+        Some(export.body.clone()),
+    )
+    .await;
+    assert_eq!(
+        partner.status,
+        StatusCode::FORBIDDEN,
+        "partners are read-only"
+    );
+    let a = call(
+        "POST",
+        "/api/stix/import",
+        Some(&f.analyst),
+        Some(export.body.clone()),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let r = a.json();
+    assert_eq!(r["objects"], objects.len());
+    assert_eq!(r["bundle_id"], bundle["id"]);
+    let kept = r["added"].as_u64().unwrap()
+        + r["updated"].as_u64().unwrap()
+        + r["unchanged"].as_u64().unwrap();
+    assert_eq!(
+        kept + r["quarantined"].as_u64().unwrap(),
+        objects.len() as u64
+    );
+    assert!(kept >= 2, "{r}");
+    assert!(r["by_tlp"]["amber"].as_u64().unwrap() >= 1, "{r}");
+    // Stored with their markings.
+    let amber = pharos_server::tlp::Tlp::Amber.stix_id();
+    let stored = stix_ids(&f.store);
+    let account = objects
+        .iter()
+        .find(|o| o["type"] == "user-account")
+        .expect("the bundle has accounts");
+    let (_, tlp, marks) = stored
+        .iter()
+        .find(|(id, _, _)| id == account["id"].as_str().unwrap())
+        .expect("the account is stored");
+    assert_eq!(tlp.as_deref(), Some("amber"));
+    assert!(marks.iter().any(|m| m == amber));
+    // Importing it again changes nothing.
+    let again = call(
+        "POST",
+        "/api/stix/import",
+        Some(&f.admin),
+        Some(export.body.clone()),
+    )
+    .await
+    .json();
+    assert_eq!(again["added"], 0);
+    assert_eq!(again["unchanged"], kept);
+    // The audit log says who imported what.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = call("GET", "/api/audit?limit=500", Some(&f.admin), None)
+            .await
+            .json();
+        let found = log.as_array().unwrap().iter().any(|e| {
+            e["path"] == "/api/stix/import"
+                && e["name"] == "ann"
+                && e["object"] == bundle["id"]
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("STIX import:"))
+        });
+        if found {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the import is in the audit log");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_stix_bundle_is_refused_and_nothing_is_stored() {
+    let f = fixture();
+    let id = "identity--0f3c2a9e-77d1-4b9e-8f1e-5b2e9c1d4a01";
+    let cut = format!(
+        r#"{{"type":"bundle","id":"bundle--0f3c2a9e-77d1-4b9e-8f1e-5b2e9c1d4a02","objects":[{{"type":"identity","spec_version":"2.1","id":"{id}","created":"2025-01-01T00:00:00Z","modified":"2025-01-01T00:00:00Z","name":"half"#
+    );
+    let a = call(
+        "POST",
+        "/api/stix/import",
+        Some(&f.analyst),
+        Some(cut.into_bytes()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    let j = a.json();
+    assert_eq!(j["error"], "bad_request");
+    assert!(j["message"].as_str().unwrap().contains("not JSON"), "{j}");
+    let not_bundle = format!(
+        r#"{{"type":"identity","spec_version":"2.1","id":"{id}","created":"2025-01-01T00:00:00Z","modified":"2025-01-01T00:00:00Z","name":"alone","objects":[]}}"#
+    );
+    let b = call(
+        "POST",
+        "/api/stix/import",
+        Some(&f.analyst),
+        Some(not_bundle.into_bytes()),
+    )
+    .await;
+    assert_eq!(b.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        b.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a STIX bundle")
+    );
+    let empty = call(
+        "POST",
+        "/api/stix/import",
+        Some(&f.analyst),
+        Some(Vec::new()),
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(
+        !stix_ids(&f.store).iter().any(|(i, _, _)| i == id),
+        "nothing of a refused body is stored"
+    );
 }

@@ -309,7 +309,12 @@ pub async fn claims(
     .await
 }
 
-fn narrative_marking(st: &Shared, s: &pharos_store::SqliteStore, who: &Principal, n: u64) -> ApiResult<crate::tlp::Marking> {
+fn narrative_marking(
+    st: &Shared,
+    s: &pharos_store::SqliteStore,
+    who: &Principal,
+    n: u64,
+) -> ApiResult<crate::tlp::Marking> {
     st.check_object(s, who, "narrative", &n.to_string())
 }
 
@@ -496,7 +501,8 @@ pub async fn stix_import(
         match imp.import_bytes(&body, &source) {
             Ok(r) => {
                 // Records the run (so `pharos stats` counts the quarantined objects).
-                imp.finish().map_err(|e| ApiError::internal(e.to_string()))?;
+                imp.finish()
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
                 Ok(r)
             }
             Err(pharos_share::stix::ImportError::File { reason, .. }) => Err(

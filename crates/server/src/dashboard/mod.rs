@@ -2,8 +2,9 @@
 //! one small script (the network page's click handler), all embedded in the
 //! binary. Nothing is fetched from elsewhere, so it works offline.
 //!
-//! Pages: overview (`/`), narratives (`/narratives`, `/narratives/{id}`),
-//! networks (`/networks`, `/networks/{id}`), alerts, search, claims,
+//! Pages: overview (`/`), narratives (`/narratives`, `/narratives/{id}`,
+//! with matched fact-checks and the response pack), networks (`/networks`,
+//! `/networks/{id}`), alerts, search, the claims library (`/claims`),
 //! incidents. They sit behind the same access check as the API (the token
 //! comes from the `pharos_token` cookie set at `/login`) and the same TLP rules.
 
@@ -408,6 +409,20 @@ async fn narrative(
             Ok((m, out))
         })
         .await?;
+    // Matched fact-checks and the response pack (one read of the store
+    // each, kept for a while; see crate::claims).
+    let st2 = st.clone();
+    let w = who.clone();
+    let m2 = tlp.clone();
+    let (found, pack) = st
+        .read(move |s| {
+            Ok((
+                crate::claims::narrative_matches(&st2, s, id, &m2, &w),
+                crate::claims::response_pack(&st2, s, id, 3, &w),
+            ))
+        })
+        .await?;
+    let claim_sections = claims_sections(id, found, pack);
     // Timeline: hourly bins per platform (summed over languages).
     let mut hours: BTreeMap<i64, BTreeMap<String, u64>> = BTreeMap::new();
     let mut platforms: Vec<String> = Vec::new();
@@ -507,8 +522,7 @@ async fn narrative(
         <div class=grid><div class=\"card wide\"><h2>Timeline (posts per hour, by platform)</h2>{}</div>
         <div class=card><h2>Languages</h2>{}</div><div class=card><h2>Actors</h2>{}</div>
         <div class=card><h2>Hashtags</h2>{}</div><div class=card><h2>Links</h2>{}</div>
-        <div class=card><h2>Matched fact-checks</h2><p class=muted>Claim matching is not served by this build of the server.</p></div>
-        <div class=card><h2>Response pack</h2><p class=muted>Response packs are not served by this build of the server.</p></div>
+        {claim_sections}
         <div class=\"card wide\" id=top-posts><h2>Newest posts</h2>{}</div></div>",
         esc(&n.label.text),
         fmt_n(n.total_posts),
@@ -735,10 +749,393 @@ async fn search(
     Ok(layout("Search", "/search", &who, &tlp, &body))
 }
 
-async fn claims(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
-    let tlp = st.check_collection(&who)?;
-    let body = "<h1>Claims library</h1><p class=note>The fact-check library is not served by this build of the server (pharos-claims is not included yet): <code>GET /api/claims</code> answers 501.</p>";
-    Ok(layout("Claims", "/claims", &who, &tlp, body))
+#[derive(Deserialize, Default)]
+struct ClaimSearch {
+    q: Option<String>,
+    lang: Option<String>,
+    publisher: Option<String>,
+    offset: Option<usize>,
+}
+
+/// Claims listed on one page of the claims library.
+const CLAIMS_PAGE: usize = 25;
+
+/// Colour class of a fact-check rating.
+fn rating_class(r: &str) -> &'static str {
+    let r = r.to_lowercase();
+    let has = |ws: &[&str]| ws.iter().any(|w| r.contains(w));
+    if has(&[
+        "false",
+        "fake",
+        "hoax",
+        "misleading",
+        "incorrect",
+        "wrong",
+        "not true",
+        "pants",
+        "disinformation",
+        "fabricated",
+        "manipulated",
+        "unsupported",
+        "baseless",
+        "scam",
+        "faux",
+        "falso",
+        "falsch",
+        "ложь",
+        "фейк",
+        "неправда",
+    ]) {
+        "bad"
+    } else if has(&[
+        "true",
+        "correct",
+        "accurate",
+        "vrai",
+        "verdadero",
+        "richtig",
+    ]) {
+        "good"
+    } else {
+        "mixed"
+    }
+}
+
+fn verdicts_html(v: &[crate::claims::VerdictItem]) -> String {
+    if v.is_empty() {
+        return "<div class=muted>No verdict recorded.</div>".into();
+    }
+    let mut s = String::from("<ul class=verdicts>");
+    for r in v {
+        let rating = r.rating.as_deref().unwrap_or("no rating");
+        let _ = write!(
+            s,
+            "<li><span class=\"rating {}\">{}</span> {}{}{}{}</li>",
+            rating_class(rating),
+            esc(&short(rating, 40)),
+            esc(r.publisher.as_deref().unwrap_or("unknown publisher")),
+            r.date
+                .as_deref()
+                .map(|d| format!(" <span class=muted>· {}</span>", esc(d.get(..10).unwrap_or(d))))
+                .unwrap_or_default(),
+            r.language
+                .as_deref()
+                .map(|l| format!(" <span class=tag>{}</span>", esc(l)))
+                .unwrap_or_default(),
+            r.url
+                .as_deref()
+                .map(|u| format!(
+                    " · <a href=\"{}\" rel=\"noopener noreferrer\" target=_blank>read the fact-check ↗</a>",
+                    esc(u)
+                ))
+                .unwrap_or_default(),
+        );
+    }
+    s + "</ul>"
+}
+
+fn claim_html(c: &crate::claims::ClaimItem, extra: &str) -> String {
+    format!(
+        "<div class=claim><div class=claim-text>{}{}</div>{}<div class=meta>{}{}{}<span class=muted>{}</span>{}</div>{}</div>",
+        c.confidence
+            .map(|x| format!(
+                "<span class=conf title=\"match confidence\">{:.0}%</span> ",
+                x * 100.0
+            ))
+            .unwrap_or_default(),
+        esc(&c.text),
+        c.title
+            .as_deref()
+            .filter(|t| *t != c.text)
+            .map(|t| format!("<div class=muted>{}</div>", esc(&short(t, 200))))
+            .unwrap_or_default(),
+        c.lang
+            .as_deref()
+            .map(|l| format!("<span class=tag>{}</span>", esc(l)))
+            .unwrap_or_default(),
+        c.claimant
+            .as_deref()
+            .map(|w| format!("claimed by {} · ", esc(&short(w, 60))))
+            .unwrap_or_default(),
+        c.claim_date
+            .as_deref()
+            .map(|d| format!("{} · ", esc(d.get(..10).unwrap_or(d))))
+            .unwrap_or_default(),
+        esc(&c.id),
+        if c.tlp == "TLP:CLEAR" {
+            String::new()
+        } else {
+            format!(
+                " <span class=\"tlp {}\">{}</span>",
+                esc(&c.tlp.trim_start_matches("TLP:").to_lowercase()),
+                esc(&c.tlp)
+            )
+        },
+        verdicts_html(&c.verdicts) + extra,
+    )
+}
+
+async fn claims(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<ClaimSearch>,
+) -> Page {
+    // Claims are public material: CLEAR unless marked, so no collection check.
+    let tlp = crate::tlp::Marking::new(crate::tlp::Tlp::Clear);
+    let offset = q.offset.unwrap_or(0);
+    let search = crate::claims::Search {
+        q: q.q.clone(),
+        lang: q.lang.clone(),
+        publisher: q.publisher.clone(),
+        limit: CLAIMS_PAGE,
+        offset,
+    };
+    let st2 = st.clone();
+    let w = who.clone();
+    let page = st
+        .read(move |s| {
+            let marks = crate::claims::ClaimMarks::load(s)?;
+            crate::claims::search(
+                &crate::claims::library_dir(&st2),
+                &marks,
+                &w,
+                st2.community(),
+                &search,
+            )
+        })
+        .await?;
+    let val = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
+    let form = format!(
+        "<form class=search id=claim-search><input type=search name=q placeholder=\"paste a post or a few words: the known claims it repeats\" value=\"{}\" autofocus><input name=lang placeholder=lang size=4 value=\"{}\"><input name=publisher placeholder=\"fact-checker\" size=14 value=\"{}\"><button class=btn>Search</button></form>",
+        val(&q.q),
+        val(&q.lang),
+        val(&q.publisher)
+    );
+    let searched = q.q.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let mut body = format!(
+        "<h1>Claims library</h1><p class=muted>Known claims and their fact-checks (public material, TLP:CLEAR unless marked). {}</p>{form}",
+        if page.library {
+            format!(
+                "{} claims in the library. Search ranks them by how likely the text repeats each one (claim retrieval: BM25 and a calibrated confidence; 50% or more counts as a match).",
+                fmt_n(page.library_claims as u64)
+            )
+        } else {
+            String::new()
+        }
+    );
+    for n in &page.notes {
+        let _ = write!(body, "<p class=note>{}</p>", esc(n));
+    }
+    if page.library {
+        let shown_to = (offset + page.claims.len()).min(page.total);
+        let _ = write!(
+            body,
+            "<div class=card id=claim-results><h2>{}</h2>",
+            if page.total == 0 {
+                "No claims match.".to_string()
+            } else if searched {
+                format!(
+                    "Best matches {}–{} of {}",
+                    offset + 1,
+                    shown_to,
+                    fmt_n(page.total as u64)
+                )
+            } else {
+                format!(
+                    "Claims {}–{} of {}",
+                    offset + 1,
+                    shown_to,
+                    fmt_n(page.total as u64)
+                )
+            }
+        );
+        for c in &page.claims {
+            body.push_str(&claim_html(c, ""));
+        }
+        let link = |o: usize| {
+            let mut u = format!("/claims?offset={o}");
+            for (k, v) in [("q", &q.q), ("lang", &q.lang), ("publisher", &q.publisher)] {
+                if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                    u.push_str(&format!("&{k}={}", url_escape(v)));
+                }
+            }
+            esc(&u)
+        };
+        let mut pager = String::new();
+        if offset > 0 {
+            let _ = write!(
+                pager,
+                "<a class=\"btn secondary\" href=\"{}\">← Previous</a> ",
+                link(offset.saturating_sub(CLAIMS_PAGE))
+            );
+        }
+        if shown_to < page.total {
+            let _ = write!(
+                pager,
+                "<a class=\"btn secondary\" href=\"{}\">Next →</a>",
+                link(offset + CLAIMS_PAGE)
+            );
+        }
+        if !pager.is_empty() {
+            let _ = write!(body, "<p class=pager>{pager}</p>");
+        }
+        body.push_str("</div>");
+    }
+    Ok(layout("Claims", "/claims", &who, &tlp, &body))
+}
+
+/// Percent-encodes a query value.
+fn url_escape(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            o.push(b as char);
+        } else {
+            let _ = write!(o, "%{b:02X}");
+        }
+    }
+    o
+}
+
+/// The narrative page's fact-check and response sections.
+fn claims_sections(
+    n: u64,
+    m: Result<crate::claims::NarrativeMatches, ApiError>,
+    p: Result<pharos_claims::respond::pack::ResponsePack, ApiError>,
+) -> String {
+    let mut out =
+        String::from("<div class=\"card wide\" id=matched-factchecks><h2>Matched fact-checks</h2>");
+    match m {
+        Err(e) => {
+            let _ = write!(out, "<p class=note>{}</p>", esc(&e.message));
+        }
+        Ok(m) => {
+            let source = match m.match_source.as_str() {
+                "stored" => "from the store's matches (<code>pharos claims match --store</code>)",
+                "on-the-fly" => {
+                    "matched now against the library (no stored matches for these posts)"
+                }
+                _ => "",
+            };
+            if !m.matches.is_empty() {
+                let _ = write!(
+                    out,
+                    "<p class=muted>{} known claims repeated by this narrative's {} posts, {source}.</p>",
+                    m.matches.len(),
+                    fmt_n(m.posts)
+                );
+            }
+            for x in m.matches.iter().take(8) {
+                let mut posts = String::new();
+                if !x.posts.is_empty() {
+                    posts.push_str("<details><summary>");
+                    let _ = write!(
+                        posts,
+                        "{} matching posts (best {:.0}%)</summary>",
+                        fmt_n(x.matched_posts),
+                        x.max_confidence * 100.0
+                    );
+                    for p in &x.posts {
+                        let _ = write!(
+                            posts,
+                            "<div class=\"post small\"><div class=meta>{} · {} · {:.0}%</div>{}</div>",
+                            esc(&p.platform),
+                            esc(&p.id),
+                            p.confidence * 100.0,
+                            esc(&short(&p.text, 240))
+                        );
+                    }
+                    posts.push_str("</details>");
+                }
+                out.push_str(&claim_html(&x.claim, &posts));
+            }
+            for note in &m.notes {
+                let _ = write!(out, "<p class=muted>{}</p>", esc(note));
+            }
+        }
+    }
+    out.push_str("</div>");
+    let _ = write!(
+        out,
+        "<div class=\"card wide\" id=response-pack><h2>Response pack</h2>"
+    );
+    match p {
+        Err(e) => {
+            let _ = write!(out, "<p class=note>{}</p>", esc(&e.message));
+        }
+        Ok(p) => {
+            let t = &p.timing;
+            let _ = write!(
+                out,
+                "<div class=pack-head><span class=\"stage {}\">{}</span> {}</div>",
+                esc(t.stage.as_str()),
+                esc(&t.stage.as_str().replace('-', " ")),
+                esc(&t.recommendation)
+            );
+            if let Some(d) = p.drafts.first() {
+                let _ = write!(
+                    out,
+                    "<h3>Correction draft ({}){}</h3><div class=draft>{}</div>",
+                    esc(&d.lang),
+                    d.note
+                        .as_deref()
+                        .map(|x| format!(" <span class=muted>· {}</span>", esc(x)))
+                        .unwrap_or_default(),
+                    esc(&d.text)
+                );
+                if p.drafts.len() > 1 {
+                    let _ = write!(
+                        out,
+                        "<p class=muted>Also drafted in: {}</p>",
+                        p.drafts[1..]
+                            .iter()
+                            .map(|d| format!("<span class=tag>{}</span>", esc(&d.lang)))
+                            .collect::<String>()
+                    );
+                }
+            }
+            if !p.key_facts.is_empty() {
+                out.push_str("<h3>Key facts</h3><ul>");
+                for k in p.key_facts.iter().take(5) {
+                    let _ = write!(
+                        out,
+                        "<li>{}{}</li>",
+                        esc(&short(&k.text, 300)),
+                        match (&k.publisher, &k.url) {
+                            (Some(pb), Some(u)) => format!(
+                                " <span class=muted>— <a href=\"{}\" rel=\"noopener noreferrer\" target=_blank>{}</a></span>",
+                                esc(u),
+                                esc(pb)
+                            ),
+                            (Some(pb), None) => format!(" <span class=muted>— {}</span>", esc(pb)),
+                            _ => String::new(),
+                        }
+                    );
+                }
+                out.push_str("</ul>");
+            }
+            let _ = write!(
+                out,
+                "<p class=muted>{} posts by {} accounts on {}; {} verdicts cited.</p>",
+                fmt_n(p.spread.posts),
+                fmt_n(p.spread.accounts),
+                p.spread
+                    .platforms
+                    .iter()
+                    .map(|c| format!("<span class=tag>{}</span>", esc(&c.key)))
+                    .collect::<String>(),
+                p.verdicts.len()
+            );
+            for note in &p.notes {
+                let _ = write!(out, "<p class=muted>{}</p>", esc(note));
+            }
+            let _ = write!(
+                out,
+                "<p><a class=btn id=download-pack href=\"/api/narratives/{n}/response?format=md\" download=\"response-pack-narrative-{n}.md\">Download response pack (Markdown)</a> <a class=\"btn secondary\" href=\"/api/narratives/{n}/response\">JSON</a></p>"
+            );
+        }
+    }
+    out + "</div>"
 }
 
 fn incident_rows(list: &[crate::incidents::IncidentSummary]) -> String {
