@@ -1,6 +1,19 @@
-// Pharos dashboard: the network page's click handler (the only script).
-// Clicking an account (node) or a pair (edge) lists the posts behind it,
+// Pharos dashboard's only script: sections drawn later by the server
+// (`data-src`: the narrative page's fact-checks and response pack, which
+// need a read of the store), and the network page's click handler:
+// clicking an account (node) or a pair (edge) lists the posts behind it,
 // fetched from the API with the session cookie.
+(function () {
+  document.querySelectorAll('[data-src]').forEach(function (el) {
+    fetch(el.getAttribute('data-src'), { credentials: 'same-origin' })
+      .then(function (r) { return r.text().then(function (t) { return [r.ok, t]; }); })
+      .then(function (rt) {
+        if (rt[0]) { el.outerHTML = rt[1]; return; }
+        var p = el.querySelector('p'); if (p) { p.className = 'note'; p.textContent = 'Could not load this section: reload the page.'; }
+      })
+      .catch(function () { var p = el.querySelector('p'); if (p) { p.className = 'note'; p.textContent = 'Could not load this section: reload the page.'; } });
+  });
+})();
 (function () {
   var g = document.getElementById('graph');
   var out = document.getElementById('evidence');

@@ -64,7 +64,16 @@ impl Loaded {
     /// The library's matcher: its index opened or built under `DIR/index/`.
     pub fn matcher(&self) -> ApiResult<&Matcher> {
         self.matcher
-            .get_or_init(|| Matcher::open(&self.library).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                // The index lives under DIR/index/; a library the server may
+                // not write to is indexed in memory instead.
+                Matcher::open(&self.library)
+                    .or_else(|e| {
+                        tracing::warn!("claim index on disk: {e}; indexing in memory");
+                        Matcher::in_memory(self.library.claims())
+                    })
+                    .map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|e| ApiError::internal(format!("the fact-check library's matcher: {e}")))
     }

@@ -350,6 +350,12 @@ fn routes() -> Vec<(&'static str, String, Option<Vec<u8>>, Role)> {
         ),
         (
             "GET",
+            format!("/narratives/{}/factchecks", f.narrative),
+            None,
+            Role::Partner,
+        ),
+        (
+            "GET",
             format!("/networks/{}", f.network),
             None,
             Role::Partner,
@@ -1357,10 +1363,20 @@ async fn a_narrative_shows_its_matched_fact_checks_and_response_pack() {
     )
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    // The dashboard's narrative page shows both.
+    // The dashboard's narrative page loads both from its fragment.
     let page = call("GET", &format!("/narratives/{id}"), Some(&f.partner), None).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains(&format!("data-src=\"/narratives/{id}/factchecks\"")));
+    let part = call(
+        "GET",
+        &format!("/narratives/{id}/factchecks"),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(part.status, StatusCode::OK);
+    let html = String::from_utf8_lossy(&part.body);
     assert!(html.contains("id=matched-factchecks") && html.contains(claim));
     assert!(html.contains("id=response-pack") && html.contains("Correction draft"));
 }

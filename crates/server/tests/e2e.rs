@@ -4,8 +4,8 @@
 //! directory, an analyst token from `pharos token create`), then drives
 //! Debian's `chromium` over the DevTools protocol: signs in, opens the
 //! overview, opens a narrative, opens a network and clicks a node of its
-//! graph until its posts are listed, and exports the STIX bundle the
-//! page's button links to. Screenshots and the bundle go to `target/e2e/`.
+//! graph until its posts are listed, searches the claims library, and
+//! exports the STIX bundle the page's button links to. Screenshots and the bundle go to `target/e2e/`.
 //!
 //! The `pharos` binary is `$PHAROS_BIN`, else `pharos` beside this test's
 //! target directory (`cargo build -p pharos-cli` first); the browser is
@@ -342,7 +342,26 @@ fn dashboard_in_headless_chromium() {
             > 0,
         "a narrative shows its timeline"
     );
+    page.wait_for(
+        "document.querySelector('#matched-factchecks') && document.querySelector('#response-pack')",
+        "the narrative's matched fact-checks and response pack",
+    );
     page.screenshot("narrative.png");
+
+    // The claims library: every claim, then a search by one claim's text.
+    page.goto(&format!("{base}/claims"));
+    page.wait_for(
+        "document.querySelectorAll('#claim-results .claim').length > 0",
+        "the claims library",
+    );
+    page.eval(
+        "(() => { const t = document.querySelectorAll('#claim-results .claim-text')[1].textContent; document.querySelector('#claim-search input[name=q]').value = t; document.querySelector('#claim-search').submit(); return true; })()",
+    );
+    page.wait_for(
+        "location.search.includes('q=') && document.querySelectorAll('#claim-results .claim .conf').length > 0",
+        "claims ranked by match confidence",
+    );
+    page.screenshot("claims.png");
 
     // A network: click a node of the graph and see its posts.
     page.goto(&format!("{base}/networks"));

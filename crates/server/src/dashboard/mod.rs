@@ -57,6 +57,7 @@ pub fn routes() -> Router<Shared> {
         .route("/", get(overview))
         .route("/narratives", get(narratives))
         .route("/narratives/{id}", get(narrative))
+        .route("/narratives/{id}/factchecks", get(narrative_factchecks))
         .route("/networks", get(networks))
         .route("/networks/{id}", get(network))
         .route("/alerts", get(alerts))
@@ -409,20 +410,11 @@ async fn narrative(
             Ok((m, out))
         })
         .await?;
-    // Matched fact-checks and the response pack (one read of the store
-    // each, kept for a while; see crate::claims).
-    let st2 = st.clone();
-    let w = who.clone();
-    let m2 = tlp.clone();
-    let (found, pack) = st
-        .read(move |s| {
-            Ok((
-                crate::claims::narrative_matches(&st2, s, id, &m2, &w),
-                crate::claims::response_pack(&st2, s, id, 3, &w),
-            ))
-        })
-        .await?;
-    let claim_sections = claims_sections(id, found, pack);
+    // Matched fact-checks and the response pack need a read of the store:
+    // drawn by `/narratives/{id}/factchecks`, which the page's script loads.
+    let claim_sections = format!(
+        "<div class=\"card wide\" id=factchecks-loading data-src=\"/narratives/{id}/factchecks\"><h2>Matched fact-checks and response pack</h2><p class=muted><span class=spinner></span>Matching the narrative's posts against the fact-check library…</p><noscript><p><a href=\"/narratives/{id}/factchecks\">Open them</a></p></noscript></div>"
+    );
     // Timeline: hourly bins per platform (summed over languages).
     let mut hours: BTreeMap<i64, BTreeMap<String, u64>> = BTreeMap::new();
     let mut platforms: Vec<String> = Vec::new();
@@ -838,10 +830,17 @@ fn claim_html(c: &crate::claims::ClaimItem, extra: &str) -> String {
     format!(
         "<div class=claim><div class=claim-text>{}{}</div>{}<div class=meta>{}{}{}<span class=muted>{}</span>{}</div>{}</div>",
         c.confidence
-            .map(|x| format!(
-                "<span class=conf title=\"match confidence\">{:.0}%</span> ",
-                x * 100.0
-            ))
+            .map(|x| {
+                let (class, title) = if x >= pharos_claims::retrieval::DEFAULT_THRESHOLD {
+                    ("conf", "match confidence")
+                } else {
+                    ("conf low", "match confidence, below the 50% a match needs")
+                };
+                format!(
+                    "<span class=\"{class}\" title=\"{title}\">{:.0}%</span> ",
+                    x * 100.0
+                )
+            })
             .unwrap_or_default(),
         esc(&c.text),
         c.title
@@ -997,6 +996,33 @@ fn url_escape(s: &str) -> String {
     o
 }
 
+/// The narrative page's matched fact-checks and response pack (an HTML
+/// fragment the page loads; both are computed at once).
+async fn narrative_factchecks(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    st.check_collection(&who)?;
+    let id = crate::api::analysis::parse_id(&id, "narrative")?;
+    crate::api::analysis::narrative_of(&st, id)?;
+    let st2 = st.clone();
+    let w = who.clone();
+    let tlp = st
+        .read(move |s| st2.check_object(s, &w, "narrative", &id.to_string()))
+        .await?;
+    let (st2, w, m2) = (st.clone(), who.clone(), tlp.clone());
+    let found = st.read(move |s| Ok(crate::claims::narrative_matches(&st2, s, id, &m2, &w)));
+    let (st2, w) = (st.clone(), who.clone());
+    let pack = st.read(move |s| Ok(crate::claims::response_pack(&st2, s, id, 3, &w)));
+    let (found, pack) = tokio::join!(found, pack);
+    Ok(Html(claims_sections(id, found?, pack?)))
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", fmt_n(n), if n == 1 { one } else { many })
+}
+
 /// The narrative page's fact-check and response sections.
 fn claims_sections(
     n: u64,
@@ -1020,8 +1046,8 @@ fn claims_sections(
             if !m.matches.is_empty() {
                 let _ = write!(
                     out,
-                    "<p class=muted>{} known claims repeated by this narrative's {} posts, {source}.</p>",
-                    m.matches.len(),
+                    "<p class=muted>{} repeated by this narrative's {} posts, {source}.</p>",
+                    plural(m.matches.len() as u64, "known claim", "known claims"),
                     fmt_n(m.posts)
                 );
             }
@@ -1116,7 +1142,7 @@ fn claims_sections(
             }
             let _ = write!(
                 out,
-                "<p class=muted>{} posts by {} accounts on {}; {} verdicts cited.</p>",
+                "<p class=muted>{} posts by {} accounts on {}; {} cited.</p>",
                 fmt_n(p.spread.posts),
                 fmt_n(p.spread.accounts),
                 p.spread
@@ -1124,7 +1150,7 @@ fn claims_sections(
                     .iter()
                     .map(|c| format!("<span class=tag>{}</span>", esc(&c.key)))
                     .collect::<String>(),
-                p.verdicts.len()
+                plural(p.verdicts.len() as u64, "verdict", "verdicts")
             );
             for note in &p.notes {
                 let _ = write!(out, "<p class=muted>{}</p>", esc(note));
