@@ -286,6 +286,21 @@ impl Coordination {
     }
 }
 
+/// `n` in decimal, written into `buf` (as `n.to_string()`, without the
+/// allocation).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+}
+
 /// FNV-1a of an account id (edge keys).
 fn account_hash(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -358,11 +373,15 @@ impl Signals {
         {
             flags = flags | ActorFlags::COORDINATED;
         }
+        // Narrative and family ids as text, without an allocation each.
+        let (mut nbuf, mut fbuf) = ([0u8; 20], [0u8; 20]);
+        let nkey = assignment.narrative.map(|n| decimal(n, &mut nbuf));
+        let fkey = assignment.family.map(|f| decimal(f, &mut fbuf));
         let mut obs: Vec<Observation<'_>> = Vec::with_capacity(8);
         post_observations(post, flags, &mut obs);
-        let base = |kind, key: String| Observation {
+        let base = |kind, key| Observation {
             kind,
-            key: Cow::Owned(key),
+            key: Cow::Borrowed(key),
             time: post.time,
             actor: &post.actor.id,
             platform: &post.platform,
@@ -370,11 +389,11 @@ impl Signals {
             flags,
             post: &post.id,
         };
-        if let Some(n) = assignment.narrative {
-            obs.push(base(EntityKind::Narrative, n.to_string()));
+        if let Some(n) = nkey {
+            obs.push(base(EntityKind::Narrative, n));
         }
-        if let Some(f) = assignment.family {
-            obs.push(base(EntityKind::Family, f.to_string()));
+        if let Some(f) = fkey {
+            obs.push(base(EntityKind::Family, f));
         }
         for o in &obs {
             self.detector.observe(o, &mut self.events);
@@ -446,6 +465,29 @@ pub struct AlertPipeline {
     pub written: u64,
     pub raised: u64,
     pub posts: u64,
+    /// Seconds spent in each stage so far (see [`StageTimes`]).
+    pub stage_times: StageTimes,
+}
+
+/// Seconds each stage of [`AlertPipeline::push_batch`] has spent so far,
+/// summed over chunks (each on whatever thread ran it): how the work
+/// divides between the stages, so they can be balanced over the cores.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StageTimes {
+    /// Reading (normalisation, language id, shingles, MinHash, terms).
+    pub read: f64,
+    /// Family and narrative assignment.
+    pub assign: f64,
+    /// Actor tracker, coordination, claim watch, bursts, rules, deliveries.
+    pub signals: f64,
+}
+
+/// Runs `f`, adding its duration to `acc`.
+fn timed<T>(acc: &mut f64, f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let r = f();
+    *acc += t.elapsed().as_secs_f64();
+    r
 }
 
 impl AlertPipeline {
@@ -493,6 +535,7 @@ impl AlertPipeline {
             written: 0,
             raised: 0,
             posts: 0,
+            stage_times: StageTimes::default(),
         }
     }
 
@@ -543,10 +586,15 @@ impl AlertPipeline {
         posts: &[Post],
     ) -> Result<Vec<Assignment>, DeliveryError> {
         let mut all: Vec<Assignment> = Vec::with_capacity(posts.len());
+        let times = &mut self.stage_times;
         if posts.len() <= CHUNK {
-            let read = self.reader.read_here(posts);
-            let assigned = self.narratives.assign_read(posts, read);
-            let kept = self.signals.process(posts, &assigned)?;
+            let read = timed(&mut times.read, || self.reader.read_here(posts));
+            let assigned = timed(&mut times.assign, || {
+                self.narratives.assign_read(posts, read)
+            });
+            let kept = timed(&mut times.signals, || {
+                self.signals.process(posts, &assigned)
+            })?;
             self.absorb(kept);
             all.extend(assigned);
             return Ok(all);
@@ -563,16 +611,27 @@ impl AlertPipeline {
             let to_read = chunks.get(i + 1).copied();
             let to_assign = read.take().map(|r| (i, r));
             let to_signal = assigned.take();
+            let StageTimes {
+                read: t_read,
+                assign: t_assign,
+                signals: t_signals,
+            } = times;
             let ((next_read, now_assigned), signalled) = rayon::join(
                 || {
                     rayon::join(
-                        || to_read.map(|c| reader.read(c)),
-                        || to_assign.map(|(i, r)| (i, narratives.assign_read(chunks[i], r))),
+                        || timed(t_read, || to_read.map(|c| reader.read(c))),
+                        || {
+                            timed(t_assign, || {
+                                to_assign.map(|(i, r)| (i, narratives.assign_read(chunks[i], r)))
+                            })
+                        },
                     )
                 },
-                || match to_signal {
-                    Some((j, a)) => signals.process(chunks[j], &a).map(|k| Some((a, k))),
-                    None => Ok(None),
+                || {
+                    timed(t_signals, || match to_signal {
+                        Some((j, a)) => signals.process(chunks[j], &a).map(|k| Some((a, k))),
+                        None => Ok(None),
+                    })
                 },
             );
             read = next_read;
@@ -705,5 +764,18 @@ impl ClaimSignal for LibraryClaims {
                     .collect()
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimal_is_to_string() {
+        let mut buf = [0u8; 20];
+        for n in [0, 7, 10, 99, 1234567890, u64::MAX] {
+            assert_eq!(decimal(n, &mut buf), n.to_string());
+        }
     }
 }

@@ -22,19 +22,159 @@
 //! - a family expires [`FamilyParams::horizon_ms`] of event time after its
 //!   last post; its exemplars leave the buckets and their slots are reused.
 //!
-//! Buckets are intrusive linked lists threaded through the exemplars
-//! (`next[band]`), so inserting an exemplar allocates nothing beyond the
-//! exemplar itself.
+//! Buckets are stored inline in one open-addressing table
+//! ([`BandTable`]): a bucket is its band key and the slots of its (at most
+//! [`MAX_BUCKET_CAP`]) exemplars, newest first, in 24 bytes, so a look-up
+//! costs one cache miss per band (and the 32 band look-ups of a post are
+//! independent loads the CPU overlaps) instead of a hash-map probe followed
+//! by a walk through per-exemplar links.
 
 use super::features::MAX_SHINGLES;
 use super::features::Prepared;
 use crate::similarity::jaccard;
-use ahash::AHashMap;
 
 const NIL: u32 = u32::MAX;
-/// `next[band]` of an exemplar that is no longer in that band's bucket
-/// (newer exemplars pushed it out).
-const UNLINKED: u32 = u32::MAX - 1;
+
+/// Most exemplars one LSH bucket holds: [`FamilyParams::bucket_cap`] is
+/// clamped to it (buckets are stored inline, see the module docs).
+pub const MAX_BUCKET_CAP: usize = 4;
+
+/// One LSH bucket: its band key and the slots of its exemplars, newest
+/// first, `NIL` after the last. A table entry whose first slot is `NIL`
+/// is empty.
+#[derive(Clone, Copy)]
+struct Bucket {
+    key: u64,
+    slots: [u32; MAX_BUCKET_CAP],
+}
+
+const EMPTY: Bucket = Bucket {
+    key: 0,
+    slots: [NIL; MAX_BUCKET_CAP],
+};
+
+impl Bucket {
+    fn len(&self) -> usize {
+        self.slots.iter().take_while(|&&s| s != NIL).count()
+    }
+}
+
+/// Band key → bucket, open addressing with linear probing (band keys are
+/// already well-mixed hashes) and backward-shift deletion (no tombstones),
+/// kept at most 80 % full.
+struct BandTable {
+    entries: Vec<Bucket>,
+    len: usize,
+    shift: u32,
+}
+
+impl BandTable {
+    fn new() -> BandTable {
+        BandTable {
+            entries: vec![EMPTY; 16],
+            len: 0,
+            shift: 64 - 4,
+        }
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.entries.len() - 1
+    }
+
+    #[inline]
+    fn home(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    /// Index of `key`'s bucket, or of the empty entry where it would go.
+    #[inline]
+    fn find(&self, key: u64) -> (usize, bool) {
+        let mask = self.mask();
+        let mut i = self.home(key);
+        loop {
+            let e = &self.entries[i];
+            if e.slots[0] == NIL {
+                return (i, false);
+            }
+            if e.key == key {
+                return (i, true);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: u64) -> Option<&Bucket> {
+        match self.find(key) {
+            (i, true) => Some(&self.entries[i]),
+            _ => None,
+        }
+    }
+
+    /// The bucket of `key`, created empty (but with its key set) when
+    /// missing; it must be given a slot before the next call.
+    fn get_or_insert(&mut self, key: u64) -> &mut Bucket {
+        if (self.len + 1) * 5 > self.entries.len() * 4 {
+            self.grow();
+        }
+        let (i, found) = self.find(key);
+        if !found {
+            self.len += 1;
+            self.entries[i].key = key;
+        }
+        &mut self.entries[i]
+    }
+
+    fn grow(&mut self) {
+        let n = self.entries.len() * 2;
+        let old = std::mem::replace(&mut self.entries, vec![EMPTY; n]);
+        self.shift -= 1;
+        for b in old {
+            if b.slots[0] != NIL {
+                let (i, _) = self.find(b.key);
+                self.entries[i] = b;
+            }
+        }
+    }
+
+    /// Removes the (now empty) entry at `i`, shifting back the entries of
+    /// its probe run that belong before it.
+    fn remove_at(&mut self, mut i: usize) {
+        let mask = self.mask();
+        self.len -= 1;
+        loop {
+            self.entries[i] = EMPTY;
+            let mut j = i;
+            loop {
+                j = (j + 1) & mask;
+                if self.entries[j].slots[0] == NIL {
+                    return;
+                }
+                let home = self.home(self.entries[j].key);
+                // Entry j may move to i when its home is not in (i, j].
+                let stays = if i <= j {
+                    i < home && home <= j
+                } else {
+                    i < home || home <= j
+                };
+                if !stays {
+                    self.entries[i] = self.entries[j];
+                    i = j;
+                    break;
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Bucket> {
+        self.entries.iter().filter(|b| b.slots[0] != NIL)
+    }
+}
 
 /// How near-duplicate families are formed and forgotten.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,7 +188,8 @@ pub struct FamilyParams {
     /// Jaccard at or above which a member is a copy and not kept as an
     /// exemplar (default 0.9).
     pub redundant: f64,
-    /// Exemplars per LSH bucket, the most recent (default 4).
+    /// Exemplars per LSH bucket, the most recent (default 4, at most
+    /// [`MAX_BUCKET_CAP`]).
     pub bucket_cap: u32,
     /// Exemplars per family (default 32).
     pub max_exemplars: usize,
@@ -115,13 +256,17 @@ pub(crate) struct Joined {
 /// Near-duplicate families with their LSH index.
 pub(crate) struct FamilyIndex {
     pub params: FamilyParams,
-    /// Band key → (first exemplar, length) of the bucket's list.
-    buckets: AHashMap<u64, (u32, u32)>,
+    buckets: BandTable,
     hot: Vec<Hot>,
-    /// Per exemplar and band: `(band key, next exemplar in the bucket)`,
-    /// at `slot × bands + band`.
-    links: Vec<(u64, u32)>,
+    /// Per exemplar and band: the band key, at `slot × bands + band`.
+    keys: Vec<u64>,
+    /// The buckets of the post being looked up (one per band).
+    found: Vec<Bucket>,
     sets: Vec<Box<[u64]>>,
+    /// Per exemplar, its [`Sketch`] (at the exemplar's slot).
+    sketches: Vec<Sketch>,
+    /// The sketch of the post being looked up.
+    probe: Sketch,
     free_exemplars: Vec<u32>,
     stamp: u32,
     /// Bucket entries walked and exact Jaccards computed, over the stream.
@@ -137,10 +282,13 @@ impl FamilyIndex {
     pub fn new(params: FamilyParams) -> FamilyIndex {
         FamilyIndex {
             params,
-            buckets: AHashMap::new(),
+            buckets: BandTable::new(),
             hot: Vec::new(),
-            links: Vec::new(),
+            keys: Vec::new(),
+            found: Vec::new(),
             sets: Vec::new(),
+            sketches: Vec::new(),
+            probe: Sketch::default(),
             free_exemplars: Vec::new(),
             stamp: 0,
             steps: 0,
@@ -166,55 +314,75 @@ impl FamilyIndex {
 
     /// Largest bucket (for tests and diagnostics).
     pub fn max_bucket_len(&self) -> u32 {
-        self.buckets.values().map(|b| b.1).max().unwrap_or(0)
+        self.buckets
+            .iter()
+            .map(|b| b.len() as u32)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The best verified match of `set`: `(family slot, jaccard)`.
+    ///
+    /// Bands in order, each bucket newest first; every exemplar is
+    /// considered once (at its first appearance).
     fn best_match(&mut self, set: &[u64], keys: &[u64]) -> Option<(u32, f64)> {
-        let bands = self.params.bands;
         let threshold = self.params.threshold;
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             self.hot.iter_mut().for_each(|h| h.seen = 0);
             self.stamp = 1;
         }
+        // All band look-ups first: independent loads, overlapped.
+        self.found.clear();
+        for &key in keys {
+            if let Some(b) = self.buckets.get(key) {
+                self.found.push(*b);
+            }
+        }
+        self.probe = Sketch::of(set);
         let mut best: Option<(u32, f64)> = None;
-        for (band, &key) in keys.iter().enumerate() {
-            let Some(&(mut e, _)) = self.buckets.get(&key) else {
-                continue;
-            };
-            while e != NIL {
+        for b in &self.found {
+            for &e in &b.slots {
+                if e == NIL {
+                    break;
+                }
                 self.steps += 1;
                 let hot = &mut self.hot[e as usize];
-                // A bucket only holds keys of its band.
-                let next = self.links[e as usize * bands + band].1;
-                if hot.seen != self.stamp {
-                    hot.seen = self.stamp;
-                    let (small, large) = if (hot.set_len as usize) < set.len() {
-                        (hot.set_len as usize, set.len())
-                    } else {
-                        (set.len(), hot.set_len as usize)
-                    };
-                    if small as f64 >= threshold * large as f64 - 1e-12 {
-                        let family = hot.family;
-                        self.verifications += 1;
-                        // Only a Jaccard at or above the threshold (and
-                        // not below the best so far) can change the answer.
-                        let floor = best.map_or(threshold, |b| b.1.max(threshold));
-                        let Some(j) = similarity_at_least(set, &self.sets[e as usize], floor)
-                        else {
-                            e = next;
-                            continue;
-                        };
-                        if j >= threshold && best.is_none_or(|b| j > b.1) {
-                            best = Some((family, j));
-                            if j >= self.params.redundant {
-                                return best;
-                            }
-                        }
+                if hot.seen == self.stamp {
+                    continue;
+                }
+                hot.seen = self.stamp;
+                let (small, large) = if (hot.set_len as usize) < set.len() {
+                    (hot.set_len as usize, set.len())
+                } else {
+                    (set.len(), hot.set_len as usize)
+                };
+                if (small as f64) < threshold * large as f64 - 1e-12 {
+                    continue;
+                }
+                let family = hot.family;
+                // Only a Jaccard at or above the threshold (and not below
+                // the best so far) can change the answer.
+                let floor = best.map_or(threshold, |b| b.1.max(threshold));
+                // The sketch bound first (one cache line, no merge): when
+                // it cannot reach `floor`, neither can the exact Jaccard.
+                if set.len() < MAX_SHINGLES
+                    && (hot.set_len as usize) < MAX_SHINGLES
+                    && (self.probe.common_bound(&self.sketches[e as usize]) as f64)
+                        < need_common(floor, set.len(), hot.set_len as usize)
+                {
+                    continue;
+                }
+                self.verifications += 1;
+                let Some(j) = similarity_at_least(set, &self.sets[e as usize], floor) else {
+                    continue;
+                };
+                if j >= threshold && best.is_none_or(|b| j > b.1) {
+                    best = Some((family, j));
+                    if j >= self.params.redundant {
+                        return best;
                     }
                 }
-                e = next;
             }
         }
         best
@@ -276,38 +444,23 @@ impl FamilyIndex {
             None => {
                 self.hot.push(Hot::default());
                 self.sets.push(Box::new([]));
-                self.links
-                    .extend(std::iter::repeat_n((0u64, UNLINKED), bands));
+                self.sketches.push(Sketch::default());
+                self.keys.extend(std::iter::repeat_n(0u64, bands));
                 (self.hot.len() - 1) as u32
             }
         };
-        let cap = self.params.bucket_cap;
+        let cap = (self.params.bucket_cap as usize).clamp(1, MAX_BUCKET_CAP);
         let base = slot as usize * bands;
         for (band, &k) in prep.band_keys.iter().enumerate() {
-            let b = self.buckets.entry(k).or_insert((NIL, 0));
-            let (head, len) = *b;
-            if len >= cap && cap <= 1 {
-                self.links[head as usize * bands + band].1 = UNLINKED;
-                *b = (slot, 1);
-                self.links[base + band] = (k, NIL);
-                continue;
+            let b = self.buckets.get_or_insert(k);
+            // Newest first; a full bucket's oldest exemplar (the last)
+            // leaves it (it stays reachable through its other bands).
+            b.slots.copy_within(0..cap - 1, 1);
+            if cap < MAX_BUCKET_CAP {
+                b.slots[cap] = NIL;
             }
-            if len >= cap {
-                // Full: the oldest exemplar (the tail) leaves this bucket.
-                let mut e = head;
-                for _ in 1..cap - 1 {
-                    e = self.links[e as usize * bands + band].1;
-                }
-                let tail = self.links[e as usize * bands + band].1;
-                self.links[e as usize * bands + band].1 = NIL;
-                if tail != NIL {
-                    self.links[tail as usize * bands + band].1 = UNLINKED;
-                }
-                *b = (slot, cap);
-            } else {
-                *b = (slot, len + 1);
-            }
-            self.links[base + band] = (k, head);
+            b.slots[0] = slot;
+            self.keys[base + band] = k;
         }
         self.hot[slot as usize] = Hot {
             family,
@@ -316,6 +469,7 @@ impl FamilyIndex {
             live: true,
         };
         self.sets[slot as usize] = prep.shingles.clone().into_boxed_slice();
+        self.sketches[slot as usize] = Sketch::of(&prep.shingles);
         self.families[family as usize].exemplars.push(slot);
     }
 
@@ -325,31 +479,21 @@ impl FamilyIndex {
         self.hot[slot as usize].live = false;
         self.sets[slot as usize] = Box::new([]);
         for band in 0..bands {
-            let (key, next) = self.links[slot as usize * bands + band];
-            if next == UNLINKED {
+            let key = self.keys[slot as usize * bands + band];
+            let (i, found) = self.buckets.find(key);
+            if !found {
                 continue;
             }
-            self.links[slot as usize * bands + band].1 = UNLINKED;
-            let (head, len) = *self.buckets.get(&key).expect("bucket of a linked exemplar");
-            if len <= 1 {
-                self.buckets.remove(&key);
+            let b = &mut self.buckets.entries[i];
+            // Not there when newer exemplars pushed it out.
+            let Some(at) = b.slots.iter().position(|&s| s == slot) else {
                 continue;
+            };
+            b.slots.copy_within(at + 1.., at);
+            b.slots[MAX_BUCKET_CAP - 1] = NIL;
+            if b.slots[0] == NIL {
+                self.buckets.remove_at(i);
             }
-            if head == slot {
-                self.buckets.insert(key, (next, len - 1));
-                continue;
-            }
-            // Walk to the predecessor and unlink (buckets hold ≤ bucket_cap).
-            let mut e = head;
-            loop {
-                let link = &mut self.links[e as usize * bands + band];
-                if link.1 == slot {
-                    link.1 = next;
-                    break;
-                }
-                e = link.1;
-            }
-            self.buckets.insert(key, (head, len - 1));
         }
         self.free_exemplars.push(slot);
     }
@@ -388,6 +532,49 @@ impl FamilyIndex {
     }
 }
 
+/// Shingles per sketch bucket: bucket `k` counts the shingles whose top
+/// six bits are `k`.
+#[derive(Clone, Copy)]
+#[repr(align(64))]
+struct Sketch([u8; 64]);
+
+impl Default for Sketch {
+    fn default() -> Self {
+        Sketch([0; 64])
+    }
+}
+
+impl Sketch {
+    /// The sketch of a set of fewer than [`MAX_SHINGLES`] shingles (so no
+    /// count overflows; larger sets are never compared by sketch).
+    fn of(set: &[u64]) -> Sketch {
+        let mut s = Sketch::default();
+        for &x in set {
+            let k = (x >> 58) as usize;
+            s.0[k] = s.0[k].saturating_add(1);
+        }
+        s
+    }
+
+    /// An upper bound on the shingles two sets have in common: a common
+    /// shingle falls in the same bucket of both, so each bucket holds at
+    /// most the smaller of its two counts.
+    fn common_bound(&self, other: &Sketch) -> u32 {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .map(|(&a, &b)| u32::from(a.min(b)))
+            .sum()
+    }
+}
+
+/// The common shingles two sets of `a` and `b` shingles need for a
+/// Jaccard of at least `floor` (lowered by the same margin as in
+/// [`similarity_at_least`], so a pair that function keeps is never cut).
+fn need_common(floor: f64, a: usize, b: usize) -> f64 {
+    floor * (a + b) as f64 / (1.0 + floor) - 1e-6
+}
+
 /// [`similarity`] when it is at least `floor`; `None` when it is certainly
 /// below (the merge stops as soon as the common shingles still possible
 /// cannot reach `floor`). For complete sets the value, when returned, is
@@ -400,7 +587,7 @@ pub(crate) fn similarity_at_least(a: &[u64], b: &[u64], floor: f64) -> Option<f6
     // J = c / (|a| + |b| − c) ≥ floor  ⟺  c ≥ floor (|a| + |b|) / (1 + floor);
     // the bound is lowered by a margin so that rounding never cuts a pair
     // the exact formula keeps.
-    let need = floor * (a.len() + b.len()) as f64 / (1.0 + floor) - 1e-6;
+    let need = need_common(floor, a.len(), b.len());
     let (mut i, mut j, mut common) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
         if ((common + (a.len() - i).min(b.len() - j)) as f64) < need {
@@ -468,6 +655,39 @@ mod tests {
         assert!((similarity(sa, sb) - 156.0 / 256.0).abs() < 1e-9);
         assert_eq!(similarity(&[1, 2, 3], &[2, 3, 4]), 0.5);
         assert_eq!(similarity(sa, sa), 1.0);
+    }
+
+    #[test]
+    fn sketch_bound_never_cuts_a_pair_the_exact_jaccard_keeps() {
+        let mut state = 11u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state
+        };
+        for round in 0..3000 {
+            // Few distinct values (many in common) or spread ones.
+            let spread = if round % 2 == 0 { 0xff } else { u64::MAX };
+            let mut a: Vec<u64> = (0..1 + next() % 60).map(|_| next() & spread).collect();
+            let mut b: Vec<u64> = a
+                .iter()
+                .map(|&x| if next() % 3 == 0 { next() & spread } else { x })
+                .collect();
+            b.truncate(1 + (next() % 60) as usize);
+            for v in [&mut a, &mut b] {
+                v.sort_unstable();
+                v.dedup();
+            }
+            let common = a.iter().filter(|x| b.binary_search(x).is_ok()).count() as u32;
+            let bound = Sketch::of(&a).common_bound(&Sketch::of(&b));
+            assert!(bound >= common, "{bound} < {common}");
+            for floor in [0.3, 0.6, 0.9] {
+                if similarity(&a, &b) >= floor {
+                    assert!(f64::from(bound) >= need_common(floor, a.len(), b.len()));
+                }
+            }
+        }
     }
 
     #[test]
