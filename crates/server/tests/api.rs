@@ -1534,3 +1534,32 @@ async fn a_malformed_stix_bundle_is_refused_and_nothing_is_stored() {
         "nothing of a refused body is stored"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_claims_and_import_answers() {
+    let f = fixture();
+    let d = call("GET", "/api/openapi.json", Some(&f.partner), None)
+        .await
+        .json();
+    let ok = |path: &str, method: &str| d["paths"][path][method]["responses"]["200"].clone();
+    assert_eq!(
+        ok("/api/claims", "get")["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ClaimPage"
+    );
+    assert_eq!(
+        ok("/api/narratives/{id}/matches", "get")["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/NarrativeMatches"
+    );
+    let pack = ok("/api/narratives/{id}/response", "get");
+    assert!(pack["content"]["application/json"].is_object(), "{pack}");
+    assert!(pack["content"]["text/markdown"].is_object(), "{pack}");
+    assert_eq!(
+        ok("/api/stix/import", "post")["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ImportAnswer"
+    );
+    for s in ["ClaimItem", "VerdictItem", "NarrativeMatch", "MatchedPost"] {
+        assert!(d["components"]["schemas"][s].is_object(), "{s}");
+    }
+    let text = serde_json::to_string(&d["paths"]).unwrap();
+    assert!(!text.contains("\"501\""), "no route answers 501");
+}

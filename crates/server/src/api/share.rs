@@ -366,8 +366,8 @@ pub struct PackQuery {
 /// (`?format=md`). It carries the narrative's marking (`TLP` header; the
 /// Markdown starts with the label).
 #[utoipa::path(get, path = "/api/narratives/{id}/response", tag = "claims", params(("id" = u64, Path), PackQuery),
-    responses((status = 200, description = "the response pack (pharos-claims ResponsePack, with `tlp`)", body = Object),
-        (status = 200, description = "the response pack as Markdown", content_type = "text/markdown"),
+    responses((status = 200, description = "the response pack: pharos-claims' ResponsePack (target, as_of, match_source, claims, verdicts, drafts, key_facts, spread, timing, notes) with `tlp`; or, with `?format=md`, the same as Markdown headed by the TLP label",
+            content((Object = "application/json"), (String = "text/markdown"))),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
     security(("token" = [])))]
 pub async fn response_pack(
