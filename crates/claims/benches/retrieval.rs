@@ -6,7 +6,10 @@
 //! the 402 CheckThat! dev and test tweets, cycled. Data from
 //! `$PHAROS_DATA/claims/checkthat2021` (default `../shared/data`).
 //!
-//! - `bm25_100k`: candidates by BM25 and the lexical fusion, one post at a time.
+//! - `bm25_100k`: candidates by BM25 and the lexical fusion, one post at a
+//!   time (one thread).
+//! - `bm25_100k_batch`: the same, the 402 posts in one `match_batch` (posts
+//!   spread over all cores).
 //! - `fused_100k` (feature `embeddings`, model in `PHAROS_EMBED_MODEL`):
 //!   BM25 candidates re-ranked by all-MiniLM-L6-v2 cosines and the full
 //!   fusion, posts in batches of 64. Claim vectors are those of the 13,825
@@ -59,6 +62,15 @@ fn bench(c: &mut Criterion) {
                 n += matcher.match_text(p, Some("en"), 5).len();
             }
             n
+        })
+    });
+    // All 402 posts in one batch: candidates found in parallel (rayon, all
+    // cores).
+    g.bench_function("bm25_100k_batch", |b| {
+        b.iter(|| {
+            let q: Vec<(&str, Option<&str>)> =
+                posts.iter().map(|p| (p.as_str(), Some("en"))).collect();
+            matcher.match_batch(&q, 5).len()
         })
     });
     #[cfg(feature = "embeddings")]

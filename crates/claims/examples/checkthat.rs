@@ -70,6 +70,7 @@ fn run() -> Result<(), String> {
             .parse()
             .map_err(|_| format!("--candidates {n}: not a number"))?;
     }
+    matcher.encoder_author = !args.iter().any(|a| a == "--encoder-body");
     eprintln!("index: {} claims in {:.1?}", matcher.len(), t.elapsed());
     if let Some(model) = arg(&args, "--model") {
         #[cfg(feature = "embeddings")]

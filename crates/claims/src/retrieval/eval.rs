@@ -336,7 +336,8 @@ pub fn fit_fusion(
         let mut lists = Vec::with_capacity(chunk.len() * 2);
         let mut texts = Vec::with_capacity(chunk.len() * 2);
         let mut rels = Vec::with_capacity(chunk.len() * 2);
-        for ((qid, _), c) in chunk.iter().zip(&cleaned) {
+        for ((qid, raw), c) in chunk.iter().zip(&cleaned) {
+            let enc = matcher.encoder_text(raw);
             let rel: HashSet<u32> = qrels
                 .get(qid)
                 .map(|r| {
@@ -347,10 +348,10 @@ pub fn fit_fusion(
                 .unwrap_or_default();
             let excl: Vec<u32> = rel.iter().copied().collect();
             lists.push(matcher.lexical_candidates(c, n));
-            texts.push(c.clone());
+            texts.push(enc.clone());
             rels.push(rel.clone());
             lists.push(matcher.lexical_candidates_excluding(c, n, &excl));
-            texts.push(c.clone());
+            texts.push(enc);
             rels.push(rel);
         }
         matcher.fill_semantic(&texts, &mut lists);
@@ -400,7 +401,8 @@ pub fn calibration(
         let mut lists = Vec::new();
         let mut texts = Vec::new();
         let mut rels = Vec::new();
-        for ((qid, _), c) in chunk.iter().zip(&cleaned) {
+        for ((qid, raw), c) in chunk.iter().zip(&cleaned) {
+            let enc = matcher.encoder_text(raw);
             let rel: HashSet<u32> = qrels
                 .get(qid)
                 .map(|r| {
@@ -412,8 +414,8 @@ pub fn calibration(
             let excl: Vec<u32> = rel.iter().copied().collect();
             lists.push(matcher.lexical_candidates(c, n));
             lists.push(matcher.lexical_candidates_excluding(c, n, &excl));
-            texts.push(c.clone());
-            texts.push(c.clone());
+            texts.push(enc.clone());
+            texts.push(enc);
             rels.push(rel);
         }
         matcher.fill_semantic(&texts, &mut lists);

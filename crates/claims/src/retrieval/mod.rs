@@ -2,10 +2,11 @@
 //!
 //! Three stages, each usable on its own:
 //!
-//! 1. **Candidates** by BM25 ([`index::ClaimIndex`], tantivy): claims are
-//!    indexed in their language's analyser (stop words, stemming), the post
-//!    is analysed once per language the library holds, and a transliterated
-//!    key field lets Cyrillic and Latin spellings of names meet.
+//! 1. **Candidates** by BM25 ([`index::ClaimIndex`], in memory): claims are
+//!    analysed by their language's tantivy analyser (stop words, stemming),
+//!    the post is analysed once per language the library holds, and a
+//!    transliterated key field lets Cyrillic and Latin spellings of names
+//!    meet.
 //! 2. **Semantic re-ranking** (cargo feature `embeddings`): the post and each
 //!    candidate's text and title embedded by a sentence encoder
 //!    ([`pharos_embed`]); claims are embedded once and cached beside the index.
@@ -27,9 +28,8 @@ pub mod text;
 use crate::Claim;
 use crate::library::Library;
 use fusion::{FULL, Features, Fusion};
-use index::{Candidate, ClaimIndex, claim_code};
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use index::{Candidate, ClaimIndex};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Confidence at or above which a candidate is reported as a match of a
@@ -74,9 +74,6 @@ pub struct Scored {
 /// Matches posts against the claims of a library.
 pub struct Matcher {
     ids: Vec<String>,
-    codes: Vec<&'static str>,
-    /// Hashed analysed terms of each claim (text and title), sorted.
-    terms: Vec<Box<[u64]>>,
     index: ClaimIndex,
     index_dir: Option<PathBuf>,
     #[cfg(feature = "embeddings")]
@@ -86,6 +83,9 @@ pub struct Matcher {
     full: Fusion,
     /// BM25 candidates considered per post.
     pub candidates: usize,
+    /// Whether the sentence encoder sees the author's name from an
+    /// embedded-tweet signature (BM25 always does).
+    pub encoder_author: bool,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -96,19 +96,6 @@ impl std::fmt::Debug for Matcher {
             .field("semantic", &self.has_model())
             .finish()
     }
-}
-
-fn hash_term(t: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    t.hash(&mut h);
-    h.finish()
-}
-
-fn term_set(terms: Vec<String>) -> Box<[u64]> {
-    let mut v: Vec<u64> = terms.iter().map(|t| hash_term(t)).collect();
-    v.sort_unstable();
-    v.dedup();
-    v.into_boxed_slice()
 }
 
 fn overlap(a: &[u64], b: &[u64]) -> usize {
@@ -143,7 +130,7 @@ impl Matcher {
     pub fn in_memory(claims: &[Claim]) -> Result<Self, MatchError> {
         let index = ClaimIndex::build_in_ram(claims).map_err(|e| MatchError::Index {
             path: PathBuf::from("(memory)"),
-            message: e.to_string(),
+            message: e,
         })?;
         Ok(Self::assemble(claims, index, None))
     }
@@ -160,28 +147,15 @@ impl Matcher {
         let index = ClaimIndex::open_or_build(&bm25_dir, claims, generation).map_err(|e| {
             MatchError::Index {
                 path: bm25_dir.clone(),
-                message: e.to_string(),
+                message: e,
             }
         })?;
         Ok(Self::assemble(claims, index, Some(index_dir.to_path_buf())))
     }
 
     fn assemble(claims: &[Claim], index: ClaimIndex, index_dir: Option<PathBuf>) -> Self {
-        let mut codes = Vec::with_capacity(claims.len());
-        let mut terms = Vec::with_capacity(claims.len());
-        for c in claims {
-            let code = claim_code(c);
-            let mut t = index.analyse(code, &c.text);
-            if let Some(title) = &c.title {
-                t.extend(index.analyse(code, title));
-            }
-            codes.push(code);
-            terms.push(term_set(t));
-        }
         Matcher {
             ids: claims.iter().map(|c| c.id.clone()).collect(),
-            codes,
-            terms,
             index,
             index_dir,
             #[cfg(feature = "embeddings")]
@@ -189,6 +163,7 @@ impl Matcher {
             lexical: Fusion::lexical(),
             full: Fusion::full(),
             candidates: DEFAULT_CANDIDATES,
+            encoder_author: true,
         }
     }
 
@@ -302,40 +277,58 @@ impl Matcher {
         // fusion ranked slightly worse on the dev queries: 0.894 vs 0.898
         // MAP@5) and the lexical model gives only the confidence.
         let model = if semantic { &self.full } else { &self.lexical };
-        let mut out: Vec<Match> = cands
+        // (score, logit, ord): ids are cloned for the k kept only.
+        let mut scored: Vec<(f64, f32, u32)> = cands
             .iter()
             .map(|c| {
                 let z = model.logit(&c.features);
-                Match {
-                    claim_id: self.ids[c.ord as usize].clone(),
-                    score: if semantic { z as f64 } else { c.bm25 as f64 },
-                    confidence: fusion::sigmoid(z) as f64,
-                }
+                let score = if semantic { z as f64 } else { c.bm25 as f64 };
+                (score, z, c.ord)
             })
             .collect();
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.claim_id.cmp(&b.claim_id))
+        scored.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| self.ids[a.2 as usize].cmp(&self.ids[b.2 as usize]))
         });
-        out.truncate(k);
-        out
+        scored
+            .into_iter()
+            .take(k)
+            .map(|(score, z, ord)| Match {
+                claim_id: self.ids[ord as usize].clone(),
+                score,
+                confidence: fusion::sigmoid(z) as f64,
+            })
+            .collect()
     }
 
     /// BM25 candidates of each post (`n` each) with their features; the
     /// semantic features are filled when a model is loaded.
     pub fn score_batch(&self, posts: &[(&str, Option<&str>)], n: usize) -> Vec<Vec<Scored>> {
-        let cleaned: Vec<String> = posts.iter().map(|(t, _)| text::clean_post(t)).collect();
+        let cleaned: Vec<String> = posts.par_iter().map(|(t, _)| text::clean_post(t)).collect();
         #[cfg_attr(not(feature = "embeddings"), allow(unused_mut))]
         let mut out: Vec<Vec<Scored>> = cleaned
-            .iter()
+            .par_iter()
             .map(|t| self.lexical_candidates(t, n))
             .collect();
         #[cfg(feature = "embeddings")]
         if let Some(sem) = &self.semantic {
-            sem.fill(&cleaned, &mut out);
+            let enc: Vec<String> = if self.encoder_author {
+                cleaned
+            } else {
+                posts.iter().map(|(t, _)| self.encoder_text(t)).collect()
+            };
+            sem.fill(&enc, &mut out);
         }
         out
+    }
+
+    /// The text of a post the sentence encoder embeds.
+    pub fn encoder_text(&self, raw: &str) -> String {
+        if self.encoder_author {
+            text::clean_post(raw)
+        } else {
+            text::clean_post_body(raw)
+        }
     }
 
     /// BM25 candidates with their lexical features; `exclude` drops claims
@@ -351,27 +344,17 @@ impl Matcher {
         n: usize,
         exclude: &[u32],
     ) -> Vec<Scored> {
-        let hits: Vec<Candidate> = match self.index.search(cleaned, n + exclude.len()) {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::warn!("claim index search failed: {e}");
-                return Vec::new();
-            }
-        };
+        let (hits, query_terms) = self.index.search_with_terms(cleaned, n + exclude.len());
         let hits: Vec<Candidate> = hits
             .into_iter()
             .filter(|h| !exclude.contains(&h.ord))
             .take(n)
             .collect();
-        let mut query_terms: HashMap<&'static str, Box<[u64]>> = HashMap::new();
         let max = hits.first().map(|h| h.score).unwrap_or(1.0).max(1e-6);
         let mut out = Vec::with_capacity(hits.len());
         for (rank, h) in hits.iter().enumerate() {
-            let code = self.codes[h.ord as usize];
-            let q = query_terms
-                .entry(code)
-                .or_insert_with(|| term_set(self.index.analyse(code, cleaned)));
-            let c = &self.terms[h.ord as usize];
+            let q = &query_terms[self.index.claim_slot(h.ord)];
+            let c = self.index.claim_terms(h.ord);
             let common = overlap(q, c) as f32;
             let next = hits.get(rank + 1).map(|x| x.score).unwrap_or(0.0);
             let mut f = [0f32; FULL];
@@ -390,13 +373,14 @@ impl Matcher {
         out
     }
 
-    /// Fills the semantic features of candidates (no-op without a model).
-    pub fn fill_semantic(&self, cleaned: &[String], cands: &mut [Vec<Scored>]) {
+    /// Fills the semantic features of candidates (no-op without a model);
+    /// `texts` are the posts as [`Matcher::encoder_text`] gives them.
+    pub fn fill_semantic(&self, texts: &[String], cands: &mut [Vec<Scored>]) {
         #[cfg(feature = "embeddings")]
         if let Some(sem) = &self.semantic {
-            sem.fill(cleaned, cands);
+            sem.fill(texts, cands);
         }
         #[cfg(not(feature = "embeddings"))]
-        let _ = (cleaned, cands);
+        let _ = (texts, cands);
     }
 }

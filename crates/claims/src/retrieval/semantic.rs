@@ -138,7 +138,18 @@ impl Semantic {
         if need.is_empty() {
             return;
         }
-        let texts: Vec<&str> = need.iter().map(|&i| cleaned[i].as_str()).collect();
+        // Each distinct text is embedded once (evaluation repeats posts).
+        let mut slot: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut texts: Vec<&str> = Vec::new();
+        let which: Vec<usize> = need
+            .iter()
+            .map(|&i| {
+                *slot.entry(cleaned[i].as_str()).or_insert_with(|| {
+                    texts.push(cleaned[i].as_str());
+                    texts.len() - 1
+                })
+            })
+            .collect();
         let vecs = match self.embedder.embed(&texts) {
             Ok(v) => v,
             Err(e) => {
@@ -147,7 +158,8 @@ impl Semantic {
             }
         };
         let d = self.dim;
-        for (&i, q) in need.iter().zip(&vecs) {
+        for (&i, &w) in need.iter().zip(&which) {
+            let q = &vecs[w];
             let list = &mut cands[i];
             let mut best = f32::MIN;
             let mut maxes = Vec::with_capacity(list.len());

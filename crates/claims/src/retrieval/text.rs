@@ -122,7 +122,16 @@ pub fn key_text(text: &str) -> String {
 /// hashtags and handles split at case changes (`#AustralianFires` →
 /// `Australian Fires`); `&amp;` and kin decoded.
 pub fn clean_post(text: &str) -> String {
-    let body = strip_signature(text);
+    clean(&strip_signature(text, true))
+}
+
+/// [`clean_post`] without the author's name from an embedded-tweet
+/// signature: the text a sentence encoder compares with claims.
+pub fn clean_post_body(text: &str) -> String {
+    clean(&strip_signature(text, false))
+}
+
+fn clean(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
     for word in body.split_whitespace() {
         let lower = word.to_ascii_lowercase();
@@ -153,8 +162,8 @@ pub fn clean_post(text: &str) -> String {
 }
 
 /// `— Name (@handle) Month D, YYYY` at the end of an embedded tweet:
-/// keeps the text and the name.
-fn strip_signature(text: &str) -> String {
+/// keeps the text and, with `keep_name`, the name.
+fn strip_signature(text: &str, keep_name: bool) -> String {
     let t = text.trim_end().trim_end_matches('"').trim_end();
     if let Some(dash) = t.rfind(['—', '–'])
         && let tail = &t[dash..]
@@ -166,7 +175,7 @@ fn strip_signature(text: &str) -> String {
             let dash_len = tail.chars().next().map(char::len_utf8).unwrap_or(1);
             let name = tail[dash_len..at].trim();
             let mut s = t[..dash].trim_end().to_string();
-            if !name.is_empty() {
+            if keep_name && !name.is_empty() {
                 s.push(' ');
                 s.push_str(name);
             }
@@ -205,6 +214,10 @@ mod tests {
         assert_eq!(
             clean_post(t),
             "How are butterflies surviving the Australian Fires? Center for Biological Diversity"
+        );
+        assert_eq!(
+            clean_post_body(t),
+            "How are butterflies surviving the Australian Fires?"
         );
         assert_eq!(
             clean_post("@realDonaldTrump says &amp; so"),
