@@ -70,6 +70,10 @@ const MIGRATIONS: &[&str] = &[
 const INDEXES: &[(&str, &str)] = &[
     ("posts_time", "posts (time_ms)"),
     ("posts_actor", "posts (actor_key, time_ms)"),
+    // Newest posts of a language or a platform without walking every post
+    // (a rare or absent value walked the whole time index).
+    ("posts_lang", "posts (lang, time_ms)"),
+    ("posts_platform", "posts (platform, time_ms)"),
     ("post_links_url", "post_links (url)"),
     ("post_links_domain", "post_links (domain)"),
     ("post_links_post", "post_links (post)"),
@@ -361,13 +365,20 @@ fn sql_err(path: &Path, e: rusqlite::Error) -> StoreError {
     }
 }
 
-impl Store for SqliteStore {
-    fn insert_encoded(&mut self, posts: &EncodedPosts) -> Result<Inserted, StoreError> {
+impl SqliteStore {
+    /// Inserts several batches in one transaction and returns what each
+    /// stored: a writer serving many requests commits (and writes the
+    /// index pages they share) once for all of them. All or nothing.
+    pub fn insert_encoded_batches(
+        &mut self,
+        batches: &[&EncodedPosts],
+    ) -> Result<Vec<Inserted>, StoreError> {
         let path = self.path.clone();
         let e = |err| sql_err(&path, err);
         let tx = self.conn.transaction().map_err(e)?;
-        let mut done = Inserted::default();
-        {
+        let mut all = Vec::with_capacity(batches.len());
+        for posts in batches {
+            let mut done = Inserted::default();
             let mut ins_post = tx
                 .prepare_cached(
                     "INSERT OR IGNORE INTO posts
@@ -414,9 +425,16 @@ impl Store for SqliteStore {
                     ins_tag.raw_execute().map_err(e)?;
                 }
             }
+            all.push(done);
         }
         tx.commit().map_err(e)?;
-        Ok(done)
+        Ok(all)
+    }
+}
+
+impl Store for SqliteStore {
+    fn insert_encoded(&mut self, posts: &EncodedPosts) -> Result<Inserted, StoreError> {
+        Ok(self.insert_encoded_batches(&[posts])?.remove(0))
     }
 
     fn count(&self) -> Result<u64, StoreError> {

@@ -194,6 +194,36 @@ fn encoded_insert_is_idempotent_and_keeps_records_exactly() {
 }
 
 #[test]
+fn batches_in_one_transaction_count_each_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(dir.path().join("p.db")).unwrap();
+    let mut a = EncodedPosts::new();
+    a.extend(&[
+        post("1", 10, "a", &["x"], None),
+        post("2", 20, "b", &[], None),
+    ])
+    .unwrap();
+    let mut b = EncodedPosts::new();
+    // "2" is already in the first batch: a duplicate of the second.
+    b.extend(&[
+        post("2", 20, "b", &[], None),
+        post("3", 30, "c", &[], Some("https://e.com/")),
+    ])
+    .unwrap();
+    let done = s.insert_encoded_batches(&[&a, &b]).unwrap();
+    assert_eq!(
+        done.iter()
+            .map(|d| (d.stored, d.duplicates))
+            .collect::<Vec<_>>(),
+        vec![(2, 0), (1, 1)]
+    );
+    assert_eq!(s.count().unwrap(), 3);
+    assert_eq!(link_and_tag_rows(&s), (1, 1));
+    let again = s.insert_encoded_batches(&[&b]).unwrap();
+    assert_eq!((again[0].stored, again[0].duplicates), (0, 2));
+}
+
+#[test]
 fn duplicates_within_a_batch_keep_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = SqliteStore::open(dir.path().join("p.db")).unwrap();
