@@ -12,6 +12,7 @@
 //! and then at most every `[coordination] every_s` when posts arrived.
 
 use crate::config::Config;
+use crate::writer::IndexProgress;
 use pharos_alerts::{Notification, RuleEngine, Rules, Sink, Webhook, WebhookConfig};
 use pharos_analysis::actors::{ActorTracker, StreamModel};
 use pharos_analysis::bursts::{
@@ -40,6 +41,11 @@ pub const SUSPICIOUS_SCORE: f64 = 0.5;
 const POSTS_PER_NARRATIVE: usize = 30;
 /// Posts read at once.
 const CHUNK: usize = 4096;
+/// Ingest counts as busy this long after the writer last stored a batch
+/// (a 5,000-post batch takes a few hundred ms on a loaded machine).
+const INGEST_BUSY_MS: i64 = 1000;
+/// The longest the live analysis leaves the CPU to a busy ingest.
+const YIELD_AT_MOST: Duration = Duration::from_secs(5);
 
 /// What handlers read.
 #[derive(Default)]
@@ -104,6 +110,7 @@ pub fn start(
     config: &Config,
     snapshot: Arc<RwLock<Snapshot>>,
     alerts_tx: broadcast::Sender<Arc<str>>,
+    ingest: Arc<IndexProgress>,
 ) -> anyhow::Result<()> {
     let rules = match &config.alerts.rules {
         Some(p) => Rules::load(p)?,
@@ -130,7 +137,7 @@ pub fn start(
     std::thread::Builder::new()
         .name("pharos-analyst".into())
         .spawn(move || {
-            if let Err(e) = a.run(&store_path, &coord) {
+            if let Err(e) = a.run(&store_path, &coord, &ingest) {
                 tracing::error!("analysis stopped: {e:#}");
             }
         })?;
@@ -185,6 +192,7 @@ impl Analyst {
         &mut self,
         store_path: &std::path::Path,
         coord: &crate::config::CoordinationConfig,
+        ingest: &IndexProgress,
     ) -> anyhow::Result<()> {
         let store = SqliteStore::open(store_path)?;
         let max: i64 =
@@ -217,7 +225,16 @@ impl Analyst {
         let mut last_publish = Instant::now();
         let mut publish_every = Duration::from_secs(2);
         let mut dirty = false;
+        let mut last_work = Instant::now();
         loop {
+            // While HTTP ingest is storing batches, leave the CPU to it (the
+            // posts wait in the store), but do some work at least every
+            // `YIELD_AT_MOST` so alerts are late by that much at most.
+            let busy = ingest.busy(INGEST_BUSY_MS);
+            if busy && last_work.elapsed() < YIELD_AT_MOST {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
             if dirty_coord && last_coord.elapsed() >= Duration::from_secs(coord.every_s) {
                 self.coordination(&store, coord);
                 last_coord = Instant::now();
@@ -226,7 +243,7 @@ impl Analyst {
             let mut rows = decode_rows(
                 &store,
                 "SELECT rowid, record FROM posts WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-                &[tail, (CHUNK * 4) as i64],
+                &[tail, if busy { CHUNK } else { CHUNK * 4 } as i64],
             )?;
             if rows.is_empty() {
                 if dirty && last_publish.elapsed() >= Duration::from_millis(500) {
@@ -237,6 +254,7 @@ impl Analyst {
                 std::thread::sleep(Duration::from_millis(250));
                 continue;
             }
+            last_work = Instant::now();
             tail = rows.iter().map(|(r, _)| *r).max().unwrap_or(tail);
             rows.sort_by_key(|(r, p)| (p.time.millis(), *r));
             let posts: Vec<Post> = rows.into_iter().map(|(_, p)| p).collect();

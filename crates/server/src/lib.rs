@@ -43,7 +43,7 @@ pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
     let mut store = pharos_store::SqliteStore::open_existing(store_path)?;
     auth::prepare(&mut store)?;
     drop(store);
-    let (writer, _progress) = writer::start(store_path, config.ingest.queue)?;
+    let (writer, progress) = writer::start(store_path, config.ingest.queue)?;
     let audit = audit::AuditLog::start(store_path)?;
     let snapshot = Arc::new(RwLock::new(analyst::Snapshot::default()));
     let (alerts_tx, _) = tokio::sync::broadcast::channel(1024);
@@ -52,6 +52,7 @@ pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
         &config,
         snapshot.clone(),
         alerts_tx.clone(),
+        progress,
     )?;
     watch::start(store_path, &config.watch, writer.clone())?;
     Ok(Arc::new(AppState::new(

@@ -30,13 +30,23 @@ pub struct WriteJob {
     pub reply: Option<tokio::sync::oneshot::Sender<Result<Inserted, String>>>,
 }
 
-/// Progress of the full-text index, shared with `/api/status`.
+/// Progress of the full-text index, shared with `/api/status`, and whether
+/// ingest is busy (the live analysis yields to it).
 #[derive(Debug, Default)]
 pub struct IndexProgress {
     /// Highest post rowid indexed.
     pub indexed: AtomicI64,
     /// Highest post rowid stored (as of the writer's last look).
     pub stored: AtomicI64,
+    /// Wall clock (ms) when the writer last started or finished storing batches.
+    pub last_write_ms: AtomicI64,
+}
+
+impl IndexProgress {
+    /// A batch was being stored within the last `within_ms`.
+    pub fn busy(&self, within_ms: i64) -> bool {
+        crate::auth::now_ms() - self.last_write_ms.load(Ordering::Relaxed) < within_ms
+    }
 }
 
 /// Starts the writer thread; `queue` batches may wait.
@@ -54,15 +64,42 @@ pub fn start(
     Ok((tx, progress))
 }
 
+/// Batches stored in one transaction, at most (when several wait).
+const GROUP_JOBS: usize = 8;
+/// Posts stored in one transaction, at most (a single larger batch is not split).
+const GROUP_POSTS: usize = 40_000;
+
 fn run(mut store: SqliteStore, rx: Receiver<WriteJob>, progress: Arc<IndexProgress>) {
+    // The writer touches index pages all over the store: a larger page
+    // cache than readers keeps them between batches (256 MiB at most), and
+    // checkpoints less often (a page written by many batches is copied
+    // into the store once per checkpoint).
+    if let Err(e) = store
+        .conn()
+        .execute_batch("PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 16384;")
+    {
+        tracing::warn!("writer cache_size: {e}");
+    }
     let mut quarantine = Quarantine::new(store.quarantine_path());
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(job) => {
-                let result = store_job(&mut store, &mut quarantine, &job);
-                if let Some(reply) = job.reply {
-                    let _ = reply.send(result.map_err(|e| e.to_string()));
+                // Batches that wait behind this one share its transaction.
+                let mut jobs = vec![job];
+                let mut posts = jobs[0].posts.len();
+                while jobs.len() < GROUP_JOBS && posts < GROUP_POSTS {
+                    match rx.try_recv() {
+                        Ok(j) => {
+                            posts += j.posts.len();
+                            jobs.push(j);
+                        }
+                        Err(_) => break,
+                    }
                 }
+                let now = crate::auth::now_ms;
+                progress.last_write_ms.store(now(), Ordering::Relaxed);
+                store_jobs(&mut store, &mut quarantine, jobs);
+                progress.last_write_ms.store(now(), Ordering::Relaxed);
                 // The index catches up when no batch waits (below), so a
                 // sustained ingest is not slowed by it.
             }
@@ -77,16 +114,40 @@ fn run(mut store: SqliteStore, rx: Receiver<WriteJob>, progress: Arc<IndexProgre
     let _ = quarantine.flush();
 }
 
-fn store_job(
+/// Stores the jobs' batches in one transaction and answers each; if that
+/// fails, each batch alone (so one batch's error is not another's).
+fn store_jobs(store: &mut SqliteStore, quarantine: &mut Quarantine, jobs: Vec<WriteJob>) {
+    let grouped = if jobs.len() > 1 {
+        let batches: Vec<&EncodedPosts> = jobs
+            .iter()
+            .filter(|j| !j.posts.is_empty())
+            .map(|j| &j.posts)
+            .collect();
+        store.insert_encoded_batches(&batches).ok()
+    } else {
+        None
+    };
+    let mut done = grouped.map(|d| d.into_iter());
+    for job in jobs {
+        let inserted = match (&mut done, job.posts.is_empty()) {
+            (_, true) => Ok(Inserted::default()),
+            (Some(d), false) => Ok(d.next().unwrap_or_default()),
+            (None, false) => store.insert_encoded(&job.posts),
+        };
+        let result = inserted.and_then(|i| finish_job(store, quarantine, &job, i));
+        if let Some(reply) = job.reply {
+            let _ = reply.send(result.map_err(|e| e.to_string()));
+        }
+    }
+}
+
+/// After a job's posts are stored: its rejections to the quarantine, its run recorded.
+fn finish_job(
     store: &mut SqliteStore,
     quarantine: &mut Quarantine,
     job: &WriteJob,
+    done: Inserted,
 ) -> Result<Inserted, pharos_store::StoreError> {
-    let done = if job.posts.is_empty() {
-        Inserted::default()
-    } else {
-        store.insert_encoded(&job.posts)?
-    };
     for r in &job.rejections {
         if let Err(e) = quarantine.put(r) {
             tracing::warn!("quarantine {}: {e}", quarantine.path().display());

@@ -97,6 +97,9 @@ pub async fn narratives(
         .iter()
         .filter(|n| visible.contains(&n.id))
         .filter(|n| {
+            if words.is_empty() {
+                return true;
+            }
             let hay = format!(
                 "{} {}",
                 n.label.text.to_lowercase(),
@@ -625,7 +628,8 @@ pub async fn alerts(
         )));
     }
     let s = st.snapshot.read().map_err(ApiError::internal)?;
-    let mut v: Vec<Notification> = s
+    // Sort references; copy only the page (alerts carry their evidence).
+    let mut v: Vec<&Notification> = s
         .alerts
         .values()
         .filter(|n| open.is_none_or(|o| o == n.alert.closed_at.is_none()))
@@ -635,9 +639,8 @@ pub async fn alerts(
                 .as_deref()
                 .is_none_or(|k| n.alert.entity_kind.as_str() == k)
         })
-        .cloned()
         .collect();
-    v.sort_by(|a, b| {
+    v.sort_unstable_by(|a, b| {
         (a.alert.closed_at.is_some())
             .cmp(&b.alert.closed_at.is_some())
             .then(b.alert.severity.total_cmp(&a.alert.severity))
@@ -646,7 +649,7 @@ pub async fn alerts(
     Ok(Json(AlertPage {
         ready: s.ready,
         total: v.len(),
-        alerts: v.into_iter().take(limit).collect(),
+        alerts: v.into_iter().take(limit).cloned().collect(),
     }))
 }
 

@@ -90,6 +90,35 @@ pub fn fts_query(q: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// Rows of a domain or hashtag from which walking the time index (newest
+/// first, stopping after a page) beats reading all of its posts and sorting.
+const COMMON_ROWS: i64 = 2_000;
+
+/// Whether `probe` (an index look-up, `?1` the value) has at least [`COMMON_ROWS`] rows.
+fn is_common(
+    conn: &pharos_store::rusqlite::Connection,
+    probe: &str,
+    value: &str,
+) -> ApiResult<bool> {
+    let n: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM ({probe} LIMIT {COMMON_ROWS})"
+        ))?
+        .query_row([value], |r| r.get(0))?;
+    Ok(n >= COMMON_ROWS)
+}
+
+/// The filter for posts having a domain or hashtag: a common one is
+/// checked per post while walking time backwards (a page comes quickly);
+/// a rare one lists its posts (few to sort; walking would read the store).
+fn member_filter(common: bool, list: &str, exists: &str) -> String {
+    if common {
+        format!(" AND {exists}")
+    } else {
+        format!(" AND p.rowid IN ({list})")
+    }
+}
+
 /// Runs a post search on a read connection.
 pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
     let limit = f.limit.unwrap_or(50);
@@ -123,20 +152,31 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
         sql.push_str(" AND p.time_ms < ?");
         args.push(Value::Integer(u));
     }
+    let lang = f.lang.as_deref().filter(|l| !l.is_empty());
     if let Some(p) = f.platform.as_deref().filter(|p| !p.is_empty()) {
-        // `+`: filter while walking the time index (newest first) rather
-        // than sort every post of the platform.
-        sql.push_str(" AND +p.platform = ?");
+        // The (platform, time) index gives a platform's newest posts; with
+        // a language, the (lang, time) index does, and with words the
+        // full-text index (`+`: this index not used).
+        sql.push_str(if lang.is_some() || text.is_some() {
+            " AND +p.platform = ?"
+        } else {
+            " AND p.platform = ?"
+        });
         args.push(Value::Text(p.to_ascii_lowercase()));
     }
-    match f.lang.as_deref().filter(|l| !l.is_empty()) {
+    match lang {
         Some("und") => sql.push_str(" AND p.lang IS NULL"),
         Some(l) => {
-            sql.push_str(" AND p.lang = ?");
+            sql.push_str(if text.is_some() {
+                " AND +p.lang = ?"
+            } else {
+                " AND p.lang = ?"
+            });
             args.push(Value::Text(l.to_ascii_lowercase()));
         }
         None => {}
     }
+    let conn = store.conn();
     if let Some(a) = f.actor.as_deref().filter(|a| !a.is_empty()) {
         let (platform, id) = match (
             f.platform.as_deref().filter(|p| !p.is_empty()),
@@ -166,17 +206,23 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
     if let Some(d) = f.domain.as_deref().filter(|d| !d.is_empty()) {
         let d = d.trim().to_ascii_lowercase();
         let d = d.strip_prefix("www.").unwrap_or(&d).to_string();
-        // Correlated: common domains stop after a page, walking time backwards.
-        sql.push_str(
-            " AND EXISTS (SELECT 1 FROM post_links l WHERE l.post = p.rowid AND l.domain = ?)",
-        );
+        let common = is_common(conn, "SELECT 1 FROM post_links WHERE domain = ?1", &d)?;
+        sql.push_str(&member_filter(
+            common,
+            "SELECT post FROM post_links WHERE domain = ?",
+            "EXISTS (SELECT 1 FROM post_links l WHERE l.post = p.rowid AND l.domain = ?)",
+        ));
         args.push(Value::Text(d));
     }
     if let Some(h) = f.hashtag.as_deref().filter(|h| !h.is_empty()) {
-        sql.push_str(
-            " AND EXISTS (SELECT 1 FROM post_hashtags h WHERE h.post = p.rowid AND h.tag = ?)",
-        );
-        args.push(Value::Text(h.trim_start_matches('#').to_lowercase()));
+        let h = h.trim_start_matches('#').to_lowercase();
+        let common = is_common(conn, "SELECT 1 FROM post_hashtags WHERE tag = ?1", &h)?;
+        sql.push_str(&member_filter(
+            common,
+            "SELECT post FROM post_hashtags WHERE tag = ?",
+            "EXISTS (SELECT 1 FROM post_hashtags h WHERE h.post = p.rowid AND h.tag = ?)",
+        ));
+        args.push(Value::Text(h));
     }
     // Cursors: `r<rowid>` (full text, storage order) or `t<time>.<rowid>` (time order).
     if let Some(c) = f.cursor.as_deref().filter(|c| !c.is_empty()) {
@@ -205,7 +251,6 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
         sql.push_str(" ORDER BY p.time_ms DESC, p.rowid DESC LIMIT ?");
     }
     args.push(Value::Integer(limit as i64 + 1));
-    let conn = store.conn();
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(pharos_store::rusqlite::params_from_iter(args))?;
     let mut posts = Vec::new();
