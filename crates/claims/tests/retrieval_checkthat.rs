@@ -88,9 +88,10 @@ fn semantic_reranking_map_at_5_on_test() {
     let a = eval::ablation(&matcher, &d.test, &d.qrels, 5);
     println!("test MAP@5: {a:?}");
     let fused = a.fused.expect("fused");
-    // Measured 0.9172 with the fusion fitted on the train queries (dev
-    // 0.9472); BM25 alone 0.8723 (docs/claim-retrieval.md).
-    assert!(fused >= 0.91, "fused MAP@5 {fused}");
+    // Measured 0.9218 with the fusion fitted on the train queries over 100
+    // BM25 candidates (dev 0.9535); BM25 alone 0.8723
+    // (docs/claim-retrieval.md).
+    assert!(fused >= 0.92, "fused MAP@5 {fused}");
     assert!(
         fused > a.bm25 + 0.03,
         "re-ranking gains little: {fused} vs BM25 {}",
