@@ -332,13 +332,28 @@ impl FamilyIndex {
             self.hot.iter_mut().for_each(|h| h.seen = 0);
             self.stamp = 1;
         }
-        // All band look-ups first: independent loads, overlapped.
+        // Touch every band's home entry first: loads with no branch
+        // between them, so the CPU has all their cache misses in flight at
+        // once instead of one after another in the probing loop below.
+        let mut touch = 0u64;
+        for &key in keys {
+            touch ^= self.buckets.entries[self.buckets.home(key)].key;
+        }
+        std::hint::black_box(touch);
         self.found.clear();
         for &key in keys {
             if let Some(b) = self.buckets.get(key) {
                 self.found.push(*b);
             }
         }
+        // Likewise the candidates' look-up state and sketches.
+        for b in &self.found {
+            for &e in b.slots.iter().take_while(|&&e| e != NIL) {
+                touch ^= u64::from(self.hot[e as usize].seen);
+                touch ^= u64::from(self.sketches[e as usize].0[0]);
+            }
+        }
+        std::hint::black_box(touch);
         self.probe = Sketch::of(set);
         let mut best: Option<(u32, f64)> = None;
         for b in &self.found {
