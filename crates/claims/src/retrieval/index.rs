@@ -448,15 +448,27 @@ impl ClaimIndex {
         // The lists to add: (postings, list, weight).
         let mut lists: Vec<(&Postings, u32, f32)> = Vec::new();
         let mut sets = Vec::with_capacity(self.langs.len());
+        // Tokens are looked up as they stream (no String per token);
+        // distinct term ids are distinct terms.
+        let mut ids: Vec<u32> = Vec::new();
         for l in &self.langs {
-            let mut terms = analysed(&mut l.analyser.clone(), text);
-            sets.push(term_set(&terms));
-            terms.sort_unstable();
-            terms.dedup();
-            for t in &terms {
-                let Some(&id) = l.dict.get(t.as_str()) else {
-                    continue;
-                };
+            let mut an = l.analyser.clone();
+            let mut stream = an.token_stream(text);
+            let mut hashes = Vec::new();
+            ids.clear();
+            while stream.advance() {
+                let t = stream.token().text.as_str();
+                hashes.push(hash_term(t));
+                if let Some(&id) = l.dict.get(t) {
+                    ids.push(id);
+                }
+            }
+            hashes.sort_unstable();
+            hashes.dedup();
+            sets.push(hashes.into_boxed_slice());
+            ids.sort_unstable();
+            ids.dedup();
+            for &id in &ids {
                 for (p, boost) in [(&l.text, w.text), (&l.title, w.title)] {
                     let df = (p.offsets.get(id as usize + 1).copied().unwrap_or(0)
                         - p.offsets.get(id as usize).copied().unwrap_or(0))
@@ -468,16 +480,22 @@ impl ClaimIndex {
             }
         }
         if w.key > 0.0 {
-            let mut terms = analysed(&mut self.key_analyser.clone(), &key_text(text));
-            terms.sort_unstable();
-            terms.dedup();
-            for t in &terms {
-                if let Some(&id) = self.key_dict.get(t.as_str()) {
-                    let df = (self.key.offsets[id as usize + 1] - self.key.offsets[id as usize])
-                        as usize;
-                    if df > 0 {
-                        lists.push((&self.key, id, w.key * self.idf(df) * (1.0 + K1) / Q));
-                    }
+            let keyed = key_text(text);
+            let mut an = self.key_analyser.clone();
+            let mut stream = an.token_stream(&keyed);
+            ids.clear();
+            while stream.advance() {
+                if let Some(&id) = self.key_dict.get(stream.token().text.as_str()) {
+                    ids.push(id);
+                }
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            for &id in &ids {
+                let df =
+                    (self.key.offsets[id as usize + 1] - self.key.offsets[id as usize]) as usize;
+                if df > 0 {
+                    lists.push((&self.key, id, w.key * self.idf(df) * (1.0 + K1) / Q));
                 }
             }
         }

@@ -41,6 +41,10 @@ pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// than 50 raised the CheckThat! dev MAP@5 from 0.9472 to 0.9535).
 pub const DEFAULT_CANDIDATES: usize = 100;
 
+/// BM25 candidates kept per post without a model (BM25 orders them; more
+/// would change nothing in the first 50).
+pub const LEXICAL_CANDIDATES: usize = 50;
+
 /// One claim matched by a post.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match {
@@ -264,8 +268,15 @@ impl Matcher {
     /// [`Matcher::match_text`] for many posts at once (the embeddings are
     /// computed in batches: much faster per post).
     pub fn match_batch(&self, posts: &[(&str, Option<&str>)], k: usize) -> Vec<Vec<Match>> {
-        let scored = self.score_batch(posts, self.candidates.max(k));
         let semantic = self.has_model();
+        // Without a model the order is BM25's, and the confidence of the
+        // first k depends on their own features only: 50 candidates do.
+        let n = if semantic {
+            self.candidates
+        } else {
+            self.candidates.min(LEXICAL_CANDIDATES)
+        };
+        let scored = self.score_batch(posts, n.max(k));
         scored
             .into_iter()
             .map(|cands| self.rank(cands, semantic, k))
