@@ -18,7 +18,9 @@ use pharos_analysis::actors::{ActorTracker, StreamModel};
 use pharos_analysis::bursts::{
     ActorFlags, AlertEvent, BurstConfig, BurstDetector, EntityKind, Observation, post_observations,
 };
-use pharos_analysis::coordination::report::{CoordinationReport, ReportOptions, coortweet_report};
+use pharos_analysis::coordination::report::{
+    CoordinationReport, NetworkReport, ReportOptions, coortweet_report,
+};
 use pharos_analysis::coordination::{
     Coordination, CoortweetParams, ObjectRule, ShareTable, Subgraph,
 };
@@ -54,11 +56,15 @@ pub struct Snapshot {
     pub ready: bool,
     pub posts: u64,
     pub narratives: Arc<Vec<NarrativeSummary>>,
+    /// The same without their timelines (what lists show), made once per publish.
+    pub narrative_list: Arc<Vec<NarrativeSummary>>,
     /// Newest post keys `(platform, id)` of each narrative, newest last.
     pub narrative_posts: HashMap<u64, VecDeque<(String, String)>>,
     /// Latest notification of each alert.
     pub alerts: HashMap<String, Notification>,
     pub coordination: Option<Arc<CoordinationReport>>,
+    /// Its communities without their evidence (what lists show).
+    pub network_list: Arc<Vec<NetworkReport>>,
     pub coordination_error: Option<String>,
     /// When coordination was last computed (RFC 3339 wall clock).
     pub coordination_at: Option<String>,
@@ -391,6 +397,15 @@ impl Analyst {
             s.ready = true;
         }
         s.posts = self.posts;
+        s.narrative_list = Arc::new(
+            narratives
+                .iter()
+                .map(|n| NarrativeSummary {
+                    timeline: Vec::new(),
+                    ..n.clone()
+                })
+                .collect(),
+        );
         s.narratives = Arc::new(narratives);
         s.actors = Arc::new(actors);
         s.platforms = self.platforms.clone();
@@ -405,6 +420,21 @@ impl Analyst {
         s.coordination_at = Some(pharos_core::EventTime(crate::auth::now_ms()).to_rfc3339());
         match result {
             Ok(r) => {
+                s.network_list = Arc::new(
+                    r.communities
+                        .iter()
+                        .map(|n| NetworkReport {
+                            evidence: Vec::new(),
+                            members: n.members.clone(),
+                            platforms: n.platforms.clone(),
+                            languages: n.languages.clone(),
+                            kind: n.kind.clone(),
+                            first_activity: n.first_activity.clone(),
+                            last_activity: n.last_activity.clone(),
+                            ..*n
+                        })
+                        .collect(),
+                );
                 s.coordination = Some(Arc::new(r));
                 s.coordination_error = None;
             }

@@ -106,6 +106,9 @@ pub fn run(store_path: &Path, listen: &str, config: Config) -> anyhow::Result<()
         .build()?;
     rt.block_on(async {
         let state = start(store_path, config)?;
+        // The overview's store statistics take seconds on large stores: warm them.
+        let warm = state.clone();
+        tokio::spawn(async move { warm.stats(8).await.ok() });
         let tokens = state
             .read(|s| crate::auth::list(s.conn()).map_err(error::ApiError::internal))
             .await

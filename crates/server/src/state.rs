@@ -8,8 +8,9 @@ use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::tlp::Marking;
 use crate::writer::WriteJob;
-use pharos_store::SqliteStore;
 use pharos_store::rusqlite::{OptionalExtension, params};
+use pharos_store::{SqliteStore, Store};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, RwLock};
@@ -29,7 +30,15 @@ pub struct AppState {
     pub alerts_tx: broadcast::Sender<Arc<str>>,
     pub audit: AuditLog,
     pub started: Instant,
+    /// `pharos stats` of the store, by `top`: (posts stored, runs, when, stats).
+    stats: Mutex<HashMap<usize, StatsEntry>>,
 }
+
+type StatsEntry = (i64, i64, Instant, Arc<pharos_store::Stats>);
+
+/// Store statistics (full scans: about 2 s on 1M posts) are recomputed
+/// when the store changed and the cached ones are older than this.
+const STATS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl AppState {
     pub fn new(
@@ -49,7 +58,34 @@ impl AppState {
             alerts_tx,
             audit,
             started: Instant::now(),
+            stats: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The store's statistics (`pharos stats`), cached: the same answer
+    /// while no post or run was added, and for [`STATS_MAX_AGE`] after.
+    pub async fn stats(self: &Arc<Self>, top: usize) -> ApiResult<Arc<pharos_store::Stats>> {
+        let me = self.clone();
+        self.read(move |s| {
+            let (posts, runs): (i64, i64) = s.conn().query_row(
+                "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM posts), (SELECT COALESCE(MAX(run), 0) FROM runs)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if let Some((p, r, at, cached)) =
+                me.stats.lock().map_err(ApiError::internal)?.get(&top)
+                && ((*p, *r) == (posts, runs) || at.elapsed() < STATS_MAX_AGE)
+            {
+                return Ok(cached.clone());
+            }
+            let fresh = Arc::new(s.stats(top)?);
+            me.stats
+                .lock()
+                .map_err(ApiError::internal)?
+                .insert(top, (posts, runs, Instant::now(), fresh.clone()));
+            Ok(fresh)
+        })
+        .await
     }
 
     fn take(&self) -> ApiResult<SqliteStore> {

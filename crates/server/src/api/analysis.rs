@@ -79,7 +79,7 @@ pub async fn narratives(
     let limit = page(q.limit)?;
     let (ready, all) = {
         let s = st.snapshot.read().map_err(ApiError::internal)?;
-        (s.ready, s.narratives.clone())
+        (s.ready, s.narrative_list.clone())
     };
     let ids: Vec<u64> = all.iter().map(|n| n.id).collect();
     let st2 = st.clone();
@@ -120,10 +120,7 @@ pub async fn narratives(
             .into_iter()
             .skip(q.offset.unwrap_or(0))
             .take(limit)
-            .map(|n| NarrativeSummary {
-                timeline: Vec::new(),
-                ..n.clone()
-            })
+            .cloned()
             .collect(),
     }))
 }
@@ -221,13 +218,14 @@ pub async fn networks(
 ) -> ApiResult<Json<NetworkList>> {
     st.check_collection(&who)?;
     let limit = page(q.limit)?;
-    let (ready, at, err, report) = {
+    let (ready, at, err, report, list) = {
         let s = st.snapshot.read().map_err(ApiError::internal)?;
         (
             s.ready,
             s.coordination_at.clone(),
             s.coordination_error.clone(),
             s.coordination.clone(),
+            s.network_list.clone(),
         )
     };
     let marks = st
@@ -244,8 +242,9 @@ pub async fn networks(
     if let Some(r) = report {
         out.summary = serde_json::to_value(&r.summary).ok();
         out.parameters = Some(r.parameters.clone());
-        out.networks = r
-            .communities
+        // Without evidence, made once per computation (copying the
+        // evidence to drop it cost more than the rest of the answer).
+        out.networks = list
             .iter()
             .filter(|n| {
                 marks
@@ -254,10 +253,7 @@ pub async fn networks(
             })
             .skip(q.offset.unwrap_or(0))
             .take(limit)
-            .map(|n| NetworkReport {
-                evidence: Vec::new(),
-                ..n.clone()
-            })
+            .cloned()
             .collect();
     }
     Ok(Json(out))

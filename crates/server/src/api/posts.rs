@@ -10,8 +10,9 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
 use pharos_core::{EventTime, Post};
 use pharos_ingest::{Format, Item, Options, Rejection};
+use pharos_store::rusqlite::params;
 use pharos_store::rusqlite::types::Value;
-use pharos_store::{EncodedPosts, SqliteStore, Store};
+use pharos_store::{EncodedPosts, SqliteStore};
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
 use std::sync::mpsc::TrySendError;
@@ -90,22 +91,26 @@ pub fn fts_query(q: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// Rows of a domain or hashtag from which walking the time index (newest
-/// first, stopping after a page) beats reading all of its posts and sorting.
-const COMMON_ROWS: i64 = 2_000;
-
-/// Whether `probe` (an index look-up, `?1` the value) has at least [`COMMON_ROWS`] rows.
+/// Whether a domain or hashtag with rows found by `probe` (an index
+/// look-up, `?1` the value) is common enough that walking the time index
+/// (newest first, stopping after a page of `page` posts) beats reading all
+/// of its posts and sorting them: walking reads about `page * stored / n`
+/// posts, listing `n`, so the break-even is near `sqrt(page * stored)`
+/// (doubled: each walked post also costs a probe).
 fn is_common(
     conn: &pharos_store::rusqlite::Connection,
     probe: &str,
     value: &str,
+    page: usize,
 ) -> ApiResult<bool> {
+    let stored: i64 = conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
+        r.get(0)
+    })?;
+    let common = (((2 * page) as f64 * stored as f64).sqrt() as i64).max(500);
     let n: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM ({probe} LIMIT {COMMON_ROWS})"
-        ))?
-        .query_row([value], |r| r.get(0))?;
-    Ok(n >= COMMON_ROWS)
+        .prepare_cached(&format!("SELECT COUNT(*) FROM ({probe} LIMIT ?2)"))?
+        .query_row(params![value, common], |r| r.get(0))?;
+    Ok(n >= common)
 }
 
 /// The filter for posts having a domain or hashtag: a common one is
@@ -206,7 +211,12 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
     if let Some(d) = f.domain.as_deref().filter(|d| !d.is_empty()) {
         let d = d.trim().to_ascii_lowercase();
         let d = d.strip_prefix("www.").unwrap_or(&d).to_string();
-        let common = is_common(conn, "SELECT 1 FROM post_links WHERE domain = ?1", &d)?;
+        let common = is_common(
+            conn,
+            "SELECT 1 FROM post_links WHERE domain = ?1",
+            &d,
+            limit + 1,
+        )?;
         sql.push_str(&member_filter(
             common,
             "SELECT post FROM post_links WHERE domain = ?",
@@ -216,7 +226,12 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
     }
     if let Some(h) = f.hashtag.as_deref().filter(|h| !h.is_empty()) {
         let h = h.trim_start_matches('#').to_lowercase();
-        let common = is_common(conn, "SELECT 1 FROM post_hashtags WHERE tag = ?1", &h)?;
+        let common = is_common(
+            conn,
+            "SELECT 1 FROM post_hashtags WHERE tag = ?1",
+            &h,
+            limit + 1,
+        )?;
         sql.push_str(&member_filter(
             common,
             "SELECT post FROM post_hashtags WHERE tag = ?",
@@ -335,7 +350,7 @@ pub async fn stats(
     Extension(who): Extension<Principal>,
 ) -> ApiResult<Json<pharos_store::Stats>> {
     st.check_collection(&who)?;
-    Ok(Json(st.read(|s| Ok(s.stats(10)?)).await?))
+    Ok(Json(pharos_store::Stats::clone(&*st.stats(10).await?)))
 }
 
 /// How an ingest request went.

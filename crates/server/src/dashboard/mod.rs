@@ -19,7 +19,6 @@ use axum::extract::{Extension, Form, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use pharos_store::Store;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -240,7 +239,7 @@ fn narrative_rows(list: &[&pharos_analysis::narratives::NarrativeSummary]) -> St
 
 async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
     let tlp = st.check_collection(&who)?;
-    let stats = st.read(|s| Ok(s.stats(8)?)).await?;
+    let stats = st.stats(8).await?;
     let st2 = st.clone();
     let w = who.clone();
     let mut incidents = st.read(move |s| visible_incidents(&st2, s, &w)).await?;
