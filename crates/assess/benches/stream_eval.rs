@@ -5,6 +5,8 @@
 //! cargo bench -p pharos-assess --bench stream_eval -- [--seeds 1,2,3,4,5] [--posts 300000] [--days 7]
 //!     [--claims off|known|published] [--no-coordination] [--suspicious-score S] [--min-repeats N]
 //!     [--coord-window S] [--coord-families] [--young-days N] [--sweep 0.45,0.5,0.6] [-v]
+//! cargo bench -p pharos-assess --bench stream_eval -- --claims library [--claim-min 0.5,0.6,0.7]
+//!     [--seeds ...] [--posts ...] [--days ...]
 //! ```
 //!
 //! `--sweep`: one run, scored as if the rule's minimum severity were each
@@ -35,11 +37,26 @@
 //! review lists: 1.0). `--claims published`: the same, but a review is only
 //! known from its publication time (the planted claim's review comes eight
 //! hours into the campaign).
+//!
+//! `--claims library`: the real matcher instead. The simulator's fact-check
+//! feed is imported as `pharos claims import --format claimreview` would
+//! (into a temporary library), and every post is matched by
+//! `pharos_assess::stream::LibraryClaims` (BM25 and the lexical fusion, as
+//! `pharos assess --library` runs it in a default build: the 3 best claims
+//! a post). The matches are computed once per seed; then, for each
+//! `--claim-min` value, the pipeline runs with only the matches at or above
+//! it (`LibraryClaims::min_confidence`; values under the claim watch's own
+//! minimum, 0.5, change nothing). Reported per seed and minimum: when the
+//! planted false narrative's claim alert was raised (minutes after the
+//! campaign's first post; negative = before it, raised by organic posts on
+//! the topic), the claim alerts on organic repeats of the library's old
+//! debunked claims (true matches) and the claim alerts with mostly organic
+//! evidence on a claim nobody repeated (false claim alerts).
 
 use ahash::{AHashMap, AHashSet};
 use pharos_alerts::{DeliveryError, Notification, Outcome, Rules, Sink, Status};
 use pharos_analysis::bursts::{Alert, EntityKind};
-use pharos_assess::stream::{AlertPipeline, ClaimHit, ClaimSignal, StreamConfig};
+use pharos_assess::stream::{AlertPipeline, ClaimHit, ClaimSignal, LibraryClaims, StreamConfig};
 use pharos_core::{Link, Post};
 use pharos_sim::{SimConfig, Truth};
 use std::collections::BTreeMap;
@@ -147,6 +164,15 @@ fn main() {
         })
         .unwrap_or_default();
     let mut sweep_rows: Vec<(f64, u64, usize, usize, usize, f64)> = Vec::new();
+    if claims == "library" {
+        let mins: Vec<f64> = get("--claim-min")
+            .unwrap_or("0.5".into())
+            .split(',')
+            .map(|x| x.trim().parse().expect("--claim-min 0.5,0.6"))
+            .collect();
+        library_eval(&seeds, posts_n, days, &mins, verbose);
+        return;
+    }
     println!(
         "stream evaluation: {posts_n} posts over {days} days per seed, seeds {seeds:?}, claims {claims}, coordination {}",
         if coordination { "on" } else { "off" }
@@ -310,6 +336,147 @@ fn main() {
                 ok % 1000
             );
         }
+    }
+}
+
+/// Replays claim matches computed once (post id → hits at any confidence),
+/// keeping those at or above `min`.
+struct Replay {
+    hits: Arc<AHashMap<String, Vec<ClaimHit>>>,
+    min: f64,
+}
+
+impl ClaimSignal for Replay {
+    fn claims(&mut self, post: &Post) -> Vec<ClaimHit> {
+        self.hits.get(&post.id).map_or_else(Vec::new, |h| {
+            h.iter()
+                .filter(|c| c.confidence >= self.min)
+                .cloned()
+                .collect()
+        })
+    }
+}
+
+/// `--claims library`: see the module docs.
+fn library_eval(seeds: &[u64], posts_n: u64, days: f64, mins: &[f64], verbose: bool) {
+    use pharos_claims::library::{ImportFormat, ImportOptions, Library, import};
+    println!(
+        "| seed | min confidence | false narrative claim alert (min after start) | claim alerts raised | organic repeats of debunked claims | false claim alerts | all false alarms |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut notes = Vec::new();
+    for &seed in seeds {
+        let mut cfg = SimConfig::new(posts_n, seed);
+        cfg.days = Some(days);
+        let mut buf = Vec::new();
+        let truth = pharos_sim::simulate(&cfg, &mut buf, &mut |_| {}).expect("simulate");
+        let posts: Vec<Post> = buf
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).expect("post"))
+            .collect();
+        drop(buf);
+        let tmp = tempfile::tempdir().expect("temporary directory");
+        let feed = tmp.path().join("factchecks.json");
+        std::fs::write(
+            &feed,
+            serde_json::to_vec(&pharos_sim::claim_review_feed(&truth.factchecks)).expect("feed"),
+        )
+        .expect("write the feed");
+        let lib_dir = tmp.path().join("library");
+        import(
+            &lib_dir,
+            ImportFormat::ClaimReview,
+            std::slice::from_ref(&feed),
+            &ImportOptions::default(),
+        )
+        .expect("import the simulator's fact-checks");
+        // Alerts name a claim by its library id; the truth by its review URL.
+        let url_of: AHashMap<String, String> = Library::open(&lib_dir)
+            .expect("library")
+            .claims()
+            .iter()
+            .filter_map(|c| Some((c.id.clone(), c.reviews.first()?.url.clone()?)))
+            .collect();
+        let mut matcher = LibraryClaims::open(&lib_dir).expect("matcher");
+        matcher.min_confidence = 0.0;
+        let started = std::time::Instant::now();
+        let mut hits: AHashMap<String, Vec<ClaimHit>> = AHashMap::new();
+        for chunk in posts.chunks(4096) {
+            for (post, found) in chunk.iter().zip(matcher.claims_batch(chunk)) {
+                let found: Vec<ClaimHit> = found
+                    .into_iter()
+                    .filter_map(|mut h| {
+                        h.claim_id = url_of.get(&h.claim_id)?.clone();
+                        Some(h)
+                    })
+                    .collect();
+                if !found.is_empty() {
+                    hits.insert(post.id.clone(), found);
+                }
+            }
+        }
+        notes.push(format!(
+            "seed {seed}: {} posts matched in {:.1} s, {} with a candidate claim, {} claims in the library",
+            posts.len(),
+            started.elapsed().as_secs_f64(),
+            hits.len(),
+            url_of.len()
+        ));
+        let hits = Arc::new(hits);
+        for &min in mins {
+            let raised = Raised::default();
+            let mut pipe =
+                AlertPipeline::with_config(StreamConfig::default(), Rules::default(), false);
+            pipe.add_sink(Box::new(raised.clone()));
+            pipe.set_claim_signal(Box::new(Replay {
+                hits: hits.clone(),
+                min,
+            }));
+            for batch in posts.chunks(16_384) {
+                pipe.push_batch(batch).expect("no failing sink");
+            }
+            pipe.finish().expect("no failing sink");
+            let alerts = std::mem::take(&mut *raised.0.lock().unwrap());
+            let (_, fa, _) = score(&truth, &alerts, false, seed);
+            let claim_alerts: Vec<Notification> = alerts
+                .iter()
+                .filter(|n| n.alert.entity_kind == EntityKind::Claim)
+                .cloned()
+                .collect();
+            let (_, false_claims, organic) = score(&truth, &claim_alerts, verbose, seed);
+            // The planted claim's first alert, wherever its evidence came from.
+            let mut planted = Vec::new();
+            for ct in truth
+                .campaigns
+                .iter()
+                .filter(|c| c.kind == "false_narrative")
+            {
+                let review = truth
+                    .factchecks
+                    .iter()
+                    .find(|f| f.campaign.as_deref() == Some(ct.id.as_str()));
+                let first = review.and_then(|f| {
+                    claim_alerts
+                        .iter()
+                        .filter(|n| n.alert.entity == f.url)
+                        .map(|n| n.raised_at.millis())
+                        .min()
+                });
+                planted.push(first.map_or("none".to_string(), |t| {
+                    format!("{:.1}", (t - ct.start.millis()) as f64 / 60_000.0)
+                }));
+            }
+            println!(
+                "| {seed} | {min} | {} | {} | {organic} | {false_claims} | {fa} |",
+                planted.join(", "),
+                claim_alerts.len(),
+            );
+        }
+    }
+    println!();
+    for n in notes {
+        println!("{n}");
     }
 }
 
