@@ -7,6 +7,8 @@
 //!     --model target/models/all-MiniLM-L6-v2                               # + semantic re-ranking
 //! cargo run --release -p pharos-claims --features embeddings --example checkthat -- \
 //!     --model target/models/all-MiniLM-L6-v2 --fit                         # refit on train, report dev
+//! cargo run --release -p pharos-claims --features embeddings --example checkthat -- \
+//!     --model target/models/all-MiniLM-L6-v2 --gate-sweep                  # choose the encoder gate (dev, train)
 //! ```
 //!
 //! Data: `$PHAROS_DATA/claims/checkthat2021` (default `../shared/data`
@@ -87,6 +89,18 @@ fn run() -> Result<(), String> {
         #[cfg(not(feature = "embeddings"))]
         return Err(format!("--model {model}: build with --features embeddings"));
     }
+    if let Some(g) = arg(&args, "--gate") {
+        matcher.gate = g.parse().map_err(|_| format!("--gate {g}: not a number"))?;
+    }
+    if args.iter().any(|a| a == "--gate-sweep") {
+        if !matcher.has_model() {
+            return Err("--gate-sweep needs --model".into());
+        }
+        for s in ["dev", "train"] {
+            gate_sweep(&matcher, s, &queries(s)?, &qrels);
+        }
+        return Ok(());
+    }
     if fit {
         let train = queries("train")?;
         let dev = queries("dev")?;
@@ -140,5 +154,121 @@ fn report(matcher: &Matcher, split: &str, qs: &[(String, String)], qrels: &Qrels
     }
     if let Some(f) = a.fused {
         println!("{split} MAP@5 fused (BM25+cosine): {f:.4}");
+    }
+}
+
+/// The encoder gate's effect on a split, for a range of gates: each query
+/// against the full library and against the library without its claims
+/// (as in the calibration), embedded once; a query whose best lexical
+/// confidence is below the gate keeps its lexical ranking.
+fn gate_sweep(matcher: &Matcher, split: &str, qs: &[(String, String)], qrels: &Qrels) {
+    use std::collections::{HashMap, HashSet};
+    let ords: HashMap<&str, u32> = (0..matcher.len() as u32)
+        .map(|o| (matcher.claim_id(o), o))
+        .collect();
+    let n = matcher.candidates;
+    // Per query and protocol: gate score, (full run, lexical run), fused
+    // top (confidence, relevant).
+    struct Q {
+        gate: f64,
+        full: Vec<(String, f64)>,
+        lex: Vec<(String, f64)>,
+        top: Option<(f64, bool)>,
+    }
+    let mut with: Vec<(String, Q)> = Vec::new();
+    let mut without: Vec<Q> = Vec::new();
+    for chunk in qs.chunks(256) {
+        let mut lists = Vec::new();
+        let mut texts = Vec::new();
+        let mut rels = Vec::new();
+        for (qid, raw) in chunk {
+            let c = pharos_claims::retrieval::text::clean_post(raw);
+            let rel: HashSet<u32> = qrels
+                .get(qid)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|d| ords.get(d.as_str()).copied())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let excl: Vec<u32> = rel.iter().copied().collect();
+            lists.push(matcher.lexical_candidates(&c, n));
+            lists.push(matcher.lexical_candidates_excluding(&c, n, &excl));
+            let enc = matcher.encoder_text(raw);
+            texts.push(enc.clone());
+            texts.push(enc);
+            rels.push(rel);
+        }
+        matcher.fill_semantic(&texts, &mut lists);
+        for (i, ((qid, _), rel)) in chunk.iter().zip(&rels).enumerate() {
+            for (j, list) in [&lists[2 * i], &lists[2 * i + 1]].into_iter().enumerate() {
+                let run = |sem: bool| -> Vec<(String, f64)> {
+                    matcher
+                        .rank(list.clone(), sem, 5)
+                        .into_iter()
+                        .map(|m| (m.claim_id, m.score))
+                        .collect()
+                };
+                let top = matcher
+                    .rank(list.clone(), true, 1)
+                    .first()
+                    .map(|m| (m.confidence, rel.contains(&ords[m.claim_id.as_str()])));
+                let q = Q {
+                    gate: matcher.gate_score(list),
+                    full: run(true),
+                    lex: run(false),
+                    top,
+                };
+                if j == 0 {
+                    with.push((qid.clone(), q));
+                } else {
+                    without.push(q);
+                }
+            }
+        }
+    }
+    let matched: Vec<f64> = with
+        .iter()
+        .filter(|(_, q)| q.top.is_some_and(|t| t.0 >= 0.5))
+        .map(|(_, q)| q.gate)
+        .collect();
+    println!(
+        "{split}: {} queries; {} matched at 0.5 with re-ranking; lowest gate score among them {:.4}",
+        with.len(),
+        matched.len(),
+        matched.iter().cloned().fold(f64::INFINITY, f64::min)
+    );
+    for g in [
+        0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.065, 0.07, 0.075, 0.08, 0.1, 0.15, 0.2, 0.3,
+    ] {
+        let run: eval::Run = with
+            .iter()
+            .map(|(qid, q)| {
+                let docs = if q.gate >= g { &q.full } else { &q.lex };
+                (qid.clone(), docs.clone())
+            })
+            .collect();
+        let map = eval::map_at_k(&run, qrels, 5);
+        let lost = |qs: &mut dyn Iterator<Item = &Q>| {
+            let (mut all, mut right) = (0, 0);
+            for q in qs {
+                if q.gate < g
+                    && let Some((c, ok)) = q.top
+                    && c >= 0.5
+                {
+                    all += 1;
+                    right += ok as usize;
+                }
+            }
+            (all, right)
+        };
+        let (lw, lwr) = lost(&mut with.iter().map(|(_, q)| q));
+        let (lo, _) = lost(&mut without.iter());
+        let gated = with.iter().filter(|(_, q)| q.gate < g).count()
+            + without.iter().filter(|q| q.gate < g).count();
+        println!(
+            "{split} gate {g:.3}: MAP@5 {map:.4}; gated out {gated} of {}; matches lost (>= 0.5): {lw} ({lwr} right) with the claims, {lo} without",
+            2 * with.len()
+        );
     }
 }

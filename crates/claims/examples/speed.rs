@@ -11,7 +11,12 @@
 //!
 //! The library is `eval::synthetic_library` over the CheckThat! 2021
 //! English verified claims (the claims and near-duplicate copies of them);
-//! the posts are the CheckThat! dev and test tweets. `--threads N` sets the
+//! the posts are the CheckThat! dev and test tweets (each repeats a claim).
+//! `--posts FILE.jsonl` adds a stream: the `text` and `lang` of each line
+//! (e.g. `pharos simulate --out FILE.jsonl`), with the CheckThat! tweets
+//! spread evenly through it; `--limit N` keeps its first N lines. `--gate G`
+//! sets the encoder gate (0: every post embedded); the share of posts gated
+//! out and of texts embedded is printed per round. `--threads N` sets the
 //! matcher's thread pool (default: all cores). With `--model`, the claim
 //! vectors are those of the 13,825 source claims (a copy shares its
 //! source's), cached under the temporary directory.
@@ -71,6 +76,47 @@ fn main() {
         let q = eval::read_queries(&data.join(format!("EN_{split}_queries.tsv"))).expect("queries");
         posts.extend(q.queries.into_iter().map(|(_, t)| t));
     }
+    let ct_set: std::collections::HashSet<String> = posts.iter().cloned().collect();
+    let mut langs: Vec<Option<String>> = vec![Some("en".into()); posts.len()];
+    if let Some(file) = arg(&args, "--posts") {
+        let limit: usize = arg(&args, "--limit")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(usize::MAX);
+        let raw = std::fs::read_to_string(&file).expect("--posts file");
+        let mut stream: Vec<(String, Option<String>)> = Vec::new();
+        for line in raw.lines().filter(|l| !l.trim().is_empty()).take(limit) {
+            let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+            let text = v["text"].as_str().unwrap_or_default().to_string();
+            let lang = v["lang"].as_str().map(str::to_string);
+            stream.push((text, lang));
+        }
+        let ct = posts.len();
+        let every = (stream.len() / ct.max(1)).max(1);
+        let mut mixed_posts = Vec::with_capacity(stream.len() + ct);
+        let mut mixed_langs = Vec::with_capacity(stream.len() + ct);
+        let mut tweets = posts.drain(..);
+        for (i, (t, l)) in stream.into_iter().enumerate() {
+            if i % every == 0
+                && let Some(tw) = tweets.next()
+            {
+                mixed_posts.push(tw);
+                mixed_langs.push(Some("en".to_string()));
+            }
+            mixed_posts.push(t);
+            mixed_langs.push(l);
+        }
+        for tw in tweets {
+            mixed_posts.push(tw);
+            mixed_langs.push(Some("en".to_string()));
+        }
+        eprintln!(
+            "posts: {} ({ct} CheckThat! tweets in a stream of {} from {file})",
+            mixed_posts.len(),
+            mixed_posts.len() - ct
+        );
+        posts = mixed_posts;
+        langs = mixed_langs;
+    }
     let library = eval::synthetic_library(&base, n);
     let t = Instant::now();
     let before = rss_kb().unwrap_or(0);
@@ -98,8 +144,32 @@ fn main() {
             .expect("vectors");
         eprintln!("vectors: RSS {} MB", rss_kb().unwrap_or(0) / 1024);
     }
-    let q: Vec<(&str, Option<&str>)> = posts.iter().map(|p| (p.as_str(), Some("en"))).collect();
+    if let Some(g) = arg(&args, "--gate").and_then(|v| v.parse::<f64>().ok()) {
+        matcher.gate = g;
+    }
+    let q: Vec<(&str, Option<&str>)> = posts
+        .iter()
+        .zip(&langs)
+        .map(|(p, l)| (p.as_str(), l.as_deref()))
+        .collect();
+    if let Some(out) = arg(&args, "--gate-scores") {
+        // One line per post: CheckThat! tweet (1) or stream post (0), the
+        // gate score (best lexical confidence) and the best BM25 score.
+        let mut w = String::new();
+        for (p, _) in &q {
+            let c = pharos_claims::retrieval::text::clean_post(p);
+            let cands = matcher.lexical_candidates(&c, matcher.candidates);
+            let ct = ct_set.contains(*p) as u8;
+            let top = cands.first().map_or(0.0, |c| c.bm25);
+            w.push_str(&format!(
+                "{ct}\t{:.5}\t{top:.3}\n",
+                matcher.gate_score(&cands)
+            ));
+        }
+        std::fs::write(&out, w).expect("--gate-scores file");
+    }
     for r in 0..rounds {
+        matcher.reset_encoder_stats();
         let t = Instant::now();
         let cpu = cpu_secs();
         let mut found = 0usize;
@@ -119,6 +189,18 @@ fn main() {
             done as f64 / secs,
             done as f64 / cpu.max(0.01)
         );
+        let st = matcher.encoder_stats();
+        if matcher.has_model() {
+            println!(
+                "  encoder (gate {}): {} posts with candidates, {} gated out ({:.1} % of all posts), {} texts embedded ({:.1} % of all posts)",
+                matcher.gate,
+                st.posts,
+                st.gated_out,
+                100.0 * st.gated_out as f64 / done as f64,
+                st.texts_embedded,
+                100.0 * st.texts_embedded as f64 / done as f64
+            );
+        }
     }
     println!("RSS {} MB", rss_kb().unwrap_or(0) / 1024);
 }

@@ -7,7 +7,7 @@
 //! while both are unchanged: embedding 14k claims takes minutes on two
 //! cores, reading them back milliseconds.
 
-use super::{MatchError, Scored};
+use super::{EncoderPlan, MatchError, Scored};
 use crate::Claim;
 use pharos_embed::Embedder;
 use std::io::{Read, Write};
@@ -129,28 +129,14 @@ impl Semantic {
         })
     }
 
-    /// Embeds the (cleaned) posts and fills features 6–9 of their candidates.
-    pub(crate) fn fill(&self, cleaned: &[String], cands: &mut [Vec<Scored>]) {
-        // Only posts that have candidates are embedded.
-        let need: Vec<usize> = (0..cleaned.len())
-            .filter(|&i| !cands[i].is_empty())
-            .collect();
-        if need.is_empty() {
+    /// Embeds the planned posts (each distinct text once) and fills
+    /// features 6–9 of their candidates.
+    pub(crate) fn fill(&self, plan: &EncoderPlan<'_>, cands: &mut [Vec<Scored>]) {
+        if plan.texts.is_empty() {
             return;
         }
-        // Each distinct text is embedded once (evaluation repeats posts).
-        let mut slot: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        let mut texts: Vec<&str> = Vec::new();
-        let which: Vec<usize> = need
-            .iter()
-            .map(|&i| {
-                *slot.entry(cleaned[i].as_str()).or_insert_with(|| {
-                    texts.push(cleaned[i].as_str());
-                    texts.len() - 1
-                })
-            })
-            .collect();
-        let vecs = match self.embedder.embed(&texts) {
+        let (need, which) = (&plan.posts, &plan.slot);
+        let vecs = match self.embedder.embed(&plan.texts) {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!("embedding posts failed, BM25 only for this batch: {e}");
@@ -158,7 +144,7 @@ impl Semantic {
             }
         };
         let d = self.dim;
-        for (&i, &w) in need.iter().zip(&which) {
+        for (&i, &w) in need.iter().zip(which) {
             let q = &vecs[w];
             let list = &mut cands[i];
             let mut best = f32::MIN;
@@ -173,6 +159,7 @@ impl Semantic {
                 };
                 c.features[6] = ct;
                 c.features[7] = cl;
+                c.semantic = true;
                 let m = ct.max(cl);
                 maxes.push(m);
                 best = best.max(m);
