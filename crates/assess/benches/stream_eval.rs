@@ -184,16 +184,7 @@ fn main() {
     let mut rows = Vec::new();
     for &seed in &seeds {
         let t = std::time::Instant::now();
-        let mut cfg = SimConfig::new(posts_n, seed);
-        cfg.days = Some(days);
-        let mut buf = Vec::new();
-        let truth = pharos_sim::simulate(&cfg, &mut buf, &mut |_| {}).expect("simulate");
-        let posts: Vec<Post> = buf
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).expect("post"))
-            .collect();
-        drop(buf);
+        let (truth, posts) = scenario(posts_n, days, seed);
         let mut scfg = StreamConfig::default();
         if !coordination {
             scfg.coordination = None;
@@ -339,6 +330,20 @@ fn main() {
     }
 }
 
+/// One simulated scenario in memory: its truth and its posts.
+fn scenario(posts_n: u64, days: f64, seed: u64) -> (Truth, Vec<Post>) {
+    let mut cfg = SimConfig::new(posts_n, seed);
+    cfg.days = Some(days);
+    let mut buf = Vec::new();
+    let truth = pharos_sim::simulate(&cfg, &mut buf, &mut |_| {}).expect("simulate");
+    let posts = buf
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("post"))
+        .collect();
+    (truth, posts)
+}
+
 /// Replays claim matches computed once (post id → hits at any confidence),
 /// keeping those at or above `min`.
 struct Replay {
@@ -366,16 +371,7 @@ fn library_eval(seeds: &[u64], posts_n: u64, days: f64, mins: &[f64], verbose: b
     println!("|---|---|---|---|---|---|---|");
     let mut notes = Vec::new();
     for &seed in seeds {
-        let mut cfg = SimConfig::new(posts_n, seed);
-        cfg.days = Some(days);
-        let mut buf = Vec::new();
-        let truth = pharos_sim::simulate(&cfg, &mut buf, &mut |_| {}).expect("simulate");
-        let posts: Vec<Post> = buf
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).expect("post"))
-            .collect();
-        drop(buf);
+        let (truth, posts) = scenario(posts_n, days, seed);
         let tmp = tempfile::tempdir().expect("temporary directory");
         let feed = tmp.path().join("factchecks.json");
         std::fs::write(
