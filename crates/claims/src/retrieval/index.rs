@@ -721,7 +721,7 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let mut pick = |next: &mut dyn FnMut() -> u64| {
+        let pick = |next: &mut dyn FnMut() -> u64| {
             // Roughly Zipf: the square of a uniform index favours the start.
             let u = (next() % 10_000) as f64 / 10_000.0;
             words[((u * u) * words.len() as f64) as usize].clone()
