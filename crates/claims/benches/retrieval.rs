@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
     if let Some(model) = std::env::var_os("PHAROS_EMBED_MODEL") {
         let model = PathBuf::from(model);
         let cache = std::env::temp_dir().join("pharos-bench-checkthat-index");
-        let source = Matcher::with_index_dir(&base, &cache, "checkthat2021")
+        let source = Matcher::with_index_dir(&base, &cache)
             .expect("index")
             .with_model(&model, &base, "checkthat2021")
             .expect("model");

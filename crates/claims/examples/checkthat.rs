@@ -65,8 +65,7 @@ fn run() -> Result<(), String> {
     let index_dir = arg(&args, "--index-dir")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("pharos-checkthat-index"));
-    let mut matcher =
-        Matcher::with_index_dir(&claims, &index_dir, "checkthat2021").map_err(|e| e.to_string())?;
+    let mut matcher = Matcher::with_index_dir(&claims, &index_dir).map_err(|e| e.to_string())?;
     if let Some(n) = arg(&args, "--candidates") {
         matcher.candidates = n
             .parse()

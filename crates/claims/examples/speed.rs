@@ -134,7 +134,7 @@ fn main() {
     if let Some(model) = arg(&args, "--model") {
         let model = PathBuf::from(model);
         let cache = std::env::temp_dir().join("pharos-bench-checkthat-index");
-        let source = Matcher::with_index_dir(&base, &cache, "checkthat2021")
+        let source = Matcher::with_index_dir(&base, &cache)
             .expect("index")
             .with_model(&model, &base, "checkthat2021")
             .expect("model");

@@ -84,7 +84,7 @@ fn semantic_reranking_map_at_5_on_test() {
     // (stamped with the model and library: reused only when both match), so
     // only the first run embeds the 27,650 claim texts and titles.
     let dir = std::env::temp_dir().join("pharos-checkthat-index");
-    let mut matcher = Matcher::with_index_dir(&d.claims, &dir, "checkthat2021")
+    let mut matcher = Matcher::with_index_dir(&d.claims, &dir)
         .expect("index")
         .with_model(&PathBuf::from(model), &d.claims, "checkthat2021")
         .expect("model");

@@ -261,22 +261,16 @@ impl Ord for Ranked {
 }
 
 impl ClaimIndex {
-    /// Builds the index of `claims` (in memory).
-    pub fn build_in_ram(claims: &[Claim]) -> Result<Self, String> {
-        Ok(Self::build(claims))
-    }
-
-    /// The index of `claims`. `dir` is where older versions kept a tantivy
-    /// index: it is removed when found (the index now lives in memory and
-    /// builds from the library in seconds).
-    pub fn open_or_build(dir: &Path, claims: &[Claim], _generation: &str) -> Result<Self, String> {
+    /// Removes the tantivy index older versions kept in `dir` (the index
+    /// now lives in memory and builds from the library in seconds).
+    pub fn remove_legacy(dir: &Path) {
         if dir.join("meta.json").is_file() {
             let _ = std::fs::remove_dir_all(dir);
         }
-        Ok(Self::build(claims))
     }
 
-    fn build(claims: &[Claim]) -> Self {
+    /// Builds the index of `claims` (in memory).
+    pub fn build(claims: &[Claim]) -> Self {
         let n = claims.len();
         let codes: Vec<&'static str> = STEMMED
             .iter()
@@ -670,11 +664,10 @@ mod tests {
 
     #[test]
     fn scores_are_tantivys_bm25() {
-        let idx = ClaimIndex::build_in_ram(&[
+        let idx = ClaimIndex::build(&[
             claim("a", "vaccines kill people", None, "en"),
             claim("b", "people walk dogs", None, "en"),
-        ])
-        .unwrap();
+        ]);
         // idf = ln 2 in both fields; every length is the average, so the
         // tf factor is 1 / (1 + k1) and each field adds boost × idf.
         let hits = idx.search("Vaccines!", 10);
@@ -699,7 +692,7 @@ mod tests {
                 claim("both", "Zelensky fled the country", Some("fled"), "en"),
             ])
             .collect();
-        let idx = ClaimIndex::build_in_ram(&claims).unwrap();
+        let idx = ClaimIndex::build(&claims);
         let hits = idx.search("Zelensky fled", 2);
         assert_eq!(hits.len(), 2);
         assert_eq!(hits[0].ord, 51);
@@ -733,7 +726,7 @@ mod tests {
                 claim(&i.to_string(), &text.join(" "), None, "en")
             })
             .collect();
-        let idx = ClaimIndex::build_in_ram(&claims).unwrap();
+        let idx = ClaimIndex::build(&claims);
         let mut pruned_some = false;
         for q in 0..60 {
             let n = 5 + q % 20;

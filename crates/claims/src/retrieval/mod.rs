@@ -179,42 +179,27 @@ fn overlap(a: &[u64], b: &[u64]) -> usize {
 }
 
 impl Matcher {
-    /// The matcher of a library: its BM25 index under `DIR/index/`, reused
-    /// while the library's generation is unchanged and rebuilt otherwise.
+    /// The matcher of a library. Its BM25 index is built in memory; `DIR/index/`
+    /// keeps the cached claim vectors when a model is added.
     pub fn open(library: &Library) -> Result<Self, MatchError> {
-        Self::with_index_dir(
-            library.claims(),
-            &library.dir().join("index"),
-            &library.generation().to_string(),
-        )
+        Self::with_index_dir(library.claims(), &library.dir().join("index"))
     }
 
-    /// A matcher over `claims` with its index in memory (tests, benchmarks,
+    /// A matcher over `claims` with nothing kept on disk (tests, benchmarks,
     /// one-off evaluations).
     pub fn in_memory(claims: &[Claim]) -> Result<Self, MatchError> {
-        let index = ClaimIndex::build_in_ram(claims).map_err(|e| MatchError::Index {
-            path: PathBuf::from("(memory)"),
-            message: e,
-        })?;
-        Ok(Self::assemble(claims, index, None))
+        Ok(Self::assemble(claims, ClaimIndex::build(claims), None))
     }
 
-    /// A matcher over `claims` whose index lives under `index_dir`: reused
-    /// when it was built from the same `generation` of the library, rebuilt
-    /// otherwise.
-    pub fn with_index_dir(
-        claims: &[Claim],
-        index_dir: &Path,
-        generation: &str,
-    ) -> Result<Self, MatchError> {
-        let bm25_dir = index_dir.join("bm25");
-        let index = ClaimIndex::open_or_build(&bm25_dir, claims, generation).map_err(|e| {
-            MatchError::Index {
-                path: bm25_dir.clone(),
-                message: e,
-            }
-        })?;
-        Ok(Self::assemble(claims, index, Some(index_dir.to_path_buf())))
+    /// A matcher over `claims` whose cached claim vectors (with a model)
+    /// live under `index_dir`; the BM25 index is built in memory.
+    pub fn with_index_dir(claims: &[Claim], index_dir: &Path) -> Result<Self, MatchError> {
+        ClaimIndex::remove_legacy(&index_dir.join("bm25"));
+        Ok(Self::assemble(
+            claims,
+            ClaimIndex::build(claims),
+            Some(index_dir.to_path_buf()),
+        ))
     }
 
     fn assemble(claims: &[Claim], index: ClaimIndex, index_dir: Option<PathBuf>) -> Self {
@@ -244,6 +229,19 @@ impl Matcher {
         claims: &[Claim],
         generation: &str,
     ) -> Result<Self, MatchError> {
+        self.set_model(model_dir, claims, generation)?;
+        Ok(self)
+    }
+
+    /// [`Matcher::with_model`] in place: on an error the matcher is left
+    /// as it was (BM25 and the lexical model).
+    #[cfg(feature = "embeddings")]
+    pub fn set_model(
+        &mut self,
+        model_dir: &Path,
+        claims: &[Claim],
+        generation: &str,
+    ) -> Result<(), MatchError> {
         let cache = self.index_dir.as_ref().map(|d| d.join("embeddings"));
         self.semantic = Some(semantic::Semantic::load(
             model_dir,
@@ -251,7 +249,7 @@ impl Matcher {
             cache.as_deref(),
             generation,
         )?);
-        Ok(self)
+        Ok(())
     }
 
     /// Semantic re-ranking whose claim vectors are those of `from`'s claims:

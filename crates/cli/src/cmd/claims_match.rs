@@ -94,8 +94,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         );
     }
     let generation = library.generation().to_string();
-    let index_dir = library.dir().join("index");
-    let mut matcher = Matcher::with_index_dir(library.claims(), &index_dir, &generation)?;
+    let mut matcher = Matcher::open(&library)?;
     matcher.candidates = args.candidates.max(args.top);
     let matcher = with_model(matcher, &args, &library, &generation, global)?;
 
@@ -140,17 +139,11 @@ fn with_model(
         );
     }
     // A bad model directory is reported and matching goes on with BM25.
-    let fallback =
-        Matcher::with_index_dir(library.claims(), &library.dir().join("index"), generation)?;
-    match matcher.with_model(&dir, library.claims(), generation) {
-        Ok(m) => Ok(m),
-        Err(e) => {
-            eprintln!("warning: {e}; matching with BM25 only");
-            let mut m = fallback;
-            m.candidates = args.candidates.max(args.top);
-            Ok(m)
-        }
+    let mut matcher = matcher;
+    if let Err(e) = matcher.set_model(&dir, library.claims(), generation) {
+        eprintln!("warning: {e}; matching with BM25 only");
     }
+    Ok(matcher)
 }
 
 #[cfg(not(feature = "embeddings"))]
