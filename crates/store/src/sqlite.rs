@@ -3,9 +3,10 @@
 //! Layout (see `MIGRATIONS`): `posts` keeps each post's canonical JSON in
 //! `record` plus the columns look-ups need (time, actor, language, reshare /
 //! reply / quote targets); `post_links` and `post_hashtags` index links,
-//! domains and hashtags; `runs` records every ingest. The schema version is
-//! SQLite's `user_version`; opening a store applies the migrations it lacks,
-//! each in its own transaction.
+//! domains and hashtags (each row with its post's `time_ms`); `runs`
+//! records every ingest. The schema version is SQLite's `user_version`;
+//! opening a store applies the migrations it lacks, each in its own
+//! transaction.
 
 use crate::stats::{Count, Stats};
 use crate::{EncodedPosts, Inserted, PostFilter, RunRecord, Store, StoreError};
@@ -57,6 +58,17 @@ const MIGRATIONS: &[&str] = &[
         name TEXT PRIMARY KEY,
         version INTEGER NOT NULL
     );",
+    // 3: each hashtag and link row carries its post's time, so a hashtag's
+    // or a domain's newest posts come from one index walk (`INDEXES`:
+    // `(tag, time_ms, post)`, `(domain, time_ms, post)`, which also serve
+    // look-ups by tag or domain alone and replace the indexes on those).
+    // Rows already stored take the time of their post.
+    "ALTER TABLE post_hashtags ADD COLUMN time_ms INTEGER NOT NULL DEFAULT 0;
+    UPDATE post_hashtags SET time_ms = COALESCE((SELECT p.time_ms FROM posts p WHERE p.rowid = post_hashtags.post), 0);
+    ALTER TABLE post_links ADD COLUMN time_ms INTEGER NOT NULL DEFAULT 0;
+    UPDATE post_links SET time_ms = COALESCE((SELECT p.time_ms FROM posts p WHERE p.rowid = post_links.post), 0);
+    DROP INDEX IF EXISTS post_hashtags_tag;
+    DROP INDEX IF EXISTS post_links_domain;",
 ];
 
 /// Secondary indexes for look-ups by time, actor, link, domain and hashtag.
@@ -75,9 +87,17 @@ const INDEXES: &[(&str, &str)] = &[
     ("posts_lang", "posts (lang, time_ms)"),
     ("posts_platform", "posts (platform, time_ms)"),
     ("post_links_url", "post_links (url)"),
-    ("post_links_domain", "post_links (domain)"),
+    // A domain's or hashtag's posts newest first, in the order of post
+    // search (time, then post), without reading the posts.
+    (
+        "post_links_domain_time",
+        "post_links (domain, time_ms, post)",
+    ),
     ("post_links_post", "post_links (post)"),
-    ("post_hashtags_tag", "post_hashtags (tag)"),
+    (
+        "post_hashtags_tag_time",
+        "post_hashtags (tag, time_ms, post)",
+    ),
     ("post_hashtags_post", "post_hashtags (post)"),
 ];
 
@@ -387,10 +407,14 @@ impl SqliteStore {
                 )
                 .map_err(e)?;
             let mut ins_link = tx
-                .prepare_cached("INSERT INTO post_links (post, url, domain) VALUES (?1, ?2, ?3)")
+                .prepare_cached(
+                    "INSERT INTO post_links (post, url, domain, time_ms) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .map_err(e)?;
             let mut ins_tag = tx
-                .prepare_cached("INSERT INTO post_hashtags (post, tag) VALUES (?1, ?2)")
+                .prepare_cached(
+                    "INSERT INTO post_hashtags (post, tag, time_ms) VALUES (?1, ?2, ?3)",
+                )
                 .map_err(e)?;
             // Bind each parameter and step: the statement keeps its bindings'
             // buffers between rows, so nothing is allocated per post here.
@@ -417,11 +441,13 @@ impl SqliteStore {
                     ins_link.raw_bind_parameter(1, rowid).map_err(e)?;
                     ins_link.raw_bind_parameter(2, url).map_err(e)?;
                     ins_link.raw_bind_parameter(3, domain).map_err(e)?;
+                    ins_link.raw_bind_parameter(4, p.time_ms).map_err(e)?;
                     ins_link.raw_execute().map_err(e)?;
                 }
                 for tag in p.hashtags() {
                     ins_tag.raw_bind_parameter(1, rowid).map_err(e)?;
                     ins_tag.raw_bind_parameter(2, tag).map_err(e)?;
+                    ins_tag.raw_bind_parameter(3, p.time_ms).map_err(e)?;
                     ins_tag.raw_execute().map_err(e)?;
                 }
             }
