@@ -91,10 +91,9 @@ pub fn fts_query(q: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// Rows of a domain or hashtag from which walking the time index (newest
-/// first, stopping after a page) is cheaper than listing its posts and
-/// sorting them (measured on 1M posts: a 5,925-post tag took 68 ms listed,
-/// 12-43 ms walked; an absent one 31 ms listed, 1.1 s walked).
+/// Rows of a domain or hashtag from which, in a full-text search (newest
+/// stored first), checking each matching post is cheaper than listing the
+/// tag's or domain's posts.
 const COMMON_ROWS: i64 = 2_000;
 
 /// Whether `probe` (an index look-up, `?1` the value) has at least [`COMMON_ROWS`] rows.
@@ -109,9 +108,8 @@ fn is_common(
     Ok(n >= COMMON_ROWS)
 }
 
-/// The filter for posts having a domain or hashtag: a common one is
-/// checked per post while walking time backwards (a page comes quickly);
-/// a rare one lists its posts (few to sort; walking would read the store).
+/// The filter for posts having a domain or hashtag in a full-text search: a
+/// common one is checked per post; a rare one lists its posts.
 fn member_filter(common: bool, list: &str, exists: &str) -> String {
     if common {
         format!(" AND {exists}")
@@ -120,8 +118,93 @@ fn member_filter(common: bool, list: &str, exists: &str) -> String {
     }
 }
 
+/// The `domain` filter as stored: lowercase, without `www.`.
+fn domain_value(d: &str) -> String {
+    let d = d.trim().to_ascii_lowercase();
+    d.strip_prefix("www.").unwrap_or(&d).to_string()
+}
+
+/// The `hashtag` filter as stored: lowercase, without `#`.
+fn hashtag_value(h: &str) -> String {
+    h.trim_start_matches('#').to_lowercase()
+}
+
 /// Runs a post search on a read connection.
+///
+/// Pages are newest first, `(time, rowid)` descending, with the cursor
+/// `t<time>.<rowid>`; with `q`, newest stored first (`r<rowid>`). Without
+/// `q`, a hashtag (else a domain) drives the query: its `(tag, time_ms,
+/// post)` index (`(domain, time_ms, post)`) lists its posts in page order,
+/// so a page reads about as many index entries as it shows posts (plus
+/// those the other filters drop), whatever the tag's size.
 pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
+    let conn = store.conn();
+    let Plan {
+        sql,
+        args,
+        text,
+        limit,
+    } = plan(conn, f)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(pharos_store::rusqlite::params_from_iter(args))?;
+    let mut record = conn.prepare_cached("SELECT record FROM posts WHERE rowid = ?1")?;
+    let mut posts = Vec::new();
+    let mut last: Option<(i64, i64)> = None;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        let rowid: i64 = row.get(0)?;
+        let t: i64 = row.get(1)?;
+        if last.is_some_and(|(_, r)| r == rowid) {
+            continue;
+        }
+        if posts.len() == limit {
+            more = true;
+            break;
+        }
+        let post: Post = record
+            .query_row([rowid], |r| {
+                let rec = r.get_ref(0)?.as_str()?;
+                Ok(serde_json::from_str(rec))
+            })?
+            .map_err(|e| ApiError::internal(format!("stored post {rowid} unreadable: {e}")))?;
+        posts.push(post);
+        last = Some((t, rowid));
+    }
+    let next = match (more, last) {
+        (true, Some((t, r))) => Some(if text {
+            format!("r{r}")
+        } else {
+            format!("t{t}.{r}")
+        }),
+        _ => None,
+    };
+    let indexed: i64 = conn.query_row(
+        "SELECT COALESCE((SELECT value FROM server_meta WHERE key = 'fts_rowid'), 0)",
+        [],
+        |r| r.get(0),
+    )?;
+    let stored: i64 = conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
+        r.get(0)
+    })?;
+    Ok(PostPage {
+        posts,
+        next,
+        indexed,
+        stored,
+    })
+}
+
+/// A search as SQL: rows `(rowid, time_ms)` in page order (a post may come
+/// twice in a row, from two links to one domain).
+struct Plan {
+    sql: String,
+    args: Vec<Value>,
+    /// Full text: storage order and `r<rowid>` cursors.
+    text: bool,
+    limit: usize,
+}
+
+fn plan(conn: &pharos_store::rusqlite::Connection, f: &PostQuery) -> ApiResult<Plan> {
     let limit = f.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request(format!(
@@ -137,30 +220,60 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
             })?),
             None => None,
         };
-    // Records are read after the page is chosen: a sort (rare hashtags and
-    // domains list their posts and sort them) then moves two integers a post.
+    let domain = f
+        .domain
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .map(domain_value);
+    let hashtag = f
+        .hashtag
+        .as_deref()
+        .filter(|h| !h.is_empty())
+        .map(hashtag_value);
+    // Without full text, the hashtag (else the domain) drives: `d` is its
+    // table, walked on its time index; `tcol` and `rcol` are the time and
+    // post the order and the cursor use (equal to the post's).
+    let driver = match (&text, &hashtag, &domain) {
+        (Some(_), _, _) => None,
+        (None, Some(h), _) => Some(("post_hashtags", "tag", h.clone())),
+        (None, None, Some(d)) => Some(("post_links", "domain", d.clone())),
+        (None, None, None) => None,
+    };
+    let (tcol, rcol) = if driver.is_some() {
+        ("d.time_ms", "d.post")
+    } else {
+        ("p.time_ms", "p.rowid")
+    };
+    // Records are read after the page is chosen: a sort then moves two
+    // integers a post.
     let mut sql = String::from("SELECT p.rowid, p.time_ms FROM ");
     let mut args: Vec<Value> = Vec::new();
     if let Some(t) = &text {
         sql.push_str("server_fts f JOIN posts p ON p.rowid = f.rowid WHERE server_fts MATCH ?");
         args.push(Value::Text(t.clone()));
+    } else if let Some((table, column, value)) = &driver {
+        // CROSS JOIN: the tag's rows first, then each post by rowid.
+        sql.push_str(&format!(
+            "{table} d CROSS JOIN posts p ON p.rowid = d.post WHERE d.{column} = ?"
+        ));
+        args.push(Value::Text(value.clone()));
     } else {
         sql.push_str("posts p WHERE 1");
     }
     if let Some(s) = since {
-        sql.push_str(" AND p.time_ms >= ?");
+        sql.push_str(&format!(" AND {tcol} >= ?"));
         args.push(Value::Integer(s));
     }
     if let Some(u) = until {
-        sql.push_str(" AND p.time_ms < ?");
+        sql.push_str(&format!(" AND {tcol} < ?"));
         args.push(Value::Integer(u));
     }
     let lang = f.lang.as_deref().filter(|l| !l.is_empty());
     if let Some(p) = f.platform.as_deref().filter(|p| !p.is_empty()) {
         // The (platform, time) index gives a platform's newest posts; with
-        // a language, the (lang, time) index does, and with words the
-        // full-text index (`+`: this index not used).
-        sql.push_str(if lang.is_some() || text.is_some() {
+        // a language, the (lang, time) index does, and with words, a
+        // hashtag or a domain their own index (`+`: this index not used).
+        sql.push_str(if lang.is_some() || text.is_some() || driver.is_some() {
             " AND +p.platform = ?"
         } else {
             " AND p.platform = ?"
@@ -170,7 +283,7 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
     match lang {
         Some("und") => sql.push_str(" AND p.lang IS NULL"),
         Some(l) => {
-            sql.push_str(if text.is_some() {
+            sql.push_str(if text.is_some() || driver.is_some() {
                 " AND +p.lang = ?"
             } else {
                 " AND p.lang = ?"
@@ -179,7 +292,6 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
         }
         None => {}
     }
-    let conn = store.conn();
     if let Some(a) = f.actor.as_deref().filter(|a| !a.is_empty()) {
         let (platform, id) = match (
             f.platform.as_deref().filter(|p| !p.is_empty()),
@@ -193,7 +305,11 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
                 )));
             }
         };
-        sql.push_str(" AND p.actor_key = ? AND p.actor_id = ?");
+        sql.push_str(if driver.is_some() {
+            " AND +p.actor_key = ? AND p.actor_id = ?"
+        } else {
+            " AND p.actor_key = ? AND p.actor_id = ?"
+        });
         args.push(Value::Integer(pharos_store::sqlite::actor_key(
             &platform, &id,
         )));
@@ -206,19 +322,23 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
         sql.push_str(" AND p.rowid IN (SELECT post FROM post_links WHERE url = ?)");
         args.push(Value::Text(url));
     }
-    if let Some(d) = f.domain.as_deref().filter(|d| !d.is_empty()) {
-        let d = d.trim().to_ascii_lowercase();
-        let d = d.strip_prefix("www.").unwrap_or(&d).to_string();
-        let common = is_common(conn, "SELECT 1 FROM post_links WHERE domain = ?1", &d)?;
-        sql.push_str(&member_filter(
-            common,
-            "SELECT post FROM post_links WHERE domain = ?",
-            "EXISTS (SELECT 1 FROM post_links l WHERE l.post = p.rowid AND l.domain = ?)",
-        ));
+    if let Some(d) = domain.filter(|_| !matches!(driver, Some((_, "domain", _)))) {
+        if text.is_some() {
+            let common = is_common(conn, "SELECT 1 FROM post_links WHERE domain = ?1", &d)?;
+            sql.push_str(&member_filter(
+                common,
+                "SELECT post FROM post_links WHERE domain = ?",
+                "EXISTS (SELECT 1 FROM post_links l WHERE l.post = p.rowid AND l.domain = ?)",
+            ));
+        } else {
+            // The hashtag drives: check the domain of each of its posts.
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM post_links l WHERE l.post = p.rowid AND l.domain = ?)",
+            );
+        }
         args.push(Value::Text(d));
     }
-    if let Some(h) = f.hashtag.as_deref().filter(|h| !h.is_empty()) {
-        let h = h.trim_start_matches('#').to_lowercase();
+    if let Some(h) = hashtag.filter(|_| text.is_some()) {
         let common = is_common(conn, "SELECT 1 FROM post_hashtags WHERE tag = ?1", &h)?;
         sql.push_str(&member_filter(
             common,
@@ -244,59 +364,33 @@ pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
                 .ok_or_else(bad)?;
             let t: i64 = t.parse().map_err(|_| bad())?;
             let r: i64 = r.parse().map_err(|_| bad())?;
-            sql.push_str(" AND (p.time_ms < ? OR (p.time_ms = ? AND p.rowid < ?))");
-            args.extend([Value::Integer(t), Value::Integer(t), Value::Integer(r)]);
+            if driver.is_some() {
+                // A row value: the index range starts at the cursor.
+                sql.push_str(&format!(" AND ({tcol}, {rcol}) < (?, ?)"));
+                args.extend([Value::Integer(t), Value::Integer(r)]);
+            } else {
+                sql.push_str(" AND (p.time_ms < ? OR (p.time_ms = ? AND p.rowid < ?))");
+                args.extend([Value::Integer(t), Value::Integer(t), Value::Integer(r)]);
+            }
         }
     }
     if text.is_some() {
         sql.push_str(" ORDER BY f.rowid DESC LIMIT ?");
+        args.push(Value::Integer(limit as i64 + 1));
+    } else if driver.is_some() {
+        // No LIMIT: a post with two links to one domain has two rows (next
+        // to each other in this order, skipped below); rows are read only
+        // as far as the page needs.
+        sql.push_str(&format!(" ORDER BY {tcol} DESC, {rcol} DESC"));
     } else {
         sql.push_str(" ORDER BY p.time_ms DESC, p.rowid DESC LIMIT ?");
+        args.push(Value::Integer(limit as i64 + 1));
     }
-    args.push(Value::Integer(limit as i64 + 1));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(pharos_store::rusqlite::params_from_iter(args))?;
-    let mut record = conn.prepare_cached("SELECT record FROM posts WHERE rowid = ?1")?;
-    let mut posts = Vec::new();
-    let mut last = None;
-    let mut more = false;
-    while let Some(row) = rows.next()? {
-        if posts.len() == limit {
-            more = true;
-            break;
-        }
-        let rowid: i64 = row.get(0)?;
-        let t: i64 = row.get(1)?;
-        let post: Post = record
-            .query_row([rowid], |r| {
-                let rec = r.get_ref(0)?.as_str()?;
-                Ok(serde_json::from_str(rec))
-            })?
-            .map_err(|e| ApiError::internal(format!("stored post {rowid} unreadable: {e}")))?;
-        posts.push(post);
-        last = Some((t, rowid));
-    }
-    let next = match (more, last) {
-        (true, Some((t, r))) => Some(if text.is_some() {
-            format!("r{r}")
-        } else {
-            format!("t{t}.{r}")
-        }),
-        _ => None,
-    };
-    let indexed: i64 = conn.query_row(
-        "SELECT COALESCE((SELECT value FROM server_meta WHERE key = 'fts_rowid'), 0)",
-        [],
-        |r| r.get(0),
-    )?;
-    let stored: i64 = conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
-        r.get(0)
-    })?;
-    Ok(PostPage {
-        posts,
-        next,
-        indexed,
-        stored,
+    Ok(Plan {
+        sql,
+        args,
+        text: text.is_some(),
+        limit,
     })
 }
 
@@ -498,4 +592,313 @@ pub async fn ingest(
         rejected,
         rejections: listed,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pharos_core::Actor;
+    use pharos_store::Store;
+
+    const POSTS: usize = 1_500;
+
+    /// Posts with a common tag (about 3 in 5), a mid one (1 in 10) and a
+    /// rare one (5 posts), domains likewise (some posts link one domain
+    /// twice, one repeats a tag), times from a small set (many ties) and
+    /// stored out of time order.
+    fn corpus() -> Vec<Post> {
+        let mut out = Vec::with_capacity(POSTS);
+        for i in 0..POSTS {
+            // A permutation of the times: storage order is not time order.
+            let slot = (i * 7919) % 300;
+            let mut p = Post {
+                platform: if i % 3 == 0 { "telegram" } else { "twitter" }.into(),
+                id: format!("p{i}"),
+                actor: Actor {
+                    id: format!("a{}", i % 11),
+                    ..Default::default()
+                },
+                time: EventTime(1_700_000_000_000 + slot as i64 * 60_000),
+                text: format!(
+                    "post number {i} {} {}",
+                    if i % 2 == 0 { "alpha" } else { "beta" },
+                    if i % 13 == 0 { "gamma" } else { "" }
+                ),
+                lang: match i % 5 {
+                    0 => None,
+                    1 | 2 => Some("en".into()),
+                    _ => Some("ru".into()),
+                },
+                ..Default::default()
+            };
+            if i % 5 < 3 {
+                p.hashtags.push("common".into());
+            }
+            if i % 10 == 4 {
+                p.hashtags.push("mid".into());
+            }
+            if i % 500 == 17 {
+                p.hashtags.push("rare".into());
+            }
+            if i == 42 {
+                p.hashtags.push("common".into()); // the same tag twice
+            }
+            if i % 4 != 0 {
+                p.add_link(&format!("https://www.big.example/{i}"));
+            }
+            if i % 9 == 2 {
+                p.add_link(&format!("https://mid.example/a{i}"));
+                p.add_link(&format!("https://mid.example/b{i}")); // one domain twice
+            }
+            if i % 600 == 5 {
+                p.add_link(&format!("https://rare.example/{i}"));
+            }
+            p.refresh_domains();
+            out.push(p);
+        }
+        out
+    }
+
+    fn store(dir: &std::path::Path, posts: &[Post]) -> SqliteStore {
+        let mut s = SqliteStore::open(dir.join("s.db")).unwrap();
+        crate::auth::prepare(&mut s).unwrap();
+        // Several batches: rowids follow the order of `posts`.
+        for chunk in posts.chunks(700) {
+            s.insert(chunk).unwrap();
+        }
+        crate::writer::index_some(&mut s, &crate::writer::IndexProgress::default(), 1 << 30)
+            .unwrap();
+        s
+    }
+
+    /// What a search must answer, by a plain scan of the posts: rowid is
+    /// the position in `posts` + 1.
+    fn expected(posts: &[Post], f: &PostQuery) -> Vec<String> {
+        let since = time("since", &f.since).unwrap();
+        let until = time("until", &f.until).unwrap();
+        let words: Vec<String> =
+            f.q.iter()
+                .flat_map(|q| q.split_whitespace().map(str::to_string))
+                .collect();
+        let mut hits: Vec<(i64, i64, &Post)> = posts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.time.millis(), i as i64 + 1, p))
+            .filter(|(t, _, p)| {
+                since.is_none_or(|s| *t >= s)
+                    && until.is_none_or(|u| *t < u)
+                    && f.platform.as_deref().is_none_or(|x| p.platform == x)
+                    && f.lang.as_deref().is_none_or(|l| match l {
+                        "und" => p.lang.is_none(),
+                        l => p.lang.as_deref() == Some(l),
+                    })
+                    && f.actor
+                        .as_deref()
+                        .is_none_or(|a| format!("{}:{}", p.platform, p.actor.id) == a)
+                    && f.hashtag
+                        .as_deref()
+                        .is_none_or(|h| p.hashtags.iter().any(|t| t == h))
+                    && f.domain
+                        .as_deref()
+                        .is_none_or(|d| p.links.iter().any(|l| l.domain == d))
+                    && words
+                        .iter()
+                        .all(|w| p.text.split_whitespace().any(|x| x == w))
+            })
+            .collect();
+        if words.is_empty() {
+            hits.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        } else {
+            hits.sort_by(|a, b| b.1.cmp(&a.1));
+        }
+        hits.into_iter().map(|(_, _, p)| p.id.clone()).collect()
+    }
+
+    /// Every page of a search, following `next`.
+    fn pages(s: &SqliteStore, f: &PostQuery) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let q = PostQuery {
+                cursor: cursor.clone(),
+                ..clone(f)
+            };
+            let page = search(s, &q).unwrap();
+            out.push(page.posts.iter().map(|p| p.id.clone()).collect());
+            match page.next {
+                Some(n) => cursor = Some(n),
+                None => return out,
+            }
+            assert!(out.len() <= POSTS, "paging does not end");
+        }
+    }
+
+    fn clone(f: &PostQuery) -> PostQuery {
+        PostQuery {
+            q: f.q.clone(),
+            since: f.since.clone(),
+            until: f.until.clone(),
+            platform: f.platform.clone(),
+            lang: f.lang.clone(),
+            actor: f.actor.clone(),
+            link: f.link.clone(),
+            domain: f.domain.clone(),
+            hashtag: f.hashtag.clone(),
+            limit: f.limit,
+            cursor: f.cursor.clone(),
+        }
+    }
+
+    fn queries() -> Vec<PostQuery> {
+        let since = Some(EventTime(1_700_000_000_000 + 50 * 60_000).to_rfc3339());
+        let until = Some(EventTime(1_700_000_000_000 + 175 * 60_000).to_rfc3339());
+        let mut out = Vec::new();
+        let members: Vec<(Option<&str>, Option<&str>)> = vec![
+            (Some("common"), None),
+            (Some("mid"), None),
+            (Some("rare"), None),
+            (Some("absent"), None),
+            (None, Some("big.example")),
+            (None, Some("mid.example")),
+            (None, Some("rare.example")),
+            (None, Some("absent.example")),
+            (Some("common"), Some("mid.example")),
+            (Some("mid"), Some("big.example")),
+        ];
+        for (h, d) in &members {
+            for extra in 0..7 {
+                let mut f = PostQuery {
+                    hashtag: h.map(str::to_string),
+                    domain: d.map(str::to_string),
+                    limit: Some([7, 50, 1, 13, 7, 29, 3][extra]),
+                    ..Default::default()
+                };
+                match extra {
+                    1 => f.platform = Some("telegram".into()),
+                    2 => f.lang = Some("en".into()),
+                    3 => (f.since, f.until) = (since.clone(), until.clone()),
+                    4 => f.q = Some("alpha".into()),
+                    5 => {
+                        f.lang = Some("und".into());
+                        f.platform = Some("twitter".into());
+                        f.since = since.clone();
+                    }
+                    6 => f.actor = Some("twitter:a4".into()),
+                    _ => {}
+                }
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hashtag_and_domain_pages_equal_a_plain_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let posts = corpus();
+        let s = store(dir.path(), &posts);
+        let mut nonempty = 0;
+        for f in queries() {
+            let want = expected(&posts, &f);
+            let got = pages(&s, &f);
+            let limit = f.limit.unwrap();
+            let want_pages: Vec<Vec<String>> = if want.is_empty() {
+                vec![vec![]]
+            } else {
+                want.chunks(limit).map(|c| c.to_vec()).collect()
+            };
+            let first =
+                (0..got.len().max(want_pages.len())).find(|&i| got.get(i) != want_pages.get(i));
+            assert!(
+                first.is_none(),
+                "hashtag={:?} domain={:?} platform={:?} lang={:?} actor={:?} q={:?} since={:?} limit={limit}: page {} is {:?}, a plain scan gives {:?} ({} pages, {} expected)",
+                f.hashtag,
+                f.domain,
+                f.platform,
+                f.lang,
+                f.actor,
+                f.q,
+                f.since,
+                first.unwrap_or(0),
+                first.and_then(|i| got.get(i)),
+                first.and_then(|i| want_pages.get(i)),
+                got.len(),
+                want_pages.len()
+            );
+            if want.len() > limit {
+                nonempty += 1;
+            }
+        }
+        assert!(nonempty >= 20, "only {nonempty} searches had several pages");
+    }
+
+    #[test]
+    fn hashtag_and_domain_searches_walk_their_time_index_without_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path(), &corpus());
+        let conn = s.conn();
+        for (f, index) in [
+            (
+                PostQuery {
+                    hashtag: Some("common".into()),
+                    ..Default::default()
+                },
+                "post_hashtags_tag_time",
+            ),
+            (
+                PostQuery {
+                    domain: Some("mid.example".into()),
+                    lang: Some("en".into()),
+                    platform: Some("twitter".into()),
+                    cursor: Some("t1700000100000.55".into()),
+                    ..Default::default()
+                },
+                "post_links_domain_time",
+            ),
+            (
+                PostQuery {
+                    hashtag: Some("mid".into()),
+                    domain: Some("big.example".into()),
+                    since: Some("2023-01-01".into()),
+                    ..Default::default()
+                },
+                "post_hashtags_tag_time",
+            ),
+        ] {
+            let Plan { sql, args, .. } = plan(conn, &f).unwrap();
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let steps: Vec<String> = stmt
+                .query_map(pharos_store::rusqlite::params_from_iter(args), |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let text = steps.join("\n");
+            assert!(text.contains(index), "{text}");
+            assert!(!text.contains("TEMP B-TREE"), "a sort: {text}");
+        }
+    }
+
+    #[test]
+    fn bad_cursors_and_limits_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path(), &corpus()[..50]);
+        for (cursor, limit) in [
+            (Some("t12"), None),
+            (Some("tx.1"), None),
+            (Some("r5"), None),
+            (None, Some(0)),
+            (None, Some(501)),
+        ] {
+            let f = PostQuery {
+                hashtag: Some("common".into()),
+                cursor: cursor.map(str::to_string),
+                limit,
+                ..Default::default()
+            };
+            let e = search(&s, &f).err().expect("refused");
+            assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST);
+        }
+    }
 }
