@@ -60,6 +60,11 @@ pub struct Snapshot {
     pub narrative_list: Arc<Vec<NarrativeSummary>>,
     /// Newest post keys `(platform, id)` of each narrative, newest last.
     pub narrative_posts: HashMap<u64, VecDeque<(String, String)>>,
+    /// Every post of each narrative (store rowids), in the order analysed.
+    pub members: Members,
+    /// `narratives` was published after analysing the posts up to this
+    /// rowid (0: not yet published).
+    pub published_rowid: i64,
     /// Latest notification of each alert.
     pub alerts: HashMap<String, Notification>,
     pub coordination: Option<Arc<CoordinationReport>>,
@@ -72,6 +77,45 @@ pub struct Snapshot {
     pub actors: Arc<Vec<ActorRow>>,
     /// Platforms seen, in order of first appearance.
     pub platforms: Vec<String>,
+}
+
+/// The posts the live analysis put in each narrative, and whether that is
+/// what one pass over the store in event-time order finds (as
+/// `pharos_claims::respond::scan::scan` does: the same engine and
+/// settings).
+#[derive(Default)]
+pub struct Members {
+    /// Store rowids of each narrative's posts, in the order analysed.
+    pub rowids: HashMap<u64, Vec<i64>>,
+    /// The highest rowid analysed (every stored post up to it is analysed).
+    pub analysed_rowid: i64,
+    /// The posts were analysed in store order, `(time_ms, rowid)`
+    /// ascending: false once a post arrived older than one analysed
+    /// before (the live order then differs from a pass over the store).
+    pub in_store_order: bool,
+    /// `(time_ms, rowid)` of the last post analysed.
+    last: Option<(i64, i64)>,
+}
+
+impl Members {
+    /// The rowids of narrative `n`'s posts in store order, when they are
+    /// those a pass over the store holding posts up to `max_rowid` finds.
+    pub fn exact(&self, n: u64, max_rowid: i64) -> Option<&[i64]> {
+        (self.in_store_order && self.analysed_rowid == max_rowid)
+            .then(|| self.rowids.get(&n).map(Vec::as_slice))
+            .flatten()
+    }
+
+    fn push(&mut self, rowid: i64, time_ms: i64, narrative: Option<u64>) {
+        if self.last.is_some_and(|l| (time_ms, rowid) < l) {
+            self.in_store_order = false;
+        }
+        self.last = Some((time_ms, rowid));
+        self.analysed_rowid = self.analysed_rowid.max(rowid);
+        if let Some(n) = narrative {
+            self.rowids.entry(n).or_default().push(rowid);
+        }
+    }
 }
 
 /// One account with its signals.
@@ -105,6 +149,10 @@ struct Analyst {
     hooks: Option<std::sync::mpsc::Sender<Notification>>,
     /// Post keys and notifications not yet moved into the snapshot.
     pending_posts: Vec<(u64, (String, String))>,
+    /// `(rowid, time_ms, narrative)` of each post analysed, not yet in the snapshot.
+    pending_members: Vec<(i64, i64, Option<u64>)>,
+    /// The highest rowid analysed.
+    analysed_rowid: i64,
     pending_alerts: Vec<Notification>,
     platforms: Vec<String>,
     posts: u64,
@@ -124,6 +172,9 @@ pub fn start(
     };
     let hooks = start_webhooks(&store_path, &config.alerts.webhooks)?;
     let coord = config.coordination.clone();
+    if let Ok(mut s) = snapshot.write() {
+        s.members.in_store_order = true;
+    }
     let mut a = Analyst {
         engine: NarrativeEngine::new(NarrativeConfig::default()),
         tracker: ActorTracker::default(),
@@ -136,6 +187,8 @@ pub fn start(
         alerts_tx,
         hooks,
         pending_posts: Vec::new(),
+        pending_members: Vec::new(),
+        analysed_rowid: 0,
         pending_alerts: Vec::new(),
         platforms: Vec::new(),
         posts: 0,
@@ -220,9 +273,12 @@ impl Analyst {
             let Some((rid, p)) = rows.last() else { break };
             last_time = p.time.millis();
             last_rowid = *rid;
-            let posts: Vec<Post> = rows.into_iter().map(|(_, p)| p).collect();
-            self.push_batch(&posts);
+            let (ids, posts): (Vec<i64>, Vec<Post>) = rows.into_iter().unzip();
+            self.push_batch(&ids, &posts);
         }
+        // Every post up to `max` is analysed (a rowid without a readable
+        // record counts as analysed: a pass over the store skips it too).
+        self.analysed_rowid = self.analysed_rowid.max(max);
         self.live = true;
         self.publish(true);
         let mut tail = max;
@@ -263,8 +319,9 @@ impl Analyst {
             last_work = Instant::now();
             tail = rows.iter().map(|(r, _)| *r).max().unwrap_or(tail);
             rows.sort_by_key(|(r, p)| (p.time.millis(), *r));
-            let posts: Vec<Post> = rows.into_iter().map(|(_, p)| p).collect();
-            self.push_batch(&posts);
+            let (ids, posts): (Vec<i64>, Vec<Post>) = rows.into_iter().unzip();
+            self.analysed_rowid = self.analysed_rowid.max(tail);
+            self.push_batch(&ids, &posts);
             dirty = true;
             dirty_coord = true;
             // Publishing summarises every narrative and account: while
@@ -279,10 +336,13 @@ impl Analyst {
         }
     }
 
-    fn push_batch(&mut self, posts: &[Post]) {
+    /// Analyses `posts` (whose store rowids are `rowids`) in order.
+    fn push_batch(&mut self, rowids: &[i64], posts: &[Post]) {
         let assignments = self.engine.observe_batch(posts);
-        for (post, asg) in posts.iter().zip(assignments) {
+        for ((post, asg), &rowid) in posts.iter().zip(assignments).zip(rowids) {
             self.posts += 1;
+            self.pending_members
+                .push((rowid, post.time.millis(), asg.narrative));
             if !self.platforms.contains(&post.platform) {
                 self.platforms.push(post.platform.clone());
             }
@@ -330,6 +390,10 @@ impl Analyst {
             }
             q.push_back(key);
         }
+        for (rowid, time_ms, n) in self.pending_members.drain(..) {
+            s.members.push(rowid, time_ms, n);
+        }
+        s.members.analysed_rowid = s.members.analysed_rowid.max(self.analysed_rowid);
         for n in self.pending_alerts.drain(..) {
             s.alerts.insert(n.alert.id.clone(), n);
         }
@@ -397,6 +461,8 @@ impl Analyst {
             s.ready = true;
         }
         s.posts = self.posts;
+        s.published_rowid = self.analysed_rowid;
+        s.members.analysed_rowid = s.members.analysed_rowid.max(self.analysed_rowid);
         s.narrative_list = Arc::new(
             narratives
                 .iter()

@@ -9,10 +9,13 @@
 //!   `pharos claims match --store`); when none of a narrative's posts has a
 //!   stored match, its posts are matched against the library now (distinct
 //!   texts, most frequent first, at most [`SAMPLE`]).
-//! - A narrative's posts and a response pack need one pass over the store
-//!   (the same narrative engine as `pharos narratives`); results are kept
-//!   for a while ([`KEEP`]) and computed again when the library, the stored
-//!   matches or (after [`FRESH`]) the store's posts change.
+//! - A narrative's posts come from the live analysis, which keeps every
+//!   narrative's post rowids (see [`narrative_posts`]: the same posts as one
+//!   pass of the narrative engine over the store, as `pharos narratives`
+//!   runs it); when it cannot vouch for them, one pass over the store. A
+//!   response pack needs that pass (its bursts and timing). Results are
+//!   kept for a while ([`KEEP`]) and computed again when the library, the
+//!   stored matches or (after [`FRESH`]) the store's posts change.
 //!
 //! Claims and fact-checks are public material: CLEAR unless an admin marks
 //! one (`PUT /api/markings/claim/{id}`). Matches and packs carry the
@@ -27,6 +30,7 @@ use pharos_claims::respond::pack::ResponsePack;
 use pharos_claims::respond::{PackOptions, Target, build_pack, scan};
 use pharos_claims::retrieval::{DEFAULT_THRESHOLD, Matcher};
 use pharos_claims::{Claim, Review};
+use pharos_core::Post;
 use pharos_store::SqliteStore;
 use pharos_store::rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -467,7 +471,7 @@ pub fn narrative_matches(
     let raw = match cached(cache, &key, &now) {
         Some(r) => r,
         None => {
-            let r = compute_matches(s, &dir, n)?;
+            let r = compute_matches(st, s, &dir, n)?;
             keep(cache, key, now, r.clone());
             r
         }
@@ -511,27 +515,111 @@ pub fn narrative_matches(
     })
 }
 
-fn compute_matches(s: &SqliteStore, dir: &Path, n: u64) -> ApiResult<RawMatches> {
+/// How [`narrative_posts`] found a narrative's posts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// The live analysis' members of the narrative: no pass over the store.
+    Live,
+    /// One pass over the store (the live analysis is behind or analysed
+    /// posts out of store order).
+    Scan,
+}
+
+/// How long a request waits for the live analysis to catch up with the
+/// store before reading the whole store instead.
+pub const CATCH_UP: Duration = Duration::from_secs(5);
+
+/// Narrative `n`'s posts in event-time order, and its label: what one pass
+/// of the narrative engine over the store finds (`scan::scan`).
+///
+/// The live analysis runs the same engine with the same settings over the
+/// same posts in the same order (start-up reads the store in `(time,
+/// rowid)` order; later posts are taken in that order too) and keeps each
+/// narrative's post rowids: when it has analysed every stored post, in
+/// store order, and published its narratives since, those rowids are the
+/// narrative's posts and only they are read. Otherwise (posts arrived older
+/// than ones analysed, or it stays behind the store for [`CATCH_UP`]) the
+/// store is read in one pass as before.
+pub fn narrative_posts(
+    st: &AppState,
+    s: &SqliteStore,
+    n: u64,
+) -> ApiResult<(Vec<Post>, Option<String>, Found)> {
+    let started = Instant::now();
+    loop {
+        let max: i64 =
+            s.conn()
+                .query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
+                    r.get(0)
+                })?;
+        let live = {
+            let snap = st.snapshot.read().map_err(ApiError::internal)?;
+            let behind = !snap.members.in_store_order
+                || snap.members.analysed_rowid < max
+                || snap.published_rowid < max;
+            if !snap.members.in_store_order {
+                Err(false)
+            } else if behind {
+                Err(true)
+            } else {
+                match (
+                    snap.members.exact(n, max),
+                    snap.narratives.iter().find(|x| x.id == n),
+                ) {
+                    (Some(rowids), Some(summary)) => {
+                        Ok((rowids.to_vec(), summary.label.text.clone()))
+                    }
+                    // A narrative the live analysis does not list.
+                    _ => Err(false),
+                }
+            }
+        };
+        match live {
+            Ok((rowids, label)) => {
+                let mut stmt = s
+                    .conn()
+                    .prepare_cached("SELECT record FROM posts WHERE rowid = ?1")?;
+                let mut posts = Vec::with_capacity(rowids.len());
+                for rowid in rowids {
+                    let rec: String = stmt.query_row([rowid], |r| r.get(0))?;
+                    posts.push(serde_json::from_str::<Post>(&rec).map_err(|e| {
+                        ApiError::internal(format!("stored post {rowid} unreadable: {e}"))
+                    })?);
+                }
+                return Ok((posts, Some(label), Found::Live));
+            }
+            Err(true) if started.elapsed() < CATCH_UP => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(_) => break,
+        }
+    }
     let wanted: HashSet<u64> = [n].into();
     let mut found = scan::scan(s, &wanted, None, &mut |_| {})?;
-    let posts = found.posts.remove(&n).unwrap_or_default();
+    let posts = found
+        .posts
+        .remove(&n)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.post)
+        .collect();
+    let label = found.summaries.remove(&n).map(|s| s.label.text);
+    Ok((posts, label, Found::Scan))
+}
+
+fn compute_matches(st: &AppState, s: &SqliteStore, dir: &Path, n: u64) -> ApiResult<RawMatches> {
+    let (posts, label, _) = narrative_posts(st, s, n)?;
     if posts.is_empty() {
         return Err(not_found(n));
     }
-    let label = found.summaries.remove(&n).map(|s| s.label.text);
     let lib = open(dir)?;
     let keys: HashSet<(String, String)> = posts
         .iter()
-        .map(|p| (p.post.platform.clone(), p.post.id.clone()))
+        .map(|p| (p.platform.clone(), p.id.clone()))
         .collect();
     let text_of: HashMap<(&str, &str), &str> = posts
         .iter()
-        .map(|p| {
-            (
-                (p.post.platform.as_str(), p.post.id.as_str()),
-                p.post.text.as_str(),
-            )
-        })
+        .map(|p| ((p.platform.as_str(), p.id.as_str()), p.text.as_str()))
         .collect();
     let stored = pharos_claims::respond::stored_matches(s, &keys, DEFAULT_THRESHOLD)
         .map_err(ApiError::from)?;
@@ -551,7 +639,7 @@ fn compute_matches(s: &SqliteStore, dir: &Path, n: u64) -> ApiResult<RawMatches>
         // Distinct texts, most frequent first.
         let mut texts: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, p) in posts.iter().enumerate() {
-            let t = normalize_text(&p.post.text);
+            let t = normalize_text(&p.text);
             if t.split(' ').count() >= 3 {
                 texts.entry(t).or_default().push(i);
             }
@@ -568,7 +656,7 @@ fn compute_matches(s: &SqliteStore, dir: &Path, n: u64) -> ApiResult<RawMatches>
         let queries: Vec<(&str, Option<&str>)> = order
             .iter()
             .map(|(_, idx)| {
-                let p = &posts[idx[0]].post;
+                let p = &posts[idx[0]];
                 (p.text.as_str(), p.lang.as_deref())
             })
             .collect();
@@ -577,7 +665,7 @@ fn compute_matches(s: &SqliteStore, dir: &Path, n: u64) -> ApiResult<RawMatches>
             for m in ms.into_iter().filter(|m| m.confidence >= DEFAULT_THRESHOLD) {
                 let e = by_claim.entry(m.claim_id).or_default();
                 for &i in idx {
-                    let p = &posts[i].post;
+                    let p = &posts[i];
                     e.push((p.platform.clone(), p.id.clone(), m.confidence));
                 }
             }
