@@ -1,27 +1,21 @@
-//! The BERT encoder (candle, CPU).
+//! The sentence encoder: tokenizer, BERT forward pass, pooling, threads.
 
 use crate::EmbedError;
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use crate::gemm::{Kernel, default_kernel};
+use crate::model::{Bert, Config, Scratch, Tokens};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
-impl From<candle_core::Error> for EmbedError {
-    fn from(e: candle_core::Error) -> Self {
-        EmbedError::Inference(e.to_string())
-    }
-}
-
-/// Texts encoded together: long enough to keep the matrix products busy,
-/// short enough that padding to the longest stays cheap once sorted.
+/// Most texts one thread encodes together: enough rows for the dense
+/// layers' kernels, few enough that a batch spreads over the cores.
 const BATCH: usize = 32;
 
 /// A sentence encoder loaded from a model directory.
 pub struct Embedder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
-    device: Device,
+    kernel: Kernel,
     dim: usize,
     max_tokens: usize,
     dir: PathBuf,
@@ -33,6 +27,7 @@ impl std::fmt::Debug for Embedder {
             .field("dir", &self.dir)
             .field("dim", &self.dim)
             .field("max_tokens", &self.max_tokens)
+            .field("kernel", &self.kernel.name())
             .finish()
     }
 }
@@ -78,12 +73,9 @@ impl Embedder {
 
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| bad("tokenizer.json", e.to_string()))?;
-        // The file may pin a fixed padding length (128 for all-MiniLM-L6-v2):
-        // pad each batch to its longest text instead.
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..PaddingParams::default()
-        }));
+        // The file may pin a fixed padding length (128 for all-MiniLM-L6-v2);
+        // the encoder needs no padding at all.
+        tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: max_tokens,
@@ -91,20 +83,13 @@ impl Embedder {
             }))
             .map_err(|e| bad("tokenizer.json", e.to_string()))?;
 
-        let device = Device::Cpu;
-        // SAFETY: the weights file is memory-mapped read-only; Pharos never
-        // writes to a model directory, and the user is told not to replace
-        // the file while a process is using it (as with any mmapped model).
-        let vb = unsafe {
-            VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, &device)
-                .map_err(|e| bad("model.safetensors", e.to_string()))?
-        };
-        let model =
-            BertModel::load(vb, &config).map_err(|e| bad("model.safetensors", e.to_string()))?;
+        let weights =
+            std::fs::read(&weights_path).map_err(|e| bad("model.safetensors", e.to_string()))?;
+        let model = Bert::load(&config, &weights).map_err(|e| bad("model.safetensors", e))?;
         Ok(Embedder {
             model,
             tokenizer,
-            device,
+            kernel: default_kernel(),
             dim: config.hidden_size,
             max_tokens,
             dir,
@@ -121,20 +106,55 @@ impl Embedder {
         self.max_tokens
     }
 
+    /// The kernel the dense layers run: `amx`, `avx512-bf16` or
+    /// `portable`. It starts as the fastest this CPU has, or as
+    /// `PHAROS_EMBED_KERNEL` says.
+    pub fn kernel(&self) -> &'static str {
+        self.kernel.name()
+    }
+
+    /// Runs the dense layers on the kernel `name` (`amx`, `avx512-bf16`,
+    /// `portable`); false, and nothing changed, if this CPU lacks it.
+    pub fn set_kernel(&mut self, name: &str) -> bool {
+        match Kernel::parse(name).filter(|k| k.available()) {
+            Some(k) => {
+                self.kernel = k;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The model directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Unit-length embeddings of `texts`, in their order.
-    pub fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut out = vec![Vec::new(); texts.len()];
-        // Sort by length (bytes approximate tokens) so a batch pads little.
+    ///
+    /// The texts are sorted by length and cut into batches of similar
+    /// length, which the threads of the current rayon pool encode in
+    /// parallel; a text's vector does not depend on its batch.
+    pub fn embed<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].as_ref().len());
-        for chunk in order.chunks(BATCH) {
-            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_ref()).collect();
-            let vectors = self.embed_batch(&batch)?;
+        // At least four batches a thread when there are enough texts.
+        let per = texts
+            .len()
+            .div_ceil(4 * rayon::current_num_threads())
+            .clamp(1, BATCH);
+        let batches: Vec<Vec<Vec<f32>>> = order
+            .par_chunks(per)
+            .map_init(
+                || Scratch::new(self.kernel),
+                |scratch, chunk| {
+                    let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_ref()).collect();
+                    self.embed_batch(&batch, scratch)
+                },
+            )
+            .collect::<Result<_, _>>()?;
+        let mut out = vec![Vec::new(); texts.len()];
+        for (chunk, vectors) in order.chunks(per).zip(batches) {
             for (&i, v) in chunk.iter().zip(vectors) {
                 out[i] = v;
             }
@@ -144,10 +164,17 @@ impl Embedder {
 
     /// One embedding.
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        Ok(self.embed_batch(&[text])?.pop().unwrap_or_default())
+        Ok(self
+            .embed_batch(&[text], &mut Scratch::new(self.kernel))?
+            .pop()
+            .unwrap_or_default())
     }
 
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    fn embed_batch(
+        &self,
+        texts: &[&str],
+        scratch: &mut Scratch,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
@@ -155,32 +182,15 @@ impl Embedder {
             .tokenizer
             .encode_batch(texts.to_vec(), true)
             .map_err(|e| EmbedError::Inference(e.to_string()))?;
-        let n = encodings.len();
-        let len = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
-        let mut ids = Vec::with_capacity(n * len);
-        let mut types = Vec::with_capacity(n * len);
-        let mut mask = Vec::with_capacity(n * len);
-        for e in &encodings {
-            let pad = len - e.len();
-            ids.extend(e.get_ids().iter().copied());
-            ids.extend(std::iter::repeat_n(0u32, pad));
-            types.extend(e.get_type_ids().iter().copied());
-            types.extend(std::iter::repeat_n(0u32, pad));
-            mask.extend(e.get_attention_mask().iter().copied());
-            mask.extend(std::iter::repeat_n(0u32, pad));
-        }
-        let ids = Tensor::from_vec(ids, (n, len), &self.device)?;
-        let types = Tensor::from_vec(types, (n, len), &self.device)?;
-        let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?; // (n, len, dim)
-        // Mean pooling over the real tokens.
-        let mask_f = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (n, len, 1)
-        let summed = hidden.broadcast_mul(&mask_f)?.sum(1)?; // (n, dim)
-        let counts = mask_f.sum(1)?.clamp(1e-9, f64::MAX)?; // (n, 1)
-        let mean = summed.broadcast_div(&counts)?;
-        // L2 normalisation.
-        let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-        let unit = mean.broadcast_div(&norm)?;
-        Ok(unit.to_vec2::<f32>()?)
+        let tokens: Vec<Tokens<'_>> = encodings
+            .iter()
+            .map(|e| Tokens {
+                ids: e.get_ids(),
+                types: e.get_type_ids(),
+            })
+            .collect();
+        self.model
+            .embed(&tokens, scratch)
+            .map_err(EmbedError::Inference)
     }
 }

@@ -3,24 +3,36 @@
 //! [`Embedder::open`] reads `config.json`, `tokenizer.json` and
 //! `model.safetensors` (and, when present, sentence-transformers'
 //! `sentence_bert_config.json` for the maximum sequence length) from a
-//! directory: the model is configuration, never a download. It runs a BERT
-//! encoder on the CPU with candle, averages the token vectors under the
-//! attention mask (mean pooling) and scales the result to unit length, as
-//! sentence-transformers does for all-MiniLM-L6-v2 and its kin; the dot
-//! product of two embeddings is then their cosine similarity.
+//! directory: the model is configuration, never a download. It runs the
+//! BERT encoder on the CPU, averages each text's token vectors (mean
+//! pooling) and scales the result to unit length, as sentence-transformers
+//! does for all-MiniLM-L6-v2 and its kin; the dot product of two embeddings
+//! is then their cosine similarity.
 //!
-//! Speed: one sentence at a time wastes the CPU; [`Embedder::embed`] takes
-//! a batch, sorts it by length so that each sub-batch pads little, and
-//! returns the vectors in the input order.
+//! The forward pass is our own (`model`), written for this one job: the
+//! tokens of a batch form one matrix with no padding, each text attends
+//! only to its own tokens, and the dense layers, nine tenths of the work,
+//! run in bfloat16 with f32 sums on the best kernel the CPU has (`gemm`:
+//! Intel AMX tiles, AVX512-BF16, or a portable loop). Against the f32
+//! encoder it replaced (candle), every test vector keeps a cosine above
+//! 0.9999 (`tests/model.rs`).
+//!
+//! Speed: [`Embedder::embed`] takes a batch, sorts it by length, and
+//! encodes sub-batches on all the threads of the current rayon pool; the
+//! vectors come back in the input order and do not depend on the batch.
 //!
 //! The encoder is behind the cargo feature `embeddings` (off by default: it
-//! builds candle). Without it [`Embedder::open`] returns
+//! builds the tokenizer). Without it [`Embedder::open`] returns
 //! [`EmbedError::NotBuilt`].
 
 use std::path::PathBuf;
 
 #[cfg(feature = "embeddings")]
 mod bert;
+#[cfg(feature = "embeddings")]
+mod gemm;
+#[cfg(feature = "embeddings")]
+mod model;
 #[cfg(feature = "embeddings")]
 pub use bert::Embedder;
 
@@ -49,6 +61,11 @@ pub enum EmbedError {
     )]
     NotBuilt,
 }
+
+/// Names the encoder's arithmetic. Stored with cached vectors: a vector
+/// cached by another version is computed again rather than mixed with new
+/// ones.
+pub const ENCODER: &str = "pharos-bert/bf16-1";
 
 /// Dot product of two unit vectors: their cosine similarity.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {

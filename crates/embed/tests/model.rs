@@ -75,3 +75,74 @@ fn a_directory_without_a_model_is_named() {
     );
     assert!(err.to_string().contains(&dir.path().display().to_string()));
 }
+
+/// The vectors of `fixtures/reference.json` were computed with candle's
+/// f32 BERT (candle-transformers 0.11), mean-pooled and normalised as
+/// sentence-transformers does, before Pharos had its own forward pass. The
+/// bf16 dense layers may move a vector a little, never away from its
+/// meaning: every text stays within cosine 0.9995 of its reference, and
+/// every pair of texts keeps its similarity to within 0.005. Each kernel
+/// the CPU has is checked.
+#[test]
+fn vectors_match_the_f32_reference() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/reference.json"
+    ))
+    .expect("fixture");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let texts: Vec<String> = v["texts"]
+        .as_array()
+        .expect("texts")
+        .iter()
+        .map(|t| t.as_str().expect("text").to_owned())
+        .collect();
+    let want: Vec<Vec<f32>> = v["vectors"]
+        .as_array()
+        .expect("vectors")
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .expect("row")
+                .iter()
+                .map(|x| x.as_f64().expect("number") as f32)
+                .collect()
+        })
+        .collect();
+    assert_eq!(texts.len(), want.len());
+    let mut e = Embedder::open(model_dir()).expect("model");
+    let mut tested = 0;
+    for kernel in ["amx", "avx512-bf16", "portable"] {
+        if !e.set_kernel(kernel) {
+            eprintln!("kernel {kernel}: not on this CPU");
+            continue;
+        }
+        assert_eq!(e.kernel(), kernel);
+        tested += 1;
+        let got = e.embed(&texts).expect("embed");
+        close_to_reference(kernel, &texts, &got, &want);
+    }
+    assert!(tested >= 1);
+    assert!(!e.set_kernel("gpu"));
+}
+
+fn close_to_reference(kernel: &str, texts: &[String], got: &[Vec<f32>], want: &[Vec<f32>]) {
+    let mut worst = 1f32;
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let c = cosine(g, w);
+        worst = worst.min(c);
+        assert!(
+            c > 0.9995,
+            "{kernel}: text {i} {:?}: cosine {c} to the reference",
+            texts[i]
+        );
+    }
+    let mut drift = 0f32;
+    for i in 0..got.len() {
+        for j in i + 1..got.len() {
+            drift = drift.max((cosine(&got[i], &got[j]) - cosine(&want[i], &want[j])).abs());
+        }
+    }
+    eprintln!("{kernel}: lowest cosine to the reference {worst}, largest pair drift {drift}");
+    assert!(drift < 0.005, "{kernel}: pair similarity drift {drift}");
+}

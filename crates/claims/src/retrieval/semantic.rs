@@ -31,6 +31,7 @@ fn stamp(model_dir: &Path, generation: &str, n: usize, dim: usize) -> String {
         .to_string();
     serde_json::json!({
         "format": 1,
+        "encoder": pharos_embed::ENCODER,
         "model": name,
         "model_bytes": weights,
         "generation": generation,

@@ -1,0 +1,80 @@
+//! Encoder throughput alone: texts embedded a second, outside criterion
+//! (for `perf` and thread sweeps).
+//!
+//! ```sh
+//! cargo build --release -p pharos-embed --features embeddings --example encode
+//! target/release/examples/encode --model target/models/all-MiniLM-L6-v2 --rounds 3
+//! ```
+//!
+//! The texts are the CheckThat! 2021 Task 2A English dev and test tweets
+//! (second column of `EN_{dev,test}_queries.tsv` under `$PHAROS_DATA` or
+//! `../shared/data`), or the lines of `--texts FILE`.
+
+use pharos_embed::Embedder;
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let model = arg(&args, "--model").unwrap_or_else(|| "target/models/all-MiniLM-L6-v2".into());
+    let rounds: usize = arg(&args, "--rounds")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let texts: Vec<String> = match arg(&args, "--texts") {
+        Some(f) => std::fs::read_to_string(&f)
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => {
+            let data = std::env::var_os("PHAROS_DATA")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+                })
+                .join("claims/checkthat2021");
+            let mut t = Vec::new();
+            for split in ["dev", "test"] {
+                let p = data.join(format!("EN_{split}_queries.tsv"));
+                let s =
+                    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                t.extend(
+                    s.lines()
+                        .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_owned()))
+                        .filter(|t| t != "tweet_content"),
+                );
+            }
+            t
+        }
+    };
+    let e = Embedder::open(&model).unwrap_or_else(|e| panic!("{e}"));
+    println!("{} texts, model {}", texts.len(), e.dir().display());
+    let mut first: Option<Vec<Vec<f32>>> = None;
+    for r in 0..rounds {
+        let t = Instant::now();
+        let v = e.embed(&texts).unwrap_or_else(|e| panic!("{e}"));
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "round {r}: {:.2} s, {:.1} texts/s",
+            s,
+            texts.len() as f64 / s
+        );
+        if let Some(f) = &first {
+            let worst = f
+                .iter()
+                .zip(&v)
+                .map(|(a, b)| pharos_embed::cosine(a, b))
+                .fold(1.0f32, f32::min);
+            println!("  lowest cosine to round 0: {worst:.6}");
+        } else {
+            first = Some(v);
+        }
+    }
+}
