@@ -22,6 +22,8 @@ pub(crate) struct Config {
     pub hidden_act: String,
     #[serde(default = "absolute")]
     pub position_embedding_type: String,
+    #[serde(default)]
+    pub model_type: Option<String>,
 }
 
 fn two() -> usize {
@@ -181,6 +183,11 @@ impl Bert {
             "relu" => Act::Relu,
             other => return Err(format!("hidden_act {other:?} is not supported")),
         };
+        if let Some(t) = config.model_type.as_deref().filter(|t| *t != "bert") {
+            // RoBERTa and XLM-R share BERT's tensor names but number their
+            // positions from 2: loading them as BERT would be silently wrong.
+            return Err(format!("model_type {t:?} is not supported (BERT only)"));
+        }
         if config.position_embedding_type != "absolute" {
             return Err(format!(
                 "position_embedding_type {:?} is not supported (only absolute)",

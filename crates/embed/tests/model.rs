@@ -146,3 +146,66 @@ fn close_to_reference(kernel: &str, texts: &[String], got: &[Vec<f32>], want: &[
     eprintln!("{kernel}: lowest cosine to the reference {worst}, largest pair drift {drift}");
     assert!(drift < 0.005, "{kernel}: pair similarity drift {drift}");
 }
+
+/// A copy of the model directory with `config.json` changed by `edit` and
+/// `model.safetensors` replaced by `weights` when given.
+fn altered_model(
+    edit: impl Fn(&mut serde_json::Value),
+    weights: Option<&[u8]>,
+) -> tempfile::TempDir {
+    let src = model_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
+    edit(&mut config);
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    std::fs::copy(
+        src.join("tokenizer.json"),
+        dir.path().join("tokenizer.json"),
+    )
+    .unwrap();
+    match weights {
+        Some(w) => std::fs::write(dir.path().join("model.safetensors"), w).unwrap(),
+        None => {
+            std::fs::copy(
+                src.join("model.safetensors"),
+                dir.path().join("model.safetensors"),
+            )
+            .unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn checkpoints_it_cannot_run_are_refused_with_the_reason() {
+    let cases: Vec<(tempfile::TempDir, &str)> = vec![
+        (
+            altered_model(|c| c["model_type"] = "xlm-roberta".into(), None),
+            "model_type \"xlm-roberta\"",
+        ),
+        (
+            altered_model(|c| c["hidden_act"] = "swish".into(), None),
+            "hidden_act \"swish\"",
+        ),
+        (
+            altered_model(|c| c["hidden_size"] = 768.into(), None),
+            "embeddings.word_embeddings.weight has shape [30522, 384]",
+        ),
+        (
+            altered_model(|c| c["num_hidden_layers"] = 7.into(), None),
+            "no tensor encoder.layer.6",
+        ),
+        (
+            altered_model(|_| {}, Some(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}")),
+            "model.safetensors",
+        ),
+    ];
+    for (dir, want) in cases {
+        let err = Embedder::open(dir.path()).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, EmbedError::BadFile { .. }), "{msg}");
+        assert!(msg.contains(want), "{msg} lacks {want}");
+        assert!(msg.contains(&dir.path().display().to_string()), "{msg}");
+    }
+}
