@@ -310,7 +310,10 @@ fn actor_key_is_stable() {
 
 /// A store as schema version 2 wrote it (before hashtag and link rows
 /// carried their post's time), with its indexes.
-fn version_2_store(path: &std::path::Path, posts: &[(i64, &str, i64, &[&str], &[(&str, &str)])]) {
+/// A post of [`version_2_store`]: rowid, id, time, hashtags, links `(url, domain)`.
+type OldPost<'a> = (i64, &'a str, i64, &'a [&'a str], &'a [(&'a str, &'a str)]);
+
+fn version_2_store(path: &std::path::Path, posts: &[OldPost]) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
         "CREATE TABLE posts (

@@ -707,9 +707,9 @@ mod tests {
             })
             .collect();
         if words.is_empty() {
-            hits.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+            hits.sort_by_key(|h| std::cmp::Reverse((h.0, h.1)));
         } else {
-            hits.sort_by(|a, b| b.1.cmp(&a.1));
+            hits.sort_by_key(|h| std::cmp::Reverse(h.1));
         }
         hits.into_iter().map(|(_, _, p)| p.id.clone()).collect()
     }
@@ -897,7 +897,7 @@ mod tests {
                 limit,
                 ..Default::default()
             };
-            let e = search(&s, &f).err().expect("refused");
+            let e = search(&s, &f).expect_err("refused");
             assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST);
         }
     }
