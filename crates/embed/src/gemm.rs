@@ -194,12 +194,18 @@ impl Linear {
         const RB: usize = 4;
         let kp = stride(self.k);
         let add = |s: f32, x: f32, w: f32| if FUSED { x.mul_add(w, s) } else { s + x * w };
-        for panel in 0..self.n.div_ceil(PANEL) {
-            let w = &self.panels[panel * kp * PANEL..(panel + 1) * kp * PANEL];
-            let cols = (self.n - panel * PANEL).min(PANEL);
-            // Rows past `rows` (up to the padded count) are in `a`; their
-            // sums are dropped.
-            for r0 in (0..rows).step_by(RB) {
+        // The block's activations widened to f32 once (odd, even per
+        // pair), so that the inner loop broadcasts them straight from memory.
+        let mut xs = vec![[0f32; 2]; RB * kp];
+        // Rows past `rows` (up to the padded count) are in `a`; their sums
+        // are dropped.
+        for r0 in (0..rows).step_by(RB) {
+            for (x, &v) in xs.iter_mut().zip(&a[r0 * kp..(r0 + RB) * kp]) {
+                *x = [f32_of((v >> 16) as u16), f32_of(v as u16)];
+            }
+            for panel in 0..self.n.div_ceil(PANEL) {
+                let w = &self.panels[panel * kp * PANEL..(panel + 1) * kp * PANEL];
+                let cols = (self.n - panel * PANEL).min(PANEL);
                 let mut acc = [[0f32; PANEL]; RB];
                 for (p, wp) in w.chunks_exact(PANEL).enumerate() {
                     let mut lo = [0f32; PANEL];
@@ -209,8 +215,7 @@ impl Linear {
                         *h = f32_of((v >> 16) as u16);
                     }
                     for (i, acc) in acc.iter_mut().enumerate() {
-                        let x = a[(r0 + i) * kp + p];
-                        let (x0, x1) = (f32_of(x as u16), f32_of((x >> 16) as u16));
+                        let [x1, x0] = xs[i * kp + p];
                         // `vdpbf16ps` adds the odd product first.
                         for ((s, &l), &h) in acc.iter_mut().zip(&lo).zip(&hi) {
                             *s = add(add(*s, x1, h), x0, l);
