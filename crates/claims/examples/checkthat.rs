@@ -161,11 +161,7 @@ fn report(matcher: &Matcher, split: &str, qs: &[(String, String)], qrels: &Qrels
 /// (as in the calibration), embedded once; a query whose best lexical
 /// confidence is below the gate keeps its lexical ranking.
 fn gate_sweep(matcher: &Matcher, split: &str, qs: &[(String, String)], qrels: &Qrels) {
-    use std::collections::{HashMap, HashSet};
-    let ords: HashMap<&str, u32> = (0..matcher.len() as u32)
-        .map(|o| (matcher.claim_id(o), o))
-        .collect();
-    let n = matcher.candidates;
+    let ords = eval::claim_ords(matcher);
     // Per query and protocol: gate score, (full run, lexical run), fused
     // top (confidence, relevant).
     struct Q {
@@ -177,28 +173,7 @@ fn gate_sweep(matcher: &Matcher, split: &str, qs: &[(String, String)], qrels: &Q
     let mut with: Vec<(String, Q)> = Vec::new();
     let mut without: Vec<Q> = Vec::new();
     for chunk in qs.chunks(256) {
-        let mut lists = Vec::new();
-        let mut texts = Vec::new();
-        let mut rels = Vec::new();
-        for (qid, raw) in chunk {
-            let c = pharos_claims::retrieval::text::clean_post(raw);
-            let rel: HashSet<u32> = qrels
-                .get(qid)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|d| ords.get(d.as_str()).copied())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let excl: Vec<u32> = rel.iter().copied().collect();
-            lists.push(matcher.lexical_candidates(&c, n));
-            lists.push(matcher.lexical_candidates_excluding(&c, n, &excl));
-            let enc = matcher.encoder_text(raw);
-            texts.push(enc.clone());
-            texts.push(enc);
-            rels.push(rel);
-        }
-        matcher.fill_semantic(&texts, &mut lists);
+        let eval::TwoWay { lists, rels } = eval::two_way(matcher, chunk, qrels, &ords);
         for (i, ((qid, _), rel)) in chunk.iter().zip(&rels).enumerate() {
             for (j, list) in [&lists[2 * i], &lists[2 * i + 1]].into_iter().enumerate() {
                 let run = |sem: bool| -> Vec<(String, f64)> {

@@ -315,6 +315,56 @@ pub fn ablation(
     }
 }
 
+/// Each query of `chunk` run two ways, as the calibration sees posts:
+/// against the whole library (`lists[2i]`) and against the library without
+/// its relevant claims (`lists[2i + 1]`: what an unmatched post looks
+/// like), with the semantic features filled when a model is loaded.
+/// `rels[i]` holds the ordinals of query `i`'s relevant claims.
+pub struct TwoWay {
+    pub lists: Vec<Vec<Scored>>,
+    pub rels: Vec<HashSet<u32>>,
+}
+
+/// Each claim id's ordinal in `matcher`.
+pub fn claim_ords(matcher: &Matcher) -> HashMap<&str, u32> {
+    (0..matcher.len() as u32)
+        .map(|o| (matcher.claim_id(o), o))
+        .collect()
+}
+
+/// See [`TwoWay`].
+pub fn two_way(
+    matcher: &Matcher,
+    chunk: &[(String, String)],
+    qrels: &Qrels,
+    ords: &HashMap<&str, u32>,
+) -> TwoWay {
+    let n = matcher.candidates;
+    let mut lists = Vec::with_capacity(chunk.len() * 2);
+    let mut texts = Vec::with_capacity(chunk.len() * 2);
+    let mut rels = Vec::with_capacity(chunk.len());
+    for (qid, raw) in chunk {
+        let c = clean_post(raw);
+        let rel: HashSet<u32> = qrels
+            .get(qid)
+            .map(|r| {
+                r.iter()
+                    .filter_map(|d| ords.get(d.as_str()).copied())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let excl: Vec<u32> = rel.iter().copied().collect();
+        lists.push(matcher.lexical_candidates(&c, n));
+        lists.push(matcher.lexical_candidates_excluding(&c, n, &excl));
+        let enc = matcher.encoder_text(raw);
+        texts.push(enc.clone());
+        texts.push(enc);
+        rels.push(rel);
+    }
+    matcher.fill_semantic(&texts, &mut lists);
+    TwoWay { lists, rels }
+}
+
 /// Fits the fusion models on labelled queries: each query's candidates
 /// against the whole library, and again against the library without its
 /// relevant claims (what an unmatched post looks like). Returns the lexical
@@ -325,38 +375,13 @@ pub fn fit_fusion(
     qrels: &Qrels,
     l2: f32,
 ) -> (Fusion, Option<Fusion>) {
-    let ords: HashMap<&str, u32> = (0..matcher.len() as u32)
-        .map(|o| (matcher.claim_id(o), o))
-        .collect();
-    let n = matcher.candidates;
+    let ords = claim_ords(matcher);
     let mut xs = Vec::new();
     let mut ys = Vec::new();
     for chunk in queries.chunks(256) {
-        let cleaned: Vec<String> = chunk.iter().map(|(_, t)| clean_post(t)).collect();
-        let mut lists = Vec::with_capacity(chunk.len() * 2);
-        let mut texts = Vec::with_capacity(chunk.len() * 2);
-        let mut rels = Vec::with_capacity(chunk.len() * 2);
-        for ((qid, raw), c) in chunk.iter().zip(&cleaned) {
-            let enc = matcher.encoder_text(raw);
-            let rel: HashSet<u32> = qrels
-                .get(qid)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|d| ords.get(d.as_str()).copied())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let excl: Vec<u32> = rel.iter().copied().collect();
-            lists.push(matcher.lexical_candidates(c, n));
-            texts.push(enc.clone());
-            rels.push(rel.clone());
-            lists.push(matcher.lexical_candidates_excluding(c, n, &excl));
-            texts.push(enc);
-            rels.push(rel);
-        }
-        matcher.fill_semantic(&texts, &mut lists);
-        for (list, rel) in lists.iter().zip(&rels) {
-            for s in list {
+        let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
+        for (pair, rel) in lists.chunks(2).zip(&rels) {
+            for s in pair.iter().flatten() {
                 xs.push(s.features);
                 ys.push(rel.contains(&s.ord));
             }
@@ -388,37 +413,13 @@ pub fn calibration(
     qrels: &Qrels,
     thresholds: &[f64],
 ) -> Vec<Calibration> {
-    let ords: HashMap<&str, u32> = (0..matcher.len() as u32)
-        .map(|o| (matcher.claim_id(o), o))
-        .collect();
-    let n = matcher.candidates;
+    let ords = claim_ords(matcher);
     let semantic = matcher.has_model();
     // (top confidence, top is relevant) with and without the claims.
     let mut with = Vec::new();
     let mut without = Vec::new();
     for chunk in queries.chunks(256) {
-        let cleaned: Vec<String> = chunk.iter().map(|(_, t)| clean_post(t)).collect();
-        let mut lists = Vec::new();
-        let mut texts = Vec::new();
-        let mut rels = Vec::new();
-        for ((qid, raw), c) in chunk.iter().zip(&cleaned) {
-            let enc = matcher.encoder_text(raw);
-            let rel: HashSet<u32> = qrels
-                .get(qid)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|d| ords.get(d.as_str()).copied())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let excl: Vec<u32> = rel.iter().copied().collect();
-            lists.push(matcher.lexical_candidates(c, n));
-            lists.push(matcher.lexical_candidates_excluding(c, n, &excl));
-            texts.push(enc.clone());
-            texts.push(enc);
-            rels.push(rel);
-        }
-        matcher.fill_semantic(&texts, &mut lists);
+        let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
         for (i, rel) in rels.iter().enumerate() {
             let top = |list: &Vec<Scored>| {
                 let ranked = matcher.rank(list.clone(), semantic, 1);
