@@ -75,17 +75,12 @@ fn bench(c: &mut Criterion) {
     });
     #[cfg(feature = "embeddings")]
     if let Some(model) = std::env::var_os("PHAROS_EMBED_MODEL") {
-        let model = PathBuf::from(model);
-        let cache = std::env::temp_dir().join("pharos-bench-checkthat-index");
-        let source = Matcher::with_index_dir(&base, &cache)
-            .expect("index")
-            .with_model(&model, &base, "checkthat2021")
-            .expect("model");
-        let n = base.len();
-        let fused = Matcher::in_memory(&library)
-            .expect("index")
-            .with_vectors_of(&model, &source, &|i| i % n)
-            .expect("vectors");
+        let fused = eval::with_source_vectors(
+            Matcher::in_memory(&library).expect("index"),
+            &base,
+            &PathBuf::from(model),
+        )
+        .expect("vectors");
         let batch: Vec<&String> = posts.iter().take(64).collect();
         g.throughput(Throughput::Elements(batch.len() as u64));
         g.bench_function("fused_100k", |b| {

@@ -132,16 +132,8 @@ fn main() {
     drop(library);
     #[cfg(feature = "embeddings")]
     if let Some(model) = arg(&args, "--model") {
-        let model = PathBuf::from(model);
-        let cache = std::env::temp_dir().join("pharos-bench-checkthat-index");
-        let source = Matcher::with_index_dir(&base, &cache)
-            .expect("index")
-            .with_model(&model, &base, "checkthat2021")
-            .expect("model");
-        let m = base.len();
-        matcher = matcher
-            .with_vectors_of(&model, &source, &|i| i % m)
-            .expect("vectors");
+        matcher =
+            eval::with_source_vectors(matcher, &base, &PathBuf::from(model)).expect("vectors");
         eprintln!("vectors: RSS {} MB", rss_kb().unwrap_or(0) / 1024);
     }
     if let Some(g) = arg(&args, "--gate").and_then(|v| v.parse::<f64>().ok()) {

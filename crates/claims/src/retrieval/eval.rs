@@ -461,6 +461,23 @@ pub fn calibration(
         .collect()
 }
 
+/// Semantic re-ranking for a matcher over `synthetic_library(base, _)`:
+/// copy `i` gets the vectors of source claim `i % base.len()`, which are
+/// embedded once (or read back) through an index directory under the
+/// temporary directory. For benchmarks: embedding a 100k-claim library
+/// would take long, and the copies are near-duplicates of their source.
+#[cfg(feature = "embeddings")]
+pub fn with_source_vectors(
+    matcher: Matcher,
+    base: &[Claim],
+    model: &Path,
+) -> Result<Matcher, super::MatchError> {
+    let cache = std::env::temp_dir().join("pharos-bench-checkthat-index");
+    let source = Matcher::with_index_dir(base, &cache)?.with_model(model, base, "checkthat2021")?;
+    let n = base.len();
+    matcher.with_vectors_of(model, &source, &|i| i % n)
+}
+
 /// A synthetic library of `n` claims made from `base` (benchmarks and the
 /// memory measurement): copy `j` of a claim drops one word, swaps two and
 /// appends a word of another claim, so copies are near-duplicates with their
