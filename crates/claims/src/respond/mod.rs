@@ -20,7 +20,8 @@ pub mod tracking;
 
 use crate::library::{Library, LibraryError};
 use pack::{MatchSource, MatchedClaim, PackTarget, ResponsePack};
-use pharos_core::EventTime;
+use pharos_analysis::bursts::Alert;
+use pharos_core::{EventTime, Post};
 use pharos_store::rusqlite::{self, OptionalExtension};
 use pharos_store::{SqliteStore, StoreError};
 use scan::NarrativePost;
@@ -313,11 +314,115 @@ pub fn build_pack(
             (None, None) => unreachable!("a target is a narrative or a post"),
         }
     }
-    let summary = narrative.and_then(|n| scanned.summaries.remove(&n));
+    let label = narrative
+        .and_then(|n| scanned.summaries.remove(&n))
+        .map(|s| s.label.text);
     let bursts = narrative
         .and_then(|n| scanned.bursts.remove(&n))
         .unwrap_or_default();
+    assemble(
+        store,
+        library,
+        target,
+        Found {
+            narrative,
+            post_key,
+            post,
+            posts,
+            label,
+            bursts,
+            as_of: scanned.as_of,
+        },
+        opts,
+        matcher,
+        notes,
+    )
+}
 
+/// A narrative as a caller that follows the store already knows it (the
+/// server's live analysis runs the same narrative engine and burst detector
+/// as [`scan::scan`]): a pack built from it needs no pass over the store.
+#[derive(Debug, Clone)]
+pub struct KnownNarrative {
+    /// Its id, as the caller numbers narratives.
+    pub id: u64,
+    /// Its posts in event-time order, with their near-duplicate families.
+    pub posts: Vec<NarrativePost>,
+    /// Its label (the narrative engine's summary).
+    pub label: Option<String>,
+    /// Its bursts (each alert's last state), oldest first, attributed as
+    /// [`scan::scan`] attributes them (see [`scan::carriers`]).
+    pub bursts: Vec<Alert>,
+    /// The "now" of the analysis: the latest event time analysed.
+    pub as_of: Option<EventTime>,
+}
+
+/// Builds the response pack of a narrative the caller already knows (see
+/// [`KnownNarrative`]): the same pack as [`build_pack`] with
+/// [`Target::Narrative`] builds from a pass over the store, when the
+/// narrative, its bursts and `as_of` are what that pass finds.
+/// `opts.until` is not used (the caller's analysis decides what "now" is).
+pub fn build_known_pack(
+    store: &SqliteStore,
+    library: &Library,
+    known: KnownNarrative,
+    opts: &PackOptions,
+    matcher: Option<&dyn ClaimMatcher>,
+) -> Result<ResponsePack, RespondError> {
+    if known.posts.is_empty() {
+        return Err(RespondError::NotFound(format!(
+            "narrative {} has no posts",
+            known.id
+        )));
+    }
+    assemble(
+        store,
+        library,
+        &Target::Narrative(known.id),
+        Found {
+            narrative: Some(known.id),
+            post_key: None,
+            post: None,
+            posts: known.posts,
+            label: known.label,
+            bursts: known.bursts,
+            as_of: known.as_of,
+        },
+        opts,
+        matcher,
+        Vec::new(),
+    )
+}
+
+/// What a pack is built from.
+struct Found {
+    narrative: Option<u64>,
+    post_key: Option<(String, String)>,
+    post: Option<Post>,
+    posts: Vec<NarrativePost>,
+    label: Option<String>,
+    bursts: Vec<Alert>,
+    as_of: Option<EventTime>,
+}
+
+fn assemble(
+    store: &SqliteStore,
+    library: &Library,
+    target: &Target,
+    found: Found,
+    opts: &PackOptions,
+    matcher: Option<&dyn ClaimMatcher>,
+    mut notes: Vec<String>,
+) -> Result<ResponsePack, RespondError> {
+    let Found {
+        narrative,
+        post_key,
+        post,
+        posts,
+        label,
+        bursts,
+        as_of,
+    } = found;
     // Which claims: stored matches first, else on the fly.
     let post_keys: HashSet<(String, String)> = posts
         .iter()
@@ -425,7 +530,7 @@ pub fn build_pack(
 
     let spread = spread::spread(&posts);
     let times: Vec<_> = posts.iter().map(|p| p.post.time).collect();
-    let timing = timing::timing(&bursts, &spread, &times, scanned.as_of);
+    let timing = timing::timing(&bursts, &spread, &times, as_of);
     let audience = match &post {
         Some(p) => p.lang.clone(),
         None => spread
@@ -450,10 +555,10 @@ pub fn build_pack(
             narrative,
             post: post_key.as_ref().map(|(p, i)| format!("{p}:{i}")),
             text: post.as_ref().map(|p| p.text.clone()),
-            label: summary.as_ref().map(|s| s.label.text.clone()),
+            label,
             audience_lang: audience,
         },
-        as_of: scanned.as_of,
+        as_of,
         match_source: source,
         verdicts: pack::verdicts(&claims),
         key_facts: pack::pack_key_facts(&claims),

@@ -202,3 +202,35 @@ fn owned_by(a: &Alert, post_narrative: &HashMap<String, u64>) -> Option<u64> {
         .max_by_key(|&(n, c)| (c, std::cmp::Reverse(n)))
         .map(|(n, _)| n)
 }
+
+/// The narratives that carry a burst of another entity (a hashtag, link,
+/// domain, family or reshared post), each as [`scan`] would attribute the
+/// burst when that narrative is the one wanted: at least half of the
+/// burst's evidence posts are its posts. `narrative_of` gives the narrative
+/// of an evidence post id (posts analysed so far). A burst of a narrative
+/// entity belongs to that narrative alone. At most two narratives carry a
+/// burst (half of its evidence each).
+pub fn carriers(a: &Alert, narrative_of: &dyn Fn(&str) -> Option<u64>) -> Vec<u64> {
+    if a.entity_kind == EntityKind::Narrative {
+        return a.entity.parse::<u64>().ok().into_iter().collect();
+    }
+    if a.evidence_posts.is_empty() {
+        return Vec::new();
+    }
+    let mut counts: Vec<(u64, usize)> = Vec::new();
+    for p in &a.evidence_posts {
+        if let Some(n) = narrative_of(p) {
+            match counts.iter_mut().find(|(m, _)| *m == n) {
+                Some(c) => c.1 += 1,
+                None => counts.push((n, 1)),
+            }
+        }
+    }
+    let mut out: Vec<u64> = counts
+        .into_iter()
+        .filter(|&(_, c)| 2 * c >= a.evidence_posts.len())
+        .map(|(n, _)| n)
+        .collect();
+    out.sort_unstable();
+    out
+}
