@@ -16,7 +16,8 @@ use crate::writer::IndexProgress;
 use pharos_alerts::{Notification, RuleEngine, Rules, Sink, Webhook, WebhookConfig};
 use pharos_analysis::actors::{ActorTracker, StreamModel};
 use pharos_analysis::bursts::{
-    ActorFlags, AlertEvent, BurstConfig, BurstDetector, EntityKind, Observation, post_observations,
+    ActorFlags, Alert, AlertEvent, BurstConfig, BurstDetector, EntityKind, Observation,
+    SeverityTerms, post_observations,
 };
 use pharos_analysis::coordination::report::{
     CoordinationReport, NetworkReport, ReportOptions, coortweet_report,
@@ -25,12 +26,13 @@ use pharos_analysis::coordination::{
     Coordination, CoortweetParams, ObjectRule, ShareTable, Subgraph,
 };
 use pharos_analysis::narratives::{NarrativeConfig, NarrativeEngine, NarrativeSummary};
-use pharos_core::Post;
+use pharos_claims::respond::scan;
+use pharos_core::{EventTime, Post};
 use pharos_store::SqliteStore;
 use pharos_store::rusqlite::params;
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -62,6 +64,13 @@ pub struct Snapshot {
     pub narrative_posts: HashMap<u64, VecDeque<(String, String)>>,
     /// Every post of each narrative (store rowids), in the order analysed.
     pub members: Members,
+    /// The bursts each narrative carries (each alert's last state, oldest
+    /// first), as of the last publish: as `pharos respond` attributes them
+    /// (`pharos_claims::respond::scan`), from the live burst detector.
+    pub narrative_bursts: HashMap<u64, Arc<Vec<Alert>>>,
+    /// The latest event time analysed when `narratives` was published (the
+    /// "now" of a response pack).
+    pub as_of: Option<EventTime>,
     /// `narratives` was published after analysing the posts up to this
     /// rowid (0: not yet published).
     pub published_rowid: i64,
@@ -79,14 +88,15 @@ pub struct Snapshot {
     pub platforms: Vec<String>,
 }
 
-/// The posts the live analysis put in each narrative, and whether that is
-/// what one pass over the store in event-time order finds (as
-/// `pharos_claims::respond::scan::scan` does: the same engine and
-/// settings).
+/// The posts the live analysis put in each narrative, and whether it
+/// analysed them in store order (then they are what one pass over the store
+/// in event-time order finds, as `pharos_claims::respond::scan::scan` runs
+/// the same engine with the same settings).
 #[derive(Default)]
 pub struct Members {
-    /// Store rowids of each narrative's posts, in the order analysed.
-    pub rowids: HashMap<u64, Vec<i64>>,
+    /// Each narrative's posts, in the order analysed. A published narrative
+    /// summary with `total_posts` = k covers the first k.
+    pub posts: HashMap<u64, Vec<Member>>,
     /// The highest rowid analysed (every stored post up to it is analysed).
     pub analysed_rowid: i64,
     /// The posts were analysed in store order, `(time_ms, rowid)`
@@ -97,23 +107,41 @@ pub struct Members {
     last: Option<(i64, i64)>,
 }
 
-impl Members {
-    /// The rowids of narrative `n`'s posts in store order, when they are
-    /// those a pass over the store holding posts up to `max_rowid` finds.
-    pub fn exact(&self, n: u64, max_rowid: i64) -> Option<&[i64]> {
-        (self.in_store_order && self.analysed_rowid == max_rowid)
-            .then(|| self.rowids.get(&n).map(Vec::as_slice))
-            .flatten()
+/// One post of a narrative: its store rowid and near-duplicate family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub rowid: i64,
+    family: u64,
+}
+
+impl Member {
+    const NO_FAMILY: u64 = u64::MAX;
+
+    pub fn new(rowid: i64, family: Option<u64>) -> Member {
+        Member {
+            rowid,
+            family: family.unwrap_or(Self::NO_FAMILY),
+        }
     }
 
-    fn push(&mut self, rowid: i64, time_ms: i64, narrative: Option<u64>) {
+    /// Its near-duplicate family.
+    pub fn family(&self) -> Option<u64> {
+        (self.family != Self::NO_FAMILY).then_some(self.family)
+    }
+}
+
+impl Members {
+    fn push(&mut self, rowid: i64, time_ms: i64, narrative: Option<u64>, family: Option<u64>) {
         if self.last.is_some_and(|l| (time_ms, rowid) < l) {
             self.in_store_order = false;
         }
         self.last = Some((time_ms, rowid));
         self.analysed_rowid = self.analysed_rowid.max(rowid);
         if let Some(n) = narrative {
-            self.rowids.entry(n).or_default().push(rowid);
+            self.posts
+                .entry(n)
+                .or_default()
+                .push(Member::new(rowid, family));
         }
     }
 }
@@ -149,8 +177,17 @@ struct Analyst {
     hooks: Option<std::sync::mpsc::Sender<Notification>>,
     /// Post keys and notifications not yet moved into the snapshot.
     pending_posts: Vec<(u64, (String, String))>,
-    /// `(rowid, time_ms, narrative)` of each post analysed, not yet in the snapshot.
-    pending_members: Vec<(i64, i64, Option<u64>)>,
+    /// `(rowid, time_ms, narrative, family)` of each post analysed, not yet in the snapshot.
+    pending_members: Vec<(i64, i64, Option<u64>, Option<u64>)>,
+    /// The narrative of each post analysed (by a hash of its id; the
+    /// latest post with that id wins), for the bursts narratives carry.
+    post_narrative: HashMap<u64, u64>,
+    /// The bursts each narrative carries: (opened at, alert id) → last state.
+    bursts: HashMap<u64, BTreeMap<(i64, String), Alert>>,
+    /// Narratives whose bursts changed since the last publish.
+    bursts_changed: HashSet<u64>,
+    /// The latest event time analysed.
+    as_of: Option<EventTime>,
     /// The highest rowid analysed.
     analysed_rowid: i64,
     pending_alerts: Vec<Notification>,
@@ -188,6 +225,10 @@ pub fn start(
         hooks,
         pending_posts: Vec::new(),
         pending_members: Vec::new(),
+        post_narrative: HashMap::new(),
+        bursts: HashMap::new(),
+        bursts_changed: HashSet::new(),
+        as_of: None,
         analysed_rowid: 0,
         pending_alerts: Vec::new(),
         platforms: Vec::new(),
@@ -228,6 +269,17 @@ fn start_webhooks(
             }
         })?;
     Ok(Some(tx))
+}
+
+/// A post id's key in [`Analyst::post_narrative`] (FNV-1a, 64 bits: a
+/// collision among a million ids has odds of about 1 in 40 million).
+fn post_key(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 fn decode_rows(store: &SqliteStore, sql: &str, args: &[i64]) -> anyhow::Result<Vec<(i64, Post)>> {
@@ -342,7 +394,11 @@ impl Analyst {
         for ((post, asg), &rowid) in posts.iter().zip(assignments).zip(rowids) {
             self.posts += 1;
             self.pending_members
-                .push((rowid, post.time.millis(), asg.narrative));
+                .push((rowid, post.time.millis(), asg.narrative, asg.family));
+            self.as_of = Some(self.as_of.map_or(post.time, |t| t.max(post.time)));
+            if let Some(n) = asg.narrative {
+                self.post_narrative.insert(post_key(&post.id), n);
+            }
             if !self.platforms.contains(&post.platform) {
                 self.platforms.push(post.platform.clone());
             }
@@ -390,8 +446,8 @@ impl Analyst {
             }
             q.push_back(key);
         }
-        for (rowid, time_ms, n) in self.pending_members.drain(..) {
-            s.members.push(rowid, time_ms, n);
+        for (rowid, time_ms, n, family) in self.pending_members.drain(..) {
+            s.members.push(rowid, time_ms, n, family);
         }
         s.members.analysed_rowid = s.members.analysed_rowid.max(self.analysed_rowid);
         for n in self.pending_alerts.drain(..) {
@@ -400,6 +456,34 @@ impl Analyst {
     }
 
     fn deliver(&mut self) {
+        for ev in &self.events {
+            // As `pharos respond` attributes bursts to narratives.
+            let a = ev.alert();
+            let post_narrative = &self.post_narrative;
+            let carriers = scan::carriers(a, &|id| post_narrative.get(&post_key(id)).copied());
+            // Severity as `pharos respond` computes it (its pass knows no
+            // suspicious accounts), so a pack reads the same as the CLI's.
+            let weights = self.detector.config().weights;
+            let terms = SeverityTerms {
+                suspicion: 0.0,
+                ..a.severity_terms
+            };
+            for n in carriers {
+                let kept = Alert {
+                    severity: terms.severity(&weights),
+                    severity_terms: terms,
+                    // Not shown in a pack; the alert list keeps them.
+                    evidence_posts: Vec::new(),
+                    explanation: String::new(),
+                    ..a.clone()
+                };
+                self.bursts
+                    .entry(n)
+                    .or_default()
+                    .insert((a.opened_at.0, a.id.clone()), kept);
+                self.bursts_changed.insert(n);
+            }
+        }
         for ev in std::mem::take(&mut self.events) {
             for n in self.rules.process(&ev) {
                 if self.live {
@@ -462,6 +546,13 @@ impl Analyst {
         }
         s.posts = self.posts;
         s.published_rowid = self.analysed_rowid;
+        s.as_of = self.as_of;
+        for n in self.bursts_changed.drain() {
+            if let Some(b) = self.bursts.get(&n) {
+                s.narrative_bursts
+                    .insert(n, Arc::new(b.values().cloned().collect()));
+            }
+        }
         s.members.analysed_rowid = s.members.analysed_rowid.max(self.analysed_rowid);
         s.narrative_list = Arc::new(
             narratives

@@ -10,12 +10,14 @@
 //!   stored match, its posts are matched against the library now (distinct
 //!   texts, most frequent first, at most [`SAMPLE`]).
 //! - A narrative's posts come from the live analysis, which keeps every
-//!   narrative's post rowids (see [`narrative_posts`]: the same posts as one
-//!   pass of the narrative engine over the store, as `pharos narratives`
-//!   runs it); when it cannot vouch for them, one pass over the store. A
-//!   response pack needs that pass (its bursts and timing). Results are
-//!   kept for a while ([`KEEP`]) and computed again when the library, the
-//!   stored matches or (after [`FRESH`]) the store's posts change.
+//!   narrative's post rowids (see [`narrative_posts`]): the routes describe
+//!   the narrative `GET /api/narratives` lists under that id, whatever
+//!   order posts arrived in. A response pack takes the narrative's bursts
+//!   from the live burst detector too, so neither reads the whole store.
+//!   Only before the live analysis lists narratives (start-up) is the store
+//!   read in one pass (the narrative ids of `pharos narratives`). Results
+//!   are kept for a while ([`KEEP`]) and computed again when the library,
+//!   the stored matches or (after [`FRESH`]) the store's posts change.
 //!
 //! Claims and fact-checks are public material: CLEAR unless an admin marks
 //! one (`PUT /api/markings/claim/{id}`). Matches and packs carry the
@@ -27,7 +29,8 @@ use crate::state::AppState;
 use crate::tlp::{Marking, Tlp};
 use pharos_claims::library::{Library, default_library_dir, normalize_text};
 use pharos_claims::respond::pack::ResponsePack;
-use pharos_claims::respond::{PackOptions, Target, build_pack, scan};
+use pharos_claims::respond::scan::{self, NarrativePost};
+use pharos_claims::respond::{KnownNarrative, PackOptions, Target, build_known_pack, build_pack};
 use pharos_claims::retrieval::{DEFAULT_THRESHOLD, Matcher};
 use pharos_claims::{Claim, Review};
 use pharos_core::Post;
@@ -347,8 +350,13 @@ pub struct NarrativeMatch {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct NarrativeMatches {
     pub narrative: u64,
-    /// The narrative's label, as the store read found it.
+    /// The narrative's label (as `GET /api/narratives` shows it, when the
+    /// posts came from the live analysis).
     pub label: Option<String>,
+    /// Where the narrative's posts came from: `live` (the live analysis'
+    /// members of the narrative, as listed) or `store-pass` (one pass over
+    /// the store, before the live analysis lists it).
+    pub narrative_source: Found,
     /// The narrative's marking (matches carry it).
     pub tlp: String,
     /// `stored` (the store's `claim_matches`), `on-the-fly` (matched now
@@ -368,6 +376,7 @@ pub struct NarrativeMatches {
 #[derive(Clone)]
 struct RawMatches {
     label: Option<String>,
+    found: Found,
     source: &'static str,
     posts: u64,
     library: bool,
@@ -382,6 +391,9 @@ struct Inputs {
     library: Option<(Option<SystemTime>, u64)>,
     matches: (i64, i64),
     posts: u64,
+    /// The live analysis lists narratives (else a pass over the store
+    /// answered, numbering narratives as `pharos narratives` does).
+    ready: bool,
 }
 
 struct Kept<T> {
@@ -396,7 +408,9 @@ fn cached<T: Clone>(cache: &Cache<T>, key: &(PathBuf, u64, usize), inputs: &Inpu
     let c = cache.lock().ok()?;
     let k = c.get(key)?;
     let age = k.at.elapsed();
-    let same = k.inputs.library == inputs.library && k.inputs.matches == inputs.matches;
+    let same = k.inputs.library == inputs.library
+        && k.inputs.matches == inputs.matches
+        && k.inputs.ready == inputs.ready;
     (same && age < KEEP && (k.inputs.posts == inputs.posts || age < FRESH)).then(|| k.value.clone())
 }
 
@@ -440,11 +454,15 @@ fn matches_stamp(s: &SqliteStore) -> ApiResult<(i64, i64)> {
 }
 
 fn inputs(st: &AppState, s: &SqliteStore, dir: &Path) -> ApiResult<Inputs> {
-    let posts = st.snapshot.read().map_err(ApiError::internal)?.posts;
+    let (posts, ready) = {
+        let snap = st.snapshot.read().map_err(ApiError::internal)?;
+        (snap.posts, snap.ready)
+    };
     Ok(Inputs {
         library: stamp(dir),
         matches: matches_stamp(s)?,
         posts,
+        ready,
     })
 }
 
@@ -505,6 +523,7 @@ pub fn narrative_matches(
     Ok(NarrativeMatches {
         narrative: n,
         label: raw.label,
+        narrative_source: raw.found,
         tlp: narrative.tlp.label().to_string(),
         match_source: raw.source.to_string(),
         threshold: DEFAULT_THRESHOLD,
@@ -515,103 +534,129 @@ pub fn narrative_matches(
     })
 }
 
-/// How [`narrative_posts`] found a narrative's posts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a narrative's posts came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum Found {
-    /// The live analysis' members of the narrative: no pass over the store.
+    /// The live analysis' members of the narrative, as `GET
+    /// /api/narratives` lists it: no pass over the store.
     Live,
-    /// One pass over the store (the live analysis is behind or analysed
-    /// posts out of store order).
-    Scan,
+    /// One pass over the store, as `pharos narratives` numbers narratives
+    /// (the live analysis does not list the narrative yet).
+    StorePass,
 }
 
-/// How long a request waits for the live analysis to catch up with the
-/// store before reading the whole store instead.
-pub const CATCH_UP: Duration = Duration::from_secs(5);
+impl Found {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Found::Live => "live",
+            Found::StorePass => "store-pass",
+        }
+    }
+}
 
-/// Narrative `n`'s posts in event-time order, and its label: what one pass
-/// of the narrative engine over the store finds (`scan::scan`).
+/// What the live analysis published about narrative `n`: its posts (the
+/// first `total_posts` members), label, bursts and "now". `None` when it
+/// does not list `n`.
+struct LiveNarrative {
+    members: Vec<crate::analyst::Member>,
+    label: String,
+    bursts: Arc<Vec<pharos_analysis::bursts::Alert>>,
+    as_of: Option<pharos_core::EventTime>,
+}
+
+fn live_narrative(st: &AppState, n: u64) -> ApiResult<Option<LiveNarrative>> {
+    let snap = st.snapshot.read().map_err(ApiError::internal)?;
+    let (Some(summary), Some(members)) = (
+        snap.narratives.iter().find(|x| x.id == n),
+        snap.members.posts.get(&n),
+    ) else {
+        return Ok(None);
+    };
+    // Members analysed after the publish are not in the listed summary.
+    let k = (summary.total_posts as usize).min(members.len());
+    Ok(Some(LiveNarrative {
+        members: members[..k].to_vec(),
+        label: summary.label.text.clone(),
+        bursts: snap.narrative_bursts.get(&n).cloned().unwrap_or_default(),
+        as_of: snap.as_of,
+    }))
+}
+
+/// Whether the routes of narrative `n` can answer: the live analysis lists
+/// it, or it has not finished reading the store yet (then a pass over the
+/// store answers). Otherwise 404.
+pub fn narrative_known(st: &AppState, n: u64) -> ApiResult<()> {
+    let snap = st.snapshot.read().map_err(ApiError::internal)?;
+    if !snap.ready || snap.narratives.iter().any(|x| x.id == n) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no narrative {n} (yet): see GET /api/narratives"
+        )))
+    }
+}
+
+/// Reads the members' posts, in event-time order (`(time, rowid)`, the
+/// order of a pass over the store).
+fn read_members(
+    s: &SqliteStore,
+    members: &[crate::analyst::Member],
+) -> ApiResult<Vec<NarrativePost>> {
+    let mut stmt = s
+        .conn()
+        .prepare_cached("SELECT record FROM posts WHERE rowid = ?1")?;
+    let mut posts = Vec::with_capacity(members.len());
+    for m in members {
+        let rec: Option<String> = stmt.query_row([m.rowid], |r| r.get(0)).optional()?;
+        // A post deleted since it was analysed is left out.
+        let Some(rec) = rec else { continue };
+        let post = serde_json::from_str::<Post>(&rec)
+            .map_err(|e| ApiError::internal(format!("stored post {} unreadable: {e}", m.rowid)))?;
+        posts.push((
+            m.rowid,
+            NarrativePost {
+                post,
+                family: m.family(),
+            },
+        ));
+    }
+    posts.sort_by_key(|(rowid, p)| (p.post.time, *rowid));
+    Ok(posts.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Narrative `n`'s posts in event-time order, its label, and where they
+/// came from.
 ///
-/// The live analysis runs the same engine with the same settings over the
-/// same posts in the same order (start-up reads the store in `(time,
-/// rowid)` order; later posts are taken in that order too) and keeps each
-/// narrative's post rowids: when it has analysed every stored post, in
-/// store order, and published its narratives since, those rowids are the
-/// narrative's posts and only they are read. Otherwise (posts arrived older
-/// than ones analysed, or it stays behind the store for [`CATCH_UP`]) the
-/// store is read in one pass as before.
+/// When the live analysis lists `n` (`GET /api/narratives`), its posts are
+/// the members the live analysis put in it, up to what that list counts
+/// (`total_posts`), and the label is the list's: whatever order posts
+/// arrived in, the routes describe the narrative the list shows (when the
+/// analysis took the posts in store order, these are also what one pass
+/// over the store finds, as `pharos narratives` and `pharos respond` run
+/// it). Otherwise (the start-up read is not done) one pass over the store.
 pub fn narrative_posts(
     st: &AppState,
     s: &SqliteStore,
     n: u64,
-) -> ApiResult<(Vec<Post>, Option<String>, Found)> {
-    let started = Instant::now();
-    loop {
-        let max: i64 =
-            s.conn()
-                .query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
-                    r.get(0)
-                })?;
-        let live = {
-            let snap = st.snapshot.read().map_err(ApiError::internal)?;
-            let behind = !snap.members.in_store_order
-                || snap.members.analysed_rowid < max
-                || snap.published_rowid < max;
-            if !snap.members.in_store_order {
-                Err(false)
-            } else if behind {
-                Err(true)
-            } else {
-                match (
-                    snap.members.exact(n, max),
-                    snap.narratives.iter().find(|x| x.id == n),
-                ) {
-                    (Some(rowids), Some(summary)) => {
-                        Ok((rowids.to_vec(), summary.label.text.clone()))
-                    }
-                    // A narrative the live analysis does not list.
-                    _ => Err(false),
-                }
-            }
-        };
-        match live {
-            Ok((rowids, label)) => {
-                let mut stmt = s
-                    .conn()
-                    .prepare_cached("SELECT record FROM posts WHERE rowid = ?1")?;
-                let mut posts = Vec::with_capacity(rowids.len());
-                for rowid in rowids {
-                    let rec: String = stmt.query_row([rowid], |r| r.get(0))?;
-                    posts.push(serde_json::from_str::<Post>(&rec).map_err(|e| {
-                        ApiError::internal(format!("stored post {rowid} unreadable: {e}"))
-                    })?);
-                }
-                return Ok((posts, Some(label), Found::Live));
-            }
-            Err(true) if started.elapsed() < CATCH_UP => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(_) => break,
-        }
+) -> ApiResult<(Vec<NarrativePost>, Option<String>, Found)> {
+    if let Some(live) = live_narrative(st, n)? {
+        let posts = read_members(s, &live.members)?;
+        return Ok((posts, Some(live.label), Found::Live));
     }
     let wanted: HashSet<u64> = [n].into();
     let mut found = scan::scan(s, &wanted, None, &mut |_| {})?;
-    let posts = found
-        .posts
-        .remove(&n)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| p.post)
-        .collect();
+    let posts = found.posts.remove(&n).unwrap_or_default();
     let label = found.summaries.remove(&n).map(|s| s.label.text);
-    Ok((posts, label, Found::Scan))
+    Ok((posts, label, Found::StorePass))
 }
 
 fn compute_matches(st: &AppState, s: &SqliteStore, dir: &Path, n: u64) -> ApiResult<RawMatches> {
-    let (posts, label, _) = narrative_posts(st, s, n)?;
+    let (posts, label, found) = narrative_posts(st, s, n)?;
     if posts.is_empty() {
         return Err(not_found(n));
     }
+    let posts: Vec<Post> = posts.into_iter().map(|p| p.post).collect();
     let lib = open(dir)?;
     let keys: HashSet<(String, String)> = posts
         .iter()
@@ -720,6 +765,7 @@ fn compute_matches(st: &AppState, s: &SqliteStore, dir: &Path, n: u64) -> ApiRes
     claims.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0)));
     Ok(RawMatches {
         label,
+        found,
         source,
         posts: posts.len() as u64,
         library: lib.is_some(),
@@ -732,15 +778,19 @@ fn compute_matches(st: &AppState, s: &SqliteStore, dir: &Path, n: u64) -> ApiRes
 pub const MAX_PACK_CLAIMS: usize = 10;
 
 /// The response pack of narrative `n`, as `pharos respond --narrative N`
-/// builds it (claims marked for others are left out).
+/// builds it (claims marked for others are left out), and where the
+/// narrative came from. When the live analysis lists `n`, the pack is built
+/// from its members, label and bursts (the live burst detector's, as
+/// `pharos respond` attributes them) with no pass over the store; else
+/// (the start-up read is not done) from one pass, as the CLI does.
 pub fn response_pack(
     st: &AppState,
     s: &SqliteStore,
     n: u64,
     max_claims: usize,
     who: &Principal,
-) -> ApiResult<ResponsePack> {
-    static CACHE: OnceLock<Cache<ResponsePack>> = OnceLock::new();
+) -> ApiResult<(ResponsePack, Found)> {
+    static CACHE: OnceLock<Cache<(ResponsePack, Found)>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let dir = library_dir(st);
     let marks = ClaimMarks::load(s)?;
@@ -794,14 +844,33 @@ pub fn response_pack(
             Some(&own_matcher)
         }
     };
-    let mut pack = match build_pack(
-        s,
-        library,
-        &Target::Narrative(n),
-        &opts,
-        matcher,
-        &mut |_| {},
-    ) {
+    let (built, found) = match live_narrative(st, n)? {
+        Some(live) => {
+            let known = KnownNarrative {
+                id: n,
+                posts: read_members(s, &live.members)?,
+                label: Some(live.label),
+                bursts: live.bursts.as_ref().clone(),
+                as_of: live.as_of,
+            };
+            (
+                build_known_pack(s, library, known, &opts, matcher),
+                Found::Live,
+            )
+        }
+        None => (
+            build_pack(
+                s,
+                library,
+                &Target::Narrative(n),
+                &opts,
+                matcher,
+                &mut |_| {},
+            ),
+            Found::StorePass,
+        ),
+    };
+    let mut pack = match built {
         Ok(p) => p,
         Err(pharos_claims::respond::RespondError::NotFound(_)) => return Err(not_found(n)),
         Err(e) => {
@@ -818,9 +887,9 @@ pub fn response_pack(
         pack.notes.push("the server has no fact-check library yet: import fact-checks with `pharos claims import --store STORE`".into());
     }
     if restricted.is_empty() {
-        keep(cache, key, now, pack.clone());
+        keep(cache, key, now, (pack.clone(), found));
     }
-    Ok(pack)
+    Ok((pack, found))
 }
 
 fn scratch_dir(dir: &Path) -> PathBuf {

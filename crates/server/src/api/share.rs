@@ -331,7 +331,7 @@ pub async fn matches(
 ) -> ApiResult<Response> {
     st.check_collection(&who)?;
     let n = crate::api::analysis::parse_id(&id, "narrative")?;
-    crate::api::analysis::narrative_of(&st, n)?;
+    crate::claims::narrative_known(&st, n)?;
     let st2 = st.clone();
     let (m, found) = st
         .read(move |s| {
@@ -366,7 +366,7 @@ pub struct PackQuery {
 /// (`?format=md`). It carries the narrative's marking (`TLP` header; the
 /// Markdown starts with the label).
 #[utoipa::path(get, path = "/api/narratives/{id}/response", tag = "claims", params(("id" = u64, Path), PackQuery),
-    responses((status = 200, description = "the response pack: pharos-claims' ResponsePack (target, as_of, match_source, claims, verdicts, drafts, key_facts, spread, timing, notes) with `tlp`; or, with `?format=md`, the same as Markdown headed by the TLP label",
+    responses((status = 200, description = "the response pack: pharos-claims' ResponsePack (target, as_of, match_source, claims, verdicts, drafts, key_facts, spread, timing, notes) with `tlp` and `narrative_source` (`live`: the live analysis' narrative as listed, no pass over the store; `store-pass`: one pass over the store, before the live analysis lists narratives); or, with `?format=md`, the same as Markdown headed by the TLP label",
             content((Object = "application/json"), (String = "text/markdown"))),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
     security(("token" = [])))]
@@ -399,9 +399,9 @@ pub async fn response_pack(
             crate::claims::MAX_PACK_CLAIMS
         )));
     }
-    crate::api::analysis::narrative_of(&st, n)?;
+    crate::claims::narrative_known(&st, n)?;
     let st2 = st.clone();
-    let (m, pack) = st
+    let (m, (pack, source)) = st
         .read(move |s| {
             let m = narrative_marking(&st2, s, &who, n)?;
             let pack = crate::claims::response_pack(&st2, s, n, max_claims, &who)?;
@@ -437,6 +437,7 @@ pub async fn response_pack(
     let mut v = serde_json::to_value(&pack).map_err(ApiError::internal)?;
     if let Some(o) = v.as_object_mut() {
         o.insert("tlp".into(), m.tlp.label().into());
+        o.insert("narrative_source".into(), source.as_str().into());
     }
     Ok(([tlp], axum::Json(v)).into_response())
 }

@@ -1004,7 +1004,7 @@ async fn narrative_factchecks(
 ) -> Result<Html<String>, PageError> {
     st.check_collection(&who)?;
     let id = crate::api::analysis::parse_id(&id, "narrative")?;
-    crate::api::analysis::narrative_of(&st, id)?;
+    crate::claims::narrative_known(&st, id)?;
     let st2 = st.clone();
     let w = who.clone();
     let tlp = st
@@ -1013,7 +1013,8 @@ async fn narrative_factchecks(
     let (st2, w, m2) = (st.clone(), who.clone(), tlp.clone());
     let found = st.read(move |s| Ok(crate::claims::narrative_matches(&st2, s, id, &m2, &w)));
     let (st2, w) = (st.clone(), who.clone());
-    let pack = st.read(move |s| Ok(crate::claims::response_pack(&st2, s, id, 3, &w)));
+    let pack =
+        st.read(move |s| Ok(crate::claims::response_pack(&st2, s, id, 3, &w).map(|(p, _)| p)));
     let (found, pack) = tokio::join!(found, pack);
     Ok(Html(claims_sections(id, found?, pack?)))
 }
