@@ -263,3 +263,70 @@ fn stored_posts_are_annotated_with_their_matches() {
     let again = pharos_claims::retrieval::store::stored_matches(&store, "twitter", "1").unwrap();
     assert_eq!(again, m1);
 }
+
+/// With `--model` (a pharos built with `embeddings`; the model directory
+/// from PHAROS_EMBED_MODEL, which `.ci/fetch-model` prints): the encoder
+/// re-ranks BM25's candidates, so a paraphrase that shares only a common
+/// word with its claim still finds it first, and the run says which
+/// kernel the encoder used.
+#[cfg(feature = "embeddings")]
+#[test]
+fn a_model_reranks_paraphrases_to_their_claim() {
+    let model = std::env::var_os("PHAROS_EMBED_MODEL")
+        .map(std::path::PathBuf::from)
+        .filter(|d| d.join("model.safetensors").is_file())
+        .expect("PHAROS_EMBED_MODEL must name the all-MiniLM-L6-v2 directory (.ci/fetch-model prints it)");
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    library(&lib);
+    let queries = dir.path().join("q.tsv");
+    std::fs::write(
+        &queries,
+        "t4\tSwallowing household disinfectant will heal you of the coronavirus, a healer claims\n\
+         t5\tAstronauts never went to the lunar surface, it was all shot on a film set\n",
+    )
+    .unwrap();
+    let run = |with_model: bool| -> (String, String) {
+        let out_path = dir.path().join(format!("run-{with_model}.txt"));
+        let mut args = vec![
+            "claims",
+            "match",
+            "--library",
+            s(&lib),
+            "--queries",
+            s(&queries),
+            "--top",
+            "2",
+            "--run-out",
+            s(&out_path),
+        ];
+        if with_model {
+            args.extend(["--model", s(&model)]);
+        }
+        let out = ok(&args);
+        (
+            std::fs::read_to_string(&out_path).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (text, stderr) = run(true);
+    assert!(
+        ["amx", "avx512-bf16", "portable"]
+            .iter()
+            .any(|k| stderr.contains(&format!("run on the {k} kernel"))),
+        "{stderr}"
+    );
+    let first = |text: &str, q: &str| -> String {
+        text.lines()
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .find(|l| l[0] == q && l[3] == "1")
+            .map(|l| l[2].to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(first(&text, "t4"), "c-bleach", "{text}");
+    assert_eq!(first(&text, "t5"), "c-moon", "{text}");
+    // Without the model the same library and queries give BM25's order,
+    // which is not the paraphrases' claim for t4.
+    let (lexical, _) = run(false);
+    assert_ne!(first(&lexical, "t4"), "c-bleach", "{lexical}");
+}

@@ -272,6 +272,13 @@ impl Matcher {
         Ok(self)
     }
 
+    /// The kernel the sentence encoder's dense layers run on (`amx`,
+    /// `avx512-bf16` or `portable`), when semantic re-ranking is on.
+    #[cfg(feature = "embeddings")]
+    pub fn encoder_kernel(&self) -> Option<&'static str> {
+        self.semantic.as_ref().map(|s| s.kernel())
+    }
+
     /// Whether semantic re-ranking is on.
     pub fn has_model(&self) -> bool {
         #[cfg(feature = "embeddings")]

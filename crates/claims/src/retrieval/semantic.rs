@@ -103,6 +103,11 @@ impl Semantic {
         })
     }
 
+    /// See `Matcher::encoder_kernel`.
+    pub(crate) fn kernel(&self) -> &'static str {
+        self.embedder.kernel()
+    }
+
     /// A copy whose claim `i` has the vectors of claim `source(i)` of `self`
     /// (benchmarks: a large synthetic library of near-duplicates).
     pub(crate) fn remapped(

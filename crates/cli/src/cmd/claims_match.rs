@@ -140,8 +140,16 @@ fn with_model(
     }
     // A bad model directory is reported and matching goes on with BM25.
     let mut matcher = matcher;
-    if let Err(e) = matcher.set_model(&dir, library.claims(), generation) {
-        eprintln!("warning: {e}; matching with BM25 only");
+    match matcher.set_model(&dir, library.claims(), generation) {
+        Err(e) => eprintln!("warning: {e}; matching with BM25 only"),
+        Ok(()) if !global.quiet => {
+            if let Some(kernel) = matcher.encoder_kernel() {
+                eprintln!(
+                    "semantic re-ranking: the encoder's dense layers run on the {kernel} kernel"
+                );
+            }
+        }
+        Ok(()) => {}
     }
     Ok(matcher)
 }
