@@ -261,3 +261,33 @@ fn write_cache(
     }
     std::fs::rename(tmp, path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_gives_back_what_was_written_under_the_same_stamp_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index").join("embeddings");
+        let (n, dim) = (3, 4);
+        let vectors = vec![
+            vec![0.5, -0.25, 1e-5, 0.0],
+            vec![0.1, 0.2, 0.3, 0.4],
+            vec![-1.0, 1.0, 0.333, 0.7071],
+        ];
+        let text = flatten(vectors.clone(), dim);
+        let mut title = vec![f16::ZERO; n * dim];
+        title[dim..2 * dim].convert_from_f32_slice(&[0.9, 0.0, -0.9, 0.1]);
+        let has_title = vec![false, true, false];
+        write_cache(&path, "stamp-a", &text, &title, &has_title).unwrap();
+        let (t, ti, h) = read_cache(&path, "stamp-a", n, dim).expect("cache");
+        assert_eq!((t.clone(), ti, h), (text, title, has_title));
+        // Half precision: each value within 2^-11 of the f32 it came from.
+        for (v, back) in vectors.concat().iter().zip(&t) {
+            assert!((v - back.to_f32()).abs() <= v.abs() / 2048.0 + 1e-7, "{v} {back}");
+        }
+        assert!(read_cache(&path, "stamp-b", n, dim).is_none());
+        assert!(read_cache(&path, "stamp-a", n + 1, dim).is_none());
+    }
+}
