@@ -285,7 +285,10 @@ mod tests {
         assert_eq!((t.clone(), ti, h), (text, title, has_title));
         // Half precision: each value within 2^-11 of the f32 it came from.
         for (v, back) in vectors.concat().iter().zip(&t) {
-            assert!((v - back.to_f32()).abs() <= v.abs() / 2048.0 + 1e-7, "{v} {back}");
+            assert!(
+                (v - back.to_f32()).abs() <= v.abs() / 2048.0 + 1e-7,
+                "{v} {back}"
+            );
         }
         assert!(read_cache(&path, "stamp-b", n, dim).is_none());
         assert!(read_cache(&path, "stamp-a", n + 1, dim).is_none());
