@@ -274,7 +274,7 @@ mod tests {
         let vectors = vec![
             vec![0.5, -0.25, 1e-5, 0.0],
             vec![0.1, 0.2, 0.3, 0.4],
-            vec![-1.0, 1.0, 0.333, 0.7071],
+            vec![-1.0, 1.0, 0.333, 0.7],
         ];
         let text = flatten(vectors.clone(), dim);
         let mut title = vec![f16::ZERO; n * dim];
