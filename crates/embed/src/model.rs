@@ -260,7 +260,7 @@ impl Bert {
         s: &mut Scratch,
     ) -> Result<Vec<Vec<f32>>, String> {
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
+        if avx512_elementwise() {
             // SAFETY: the CPU has the features the copy is compiled for.
             return unsafe { self.embed_avx512(texts, s) };
         }
@@ -271,7 +271,7 @@ impl Bert {
     /// activation) compiled for AVX512.
     ///
     /// # Safety
-    /// The CPU has AVX512F and FMA.
+    /// [`avx512_elementwise`] is true.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
     unsafe fn embed_avx512(
@@ -458,6 +458,18 @@ fn exp(x: f32) -> f32 {
     p = p * f + 1.0;
     p = p * f + 1.0;
     f32::from_bits(p.to_bits().wrapping_add(((n as i32) << 23) as u32))
+}
+
+/// Whether the CPU has every feature `Bert::embed_avx512` is compiled for
+/// (a Xeon Phi has AVX512F without BW, DQ or VL).
+#[cfg(target_arch = "x86_64")]
+fn avx512_elementwise() -> bool {
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512dq")
+        && std::is_x86_feature_detected!("avx512vl")
+        && std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("fma")
 }
 
 /// Folds `x` with `f` in sixteen interleaved lanes (so that the loop
