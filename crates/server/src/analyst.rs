@@ -88,10 +88,10 @@ pub struct Snapshot {
     pub platforms: Vec<String>,
 }
 
-/// The posts the live analysis put in each narrative, and whether it
-/// analysed them in store order (then they are what one pass over the store
-/// in event-time order finds, as `pharos_claims::respond::scan::scan` runs
-/// the same engine with the same settings).
+/// The posts the live analysis put in each narrative. When it analysed them
+/// in store order they are also what one pass over the store in event-time
+/// order finds (`pharos_claims::respond::scan::scan` runs the same engine
+/// with the same settings); either way they are the narratives it lists.
 #[derive(Default)]
 pub struct Members {
     /// Each narrative's posts, in the order analysed. A published narrative
@@ -99,12 +99,6 @@ pub struct Members {
     pub posts: HashMap<u64, Vec<Member>>,
     /// The highest rowid analysed (every stored post up to it is analysed).
     pub analysed_rowid: i64,
-    /// The posts were analysed in store order, `(time_ms, rowid)`
-    /// ascending: false once a post arrived older than one analysed
-    /// before (the live order then differs from a pass over the store).
-    pub in_store_order: bool,
-    /// `(time_ms, rowid)` of the last post analysed.
-    last: Option<(i64, i64)>,
 }
 
 /// One post of a narrative: its store rowid and near-duplicate family.
@@ -131,11 +125,7 @@ impl Member {
 }
 
 impl Members {
-    fn push(&mut self, rowid: i64, time_ms: i64, narrative: Option<u64>, family: Option<u64>) {
-        if self.last.is_some_and(|l| (time_ms, rowid) < l) {
-            self.in_store_order = false;
-        }
-        self.last = Some((time_ms, rowid));
+    fn push(&mut self, rowid: i64, narrative: Option<u64>, family: Option<u64>) {
         self.analysed_rowid = self.analysed_rowid.max(rowid);
         if let Some(n) = narrative {
             self.posts
@@ -177,8 +167,8 @@ struct Analyst {
     hooks: Option<std::sync::mpsc::Sender<Notification>>,
     /// Post keys and notifications not yet moved into the snapshot.
     pending_posts: Vec<(u64, (String, String))>,
-    /// `(rowid, time_ms, narrative, family)` of each post analysed, not yet in the snapshot.
-    pending_members: Vec<(i64, i64, Option<u64>, Option<u64>)>,
+    /// `(rowid, narrative, family)` of each post analysed, not yet in the snapshot.
+    pending_members: Vec<(i64, Option<u64>, Option<u64>)>,
     /// The narrative of each post analysed (by a hash of its id; the
     /// latest post with that id wins), for the bursts narratives carry.
     post_narrative: HashMap<u64, u64>,
@@ -209,9 +199,6 @@ pub fn start(
     };
     let hooks = start_webhooks(&store_path, &config.alerts.webhooks)?;
     let coord = config.coordination.clone();
-    if let Ok(mut s) = snapshot.write() {
-        s.members.in_store_order = true;
-    }
     let mut a = Analyst {
         engine: NarrativeEngine::new(NarrativeConfig::default()),
         tracker: ActorTracker::default(),
@@ -394,7 +381,7 @@ impl Analyst {
         for ((post, asg), &rowid) in posts.iter().zip(assignments).zip(rowids) {
             self.posts += 1;
             self.pending_members
-                .push((rowid, post.time.millis(), asg.narrative, asg.family));
+                .push((rowid, asg.narrative, asg.family));
             self.as_of = Some(self.as_of.map_or(post.time, |t| t.max(post.time)));
             if let Some(n) = asg.narrative {
                 self.post_narrative.insert(post_key(&post.id), n);
@@ -446,8 +433,8 @@ impl Analyst {
             }
             q.push_back(key);
         }
-        for (rowid, time_ms, n, family) in self.pending_members.drain(..) {
-            s.members.push(rowid, time_ms, n, family);
+        for (rowid, n, family) in self.pending_members.drain(..) {
+            s.members.push(rowid, n, family);
         }
         s.members.analysed_rowid = s.members.analysed_rowid.max(self.analysed_rowid);
         for n in self.pending_alerts.drain(..) {
