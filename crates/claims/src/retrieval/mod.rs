@@ -50,7 +50,7 @@ pub const LEXICAL_CANDIDATES: usize = 50;
 /// BM25 candidate ([`Matcher::gate_score`]) reaches the gate; below it the
 /// post keeps its lexical result (BM25 order, lexical confidence), as
 /// without a model. Most posts of a stream repeat no known claim and their
-/// best lexical candidate is weak: the encoder, which costs ~50x the BM25
+/// best lexical candidate is weak: the encoder, which costs ~15x the BM25
 /// stage, then runs only where re-ranking could still make a match. This
 /// value was chosen on the CheckThat! dev tweets (train as a check): the
 /// highest that left dev MAP@5 unchanged (0.9535) and lost no dev match at
