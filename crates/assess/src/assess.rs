@@ -4,6 +4,7 @@ use crate::build::build_incident;
 use crate::fuse::{FusionOptions, fuse, seeds};
 use crate::incident::Incident;
 use crate::signals::{ClaimInfo, CoordinationOptions, MatchRow, Signals, stored_matches};
+use crate::stream::AlertPipeline;
 use pharos_alerts::{Notification, Rules};
 use pharos_core::{EventTime, Post};
 use pharos_store::{PostFilter, SqliteStore, Store};
@@ -143,6 +144,18 @@ pub enum AssessError {
 /// Holds the posts of the window in memory (about 1 KB a post with the
 /// signals): assess a window of up to a few million posts at a time.
 pub fn assess_store(store: &SqliteStore, opts: &AssessOptions) -> Result<Assessment, AssessError> {
+    let pipeline = AlertPipeline::new(opts.rules.clone(), None, true)?;
+    assess_store_with(store, opts, pipeline)
+}
+
+/// [`assess_store`] through the caller's pipeline (with its delivery sinks
+/// and claim signal; see [`Signals::compute_with`]): `pharos assess --out`
+/// with delivery flags delivers what its `alerts.jsonl` holds, from one pass.
+pub fn assess_store_with(
+    store: &SqliteStore,
+    opts: &AssessOptions,
+    pipeline: AlertPipeline,
+) -> Result<Assessment, AssessError> {
     let filter = PostFilter {
         since: opts.since,
         until: opts.until,
@@ -169,7 +182,7 @@ pub fn assess_store(store: &SqliteStore, opts: &AssessOptions) -> Result<Assessm
     responses.extend(opts.responses.iter().cloned());
     let mut opts = opts.clone();
     opts.responses = responses;
-    assess_posts(posts, matches, &opts)
+    assess_posts_with(posts, matches, &opts, pipeline)
 }
 
 /// Assesses posts directly (any order), with their claim matches.
@@ -178,11 +191,22 @@ pub fn assess_posts(
     matches: Vec<MatchRow>,
     opts: &AssessOptions,
 ) -> Result<Assessment, AssessError> {
+    let pipeline = AlertPipeline::new(opts.rules.clone(), None, true)?;
+    assess_posts_with(posts, matches, opts, pipeline)
+}
+
+/// [`assess_posts`] through the caller's pipeline (see [`assess_store_with`]).
+pub fn assess_posts_with(
+    posts: Vec<Post>,
+    matches: Vec<MatchRow>,
+    opts: &AssessOptions,
+    pipeline: AlertPipeline,
+) -> Result<Assessment, AssessError> {
     let posts: Vec<Post> = posts
         .into_iter()
         .filter(|p| opts.since.is_none_or(|s| p.time >= s) && opts.until.is_none_or(|u| p.time < u))
         .collect();
-    let sig = Signals::compute(posts, opts.rules.clone(), &opts.coordination, matches)?;
+    let sig = Signals::compute_with(posts, pipeline, &opts.coordination, matches)?;
     let claims: HashMap<String, ClaimInfo> = opts
         .claims
         .iter()

@@ -503,6 +503,26 @@ pub fn save_incidents(
     store: &mut SqliteStore,
     incidents: &[Incident],
 ) -> Result<(), IncidentStoreError> {
+    write_incidents(store, incidents, false)
+}
+
+/// Makes `incidents` the store's whole set, in one transaction: each is
+/// inserted or replaced by id, and stored incidents not among them are
+/// deleted. What the server's live assessment does after each pass over the
+/// store: an incident that grew has a new id (its accounts or first post
+/// changed), and the old one is gone.
+pub fn replace_incidents(
+    store: &mut SqliteStore,
+    incidents: &[Incident],
+) -> Result<(), IncidentStoreError> {
+    write_incidents(store, incidents, true)
+}
+
+fn write_incidents(
+    store: &mut SqliteStore,
+    incidents: &[Incident],
+    replace: bool,
+) -> Result<(), IncidentStoreError> {
     store.component(COMPONENT, MIGRATIONS)?;
     let path = store.path().display().to_string();
     let sql = |source| IncidentStoreError::Sql {
@@ -539,6 +559,21 @@ pub fn save_incidents(
                 json
             ])
             .map_err(sql)?;
+        }
+    }
+    if replace {
+        let keep: std::collections::HashSet<&str> =
+            incidents.iter().map(|i| i.id.as_str()).collect();
+        let stored: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT id FROM incidents").map_err(sql)?;
+            let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
+            rows.collect::<Result<_, _>>().map_err(sql)?
+        };
+        let mut delete = tx
+            .prepare("DELETE FROM incidents WHERE id = ?1")
+            .map_err(sql)?;
+        for id in stored.iter().filter(|id| !keep.contains(id.as_str())) {
+            delete.execute([id]).map_err(sql)?;
         }
     }
     tx.commit().map_err(sql)?;

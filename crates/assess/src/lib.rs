@@ -27,5 +27,8 @@ pub mod eval;
 /// Outputs: incidents.json, alerts.jsonl, briefing, analyst and recovery reports (HTML, Markdown).
 pub mod report;
 
-pub use assess::{AssessError, AssessOptions, Assessment, assess_posts, assess_store};
-pub use incident::{Incident, load_incidents, save_incidents};
+pub use assess::{
+    AssessError, AssessOptions, Assessment, assess_posts, assess_posts_with, assess_store,
+    assess_store_with,
+};
+pub use incident::{Incident, load_incidents, replace_incidents, save_incidents};

@@ -13,7 +13,7 @@
 //! id on two platforms is two accounts.
 
 use pharos_alerts::{Notification, Rules};
-use pharos_analysis::actors::{ActorTracker, StreamModel};
+use pharos_analysis::actors::StreamModel;
 use pharos_analysis::coordination::communities::{Graph, LeidenParams, leiden};
 use pharos_analysis::coordination::directed::{
     DirectedNetwork, DirectedParams, Kind, MessageTable, directed_network,
@@ -126,6 +126,18 @@ pub struct ClaimInfo {
     pub fact_checks: Vec<String>,
 }
 
+impl ClaimInfo {
+    /// What the fact-check library knows of a claim.
+    pub fn of(c: &pharos_claims::Claim) -> ClaimInfo {
+        ClaimInfo {
+            id: c.id.clone(),
+            text: c.text.clone(),
+            verdicts: c.reviews.iter().filter_map(|r| r.rating.clone()).collect(),
+            fact_checks: c.reviews.iter().filter_map(|r| r.url.clone()).collect(),
+        }
+    }
+}
+
 /// An account's inauthenticity score and its top reasons.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActorScore {
@@ -157,24 +169,35 @@ pub struct Signals {
 impl Signals {
     /// Computes every signal over `posts` (sorted here by event time).
     pub fn compute(
-        mut posts: Vec<Post>,
+        posts: Vec<Post>,
         rules: Rules,
         coordination: &CoordinationOptions,
         matches: Vec<MatchRow>,
     ) -> Result<Signals, pharos_alerts::DeliveryError> {
+        let pipeline = crate::stream::AlertPipeline::new(rules, None, true)?;
+        Self::compute_with(posts, pipeline, coordination, matches)
+    }
+
+    /// [`Self::compute`] with a pipeline of the caller's (its sinks get
+    /// every notification, its claim signal raises claim alerts): one pass
+    /// gives both the deliveries and the assessment. It must keep its
+    /// alerts (`keep`) and have seen no post yet.
+    pub fn compute_with(
+        mut posts: Vec<Post>,
+        mut pipeline: crate::stream::AlertPipeline,
+        coordination: &CoordinationOptions,
+        matches: Vec<MatchRow>,
+    ) -> Result<Signals, pharos_alerts::DeliveryError> {
         posts.sort_by_key(|p| p.time);
-        let mut tracker = ActorTracker::default();
-        // The early-warning pipeline runs the narrative engine: its
-        // assignments and summaries are the ones alerts refer to.
-        let mut pipeline = crate::stream::AlertPipeline::new(rules, None, true)?;
+        // The early-warning pipeline runs the narrative engine and the
+        // actor tracker: its assignments, summaries and account signals are
+        // the ones alerts refer to.
         let mut assignments = Vec::with_capacity(posts.len());
         for chunk in posts.chunks(CHUNK) {
             assignments.extend(pipeline.push_batch_assigned(chunk)?);
-            for p in chunk {
-                tracker.observe(p);
-            }
         }
         pipeline.finish()?;
+        let tracker = pipeline.actors();
         let alerts: Vec<Notification> = pipeline.ranked().into_iter().cloned().collect();
         let narratives = pipeline
             .narratives()

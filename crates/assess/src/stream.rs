@@ -324,6 +324,9 @@ struct Signals {
     rules: RuleEngine,
     sinks: Vec<Box<dyn Sink + Send>>,
     events: Vec<AlertEvent>,
+    /// Every detector event, before the rules, when tapped
+    /// ([`AlertPipeline::tap_events`]).
+    tapped: Option<Vec<AlertEvent>>,
     keep: bool,
     written: u64,
     raised: u64,
@@ -435,6 +438,9 @@ impl Signals {
     }
 
     fn deliver(&mut self, kept: &mut Vec<Notification>) -> Result<(), DeliveryError> {
+        if let Some(t) = self.tapped.as_mut() {
+            t.extend(self.events.iter().cloned());
+        }
         for ev in self.events.drain(..) {
             for n in self.rules.process(&ev) {
                 for s in &mut self.sinks {
@@ -525,6 +531,7 @@ impl AlertPipeline {
                 rules: RuleEngine::new(rules),
                 sinks: Vec::new(),
                 events: Vec::new(),
+                tapped: None,
                 keep,
                 written: 0,
                 raised: 0,
@@ -553,6 +560,29 @@ impl AlertPipeline {
     /// The narrative engine (its narratives, summaries and state sizes).
     pub fn narratives(&self) -> &NarrativeEngine {
         &self.narratives
+    }
+
+    /// The actor tracker (every account's signals so far, which the stream
+    /// model scores).
+    pub fn actors(&self) -> &ActorTracker {
+        &self.signals.tracker
+    }
+
+    /// Keeps every event of the burst detector and the claim watch (opened,
+    /// updated, closed; before the alert rules) for [`Self::take_events`]:
+    /// what a consumer needs that attributes bursts itself (the server's
+    /// response packs attribute them to narratives).
+    pub fn tap_events(&mut self) {
+        self.signals.tapped.get_or_insert_with(Vec::new);
+    }
+
+    /// The events kept since the last call (empty unless [`Self::tap_events`]).
+    pub fn take_events(&mut self) -> Vec<AlertEvent> {
+        self.signals
+            .tapped
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Counters and state sizes of the signals stage.

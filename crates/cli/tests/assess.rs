@@ -382,3 +382,69 @@ fn assess_out_writes_incidents_reports_and_stix_and_keeps_incidents_in_the_store
     assert!(html.contains("<svg") || html.contains("<table"));
     assert!(!html.contains("<script src") && !html.contains("http://cdn"));
 }
+
+/// `--out DIR` with a delivery flag runs one pass: what `--alerts-out`
+/// receives is what DIR/alerts.jsonl holds (the same alerts, the last line
+/// of each the state DIR/alerts.jsonl keeps), with a library's claim alerts
+/// in both.
+#[test]
+fn assess_out_with_delivery_delivers_what_alerts_jsonl_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("s.jsonl");
+    let db = dir.path().join("s.db");
+    let out = dir.path().join("assessment");
+    let delivered = dir.path().join("delivered.jsonl");
+    pharos(&[
+        "simulate",
+        "--posts",
+        "6000",
+        "--seed",
+        "2",
+        "--out",
+        s(&sim),
+    ]);
+    pharos(&["ingest", s(&sim), "--store", s(&db)]);
+    pharos(&[
+        "claims",
+        "import",
+        "--format",
+        "claimreview",
+        s(&dir.path().join("s.factchecks.json")),
+        "--store",
+        s(&db),
+    ]);
+    pharos(&[
+        "assess",
+        "--store",
+        s(&db),
+        "--out",
+        s(&out),
+        "--alerts-out",
+        s(&delivered),
+        "--library",
+        s(&dir.path().join("s.library")),
+    ]);
+    let read = |p: &std::path::Path| -> Vec<Value> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let kept = read(&out.join("alerts.jsonl"));
+    let sent = read(&delivered);
+    assert!(
+        kept.iter().any(|n| n["entity_kind"] == "claim"),
+        "the library's claims raise alerts in the assessment too"
+    );
+    let mut last: std::collections::HashMap<String, &Value> = Default::default();
+    for n in &sent {
+        last.insert(n["id"].as_str().unwrap().to_string(), n);
+    }
+    let kept_ids: HashSet<&str> = kept.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    let sent_ids: HashSet<&str> = last.keys().map(String::as_str).collect();
+    assert_eq!(kept_ids, sent_ids);
+    for n in &kept {
+        assert_eq!(&n, &last[n["id"].as_str().unwrap()]);
+    }
+}

@@ -46,8 +46,9 @@ use std::process::ExitCode;
 /// briefing.md, report.html, recovery.html and stix.json (TLP:AMBER); the
 /// incidents are also kept in the store for `pharos export stix` and
 /// `pharos serve`. A short summary with the paths is printed. Delivery
-/// flags (--alerts-out, --stdout, --webhook) then run the alert pipeline as
-/// well. docs/assessment.md and docs/reports.md explain the output.
+/// flags (--alerts-out, --stdout, --webhook) deliver the alerts of the same
+/// pass (what DIR/alerts.jsonl holds). docs/assessment.md and
+/// docs/reports.md explain the output.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -210,6 +211,16 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let since = super::export::parse_time("since", &args.since)?;
     let until = super::export::parse_time("until", &args.until)?;
     if let Some(dir) = &args.out {
+        // Delivery flags add their sinks to the assessment's own pipeline:
+        // one pass, and what is delivered is what alerts.jsonl holds.
+        let pipeline = if args.alerts.delivers() {
+            Some(
+                args.alerts
+                    .pipeline(&args.store.store, true, global.quiet)?,
+            )
+        } else {
+            None
+        };
         let done = super::assessment::run(super::assessment::Plan {
             store: &args.store.store,
             since,
@@ -217,29 +228,32 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             rules: load_rules(args.alerts.rules.as_deref())?,
             library: args.alerts.library.clone(),
             out: dir,
+            pipeline,
         })?;
-        if args.json {
+        let text = if args.json {
             let written: Vec<String> = done
                 .written
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect();
-            println!(
-                "{}",
-                serde_json::json!({
-                    "summary": done.assessment.summary,
-                    "incidents": done.assessment.incidents.len(),
-                    "alerts": done.assessment.alerts.len(),
-                    "claim_matched_posts": done.matched_posts,
-                    "written": written,
-                })
-            );
+            let j = serde_json::json!({
+                "summary": done.assessment.summary,
+                "incidents": done.assessment.incidents.len(),
+                "alerts": done.assessment.alerts.len(),
+                "claim_matched_posts": done.matched_posts,
+                "written": written,
+            });
+            format!("{j}\n")
         } else {
-            print!("{}", super::assessment::summary(&done));
+            super::assessment::summary(&done)
+        };
+        // With --stdout the alerts own standard output.
+        if args.alerts.stdout {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
         }
-        if !args.alerts.delivers() {
-            return Ok(ExitCode::SUCCESS);
-        }
+        return Ok(ExitCode::SUCCESS);
     }
     let mut pipe = args
         .alerts

@@ -28,6 +28,11 @@ pub struct Plan<'a> {
     /// The fact-check library; `None`: the store's default library when it exists.
     pub library: Option<PathBuf>,
     pub out: &'a Path,
+    /// The alert pipeline with the delivery sinks asked for (`pharos assess
+    /// --out DIR --alerts-out/--stdout/--webhook`): the assessment runs
+    /// through it, so what is delivered is what `alerts.jsonl` holds.
+    /// `None`: the default pipeline with `rules`.
+    pub pipeline: Option<pharos_assess::stream::AlertPipeline>,
 }
 
 /// What was done.
@@ -79,10 +84,14 @@ pub fn run(plan: Plan<'_>) -> Result<Done> {
             &mut |_| {},
         )?;
         matched_posts = Some(annotated.matched_posts);
-        opts.claims = lib.claims().iter().map(claim_info).collect();
+        opts.claims = lib.claims().iter().map(ClaimInfo::of).collect();
     }
 
-    let mut assessment = pharos_assess::assess_store(&store, &opts)?;
+    let pipeline = match plan.pipeline {
+        Some(p) => p,
+        None => pharos_assess::stream::AlertPipeline::new(opts.rules.clone(), None, true)?,
+    };
+    let mut assessment = pharos_assess::assess_store_with(&store, &opts, pipeline)?;
     if let Some(lib) = &library {
         add_drafts(&mut assessment, lib);
     }
@@ -113,15 +122,6 @@ pub fn summary(done: &Done) -> String {
         ));
     }
     s
-}
-
-fn claim_info(c: &pharos_claims::Claim) -> ClaimInfo {
-    ClaimInfo {
-        id: c.id.clone(),
-        text: c.text.clone(),
-        verdicts: c.reviews.iter().filter_map(|r| r.rating.clone()).collect(),
-        fact_checks: c.reviews.iter().filter_map(|r| r.url.clone()).collect(),
-    }
 }
 
 /// Correction drafts for each incident that pushes a known claim, in the

@@ -98,6 +98,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         rules: Default::default(),
         library: Some(library.clone()),
         out: &args.dir,
+        pipeline: None,
     })?;
     println!();
     print!("{}", super::assessment::summary(&done));
