@@ -13,34 +13,30 @@
 
 use crate::config::Config;
 use crate::writer::IndexProgress;
-use pharos_alerts::{Notification, RuleEngine, Rules, Sink, Webhook, WebhookConfig};
-use pharos_analysis::actors::{ActorTracker, StreamModel};
-use pharos_analysis::bursts::{
-    ActorFlags, Alert, AlertEvent, BurstConfig, BurstDetector, EntityKind, Observation,
-    SeverityTerms, post_observations,
-};
+use pharos_alerts::{DeliveryError, Notification, Outcome, Rules, Sink, Webhook, WebhookConfig};
+use pharos_analysis::actors::StreamModel;
+use pharos_analysis::bursts::{Alert, BurstConfig, EntityKind, SeverityTerms};
 use pharos_analysis::coordination::report::{
     CoordinationReport, NetworkReport, ReportOptions, coortweet_report,
 };
 use pharos_analysis::coordination::{
     Coordination, CoortweetParams, ObjectRule, ShareTable, Subgraph,
 };
-use pharos_analysis::narratives::{NarrativeConfig, NarrativeEngine, NarrativeSummary};
+use pharos_analysis::narratives::NarrativeSummary;
+use pharos_assess::stream::{AlertPipeline, StreamConfig};
 use pharos_claims::respond::scan;
 use pharos_core::{EventTime, Post};
 use pharos_store::SqliteStore;
 use pharos_store::rusqlite::params;
 use serde::Serialize;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
-/// Suspicion threshold of the actor stream model, as in `pharos assess`.
-pub const SUSPICIOUS_SCORE: f64 = 0.5;
 /// Post keys kept per narrative (its newest posts).
 const POSTS_PER_NARRATIVE: usize = 30;
 /// Posts read at once.
@@ -86,6 +82,15 @@ pub struct Snapshot {
     pub actors: Arc<Vec<ActorRow>>,
     /// Platforms seen, in order of first appearance.
     pub platforms: Vec<String>,
+    /// The stored incidents are the live assessment's of every post up to
+    /// this rowid at least (0: no live assessment yet; see
+    /// [`crate::incidents::start_live`]).
+    pub incidents_rowid: i64,
+    /// Incidents the last live assessment found.
+    pub incidents: usize,
+    /// When the incidents were last assessed (RFC 3339 wall clock).
+    pub incidents_at: Option<String>,
+    pub incidents_error: Option<String>,
 }
 
 /// The posts the live analysis put in each narrative. When it analysed them
@@ -155,16 +160,14 @@ pub struct ActorRow {
 }
 
 struct Analyst {
-    engine: NarrativeEngine,
-    tracker: ActorTracker,
-    model: StreamModel,
-    detector: BurstDetector,
-    rules: RuleEngine,
-    events: Vec<AlertEvent>,
+    /// The one pipeline (`pharos_assess::stream`), as `pharos assess` runs
+    /// it: narratives, actor signals, streaming coordination, bursts, rules.
+    pipe: AlertPipeline,
+    /// What its sink delivered since the last batch.
+    delivered: Arc<Mutex<Vec<Notification>>>,
     snapshot: Arc<RwLock<Snapshot>>,
-    live: bool,
-    alerts_tx: broadcast::Sender<Arc<str>>,
-    hooks: Option<std::sync::mpsc::Sender<Notification>>,
+    /// Set once the start-up read is done: notifications then go out live.
+    live: Arc<AtomicBool>,
     /// Post keys and notifications not yet moved into the snapshot.
     pending_posts: Vec<(u64, (String, String))>,
     /// `(rowid, narrative, family)` of each post analysed, not yet in the snapshot.
@@ -180,9 +183,36 @@ struct Analyst {
     as_of: Option<EventTime>,
     /// The highest rowid analysed.
     analysed_rowid: i64,
-    pending_alerts: Vec<Notification>,
     platforms: Vec<String>,
     posts: u64,
+}
+
+/// The pipeline's sink in the server: every notification goes into the
+/// snapshot, and once the start-up read is done, out live (SSE subscribers
+/// and the webhooks' thread).
+struct LiveSink {
+    live: Arc<AtomicBool>,
+    alerts_tx: broadcast::Sender<Arc<str>>,
+    hooks: Option<std::sync::mpsc::Sender<Notification>>,
+    delivered: Arc<Mutex<Vec<Notification>>>,
+}
+
+impl Sink for LiveSink {
+    fn deliver(&mut self, n: &Notification) -> Result<Outcome, DeliveryError> {
+        if self.live.load(Ordering::Relaxed) {
+            let json: Arc<str> = n.to_json().into();
+            let _ = self.alerts_tx.send(json);
+            if let Some(h) = &self.hooks {
+                let _ = h.send(n.clone());
+            }
+        }
+        lock(&self.delivered).push(n.clone());
+        Ok(Outcome::Delivered)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Starts the analyst thread.
@@ -199,17 +229,24 @@ pub fn start(
     };
     let hooks = start_webhooks(&store_path, &config.alerts.webhooks)?;
     let coord = config.coordination.clone();
-    let mut a = Analyst {
-        engine: NarrativeEngine::new(NarrativeConfig::default()),
-        tracker: ActorTracker::default(),
-        model: StreamModel::default_model(),
-        detector: BurstDetector::new(BurstConfig::default()),
-        rules: RuleEngine::new(rules),
-        events: Vec::new(),
-        snapshot,
-        live: false,
+    let live = Arc::new(AtomicBool::new(false));
+    let delivered = Arc::new(Mutex::new(Vec::new()));
+    // The configuration `pharos assess` runs (suspicious = younger than
+    // 150 days; coordinated = streaming coordination), so the server flags
+    // the same accounts and raises the same alerts.
+    let mut pipe = AlertPipeline::with_config(StreamConfig::default(), rules, false);
+    pipe.tap_events();
+    pipe.add_sink(Box::new(LiveSink {
+        live: live.clone(),
         alerts_tx,
         hooks,
+        delivered: delivered.clone(),
+    }));
+    let mut a = Analyst {
+        pipe,
+        delivered,
+        snapshot,
+        live,
         pending_posts: Vec::new(),
         pending_members: Vec::new(),
         post_narrative: HashMap::new(),
@@ -217,7 +254,6 @@ pub fn start(
         bursts_changed: HashSet::new(),
         as_of: None,
         analysed_rowid: 0,
-        pending_alerts: Vec::new(),
         platforms: Vec::new(),
         posts: 0,
     };
@@ -318,7 +354,7 @@ impl Analyst {
         // Every post up to `max` is analysed (a rowid without a readable
         // record counts as analysed: a pass over the store skips it too).
         self.analysed_rowid = self.analysed_rowid.max(max);
-        self.live = true;
+        self.live.store(true, Ordering::Relaxed);
         self.publish(true);
         let mut tail = max;
         let mut dirty_coord = true;
@@ -377,7 +413,15 @@ impl Analyst {
 
     /// Analyses `posts` (whose store rowids are `rowids`) in order.
     fn push_batch(&mut self, rowids: &[i64], posts: &[Post]) {
-        let assignments = self.engine.observe_batch(posts);
+        let assignments = match self.pipe.push_batch_assigned(posts) {
+            Ok(a) => a,
+            Err(e) => {
+                // The server's sink does not fail; a rules or webhook
+                // error is logged and the batch counts as analysed.
+                tracing::warn!("alert pipeline: {e}");
+                Vec::new()
+            }
+        };
         for ((post, asg), &rowid) in posts.iter().zip(assignments).zip(rowids) {
             self.posts += 1;
             self.pending_members
@@ -393,35 +437,10 @@ impl Analyst {
                 self.pending_posts
                     .push((n, (post.platform.clone(), post.id.clone())));
             }
-            self.tracker.observe(post);
-            let flags = match self.tracker.signals(&post.actor.id) {
-                Some(s) if self.model.score(&s).score >= SUSPICIOUS_SCORE => ActorFlags::SUSPICIOUS,
-                _ => ActorFlags::NONE,
-            };
-            let mut obs: Vec<Observation<'_>> = Vec::new();
-            post_observations(post, flags, &mut obs);
-            let base = |kind, key: String| Observation {
-                kind,
-                key: Cow::Owned(key),
-                time: post.time,
-                actor: &post.actor.id,
-                platform: &post.platform,
-                lang: post.lang.as_deref(),
-                flags,
-                post: &post.id,
-            };
-            if let Some(n) = asg.narrative {
-                obs.push(base(EntityKind::Narrative, n.to_string()));
-            }
-            if let Some(f) = asg.family {
-                obs.push(base(EntityKind::Family, f.to_string()));
-            }
-            for o in &obs {
-                self.detector.observe(o, &mut self.events);
-            }
-            self.deliver();
         }
+        self.attribute_bursts();
         // Move what the batch found into the snapshot, under one short lock.
+        let delivered = std::mem::take(&mut *lock(&self.delivered));
         let mut s = match self.snapshot.write() {
             Ok(s) => s,
             Err(p) => p.into_inner(),
@@ -437,20 +456,24 @@ impl Analyst {
             s.members.push(rowid, n, family);
         }
         s.members.analysed_rowid = s.members.analysed_rowid.max(self.analysed_rowid);
-        for n in self.pending_alerts.drain(..) {
+        for n in delivered {
             s.alerts.insert(n.alert.id.clone(), n);
         }
     }
 
-    fn deliver(&mut self) {
-        for ev in &self.events {
-            // As `pharos respond` attributes bursts to narratives.
+    /// The bursts the pipeline's detector reported, attributed to the
+    /// narratives that carry them as `pharos respond` attributes them.
+    fn attribute_bursts(&mut self) {
+        let weights = BurstConfig::default().weights;
+        for ev in self.pipe.take_events() {
             let a = ev.alert();
+            if a.entity_kind == EntityKind::Claim {
+                continue;
+            }
             let post_narrative = &self.post_narrative;
             let carriers = scan::carriers(a, &|id| post_narrative.get(&post_key(id)).copied());
             // Severity as `pharos respond` computes it (its pass knows no
             // suspicious accounts), so a pack reads the same as the CLI's.
-            let weights = self.detector.config().weights;
             let terms = SeverityTerms {
                 suspicion: 0.0,
                 ..a.severity_terms
@@ -471,28 +494,18 @@ impl Analyst {
                 self.bursts_changed.insert(n);
             }
         }
-        for ev in std::mem::take(&mut self.events) {
-            for n in self.rules.process(&ev) {
-                if self.live {
-                    let json: Arc<str> = n.to_json().into();
-                    let _ = self.alerts_tx.send(json);
-                    if let Some(h) = &self.hooks {
-                        let _ = h.send(n.clone());
-                    }
-                }
-                self.pending_alerts.push(n);
-            }
-        }
     }
 
     fn publish(&mut self, ready: bool) {
-        let mut narratives = self.engine.narratives(None, None);
+        let mut narratives = self.pipe.narratives().narratives(None, None);
         narratives.retain(|n| n.total_posts >= 2);
+        let model = StreamModel::default_model();
         let mut actors: Vec<ActorRow> = self
-            .tracker
+            .pipe
+            .actors()
             .all_signals()
             .map(|s| {
-                let score = self.model.score(&s);
+                let score = model.score(&s);
                 let mut reasons: Vec<_> = score
                     .contributions
                     .iter()

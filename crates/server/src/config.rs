@@ -27,6 +27,9 @@
 //! min_participation = 2
 //! edge_weight = 0.5
 //! every_s = 60                     # recomputed at most this often when posts arrived
+//!
+//! [incidents]
+//! every_s = 30                     # live incidents reassessed at most this often when posts arrived
 //! ```
 
 use crate::tlp::{Marking, Tlp};
@@ -44,6 +47,22 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub watch: WatchConfig,
     pub coordination: CoordinationConfig,
+    pub incidents: IncidentsConfig,
+}
+
+/// The live incidents (`crate::incidents::start_live`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IncidentsConfig {
+    /// Reassess at most this often while posts arrive (and no more than a
+    /// fifth of the time: a pass that takes 20 s waits 100 s for the next).
+    pub every_s: u64,
+}
+
+impl Default for IncidentsConfig {
+    fn default() -> Self {
+        IncidentsConfig { every_s: 30 }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

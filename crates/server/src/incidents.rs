@@ -62,7 +62,7 @@ pub fn find(store: &SqliteStore, id: &str) -> ApiResult<Incident> {
         .find(|i| i.id == id)
         .ok_or_else(|| {
             ApiError::not_found(format!(
-                "no incident {id:?}: incidents are found by `pharos assess --store ...`; see GET /api/incidents"
+                "no incident {id:?}: the server assesses incidents as posts arrive (and `pharos assess --store ...` finds them too); see GET /api/incidents"
             ))
         })
 }
@@ -138,4 +138,103 @@ pub fn briefing(i: &Incident, tlp: Tlp) -> String {
         i.evidence.len()
     );
     s
+}
+
+/// How long the live assessment waits between looks at the analysis.
+const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Starts the live incidents: a thread that, once the live analysis has
+/// read the store and whenever it has analysed new posts since, assesses
+/// the store as `pharos assess` does (`pharos_assess::assess_store`, the
+/// same stages and settings, claim matches from the store's
+/// `claim_matches`, claims named from the fact-check library when there is
+/// one) and makes the incidents found the store's incidents
+/// (`pharos_assess::replace_incidents`), so `/api/incidents`, the
+/// dashboard and exports show them as posts arrive. It runs at most every
+/// `[incidents] every_s`, and no more than a fifth of the time (a pass over
+/// the whole store grows with it).
+pub fn start_live(
+    store_path: std::path::PathBuf,
+    config: &crate::config::Config,
+    snapshot: std::sync::Arc<std::sync::RwLock<crate::analyst::Snapshot>>,
+) -> anyhow::Result<()> {
+    let every = std::time::Duration::from_secs(config.incidents.every_s);
+    let library = config
+        .library
+        .clone()
+        .unwrap_or_else(|| pharos_claims::library::default_library_dir(&store_path));
+    let rules = match &config.alerts.rules {
+        Some(p) => pharos_alerts::Rules::load(p)?,
+        None => pharos_alerts::Rules::default(),
+    };
+    std::thread::Builder::new()
+        .name("pharos-incidents".into())
+        .spawn(move || {
+            let mut done_rowid = 0i64;
+            let mut wait = std::time::Duration::ZERO;
+            let mut last = std::time::Instant::now();
+            loop {
+                std::thread::sleep(LOOK_EVERY);
+                let analysed = {
+                    let s = snapshot.read().unwrap_or_else(|p| p.into_inner());
+                    if !s.ready {
+                        continue;
+                    }
+                    s.members.analysed_rowid
+                };
+                // A first pass once the start-up read is done, even over an
+                // empty store (so callers see the live incidents are on).
+                if (analysed <= done_rowid && done_rowid > 0) || last.elapsed() < wait {
+                    continue;
+                }
+                let t = std::time::Instant::now();
+                let result = assess_live(&store_path, &library, &rules);
+                let took = t.elapsed();
+                wait = every.max(took * 5);
+                last = std::time::Instant::now();
+                let mut s = snapshot.write().unwrap_or_else(|p| p.into_inner());
+                s.incidents_at = Some(pharos_core::EventTime(crate::auth::now_ms()).to_rfc3339());
+                match result {
+                    Ok(n) => {
+                        done_rowid = analysed.max(1);
+                        s.incidents_rowid = analysed;
+                        s.incidents = n;
+                        s.incidents_error = None;
+                        tracing::info!(
+                            "incidents: {n} from the posts up to row {analysed} in {:.1} s",
+                            took.as_secs_f64()
+                        );
+                    }
+                    Err(e) => {
+                        tracing::warn!("incidents: {e:#}");
+                        s.incidents_error = Some(format!("{e:#}"));
+                    }
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// One live assessment of the store; returns how many incidents it keeps.
+fn assess_live(
+    store_path: &std::path::Path,
+    library: &std::path::Path,
+    rules: &pharos_alerts::Rules,
+) -> anyhow::Result<usize> {
+    let mut store = SqliteStore::open_existing(store_path)?;
+    let mut opts = pharos_assess::AssessOptions {
+        rules: rules.clone(),
+        ..Default::default()
+    };
+    if library.join("claims.jsonl").exists() {
+        let lib = pharos_claims::library::Library::open(library)?;
+        opts.claims = lib
+            .claims()
+            .iter()
+            .map(pharos_assess::signals::ClaimInfo::of)
+            .collect();
+    }
+    let a = pharos_assess::assess_store(&store, &opts)?;
+    pharos_assess::replace_incidents(&mut store, &a.incidents)?;
+    Ok(a.incidents.len())
 }

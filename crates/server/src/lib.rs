@@ -4,7 +4,8 @@
 //! - [`dashboard`]: the analysts' pages, server-rendered HTML with SVG charts (no scripts from elsewhere).
 //! - [`auth`], [`tlp`], [`audit`]: tokens and roles, TLP 2.0 clearance, the append-only audit log.
 //! - [`writer`]: the one store writer (ingest batches, full-text index), fed by a bounded queue.
-//! - [`analyst`]: live narratives, actor signals, bursts → alerts (SSE, webhooks), coordination networks.
+//! - [`analyst`]: the live pipeline (`pharos_assess::stream`, as `pharos assess` runs it): narratives, actor signals, coordination flags, bursts → alerts (SSE, webhooks); coordination networks.
+//! - [`incidents`]: live incidents, reassessed as posts arrive and kept in the store.
 //! - [`watch`]: feed polling inside the server.
 //! - [`stix`]: STIX 2.1 bundles with TLP markings.
 //! - [`claims`]: the fact-check library, claim matches and response packs (pharos-claims).
@@ -54,6 +55,7 @@ pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
         alerts_tx.clone(),
         progress,
     )?;
+    incidents::start_live(store_path.to_path_buf(), &config, snapshot.clone())?;
     watch::start(store_path, &config.watch, writer.clone())?;
     Ok(Arc::new(AppState::new(
         store_path.to_path_buf(),

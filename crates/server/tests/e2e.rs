@@ -182,15 +182,46 @@ fn http_get(addr: &str, path: &str, token: Option<&str>) -> String {
 fn dashboard_in_headless_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let pharos = pharos_bin();
+    // A scenario ingested, its fact-checks imported, and no `pharos
+    // assess` run: every incident the dashboard shows is one the server
+    // built live.
     let demo = tmp.path().join("demo");
-    let st = Command::new(&pharos)
-        .args(["demo", "--quiet", "--posts", "20000", "--dir"])
-        .arg(&demo)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success(), "pharos demo failed");
+    std::fs::create_dir_all(&demo).unwrap();
+    let scenario = demo.join("scenario.jsonl");
     let store = demo.join("pharos.db");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(&pharos).arg("-q").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "pharos {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    run(&[
+        os("simulate"),
+        os("--posts"),
+        os("20000"),
+        os("--seed"),
+        os("7"),
+        os("--out"),
+        scenario.as_os_str(),
+    ]);
+    run(&[
+        os("ingest"),
+        os("--store"),
+        store.as_os_str(),
+        scenario.as_os_str(),
+    ]);
+    run(&[
+        os("claims"),
+        os("import"),
+        os("--format"),
+        os("claimreview"),
+        demo.join("scenario.factchecks.json").as_os_str(),
+        os("--store"),
+        store.as_os_str(),
+    ]);
     let out = Command::new(&pharos)
         .args([
             "token", "create", "--role", "analyst", "--name", "e2e", "--store",
@@ -247,6 +278,25 @@ fn dashboard_in_headless_chromium() {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+
+    // Incidents, built by the server itself.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let incident = loop {
+        let body = http_get(
+            base.trim_start_matches("http://"),
+            "/api/incidents",
+            Some(&token),
+        );
+        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        if let Some(first) = v.as_array().and_then(|a| a.first()) {
+            break first["id"].as_str().unwrap().to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server built no incident live: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
 
     let profile = tmp.path().join("chromium");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
@@ -362,6 +412,21 @@ fn dashboard_in_headless_chromium() {
         "claims ranked by match confidence",
     );
     page.screenshot("claims.png");
+
+    // The incidents the server built live, and one of them.
+    page.goto(&format!("{base}/incidents"));
+    page.wait_for(
+        "document.querySelectorAll('a[href^=\"/incidents/\"]').length > 0",
+        "the live incidents list",
+    );
+    page.eval(&format!(
+        "document.querySelector('a[href=\"/incidents/{incident}\"]').click(); true"
+    ));
+    page.wait_for(
+        &format!("location.pathname === '/incidents/{incident}' && document.querySelector('h1') && document.querySelectorAll('svg.chart rect').length > 0"),
+        "the live incident's page",
+    );
+    page.screenshot("incident.png");
 
     // A network: click a node of the graph and see its posts.
     page.goto(&format!("{base}/networks"));

@@ -169,7 +169,7 @@ pub async fn stix_export(
         .into_response())
 }
 
-/// Incidents found by `pharos assess` (newest first): summaries.
+/// Incidents (newest first): summaries. The server assesses them as posts arrive, as `pharos assess` does.
 #[utoipa::path(get, path = "/api/incidents", tag = "incidents",
     responses((status = 200, body = Vec<crate::incidents::IncidentSummary>)), security(("token" = [])))]
 pub async fn incidents(

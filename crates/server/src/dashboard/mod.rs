@@ -1166,7 +1166,7 @@ fn claims_sections(
 
 fn incident_rows(list: &[crate::incidents::IncidentSummary]) -> String {
     if list.is_empty() {
-        return "<p class=muted>No incidents in the store: <code>pharos assess --store PATH</code> finds and stores them.</p>".into();
+        return "<p class=muted>No incidents yet: the server assesses the store as posts arrive (<code>pharos assess --store PATH</code> finds the same).</p>".into();
     }
     let mut s = String::from(
         "<table><tr><th>Incident</th><th class=num>Severity</th><th class=num>Confidence</th><th class=num>Posts</th><th class=num>Accounts</th><th>DISARM</th><th>First seen</th></tr>",

@@ -1,0 +1,184 @@
+//! The server builds incidents live: a simulated scenario sent through
+//! `POST /api/ingest` into a running server (no `pharos assess` run) gives
+//! the incidents and alerts that `pharos assess` finds on the same store.
+//! Every incident of the assessment has a live one holding at least 80 % of
+//! its posts, and the live alerts are the assessment's.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use pharos_core::Post;
+use pharos_server::auth::{Role, create};
+use pharos_server::state::Shared;
+use pharos_server::{Config, router};
+use pharos_store::SqliteStore;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashSet};
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+async fn call(
+    st: &Shared,
+    method: &str,
+    uri: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = router(st.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let v = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
+    (status, v)
+}
+
+fn max_rowid(path: &std::path::Path) -> i64 {
+    SqliteStore::open(path)
+        .unwrap()
+        .conn()
+        .query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pharos.db");
+    let scenario = dir.path().join("scenario.jsonl");
+    pharos_sim::write_scenario(
+        &pharos_sim::SimConfig::new(5_000, 7),
+        &scenario,
+        &mut |_| {},
+    )
+    .unwrap();
+    let mut posts: Vec<Post> = std::fs::read(&scenario)
+        .unwrap()
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    posts.sort_by_key(|p| p.time);
+
+    // An empty store and a token; then the server, with nothing assessed.
+    let mut store = SqliteStore::open(&path).unwrap();
+    pharos_server::auth::prepare(&mut store).unwrap();
+    let token = create(store.conn(), Role::Analyst, None, "ann")
+        .unwrap()
+        .token;
+    drop(store);
+    let mut config = Config::default();
+    config.incidents.every_s = 1;
+    let st = pharos_server::start(&path, config).unwrap();
+
+    // The scenario through HTTP ingest, in batches, in event-time order.
+    for chunk in posts.chunks(500) {
+        let mut body = Vec::new();
+        for p in chunk {
+            body.extend(serde_json::to_vec(p).unwrap());
+            body.push(b'\n');
+        }
+        let (status, j) = call(&st, "POST", "/api/ingest", &token, body).await;
+        assert_eq!(status, StatusCode::OK, "{j}");
+    }
+    let stored = max_rowid(&path);
+    assert!(stored > 4_000, "the scenario is stored ({stored} rows)");
+
+    // Wait until the live analysis and the live incidents cover every post.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        {
+            let s = st.snapshot.read().unwrap();
+            assert!(s.incidents_error.is_none(), "{:?}", s.incidents_error);
+            if s.ready && s.members.analysed_rowid >= stored && s.incidents_rowid >= stored {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the live incidents did not catch up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, listed) = call(&st, "GET", "/api/incidents", &token, Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut live = Vec::new();
+    for id in &listed {
+        let (status, inc) = call(
+            &st,
+            "GET",
+            &format!("/api/incidents/{id}"),
+            &token,
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{inc}");
+        let inc: pharos_assess::Incident = serde_json::from_value(inc).unwrap();
+        live.push(inc);
+    }
+
+    // `pharos assess` on the same store (what `pharos assess --out` runs).
+    let store = SqliteStore::open_existing(&path).unwrap();
+    let assessed = pharos_assess::assess_store(&store, &Default::default()).unwrap();
+    assert!(
+        !assessed.incidents.is_empty(),
+        "the scenario has incidents for `pharos assess`"
+    );
+    assert!(!live.is_empty(), "the server built incidents live");
+    for a in &assessed.incidents {
+        let want: HashSet<&str> = a.posts.iter().map(String::as_str).collect();
+        let best = live
+            .iter()
+            .map(|l| l.posts.iter().filter(|p| want.contains(p.as_str())).count())
+            .max()
+            .unwrap_or(0);
+        assert!(
+            best * 5 >= want.len() * 4,
+            "assess incident {} ({} posts): the best live incident holds {best} of them",
+            a.id,
+            want.len()
+        );
+    }
+
+    // The alerts: those the live pipeline raised are those of the assessment.
+    let live_alerts: BTreeSet<(String, String, String)> = {
+        let s = st.snapshot.read().unwrap();
+        s.alerts
+            .values()
+            .map(|n| {
+                (
+                    n.alert.id.clone(),
+                    n.alert.entity_kind.as_str().to_string(),
+                    n.alert.entity.clone(),
+                )
+            })
+            .collect()
+    };
+    let assessed_alerts: BTreeSet<(String, String, String)> = assessed
+        .alerts
+        .iter()
+        .map(|n| {
+            (
+                n.alert.id.clone(),
+                n.alert.entity_kind.as_str().to_string(),
+                n.alert.entity.clone(),
+            )
+        })
+        .collect();
+    assert!(!assessed_alerts.is_empty(), "the scenario raises alerts");
+    assert_eq!(live_alerts, assessed_alerts);
+}
