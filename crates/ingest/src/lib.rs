@@ -4,6 +4,7 @@
 //! The spine is the same for every format (sources → normalise → posts):
 //!
 //! - [`input`]: opens files (transparently gunzipping `.gz`) and names them.
+//! - [`archive`]: `.tar`, `.tar.gz`/`.tgz` and `.zip` read as the files they hold.
 //! - [`detect`]: guesses the format of a file from its name and first bytes.
 //! - [`formats`]: one module per source format; each reads records and hands
 //!   draft posts or [`Rejection`]s to a sink, never stopping on a bad record.
@@ -15,6 +16,7 @@
 //! Callers use [`read_path`] (or [`read_reader`]) with a sink closure; the
 //! CLI connects that sink to the store.
 
+pub mod archive;
 pub mod detect;
 pub mod feed;
 pub mod formats;
@@ -131,10 +133,15 @@ pub enum IngestError {
     UnknownFormat { path: String, why: String },
     #[error("{0}")]
     Options(String),
+    #[error("{path}: {why}")]
+    Archive { path: String, why: String },
 }
 
 /// Reads one file, normalising every post and handing posts and rejections to `sink`.
 pub fn read_path(path: &Path, opts: &Options, sink: &mut Sink<'_>) -> Result<(), IngestError> {
+    if let Some(kind) = archive::kind(path) {
+        return archive::read(path, kind, opts, &archive::Limits::default(), sink);
+    }
     let name = path.display().to_string();
     let mut reader = input::open(path).map_err(|source| IngestError::Open {
         path: name.clone(),

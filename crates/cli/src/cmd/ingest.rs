@@ -23,7 +23,8 @@ use std::process::ExitCode;
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Files to read (`.gz` is decompressed; `-` is standard input); an
-    /// `http(s)://` URL is fetched once as an RSS/Atom feed.
+    /// `http(s)://` URL is fetched once as an RSS/Atom feed. Archives
+    /// (`.tar`, `.tar.gz`, `.tgz`, `.zip`) are read as the files they hold.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
