@@ -1,13 +1,13 @@
-//! Incidents as `pharos assess` stores them (`pharos_assess::load_incidents`):
-//! summaries, one incident, its STIX bundle (`pharos_share`) and a
-//! Markdown briefing of it.
+//! Incidents: built live ([`start_live`]) and kept in the store as `pharos
+//! assess` keeps them (`pharos_assess::load_incidents`): summaries, one
+//! incident, its STIX bundle (`pharos_share`) and its Markdown briefing
+//! (`pharos_assess::report::md`, the one briefing writer).
 
 use crate::error::{ApiError, ApiResult};
 use crate::tlp::Tlp;
 use pharos_assess::Incident;
 use pharos_store::SqliteStore;
 use serde::Serialize;
-use std::fmt::Write;
 use utoipa::ToSchema;
 
 /// An incident in a list.
@@ -86,58 +86,14 @@ pub fn stix(i: &Incident, tlp: Tlp) -> serde_json::Value {
     pharos_share::stix::export::export_bundle(std::slice::from_ref(i), &opts).0
 }
 
-/// A one-page Markdown briefing of one incident, marked `tlp`.
+/// The one-page Markdown briefing of one incident (the briefing writer of
+/// `pharos assess`, `pharos_assess::report::md`), headed by its TLP label.
 pub fn briefing(i: &Incident, tlp: Tlp) -> String {
-    let mut s = format!("**{}**\n\n# {}\n\n{}\n\n", tlp.label(), i.title, i.summary);
-    let _ = writeln!(
-        s,
-        "- Seen: {} to {}\n- Severity: {:.2}; confidence: {:.2}\n- Posts: {}; accounts: {}\n- Platforms: {}\n- Languages: {}\n",
-        i.first_seen.to_rfc3339(),
-        i.last_seen.to_rfc3339(),
-        i.severity.value,
-        i.confidence.value,
-        i.post_count(),
-        i.actors.len(),
-        i.platforms
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        i.languages
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    s.push_str("## ABCDE\n\n");
-    for (name, st) in [
-        ("Actor", &i.abcde.actor),
-        ("Behaviour", &i.abcde.behaviour),
-        ("Content", &i.abcde.content),
-        ("Degree", &i.abcde.degree),
-        ("Effect", &i.abcde.effect),
-    ] {
-        let _ = writeln!(s, "- **{name}**: {}", st.statement);
-    }
-    if !i.techniques.is_empty() {
-        s.push_str("\n## DISARM techniques\n\n");
-        for t in &i.techniques {
-            let _ = writeln!(s, "- {} {}: {}", t.t_id, t.name, t.shown_by);
-        }
-    }
-    if !i.actors.is_empty() {
-        s.push_str("\n## Most active accounts\n\n");
-        for a in i.actors.iter().take(10) {
-            let _ = writeln!(s, "- {} ({} posts)", a.display(), a.posts);
-        }
-    }
-    let _ = writeln!(
-        s,
-        "\nIncident {} — {} pieces of evidence in the Pharos store.",
-        i.id,
-        i.evidence.len()
-    );
-    s
+    format!(
+        "**{}**\n\n{}",
+        tlp.label(),
+        pharos_assess::report::md::incident_briefing(i)
+    )
 }
 
 /// How long the live assessment waits between looks at the analysis.

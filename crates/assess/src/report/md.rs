@@ -61,7 +61,7 @@ pub fn briefing(a: &Assessment) -> String {
         a.alerts.len()
     );
     for (k, inc) in a.incidents.iter().take(3).enumerate() {
-        incident(&mut s, a, k + 1, inc);
+        incident(&mut s, a, &format!("## {}.", k + 1), inc);
     }
     if a.incidents.len() > 3 {
         let _ = writeln!(
@@ -79,10 +79,28 @@ pub fn briefing(a: &Assessment) -> String {
     s
 }
 
-fn incident(s: &mut String, a: &Assessment, k: usize, inc: &Incident) {
+/// The briefing of one incident alone (what the server answers at
+/// `/api/reports/{id}`): its section of [`briefing`], with the actions its
+/// evidence calls for (an assessment's drafted corrections and measured
+/// responses are not stored with the incident).
+pub fn incident_briefing(inc: &Incident) -> String {
+    let a = Assessment {
+        summary: Default::default(),
+        incidents: Vec::new(),
+        alerts: Vec::new(),
+        responses: Vec::new(),
+        drafts: Default::default(),
+    };
+    let mut s = String::new();
+    incident(&mut s, &a, "#", inc);
+    s.push_str("---\nEvidence ids in brackets point to the incident's evidence (`/api/incidents/ID`). Scores are ranks with reasons, not probabilities; nothing was decided automatically.\n");
+    s
+}
+
+fn incident(s: &mut String, a: &Assessment, heading: &str, inc: &Incident) {
     let _ = writeln!(
         s,
-        "## {k}. {}\n\nSeverity **{:.2}** ({}), confidence **{:.2}** ({}) · `{}`\n\n{}\n",
+        "{heading} {}\n\nSeverity **{:.2}** ({}), confidence **{:.2}** ({}) · `{}`\n\n{}\n",
         md(&inc.title),
         inc.severity.value,
         level(inc.severity.value),
