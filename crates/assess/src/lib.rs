@@ -1,7 +1,13 @@
 //! Pharos assessment: incidents fused from signals, ABCDE facets, DISARM techniques, reports.
 
-/// The early-warning stream (narratives, actor signals, bursts, alert rules).
-pub mod stream;
+/// The one pipeline (`pharos_pipeline`: narratives, actor signals,
+/// coordination, claim watch, bursts, alert rules), with the fact-check
+/// library's claim watch (`pharos_claims::watch`), under the path its
+/// callers have used.
+pub mod stream {
+    pub use pharos_claims::watch::{LIBRARY_MIN_CONFIDENCE, LibraryClaims};
+    pub use pharos_pipeline::*;
+}
 
 /// The incident model (one campaign as an analyst sees it) and its storage.
 pub mod incident;

@@ -4,10 +4,12 @@
 //! - [`library`]: importers and the on-disk library.
 //! - [`retrieval`]: matching posts against the library (BM25, semantic re-ranking).
 //! - [`respond`]: response packs for narratives and posts, and response tracking.
+//! - [`watch`]: the library as the pipeline's claim watch ([`watch::LibraryClaims`]).
 
 pub mod library;
 pub mod model;
 pub mod respond;
 pub mod retrieval;
+pub mod watch;
 
 pub use model::{Claim, Review};

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::writer::IndexProgress;
 use pharos_alerts::{DeliveryError, Notification, Outcome, Rules, Sink, Webhook, WebhookConfig};
 use pharos_analysis::actors::StreamModel;
-use pharos_analysis::bursts::{Alert, BurstConfig, EntityKind, SeverityTerms};
+use pharos_analysis::bursts::{Alert, EntityKind};
 use pharos_analysis::coordination::report::{
     CoordinationReport, NetworkReport, ReportOptions, coortweet_report,
 };
@@ -462,9 +462,9 @@ impl Analyst {
     }
 
     /// The bursts the pipeline's detector reported, attributed to the
-    /// narratives that carry them as `pharos respond` attributes them.
+    /// narratives that carry them as `pharos respond` attributes them (its
+    /// pass runs the same pipeline, so a pack reads the same as the CLI's).
     fn attribute_bursts(&mut self) {
-        let weights = BurstConfig::default().weights;
         for ev in self.pipe.take_events() {
             let a = ev.alert();
             if a.entity_kind == EntityKind::Claim {
@@ -472,16 +472,8 @@ impl Analyst {
             }
             let post_narrative = &self.post_narrative;
             let carriers = scan::carriers(a, &|id| post_narrative.get(&post_key(id)).copied());
-            // Severity as `pharos respond` computes it (its pass knows no
-            // suspicious accounts), so a pack reads the same as the CLI's.
-            let terms = SeverityTerms {
-                suspicion: 0.0,
-                ..a.severity_terms
-            };
             for n in carriers {
                 let kept = Alert {
-                    severity: terms.severity(&weights),
-                    severity_terms: terms,
                     // Not shown in a pack; the alert list keeps them.
                     evidence_posts: Vec::new(),
                     explanation: String::new(),

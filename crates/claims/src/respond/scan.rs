@@ -1,22 +1,22 @@
-//! One pass over the store: every post through the narrative engine (the
-//! same engine and settings as `pharos narratives`, so narrative ids are the
-//! ones it prints) and through the burst detector (narratives, near-duplicate
-//! families, hashtags, links, domains and reshared posts as entities, as in
-//! `pharos assess`); the posts and bursts of the wanted narratives are kept.
+//! One pass over the store through the one pipeline (`pharos_pipeline`:
+//! the narrative engine with the settings of `pharos narratives`, so
+//! narrative ids are the ones it prints; actor signals, coordination flags
+//! and the burst detector over narratives, near-duplicate families,
+//! hashtags, links, domains and reshared posts, as `pharos assess` and
+//! `pharos serve` run them); the posts and bursts of the wanted narratives
+//! are kept.
 //!
 //! A burst belongs to a narrative when its entity is the narrative, or when
 //! at least half of the burst's evidence posts (its first posts, as the
 //! detector keeps them) are the narrative's: a hashtag or a link pushed by
 //! the narrative's posts.
 
-use pharos_analysis::bursts::{
-    ActorFlags, Alert, AlertEvent, BurstConfig, BurstDetector, EntityKind, Observation,
-    post_observations,
-};
+use pharos_alerts::Rules;
+use pharos_analysis::bursts::{Alert, AlertEvent, EntityKind};
 use pharos_analysis::narratives::{NarrativeConfig, NarrativeEngine, NarrativeSummary};
 use pharos_core::{EventTime, Post};
+use pharos_pipeline::{AlertPipeline, StreamConfig};
 use pharos_store::{PostFilter, SqliteStore, Store, StoreError};
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 
@@ -79,8 +79,13 @@ pub fn narrative_of_post(
     Ok(Some(found.unwrap_or(None)))
 }
 
-/// Runs the narrative engine and the burst detector over every stored post
-/// and keeps what concerns the `wanted` narratives.
+/// Posts handed to the pipeline at once.
+const BATCH: usize = 4096;
+
+/// Runs the one pipeline (`pharos_pipeline::AlertPipeline`, with the
+/// settings `pharos assess` and `pharos serve` run it with) over every
+/// stored post and keeps what concerns the `wanted` narratives: their
+/// posts, and the bursts its detector reports that they carry.
 /// `until` (exclusive) stops the analysis at that time, as if it were now.
 pub fn scan(
     store: &SqliteStore,
@@ -88,19 +93,18 @@ pub fn scan(
     until: Option<EventTime>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<NarrativeScan, StoreError> {
-    let mut engine = NarrativeEngine::new(NarrativeConfig::default());
-    let mut detector = BurstDetector::new(BurstConfig::default());
-    let mut events: Vec<AlertEvent> = Vec::new();
+    let mut pipe = AlertPipeline::with_config(StreamConfig::default(), Rules::default(), false);
+    pipe.tap_events();
     let mut out = NarrativeScan::default();
     // (narrative, opened at, alert id) → last state.
     let mut alerts: BTreeMap<(u64, i64, String), Alert> = BTreeMap::new();
     // Ids of the wanted narratives' posts (for the evidence rule) and the
     // narrative of each.
     let mut post_narrative: HashMap<String, u64> = HashMap::new();
-    let keep = |events: &mut Vec<AlertEvent>,
+    let keep = |events: Vec<AlertEvent>,
                 alerts: &mut BTreeMap<(u64, i64, String), Alert>,
                 post_narrative: &HashMap<String, u64>| {
-        for ev in events.drain(..) {
+        for ev in events {
             let a = ev.alert();
             let owner = if a.entity_kind == EntityKind::Narrative {
                 a.entity.parse::<u64>().ok().filter(|n| wanted.contains(n))
@@ -112,57 +116,49 @@ pub fn scan(
             }
         }
     };
+    let mut analyse = |batch: &mut Vec<Post>,
+                       out: &mut NarrativeScan,
+                       alerts: &mut BTreeMap<(u64, i64, String), Alert>| {
+        // No sink: nothing can fail to deliver.
+        let assigned = pipe
+            .push_batch_assigned(batch)
+            .expect("a pipeline without sinks delivers nothing");
+        for (post, a) in batch.iter().zip(&assigned) {
+            out.as_of = Some(out.as_of.map_or(post.time, |t: EventTime| t.max(post.time)));
+            if let Some(n) = a.narrative
+                && wanted.contains(&n)
+            {
+                post_narrative.insert(post.id.clone(), n);
+            }
+        }
+        keep(pipe.take_events(), alerts, &post_narrative);
+        for (post, a) in batch.drain(..).zip(assigned) {
+            if let Some(n) = a.narrative
+                && wanted.contains(&n)
+            {
+                out.posts.entry(n).or_default().push(NarrativePost {
+                    post,
+                    family: a.family,
+                });
+            }
+        }
+        progress(out.posts_read);
+    };
     let filter = PostFilter {
         since: None,
         until,
         platform: None,
     };
+    let mut batch: Vec<Post> = Vec::with_capacity(BATCH);
     store.scan(&filter, &mut |post| {
-        let a = engine.observe(&post);
         out.posts_read += 1;
-        if out.posts_read.is_multiple_of(4096) {
-            progress(out.posts_read);
-        }
-        out.as_of = Some(out.as_of.map_or(post.time, |t: EventTime| t.max(post.time)));
-        if let Some(n) = a.narrative
-            && wanted.contains(&n)
-        {
-            post_narrative.insert(post.id.clone(), n);
-        }
-        let keys = [
-            a.narrative.map(|n| (EntityKind::Narrative, n.to_string())),
-            a.family.map(|f| (EntityKind::Family, f.to_string())),
-        ];
-        let mut obs: Vec<Observation<'_>> = Vec::with_capacity(8);
-        post_observations(&post, ActorFlags::NONE, &mut obs);
-        for (kind, key) in keys.iter().flatten() {
-            obs.push(Observation {
-                kind: *kind,
-                key: Cow::Borrowed(key),
-                time: post.time,
-                actor: &post.actor.id,
-                platform: &post.platform,
-                lang: post.lang.as_deref(),
-                flags: ActorFlags::NONE,
-                post: &post.id,
-            });
-        }
-        for o in &obs {
-            detector.observe(o, &mut events);
-        }
-        drop(obs);
-        keep(&mut events, &mut alerts, &post_narrative);
-        if let Some(n) = a.narrative
-            && wanted.contains(&n)
-        {
-            out.posts.entry(n).or_default().push(NarrativePost {
-                post,
-                family: a.family,
-            });
+        batch.push(post);
+        if batch.len() == BATCH {
+            analyse(&mut batch, &mut out, &mut alerts);
         }
         ControlFlow::Continue(())
     })?;
-    progress(out.posts_read);
+    analyse(&mut batch, &mut out, &mut alerts);
     // With `until`, "now" is `until` (the data may end before it).
     if let Some(u) = until {
         out.as_of = Some(EventTime(u.0 - 1));
@@ -170,13 +166,14 @@ pub fn scan(
     // Settle the detector at the last event time without closing open
     // bursts: a burst still open at the end of the data is still open.
     if let Some(t) = out.as_of {
-        detector.advance(t, &mut events);
-        keep(&mut events, &mut alerts, &post_narrative);
+        pipe.advance(t)
+            .expect("a pipeline without sinks delivers nothing");
+        keep(pipe.take_events(), &mut alerts, &post_narrative);
     }
     for ((n, _, _), a) in alerts {
         out.bursts.entry(n).or_default().push(a);
     }
-    for s in engine.narratives(None, None) {
+    for s in pipe.narratives().narratives(None, None) {
         if wanted.contains(&s.id) {
             out.summaries.insert(s.id, s);
         }
