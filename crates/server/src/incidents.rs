@@ -67,20 +67,10 @@ pub fn find(store: &SqliteStore, id: &str) -> ApiResult<Incident> {
         })
 }
 
-fn share_tlp(t: Tlp) -> pharos_share::Tlp {
-    match t {
-        Tlp::Clear => pharos_share::Tlp::Clear,
-        Tlp::Green => pharos_share::Tlp::Green,
-        Tlp::Amber => pharos_share::Tlp::Amber,
-        Tlp::AmberStrict => pharos_share::Tlp::AmberStrict,
-        Tlp::Red => pharos_share::Tlp::Red,
-    }
-}
-
 /// The STIX 2.1 bundle of one incident (pharos-share), marked `tlp`.
 pub fn stix(i: &Incident, tlp: Tlp) -> serde_json::Value {
     let opts = pharos_share::stix::export::ExportOptions {
-        tlp: share_tlp(tlp),
+        tlp: tlp.into(),
         ..Default::default()
     };
     pharos_share::stix::export::export_bundle(std::slice::from_ref(i), &opts).0

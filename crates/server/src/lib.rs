@@ -7,7 +7,6 @@
 //! - [`analyst`]: the live pipeline (`pharos_assess::stream`, as `pharos assess` runs it): narratives, actor signals, coordination flags, bursts → alerts (SSE, webhooks); coordination networks.
 //! - [`incidents`]: live incidents, reassessed as posts arrive and kept in the store.
 //! - [`watch`]: feed polling inside the server.
-//! - [`stix`]: STIX 2.1 bundles with TLP markings.
 //! - [`claims`]: the fact-check library, claim matches and response packs (pharos-claims).
 //!
 //! [`start`] opens the store and starts the threads; [`router`] is the
@@ -24,7 +23,6 @@ pub mod error;
 pub mod extract;
 pub mod incidents;
 pub mod state;
-pub mod stix;
 pub mod tlp;
 pub mod watch;
 pub mod writer;

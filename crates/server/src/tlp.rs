@@ -61,14 +61,20 @@ impl Tlp {
         }
     }
 
-    /// The STIX 2.1 marking-definition id of this TLP 2.0 level.
+    /// The STIX 2.1 marking-definition id of this TLP 2.0 level (pharos-share's).
     pub fn stix_id(self) -> &'static str {
-        match self {
-            Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-            Tlp::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-            Tlp::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-            Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-            Tlp::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+        pharos_share::Tlp::from(self).marking_id()
+    }
+}
+
+impl From<Tlp> for pharos_share::Tlp {
+    fn from(t: Tlp) -> Self {
+        match t {
+            Tlp::Clear => pharos_share::Tlp::Clear,
+            Tlp::Green => pharos_share::Tlp::Green,
+            Tlp::Amber => pharos_share::Tlp::Amber,
+            Tlp::AmberStrict => pharos_share::Tlp::AmberStrict,
+            Tlp::Red => pharos_share::Tlp::Red,
         }
     }
 }

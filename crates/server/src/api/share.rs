@@ -5,10 +5,10 @@ use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Q, require};
 use crate::state::Shared;
-use crate::stix::{Group, bundle};
 use axum::extract::{Extension, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use pharos_share::stix::{ExportOptions, Finding, FindingKind, finding_bundle};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -72,20 +72,9 @@ pub async fn stix_export(
         )
             .into_response());
     }
-    let now = pharos_core::EventTime(crate::auth::now_ms()).to_rfc3339();
-    let (kind, id, group) = match (q.narrative, q.network) {
+    let (kind, id, finding) = match (q.narrative, q.network) {
         (Some(n), None) => {
             let (s, _) = crate::api::analysis::narrative_of(&st, n)?;
-            let accounts = s
-                .actors
-                .iter()
-                .take(50)
-                .filter_map(|c| {
-                    c.key
-                        .split_once(':')
-                        .map(|(p, a)| (p.to_string(), a.to_string()))
-                })
-                .collect();
             let desc = match &s.label.representative {
                 Some(r) => format!(
                     "{} posts; e.g. {}/{}: {}",
@@ -93,16 +82,26 @@ pub async fn stix_export(
                 ),
                 None => format!("{} posts", s.total_posts),
             };
-            let first = s.first_seen.to_rfc3339();
-            let g = Group {
+            let f = Finding {
+                kind: FindingKind::Narrative,
                 key: format!("narrative:{n}"),
-                name: format!("Narrative: {}", s.label.text),
+                name: s.label.text.clone(),
                 description: desc,
-                accounts,
+                accounts: s
+                    .actors
+                    .iter()
+                    .take(50)
+                    .filter_map(|c| {
+                        c.key
+                            .split_once(':')
+                            .map(|(p, a)| (p.to_string(), a.to_string(), None))
+                    })
+                    .collect(),
                 links: s.links.iter().take(50).map(|c| c.key.clone()).collect(),
-                first_seen: None,
+                first_seen: s.first_seen,
+                last_seen: s.last_seen,
             };
-            ("narrative", n.to_string(), (g, Some(first)))
+            ("narrative", n.to_string(), f)
         }
         (None, Some(n)) => {
             let d = crate::api::analysis::network_of(&st, n)?;
@@ -112,7 +111,13 @@ pub async fn stix_export(
                 .first()
                 .map(|c| c.value.clone())
                 .unwrap_or_else(|| "unknown".into());
-            let g = Group {
+            let time = |t: &Option<String>| {
+                t.as_deref()
+                    .and_then(|t| pharos_core::EventTime::parse(t).ok())
+            };
+            let first = time(&d.network.first_activity).unwrap_or(pharos_core::EventTime(0));
+            let f = Finding {
+                kind: FindingKind::Network,
                 key: format!("network:{n}"),
                 name: format!("Coordination network {n} ({} accounts)", d.network.accounts),
                 description: format!(
@@ -128,12 +133,13 @@ pub async fn stix_export(
                     .network
                     .members
                     .iter()
-                    .map(|m| (platform.clone(), m.clone()))
+                    .map(|m| (platform.clone(), m.clone(), None))
                     .collect(),
                 links: Vec::new(),
-                first_seen: None,
+                first_seen: first,
+                last_seen: time(&d.network.last_activity).unwrap_or(first),
             };
-            ("network", n.to_string(), (g, None))
+            ("network", n.to_string(), f)
         }
         _ => {
             return Err(ApiError::bad_request(
@@ -144,11 +150,12 @@ pub async fn stix_export(
     let st2 = st.clone();
     let w = who.clone();
     let marking = st.read(move |s| st2.check_object(s, &w, kind, &id)).await?;
-    let (mut group, first) = group;
-    let first_ref = first.as_deref();
-    group.first_seen = first_ref;
-    let b = bundle(&group, &marking, &now);
-    let name = format!("pharos-{}.stix.json", group.key.replace(':', "-"));
+    let opts = ExportOptions {
+        tlp: marking.tlp.into(),
+        ..Default::default()
+    };
+    let (b, _) = finding_bundle(&finding, &opts);
+    let name = format!("pharos-{}.stix.json", finding.key.replace(':', "-"));
     Ok((
         [
             (

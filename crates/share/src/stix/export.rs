@@ -360,47 +360,113 @@ impl Ctx<'_> {
     }
 }
 
+impl<'a> Ctx<'a> {
+    fn new(opts: &'a ExportOptions<'a>) -> Ctx<'a> {
+        Ctx {
+            opts,
+            producer: producer_id(&opts.producer),
+            marking: json!([opts.tlp.marking_id()]),
+            ext: extension_id(),
+        }
+    }
+
+    /// The objects every bundle starts with: the TLP marking-definition and
+    /// the producer's identity (and the Pharos incident extension's
+    /// definition when `with_extension`).
+    fn preamble(&self, objs: &mut Objects, with_extension: bool) {
+        let opts = self.opts;
+        objs.push(opts.tlp.marking_definition());
+        let mut ident = self.base("identity", &self.producer, FIXED_CREATED, FIXED_CREATED);
+        ident.remove("created_by_ref");
+        ident.insert("name".into(), json!(opts.producer));
+        ident.insert("identity_class".into(), json!("organization"));
+        ident.insert(
+            "description".into(),
+            json!(
+                "Producer of these findings, assessed with Pharos (information-environment assessment)."
+            ),
+        );
+        objs.push(Value::Object(ident));
+        if !with_extension {
+            return;
+        }
+        let mut ext = self.base(
+            "extension-definition",
+            &self.ext,
+            FIXED_CREATED,
+            FIXED_CREATED,
+        );
+        ext.insert("name".into(), json!("Pharos incident assessment"));
+        ext.insert(
+            "description".into(),
+            json!("Pharos's assessment of an incident: severity and confidence with their terms, ABCDE facets, timeline, platforms, languages, and DISARM techniques with the evidence behind each."),
+        );
+        ext.insert("schema".into(), json!(EXTENSION_SCHEMA));
+        ext.insert("version".into(), json!(EXTENSION_VERSION));
+        ext.insert("extension_types".into(), json!(["property-extension"]));
+        objs.push(Value::Object(ext));
+    }
+
+    /// The `user-account` of an account (pseudonymised when asked): the
+    /// same account gives the same object in every bundle.
+    fn account(&self, platform: &str, actor_id: &str, handle: Option<&str>) -> Value {
+        let mut c = Map::new();
+        let at = account_type(platform);
+        if let Some(t) = at {
+            c.insert("account_type".into(), json!(t));
+        }
+        match self.opts.pseudonymiser {
+            Some(p) => {
+                c.insert("user_id".into(), json!(p.account(platform, actor_id)));
+            }
+            None => {
+                let uid = if at.is_some() {
+                    actor_id.to_string()
+                } else {
+                    format!("{platform}:{actor_id}")
+                };
+                c.insert("user_id".into(), json!(uid));
+                if let Some(h) = handle
+                    .map(|h| h.trim_start_matches('@'))
+                    .filter(|h| !h.is_empty())
+                {
+                    c.insert("account_login".into(), json!(h));
+                }
+            }
+        }
+        self.sco("user-account", Value::Object(c), &[])
+    }
+}
+
+/// The producer's `identity` id.
+pub fn producer_id(producer: &str) -> String {
+    sdo_id("identity", &format!("producer:{producer}"))
+}
+
+fn summarise(objs: &[Value], incidents: usize) -> ExportSummary {
+    let mut summary = ExportSummary {
+        incidents,
+        objects: objs.len(),
+        by_type: BTreeMap::new(),
+    };
+    for o in objs {
+        *summary
+            .by_type
+            .entry(o["type"].as_str().unwrap_or_default().to_string())
+            .or_default() += 1;
+    }
+    summary
+}
+
 /// Exports `incidents` as one STIX 2.1 bundle (a JSON object).
 pub fn export_bundle(incidents: &[Incident], opts: &ExportOptions) -> (Value, ExportSummary) {
     let tlp = opts.tlp;
-    let producer = sdo_id("identity", &format!("producer:{}", opts.producer));
-    let ctx = Ctx {
-        opts,
-        producer: producer.clone(),
-        marking: json!([tlp.marking_id()]),
-        ext: extension_id(),
-    };
+    let ctx = Ctx::new(opts);
     let mut objs = Objects {
         list: Vec::new(),
         seen: HashSet::new(),
     };
-    objs.push(tlp.marking_definition());
-    let mut ident = ctx.base("identity", &producer, FIXED_CREATED, FIXED_CREATED);
-    ident.remove("created_by_ref");
-    ident.insert("name".into(), json!(opts.producer));
-    ident.insert("identity_class".into(), json!("organization"));
-    ident.insert(
-        "description".into(),
-        json!(
-            "Producer of these findings, assessed with Pharos (information-environment assessment)."
-        ),
-    );
-    objs.push(Value::Object(ident));
-    let mut ext = ctx.base(
-        "extension-definition",
-        &ctx.ext,
-        FIXED_CREATED,
-        FIXED_CREATED,
-    );
-    ext.insert("name".into(), json!("Pharos incident assessment"));
-    ext.insert(
-        "description".into(),
-        json!("Pharos's assessment of an incident: severity and confidence with their terms, ABCDE facets, timeline, platforms, languages, and DISARM techniques with the evidence behind each."),
-    );
-    ext.insert("schema".into(), json!(EXTENSION_SCHEMA));
-    ext.insert("version".into(), json!(EXTENSION_VERSION));
-    ext.insert("extension_types".into(), json!(["property-extension"]));
-    objs.push(Value::Object(ext));
+    ctx.preamble(&mut objs, true);
 
     for inc in incidents {
         export_incident(inc, &ctx, &mut objs);
@@ -413,17 +479,7 @@ pub fn export_bundle(incidents: &[Incident], opts: &ExportOptions) -> (Value, Ex
         key.push('@');
         key.push_str(&inc.last_seen.millis().to_string());
     }
-    let mut summary = ExportSummary {
-        incidents: incidents.len(),
-        objects: objs.list.len(),
-        by_type: BTreeMap::new(),
-    };
-    for o in &objs.list {
-        *summary
-            .by_type
-            .entry(o["type"].as_str().unwrap_or_default().to_string())
-            .or_default() += 1;
-    }
+    let summary = summarise(&objs.list, incidents.len());
     for o in &mut objs.list {
         prune_empty(o);
     }
@@ -682,33 +738,7 @@ fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
     // Observables inside one observed-data.
     let mut observed: Vec<String> = Vec::new();
     for a in &inc.actors {
-        let mut c = Map::new();
-        let at = account_type(&a.platform);
-        if let Some(t) = at {
-            c.insert("account_type".into(), json!(t));
-        }
-        match opts.pseudonymiser {
-            Some(p) => {
-                c.insert("user_id".into(), json!(p.account(&a.platform, &a.actor_id)));
-            }
-            None => {
-                let uid = if at.is_some() {
-                    a.actor_id.clone()
-                } else {
-                    a.key()
-                };
-                c.insert("user_id".into(), json!(uid));
-                if let Some(h) = a
-                    .handle
-                    .as_deref()
-                    .map(|h| h.trim_start_matches('@'))
-                    .filter(|h| !h.is_empty())
-                {
-                    c.insert("account_login".into(), json!(h));
-                }
-            }
-        }
-        observed.push(objs.push(ctx.sco("user-account", Value::Object(c), &[])));
+        observed.push(objs.push(ctx.account(&a.platform, &a.actor_id, a.handle.as_deref())));
     }
     for l in &inc.links {
         if l.key.is_empty() {
@@ -798,6 +828,98 @@ fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
     }
     report.insert("object_refs".into(), json!(refs));
     objs.push(Value::Object(report));
+}
+
+/// What a live finding is: the server shares narratives and coordination
+/// networks before `pharos assess` makes an incident of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindingKind {
+    Narrative,
+    Network,
+}
+
+/// A narrative or a coordination network, as the server knows it.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// Stable key: `narrative:12`, `network:3`.
+    pub key: String,
+    /// The narrative's label, or the network's name.
+    pub name: String,
+    pub description: String,
+    /// `(platform, account id, handle)`.
+    pub accounts: Vec<(String, String, Option<String>)>,
+    pub links: Vec<String>,
+    pub first_seen: EventTime,
+    pub last_seen: EventTime,
+}
+
+/// One live finding as a STIX 2.1 bundle, built as [`export_bundle`] builds
+/// incidents (same producer identity, marking, account, URL and narrative
+/// objects and ids): a `grouping` (context `suspicious-activity`) of the
+/// finding's narrative (an OpenCTI narrative object), accounts and links.
+pub fn finding_bundle(f: &Finding, opts: &ExportOptions) -> (Value, ExportSummary) {
+    let ctx = Ctx::new(opts);
+    let mut objs = Objects {
+        list: Vec::new(),
+        seen: HashSet::new(),
+    };
+    ctx.preamble(&mut objs, false);
+    let created = ts(f.first_seen);
+    let modified = ts(f.last_seen.max(f.first_seen));
+    let mut refs: Vec<String> = Vec::new();
+    let oc = opts.opencti_types;
+    let title = match f.kind {
+        FindingKind::Narrative => {
+            let name = f.name.trim();
+            if !name.is_empty() {
+                let id = opencti_name_id(oc.narrative(), name);
+                let mut o = ctx.base(oc.narrative(), &id, FIXED_CREATED, FIXED_CREATED);
+                o.insert("name".into(), json!(name));
+                o.insert("description".into(), json!(f.description));
+                o.insert(
+                    "extensions".into(),
+                    json!({ OPENCTI_EXTENSION: {"extension_type": "new-sdo"} }),
+                );
+                refs.push(objs.push(Value::Object(o)));
+            }
+            format!("Narrative: {name}")
+        }
+        FindingKind::Network => f.name.clone(),
+    };
+    for (platform, id, handle) in &f.accounts {
+        refs.push(objs.push(ctx.account(platform, id, handle.as_deref())));
+    }
+    for l in f.links.iter().filter(|l| !l.is_empty()) {
+        refs.push(objs.push(ctx.sco("url", json!({"value": l}), &[])));
+    }
+    if refs.is_empty() {
+        refs.push(ctx.producer.clone());
+    }
+    let gid = sdo_id("grouping", &f.key);
+    let mut g = ctx.base("grouping", &gid, &created, &modified);
+    g.insert("name".into(), json!(title));
+    g.insert("description".into(), json!(f.description));
+    g.insert("context".into(), json!("suspicious-activity"));
+    g.insert("object_refs".into(), json!(refs));
+    g.insert(
+        "external_references".into(),
+        json!([{"source_name": "pharos", "external_id": f.key}]),
+    );
+    objs.push(Value::Object(g));
+    let summary = summarise(&objs.list, 0);
+    for o in &mut objs.list {
+        prune_empty(o);
+    }
+    let key = format!(
+        "{}|{}|{}@{}",
+        opts.producer,
+        opts.tlp,
+        f.key,
+        f.last_seen.millis()
+    );
+    let bundle = json!({"type": "bundle", "id": sdo_id("bundle", &key), "objects": objs.list});
+    (bundle, summary)
 }
 
 /// Replaces `key` in `s` where it is not part of a longer identifier
@@ -899,6 +1021,53 @@ fn note_text(inc: &Incident, sc: &Scrubber, title: &str, summary: &str) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_finding_is_built_like_an_incident_export() {
+        let f = Finding {
+            kind: FindingKind::Narrative,
+            key: "narrative:7".into(),
+            name: "The dam was sabotaged".into(),
+            description: "12 posts".into(),
+            accounts: vec![("twitter".into(), "42".into(), None)],
+            links: vec!["https://x.example/a".into()],
+            first_seen: EventTime(1_700_000_000_000),
+            last_seen: EventTime(1_700_000_060_000),
+        };
+        let opts = ExportOptions {
+            tlp: Tlp::Red,
+            ..Default::default()
+        };
+        let (b, summary) = finding_bundle(&f, &opts);
+        assert_eq!(crate::stix::check::check_bundle(&b), Vec::<String>::new());
+        let objs = b["objects"].as_array().unwrap();
+        assert_eq!(summary.objects, objs.len());
+        let ctx = Ctx::new(&opts);
+        let find = |ty: &str| objs.iter().find(|o| o["type"] == ty).unwrap().clone();
+        // The same ids as an incident export gives the same things.
+        assert_eq!(find("identity")["id"], json!(producer_id("Pharos")));
+        assert_eq!(find("user-account"), ctx.account("twitter", "42", None));
+        assert_eq!(
+            find("x-opencti-narrative")["id"],
+            json!(opencti_name_id(
+                "x-opencti-narrative",
+                "the dam was sabotaged"
+            ))
+        );
+        for o in objs.iter().filter(|o| o["type"] != "marking-definition") {
+            assert_eq!(
+                o["object_marking_refs"],
+                json!([Tlp::Red.marking_id()]),
+                "{o}"
+            );
+        }
+        assert_eq!(find("grouping")["object_refs"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            b,
+            finding_bundle(&f, &opts).0,
+            "the same finding gives the same bundle"
+        );
+    }
 
     #[test]
     fn whole_identifiers_only_are_replaced() {

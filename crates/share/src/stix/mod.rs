@@ -7,5 +7,8 @@ pub mod ids;
 pub mod import;
 pub mod tlp;
 
-pub use export::{ExportOptions, ExportSummary, OpenCtiTypes, export_bundle, write_bundle_file};
+pub use export::{
+    ExportOptions, ExportSummary, Finding, FindingKind, OpenCtiTypes, export_bundle,
+    finding_bundle, write_bundle_file,
+};
 pub use import::{FileReport, ImportError, Importer, stored_objects};
