@@ -41,7 +41,7 @@ enum Command {
     )]
     Stats(cmd::stats::Args),
     #[command(
-        about = "Write stored posts out (canonical JSONL), or incidents as a STIX 2.1 bundle (`pharos export stix`)"
+        about = "Write stored posts out (canonical JSONL), or incidents as a STIX 2.1 bundle (`pharos export stix`) or MISP events (`pharos export misp`)"
     )]
     Export(cmd::export::Args),
     #[command(
@@ -82,6 +82,10 @@ enum Command {
     Disarm(cmd::disarm::Args),
     #[command(about = "Import partners' data (STIX 2.1 bundles) into the store")]
     Import(cmd::import::Args),
+    #[command(
+        about = "Share findings over TAXII 2.1: push to a partner's collection, pull one into the store, list what partners sent"
+    )]
+    Share(cmd::share::Args),
     #[command(about = "Serve the REST API and the dashboard")]
     Serve(cmd::serve::Args),
     #[command(about = "API tokens: create (stored hashed), list, revoke")]
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::Respond(a) => cmd::respond::run(a, &global),
         Command::Disarm(a) => cmd::disarm::run(a, &global),
         Command::Import(a) => cmd::import::run(a, &global),
+        Command::Share(a) => cmd::share::run(a, &global),
         Command::Serve(a) => cmd::serve::run(a, &global),
         Command::Token(a) => cmd::token::run(a, &global),
     };

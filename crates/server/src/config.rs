@@ -22,6 +22,19 @@
 //! feeds = ["https://example.org/rss"]           # polled inside the server
 //! every_s = 300
 //!
+//! [taxii]                          # the TAXII 2.1 server under /taxii2/ (docs/sharing.md)
+//! public_url = "https://pharos.example.org"    # how partners reach this server (default: the request's Host)
+//! [[taxii.collections]]            # a collection for partner organisations: the findings they are cleared for
+//! title = "Findings for ACME"
+//! orgs = ["acme"]
+//! max_tlp = "amber"                # at most this TLP (default amber+strict: whatever their clearance allows)
+//! id = "a2e4...-uuid"              # optional: default derived from the title
+//! [[taxii.pull]]                   # pulled on a schedule, as `pharos share pull` does
+//! taxii = "https://partner.example/taxii2/pharos/"
+//! collection = "0f3a7c1e-5d2b-4e8a-9c6f-1b4d7e2a9c01"
+//! token = "pharos_..."             # or user = "..." and password = "..."
+//! every_s = 3600
+//!
 //! [coordination]
 //! time_window = 60                 # seconds (CooRTweet-style, object = reshared post, else first link)
 //! min_participation = 2
@@ -48,6 +61,7 @@ pub struct Config {
     pub watch: WatchConfig,
     pub coordination: CoordinationConfig,
     pub incidents: IncidentsConfig,
+    pub taxii: TaxiiConfig,
 }
 
 /// The live incidents (`crate::incidents::start_live`).
@@ -63,6 +77,55 @@ impl Default for IncidentsConfig {
     fn default() -> Self {
         IncidentsConfig { every_s: 30 }
     }
+}
+
+/// `[taxii]`: the TAXII 2.1 server's public address, partner collections and scheduled pulls.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TaxiiConfig {
+    pub public_url: Option<String>,
+    pub collections: Vec<TaxiiCollection>,
+    pub pull: Vec<TaxiiPull>,
+}
+
+/// A per-partner collection: the findings the named organisations are
+/// cleared for, at most `max_tlp`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxiiCollection {
+    #[serde(default)]
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub orgs: Vec<String>,
+    #[serde(default = "strictest_shared")]
+    pub max_tlp: Tlp,
+}
+
+fn strictest_shared() -> Tlp {
+    Tlp::AmberStrict
+}
+
+/// A remote TAXII collection pulled on a schedule inside `pharos serve`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxiiPull {
+    /// The remote's API root (or discovery) URL.
+    pub taxii: String,
+    pub collection: String,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default = "hourly")]
+    pub every_s: u64,
+}
+
+fn hourly() -> u64 {
+    3600
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -167,6 +230,24 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("config {origin} is not valid: {e}"))?;
         if c.ingest.queue == 0 || c.ingest.max_body_bytes == 0 {
             anyhow::bail!("config {origin}: [ingest] queue and max_body_bytes must be above 0");
+        }
+        let mut c = c;
+        for (i, t) in c.taxii.collections.iter_mut().enumerate() {
+            if t.orgs.is_empty() {
+                anyhow::bail!(
+                    "config {origin}: [[taxii.collections]] #{} ({:?}) names no organisation (orgs = [\"acme\"])",
+                    i + 1,
+                    t.title
+                );
+            }
+            if t.id.trim().is_empty() {
+                t.id = pharos_share::stix::ids::stable_uuid("taxii-collection", &t.title);
+            }
+        }
+        for p in &c.taxii.pull {
+            if p.every_s == 0 {
+                anyhow::bail!("config {origin}: [[taxii.pull]] every_s must be above 0");
+            }
         }
         if c.watch.every_s == 0 {
             anyhow::bail!("config {origin}: [watch] every_s must be above 0");

@@ -54,8 +54,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for J<T> {
     }
 }
 
-/// The token of a request: `Authorization: Bearer TOKEN`, else the
-/// dashboard's `pharos_token` cookie.
+/// The token of a request: `Authorization: Bearer TOKEN`, or HTTP Basic
+/// with any user name and the token as the password (what TAXII clients and
+/// OpenCTI's TAXII connector send), else the dashboard's `pharos_token` cookie.
 pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<String> {
     if let Some(v) = headers
         .get(header::AUTHORIZATION)
@@ -67,6 +68,18 @@ pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<String> {
             .or_else(|| v.strip_prefix("bearer "))
         {
             return Some(t.trim().to_string());
+        }
+        if let Some(b) = v
+            .strip_prefix("Basic ")
+            .or_else(|| v.strip_prefix("basic "))
+        {
+            use base64::Engine;
+            let password = base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+                .and_then(|d| String::from_utf8(d).ok())
+                .and_then(|up| up.split_once(':').map(|(_, p)| p.to_string()));
+            return Some(password.unwrap_or_default());
         }
         return Some(String::new());
     }
@@ -86,6 +99,7 @@ pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<String> {
 fn action_of(method: &Method, path: &str) -> &'static str {
     if method == Method::GET || method == Method::HEAD {
         if path.starts_with("/api/stix/export")
+            || (path.starts_with("/taxii2/") && path.contains("/objects"))
             || path.contains("/export")
             || path.starts_with("/api/reports")
         {
@@ -135,16 +149,19 @@ pub async fn access(State(state): State<Shared>, mut req: Request, next: Next) -
             ),
             ..Default::default()
         });
+        let message = if had {
+            "the token is unknown or revoked; ask an admin for one (`pharos token create`)"
+        } else {
+            "this route needs a token: send `Authorization: Bearer TOKEN` (create one with `pharos token create --role analyst`)"
+        };
+        if path == "/taxii2" || path.starts_with("/taxii2/") {
+            return crate::taxii::unauthorized(message);
+        }
         let dashboard = !path.starts_with("/api/");
         if dashboard {
             return axum::response::Redirect::to("/login").into_response();
         }
-        return ApiError::unauthorized(if had {
-            "the token is unknown or revoked; ask an admin for one (`pharos token create`)"
-        } else {
-            "this route needs a token: send `Authorization: Bearer TOKEN` (create one with `pharos token create --role analyst`)"
-        })
-        .into_response();
+        return ApiError::unauthorized(message).into_response();
     };
     req.extensions_mut().insert(p.clone());
     let resp = next.run(req).await;

@@ -7,6 +7,7 @@
 //! - [`analyst`]: the live pipeline (`pharos_assess::stream`, as `pharos assess` runs it): narratives, actor signals, coordination flags, bursts → alerts (SSE, webhooks); coordination networks.
 //! - [`incidents`]: live incidents, reassessed as posts arrive and kept in the store.
 //! - [`watch`]: feed polling inside the server.
+//! - [`taxii`]: the TAXII 2.1 server under `/taxii2/` (findings, the analysts' inbox, partner collections).
 //! - [`claims`]: the fact-check library, claim matches and response packs (pharos-claims).
 //!
 //! [`start`] opens the store and starts the threads; [`router`] is the
@@ -23,6 +24,7 @@ pub mod error;
 pub mod extract;
 pub mod incidents;
 pub mod state;
+pub mod taxii;
 pub mod tlp;
 pub mod watch;
 pub mod writer;
@@ -55,6 +57,7 @@ pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
     )?;
     incidents::start_live(store_path.to_path_buf(), &config, snapshot.clone())?;
     watch::start(store_path, &config.watch, writer.clone())?;
+    taxii::start_pulls(store_path, &config.taxii.pull)?;
     Ok(Arc::new(AppState::new(
         store_path.to_path_buf(),
         config,
@@ -70,6 +73,7 @@ pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
 pub fn router(state: Shared) -> Router {
     let limit = state.config.ingest.max_body_bytes;
     let protected = api::routes()
+        .merge(taxii::routes())
         .merge(dashboard::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -6,6 +6,9 @@
 //!   [`stix::import`] keeps partners' bundles in the store with their
 //!   markings; [`stix::ids`] makes the same input give the same ids;
 //!   [`stix::tlp`] knows the TLP 2.0 (and 1.0) marking-definitions.
+//! - [`taxii`]: a TAXII 2.1 client (`pharos share push | pull`); the
+//!   server is `pharos-server`'s `taxii` module.
+//! - [`misp`]: incidents as MISP events (`pharos export misp`).
 //! - [`pseudonym`]: keyed pseudonyms for account identifiers, so partners can
 //!   correlate accounts without receiving them.
 //!
@@ -13,8 +16,10 @@
 //! Pharos observes) lives in `pharos_assess::disarm`, next to the incidents
 //! that are tagged with it.
 
+pub mod misp;
 pub mod pseudonym;
 pub mod stix;
+pub mod taxii;
 
 pub use pseudonym::Pseudonymiser;
 pub use stix::tlp::Tlp;

@@ -15,6 +15,7 @@
 pub mod encoded;
 pub mod sqlite;
 pub mod stats;
+pub mod taxii;
 
 use pharos_core::{EventTime, Post};
 use std::ops::ControlFlow;

@@ -53,6 +53,46 @@ pub struct Args {
 pub enum Command {
     // Help: the doc comment of the arguments struct.
     Stix(StixArgs),
+    Misp(MispArgs),
+}
+
+/// Write the store's incidents (from `pharos assess`) as MISP events.
+///
+/// One event per incident, tagged with the TLP (MISP's tlp taxonomy) and with
+/// MISP's DISARM galaxy (`misp-galaxy:disarm-techniques="<technique name>"`) for
+/// each technique; attributes for the URLs and domains pushed and the
+/// assessment; objects for the accounts (user-account), the posts of the
+/// evidence sample (microblog) and the techniques (attack-pattern, with the
+/// T-number). The same incidents give the same event and attribute UUIDs.
+///
+/// The file is {"response": [{"Event": ...}, ...]}, MISP's JSON export shape:
+/// MISP imports it (Events > Import from > MISP JSON) and PyMISP loads each
+/// event. docs/sharing.md has the details.
+///
+/// Example:
+///   pharos export misp --store cases/x.db --tlp green --out events.json
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct MispArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Only this incident (repeat for several; default: every incident).
+    #[arg(long, value_name = "ID")]
+    pub incident: Vec<String>,
+    /// TLP 2.0 tag of every event: clear, green, amber, amber+strict or red.
+    #[arg(long, default_value = "amber", value_parser = parse_tlp)]
+    pub tlp: Tlp,
+    /// The creating organisation named in the events.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "Pharos",
+        env = "PHAROS_PRODUCER"
+    )]
+    pub producer: String,
+    /// The events file (`-` for standard output).
+    #[arg(long, value_name = "FILE.json")]
+    pub out: PathBuf,
 }
 
 /// Write the store's incidents (from `pharos assess`) as one STIX 2.1
@@ -132,8 +172,10 @@ pub fn parse_time(flag: &str, v: &Option<String>) -> Result<Option<EventTime>> {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
-    if let Some(Command::Stix(a)) = args.command {
-        return stix(a, global);
+    match args.command {
+        Some(Command::Stix(a)) => return stix(a, global),
+        Some(Command::Misp(a)) => return misp(a, global),
+        None => {}
     }
     if args.format != "jsonl" {
         bail!(
@@ -289,6 +331,66 @@ fn stix(a: StixArgs, global: &Global) -> Result<ExitCode> {
             } else {
                 ""
             },
+            a.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn misp(a: MispArgs, global: &Global) -> Result<ExitCode> {
+    let store = SqliteStore::open_existing(&a.store.store)?;
+    let all = pharos_assess::incident::load_incidents(&store)?;
+    if all.is_empty() {
+        bail!(
+            "no incidents in {}; assess it first (`pharos assess --store {} --out DIR`)",
+            a.store.store.display(),
+            a.store.store.display()
+        );
+    }
+    let mut chosen = Vec::new();
+    for id in &a.incident {
+        match all.iter().find(|i| &i.id == id) {
+            Some(i) => chosen.push(i.clone()),
+            None => bail!(
+                "no incident {id} in {} ({} incidents)",
+                a.store.store.display(),
+                all.len()
+            ),
+        }
+    }
+    if a.incident.is_empty() {
+        chosen = all;
+    }
+    let catalogue = pharos_assess::disarm::load_from_store(&store)?;
+    let opts = pharos_share::misp::MispOptions {
+        tlp: a.tlp,
+        producer: a.producer.clone(),
+        catalogue: catalogue.as_ref(),
+        ..Default::default()
+    };
+    let events = pharos_share::misp::events(&chosen, &opts);
+    let mut bytes = serde_json::to_vec_pretty(&events).context("encoding the events")?;
+    bytes.push(b'\n');
+    if a.out.as_os_str() == "-" {
+        std::io::stdout()
+            .lock()
+            .write_all(&bytes)
+            .context("writing the events")?;
+    } else {
+        if let Some(dir) = a.out.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        std::fs::write(&a.out, bytes)
+            .with_context(|| format!("cannot write {}", a.out.display()))?;
+    }
+    if !global.quiet {
+        eprintln!(
+            "exported {} incident(s) as MISP events tagged {} to {}",
+            chosen.len(),
+            pharos_share::misp::tlp_tag(a.tlp),
             a.out.display()
         );
     }

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod narratives;
 pub mod respond;
 pub mod serve;
+pub mod share;
 pub mod simulate;
 pub mod stats;
 pub mod token;

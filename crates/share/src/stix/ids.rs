@@ -76,6 +76,13 @@ pub fn opencti_name_id(stix_type: &str, name: &str) -> String {
 
 /// `type--<UUID, version 4 layout>` from SHA-256 over the type and `key`.
 pub fn sdo_id(stix_type: &str, key: &str) -> String {
+    format!("{stix_type}--{}", stable_uuid(stix_type, key))
+}
+
+/// A UUID with version 4 layout from SHA-256 over `kind` and `key`: the
+/// same key gives the same UUID (STIX ids, TAXII collections, statuses).
+pub fn stable_uuid(kind: &str, key: &str) -> String {
+    let stix_type = kind;
     let mut h = Sha256::new();
     h.update(b"pharos-stix\0");
     h.update(stix_type.as_bytes());
@@ -84,8 +91,7 @@ pub fn sdo_id(stix_type: &str, key: &str) -> String {
     let d = h.finalize();
     let mut b = [0u8; 16];
     b.copy_from_slice(&d[..16]);
-    let u = uuid::Builder::from_random_bytes(b).into_uuid();
-    format!("{stix_type}--{u}")
+    uuid::Builder::from_random_bytes(b).into_uuid().to_string()
 }
 
 /// Is `id` a well-formed STIX identifier (`type--uuid`) whose type is `ty`

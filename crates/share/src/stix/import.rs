@@ -485,10 +485,13 @@ impl<'a> Importer<'a> {
         let path = self.store.path().display().to_string();
         let mut rejected: Vec<(usize, String, &Value)> = Vec::new();
         {
+            // Immediate: reads then writes in one transaction would get
+            // SQLITE_BUSY at once (no waiting) when another writer is at
+            // work, e.g. the server's TAXII publishing.
             let tx = self
                 .store
                 .conn_mut()
-                .transaction()
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(|e| ImportError::Sql {
                     path: path.clone(),
                     source: e,

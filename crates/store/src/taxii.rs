@@ -1,0 +1,389 @@
+//! TAXII 2.1 collections and TAXII pulls (component `taxii`).
+//!
+//! - `taxii_objects`: the objects each collection of `pharos serve`'s TAXII
+//!   server holds, one row per object version and *scope* (what decides who
+//!   may read it: `incident:<id>` for the store's findings, `tlp:<level>`
+//!   for objects posted by analysts). `date_added` is in microseconds and
+//!   strictly increasing, so `added_after` and paging never skip an object
+//!   added in the same instant as another.
+//! - `taxii_status`: status resources of envelopes posted to the server.
+//! - `taxii_state`: small named values (the fingerprint of the findings the
+//!   server last published).
+//! - `taxii_pulls`: where `pharos share pull` stopped, per remote and collection.
+
+use crate::{SqliteStore, StoreError};
+use rusqlite::{OptionalExtension, params};
+
+/// Component name and migrations.
+pub const COMPONENT: &str = "taxii";
+pub const MIGRATIONS: &[&str] = &["CREATE TABLE taxii_objects (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        type TEXT NOT NULL,
+        spec_version TEXT NOT NULL,
+        date_added_us INTEGER NOT NULL,
+        json TEXT NOT NULL,
+        UNIQUE (collection, id, version, scope)
+    );
+    CREATE INDEX taxii_objects_id ON taxii_objects (collection, id);
+    CREATE TABLE taxii_status (
+        id TEXT PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        json TEXT NOT NULL
+    );
+    CREATE TABLE taxii_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE taxii_pulls (
+        remote TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        added_after TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (remote, collection)
+    );"];
+
+/// Creates the tables when absent.
+pub fn prepare(store: &mut SqliteStore) -> Result<(), StoreError> {
+    store.component(COMPONENT, MIGRATIONS)
+}
+
+/// One object version of a collection, without its JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRow {
+    pub seq: i64,
+    pub id: String,
+    pub version: String,
+    pub scope: String,
+    pub stix_type: String,
+    pub spec_version: String,
+    pub date_added_us: i64,
+}
+
+/// An object version to add.
+#[derive(Clone, Debug)]
+pub struct NewObject<'a> {
+    pub id: &'a str,
+    pub version: &'a str,
+    pub scope: &'a str,
+    pub stix_type: &'a str,
+    pub spec_version: &'a str,
+    pub json: &'a str,
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Adds object versions to a collection in one transaction; a version
+/// already held under the same scope is left as it was. Returns how many
+/// were new.
+pub fn add_objects(
+    store: &mut SqliteStore,
+    collection: &str,
+    objects: &[NewObject<'_>],
+) -> Result<u64, StoreError> {
+    let path = store.path().display().to_string();
+    let err = |e| StoreError::Sqlite {
+        path: path.clone(),
+        source: e,
+    };
+    // Immediate: the read of the last time and the inserts are one write
+    // (a deferred transaction that upgrades gets SQLITE_BUSY at once
+    // instead of waiting when another writer is at work).
+    let tx = store
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let mut added = 0;
+    {
+        let last: i64 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(date_added_us), 0) FROM taxii_objects",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        let mut at = now_us().max(last + 1);
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO taxii_objects
+                 (collection, id, version, scope, type, spec_version, date_added_us, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(err)?;
+        for o in objects {
+            let n = stmt
+                .execute(params![
+                    collection,
+                    o.id,
+                    o.version,
+                    o.scope,
+                    o.stix_type,
+                    o.spec_version,
+                    at,
+                    o.json
+                ])
+                .map_err(err)?;
+            if n > 0 {
+                added += 1;
+                at += 1;
+            }
+        }
+    }
+    tx.commit().map_err(err)?;
+    Ok(added)
+}
+
+/// Every object version of a collection (no JSON), in the order added.
+/// `id`: only that object's versions.
+pub fn object_rows(
+    store: &SqliteStore,
+    collection: &str,
+    id: Option<&str>,
+) -> Result<Vec<ObjectRow>, StoreError> {
+    let err = |e| StoreError::Sqlite {
+        path: store.path().display().to_string(),
+        source: e,
+    };
+    let conn = store.conn();
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok(ObjectRow {
+            seq: r.get(0)?,
+            id: r.get(1)?,
+            version: r.get(2)?,
+            scope: r.get(3)?,
+            stix_type: r.get(4)?,
+            spec_version: r.get(5)?,
+            date_added_us: r.get(6)?,
+        })
+    };
+    let cols = "seq, id, version, scope, type, spec_version, date_added_us";
+    let rows = match id {
+        Some(id) => {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {cols} FROM taxii_objects WHERE collection = ?1 AND id = ?2 ORDER BY seq"
+                ))
+                .map_err(err)?;
+            stmt.query_map(params![collection, id], map)
+                .map_err(err)?
+                .collect::<Result<Vec<_>, _>>()
+        }
+        None => {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {cols} FROM taxii_objects WHERE collection = ?1 ORDER BY seq"
+                ))
+                .map_err(err)?;
+            stmt.query_map(params![collection], map)
+                .map_err(err)?
+                .collect::<Result<Vec<_>, _>>()
+        }
+    };
+    rows.map_err(err)
+}
+
+/// The JSON of object versions by `seq`, in the order asked.
+pub fn object_json(store: &SqliteStore, seqs: &[i64]) -> Result<Vec<String>, StoreError> {
+    let err = |e| StoreError::Sqlite {
+        path: store.path().display().to_string(),
+        source: e,
+    };
+    let mut stmt = store
+        .conn()
+        .prepare_cached("SELECT json FROM taxii_objects WHERE seq = ?1")
+        .map_err(err)?;
+    let mut out = Vec::with_capacity(seqs.len());
+    for s in seqs {
+        out.push(stmt.query_row([s], |r| r.get(0)).map_err(err)?);
+    }
+    Ok(out)
+}
+
+/// Keeps a status resource (JSON) under its id.
+pub fn put_status(store: &SqliteStore, id: &str, json: &str) -> Result<(), StoreError> {
+    store
+        .conn()
+        .execute(
+            "INSERT OR REPLACE INTO taxii_status (id, at_ms, json) VALUES (?1, ?2, ?3)",
+            params![id, now_us() / 1000, json],
+        )
+        .map_err(|e| StoreError::Sqlite {
+            path: store.path().display().to_string(),
+            source: e,
+        })?;
+    Ok(())
+}
+
+/// A status resource by id.
+pub fn status(store: &SqliteStore, id: &str) -> Result<Option<String>, StoreError> {
+    store
+        .conn()
+        .query_row("SELECT json FROM taxii_status WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| StoreError::Sqlite {
+            path: store.path().display().to_string(),
+            source: e,
+        })
+}
+
+/// A named value of `taxii_state`.
+pub fn state(store: &SqliteStore, key: &str) -> Result<Option<String>, StoreError> {
+    store
+        .conn()
+        .query_row("SELECT value FROM taxii_state WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| StoreError::Sqlite {
+            path: store.path().display().to_string(),
+            source: e,
+        })
+}
+
+pub fn set_state(store: &SqliteStore, key: &str, value: &str) -> Result<(), StoreError> {
+    store
+        .conn()
+        .execute(
+            "INSERT OR REPLACE INTO taxii_state (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )
+        .map_err(|e| StoreError::Sqlite {
+            path: store.path().display().to_string(),
+            source: e,
+        })?;
+    Ok(())
+}
+
+/// What the stored incidents are now, in a few numbers: it changes when
+/// `pharos assess` adds, grows or replaces an incident (count, newest
+/// post, summed sizes of their records). Empty when there are none.
+pub fn incidents_fingerprint(store: &SqliteStore) -> Result<String, StoreError> {
+    let conn = store.conn();
+    let err = |e| StoreError::Sqlite {
+        path: store.path().display().to_string(),
+        source: e,
+    };
+    let exists: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'incidents'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
+    if exists == 0 {
+        return Ok(String::new());
+    }
+    conn.query_row(
+        "SELECT count(*), COALESCE(SUM(last_seen_ms), 0), COALESCE(SUM(length(json)), 0),
+                COALESCE(MAX(rowid), 0) FROM incidents",
+        [],
+        |r| {
+            Ok(format!(
+                "{}:{}:{}:{}",
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?
+            ))
+        },
+    )
+    .map_err(err)
+}
+
+/// Where the last pull of `collection` at `remote` stopped (`added_after`).
+pub fn pull_position(
+    store: &SqliteStore,
+    remote: &str,
+    collection: &str,
+) -> Result<Option<String>, StoreError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT added_after FROM taxii_pulls WHERE remote = ?1 AND collection = ?2",
+            params![remote, collection],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| StoreError::Sqlite {
+            path: store.path().display().to_string(),
+            source: e,
+        })
+}
+
+pub fn set_pull_position(
+    store: &SqliteStore,
+    remote: &str,
+    collection: &str,
+    added_after: &str,
+) -> Result<(), StoreError> {
+    store
+        .conn()
+        .execute(
+            "INSERT INTO taxii_pulls (remote, collection, added_after, at_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (remote, collection) DO UPDATE SET added_after = excluded.added_after, at_ms = excluded.at_ms",
+            params![remote, collection, added_after, now_us() / 1000],
+        )
+        .map_err(|e| StoreError::Sqlite {
+            path: store.path().display().to_string(),
+            source: e,
+        })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj<'a>(id: &'a str, version: &'a str, scope: &'a str) -> NewObject<'a> {
+        NewObject {
+            id,
+            version,
+            scope,
+            stix_type: "url",
+            spec_version: "2.1",
+            json: "{}",
+        }
+    }
+
+    #[test]
+    fn objects_are_added_once_with_increasing_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open(dir.path().join("s.db")).unwrap();
+        prepare(&mut s).unwrap();
+        let a = [
+            obj("url--1", "v1", "tlp:clear"),
+            obj("url--2", "v1", "tlp:clear"),
+        ];
+        assert_eq!(add_objects(&mut s, "c", &a).unwrap(), 2);
+        assert_eq!(add_objects(&mut s, "c", &a).unwrap(), 0, "idempotent");
+        assert_eq!(
+            add_objects(&mut s, "c", &[obj("url--1", "v2", "tlp:clear")]).unwrap(),
+            1
+        );
+        let rows = object_rows(&s, "c", None).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert!(
+            rows.windows(2)
+                .all(|w| w[0].date_added_us < w[1].date_added_us)
+        );
+        assert_eq!(object_rows(&s, "c", Some("url--1")).unwrap().len(), 2);
+        assert!(object_rows(&s, "other", None).unwrap().is_empty());
+        set_pull_position(&s, "http://r/", "c", "2026-01-01T00:00:00.000000Z").unwrap();
+        set_pull_position(&s, "http://r/", "c", "2026-01-02T00:00:00.000000Z").unwrap();
+        assert_eq!(
+            pull_position(&s, "http://r/", "c").unwrap().as_deref(),
+            Some("2026-01-02T00:00:00.000000Z")
+        );
+        assert_eq!(incidents_fingerprint(&s).unwrap(), "");
+    }
+}
