@@ -69,8 +69,12 @@ pub enum Command {
 /// MISP imports it (Events > Import from > MISP JSON) and PyMISP loads each
 /// event. docs/sharing.md has the details.
 ///
+/// --feed DIR also writes them as a MISP feed (manifest.json and one
+/// <uuid>.json per event) that a MISP instance polls.
+///
 /// Example:
 ///   pharos export misp --store cases/x.db --tlp green --out events.json
+///   pharos export misp --store cases/x.db --out events.json --feed /srv/misp-feed
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct MispArgs {
@@ -93,6 +97,10 @@ pub struct MispArgs {
     /// The events file (`-` for standard output).
     #[arg(long, value_name = "FILE.json")]
     pub out: PathBuf,
+    /// Also write the events as a MISP feed in this folder (manifest.json and
+    /// one <uuid>.json per event), for a MISP feed of format "MISP Feed".
+    #[arg(long, value_name = "DIR")]
+    pub feed: Option<PathBuf>,
 }
 
 /// Write the store's incidents (from `pharos assess`) as one STIX 2.1
@@ -385,6 +393,13 @@ fn misp(a: MispArgs, global: &Global) -> Result<ExitCode> {
         }
         std::fs::write(&a.out, bytes)
             .with_context(|| format!("cannot write {}", a.out.display()))?;
+    }
+    if let Some(dir) = &a.feed {
+        let n = pharos_share::misp::write_feed(dir, &events)
+            .with_context(|| format!("cannot write the MISP feed in {}", dir.display()))?;
+        if !global.quiet {
+            eprintln!("wrote a MISP feed of {n} event(s) in {}", dir.display());
+        }
     }
     if !global.quiet {
         eprintln!(

@@ -299,3 +299,44 @@ pub fn event(inc: &Incident, opts: &MispOptions) -> Value {
         "Object": objects,
     })
 }
+
+/// Writes `events` (from [`events`]) as a MISP feed in `dir`: one
+/// `<event uuid>.json` per event (`{"Event": ...}`) and `manifest.json`
+/// (uuid → info, date, threat level, analysis, timestamp, Orgc, Tag), the
+/// layout MISP reads from a feed of format "MISP Feed" (a URL serving the
+/// folder, or a local path). Returns how many events were written.
+pub fn write_feed(dir: &std::path::Path, events: &Value) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
+    let mut manifest = serde_json::Map::new();
+    let mut n = 0;
+    for e in events["response"].as_array().into_iter().flatten() {
+        let ev = &e["Event"];
+        let Some(uuid) = ev["uuid"].as_str() else {
+            continue;
+        };
+        let mut bytes = serde_json::to_vec_pretty(e).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
+        std::fs::write(dir.join(format!("{uuid}.json")), bytes)?;
+        let mut m = serde_json::Map::new();
+        for k in [
+            "info",
+            "date",
+            "threat_level_id",
+            "analysis",
+            "timestamp",
+            "Orgc",
+            "Tag",
+        ] {
+            if let Some(v) = ev.get(k) {
+                m.insert(k.into(), v.clone());
+            }
+        }
+        manifest.insert(uuid.to_string(), Value::Object(m));
+        n += 1;
+    }
+    let mut bytes =
+        serde_json::to_vec_pretty(&Value::Object(manifest)).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    std::fs::write(dir.join("manifest.json"), bytes)?;
+    Ok(n)
+}
