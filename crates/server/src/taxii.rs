@@ -343,6 +343,27 @@ fn find_collection(st: &AppState, who: &Principal, cid: &str) -> TResult<Collect
     Ok(c)
 }
 
+/// The collection a read names, if this token may read it, and the
+/// request's filters (`versions_all`: the versions endpoint's default).
+fn readable(
+    st: &AppState,
+    who: &Principal,
+    cid: &str,
+    h: &HeaderMap,
+    query: Option<&str>,
+    versions_all: bool,
+) -> TResult<(Collection, Filter)> {
+    check_accept(h)?;
+    let c = find_collection(st, who, cid)?;
+    if !c.can_read(who) {
+        return Err(TaxiiError::forbidden(format!(
+            "the token {:?} may not read collection {}",
+            who.name, c.id
+        )));
+    }
+    Ok((c, parse_filter(query, versions_all)?))
+}
+
 async fn collections(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
@@ -681,32 +702,33 @@ async fn objects(
     RawQuery(q): RawQuery,
     h: HeaderMap,
 ) -> TResult<Response> {
-    check_accept(&h)?;
-    let c = find_collection(&st, &who, &cid)?;
-    if !c.can_read(&who) {
-        return Err(TaxiiError::forbidden(format!(
-            "the token {:?} may not read collection {}",
-            who.name, c.id
-        )));
-    }
-    let f = parse_filter(q.as_deref(), false)?;
+    let (c, f) = readable(&st, &who, &cid, &h, q.as_deref(), false)?;
     let st2 = st.clone();
     read_rows(&st, move |s| {
         let rows = select(&st2, s, &who, &c, None, &f)?;
-        let (page, more) = page(rows, &f);
-        let seqs: Vec<i64> = page.iter().map(|(r, _)| r.seq).collect();
-        let jsons = repo::object_json(s, &seqs)?;
-        let objects: Vec<Value> = page
-            .iter()
-            .zip(&jsons)
-            .map(|((r, m), j)| served(j, r, m))
-            .collect();
-        Ok(with_headers(
-            &envelope(objects, more, page.last().map(|(r, _)| r.seq)),
-            envelope_headers(&page),
-        ))
+        objects_page(s, rows, &f)
     })
     .await
+}
+
+/// One page of `rows` as an envelope of the objects as served.
+fn objects_page(
+    s: &SqliteStore,
+    rows: Vec<(repo::ObjectRow, Marking)>,
+    f: &Filter,
+) -> Result<Response, ApiError> {
+    let (page, more) = page(rows, f);
+    let seqs: Vec<i64> = page.iter().map(|(r, _)| r.seq).collect();
+    let jsons = repo::object_json(s, &seqs)?;
+    let objects: Vec<Value> = page
+        .iter()
+        .zip(&jsons)
+        .map(|((r, m), j)| served(j, r, m))
+        .collect();
+    Ok(with_headers(
+        &envelope(objects, more, page.last().map(|(r, _)| r.seq)),
+        envelope_headers(&page),
+    ))
 }
 
 fn envelope(objects: Vec<Value>, more: bool, last: Option<i64>) -> Value {
@@ -727,15 +749,7 @@ async fn manifest(
     RawQuery(q): RawQuery,
     h: HeaderMap,
 ) -> TResult<Response> {
-    check_accept(&h)?;
-    let c = find_collection(&st, &who, &cid)?;
-    if !c.can_read(&who) {
-        return Err(TaxiiError::forbidden(format!(
-            "the token {:?} may not read collection {}",
-            who.name, c.id
-        )));
-    }
-    let f = parse_filter(q.as_deref(), false)?;
+    let (c, f) = readable(&st, &who, &cid, &h, q.as_deref(), false)?;
     let st2 = st.clone();
     read_rows(&st, move |s| {
         let rows = select(&st2, s, &who, &c, None, &f)?;
@@ -766,15 +780,7 @@ async fn object(
     RawQuery(q): RawQuery,
     h: HeaderMap,
 ) -> TResult<Response> {
-    check_accept(&h)?;
-    let c = find_collection(&st, &who, &cid)?;
-    if !c.can_read(&who) {
-        return Err(TaxiiError::forbidden(format!(
-            "the token {:?} may not read collection {}",
-            who.name, c.id
-        )));
-    }
-    let f = parse_filter(q.as_deref(), false)?;
+    let (c, f) = readable(&st, &who, &cid, &h, q.as_deref(), false)?;
     let st2 = st.clone();
     read_rows(&st, move |s| {
         let rows = select(&st2, s, &who, &c, Some(&oid), &f)?;
@@ -785,18 +791,7 @@ async fn object(
             ))
             .into_response());
         }
-        let (page, more) = page(rows, &f);
-        let seqs: Vec<i64> = page.iter().map(|(r, _)| r.seq).collect();
-        let jsons = repo::object_json(s, &seqs)?;
-        let objects: Vec<Value> = page
-            .iter()
-            .zip(&jsons)
-            .map(|((r, m), j)| served(j, r, m))
-            .collect();
-        Ok(with_headers(
-            &envelope(objects, more, page.last().map(|(r, _)| r.seq)),
-            envelope_headers(&page),
-        ))
+        objects_page(s, rows, &f)
     })
     .await
 }
@@ -808,15 +803,7 @@ async fn versions(
     RawQuery(q): RawQuery,
     h: HeaderMap,
 ) -> TResult<Response> {
-    check_accept(&h)?;
-    let c = find_collection(&st, &who, &cid)?;
-    if !c.can_read(&who) {
-        return Err(TaxiiError::forbidden(format!(
-            "the token {:?} may not read collection {}",
-            who.name, c.id
-        )));
-    }
-    let f = parse_filter(q.as_deref(), true)?;
+    let (c, f) = readable(&st, &who, &cid, &h, q.as_deref(), true)?;
     let st2 = st.clone();
     read_rows(&st, move |s| {
         let rows = select(&st2, s, &who, &c, Some(&oid), &f)?;
@@ -1163,14 +1150,7 @@ fn pull_once(
     p: &crate::config::TaxiiPull,
 ) -> anyhow::Result<pharos_share::taxii::PullReport> {
     use pharos_share::taxii::{Auth, Remote};
-    let auth = match (&p.token, &p.user, &p.password) {
-        (Some(t), _, _) => Auth::Token(t.clone()),
-        (None, Some(u), Some(pw)) => Auth::Basic {
-            user: u.clone(),
-            password: pw.clone(),
-        },
-        _ => Auth::None,
-    };
+    let auth = Auth::from_options(p.token.as_deref(), p.user.as_deref(), p.password.as_deref());
     let remote = Remote::connect(&p.taxii, auth)?;
     let mut store = SqliteStore::open(path)?;
     Ok(pharos_share::taxii::pull(

@@ -236,42 +236,52 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn stix(a: StixArgs, global: &Global) -> Result<ExitCode> {
-    let store = SqliteStore::open_existing(&a.store.store)?;
-    let all = pharos_assess::incident::load_incidents(&store)?;
+/// The store's incidents to export: those named (`--incident`), else those
+/// within `--since`/`--until` (all without them); an error names what is missing.
+fn chosen_incidents(
+    store: &SqliteStore,
+    path: &std::path::Path,
+    ids: &[String],
+    since: &Option<String>,
+    until: &Option<String>,
+) -> Result<Vec<pharos_assess::incident::Incident>> {
+    let all = pharos_assess::incident::load_incidents(store)?;
     if all.is_empty() {
         bail!(
             "no incidents in {}; assess it first (`pharos assess --store {} --out DIR`)",
-            a.store.store.display(),
-            a.store.store.display()
+            path.display(),
+            path.display()
         );
     }
-    let since = parse_time("since", &a.since)?;
-    let until = parse_time("until", &a.until)?;
+    let since = parse_time("since", since)?;
+    let until = parse_time("until", until)?;
     let mut chosen = Vec::new();
-    for id in &a.incident {
+    for id in ids {
         match all.iter().find(|i| &i.id == id) {
             Some(i) => chosen.push(i.clone()),
             None => bail!(
                 "no incident {id} in {} ({} incidents; their ids are in incidents.json or `pharos assess` output)",
-                a.store.store.display(),
+                path.display(),
                 all.len()
             ),
         }
     }
-    if a.incident.is_empty() {
+    if ids.is_empty() {
         chosen = all
             .into_iter()
             .filter(|i| since.is_none_or(|s| i.last_seen >= s))
             .filter(|i| until.is_none_or(|u| i.first_seen < u))
             .collect();
         if chosen.is_empty() {
-            bail!(
-                "no incident within --since/--until in {}",
-                a.store.store.display()
-            );
+            bail!("no incident within --since/--until in {}", path.display());
         }
     }
+    Ok(chosen)
+}
+
+fn stix(a: StixArgs, global: &Global) -> Result<ExitCode> {
+    let store = SqliteStore::open_existing(&a.store.store)?;
+    let chosen = chosen_incidents(&store, &a.store.store, &a.incident, &a.since, &a.until)?;
     let catalogue = pharos_assess::disarm::load_from_store(&store)?;
     let key = if a.pseudonymise {
         let (p, created, path) = match &a.pseudonym_key {
@@ -347,28 +357,7 @@ fn stix(a: StixArgs, global: &Global) -> Result<ExitCode> {
 
 fn misp(a: MispArgs, global: &Global) -> Result<ExitCode> {
     let store = SqliteStore::open_existing(&a.store.store)?;
-    let all = pharos_assess::incident::load_incidents(&store)?;
-    if all.is_empty() {
-        bail!(
-            "no incidents in {}; assess it first (`pharos assess --store {} --out DIR`)",
-            a.store.store.display(),
-            a.store.store.display()
-        );
-    }
-    let mut chosen = Vec::new();
-    for id in &a.incident {
-        match all.iter().find(|i| &i.id == id) {
-            Some(i) => chosen.push(i.clone()),
-            None => bail!(
-                "no incident {id} in {} ({} incidents)",
-                a.store.store.display(),
-                all.len()
-            ),
-        }
-    }
-    if a.incident.is_empty() {
-        chosen = all;
-    }
+    let chosen = chosen_incidents(&store, &a.store.store, &a.incident, &None, &None)?;
     let catalogue = pharos_assess::disarm::load_from_store(&store)?;
     let opts = pharos_share::misp::MispOptions {
         tlp: a.tlp,

@@ -71,14 +71,11 @@ pub struct RemoteArgs {
 
 impl RemoteArgs {
     fn auth(&self) -> Auth {
-        match (&self.token, &self.user, &self.password) {
-            (Some(t), _, _) => Auth::Token(t.clone()),
-            (None, Some(u), Some(p)) => Auth::Basic {
-                user: u.clone(),
-                password: p.clone(),
-            },
-            _ => Auth::None,
-        }
+        Auth::from_options(
+            self.token.as_deref(),
+            self.user.as_deref(),
+            self.password.as_deref(),
+        )
     }
     fn connect(&self) -> Result<Remote> {
         Remote::connect(&self.taxii, self.auth())

@@ -23,6 +23,21 @@ pub enum Auth {
     Basic { user: String, password: String },
 }
 
+impl Auth {
+    /// A token (Bearer) when given, else HTTP Basic when both a user name
+    /// and a password are, else none: what `pharos share` and `[[taxii.pull]]` take.
+    pub fn from_options(token: Option<&str>, user: Option<&str>, password: Option<&str>) -> Auth {
+        match (token, user, password) {
+            (Some(t), _, _) => Auth::Token(t.to_string()),
+            (None, Some(u), Some(p)) => Auth::Basic {
+                user: u.to_string(),
+                password: p.to_string(),
+            },
+            _ => Auth::None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("{url}: {reason}")]
@@ -211,6 +226,9 @@ impl Remote {
             })?;
         {
             let mut q = url.query_pairs_mut();
+            // Always a limit: servers cap it at their page size, and
+            // medallion refuses a `next` without one.
+            q.append_pair("limit", "1000");
             if let Some(a) = added_after {
                 q.append_pair("added_after", a);
             }
