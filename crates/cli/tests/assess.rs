@@ -261,12 +261,11 @@ fn assess_delivers_to_stdout_and_to_a_webhook() {
     assert!(!dir.path().join("s.webhook-redeliver.jsonl").exists());
 }
 
-#[test]
-fn assess_out_writes_incidents_reports_and_stix_and_keeps_incidents_in_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = dir.path().join("s.jsonl");
-    let db = dir.path().join("s.db");
-    let out = dir.path().join("assessment");
+/// A simulated scenario (6,000 posts, seed 2) ingested into DIR/s.db, its
+/// fact-checks imported into the library beside it (DIR/s.library).
+fn scenario_with_library(dir: &std::path::Path) -> std::path::PathBuf {
+    let sim = dir.join("s.jsonl");
+    let db = dir.join("s.db");
     pharos(&[
         "simulate",
         "--posts",
@@ -282,10 +281,18 @@ fn assess_out_writes_incidents_reports_and_stix_and_keeps_incidents_in_the_store
         "import",
         "--format",
         "claimreview",
-        s(&dir.path().join("s.factchecks.json")),
+        s(&dir.join("s.factchecks.json")),
         "--store",
         s(&db),
     ]);
+    db
+}
+
+#[test]
+fn assess_out_writes_incidents_reports_and_stix_and_keeps_incidents_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = scenario_with_library(dir.path());
+    let out = dir.path().join("assessment");
     let printed = pharos(&["assess", "--store", s(&db), "--out", s(&out), "--json"]);
     let summary: Value = serde_json::from_slice(&printed.stdout).expect("--json prints one object");
 
@@ -390,29 +397,9 @@ fn assess_out_writes_incidents_reports_and_stix_and_keeps_incidents_in_the_store
 #[test]
 fn assess_out_with_delivery_delivers_what_alerts_jsonl_holds() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = dir.path().join("s.jsonl");
-    let db = dir.path().join("s.db");
+    let db = scenario_with_library(dir.path());
     let out = dir.path().join("assessment");
     let delivered = dir.path().join("delivered.jsonl");
-    pharos(&[
-        "simulate",
-        "--posts",
-        "6000",
-        "--seed",
-        "2",
-        "--out",
-        s(&sim),
-    ]);
-    pharos(&["ingest", s(&sim), "--store", s(&db)]);
-    pharos(&[
-        "claims",
-        "import",
-        "--format",
-        "claimreview",
-        s(&dir.path().join("s.factchecks.json")),
-        "--store",
-        s(&db),
-    ]);
     pharos(&[
         "assess",
         "--store",
