@@ -689,3 +689,61 @@ async fn filters_object_by_id_versions_and_manifest() {
         assert_eq!(a.json()["http_status"], "400");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pharos_share_pull_from_pharos_serve_imports_what_the_token_may_read_once() {
+    let f = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(f.state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (acme, _) = all_objects(FINDINGS, &f.acme, 1000, "").await;
+    let token = f.acme.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = dir.path().join("peer.db");
+    let (first, second, stored) = tokio::task::spawn_blocking(move || {
+        use pharos_share::taxii::{Auth, Remote, pull};
+        // The discovery URL is accepted; Basic with the token as password.
+        let remote = Remote::connect(
+            &format!("http://{addr}/taxii2"),
+            Auth::from_options(None, Some("peer"), Some(&token)),
+        )
+        .unwrap();
+        assert!(
+            remote.api_root.ends_with("/taxii2/pharos/"),
+            "{}",
+            remote.api_root
+        );
+        let mut store = SqliteStore::open(&store_path).unwrap();
+        let first = pull(&remote, FINDINGS, &mut store).unwrap();
+        let second = pull(&remote, FINDINGS, &mut store).unwrap();
+        let stored = pharos_share::stix::stored_objects(&store, None).unwrap();
+        (first, second, stored)
+    })
+    .await
+    .unwrap();
+    assert_eq!(first.rejected, 0, "{:?}", first.rejections);
+    assert_eq!(first.objects as usize, acme.len());
+    assert_eq!(
+        stored.iter().map(|o| o.id.clone()).collect::<HashSet<_>>(),
+        ids(&acme),
+        "every object acme may read, and nothing else"
+    );
+    assert!(stored.iter().all(|o| o.source.starts_with("taxii pull")));
+    assert_eq!(second.objects, 0, "a second pull asks only for what is new");
+    assert_eq!(second.added_after, first.next_added_after);
+    let wrong = tokio::task::spawn_blocking(move || {
+        pharos_share::taxii::Remote::connect(
+            &format!("http://{addr}/taxii2/pharos/"),
+            pharos_share::taxii::Auth::Token("pharos_wrong".into()),
+        )
+        .err()
+        .map(|e| e.to_string())
+    })
+    .await
+    .unwrap();
+    assert!(
+        wrong.is_some_and(|e| e.contains("401")),
+        "a wrong token is refused"
+    );
+}
