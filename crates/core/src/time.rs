@@ -4,6 +4,12 @@
 //! with or without a zone, `YYYY-MM-DD HH:MM:SS`, RFC 2822 in feeds, US zone
 //! abbreviations in CrowdTangle exports). [`EventTime::parse`] accepts all of
 //! them and treats a time without a zone as UTC.
+//!
+//! Only instants from `0000-01-01T00:00:00.000Z` to
+//! `9999-12-31T23:59:59.999Z` ([`EventTime::MIN`], [`EventTime::MAX`]) are
+//! times: RFC 3339, which Pharos writes and reads back, has four-digit years.
+//! [`EventTime::parse`] and the serde reader refuse anything outside, so a
+//! record with such a time is quarantined instead of stored.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -25,6 +31,22 @@ pub struct TimeError {
 const MS_THRESHOLD: f64 = 1e11;
 
 impl EventTime {
+    /// The earliest time Pharos stores: `0000-01-01T00:00:00.000Z`.
+    pub const MIN: EventTime = EventTime(-62_167_219_200_000);
+    /// The latest time Pharos stores: `9999-12-31T23:59:59.999Z`.
+    pub const MAX: EventTime = EventTime(253_402_300_799_999);
+
+    /// `ms` as a time when it lies in [`EventTime::MIN`]..=[`EventTime::MAX`].
+    pub fn checked(ms: i64) -> Option<EventTime> {
+        let t = EventTime(ms);
+        t.is_valid().then_some(t)
+    }
+
+    /// Whether this time can be written as RFC 3339 and read back (years 0000 to 9999).
+    pub fn is_valid(self) -> bool {
+        (EventTime::MIN..=EventTime::MAX).contains(&self)
+    }
+
     pub fn from_millis(ms: i64) -> Self {
         EventTime(ms)
     }
@@ -66,12 +88,34 @@ impl EventTime {
     /// `EST`, `EDT`, `CST`, `CDT`, `MST`, `MDT`, `PST`, `PDT`, `CET`, `CEST`,
     /// `BST`, `MSK`), and RFC 2822 (`Tue, 01 Jun 2021 10:00:00 +0000`).
     /// Without a zone the time is UTC.
+    ///
+    /// Times outside [`EventTime::MIN`]..=[`EventTime::MAX`] are refused
+    /// ("out of range"), so are inputs longer than 256 bytes.
     pub fn parse(input: &str) -> Result<Self, TimeError> {
+        let t = Self::parse_unchecked(input)?;
+        if t.is_valid() {
+            Ok(t)
+        } else {
+            Err(TimeError {
+                value: input.to_string(),
+                reason: OUT_OF_RANGE,
+            })
+        }
+    }
+
+    fn parse_unchecked(input: &str) -> Result<Self, TimeError> {
         let s = input.trim();
         let err = |reason| TimeError {
-            value: input.to_string(),
+            value: if input.len() > 256 {
+                format!("{}…", cut(input, 256))
+            } else {
+                input.to_string()
+            },
             reason,
         };
+        if s.len() > 256 {
+            return Err(err("longer than 256 bytes"));
+        }
         if s.is_empty() {
             return Err(err("empty"));
         }
@@ -92,7 +136,7 @@ impl EventTime {
                 v * 1000.0
             };
             if ms.abs() > 1e16 {
-                return Err(err("out of range"));
+                return Err(err(OUT_OF_RANGE));
             }
             return Ok(EventTime(ms.round() as i64));
         }
@@ -108,6 +152,18 @@ impl EventTime {
         }
         Err(err("not a recognised date-time"))
     }
+}
+
+/// The reason given for a time outside the range Pharos stores.
+const OUT_OF_RANGE: &str = "out of range (Pharos stores times from year 0000 to 9999)";
+
+/// `s` cut to at most `max` bytes at a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 fn zone_offset(z: &str) -> Option<i32> {
@@ -219,12 +275,21 @@ impl<'de> Deserialize<'de> for EventTime {
                 EventTime::parse(v).map_err(E::custom)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<EventTime, E> {
-                Ok(EventTime(v))
+                EventTime::checked(v).ok_or_else(|| {
+                    E::custom(format_args!(
+                        "bad timestamp {v}: epoch milliseconds {OUT_OF_RANGE}"
+                    ))
+                })
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<EventTime, E> {
                 i64::try_from(v)
-                    .map(EventTime)
-                    .map_err(|_| E::custom("epoch milliseconds out of range"))
+                    .ok()
+                    .and_then(EventTime::checked)
+                    .ok_or_else(|| {
+                        E::custom(format_args!(
+                            "bad timestamp {v}: epoch milliseconds {OUT_OF_RANGE}"
+                        ))
+                    })
             }
         }
         d.deserialize_any(V)
@@ -268,6 +333,59 @@ mod tests {
         assert!(EventTime::parse("yesterday").is_err());
         assert!(EventTime::parse("2021-13-45 10:00:00").is_err());
         assert!(EventTime::parse("2021-09-22 10:00:00 XYZ").is_err());
+    }
+
+    #[test]
+    fn refuses_times_it_cannot_store() {
+        // Finding 1 of issue 14: these were stored as -262143-01-01.
+        for bad in [
+            "9000000000000000",
+            "5000000000000000000",
+            "-9000000000000000",
+            "10000-01-01T00:00:00Z",
+            "+10000-01-01T00:00:00Z",
+            "1e300",
+        ] {
+            let e = EventTime::parse(bad).unwrap_err();
+            assert!(e.to_string().contains("bad timestamp"), "{bad}: {e}");
+        }
+        let long = "1".repeat(10_000);
+        let e = EventTime::parse(&long).unwrap_err();
+        assert!(
+            e.to_string().len() < 400,
+            "the message quotes a bounded part"
+        );
+        for bad in [
+            "5000000000000000000",
+            "9000000000000000",
+            "18446744073709551615",
+            "-62167219200001",
+        ] {
+            let r: Result<EventTime, _> = serde_json::from_str(bad);
+            assert!(r.is_err(), "{bad} read as {:?}", r);
+        }
+        let r: Result<EventTime, _> = serde_json::from_str("\"9000000000000000\"");
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn the_range_ends_round_trip() {
+        for t in [EventTime::MIN, EventTime::MAX, EventTime(0), EventTime(-1)] {
+            assert!(t.is_valid());
+            let s = t.to_rfc3339();
+            assert_eq!(EventTime::parse(&s).unwrap(), t, "{s}");
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(serde_json::from_str::<EventTime>(&json).unwrap(), t);
+            assert_eq!(
+                serde_json::from_str::<EventTime>(&t.0.to_string()).unwrap(),
+                t
+            );
+        }
+        assert_eq!(EventTime::MIN.to_rfc3339(), "0000-01-01T00:00:00.000Z");
+        assert_eq!(EventTime::MAX.to_rfc3339(), "9999-12-31T23:59:59.999Z");
+        assert!(!EventTime(EventTime::MAX.0 + 1).is_valid());
+        assert!(!EventTime(EventTime::MIN.0 - 1).is_valid());
+        assert_eq!(EventTime::checked(i64::MAX), None);
     }
 
     #[test]
