@@ -176,14 +176,22 @@ pub struct Post {
     pub provenance: Provenance,
 }
 
+/// [`Post::add_link`] checks for a repeat only while a post has fewer links than this.
+const ADD_LINK_SCAN: usize = 32;
+
 impl Post {
-    /// Adds a link by its raw form (normalising it) unless the same normal form is present.
+    /// Adds a link by its raw form (normalising it) unless the same normal
+    /// form is present (checked among the first links only: past 32 links
+    /// repeats are left to the ingest normaliser).
     pub fn add_link(&mut self, raw: &str) {
         if raw.trim().is_empty() {
             return;
         }
         let link = Link::new(raw);
-        if !self.links.iter().any(|l| l.url == link.url) {
+        // Beyond a few links the scan would make adding n links quadratic:
+        // past that the link is added as is and the normaliser (which
+        // every imported post passes through) drops repeats with a hash set.
+        if self.links.len() >= ADD_LINK_SCAN || !self.links.iter().any(|l| l.url == link.url) {
             self.links.push(link);
         }
     }
@@ -191,8 +199,9 @@ impl Post {
     /// Recomputes `domains` from `links`.
     pub fn refresh_domains(&mut self) {
         self.domains.clear();
+        let mut seen = std::collections::HashSet::with_capacity(self.links.len());
         for l in &self.links {
-            if !l.domain.is_empty() && !self.domains.contains(&l.domain) {
+            if !l.domain.is_empty() && seen.insert(l.domain.as_str()) {
                 self.domains.push(l.domain.clone());
             }
         }
