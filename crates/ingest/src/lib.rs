@@ -10,6 +10,8 @@
 //!   draft posts or [`Rejection`]s to a sink, never stopping on a bad record.
 //! - [`normalize`]: checks required fields and fills derived ones (link
 //!   normal forms, domains, lowercase hashtags, detected language).
+//! - [`limits`]: the caps on lines, records, documents and posts that keep
+//!   every reader linear in time and bounded in memory.
 //! - [`quarantine`]: where rejected records go (JSONL: file, line, reason, raw record).
 //! - [`feed`]: polling RSS/Atom feeds over HTTP with conditional GET.
 //!
@@ -21,6 +23,7 @@ pub mod detect;
 pub mod feed;
 pub mod formats;
 pub mod input;
+pub mod limits;
 pub mod normalize;
 pub mod quarantine;
 

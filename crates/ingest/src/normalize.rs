@@ -5,9 +5,19 @@
 //! platform, normalised links and their domains, lowercase hashtags and
 //! mentions without sigils, ISO 639-1 language codes, and a detected
 //! language when the source gives none.
+//!
+//! It also refuses what Pharos cannot store and read back, or what would
+//! make later stages slow: a time outside years 0000–9999, and a post over
+//! one of the caps of [`crate::limits`] (text length, links, hashtags,
+//! mentions, media, id lengths). Every step is linear in the size of the
+//! post: duplicates are found with hash sets, not by scanning.
 
+use crate::limits::{
+    MAX_HASHTAGS, MAX_ID_BYTES, MAX_LINKS, MAX_MEDIA, MAX_MENTIONS, MAX_TEXT_BYTES,
+};
 use pharos_core::lang::normalize_lang;
-use pharos_core::{Link, Post};
+use pharos_core::{EventTime, Link, Post};
+use std::collections::HashSet;
 
 /// Normalises `post` in place; `Err(reason)` when it cannot be stored.
 pub fn normalize(post: &mut Post, detect_language: bool) -> Result<(), String> {
@@ -39,27 +49,33 @@ pub fn normalize(post: &mut Post, detect_language: bool) -> Result<(), String> {
     empty_to_none(&mut post.reply_to);
     empty_to_none(&mut post.reshare_of);
     empty_to_none(&mut post.quote_of);
+    check_time("time", post.time)?;
+    if let Some(t) = post.actor.created {
+        check_time("actor created", t)?;
+    }
+    check_lengths(post)?;
 
     tidy_tags(&mut post.hashtags, '#');
     tidy_tags(&mut post.mentions, '@');
+    over_cap("hashtags", post.hashtags.len(), MAX_HASHTAGS)?;
+    over_cap("mentions", post.mentions.len(), MAX_MENTIONS)?;
+    over_cap("media", post.media.len(), MAX_MEDIA)?;
 
     // Links: keep given normal forms when consistent, (re)normalise otherwise.
-    let mut i = 0;
-    while i < post.links.len() {
-        let l = &post.links[i];
+    let mut seen: HashSet<String> = HashSet::with_capacity(post.links.len());
+    let links = std::mem::take(&mut post.links);
+    for mut l in links {
         if l.raw.trim().is_empty() {
-            post.links.remove(i);
             continue;
         }
         if l.url.is_empty() {
-            post.links[i] = Link::new(&l.raw);
+            l = Link::new(&l.raw);
         }
-        if post.links[..i].iter().any(|p| p.url == post.links[i].url) {
-            post.links.remove(i);
-            continue;
+        if seen.insert(l.url.clone()) {
+            post.links.push(l);
         }
-        i += 1;
     }
+    over_cap("links", post.links.len(), MAX_LINKS)?;
     post.refresh_domains();
 
     post.lang = match post.lang.as_deref() {
@@ -68,6 +84,59 @@ pub fn normalize(post: &mut Post, detect_language: bool) -> Result<(), String> {
     };
     if post.lang.is_none() && detect_language {
         post.lang = detect_lang(&post.text);
+    }
+    Ok(())
+}
+
+/// `Err` naming the field when `t` is not a time Pharos can store.
+fn check_time(field: &str, t: EventTime) -> Result<(), String> {
+    if t.is_valid() {
+        Ok(())
+    } else {
+        Err(format!(
+            "bad timestamp: {field} {} ms is out of range (Pharos stores times from year 0000 to 9999)",
+            t.0
+        ))
+    }
+}
+
+fn over_cap(what: &str, n: usize, cap: usize) -> Result<(), String> {
+    if n > cap {
+        Err(format!(
+            "over a cap: {n} {what}, at most {cap} per post (docs/limits.md)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_lengths(post: &Post) -> Result<(), String> {
+    if post.text.len() > MAX_TEXT_BYTES {
+        return Err(format!(
+            "over a cap: text of {} bytes, at most {MAX_TEXT_BYTES} (docs/limits.md)",
+            post.text.len()
+        ));
+    }
+    let fields = [
+        ("platform", Some(&post.platform)),
+        ("id", Some(&post.id)),
+        ("actor id", Some(&post.actor.id)),
+        ("actor handle", post.actor.handle.as_ref()),
+        ("actor name", post.actor.name.as_ref()),
+        ("reply_to", post.reply_to.as_ref()),
+        ("reshare_of", post.reshare_of.as_ref()),
+        ("quote_of", post.quote_of.as_ref()),
+        ("lang", post.lang.as_ref()),
+    ];
+    for (name, v) in fields {
+        if let Some(v) = v
+            && v.len() > MAX_ID_BYTES
+        {
+            return Err(format!(
+                "over a cap: {name} of {} bytes, at most {MAX_ID_BYTES} (docs/limits.md)",
+                v.len()
+            ));
+        }
     }
     Ok(())
 }
@@ -98,14 +167,18 @@ fn tidy_tags(tags: &mut Vec<String>, sigil: char) {
         return;
     }
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    let mut seen: HashSet<String> = HashSet::with_capacity(tags.len());
     for t in tags.drain(..) {
         let t = t.trim().trim_start_matches(sigil).to_lowercase();
-        if !t.is_empty() && !out.contains(&t) {
+        if !t.is_empty() && seen.insert(t.clone()) {
             out.push(t);
         }
     }
     *tags = out;
 }
+
+/// How much cleaned text language detection looks at.
+const DETECT_BYTES: usize = 16 << 10;
 
 /// Detects the language of `text` (URLs, mentions and hashtags removed first);
 /// `None` when the text is too short or the guess is unreliable.
@@ -121,6 +194,11 @@ pub fn detect_lang(text: &str) -> Option<String> {
         }
         clean.push_str(word);
         clean.push(' ');
+        // A language shows in its first few thousand letters: the rest of a
+        // long text would only cost time.
+        if clean.len() >= DETECT_BYTES {
+            break;
+        }
     }
     if clean.chars().filter(|c| c.is_alphabetic()).count() < 8 {
         return None;

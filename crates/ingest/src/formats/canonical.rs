@@ -3,7 +3,7 @@
 //! round trip keeps the original source); records without one get this
 //! file and line.
 
-use crate::input::{Lines, utf8_line};
+use crate::input::{Line, Lines, too_long_reason, utf8_line};
 use crate::{Item, Rejection, Sink};
 use pharos_core::Post;
 use std::io::BufRead;
@@ -19,7 +19,14 @@ pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
                 format!("read error (truncated or corrupt file?): {e}"),
                 "",
             ))),
-            Ok((line, bytes)) => parse_line(source, line, bytes),
+            Ok((line, Line::Text(bytes))) => parse_line(source, line, bytes),
+            Ok((line, Line::TooLong { len, head })) => Some(Item::Rejected(Rejection::new(
+                source,
+                Some(line),
+                None,
+                too_long_reason(len, crate::limits::MAX_LINE_BYTES),
+                String::from_utf8_lossy(head),
+            ))),
         };
         if let Some(item) = item
             && sink(item).is_break()

@@ -54,6 +54,7 @@
 //! The delimiter is `,`, or TAB for files named `*.tsv` / `*.tsv.gz`, unless
 //! [`CsvOptions::delimiter`] says otherwise.
 
+use crate::limits::MAX_RECORD_BYTES;
 use crate::{IngestError, Item, Options, Rejection, Sink};
 use pharos_core::lang::normalize_lang;
 use pharos_core::{EventTime, Media, MediaKind, Post, Provenance};
@@ -569,6 +570,10 @@ struct LineIndex {
     read: u64,
     /// Whether the last byte read was `\r`.
     last_cr: bool,
+    /// Offset where the record being read starts.
+    record_start: u64,
+    /// Set when a record grew past [`MAX_RECORD_BYTES`]: its line.
+    too_long: Option<u64>,
 }
 
 impl LineIndex {
@@ -604,6 +609,18 @@ struct Counting<'a> {
 
 impl Read for Counting<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        {
+            let mut idx = self.index.borrow_mut();
+            if idx.read.saturating_sub(idx.record_start) > MAX_RECORD_BYTES {
+                let start = idx.record_start;
+                let line = idx.line_at(start);
+                idx.too_long = Some(line);
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "record too long",
+                ));
+            }
+        }
         let n = self.inner.read(buf)?;
         let mut idx = self.index.borrow_mut();
         let base = idx.read;
@@ -674,6 +691,7 @@ pub fn read(
             }
         }
     };
+    lines.borrow_mut().record_start = rdr.position().byte();
     let plan = build_plan(&header, source, opts)?;
     let width = header.len();
     let platform_opt = opts
@@ -687,7 +705,11 @@ pub fn read(
             Ok(false) => break,
             Ok(true) => {
                 let start = record.position().map(|p| p.byte()).unwrap_or(0);
-                let line = lines.borrow_mut().line_at(start);
+                let line = {
+                    let mut idx = lines.borrow_mut();
+                    idx.record_start = rdr.position().byte();
+                    idx.line_at(start)
+                };
                 // A blank line is not a record.
                 if record.len() == 1 && record[0].is_empty() {
                     continue;
@@ -714,7 +736,20 @@ pub fn read(
                         false,
                     ),
                 };
-                let reason = if io {
+                let too_long = lines.borrow().too_long;
+                let (line, reason) = if let Some(at) = too_long {
+                    (
+                        Some(at),
+                        format!(
+                            "CSV record longer than the limit of {MAX_RECORD_BYTES} bytes (docs/limits.md; an unclosed quote?): the rest of the file is not read"
+                        ),
+                    )
+                } else {
+                    (line, String::new())
+                };
+                let reason = if !reason.is_empty() {
+                    reason
+                } else if io {
                     format!("read error (truncated or corrupt file?): {e}")
                 } else {
                     format!("bad CSV row: {e}")

@@ -40,7 +40,9 @@ pub struct FeedEntry {
 
 /// Reads a feed document and hands one post (or rejection) per entry to `sink`.
 pub fn read(reader: &mut dyn BufRead, source: &str, opts: &Options, sink: &mut Sink<'_>) {
-    let Some(bytes) = crate::input::read_all_or_reject(reader, source, None, sink) else {
+    let Some(bytes) =
+        crate::input::read_all_or_reject(reader, source, None, crate::limits::MAX_FEED_BYTES, sink)
+    else {
         return;
     };
     match parse_feed(&bytes, source, opts) {
@@ -316,8 +318,7 @@ pub fn strip_html(html: &str) -> String {
         rest = &after[gt + 1..];
         if !tag.starts_with('/') && (name == "script" || name == "style") {
             let close = format!("</{name}");
-            let lower = rest.to_ascii_lowercase();
-            rest = match lower.find(&close) {
+            rest = match find_ascii_ci(rest, &close) {
                 Some(p) => rest[p..]
                     .find('>')
                     .map(|g| &rest[p + g + 1..])
@@ -335,6 +336,32 @@ pub fn strip_html(html: &str) -> String {
     }
     out.push_str(rest);
     tidy_space(&decode_entities(&out))
+}
+
+/// The first place `needle` (ASCII, lowercase) occurs in `hay`, ignoring
+/// ASCII case; reads `hay` only up to the match (lowercasing the whole rest
+/// of the document for every `<script>` was quadratic).
+fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    let first = n[0];
+    let mut from = 0;
+    while let Some(p) = h[from..]
+        .iter()
+        .position(|b| b.to_ascii_lowercase() == first)
+    {
+        let at = from + p;
+        if h.len() - at < n.len() {
+            return None;
+        }
+        if h[at..at + n.len()].eq_ignore_ascii_case(n) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn tidy_space(s: &str) -> String {
@@ -365,7 +392,14 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
-        let end = after.find(';').filter(|&e| e > 0 && e <= 10);
+        // Entity names are short: look for the `;` in the next 11 bytes
+        // only (a search to the end of the text for every `&` was quadratic).
+        let end = after
+            .as_bytes()
+            .iter()
+            .take(11)
+            .position(|&b| b == b';')
+            .filter(|&e| e > 0 && e <= 10);
         let decoded = end.and_then(|e| entity(&after[..e]).map(|c| (c, e)));
         match decoded {
             Some((c, e)) => {

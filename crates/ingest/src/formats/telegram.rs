@@ -60,7 +60,13 @@ use std::io::BufRead;
 
 /// Reads a Telegram Desktop export (one chat or a full export).
 pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
-    let Some(bytes) = crate::input::read_all_or_reject(reader, source, Some(1), sink) else {
+    let Some(bytes) = crate::input::read_all_or_reject(
+        reader,
+        source,
+        Some(1),
+        crate::limits::MAX_DOCUMENT_BYTES,
+        sink,
+    ) else {
         return;
     };
     let mut st = State {

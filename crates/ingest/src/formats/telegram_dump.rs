@@ -41,7 +41,13 @@ use std::io::BufRead;
 
 /// Reads one channel dump (a JSON array of messages).
 pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
-    let Some(bytes) = crate::input::read_all_or_reject(reader, source, Some(1), sink) else {
+    let Some(bytes) = crate::input::read_all_or_reject(
+        reader,
+        source,
+        Some(1),
+        crate::limits::MAX_DOCUMENT_BYTES,
+        sink,
+    ) else {
         return;
     };
     let mut state = State {
@@ -273,6 +279,11 @@ pub(crate) fn markdown_to_plain(md: &str) -> (String, Vec<String>) {
     let mut links = Vec::new();
     let b = md.as_bytes();
     let mut i = 0;
+    // The next `](` at or after the current position and the last `[`
+    // before it (only that `[` can open a link: a label holds no `[`).
+    // Found once per `](`, not once per `[`: a search from every `[` to the
+    // next `](` was quadratic in a text of many `[`.
+    let mut close: Option<(usize, Option<usize>)> = None;
     while i < md.len() {
         let rest = &md[i..];
         if rest.starts_with("**") || rest.starts_with("__") || rest.starts_with("~~") {
@@ -300,7 +311,20 @@ pub(crate) fn markdown_to_plain(md: &str) -> (String, Vec<String>) {
             i += end;
             continue;
         }
-        let link = if b[i] == b'[' { md_link(rest) } else { None };
+        let link = if b[i] == b'[' {
+            if close.is_none_or(|(c, _)| c < i) {
+                close = Some(match md[i..].find("](") {
+                    Some(c) => (i + c, md[i..i + c].rfind('[').map(|o| i + o)),
+                    None => (md.len(), None),
+                });
+            }
+            match close {
+                Some((c, Some(open))) if open == i => md_link(rest, c - i),
+                _ => None,
+            }
+        } else {
+            None
+        };
         if let Some((label, url, used)) = link {
             let (inner, inner_links) = markdown_to_plain(label);
             out.push_str(&inner);
@@ -319,13 +343,12 @@ pub(crate) fn markdown_to_plain(md: &str) -> (String, Vec<String>) {
     (out, links)
 }
 
-/// `[label](url)` at the start of `s`: (label, url, bytes used).
-fn md_link(s: &str) -> Option<(&str, &str, usize)> {
-    let close = s.find("](")?;
+/// `[label](url)` at the start of `s`, whose `](` is at `close` and whose
+/// label holds no `[`: (label, url, bytes used). The URL ends at the `)`
+/// that balances its `(`s; white space or a `[` in it means no link (so
+/// that the scans of the links of one text never overlap).
+fn md_link(s: &str, close: usize) -> Option<(&str, &str, usize)> {
     let label = &s[1..close];
-    if label.contains('[') {
-        return None;
-    }
     let after = &s[close + 2..];
     let mut depth = 0usize;
     for (j, c) in after.char_indices() {
@@ -333,6 +356,7 @@ fn md_link(s: &str) -> Option<(&str, &str, usize)> {
             '(' => depth += 1,
             ')' if depth == 0 => return Some((label, &after[..j], close + 2 + j + 1)),
             ')' => depth -= 1,
+            '[' => return None,
             c if c.is_whitespace() => return None,
             _ => {}
         }
@@ -356,6 +380,22 @@ mod tests {
         assert_eq!(l, vec!["https://t.me/+Kn"]);
         let (t, _) = markdown_to_plain("[**Python**](http://t.me/py)  - канал");
         assert_eq!(t, "Python  - канал");
+        let (t, l) = markdown_to_plain("[[a](https://x.org/1) [b] [c](https://x.org/2)](");
+        assert_eq!(t, "[a [b] c](");
+        assert_eq!(l, vec!["https://x.org/1", "https://x.org/2"]);
+    }
+
+    #[test]
+    fn many_brackets_are_plain_text() {
+        // Issue 14, finding 4: 1 MB of `[` took 142 s.
+        let md = "[".repeat(200_000);
+        assert_eq!(markdown_to_plain(&md).0, md);
+        let md = "[](".repeat(50_000);
+        let (t, l) = markdown_to_plain(&md);
+        assert_eq!(t.len(), md.len());
+        assert!(l.is_empty());
+        let md = "[a](https://x.org/".repeat(20_000);
+        assert_eq!(markdown_to_plain(&md).1.len(), 0);
     }
 
     #[test]

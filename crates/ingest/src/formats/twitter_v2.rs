@@ -60,8 +60,12 @@ use std::ops::ControlFlow;
 /// Reads Twitter API v2 pages or flattened tweets, one JSON object a line.
 pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
     // Lines are parsed in place in the reader's buffer when they fit in it
-    // (no copy); a line that spans buffer refills is gathered in `long`.
+    // (no copy); a line that spans buffer refills is gathered in `long`, up
+    // to MAX_LINE_BYTES: past that the line is skipped as it is read
+    // (`skipped` counts its length) and quarantined.
+    let max = crate::limits::MAX_LINE_BYTES;
     let mut long: Vec<u8> = Vec::new();
+    let mut skipped: Option<u64> = None;
     let mut line: u64 = 0;
     loop {
         let buf = match reader.fill_buf() {
@@ -73,14 +77,17 @@ pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
             }
         };
         if buf.is_empty() {
-            if !long.is_empty() {
+            if let Some(len) = skipped {
+                line += 1;
+                let _ = sink(too_long(source, line, len, &long));
+            } else if !long.is_empty() {
                 line += 1;
                 let _ = read_line(source, line, trim_eol(&long), sink);
             }
             return;
         }
         match memchr::memchr(b'\n', buf) {
-            Some(pos) if long.is_empty() => {
+            Some(pos) if long.is_empty() && skipped.is_none() && pos <= max => {
                 line += 1;
                 let flow = read_line(source, line, trim_eol(&buf[..pos]), sink);
                 reader.consume(pos + 1);
@@ -89,22 +96,46 @@ pub fn read(reader: &mut dyn BufRead, source: &str, sink: &mut Sink<'_>) {
                 }
             }
             Some(pos) => {
-                long.extend_from_slice(&buf[..pos]);
-                reader.consume(pos + 1);
+                let total = skipped.unwrap_or(long.len() as u64) + pos as u64;
                 line += 1;
-                let flow = read_line(source, line, trim_eol(&long), sink);
+                let flow = if total > max as u64 {
+                    let room = max.saturating_sub(long.len()).min(pos);
+                    long.extend_from_slice(&buf[..room]);
+                    sink(too_long(source, line, total, &long))
+                } else {
+                    long.extend_from_slice(&buf[..pos]);
+                    read_line(source, line, trim_eol(&long), sink)
+                };
+                reader.consume(pos + 1);
                 long.clear();
+                skipped = None;
                 if flow.is_break() {
                     return;
                 }
             }
             None => {
                 let n = buf.len();
-                long.extend_from_slice(buf);
+                let total = skipped.unwrap_or(long.len() as u64) + n as u64;
+                if total > max as u64 {
+                    let room = max.saturating_sub(long.len()).min(n);
+                    long.extend_from_slice(&buf[..room]);
+                    skipped = Some(total);
+                } else {
+                    long.extend_from_slice(buf);
+                }
                 reader.consume(n);
             }
         }
     }
+}
+
+fn too_long(source: &str, line: u64, len: u64, head: &[u8]) -> Item {
+    reject(
+        source,
+        line,
+        crate::input::too_long_reason(len, crate::limits::MAX_LINE_BYTES),
+        String::from_utf8_lossy(&head[..head.len().min(1024)]),
+    )
 }
 
 fn trim_eol(bytes: &[u8]) -> &[u8] {
