@@ -5,6 +5,10 @@
 //! logged (`tracing` warning) and appended to its re-delivery file, one
 //! JSON line each, so nothing is lost; [`redeliver`] sends that file again
 //! and keeps only what still fails.
+//!
+//! The webhook follows redirects, but not to a loopback, link-local or
+//! private address unless [`WebhookConfig::redirect_allow`] names the host
+//! (see [`pharos_core::net`]).
 
 use crate::notification::Notification;
 use std::fs::{File, OpenOptions};
@@ -129,6 +133,10 @@ pub struct WebhookConfig {
     pub timeout: Duration,
     /// Where undeliverable notifications are kept, one JSON line each.
     pub redelivery_file: PathBuf,
+    /// Hosts a redirect may lead to even when they are internal (loopback,
+    /// link-local, private): by default such redirects are refused
+    /// ([`pharos_core::net::RedirectGuard`]).
+    pub redirect_allow: Vec<String>,
 }
 
 impl WebhookConfig {
@@ -140,6 +148,7 @@ impl WebhookConfig {
             max_backoff: Duration::from_secs(30),
             timeout: Duration::from_secs(10),
             redelivery_file: redelivery_file.to_path_buf(),
+            redirect_allow: Vec::new(),
         }
     }
 }
@@ -157,6 +166,17 @@ fn install_crypto_provider() {
     });
 }
 
+/// Follows at most 10 redirects, and none to an internal address that
+/// `guard` does not allow (issue 14, finding 9).
+pub fn redirect_policy(guard: pharos_core::net::RedirectGuard) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        match guard.decide(attempt.previous(), attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(reason) => attempt.error(reason),
+        }
+    })
+}
+
 impl Webhook {
     pub fn new(cfg: WebhookConfig) -> Result<Webhook, DeliveryError> {
         install_crypto_provider();
@@ -164,6 +184,9 @@ impl Webhook {
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
             .user_agent(concat!("pharos/", env!("CARGO_PKG_VERSION"), " (alerts)"))
+            .redirect(redirect_policy(pharos_core::net::RedirectGuard::new(
+                cfg.redirect_allow.clone(),
+            )))
             .build()
             .map_err(|e| DeliveryError::Client(e.to_string()))?;
         Ok(Webhook { cfg, http })

@@ -321,3 +321,69 @@ fn client_errors_are_not_retried() {
     assert_eq!(hook.deliver(&one_notification()).unwrap(), Outcome::Kept);
     assert_eq!(*hits.lock().unwrap(), 1);
 }
+
+/// A server that answers every request with `307` to `to`.
+fn redirector(to: &str) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    let to = to.to_string();
+    std::thread::spawn(move || {
+        for stream in l.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut len = 0usize;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            let _ = write!(
+                s,
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn webhook_redirects_to_internal_addresses_are_refused_unless_allowed() {
+    // Issue 14, finding 9: the configured host (here on loopback, as an
+    // analyst may configure) redirects to another internal address.
+    let target = server(0);
+    let hop = redirector(&target.url);
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("redeliver.jsonl");
+    let cfg = WebhookConfig {
+        retries: 0,
+        ..quick(&hop, &keep)
+    };
+    let mut hook = Webhook::new(cfg.clone()).unwrap();
+    let n = one_notification();
+    assert_eq!(hook.deliver(&n).unwrap(), Outcome::Kept);
+    assert_eq!(
+        *target.hits.lock().unwrap(),
+        0,
+        "the redirect was not followed"
+    );
+    assert_eq!(std::fs::read_to_string(&keep).unwrap().lines().count(), 1);
+
+    let mut hook = Webhook::new(WebhookConfig {
+        redirect_allow: vec!["127.0.0.1".into()],
+        ..cfg
+    })
+    .unwrap();
+    assert_eq!(hook.deliver(&n).unwrap(), Outcome::Delivered);
+    assert_eq!(*target.hits.lock().unwrap(), 1, "allowed: followed");
+}

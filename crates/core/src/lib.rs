@@ -15,6 +15,7 @@
 
 pub mod lang;
 pub mod link;
+pub mod net;
 pub mod post;
 pub mod text;
 pub mod time;

@@ -43,8 +43,8 @@ use std::time::Duration;
 /// Default time limit of one request (connect, send, read the whole body).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Largest feed body read (bigger documents are refused): 32 MiB.
-pub const MAX_BODY: u64 = 32 << 20;
+/// Largest feed body read (bigger documents are refused): 32 MiB, as a feed file.
+pub const MAX_BODY: u64 = crate::limits::MAX_FEED_BYTES;
 
 /// Installs rustls' `ring` crypto provider as the process default, once.
 /// Harmless when a provider is already installed.
@@ -55,8 +55,10 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// A blocking HTTP client for feeds: follows redirects (up to 10), times
-/// out, and identifies itself as `pharos/<version>`.
+/// A blocking HTTP client for feeds: follows redirects (up to 10, and none
+/// that leaves the feed's host for a loopback, link-local or private
+/// address unless allowed: [`pharos_core::net`]), times out, and
+/// identifies itself as `pharos/<version>`.
 #[derive(Clone, Debug)]
 pub struct FeedClient {
     http: reqwest::blocking::Client,
@@ -71,11 +73,27 @@ impl FeedClient {
 
     /// A client whose requests give up after `timeout`.
     pub fn with_timeout(timeout: Duration) -> Result<FeedClient, FeedError> {
+        FeedClient::with_options(timeout, Vec::new())
+    }
+
+    /// A client whose requests give up after `timeout` and whose redirects
+    /// may lead to the internal hosts named in `redirect_allow` (see
+    /// [`pharos_core::net::RedirectGuard`]; by default, none).
+    pub fn with_options(
+        timeout: Duration,
+        redirect_allow: Vec<String>,
+    ) -> Result<FeedClient, FeedError> {
         install_crypto_provider();
+        let guard = pharos_core::net::RedirectGuard::new(redirect_allow);
         let http = reqwest::blocking::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::limited(10))
+            .redirect(reqwest::redirect::Policy::custom(
+                move |attempt| match guard.decide(attempt.previous(), attempt.url()) {
+                    Ok(()) => attempt.follow(),
+                    Err(reason) => attempt.error(reason),
+                },
+            ))
             .user_agent(concat!(
                 "pharos/",
                 env!("CARGO_PKG_VERSION"),
@@ -198,7 +216,7 @@ pub enum PollOutcome {
 pub enum FeedError {
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
-    #[error("{url}: {source}")]
+    #[error("{url}: {}", error_chain(source))]
     Http {
         url: String,
         #[source]
@@ -210,6 +228,22 @@ pub enum FeedError {
     TooLarge { url: String },
     #[error("{url}: {reason}")]
     NotAFeed { url: String, reason: String },
+}
+
+/// An error and its causes, `: `-separated (reqwest's own message leaves
+/// out why: "error following redirect" without the refusal).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let s = c.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 /// Polls one feed once.

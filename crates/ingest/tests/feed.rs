@@ -15,6 +15,8 @@ struct Server {
     feed: String,
     /// (path, If-None-Match, If-Modified-Since) of each request.
     requests: Vec<(String, Option<String>, Option<String>)>,
+    /// Where `/elsewhere` redirects.
+    elsewhere: String,
 }
 
 const LAST_MODIFIED: &str = "Wed, 09 Mar 2022 12:00:00 GMT";
@@ -66,6 +68,10 @@ fn handle(mut stream: TcpStream, state: &Mutex<Server>) {
             s.requests.push((path.clone(), inm.clone(), ims));
             let etag = etag_of(&s.feed);
             match path.as_str() {
+                "/elsewhere" => format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n",
+                    s.elsewhere
+                ),
                 "/old-feed" => "HTTP/1.1 301 Moved Permanently\r\nLocation: /feed.xml\r\nContent-Length: 0\r\n\r\n".to_string(),
                 "/slow" => {
                     std::thread::sleep(Duration::from_secs(3));
@@ -110,6 +116,7 @@ fn start(initial: &[u32]) -> (String, Arc<Mutex<Server>>) {
     let state = Arc::new(Mutex::new(Server {
         feed: feed(initial),
         requests: Vec::new(),
+        elsewhere: base.replace("127.0.0.1", "localhost") + "/feed.xml",
     }));
     let s = Arc::clone(&state);
     std::thread::spawn(move || serve(listener, s));
@@ -236,4 +243,34 @@ fn seen_set_is_bounded() {
     assert_eq!(s.seen, ["b", "c", "d"]);
     assert!(!s.has_seen("a"));
     assert!(s.has_seen("d"));
+}
+
+#[test]
+fn redirects_to_other_internal_hosts_are_refused_unless_allowed() {
+    // Issue 14, finding 9: a feed host answers with a redirect to another
+    // internal address (here: `localhost`, where the feed was asked of
+    // 127.0.0.1; the same would go for 169.254.169.254 or 10.x).
+    let (base, server) = start(&[1]);
+    let url = format!("{base}/elsewhere");
+    let client = FeedClient::new().unwrap();
+    let mut state = FeedState::new();
+    let (r, ids) = poll_ids(&client, &url, &mut state);
+    let e = r.unwrap_err().to_string();
+    assert!(e.contains("refused") && e.contains("localhost"), "{e}");
+    assert!(ids.is_empty());
+    assert!(
+        !server
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|r| r.0 == "/feed.xml"),
+        "the redirect was not followed"
+    );
+
+    let client =
+        FeedClient::with_options(Duration::from_secs(10), vec!["localhost".into()]).unwrap();
+    let (r, ids) = poll_ids(&client, &url, &mut state);
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(ids, vec!["story-1"]);
 }
