@@ -83,6 +83,19 @@ impl Postings {
         (&self.docs[a..b], &self.factors[a..b])
     }
 
+    /// How many claims list `l` holds: 0 for an id past the last list (the
+    /// text and title fields share a dictionary, and a field's lists end at
+    /// the last term it has: a term only in texts has no title list).
+    fn df(&self, l: u32) -> usize {
+        match (
+            self.offsets.get(l as usize),
+            self.offsets.get(l as usize + 1),
+        ) {
+            (Some(&a), Some(&b)) => (b - a) as usize,
+            _ => 0,
+        }
+    }
+
     fn bytes(&self) -> usize {
         self.offsets.len() * 4 + self.docs.len() * 4 + self.factors.len() * 2 + self.max.len() * 2
     }
@@ -469,9 +482,7 @@ impl ClaimIndex {
             ids.dedup();
             for &id in &ids {
                 for (p, boost) in [(&l.text, w.text), (&l.title, w.title)] {
-                    let df = (p.offsets.get(id as usize + 1).copied().unwrap_or(0)
-                        - p.offsets.get(id as usize).copied().unwrap_or(0))
-                        as usize;
+                    let df = p.df(id);
                     if boost > 0.0 && df > 0 {
                         lists.push((p, id, boost * self.idf(df) * (1.0 + K1) / Q));
                     }
@@ -491,8 +502,7 @@ impl ClaimIndex {
             ids.sort_unstable();
             ids.dedup();
             for &id in &ids {
-                let df =
-                    (self.key.offsets[id as usize + 1] - self.key.offsets[id as usize]) as usize;
+                let df = self.key.df(id);
                 if df > 0 {
                     lists.push((&self.key, id, w.key * self.idf(df) * (1.0 + K1) / Q));
                 }
@@ -681,6 +691,47 @@ mod tests {
         assert_eq!(hits[0].score, hits[1].score);
         assert!(idx.search("nothing here", 10).is_empty());
         assert!(idx.search("people", 0).is_empty());
+    }
+
+    #[test]
+    fn terms_without_a_title_list_are_not_looked_up_there() {
+        // Issue 14, finding 11: a library whose titles hold fewer terms than
+        // its texts (CheckThat! imported without --lang: no titles, claims
+        // in several detected languages) made `top_k` index `max` past its
+        // end. Every query term of every language must be safe.
+        let claims = vec![
+            claim("en1", "alpha beta gamma vaccines", Some("alpha"), "en"),
+            claim("en2", "delta vaccines epsilon", None, "en"),
+            claim("ru1", "вакцины убивают людей", None, "ru"),
+            claim("de1", "Impfstoffe töten Menschen", Some("Impfstoffe"), "de"),
+            claim("xx1", "zzz qqq", None, "xx"),
+        ];
+        let idx = ClaimIndex::build(&claims);
+        for q in [
+            "beta",
+            "gamma vaccines",
+            "epsilon",
+            "вакцины людей",
+            "Menschen töten",
+            "qqq",
+            "alpha beta gamma delta epsilon vaccines вакцины Impfstoffe Menschen zzz qqq",
+        ] {
+            let hits = idx.search(q, 3);
+            assert!(!hits.is_empty(), "{q}");
+        }
+        assert_eq!(idx.search("epsilon", 1)[0].ord, 1);
+        assert_eq!(idx.search("вакцины", 1)[0].ord, 2);
+        // A library without any title at all.
+        let untitled: Vec<Claim> = claims
+            .iter()
+            .cloned()
+            .map(|mut c| {
+                c.title = None;
+                c
+            })
+            .collect();
+        let idx = ClaimIndex::build(&untitled);
+        assert_eq!(idx.search("delta", 1)[0].ord, 1);
     }
 
     #[test]
