@@ -105,13 +105,22 @@ fn a_post_over_a_cap_is_quarantined_with_the_cap() {
         v.to_string()
     };
     let cases = [
-        (serde_json::json!({"hashtags": tags(MAX_HASHTAGS + 1)}), "hashtags"),
-        (serde_json::json!({"mentions": tags(MAX_HASHTAGS + 1)}), "mentions"),
+        (
+            serde_json::json!({"hashtags": tags(MAX_HASHTAGS + 1)}),
+            "hashtags",
+        ),
+        (
+            serde_json::json!({"mentions": tags(MAX_HASHTAGS + 1)}),
+            "mentions",
+        ),
         (
             serde_json::json!({"links": (0..=MAX_LINKS).map(|i| serde_json::to_value(pharos_core::Link::new(&format!("https://e.org/{i}"))).unwrap()).collect::<Vec<_>>()}),
             "links",
         ),
-        (serde_json::json!({"text": "a".repeat(MAX_TEXT_BYTES + 1)}), "text"),
+        (
+            serde_json::json!({"text": "a".repeat(MAX_TEXT_BYTES + 1)}),
+            "text",
+        ),
         (serde_json::json!({"id": "i".repeat(5000)}), "id"),
     ];
     for (extra, what) in cases {
@@ -174,7 +183,11 @@ fn inputs_that_were_quadratic_are_read() {
     let text: String = (0..50_000).map(|i| format!("http://e.org/{i} ")).collect();
     let (posts, rejected) = read_bytes(&dump(&text), Format::TelegramDump, "d");
     assert!(posts.is_empty());
-    assert!(rejected[0].reason.contains("links"), "{}", rejected[0].reason);
+    assert!(
+        rejected[0].reason.contains("links"),
+        "{}",
+        rejected[0].reason
+    );
     // 60k copies of one URL: one link.
     let (posts, _) = read_bytes(
         &dump(&"http://e.org/x ".repeat(60_000)),
@@ -204,7 +217,10 @@ fn gzip_bombs_are_skipped_in_bounded_memory() {
     let after = jsonl_post("after", "2024-01-01T00:00:00Z".into());
     let chunk = vec![b'a'; 1 << 20];
     let n = MAX_LINE_BYTES / chunk.len() + 1;
-    for (name, format) in [("b.jsonl.gz", Format::Jsonl), ("b.tw.jsonl.gz", Format::TwitterV2)] {
+    for (name, format) in [
+        ("b.jsonl.gz", Format::Jsonl),
+        ("b.tw.jsonl.gz", Format::TwitterV2),
+    ] {
         let p = dir.path().join(name);
         gzip(
             &p,
@@ -255,10 +271,11 @@ fn gzip_bombs_are_skipped_in_bounded_memory() {
 fn documents_over_the_limit_are_refused_whole() {
     let mut reader: &[u8] = b"0123456789";
     let mut got = Vec::new();
-    let r = pharos_ingest::input::read_all_or_reject(&mut reader, "doc.json", Some(1), 9, &mut |i| {
-        got.push(i);
-        ControlFlow::Continue(())
-    });
+    let r =
+        pharos_ingest::input::read_all_or_reject(&mut reader, "doc.json", Some(1), 9, &mut |i| {
+            got.push(i);
+            ControlFlow::Continue(())
+        });
     assert!(r.is_none());
     match &got[..] {
         [Item::Rejected(r)] => assert!(r.reason.contains("larger than 9 bytes"), "{r:?}"),
