@@ -13,12 +13,15 @@
 //! - [`limits`]: the caps on lines, records, documents and posts that keep
 //!   every reader linear in time and bounded in memory.
 //! - [`quarantine`]: where rejected records go (JSONL: file, line, reason, raw record).
+//! - [`check`]: the properties every importer keeps on any input (what the
+//!   fuzz targets and property tests check).
 //! - [`feed`]: polling RSS/Atom feeds over HTTP with conditional GET.
 //!
 //! Callers use [`read_path`] (or [`read_reader`]) with a sink closure; the
 //! CLI connects that sink to the store.
 
 pub mod archive;
+pub mod check;
 pub mod detect;
 pub mod feed;
 pub mod formats;
