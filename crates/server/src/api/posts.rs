@@ -68,6 +68,11 @@ fn time(name: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
         .transpose()
 }
 
+/// Most words a post search takes (`q`): each is one more full-text list
+/// to intersect, and 6,000 of them held a read connection for 22 s
+/// (issue 14, finding 4). docs/limits.md.
+pub const MAX_SEARCH_TERMS: usize = 32;
+
 /// `"word" "pre"*`: every word quoted, so no input is an FTS5 syntax error.
 pub fn fts_query(q: &str) -> Option<String> {
     let terms: Vec<String> = q
@@ -215,6 +220,11 @@ fn plan(conn: &pharos_store::rusqlite::Connection, f: &PostQuery) -> ApiResult<P
     let until = time("until", &f.until)?;
     let text =
         match f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            Some(q) if q.split_whitespace().nth(MAX_SEARCH_TERMS).is_some() => {
+                return Err(ApiError::bad_request(format!(
+                    "q has more than {MAX_SEARCH_TERMS} words: search with fewer (docs/limits.md)"
+                )));
+            }
             Some(q) => Some(fts_query(q).ok_or_else(|| {
                 ApiError::bad_request(format!("q={q:?} has no words to search for"))
             })?),
