@@ -140,6 +140,14 @@ pub fn parse_id(id: &str, what: &str) -> ApiResult<u64> {
         .map_err(|_| ApiError::bad_request(format!("{what} id {id:?} is not a number")))
 }
 
+/// A coordination network's id: networks are numbered in a `u32`, so a
+/// larger number names no network (404), never network `id mod 2^32`
+/// (issue 14, finding 8).
+pub fn parse_network_id(id: &str) -> ApiResult<u32> {
+    let n = parse_id(id, "network")?;
+    u32::try_from(n).map_err(|_| ApiError::not_found(format!("no network {n}")))
+}
+
 /// One narrative: timeline per platform and language, actors, links, hashtags, newest posts.
 #[utoipa::path(get, path = "/api/narratives/{id}", tag = "analysis",
     params(("id" = u64, Path)),
@@ -313,7 +321,7 @@ pub async fn network(
     Path(id): Path<String>,
 ) -> ApiResult<Json<NetworkDetail>> {
     st.check_collection(&who)?;
-    let id = parse_id(&id, "network")? as u32;
+    let id = parse_network_id(&id)?;
     let st2 = st.clone();
     st.read(move |s| {
         st2.check_object(s, &who, "network", &id.to_string())
@@ -380,7 +388,7 @@ pub async fn network_posts(
     Q(q): Q<EvidenceQuery>,
 ) -> ApiResult<Json<EvidencePage>> {
     st.check_collection(&who)?;
-    let id = parse_id(&id, "network")? as u32;
+    let id = parse_network_id(&id)?;
     let (report, platforms) = {
         let s = st.snapshot.read().map_err(ApiError::internal)?;
         (

@@ -618,7 +618,7 @@ async fn network(
     Path(id): Path<String>,
 ) -> Page {
     st.check_collection(&who)?;
-    let id = crate::api::analysis::parse_id(&id, "network")? as u32;
+    let id = crate::api::analysis::parse_network_id(&id)?;
     let st2 = st.clone();
     let w = who.clone();
     let tlp = st
