@@ -227,7 +227,11 @@ pub fn start(
         Some(p) => Rules::load(p)?,
         None => Rules::default(),
     };
-    let hooks = start_webhooks(&store_path, &config.alerts.webhooks)?;
+    let hooks = start_webhooks(
+        &store_path,
+        &config.alerts.webhooks,
+        &config.alerts.redirect_allow,
+    )?;
     let coord = config.coordination.clone();
     let live = Arc::new(AtomicBool::new(false));
     let delivered = Arc::new(Mutex::new(Vec::new()));
@@ -270,6 +274,7 @@ pub fn start(
 fn start_webhooks(
     store_path: &std::path::Path,
     urls: &[String],
+    redirect_allow: &[String],
 ) -> anyhow::Result<Option<std::sync::mpsc::Sender<Notification>>> {
     if urls.is_empty() {
         return Ok(None);
@@ -277,7 +282,9 @@ fn start_webhooks(
     let mut hooks = Vec::new();
     for (i, url) in urls.iter().enumerate() {
         let redelivery = store_path.with_extension(format!("webhook{i}.redeliver.jsonl"));
-        hooks.push(Webhook::new(WebhookConfig::new(url, &redelivery))?);
+        let mut cfg = WebhookConfig::new(url, &redelivery);
+        cfg.redirect_allow = redirect_allow.to_vec();
+        hooks.push(Webhook::new(cfg)?);
     }
     let (tx, rx) = std::sync::mpsc::channel::<Notification>();
     std::thread::Builder::new()

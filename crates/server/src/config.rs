@@ -17,9 +17,11 @@
 //! [alerts]
 //! rules = "rules.toml"             # alert rules (crates/alerts/rules.example.toml); default: the built-in rule
 //! webhooks = ["https://hooks.example/pharos"]   # every notification is POSTed to each
+//! redirect_allow = []              # internal hosts a webhook redirect may reach (docs/limits.md)
 //!
 //! [watch]
 //! feeds = ["https://example.org/rss"]           # polled inside the server
+//! redirect_allow = []              # internal hosts a feed redirect may reach (docs/limits.md)
 //! every_s = 300
 //!
 //! [taxii]                          # the TAXII 2.1 server under /taxii2/ (docs/sharing.md)
@@ -180,6 +182,8 @@ impl TlpConfig {
 pub struct AlertsConfig {
     pub rules: Option<PathBuf>,
     pub webhooks: Vec<String>,
+    /// Internal hosts a webhook's redirect may reach (docs/limits.md).
+    pub redirect_allow: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -187,6 +191,8 @@ pub struct AlertsConfig {
 pub struct WatchConfig {
     pub feeds: Vec<String>,
     pub every_s: u64,
+    /// Internal hosts a feed's redirect may reach (docs/limits.md).
+    pub redirect_allow: Vec<String>,
 }
 
 impl Default for WatchConfig {
@@ -194,6 +200,7 @@ impl Default for WatchConfig {
         WatchConfig {
             feeds: Vec::new(),
             every_s: 300,
+            redirect_allow: Vec::new(),
         }
     }
 }

@@ -32,7 +32,10 @@ pub fn start(store: &Path, cfg: &WatchConfig, writer: SyncSender<WriteJob>) -> a
         }
     }
     pharos_ingest::feed::install_crypto_provider();
-    let client = FeedClient::new()?;
+    let client = FeedClient::with_options(
+        pharos_ingest::feed::DEFAULT_TIMEOUT,
+        cfg.redirect_allow.clone(),
+    )?;
     let path = state_path(store);
     let mut states: BTreeMap<String, FeedState> = match std::fs::read(&path) {
         Ok(b) => serde_json::from_slice(&b)
