@@ -1568,3 +1568,81 @@ async fn the_openapi_document_describes_the_claims_and_import_answers() {
     let text = serde_json::to_string(&d["paths"]).unwrap();
     assert!(!text.contains("\"501\""), "no route answers 501");
 }
+
+#[tokio::test]
+async fn out_of_range_times_are_quarantined_and_reads_go_on() {
+    // Issue 14, finding 1, by HTTP: these were stored as -262143-01-01 and
+    // then every list, search and page of posts answered 500.
+    let f = fixture();
+    let good = serde_json::to_value(fresh("range-ok", "kept")).unwrap();
+    let mut big_int = serde_json::to_value(fresh("range-int", "out")).unwrap();
+    big_int["time"] = serde_json::json!(5_000_000_000_000_000_000u64);
+    let mut big_str = serde_json::to_value(fresh("range-str", "out")).unwrap();
+    big_str["time"] = Value::String("9000000000000000".into());
+    let body = format!("{good}\n{big_int}\n{big_str}\n").into_bytes();
+    let a = call("POST", "/api/ingest", Some(&f.analyst), Some(body)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let j = a.json();
+    assert_eq!(
+        (j["stored"].as_u64(), j["rejected"].as_u64()),
+        (Some(1), Some(2)),
+        "{j}"
+    );
+    for r in j["rejections"].as_array().unwrap() {
+        assert!(
+            r["reason"].as_str().unwrap().contains("out of range"),
+            "{j}"
+        );
+    }
+    assert!(stored("range-ok") && !stored("range-int") && !stored("range-str"));
+    let a = call("GET", "/api/posts?limit=500", Some(&f.analyst), None).await;
+    assert_eq!(a.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn searches_with_too_many_words_are_refused() {
+    // Issue 14, finding 4: 6,000 words held a read connection for 22 s.
+    let f = fixture();
+    let words = vec!["word"; pharos_server::api::posts::MAX_SEARCH_TERMS + 1].join("+");
+    let a = call(
+        "GET",
+        &format!("/api/posts?q={words}"),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.json()["message"].as_str().unwrap().contains("more than"));
+    let words = vec!["word"; pharos_server::api::posts::MAX_SEARCH_TERMS].join("+");
+    let a = call(
+        "GET",
+        &format!("/api/posts?q={words}"),
+        Some(&f.partner),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn network_ids_past_u32_are_not_found() {
+    // Issue 14, finding 8: /api/networks/4294967296 served network 0.
+    let f = fixture();
+    let wrapped = f.network as u64 + (1u64 << 32);
+    for uri in [
+        format!("/api/networks/{wrapped}"),
+        format!("/api/networks/{wrapped}/posts?account=x"),
+        format!("/networks/{wrapped}"),
+    ] {
+        let a = call("GET", &uri, Some(&f.analyst), None).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    let a = call(
+        "GET",
+        &format!("/api/networks/{}", f.network),
+        Some(&f.analyst),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+}
