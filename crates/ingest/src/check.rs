@@ -114,6 +114,10 @@ pub fn check_post(p: &Post) -> Result<(), String> {
             "post {:?} written as JSON is refused on reading: {reason}\n{json}",
             p.id
         )),
-        other => Err(format!("post {:?} reads back as {} items", p.id, other.len())),
+        other => Err(format!(
+            "post {:?} reads back as {} items",
+            p.id,
+            other.len()
+        )),
     }
 }
