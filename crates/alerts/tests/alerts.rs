@@ -159,6 +159,31 @@ fn jsonl_file_appends_lines() {
     assert_eq!(s.deliver(&n[0]).unwrap(), Outcome::Delivered);
 }
 
+/// Reads one HTTP request: its request line and its body.
+fn read_request(s: &std::net::TcpStream) -> (String, Vec<u8>) {
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut first = String::new();
+    let _ = r.read_line(&mut first);
+    let mut len = 0usize;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; len];
+    let _ = r.read_exact(&mut body);
+    (first, body)
+}
+
 /// A tiny HTTP server: answers 500 to the first `fail_first` requests, then 200.
 struct Server {
     url: String,
@@ -175,29 +200,8 @@ fn server(fail_first: usize) -> Server {
     std::thread::spawn(move || {
         for stream in l.incoming() {
             let Ok(mut s) = stream else { continue };
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let mut len = 0usize;
-            let mut line = String::new();
-            let mut first = true;
-            loop {
-                line.clear();
-                if r.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                if first {
-                    assert!(line.starts_with("POST /hook "), "{line}");
-                    first = false;
-                }
-                let l = line.trim_end();
-                if l.is_empty() {
-                    break;
-                }
-                if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-            }
-            let mut body = vec![0; len];
-            r.read_exact(&mut body).unwrap();
+            let (first, body) = read_request(&s);
+            assert!(first.starts_with("POST /hook "), "{first}");
             let n = {
                 let mut h = h2.lock().unwrap();
                 *h += 1;
@@ -330,24 +334,7 @@ fn redirector(to: &str) -> String {
     std::thread::spawn(move || {
         for stream in l.incoming() {
             let Ok(mut s) = stream else { continue };
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let mut len = 0usize;
-            let mut line = String::new();
-            loop {
-                line.clear();
-                if r.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let l = line.trim_end();
-                if l.is_empty() {
-                    break;
-                }
-                if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = r.read_exact(&mut body);
+            read_request(&s);
             let _ = write!(
                 s,
                 "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"

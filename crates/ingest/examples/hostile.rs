@@ -21,27 +21,44 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn run(name: &str, bytes: &[u8], format: Format) {
-    let mut opts = Options::new();
-    opts.format = format;
-    let (mut posts, mut rejected, mut reason) = (0, 0, String::new());
-    let t = Instant::now();
-    let mut reader: &[u8] = bytes;
-    read_reader(&mut reader, name, format, &opts, &mut |item| {
+/// Posts and rejections seen, and the last rejection's reason.
+#[derive(Default)]
+struct Tally {
+    posts: usize,
+    rejected: usize,
+    reason: String,
+}
+
+impl Tally {
+    fn take(&mut self, item: Item) -> ControlFlow<()> {
         match item {
-            Item::Post(_) => posts += 1,
+            Item::Post(_) => self.posts += 1,
             Item::Rejected(r) => {
-                rejected += 1;
-                reason = r.reason.chars().take(90).collect();
+                self.rejected += 1;
+                self.reason = r.reason.chars().take(90).collect();
             }
         }
         ControlFlow::Continue(())
+    }
+}
+
+fn run(name: &str, bytes: &[u8], format: Format) {
+    let mut opts = Options::new();
+    opts.format = format;
+    let mut tally = Tally::default();
+    let t = Instant::now();
+    let mut reader: &[u8] = bytes;
+    read_reader(&mut reader, name, format, &opts, &mut |item| {
+        tally.take(item)
     })
     .unwrap();
     println!(
-        "{name:>9}: {:>6} KB in, {:8.3} s, {posts} posts, {rejected} rejected {reason}",
+        "{name:>9}: {:>6} KB in, {:8.3} s, {} posts, {} rejected {}",
         bytes.len() / 1000,
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        tally.posts,
+        tally.rejected,
+        tally.reason
     );
 }
 
@@ -114,24 +131,17 @@ fn main() {
         }
         let size = std::fs::metadata(&path).unwrap().len();
         let t = Instant::now();
-        let (mut posts, mut rejected, mut reason) = (0, 0, String::new());
+        let mut tally = Tally::default();
         let mut opts = Options::new();
         opts.format = Format::Jsonl;
-        read_path(&path, &opts, &mut |item| {
-            match item {
-                Item::Post(_) => posts += 1,
-                Item::Rejected(r) => {
-                    rejected += 1;
-                    reason = r.reason.chars().take(90).collect();
-                }
-            }
-            ControlFlow::Continue(())
-        })
-        .unwrap();
+        read_path(&path, &opts, &mut |item| tally.take(item)).unwrap();
         println!(
-            "   gzbomb: {} KB .gz expanding to one {gz_mib} MiB line, {:8.3} s, {posts} posts, {rejected} rejected {reason}",
+            "   gzbomb: {} KB .gz expanding to one {gz_mib} MiB line, {:8.3} s, {} posts, {} rejected {}",
             size / 1000,
-            t.elapsed().as_secs_f64()
+            t.elapsed().as_secs_f64(),
+            tally.posts,
+            tally.rejected,
+            tally.reason
         );
         let _ = std::fs::remove_file(&path);
     }
