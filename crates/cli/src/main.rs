@@ -90,6 +90,10 @@ enum Command {
     Serve(cmd::serve::Args),
     #[command(about = "API tokens: create (stored hashed), list, revoke")]
     Token(cmd::token::Args),
+    #[command(
+        about = "Images: PDQ perceptual hashes and C2PA provenance (inspect), near-duplicates (match)"
+    )]
+    Media(cmd::media::Args),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         Command::Share(a) => cmd::share::run(a, &global),
         Command::Serve(a) => cmd::serve::run(a, &global),
         Command::Token(a) => cmd::token::run(a, &global),
+        Command::Media(a) => cmd::media::run(a, &global),
     };
     match result {
         Ok(code) => code,

@@ -43,14 +43,14 @@ impl Inspection {
     /// Generative-AI media: declared in a valid C2PA manifest (strong), or
     /// only in the unsigned XMP field or a manifest that does not verify (weak).
     pub fn ai_declaration(&self) -> Option<AiDeclaration> {
-        if let Some(c) = &self.c2pa {
-            if c.ai_generated {
-                return Some(if c.valid {
-                    AiDeclaration::SignedC2pa
-                } else {
-                    AiDeclaration::BrokenC2pa
-                });
-            }
+        if let Some(c) = &self.c2pa
+            && c.ai_generated
+        {
+            return Some(if c.valid {
+                AiDeclaration::SignedC2pa
+            } else {
+                AiDeclaration::BrokenC2pa
+            });
         }
         self.xmp_digital_source_type
             .as_deref()
@@ -153,4 +153,18 @@ pub fn inspect_bytes(name: &str, bytes: &[u8]) -> Result<Inspection, DecodeError
         c2pa,
         xmp_digital_source_type: xmp::digital_source_type(bytes),
     })
+}
+
+/// Encode packed 8-bit RGB as PNG (for thumbnails and test pictures).
+/// Fails when `rgb` is not `width × height × 3` bytes.
+pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, image::ImageError> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out).write_image(
+        rgb,
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+    )?;
+    Ok(out)
 }

@@ -205,7 +205,7 @@ pub fn luma_from_rgb(rgb: &[u8], out: &mut Vec<f32>) {
 
 /// The reference's box size for one pass when going from `old` samples to `new`.
 fn window(old: usize, new: usize) -> usize {
-    (old + 2 * new - 1) / (2 * new)
+    old.div_ceil(2 * new)
 }
 
 /// Where the 64 samples sit along a side of `len`: block centres.
@@ -414,9 +414,9 @@ fn downsample(luma: &mut [f32], rows: usize, cols: usize) -> Box<[[f32; 64]; 64]
 /// image, each as a percentage of 255 truncated toward zero.
 fn quality(small: &[[f32; 64]; 64]) -> u8 {
     let mut sum: i64 = 0;
-    for i in 0..63 {
-        for j in 0..64 {
-            let d = ((small[i][j] - small[i + 1][j]) * 100f32) / 255f32;
+    for pair in small.windows(2) {
+        for (&u, &v) in pair[0].iter().zip(pair[1].iter()) {
+            let d = ((u - v) * 100f32) / 255f32;
             sum += (d as i32).abs() as i64;
         }
     }
@@ -539,7 +539,7 @@ mod tests {
     fn box_line_matches_a_direct_mean() {
         let data: Vec<f32> = (0..40).map(|i| ((i * 37) % 11) as f32).collect();
         for win in 1..9 {
-            let mut got = vec![0f32; 40];
+            let mut got = [0f32; 40];
             box_line(40, win, |i| data[i], |_| true, |i, v| got[i] = v);
             let half = (win + 2) / 2;
             for (o, g) in got.iter().enumerate() {

@@ -92,10 +92,10 @@ fn from_reader(reader: &c2pa::Reader) -> C2pa {
         .and_then(|r| r.active_manifest())
         .map(|m| m.failure().iter().map(|s| s.code().to_string()).collect())
         .unwrap_or_default();
-    if failures.is_empty() {
-        if let Some(st) = reader.validation_status() {
-            failures = st.iter().map(|s| s.code().to_string()).collect();
-        }
+    if failures.is_empty()
+        && let Some(st) = reader.validation_status()
+    {
+        failures = st.iter().map(|s| s.code().to_string()).collect();
     }
     failures.retain(|c| c != "signingCredential.untrusted");
     let json: Value = serde_json::from_str(&reader.json()).unwrap_or(Value::Null);

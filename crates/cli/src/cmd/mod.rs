@@ -10,6 +10,7 @@ pub mod disarm;
 pub mod export;
 pub mod import;
 pub mod ingest;
+pub mod media;
 pub mod narratives;
 pub mod respond;
 pub mod serve;

@@ -1,0 +1,128 @@
+//! `pharos media inspect` and `pharos media match` on the media crate's
+//! committed fixtures: the fixed JSON fields, a < b, exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../media/tests/fixtures")
+}
+
+fn pharos(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn inspect_json_has_the_fixed_fields_and_provenance() {
+    let ai = fixtures().join("c2pa/ai_generated.jpg");
+    let plain = fixtures().join("pdq/scene1.png");
+    let (code, out, err) = pharos(&[
+        "media",
+        "inspect",
+        ai.to_str().unwrap(),
+        plain.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["file"], ai.to_str().unwrap());
+    assert_eq!(lines[0]["c2pa"]["valid"], true);
+    assert_eq!(lines[0]["c2pa"]["ai_generated"], true);
+    assert_eq!(lines[0]["c2pa"]["signer"], "Pharos Test Signer");
+    assert!(lines[1]["c2pa"].is_null());
+    // The reference's hash of scene1.png (fixtures/pdq/expected.tsv).
+    assert_eq!(
+        lines[1]["pdq"],
+        "d2f7b4ad6dadda4a3dc96d492bcd729cc6941ce87949c16a1f00fc17d0160936"
+    );
+    assert_eq!(lines[1]["quality"], 100);
+    assert_eq!(
+        (lines[1]["width"].as_u64(), lines[1]["height"].as_u64()),
+        (Some(240), Some(160))
+    );
+}
+
+#[test]
+fn inspect_names_an_unreadable_file_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jpg");
+    std::fs::write(&bad, b"not a picture").unwrap();
+    let good = fixtures().join("c2pa/altered.jpg");
+    let (code, out, err) = pharos(&[
+        "media",
+        "inspect",
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.jpg"), "{err}");
+    assert!(
+        out.contains("altered.jpg") && out.contains("C2PA BROKEN"),
+        "{out}"
+    );
+}
+
+#[test]
+fn match_finds_copies_recursively_with_a_before_b() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures().join("pdq/scene1.png");
+    std::fs::copy(&src, dir.path().join("z.png")).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::copy(&src, dir.path().join("sub/a.png")).unwrap();
+    std::fs::copy(
+        fixtures().join("pdq/scene2.png"),
+        dir.path().join("other.png"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not an image").unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, out, err) = pharos(&["media", "match", d, "--distance", "31", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let pairs: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pairs.len(), 1, "{out}");
+    let (a, b) = (
+        pairs[0]["a"].as_str().unwrap(),
+        pairs[0]["b"].as_str().unwrap(),
+    );
+    assert!(a < b);
+    assert!(a.ends_with("sub/a.png") && b.ends_with("z.png"), "{a} {b}");
+    assert_eq!(pairs[0]["distance"], 0);
+
+    // A mirrored copy matches only with --dihedral.
+    let img = image_mirror(&src);
+    std::fs::write(dir.path().join("mirror.png"), img).unwrap();
+    let (_, out, _) = pharos(&["media", "match", d, "--json"]);
+    assert!(!out.contains("mirror.png"), "{out}");
+    let (_, out, _) = pharos(&["media", "match", d, "--dihedral", "--json"]);
+    assert!(out.contains("mirror.png"), "{out}");
+}
+
+/// The fixture mirrored left to right, as PNG bytes.
+fn image_mirror(src: &Path) -> Vec<u8> {
+    let rgb = pharos_media::decode::decode_file(src).unwrap();
+    let (w, h) = (rgb.width as usize, rgb.height as usize);
+    let mut flipped = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            let s = (y * w + x) * 3;
+            let d = (y * w + (w - 1 - x)) * 3;
+            flipped[d..d + 3].copy_from_slice(&rgb.pixels[s..s + 3]);
+        }
+    }
+    pharos_media::encode_png(&flipped, rgb.width, rgb.height).unwrap()
+}
