@@ -18,9 +18,11 @@
 //!
 //! [`match_key`]: crate::similarity::translit::match_key
 
+use super::boilerplate::{EdgeLine, MIN_CONTENT_TERMS, clean, edge_lines, pair_key, source_key};
 use super::stopwords::is_stopword;
 use crate::similarity::hash_bytes;
 use crate::similarity::translit::{detect_language, match_key_into};
+use ahash::AHashSet;
 use pharos_core::Post;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
@@ -62,6 +64,20 @@ pub(crate) struct Prepared {
     pub terms: Vec<Term>,
     /// Surface forms the terms point into (matching-form words and URLs).
     pub surfaces: String,
+    /// Terms that are words (not URLs).
+    pub word_terms: u32,
+    /// The post's source (platform and account), for boilerplate.
+    pub source: u64,
+    /// The post's edge lines (see [`super::boilerplate`]).
+    pub edges: Vec<EdgeLine>,
+    /// The edge lines removed as boilerplate before reading (bit `i` = `edges[i]`).
+    pub mask: u8,
+    /// The text read, when it is not the post's own (boilerplate or a
+    /// template removed).
+    pub cleaned: Option<Box<str>>,
+    /// More words were removed as boilerplate than are left, and fewer
+    /// than [`MIN_CONTENT_TERMS`] content words are left.
+    pub mostly_boilerplate: bool,
 }
 
 impl Prepared {
@@ -77,6 +93,8 @@ pub(crate) struct Reader {
     pub bands: usize,
     pub rows: usize,
     pub detect_language: bool,
+    /// Learn per-source boilerplate (edge lines are read only then).
+    pub boilerplate: bool,
 }
 
 /// MinHash with half the multiplications: hash function pair `i` is
@@ -130,15 +148,40 @@ pub(crate) fn band_key(band: usize, rows: &[u32]) -> u64 {
 }
 
 impl Reader {
-    pub fn prepare(&self, post: &Post) -> Prepared {
+    /// Reads `post`, without the edge lines `boiler` (pairs of source and
+    /// line key, [`pair_key`]) says are boilerplate.
+    pub fn prepare(&self, post: &Post, boiler: &AHashSet<u64>) -> Prepared {
+        let source = source_key(post);
+        let mut edges = Vec::new();
+        let mut mask = 0u8;
+        if self.boilerplate {
+            edge_lines(&post.text, &mut edges);
+            if !boiler.is_empty() {
+                for (i, l) in edges.iter().enumerate() {
+                    if boiler.contains(&pair_key(source, l.key)) {
+                        mask |= 1 << i;
+                    }
+                }
+            }
+        }
+        self.prepare_masked(post, source, edges, mask)
+    }
+
+    /// Reads `post` without the edge lines in `mask`.
+    pub fn prepare_masked(
+        &self,
+        post: &Post,
+        source: u64,
+        edges: Vec<EdgeLine>,
+        mask: u8,
+    ) -> Prepared {
+        let (text, removed_words) = clean(&post.text, &edges, mask);
         let lang = match &post.lang {
             Some(l) if !l.is_empty() => Some(l.clone()),
-            _ if self.detect_language => {
-                detect_language(prefix(&post.text, 200)).map(str::to_string)
-            }
+            _ if self.detect_language => detect_language(prefix(&text, 200)).map(str::to_string),
             _ => None,
         };
-        let (norm, toks) = matching_tokens(&strip_links(&post.text));
+        let (norm, toks) = matching_tokens(&strip_links(&text));
         let mut key = String::with_capacity(32);
         let mut token_keys: Vec<u64> = Vec::with_capacity(48);
         let mut raw_terms: Vec<(u64, u32, u32, bool)> = Vec::with_capacity(48);
@@ -147,28 +190,10 @@ impl Reader {
             key.clear();
             match_key_into(tok, &mut key);
             token_keys.push(hash_bytes(key.as_bytes(), SHINGLE_SEED));
-            if is_stopword(tok) || tok.chars().all(|c| c.is_numeric()) {
+            let Some(term) = term_of(tok, &key) else {
                 continue;
-            }
-            let mut letters = 0;
-            let mut end = key.len();
-            for (i, c) in key.char_indices() {
-                if letters == STEM_CHARS {
-                    end = i;
-                    break;
-                }
-                letters += 1;
-                let _ = c;
-            }
-            if letters < 2 {
-                continue;
-            }
-            raw_terms.push((
-                hash_bytes(&key.as_bytes()[..end], TERM_SEED),
-                start,
-                toks_end(tok, start),
-                hashtag,
-            ));
+            };
+            raw_terms.push((term, start, toks_end(tok, start), hashtag));
         }
         let mut shingles = shingles(&token_keys);
         // Bottom-k: the smallest hashes are a uniform sample of the set.
@@ -184,6 +209,10 @@ impl Reader {
         };
         let mut surfaces = norm;
         let mut terms = collapse(raw_terms);
+        let word_terms = terms.len() as u32;
+        let mostly_boilerplate = removed_words > 0
+            && removed_words >= toks.len()
+            && (word_terms as usize) < MIN_CONTENT_TERMS;
         for link in &post.links {
             if link.url.is_empty() {
                 continue;
@@ -203,14 +232,61 @@ impl Reader {
                 );
             }
         }
+        let cleaned = match text {
+            std::borrow::Cow::Owned(t) => Some(t.into_boxed_str()),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
         Prepared {
             lang,
             shingles,
             band_keys,
             terms,
             surfaces,
+            word_terms,
+            source,
+            edges,
+            mask,
+            cleaned,
+            mostly_boilerplate,
         }
     }
+}
+
+/// The term of a token (`tok` in matching form, `key` its match key):
+/// `None` for function words, bare numbers and one-letter keys.
+fn term_of(tok: &str, key: &str) -> Option<u64> {
+    if is_stopword(tok) || tok.chars().all(|c| c.is_numeric()) {
+        return None;
+    }
+    let mut letters = 0;
+    let mut end = key.len();
+    for (i, _) in key.char_indices() {
+        if letters == STEM_CHARS {
+            end = i;
+            break;
+        }
+        letters += 1;
+    }
+    (letters >= 2).then(|| hash_bytes(&key.as_bytes()[..end], TERM_SEED))
+}
+
+/// The distinct word terms of `text` (as [`Reader::prepare`] makes them,
+/// links left out), sorted.
+pub(crate) fn text_terms(text: &str) -> Vec<u64> {
+    let (norm, toks) = matching_tokens(&strip_links(text));
+    let mut key = String::with_capacity(32);
+    let mut out: Vec<u64> = toks
+        .iter()
+        .filter_map(|&(s, e, _)| {
+            let tok = &norm[s as usize..e as usize];
+            key.clear();
+            match_key_into(tok, &mut key);
+            term_of(tok, &key)
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 fn toks_end(tok: &str, start: u32) -> u32 {
@@ -427,6 +503,7 @@ mod tests {
             bands: 32,
             rows: 4,
             detect_language: true,
+            boilerplate: true,
         }
     }
 
@@ -476,10 +553,13 @@ mod tests {
     fn terms_meet_across_scripts() {
         let r = reader();
         let p = |t: &str| {
-            r.prepare(&Post {
-                text: t.into(),
-                ..Default::default()
-            })
+            r.prepare(
+                &Post {
+                    text: t.into(),
+                    ..Default::default()
+                },
+                &AHashSet::new(),
+            )
         };
         let a = p("Зеленский встретился с Шольцем");
         let b = p("Zelenskyy met Scholz in Berlin");

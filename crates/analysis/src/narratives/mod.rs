@@ -41,11 +41,14 @@
 //! rarest terms beyond [`NarrativeConfig::max_terms`]; every per-narrative
 //! list is a bounded sketch. See `docs/narratives.md`.
 
+pub mod boilerplate;
 mod families;
 mod features;
 mod stopwords;
 mod summary;
+mod title;
 
+pub use boilerplate::{BoilerplateConfig, BoilerplateSource, SharedBoilerplate, strip_templates};
 pub use families::FamilyParams;
 pub use features::STEM_CHARS;
 pub use stopwords::is_stopword;
@@ -56,6 +59,8 @@ pub use summary::{
 
 use crate::similarity::hash_bytes;
 use ahash::AHashMap;
+use ahash::AHashSet;
+use boilerplate::{Learner, Snapshot};
 use families::FamilyIndex;
 use features::{PairMinHasher, Prepared, Reader};
 use pharos_core::{EventTime, Post};
@@ -83,6 +88,8 @@ pub trait TextEmbedder: Send + Sync {
 #[derive(Clone)]
 pub struct NarrativeConfig {
     pub families: FamilyParams,
+    /// Per-source boilerplate learning (see [`boilerplate`]).
+    pub boilerplate: BoilerplateConfig,
     /// Cosine (TF-IDF, or blended with an embedder) at or above which a post
     /// joins a narrative (default 0.3).
     pub similarity: f64,
@@ -130,6 +137,7 @@ impl Default for NarrativeConfig {
     fn default() -> Self {
         NarrativeConfig {
             families: FamilyParams::default(),
+            boilerplate: BoilerplateConfig::default(),
             similarity: 0.3,
             centroid_terms: 64,
             post_terms: 24,
@@ -192,6 +200,16 @@ pub struct EngineStats {
     /// LSH bucket entries walked and exact Jaccards computed so far.
     pub lsh_steps: u64,
     pub verifications: u64,
+    /// Sources whose boilerplate is being learned, and `(source, line)`
+    /// pairs that are boilerplate now.
+    pub boilerplate_sources: usize,
+    pub boilerplate_lines: usize,
+    /// Posts whose boilerplate lines were removed, posts that were mostly
+    /// boilerplate (no family, no narrative), and posts read again because
+    /// a line changed status while they were being read in parallel.
+    pub boilerplate_posts: u64,
+    pub mostly_boilerplate: u64,
+    pub reread: u64,
 }
 
 struct Narrative {
@@ -213,12 +231,19 @@ struct Narrative {
     top_families: TopK,
     families: u64,
     rep: Option<(f32, RepresentativePost)>,
+    /// The representative post's text as read (boilerplate and templates
+    /// removed), at most 1,000 characters: the title comes from it.
+    rep_text: Box<str>,
 }
 
 /// The online narrative engine. See the [module documentation](self).
 pub struct NarrativeEngine {
     cfg: NarrativeConfig,
     reader: Reader,
+    learner: Learner,
+    boilerplate_posts: u64,
+    mostly_boilerplate: u64,
+    reread: u64,
     families: FamilyIndex,
     /// Term hash → document frequency (distinct texts containing it).
     vocab: AHashMap<u64, u32>,
@@ -268,34 +293,48 @@ impl ReadPosts {
 pub struct NarrativeReader {
     reader: Reader,
     embedder: Option<Arc<dyn TextEmbedder>>,
+    /// The engine's boilerplate as last published.
+    boiler: Snapshot,
 }
 
 impl NarrativeReader {
     /// Reads `posts` in parallel on the rayon pool.
     pub fn read(&self, posts: &[Post]) -> ReadPosts {
+        let boiler = self.boiler.get();
         ReadPosts(
             posts
                 .par_iter()
                 .with_min_len(64)
-                .map(|p| read_post(&self.reader, self.embedder.as_deref(), p))
+                .map(|p| read_post(&self.reader, self.embedder.as_deref(), p, &boiler))
                 .collect(),
         )
     }
 
     /// Reads `posts` on the calling thread.
     pub fn read_here(&self, posts: &[Post]) -> ReadPosts {
+        let boiler = self.boiler.get();
         ReadPosts(
             posts
                 .iter()
-                .map(|p| read_post(&self.reader, self.embedder.as_deref(), p))
+                .map(|p| read_post(&self.reader, self.embedder.as_deref(), p, &boiler))
                 .collect(),
         )
     }
 }
 
-fn read_post(reader: &Reader, embedder: Option<&dyn TextEmbedder>, post: &Post) -> Read {
-    let prep = reader.prepare(post);
-    let dense = embedder.and_then(|e| e.embed(&post.text, prep.lang.as_deref()));
+fn read_post(
+    reader: &Reader,
+    embedder: Option<&dyn TextEmbedder>,
+    post: &Post,
+    boiler: &AHashSet<u64>,
+) -> Read {
+    let prep = reader.prepare(post, boiler);
+    let dense = embedder.and_then(|e| {
+        e.embed(
+            prep.cleaned.as_deref().unwrap_or(&post.text),
+            prep.lang.as_deref(),
+        )
+    });
     Read { prep, dense }
 }
 
@@ -354,8 +393,13 @@ impl NarrativeEngine {
             bands: fp.bands,
             rows: fp.rows,
             detect_language: cfg.detect_language,
+            boilerplate: cfg.boilerplate.enabled,
         };
         NarrativeEngine {
+            learner: Learner::new(cfg.boilerplate.clone()),
+            boilerplate_posts: 0,
+            mostly_boilerplate: 0,
+            reread: 0,
             families: FamilyIndex::new(cfg.families.clone()),
             reader,
             cfg,
@@ -386,7 +430,12 @@ impl NarrativeEngine {
     }
 
     fn read(&self, post: &Post) -> Read {
-        read_post(&self.reader, self.cfg.embedder.as_deref(), post)
+        read_post(
+            &self.reader,
+            self.cfg.embedder.as_deref(),
+            post,
+            self.learner.current(),
+        )
     }
 
     /// Assigns one post to a family and a narrative.
@@ -422,11 +471,14 @@ impl NarrativeEngine {
         const CHUNK: usize = 1024;
         let reader = self.reader.clone();
         let embedder = self.cfg.embedder.clone();
+        let snapshot = self.learner.snapshot();
+        self.learner.publish();
         let read_chunk = |chunk: &[Post]| -> Vec<Read> {
+            let boiler = snapshot.get();
             chunk
                 .par_iter()
                 .with_min_len(64)
-                .map(|p| read_post(&reader, embedder.as_deref(), p))
+                .map(|p| read_post(&reader, embedder.as_deref(), p, &boiler))
                 .collect()
         };
         let mut out = Vec::with_capacity(posts.len());
@@ -445,6 +497,7 @@ impl NarrativeEngine {
                     for (i, (r, p)) in reads.into_iter().zip(chunk).enumerate() {
                         out.push(self.assign(p, r, network(offset + i)));
                     }
+                    self.learner.publish();
                 },
             );
             offset += chunk.len();
@@ -461,6 +514,7 @@ impl NarrativeEngine {
         NarrativeReader {
             reader: self.reader.clone(),
             embedder: self.cfg.embedder.clone(),
+            boiler: self.learner.snapshot(),
         }
     }
 
@@ -472,11 +526,13 @@ impl NarrativeEngine {
     /// When `read` was not made from `posts` (different lengths).
     pub fn assign_read(&mut self, posts: &[Post], read: ReadPosts) -> Vec<Assignment> {
         assert_eq!(posts.len(), read.0.len(), "ReadPosts made from other posts");
-        posts
+        let out = posts
             .iter()
             .zip(read.0)
             .map(|(p, r)| self.assign(p, r, None))
-            .collect()
+            .collect();
+        self.learner.publish();
+        out
     }
 
     fn assign(&mut self, post: &Post, read: Read, network: Option<&str>) -> Assignment {
@@ -490,7 +546,37 @@ impl NarrativeEngine {
         } else if self.watermark - self.last_sweep >= self.cfg.sweep_every_ms {
             self.sweep();
         }
-        let Read { prep, dense } = read;
+        let Read {
+            mut prep,
+            mut dense,
+        } = read;
+        if self.cfg.boilerplate.enabled {
+            let mask = self.learner.observe(prep.source, &prep.edges, post);
+            if mask != prep.mask {
+                // A line changed status since the post was read.
+                self.reread += 1;
+                let edges = std::mem::take(&mut prep.edges);
+                prep = self.reader.prepare_masked(post, prep.source, edges, mask);
+                if let Some(e) = &self.cfg.embedder {
+                    dense = e.embed(
+                        prep.cleaned.as_deref().unwrap_or(&post.text),
+                        prep.lang.as_deref(),
+                    );
+                }
+            }
+            if mask != 0 {
+                self.boilerplate_posts += 1;
+            }
+        }
+        if prep.mostly_boilerplate {
+            self.mostly_boilerplate += 1;
+            return Assignment {
+                family: None,
+                narrative: None,
+                new_family: false,
+                new_narrative: false,
+            };
+        }
         let joined = self.families.join(&prep, t);
         let redundant = joined.as_ref().is_some_and(|j| j.redundant);
         if !redundant && !prep.terms.is_empty() {
@@ -513,7 +599,8 @@ impl NarrativeEngine {
         }
         let mut new_narrative = false;
         let mut sim = 0.0f32;
-        if slot.is_none() && !vec.is_empty() {
+        // Posts with no words (link-only ones) start no narrative.
+        if slot.is_none() && prep.word_terms > 0 && !vec.is_empty() {
             match self.best_narrative(&vec, dense.as_deref()) {
                 Some((s, score)) if f64::from(score) >= self.cfg.similarity => {
                     slot = Some(s);
@@ -661,6 +748,7 @@ impl NarrativeEngine {
             top_families: TopK::new(k),
             families: 0,
             rep: None,
+            rep_text: Box::default(),
         };
         self.next_id += 1;
         self.live += 1;
@@ -734,6 +822,14 @@ impl NarrativeEngine {
         }
         if n.rep.as_ref().is_none_or(|r| sim > r.0) {
             let text: String = post.text.chars().take(500).collect();
+            n.rep_text = prep
+                .cleaned
+                .as_deref()
+                .unwrap_or(&post.text)
+                .chars()
+                .take(1000)
+                .collect::<String>()
+                .into();
             n.rep = Some((
                 sim,
                 RepresentativePost {
@@ -873,6 +969,34 @@ impl NarrativeEngine {
         }
     }
 
+    /// Lines that are boilerplate for at least `min_sources` sources (at
+    /// least two): several channels or accounts signing their posts alike,
+    /// possibly one operator behind them (DISARM T0092 Build Network).
+    /// Coordination evidence, not narratives; most sources first.
+    pub fn shared_boilerplate(&self, min_sources: usize) -> Vec<SharedBoilerplate> {
+        self.learner.shared(min_sources)
+    }
+
+    /// `post`'s text as the engine reads it now: without the lines that
+    /// are boilerplate for its source and without platform templates (for
+    /// the claim matcher and anything else that should not see
+    /// signatures). The post itself is not changed.
+    pub fn clean_text<'a>(&self, post: &'a Post) -> std::borrow::Cow<'a, str> {
+        let mut edges = Vec::new();
+        let mut mask = 0u8;
+        if self.cfg.boilerplate.enabled {
+            boilerplate::edge_lines(&post.text, &mut edges);
+            let source = boilerplate::source_key(post);
+            let current = self.learner.current();
+            for (i, l) in edges.iter().enumerate() {
+                if current.contains(&boilerplate::pair_key(source, l.key)) {
+                    mask |= 1 << i;
+                }
+            }
+        }
+        boilerplate::clean(&post.text, &edges, mask).0
+    }
+
     /// Sizes of the state.
     pub fn stats(&self) -> EngineStats {
         EngineStats {
@@ -887,6 +1011,11 @@ impl NarrativeEngine {
             postings: self.postings.values().map(Vec::len).sum(),
             lsh_steps: self.families.steps,
             verifications: self.families.verifications,
+            boilerplate_sources: self.learner.sources(),
+            boilerplate_lines: self.learner.boilerplate_lines(),
+            boilerplate_posts: self.boilerplate_posts,
+            mostly_boilerplate: self.mostly_boilerplate,
+            reread: self.reread,
         }
     }
 
@@ -1015,8 +1144,18 @@ impl NarrativeEngine {
             })
             .collect();
         let k = self.cfg.top_k;
+        let mut title = title::title(&n.rep_text, &n.centroid, n.norm);
+        if title.is_empty() {
+            title = terms
+                .iter()
+                .take(4)
+                .map(|t| t.term.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
         Some(NarrativeSummary {
             id: n.id,
+            title,
             label: NarrativeLabel {
                 text: terms
                     .iter()

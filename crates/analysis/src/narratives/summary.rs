@@ -198,6 +198,11 @@ pub struct FamilyCount {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NarrativeSummary {
     pub id: u64,
+    /// A short headline from its representative post (the central
+    /// sentence, without boilerplate, links, hashtags, mentions), in the
+    /// post's language; the label's terms are the secondary label.
+    #[serde(default)]
+    pub title: String,
     pub label: NarrativeLabel,
     pub first_seen: EventTime,
     pub last_seen: EventTime,

@@ -15,9 +15,16 @@ use std::process::ExitCode;
 /// Every stored post up to --until is read in event-time order (so
 /// narratives have their context); --since and --until then choose the
 /// window the counts, growth and timelines are reported for. Each
-/// narrative shows its label (its most telling terms and a representative
-/// post), first seen, volume, growth, platforms, languages, top actors,
-/// links, domains and hashtags. docs/narratives.md explains each field.
+/// narrative shows its title (a headline from its most representative
+/// post), its label (its most telling terms), first seen, volume, growth,
+/// platforms, languages, top actors, links, domains and hashtags.
+///
+/// Each source's boilerplate (signatures, footers, calls to subscribe,
+/// disclaimers, learned as posts are read) and platform templates ("RT
+/// @x:", "via @x", "The post … appeared first on …", "Forwarded from …")
+/// are left out of what narratives see; lines several sources sign with
+/// are listed at the end as coordination evidence (possibly one operator,
+/// DISARM T0092). docs/narratives.md explains each field.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -38,6 +45,10 @@ pub struct Args {
     /// Write every narrative as a JSON array to this file (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write the boilerplate lines shared by several sources (coordination
+    /// evidence) as a JSON array to this file.
+    #[arg(long, value_name = "FILE")]
+    pub shared_boilerplate_json: Option<PathBuf>,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
@@ -85,11 +96,12 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             "\n{:>2}. [{}] {}  ({} posts, growth ×{:.1}, first seen {})",
             i + 1,
             n.id,
-            n.label.text,
+            n.title,
             n.posts,
             n.growth,
             n.first_seen
         );
+        println!("    label: {}", n.label.text);
         if let Some(r) = &n.label.representative {
             println!(
                 "    e.g. {} {}/{} by {}: {}",
@@ -126,6 +138,32 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         }
         if !n.domains.is_empty() {
             println!("    domains: {}", top(&n.domains));
+        }
+    }
+    let shared = engine.shared_boilerplate(2);
+    if let Some(path) = &args.shared_boilerplate_json {
+        std::fs::write(path, serde_json::to_string_pretty(&shared)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !shared.is_empty() {
+        println!(
+            "\nBoilerplate shared by several sources (they sign their posts alike: possibly one operator, DISARM T0092 Build Network; coordination evidence, not narratives):"
+        );
+        for s in shared.iter().take(args.top) {
+            let names: Vec<String> = s
+                .sources
+                .iter()
+                .take(8)
+                .map(|x| format!("{} ({})", x.name.as_deref().unwrap_or(&x.actor), x.posts))
+                .collect();
+            println!(
+                "  - \"{}\": {} sources, {} posts: {}{}",
+                one_line(&s.text, 100),
+                s.sources.len(),
+                s.posts,
+                names.join(", "),
+                if s.sources.len() > 8 { ", …" } else { "" }
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

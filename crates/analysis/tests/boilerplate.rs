@@ -1,0 +1,263 @@
+//! Boilerplate learned per source, titles, and shared boilerplate as
+//! evidence: channels that sign every short post with a footer must not
+//! turn their footers into narratives.
+
+use pharos_analysis::narratives::{Assignment, NarrativeConfig, NarrativeEngine};
+use pharos_core::{Actor, EventTime, Link, Post};
+use std::collections::HashMap;
+
+const FOOTERS: [&str; 3] = [
+    "🔴 Подписаться | Прислать новость",
+    "КиберТопор — Подписаться",
+    "Топор +18. Подписаться на канал",
+];
+
+/// splitmix64.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+const SYL: [&str; 20] = [
+    "ba", "ke", "di", "mo", "lu", "fa", "ge", "hi", "po", "ku", "la", "me", "ni", "to", "ru", "sa",
+    "te", "vi", "zo", "de",
+];
+
+/// Story `k` (< 400): five words of its own, as a sentence.
+fn story(k: u64) -> String {
+    let (a, b) = (SYL[(k % 20) as usize], SYL[(k / 20 % 20) as usize]);
+    let w: Vec<String> = ["ra", "ne", "to", "mi", "su"]
+        .iter()
+        .map(|e| format!("{a}{b}{e}"))
+        .collect();
+    format!("{} {} {} {} {}.", w[0], w[1], w[2], w[3], w[4])
+}
+
+fn post(channel: &str, n: usize, minutes: i64, text: String) -> Post {
+    Post {
+        platform: "telegram".into(),
+        id: format!("{channel}/{n}"),
+        actor: Actor {
+            id: channel.into(),
+            name: Some(format!("Channel {channel}")),
+            ..Default::default()
+        },
+        time: EventTime(1_733_000_000_000 + minutes * 60_000),
+        text,
+        ..Default::default()
+    }
+}
+
+/// `per_channel` short posts from each of three channels, each on one of
+/// 40 stories (so each story is told by a few channels), signed with the
+/// channel's footer; with the story of each post.
+fn footer_stream(per_channel: usize, seed: u64) -> (Vec<Post>, Vec<u64>) {
+    let mut rng = Rng(seed);
+    let (mut posts, mut stories) = (Vec::new(), Vec::new());
+    for n in 0..per_channel {
+        for (c, footer) in FOOTERS.iter().enumerate() {
+            // A third are media posts with a one-word caption: their
+            // footer is most of their text.
+            let (k, text) = if rng.next() % 3 == 0 {
+                let caption = ["Видео", "Кадры", "Смотрите"][(rng.next() % 3) as usize];
+                (
+                    10_000 + posts.len() as u64,
+                    format!("{caption}\n\n{footer}"),
+                )
+            } else {
+                let k = rng.next() % 40;
+                (k, format!("{}\n\n{footer}", story(k)))
+            };
+            posts.push(post(&format!("ch{c}"), n, (n * 3 + c) as i64, text));
+            stories.push(k);
+        }
+    }
+    (posts, stories)
+}
+
+/// Share of posts in narratives of ≥ 2 posts that are on their narrative's
+/// main story.
+fn purity(got: &[Assignment], stories: &[u64]) -> (f64, usize) {
+    let mut by: HashMap<u64, HashMap<u64, usize>> = HashMap::new();
+    for (a, s) in got.iter().zip(stories) {
+        if let Some(n) = a.narrative {
+            *by.entry(n).or_default().entry(*s).or_default() += 1;
+        }
+    }
+    let (mut main, mut all) = (0, 0);
+    for m in by.values() {
+        let total: usize = m.values().sum();
+        if total >= 2 {
+            main += m.values().max().unwrap();
+            all += total;
+        }
+    }
+    (main as f64 / all.max(1) as f64, all)
+}
+
+#[test]
+fn channel_footers_do_not_make_narratives() {
+    let (posts, stories) = footer_stream(200, 7);
+    let mut plain = NarrativeEngine::new(NarrativeConfig {
+        boilerplate: pharos_analysis::narratives::BoilerplateConfig {
+            enabled: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let before: Vec<Assignment> = posts.iter().map(|p| plain.observe(p)).collect();
+    let mut e = NarrativeEngine::default();
+    let after: Vec<Assignment> = posts.iter().map(|p| e.observe(p)).collect();
+    let (p_before, _) = purity(&before, &stories);
+    let (p_after, n_after) = purity(&after, &stories);
+    eprintln!("purity without boilerplate learning {p_before:.3}, with {p_after:.3}");
+    // Without learning, footers pull posts on different stories together.
+    assert!(
+        p_before < 0.8,
+        "footers should mislead the plain engine: {p_before}"
+    );
+    assert!(p_after > 0.95, "{p_after}");
+    assert!(
+        n_after > 350,
+        "stories still form narratives: {n_after} posts"
+    );
+    let stats = e.stats();
+    assert_eq!(stats.boilerplate_sources, 3);
+    assert!(stats.boilerplate_posts >= 590, "{stats:?}");
+    // The captions over a footer join no narrative once it is learned.
+    assert!(stats.mostly_boilerplate >= 150, "{stats:?}");
+
+    // Titles are the stories, never the footers; the largest narratives
+    // are stories told by several channels.
+    let list = e.narratives(None, None);
+    for n in list.iter().take(20) {
+        assert!(n.posts >= 2);
+        assert!(!n.title.contains("Подписаться"), "{}", n.title);
+        assert!(
+            (0..40).any(|k| n.title == story(k).trim_end_matches('.')),
+            "{n:?}"
+        );
+        assert!(n.actors.len() >= 2, "{:?}", n.actors);
+        assert!(!n.label.text.contains("подписаться"), "{}", n.label.text);
+    }
+    // The stored posts keep their footers (the representative's text is the post's).
+    let rep = list[0].label.representative.as_ref().unwrap();
+    assert!(rep.text.contains("Подписаться"), "{}", rep.text);
+}
+
+#[test]
+fn batches_and_one_by_one_agree_while_boilerplate_is_learned() {
+    // More than one chunk of 1,024, so readers work from an older snapshot
+    // and some posts are read again.
+    let (posts, _) = footer_stream(600, 11);
+    let mut one = NarrativeEngine::default();
+    let a: Vec<Assignment> = posts.iter().map(|p| one.observe(p)).collect();
+    let mut batch = NarrativeEngine::default();
+    let b = batch.observe_batch(&posts);
+    assert_eq!(a, b);
+    let mut staged = NarrativeEngine::default();
+    let reader = staged.reader();
+    let mut c = Vec::new();
+    for chunk in posts.chunks(700) {
+        let read = reader.read(chunk);
+        c.extend(staged.assign_read(chunk, read));
+    }
+    assert_eq!(a, c);
+    assert!(batch.stats().reread > 0, "{:?}", batch.stats());
+}
+
+#[test]
+fn shared_footers_are_reported_as_evidence_not_narratives() {
+    let mut e = NarrativeEngine::default();
+    let mut rng = Rng(3);
+    let mut n = 0;
+    for i in 0..40 {
+        for c in 0..5 {
+            let footer = if c < 4 {
+                "Правда без цензуры — подпишись на нашу сеть"
+            } else {
+                "Независимые новости каждый день"
+            };
+            let text = format!("{}\n{footer}", story(rng.next() % 400));
+            n += 1;
+            e.observe(&post(&format!("net{c}"), n, i * 5 + c as i64, text));
+        }
+    }
+    let shared = e.shared_boilerplate(3);
+    assert_eq!(shared.len(), 1, "{shared:?}");
+    let s = &shared[0];
+    assert_eq!(s.text, "Правда без цензуры — подпишись на нашу сеть");
+    let mut actors: Vec<&str> = s.sources.iter().map(|x| x.actor.as_str()).collect();
+    actors.sort();
+    assert_eq!(actors, ["net0", "net1", "net2", "net3"]);
+    assert!(s.posts >= 4 * 36, "{}", s.posts);
+    assert_eq!(
+        s.sources[0]
+            .name
+            .as_deref()
+            .map(|n| n.starts_with("Channel")),
+        Some(true)
+    );
+    // Only the posts before the footer was learned (the first of each
+    // channel) can carry it into a narrative.
+    for n in e.narratives(None, None) {
+        if n.label.text.contains("цензуры") {
+            assert!(n.posts <= 4, "{n:?}");
+        }
+    }
+}
+
+#[test]
+fn mostly_boilerplate_and_link_only_posts_join_no_narrative() {
+    let mut e = NarrativeEngine::default();
+    for i in 0..10 {
+        let text = format!("{}\n\n{}", story(i), FOOTERS[0]);
+        e.observe(&post("ch0", i as usize, i as i64, text));
+    }
+    // Two words over a learned footer.
+    let a = e.observe(&post("ch0", 100, 20, format!("Фото дня\n\n{}", FOOTERS[0])));
+    assert_eq!((a.family, a.narrative), (None, None));
+    assert_eq!(e.stats().mostly_boilerplate, 1);
+    // A short story over the footer still counts.
+    let a = e.observe(&post(
+        "ch0",
+        101,
+        21,
+        format!("{}\n\n{}", story(3), FOOTERS[0]),
+    ));
+    assert!(a.narrative.is_some());
+    // Link-only posts (tweets that are just a URL).
+    let mut link = post("tw", 1, 30, "https://example.org/a".into());
+    link.platform = "twitter".into();
+    link.links = vec![Link::new("https://example.org/a")];
+    let a = e.observe(&link);
+    assert_eq!((a.family, a.narrative), (None, None));
+}
+
+#[test]
+fn the_claim_matcher_can_read_the_cleaned_text() {
+    let mut e = NarrativeEngine::default();
+    for i in 0..10 {
+        let text = format!("{}\n\n{}", story(i), FOOTERS[1]);
+        e.observe(&post("ch1", i as usize, i as i64, text));
+    }
+    let p = post(
+        "ch1",
+        50,
+        50,
+        format!("Drones over Bryansk\n\n{}", FOOTERS[1]),
+    );
+    assert_eq!(e.clean_text(&p).trim(), "Drones over Bryansk");
+    // Another channel has not learned that footer.
+    let q = post("other", 1, 51, format!("Drones\n{}", FOOTERS[1]));
+    assert!(e.clean_text(&q).contains("КиберТопор"));
+    // Platform templates go whatever the source.
+    let rt = post("x", 1, 52, "RT @bbc: Plane down in the Alps".into());
+    assert_eq!(e.clean_text(&rt), "Plane down in the Alps");
+}
