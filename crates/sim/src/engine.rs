@@ -11,7 +11,7 @@ use crate::factcheck;
 use crate::lexicon::{EMOJI, LANGS};
 use crate::rng::{SimRng, chance, exp, pick};
 use crate::text::{article_url, organic_text, push_hashtags, video_url};
-use crate::truth::{CampaignTruth, Summary, Truth};
+use crate::truth::{CampaignTruth, Summary, TemplateNetworkTruth, Truth};
 use pharos_core::{Actor, Engagement, EventTime, Link, Media, MediaKind, Post, Provenance};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Zipf};
@@ -101,6 +101,7 @@ struct Engine<'a> {
     langs: [u64; 6],
     platforms: [u64; 3],
     line: u64,
+    network: crate::boilerplate::TemplateNetwork,
 }
 
 fn ring_index(p: Platform, lang: usize) -> usize {
@@ -371,6 +372,15 @@ impl Engine<'_> {
                 }
             }
         }
+        crate::boilerplate::sign(
+            &mut text,
+            self.cfg.seed,
+            rank,
+            &prof,
+            self.counter,
+            !links.is_empty(),
+            &self.network,
+        );
         let followers = prof.actor.followers.unwrap_or(0);
         let post = self.build(
             prof.platform,
@@ -458,6 +468,7 @@ pub fn simulate(
         langs: [0; 6],
         platforms: [0; 3],
         line: 0,
+        network: crate::boilerplate::TemplateNetwork::new(cfg.seed, population, cfg.start),
     };
     let mut clock = OrganicClock::new(start, end, organic_n, cfg.seed);
     let mut running: Vec<Running> = campaigns
@@ -612,6 +623,12 @@ pub fn simulate(
             factcheck_url: c.factcheck_url,
         })
         .collect();
+    let template_networks = vec![TemplateNetworkTruth {
+        footer: crate::boilerplate::NETWORK_FOOTER.to_string(),
+        platform: "telegram".into(),
+        language: "ru".into(),
+        accounts: std::mem::take(&mut engine.network.actors),
+    }];
     let mut factchecks = factcheck::organic_library(cfg.start);
     factchecks.extend(reviews);
     Ok(Truth {
@@ -624,6 +641,7 @@ pub fn simulate(
         population,
         summary,
         campaigns: campaign_truth,
+        template_networks,
         factchecks,
     })
 }

@@ -10,6 +10,8 @@
 //! - `campaigns`: the five planted campaign kinds, planned up front.
 //! - `lexicon`, `content`, `text`: word lists, templates and claims in
 //!   en, ru, uk, de, fr and pl, and how posts are written from them.
+//! - `boilerplate`: channel signatures, page sign-offs, `via @x`, and one
+//!   network of channels sharing a footer.
 //! - [`truth`]: the ground-truth file; [`factcheck`]: the `ClaimReview` library.
 //!
 //! Same config, same bytes: all randomness comes from ChaCha8 streams and
@@ -22,6 +24,7 @@
 //! ```
 
 mod actors;
+mod boilerplate;
 mod campaigns;
 mod clock;
 pub mod config;
@@ -37,7 +40,7 @@ pub use actors::Platform;
 pub use config::{CampaignKind, CampaignSpec, SimConfig};
 pub use engine::simulate;
 pub use factcheck::claim_review_feed;
-pub use truth::{CampaignTruth, FactCheckTruth, Summary, Truth};
+pub use truth::{CampaignTruth, FactCheckTruth, Summary, TemplateNetworkTruth, Truth};
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

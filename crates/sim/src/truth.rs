@@ -21,6 +21,8 @@
 //!     "cover_posts": ["<post id>", ...],
 //!     "hashtags": ["..."], "urls": ["..."], "claim": "...", "factcheck_url": "..."
 //!   }],
+//!   "template_networks": [{"footer": "⚡️ Правда без цензуры — …", "platform": "telegram",
+//!                          "language": "ru", "accounts": ["<actor id>", ...]}],
 //!   "factchecks": [{"claim": "...", "lang": "en", "url": "...", "rating": "False",
 //!                   "organisation": "...", "published": "...", "claim_author": "...",
 //!                   "claim_published": "...",
@@ -52,6 +54,11 @@ pub struct Truth {
     pub population: u32,
     pub summary: Summary,
     pub campaigns: Vec<CampaignTruth>,
+    /// Accounts that look independent but sign every post with the same
+    /// footer (one operator; DISARM T0092 Build Network). Their posts are
+    /// organic posts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub template_networks: Vec<TemplateNetworkTruth>,
     /// The fact-check library written beside the posts (`x.factchecks.json`).
     pub factchecks: Vec<FactCheckTruth>,
 }
@@ -95,6 +102,17 @@ pub struct CampaignTruth {
     pub claim: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factcheck_url: Option<String>,
+}
+
+/// Channels sharing one footer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemplateNetworkTruth {
+    /// The footer line they all sign with.
+    pub footer: String,
+    pub platform: String,
+    pub language: String,
+    /// Their actor ids.
+    pub accounts: Vec<String>,
 }
 
 /// One entry of the fact-check library.

@@ -451,3 +451,64 @@ fn tiny_and_odd_configs() {
     cfg.campaigns[0].lang = "xx".into();
     assert!(simulate(&cfg, &mut Vec::new(), &mut |_| {}).is_err());
 }
+
+#[test]
+fn channels_sign_their_posts_and_one_network_shares_a_footer() {
+    let s = scenario();
+    let net = &s.truth.template_networks[0];
+    assert_eq!(net.accounts.len(), 6);
+    assert_eq!(
+        (net.platform.as_str(), net.language.as_str()),
+        ("telegram", "ru")
+    );
+    let original = |p: &Post| p.reshare_of.is_none() && p.reply_to.is_none();
+    let mut network_posts = 0;
+    for p in s
+        .posts
+        .iter()
+        .filter(|p| net.accounts.contains(&p.actor.id))
+    {
+        assert_eq!(p.platform, "telegram");
+        if original(p) {
+            assert!(p.text.ends_with(&net.footer), "{}", p.text);
+            network_posts += 1;
+        }
+    }
+    assert!(network_posts >= 20, "{network_posts}");
+    // Other channels sign with their own name: the same line under each of
+    // their originals, different from channel to channel.
+    let mut by_actor: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for p in s
+        .posts
+        .iter()
+        .filter(|p| p.platform == "telegram" && original(p) && !net.accounts.contains(&p.actor.id))
+    {
+        let last = p.text.rsplit('\n').next().unwrap();
+        by_actor.entry(&p.actor.id).or_default().insert(last);
+    }
+    let signed: Vec<&BTreeSet<&str>> = by_actor
+        .values()
+        .filter(|lines| {
+            lines.len() == 1
+                && lines.iter().any(|l| {
+                    l.contains("Подписаться на")
+                        || l.contains("Subscribe to")
+                        || l.contains("Підписатися на")
+                })
+        })
+        .collect();
+    assert!(signed.len() >= 20, "{} signed channels", signed.len());
+    let distinct: BTreeSet<&str> = signed.iter().flat_map(|l| l.iter().copied()).collect();
+    assert_eq!(
+        distinct.len(),
+        signed.len(),
+        "each channel signs with its own line"
+    );
+    // Retweets carry the platform's template; some link tweets credit a source.
+    assert!(s.posts.iter().any(|p| p.text.starts_with("RT @")));
+    assert!(
+        s.posts
+            .iter()
+            .any(|p| p.platform == "twitter" && p.text.contains(" via @"))
+    );
+}
