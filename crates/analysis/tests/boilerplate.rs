@@ -261,3 +261,61 @@ fn the_claim_matcher_can_read_the_cleaned_text() {
     let rt = post("x", 1, 52, "RT @bbc: Plane down in the Alps".into());
     assert_eq!(e.clean_text(&rt), "Plane down in the Alps");
 }
+
+#[test]
+fn the_simulated_network_sharing_a_footer_is_evidence_and_signatures_make_no_narratives() {
+    let cfg = pharos_sim::SimConfig::new(20_000, 5);
+    let mut buf = Vec::new();
+    let truth = pharos_sim::simulate(&cfg, &mut buf, &mut |_| {}).unwrap();
+    let posts: Vec<Post> = buf
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let net = &truth.template_networks[0];
+    let mut e = NarrativeEngine::default();
+    e.observe_batch(&posts);
+    let shared = e.shared_boilerplate(3);
+    let found = shared
+        .iter()
+        .find(|s| s.text == net.footer)
+        .unwrap_or_else(|| panic!("the network's footer is not reported: {shared:?}"));
+    // Every network channel that posted at least twice is listed; nobody else.
+    let mut posted: HashMap<&str, usize> = HashMap::new();
+    for p in &posts {
+        if net.accounts.contains(&p.actor.id) && p.reshare_of.is_none() && p.reply_to.is_none() {
+            *posted.entry(p.actor.id.as_str()).or_default() += 1;
+        }
+    }
+    let mut want: Vec<&str> = posted.iter().filter(|x| *x.1 >= 3).map(|x| *x.0).collect();
+    want.sort();
+    let mut got: Vec<&str> = found.sources.iter().map(|s| s.actor.as_str()).collect();
+    got.sort();
+    assert!(want.len() >= 3, "{posted:?}");
+    for a in &want {
+        assert!(got.contains(a), "{a} missing from {got:?}");
+    }
+    assert!(got.iter().all(|a| net.accounts.iter().any(|n| n == a)));
+    // Each channel's own signature is its own, not shared (a handle may
+    // repeat by chance, not more).
+    assert_eq!(shared[0].text, net.footer);
+    assert!(
+        shared[1..].iter().all(|s| s.sources.len() <= 2),
+        "{:?}",
+        shared.iter().map(|s| &s.text).collect::<Vec<_>>()
+    );
+    // Signatures are learned and do not define the largest narratives.
+    assert!(e.stats().boilerplate_posts > 500, "{:?}", e.stats());
+    for n in e.narratives(None, None).iter().take(20) {
+        for sig in [
+            "Подписаться на",
+            "Subscribe to",
+            "Підписатися",
+            "abonnieren",
+            "Правда без цензуры",
+        ] {
+            assert!(!n.title.contains(sig), "{}", n.title);
+        }
+        assert!(!n.title.is_empty());
+    }
+}
