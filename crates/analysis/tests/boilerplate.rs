@@ -64,7 +64,7 @@ fn footer_stream(per_channel: usize, seed: u64) -> (Vec<Post>, Vec<u64>) {
         for (c, footer) in FOOTERS.iter().enumerate() {
             // A third are media posts with a one-word caption: their
             // footer is most of their text.
-            let (k, text) = if rng.next() % 3 == 0 {
+            let (k, text) = if rng.next().is_multiple_of(3) {
                 let caption = ["Видео", "Кадры", "Смотрите"][(rng.next() % 3) as usize];
                 (
                     10_000 + posts.len() as u64,

@@ -71,7 +71,7 @@ pub const MIN_CONTENT_TERMS: usize = 3;
 /// Sources listed per shared line.
 pub const MAX_SHARED_SOURCES: usize = 64;
 
-const LINE_SEED: u64 = 0x6c69_6e65_6b65_79;
+const LINE_SEED: u64 = 0x006c_696e_656b_6579;
 
 /// How boilerplate is learned.
 #[derive(Clone, Debug, PartialEq)]
