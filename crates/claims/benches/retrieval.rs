@@ -18,7 +18,7 @@
 //!   where the claim vectors came from.
 //!
 //! `cargo bench -p pharos-claims --bench retrieval`
-//! `PHAROS_EMBED_MODEL=$(.ci/fetch-model) cargo bench -p pharos-claims --features embeddings --bench retrieval`
+//! `PHAROS_EMBED_MODEL=$(.ci/fetch-model) cargo bench -p pharos-claims --bench retrieval`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pharos_claims::retrieval::{Matcher, eval};
@@ -73,7 +73,6 @@ fn bench(c: &mut Criterion) {
             matcher.match_batch(&q, 5).len()
         })
     });
-    #[cfg(feature = "embeddings")]
     if let Some(model) = std::env::var_os("PHAROS_EMBED_MODEL") {
         let fused = eval::with_source_vectors(
             Matcher::in_memory(&library).expect("index"),

@@ -3,11 +3,11 @@
 //!
 //! ```sh
 //! cargo run --release -p pharos-claims --example checkthat                 # BM25 and lexical fusion, test split
-//! cargo run --release -p pharos-claims --features embeddings --example checkthat -- \
+//! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model target/models/all-MiniLM-L6-v2                               # + semantic re-ranking
-//! cargo run --release -p pharos-claims --features embeddings --example checkthat -- \
+//! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model target/models/all-MiniLM-L6-v2 --fit                         # refit on train, report dev
-//! cargo run --release -p pharos-claims --features embeddings --example checkthat -- \
+//! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model target/models/all-MiniLM-L6-v2 --gate-sweep                  # choose the encoder gate (dev, train)
 //! ```
 //!
@@ -74,7 +74,6 @@ fn run() -> Result<(), String> {
     matcher.encoder_author = !args.iter().any(|a| a == "--encoder-body");
     eprintln!("index: {} claims in {:.1?}", matcher.len(), t.elapsed());
     if let Some(model) = arg(&args, "--model") {
-        #[cfg(feature = "embeddings")]
         {
             let t = Instant::now();
             matcher = matcher
@@ -85,8 +84,6 @@ fn run() -> Result<(), String> {
                 t.elapsed()
             );
         }
-        #[cfg(not(feature = "embeddings"))]
-        return Err(format!("--model {model}: build with --features embeddings"));
     }
     if let Some(g) = arg(&args, "--gate") {
         matcher.gate = g.parse().map_err(|_| format!("--gate {g}: not a number"))?;

@@ -5,7 +5,7 @@
 //! cargo run --release -p pharos-claims --example speed -- --claims 100000 --rounds 5
 //! /usr/bin/time -f "%e s wall %U+%S s CPU %M KB" \
 //!     target/release/examples/speed --claims 1000000 --rounds 1
-//! cargo run --release -p pharos-claims --features embeddings --example speed -- \
+//! cargo run --release -p pharos-claims --example speed -- \
 //!     --claims 100000 --model target/models/all-MiniLM-L6-v2
 //! ```
 //!
@@ -130,7 +130,6 @@ fn main() {
         (rss_kb().unwrap_or(0).saturating_sub(before)) / 1024
     );
     drop(library);
-    #[cfg(feature = "embeddings")]
     if let Some(model) = arg(&args, "--model") {
         matcher =
             eval::with_source_vectors(matcher, &base, &PathBuf::from(model)).expect("vectors");

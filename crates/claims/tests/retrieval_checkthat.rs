@@ -6,7 +6,7 @@
 //! those in docs/claim-retrieval.md (each floor just under the measured one).
 //!
 //! `cargo test --release -p pharos-claims --features real-data --test retrieval_checkthat -- --nocapture`
-//! `PHAROS_EMBED_MODEL=target/models/all-MiniLM-L6-v2 cargo test --release -p pharos-claims --features real-data,embeddings --test retrieval_checkthat -- --nocapture`
+//! `PHAROS_EMBED_MODEL=target/models/all-MiniLM-L6-v2 cargo test --release -p pharos-claims --features real-data --test retrieval_checkthat -- --nocapture`
 #![cfg(feature = "real-data")]
 
 use pharos_claims::retrieval::Matcher;
@@ -71,7 +71,6 @@ fn bm25_and_lexical_fusion_map_at_5_on_test() {
     );
 }
 
-#[cfg(feature = "embeddings")]
 #[test]
 fn semantic_reranking_map_at_5_on_test() {
     let Some(model) = std::env::var_os("PHAROS_EMBED_MODEL") else {

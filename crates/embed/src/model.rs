@@ -24,6 +24,9 @@ pub(crate) struct Config {
     pub position_embedding_type: String,
     #[serde(default)]
     pub model_type: Option<String>,
+    /// RoBERTa and XLM-R number positions from `pad_token_id + 1`.
+    #[serde(default)]
+    pub pad_token_id: Option<usize>,
 }
 
 fn two() -> usize {
@@ -64,6 +67,27 @@ struct Layer {
     norm2: Norm,
 }
 
+/// The token embedding table: f32 rows, or 4-bit rows dequantised when
+/// read (the packed e5 file: 250k rows, 54 MB instead of 384 MB).
+enum WordTable {
+    F32(Vec<f32>),
+    Q4 { blocks: Vec<u8>, row_bytes: usize },
+}
+
+impl WordTable {
+    /// Adds row `id` to `out`.
+    #[inline(always)]
+    fn add_row(&self, id: usize, out: &mut [f32], tmp: &mut [f32]) {
+        match self {
+            WordTable::F32(w) => add(out, &w[id * out.len()..(id + 1) * out.len()]),
+            WordTable::Q4 { blocks, row_bytes } => {
+                crate::packed::dequantise(&blocks[id * row_bytes..(id + 1) * row_bytes], tmp);
+                add(out, tmp);
+            }
+        }
+    }
+}
+
 /// The weights of a BERT encoder.
 pub(crate) struct Bert {
     hidden: usize,
@@ -72,8 +96,12 @@ pub(crate) struct Bert {
     act: Act,
     vocab: usize,
     types: usize,
+    /// Usable positions (after `position_offset`).
     positions: usize,
-    word: Vec<f32>,
+    /// Row of the position table that position 0 reads: 0 for BERT,
+    /// `padding_idx + 1` for RoBERTa-shaped checkpoints (XLM-R).
+    position_offset: usize,
+    word: WordTable,
     position: Vec<f32>,
     token_type: Vec<f32>,
     norm: Norm,
@@ -183,10 +211,22 @@ impl Bert {
             "relu" => Act::Relu,
             other => return Err(format!("hidden_act {other:?} is not supported")),
         };
-        if let Some(t) = config.model_type.as_deref().filter(|t| *t != "bert") {
-            // RoBERTa and XLM-R share BERT's tensor names but number their
-            // positions from 2: loading them as BERT would be silently wrong.
-            return Err(format!("model_type {t:?} is not supported (BERT only)"));
+        // RoBERTa and XLM-R share BERT's tensor names but number their
+        // positions from `padding_idx + 1` (2): their first rows are never read.
+        let position_offset = match config.model_type.as_deref().unwrap_or("bert") {
+            "bert" => 0,
+            "roberta" | "xlm-roberta" | "camembert" => config.pad_token_id.unwrap_or(1) + 1,
+            t => {
+                return Err(format!(
+                    "model_type {t:?} is not supported (BERT, RoBERTa and XLM-R only)"
+                ));
+            }
+        };
+        if position_offset >= config.max_position_embeddings {
+            return Err(format!(
+                "pad_token_id {:?} leaves no positions of {}",
+                config.pad_token_id, config.max_position_embeddings
+            ));
         }
         if config.position_embedding_type != "absolute" {
             return Err(format!(
@@ -203,6 +243,11 @@ impl Bert {
         let st = safetensors::SafeTensors::deserialize(weights).map_err(|e| e.to_string())?;
         let prefix = if st.tensor("bert.embeddings.word_embeddings.weight").is_ok() {
             "bert."
+        } else if st
+            .tensor("roberta.embeddings.word_embeddings.weight")
+            .is_ok()
+        {
+            "roberta."
         } else {
             ""
         };
@@ -243,13 +288,73 @@ impl Bert {
             act,
             vocab: config.vocab_size,
             types: config.type_vocab_size,
-            positions: config.max_position_embeddings,
-            word,
+            positions: config.max_position_embeddings - position_offset,
+            position_offset,
+            word: WordTable::F32(word),
             position,
             token_type,
             norm,
             layers,
         })
+    }
+
+    /// Builds the encoder from a packed 4-bit e5 file: the dense layers are
+    /// dequantised once into the bf16 panels the kernels read, the token
+    /// table stays 4-bit and is dequantised a row at a time.
+    pub(crate) fn load_packed(p: &crate::packed::Packed<'_>) -> Result<Self, String> {
+        let s = p.shape;
+        let (h, i) = (s.hidden, s.ff);
+        let norm = |base: &str| -> Result<Norm, String> {
+            Ok(Norm {
+                weight: p.f32s(&format!("{base}.w"), h)?,
+                bias: p.f32s(&format!("{base}.b"), h)?,
+            })
+        };
+        let linear = |base: &str, n: usize, k: usize| -> Result<Linear, String> {
+            let w = p.f32s(&format!("{base}.w"), n * k)?;
+            let b = p.f32s(&format!("{base}.b"), n)?;
+            Ok(Linear::new(&w, &b, n, k))
+        };
+        let mut layers = Vec::with_capacity(s.layers);
+        for l in 0..s.layers {
+            let mut w = Vec::with_capacity(3 * h * h);
+            let mut b = Vec::with_capacity(3 * h);
+            for part in ["q", "k", "v"] {
+                w.extend(p.f32s(&format!("l{l}.{part}.w"), h * h)?);
+                b.extend(p.f32s(&format!("l{l}.{part}.b"), h)?);
+            }
+            layers.push(Layer {
+                qkv: Linear::new(&w, &b, 3 * h, h),
+                attn_out: linear(&format!("l{l}.ao"), h, h)?,
+                norm1: norm(&format!("l{l}.aln"))?,
+                up: linear(&format!("l{l}.fi"), i, h)?,
+                down: linear(&format!("l{l}.fo"), h, i)?,
+                norm2: norm(&format!("l{l}.oln"))?,
+            });
+        }
+        Ok(Bert {
+            hidden: h,
+            heads: s.heads,
+            eps: s.eps,
+            act: Act::Gelu,
+            vocab: s.vocab,
+            types: s.types.max(1),
+            positions: s.positions,
+            position_offset: 0,
+            word: WordTable::Q4 {
+                blocks: p.q4("emb.word", s.vocab * h)?,
+                row_bytes: crate::packed::q4_row_bytes(h),
+            },
+            position: p.f32s("emb.pos", s.positions * h)?,
+            token_type: p.f32s("emb.type", s.types.max(1) * h)?,
+            norm: norm("emb.ln")?,
+            layers,
+        })
+    }
+
+    /// Positions the model has (the most tokens a text may have).
+    pub(crate) fn positions(&self) -> usize {
+        self.positions
     }
 
     /// The mean of each text's last hidden states, scaled to unit length
@@ -301,6 +406,7 @@ impl Bert {
 
         // Embeddings: word + position + token type, then a layer norm.
         s.x.resize(rows * h, 0.0);
+        s.tmp.resize(h, 0.0);
         for (t, &o) in texts.iter().zip(&offsets) {
             for (pos, (&id, &ty)) in t.ids.iter().zip(t.types).enumerate() {
                 let (id, ty) = (id as usize, ty as usize);
@@ -311,12 +417,13 @@ impl Bert {
                     ));
                 }
                 let row = &mut s.x[(o + pos) * h..(o + pos + 1) * h];
-                let w = &self.word[id * h..(id + 1) * h];
-                let p = &self.position[pos * h..(pos + 1) * h];
+                let p = pos + self.position_offset;
+                let p = &self.position[p * h..(p + 1) * h];
                 let y = &self.token_type[ty * h..(ty + 1) * h];
-                for (((x, w), p), y) in row.iter_mut().zip(w).zip(p).zip(y) {
-                    *x = w + p + y;
+                for ((x, p), y) in row.iter_mut().zip(p).zip(y) {
+                    *x = p + y;
                 }
+                self.word.add_row(id, row, &mut s.tmp[..h]);
             }
         }
         layer_norm(&mut s.x, h, &self.norm, self.eps);
@@ -602,6 +709,134 @@ mod tests {
         let var: f32 = x[..4].iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 4.0;
         assert!((mean - 0.5).abs() < 1e-6 && (var - 1.0).abs() < 1e-5);
         assert!(x[4..].iter().all(|&v| (v - 0.5).abs() < 1e-6));
+    }
+
+    /// A tiny BERT in safetensors: `(name, shape, values)`, values from a
+    /// fixed pseudo-random sequence.
+    fn tiny_weights(positions: usize, shift: usize) -> Vec<u8> {
+        let (h, i, v) = (32usize, 64usize, 20usize);
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 0.4
+        };
+        let mut t: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
+        let mut add = |name: &str, shape: Vec<usize>, next: &mut dyn FnMut() -> f32| {
+            let n = shape.iter().product();
+            t.push((name.to_string(), shape, (0..n).map(|_| next()).collect()));
+        };
+        add("embeddings.word_embeddings.weight", vec![v, h], &mut next);
+        add(
+            "embeddings.position_embeddings.weight",
+            vec![16, h],
+            &mut next,
+        );
+        add(
+            "embeddings.token_type_embeddings.weight",
+            vec![1, h],
+            &mut next,
+        );
+        for n in ["weight", "bias"] {
+            add(&format!("embeddings.LayerNorm.{n}"), vec![h], &mut next);
+        }
+        let p = "encoder.layer.0";
+        for part in ["query", "key", "value"] {
+            add(
+                &format!("{p}.attention.self.{part}.weight"),
+                vec![h, h],
+                &mut next,
+            );
+            add(
+                &format!("{p}.attention.self.{part}.bias"),
+                vec![h],
+                &mut next,
+            );
+        }
+        for (name, n, k) in [
+            ("attention.output.dense", h, h),
+            ("intermediate.dense", i, h),
+            ("output.dense", h, i),
+        ] {
+            add(&format!("{p}.{name}.weight"), vec![n, k], &mut next);
+            add(&format!("{p}.{name}.bias"), vec![n], &mut next);
+        }
+        for ln in ["attention.output.LayerNorm", "output.LayerNorm"] {
+            for n in ["weight", "bias"] {
+                add(&format!("{p}.{ln}.{n}"), vec![h], &mut next);
+            }
+        }
+        // The position table: `shift` unused rows first, then the 16 rows.
+        let pos = t.iter_mut().find(|x| x.0.contains("position")).unwrap();
+        let mut rows = vec![9.0f32; shift * h];
+        rows.extend_from_slice(&pos.2[..(positions - shift).min(16) * h]);
+        pos.1 = vec![positions, h];
+        pos.2 = rows;
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = t
+            .into_iter()
+            .map(|(n, s, v)| (n, s, v.iter().flat_map(|x| x.to_le_bytes()).collect()))
+            .collect();
+        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = bytes
+            .iter()
+            .map(|(n, s, b)| {
+                let view =
+                    safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b);
+                (n.clone(), view.unwrap())
+            })
+            .collect();
+        safetensors::serialize(views, None).unwrap()
+    }
+
+    fn tiny_config(model_type: &str, positions: usize) -> Config {
+        serde_json::from_value(serde_json::json!({
+            "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+            "intermediate_size": 64, "max_position_embeddings": positions,
+            "vocab_size": 20, "type_vocab_size": 1, "model_type": model_type,
+            "pad_token_id": 1,
+        }))
+        .unwrap()
+    }
+
+    /// XLM-R numbers positions from padding_idx + 1: the same weights with
+    /// two unused rows in front give the BERT vectors, and those rows
+    /// (filled with 9s) are never read.
+    #[test]
+    fn roberta_positions_start_after_the_padding_index() {
+        let ids = [0u32, 5, 7, 19, 2];
+        let types = [0u32; 5];
+        let tokens = [Tokens {
+            ids: &ids,
+            types: &types,
+        }];
+        let kernel = crate::gemm::Kernel::parse("portable").unwrap();
+        let run = |model_type: &str, positions: usize, shift: usize| {
+            let b = Bert::load(
+                &tiny_config(model_type, positions),
+                &tiny_weights(positions, shift),
+            )
+            .unwrap();
+            b.embed(&tokens, &mut Scratch::new(kernel)).unwrap()
+        };
+        let bert = run("bert", 16, 0);
+        let xlmr = run("xlm-roberta", 18, 2);
+        let d: f32 = bert[0]
+            .iter()
+            .zip(&xlmr[0])
+            .map(|(a, b)| (a - b).abs())
+            .sum();
+        assert!(d < 1e-5, "{d}");
+        // Read as BERT, the shifted table gives other vectors.
+        let wrong = run("bert", 18, 2);
+        let d: f32 = bert[0]
+            .iter()
+            .zip(&wrong[0])
+            .map(|(a, b)| (a - b).abs())
+            .sum();
+        assert!(d > 0.1, "{d}");
+        let b = Bert::load(&tiny_config("roberta", 18), &tiny_weights(18, 2)).unwrap();
+        assert_eq!(b.positions(), 16);
+        assert!(Bert::load(&tiny_config("t5", 16), &tiny_weights(16, 0)).is_err());
     }
 
     #[test]

@@ -466,7 +466,6 @@ pub fn calibration(
 /// embedded once (or read back) through an index directory under the
 /// temporary directory. For benchmarks: embedding a 100k-claim library
 /// would take long, and the copies are near-duplicates of their source.
-#[cfg(feature = "embeddings")]
 pub fn with_source_vectors(
     matcher: Matcher,
     base: &[Claim],

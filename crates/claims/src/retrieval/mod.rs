@@ -20,7 +20,6 @@
 pub mod eval;
 pub mod fusion;
 pub mod index;
-#[cfg(feature = "embeddings")]
 mod semantic;
 pub mod store;
 pub mod text;
@@ -120,10 +119,8 @@ pub struct Matcher {
     ids: Vec<String>,
     index: ClaimIndex,
     index_dir: Option<PathBuf>,
-    #[cfg(feature = "embeddings")]
     semantic: Option<semantic::Semantic>,
     lexical: Fusion,
-    #[cfg_attr(not(feature = "embeddings"), allow(dead_code))]
     full: Fusion,
     /// BM25 candidates considered per post.
     pub candidates: usize,
@@ -207,7 +204,6 @@ impl Matcher {
             ids: claims.iter().map(|c| c.id.clone()).collect(),
             index,
             index_dir,
-            #[cfg(feature = "embeddings")]
             semantic: None,
             lexical: Fusion::lexical(),
             full: Fusion::full(),
@@ -222,7 +218,6 @@ impl Matcher {
     /// `model_dir` (a local Hugging Face BERT directory). The library's
     /// claims are embedded once; with an index directory the vectors are
     /// cached there and reused while the library and model are unchanged.
-    #[cfg(feature = "embeddings")]
     pub fn with_model(
         mut self,
         model_dir: &Path,
@@ -235,7 +230,6 @@ impl Matcher {
 
     /// [`Matcher::with_model`] in place: on an error the matcher is left
     /// as it was (BM25 and the lexical model).
-    #[cfg(feature = "embeddings")]
     pub fn set_model(
         &mut self,
         model_dir: &Path,
@@ -256,7 +250,6 @@ impl Matcher {
     /// claim `i` of this matcher gets the vectors of claim `source(i)` of
     /// `from`. For benchmarks on large synthetic libraries of near-duplicate
     /// claims, whose own embedding would take hours on two cores.
-    #[cfg(feature = "embeddings")]
     #[doc(hidden)]
     pub fn with_vectors_of(
         mut self,
@@ -274,21 +267,13 @@ impl Matcher {
 
     /// The kernel the sentence encoder's dense layers run on (`amx`,
     /// `avx512-bf16` or `portable`), when semantic re-ranking is on.
-    #[cfg(feature = "embeddings")]
     pub fn encoder_kernel(&self) -> Option<&'static str> {
         self.semantic.as_ref().map(|s| s.kernel())
     }
 
     /// Whether semantic re-ranking is on.
     pub fn has_model(&self) -> bool {
-        #[cfg(feature = "embeddings")]
-        {
-            self.semantic.is_some()
-        }
-        #[cfg(not(feature = "embeddings"))]
-        {
-            false
-        }
+        self.semantic.is_some()
     }
 
     /// Number of claims.
@@ -386,12 +371,10 @@ impl Matcher {
     /// semantic features are filled when a model is loaded.
     pub fn score_batch(&self, posts: &[(&str, Option<&str>)], n: usize) -> Vec<Vec<Scored>> {
         let cleaned: Vec<String> = posts.par_iter().map(|(t, _)| text::clean_post(t)).collect();
-        #[cfg_attr(not(feature = "embeddings"), allow(unused_mut))]
         let mut out: Vec<Vec<Scored>> = cleaned
             .par_iter()
             .map(|t| self.lexical_candidates(t, n))
             .collect();
-        #[cfg(feature = "embeddings")]
         if let Some(sem) = &self.semantic {
             let enc: Vec<String> = if self.encoder_author {
                 cleaned
@@ -447,7 +430,6 @@ impl Matcher {
         plan
     }
 
-    #[cfg_attr(not(feature = "embeddings"), allow(dead_code))]
     fn count(&self, plan: &EncoderPlan<'_>, cands: &[Vec<Scored>]) {
         use std::sync::atomic::Ordering::Relaxed;
         let with = cands.iter().filter(|c| !c.is_empty()).count();
@@ -530,13 +512,10 @@ impl Matcher {
     /// evaluation); `texts` are the posts as [`Matcher::encoder_text`]
     /// gives them.
     pub fn fill_semantic(&self, texts: &[String], cands: &mut [Vec<Scored>]) {
-        #[cfg(feature = "embeddings")]
         if let Some(sem) = &self.semantic {
             let plan = self.encoder_plan(texts, cands, 0.0);
             sem.fill(&plan, cands);
         }
-        #[cfg(not(feature = "embeddings"))]
-        let _ = (texts, cands);
     }
 }
 
@@ -633,7 +612,6 @@ mod tests {
 
     /// With the model (PHAROS_EMBED_MODEL): the encoder embeds the repeat
     /// once and neither the post without candidates nor the weak one.
-    #[cfg(feature = "embeddings")]
     #[test]
     fn gate_counts_texts_embedded_with_a_model() {
         let Some(model) = std::env::var_os("PHAROS_EMBED_MODEL") else {

@@ -27,10 +27,7 @@ pub(crate) struct Semantic {
     has_title: Vec<bool>,
 }
 
-fn stamp(model_dir: &Path, generation: &str, n: usize, dim: usize) -> String {
-    let weights = std::fs::metadata(model_dir.join("model.safetensors"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+fn stamp(model_dir: &Path, model_id: &str, generation: &str, n: usize, dim: usize) -> String {
     let name = std::fs::canonicalize(model_dir)
         .unwrap_or_else(|_| model_dir.to_path_buf())
         .display()
@@ -40,7 +37,7 @@ fn stamp(model_dir: &Path, generation: &str, n: usize, dim: usize) -> String {
         "dtype": "f16",
         "encoder": pharos_embed::ENCODER,
         "model": name,
-        "model_bytes": weights,
+        "model_id": model_id,
         "generation": generation,
         "claims": n,
         "dim": dim,
@@ -58,7 +55,7 @@ impl Semantic {
         let embedder = Embedder::open(model_dir).map_err(|e| MatchError::Model(e.to_string()))?;
         let dim = embedder.dim();
         let n = claims.len();
-        let want = stamp(model_dir, generation, n, dim);
+        let want = stamp(model_dir, embedder.model_id(), generation, n, dim);
         if let Some(path) = cache
             && let Some((text, title, has_title)) = read_cache(path, &want, n, dim)
         {

