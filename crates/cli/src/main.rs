@@ -4,6 +4,7 @@
 //! parses the command line, sets up logging and maps errors to exit codes.
 
 mod cmd;
+mod models;
 mod pipeline;
 mod progress;
 
@@ -25,6 +26,10 @@ struct Cli {
     /// More log output (repeat for more); RUST_LOG overrides it.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+
+    /// Never download (the sentence-embedding models); also PHAROS_OFFLINE=1.
+    #[arg(long, global = true)]
+    offline: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -73,6 +78,10 @@ enum Command {
     )]
     Claims(cmd::claims::Args),
     #[command(
+        about = "Fetch and list the sentence-embedding models (multilingual-e5-small by default)"
+    )]
+    Model(cmd::model::Args),
+    #[command(
         about = "Response packs for a narrative or post (claim, verdicts, correction draft, timing); log responses"
     )]
     Respond(cmd::respond::Args),
@@ -99,7 +108,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
-    let global = cmd::Global { quiet: cli.quiet };
+    let global = cmd::Global {
+        quiet: cli.quiet,
+        offline: cli.offline || models::offline_env(),
+    };
     let result = match cli.command {
         Command::Ingest(a) => cmd::ingest::run(a, &global),
         Command::Stats(a) => cmd::stats::run(a, &global),
@@ -111,6 +123,7 @@ fn main() -> ExitCode {
         Command::Coordination(a) => cmd::coordination::run(a).map(|()| ExitCode::SUCCESS),
         Command::Demo(a) => cmd::demo::run(a, &global),
         Command::Claims(a) => cmd::claims::run(a, &global),
+        Command::Model(a) => cmd::model::run(a, &global),
         Command::Respond(a) => cmd::respond::run(a, &global),
         Command::Disarm(a) => cmd::disarm::run(a, &global),
         Command::Import(a) => cmd::import::run(a, &global),

@@ -17,3 +17,19 @@ pub fn counter(quiet: bool, what: &str) -> ProgressBar {
     pb.enable_steady_tick(std::time::Duration::from_millis(200));
     pb
 }
+
+/// A bar over `total` bytes (downloads), with the rate and time left.
+pub fn bytes(quiet: bool, total: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(total);
+    if quiet || !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb.set_message(what.to_string());
+    pb
+}

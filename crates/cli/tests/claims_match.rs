@@ -264,12 +264,12 @@ fn stored_posts_are_annotated_with_their_matches() {
     assert_eq!(again, m1);
 }
 
-/// With `--model` (a pharos built with `embeddings`; the model directory
-/// from PHAROS_EMBED_MODEL, which `.ci/fetch-model` prints): the encoder
+/// With `--model` (the model directory from PHAROS_EMBED_MODEL, which
+/// `.ci/fetch-model` prints; the real-model suite): the encoder
 /// re-ranks BM25's candidates, so a paraphrase that shares only a common
 /// word with its claim still finds it first, and the run says which
 /// kernel the encoder used.
-#[cfg(feature = "embeddings")]
+#[cfg(feature = "real-data")]
 #[test]
 fn a_model_reranks_paraphrases_to_their_claim() {
     let model = std::env::var_os("PHAROS_EMBED_MODEL")

@@ -26,8 +26,10 @@ use std::process::ExitCode;
 ///       assessment reads them as signals.
 ///
 /// Candidates come from BM25 over the library (built or reused under
-/// DIR/index/); with --model DIR (or PHAROS_EMBED_MODEL) and a pharos built
-/// with the `embeddings` feature, a sentence-embedding model re-ranks them.
+/// DIR/index/); a sentence-embedding model re-ranks them: the default model
+/// (multilingual-e5-small; fetched once by `pharos model fetch`, or on first
+/// use unless --offline / PHAROS_OFFLINE=1), or --model DIR (or
+/// PHAROS_EMBED_MODEL) on air-gapped machines.
 /// Every match carries a calibrated confidence (0-1); docs/claim-retrieval.md
 /// gives the accuracy and the meaning of the threshold.
 #[derive(clap::Args, Debug)]
@@ -54,8 +56,9 @@ pub struct Args {
     /// TREC qrels (`qid 0 docid rel`): print MAP@1,3,5,10 of the run.
     #[arg(long, value_name = "FILE", requires = "queries")]
     pub qrels: Option<PathBuf>,
-    /// A sentence-embedding model directory (config.json, tokenizer.json,
-    /// model.safetensors) for semantic re-ranking; or set PHAROS_EMBED_MODEL.
+    /// A sentence-embedding model for semantic re-ranking instead of the
+    /// default: a directory (config.json, tokenizer.json, model.safetensors,
+    /// or a packed e5 .bin) or a packed file; or set PHAROS_EMBED_MODEL.
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// Confidence at or above which a stored post's match is recorded.
@@ -109,19 +112,6 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     }
 }
 
-fn model_dir(args: &Args) -> (Option<PathBuf>, bool) {
-    match &args.model {
-        Some(m) => (Some(m.clone()), true),
-        None => (
-            std::env::var_os("PHAROS_EMBED_MODEL")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
-            false,
-        ),
-    }
-}
-
-#[cfg(feature = "embeddings")]
 fn with_model(
     matcher: Matcher,
     args: &Args,
@@ -129,7 +119,8 @@ fn with_model(
     generation: &str,
     global: &Global,
 ) -> Result<Matcher> {
-    let (Some(dir), _) = model_dir(args) else {
+    let Some(dir) = crate::models::resolve(args.model.as_deref(), global.offline, global.quiet)
+    else {
         return Ok(matcher);
     };
     if !global.quiet {
@@ -152,29 +143,6 @@ fn with_model(
         Ok(()) => {}
     }
     Ok(matcher)
-}
-
-#[cfg(not(feature = "embeddings"))]
-fn with_model(
-    matcher: Matcher,
-    args: &Args,
-    _library: &Library,
-    _generation: &str,
-    global: &Global,
-) -> Result<Matcher> {
-    match model_dir(args) {
-        (Some(dir), true) => bail!(
-            "--model {}: this pharos was built without semantic re-ranking; rebuild with `--features embeddings`",
-            dir.display()
-        ),
-        (Some(_), false) if !global.quiet => {
-            eprintln!(
-                "note: PHAROS_EMBED_MODEL is set but this pharos was built without the `embeddings` feature: BM25 only"
-            );
-            Ok(matcher)
-        }
-        _ => Ok(matcher),
-    }
 }
 
 fn match_queries(matcher: &Matcher, args: &Args, path: &Path, global: &Global) -> Result<ExitCode> {

@@ -11,6 +11,7 @@ pub mod export;
 pub mod import;
 pub mod ingest;
 pub mod media;
+pub mod model;
 pub mod narratives;
 pub mod respond;
 pub mod serve;
@@ -26,6 +27,8 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub struct Global {
     pub quiet: bool,
+    /// No downloads (models): `--offline` or PHAROS_OFFLINE=1.
+    pub offline: bool,
 }
 
 /// The default store location.

@@ -24,6 +24,12 @@ pub fn run(args: &[&str]) -> Output {
     for var in HOST_ENV {
         cmd.env_remove(var);
     }
+    // Tests never download a model (`pharos model fetch` would).
+    cmd.env("PHAROS_OFFLINE", "1");
+    cmd.env(
+        "PHAROS_DATA_DIR",
+        std::env::temp_dir().join("pharos-tests-no-data-dir"),
+    );
     cmd.output().expect("run pharos")
 }
 
