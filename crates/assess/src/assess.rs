@@ -7,7 +7,7 @@ use crate::signals::{ClaimInfo, CoordinationOptions, MatchRow, Signals, stored_m
 use crate::stream::AlertPipeline;
 use pharos_alerts::{Notification, Rules};
 use pharos_core::{EventTime, Post};
-use pharos_store::{PostFilter, SqliteStore, Store};
+use pharos_store::{PostFilter, Responses, SqliteStore, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -123,12 +123,6 @@ pub struct CorrectionDraft {
 pub enum AssessError {
     #[error(transparent)]
     Store(#[from] pharos_store::StoreError),
-    #[error("reading {what} from {path}: {source}")]
-    Sql {
-        what: &'static str,
-        path: String,
-        source: pharos_store::rusqlite::Error,
-    },
     #[error("alert pipeline: {0}")]
     Alerts(#[from] pharos_alerts::DeliveryError),
     #[error("writing {path}: {source}")]
@@ -166,19 +160,8 @@ pub fn assess_store_with(
         posts.push(p);
         ControlFlow::Continue(())
     })?;
-    let path = store.path().display().to_string();
-    let matches = stored_matches(store, opts.fusion.min_match_confidence).map_err(|source| {
-        AssessError::Sql {
-            what: "claim matches",
-            path: path.clone(),
-            source,
-        }
-    })?;
-    let mut responses = stored_responses(store).map_err(|source| AssessError::Sql {
-        what: "responses",
-        path,
-        source,
-    })?;
+    let matches = stored_matches(store, opts.fusion.min_match_confidence)?;
+    let mut responses = stored_responses(store)?;
     responses.extend(opts.responses.iter().cloned());
     let mut opts = opts.clone();
     opts.responses = responses;
@@ -312,84 +295,23 @@ fn response_effects(
     out
 }
 
-/// Responses kept in the store's `responses` table, when some component
-/// wrote one (the claims component's `responses`: `narrative`,
-/// `anchor_platform`, `anchor_post`, `label`, `at_ms`, `channel`, `url`, ...).
-/// Columns are found by name: a time (`at_ms`, `time_ms`, `sent_ms`,
-/// `published_ms`, `created_ms` in epoch milliseconds, or `time`,
-/// `sent_at`, `published`, `created_at` as text), and optionally
-/// `incident_id`, `claim_id`, `anchor_platform` + `anchor_post`,
-/// `narrative`, a label (`label`, `title`, `kind`, `text`, `channel`) and
-/// `url`.
-pub fn stored_responses(
-    store: &SqliteStore,
-) -> Result<Vec<Response>, pharos_store::rusqlite::Error> {
-    let conn = store.conn();
-    let mut cols: Vec<String> = Vec::new();
-    {
-        let mut stmt = conn.prepare("PRAGMA table_info(responses)")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(1))?;
-        for c in rows {
-            cols.push(c?);
-        }
-    }
-    if cols.is_empty() {
-        return Ok(Vec::new());
-    }
-    fn find_col(cols: &[String], names: &[&'static str]) -> Option<&'static str> {
-        names.iter().find(|n| cols.iter().any(|c| c == *n)).copied()
-    }
-    let find = |names: &[&'static str]| find_col(&cols, names);
-    let ms_col = find(&["at_ms", "time_ms", "sent_ms", "published_ms", "created_ms"]);
-    let text_col = find(&["time", "sent_at", "published", "created_at"]);
-    let Some(time_col) = ms_col.or(text_col) else {
-        return Ok(Vec::new());
-    };
-    let pick = |c: Option<&str>| c.unwrap_or("NULL").to_string();
-    let anchor = match (find(&["anchor_platform"]), find(&["anchor_post"])) {
-        (Some(p), Some(a)) => format!("CASE WHEN {a} IS NULL THEN NULL ELSE {p} || ':' || {a} END"),
-        _ => "NULL".to_string(),
-    };
-    let sql = format!(
-        "SELECT {time_col}, {}, {}, {}, {}, {anchor}, {} FROM responses",
-        pick(find(&["incident_id", "incident"])),
-        pick(find(&["claim_id"])),
-        pick(find(&["label", "title", "kind", "text", "channel"])),
-        pick(find(&["url"])),
-        pick(find(&["narrative"]))
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], |r| {
-        let time = if ms_col.is_some() {
-            r.get::<_, Option<i64>>(0)?.map(EventTime)
-        } else {
-            r.get::<_, Option<String>>(0)?
-                .and_then(|s| EventTime::parse(&s).ok())
-        };
-        Ok(time.map(|time| Response {
-            time,
-            incident: r.get::<_, Option<String>>(1).ok().flatten(),
-            claim_id: r.get::<_, Option<String>>(2).ok().flatten(),
-            label: r
-                .get::<_, Option<String>>(3)
-                .ok()
-                .flatten()
-                .unwrap_or_default(),
-            url: r.get::<_, Option<String>>(4).ok().flatten(),
-            anchor: r.get::<_, Option<String>>(5).ok().flatten(),
-            narrative: r
-                .get::<_, Option<i64>>(6)
-                .ok()
-                .flatten()
-                .and_then(|n| u64::try_from(n).ok()),
-        }))
-    })?;
-    let mut out = Vec::new();
-    for r in rows {
-        if let Some(r) = r? {
-            out.push(r);
-        }
-    }
-    out.sort_by_key(|r| r.time);
-    Ok(out)
+/// Responses logged in the store (`pharos respond log`: a narrative, its
+/// anchor post, a label, a time and a URL), oldest first.
+pub fn stored_responses<S: Responses + ?Sized>(store: &S) -> Result<Vec<Response>, StoreError> {
+    Ok(store
+        .responses(None)?
+        .into_iter()
+        .map(|r| Response {
+            time: EventTime(r.at_ms),
+            incident: None,
+            claim_id: None,
+            label: r.label.unwrap_or_default(),
+            url: r.url,
+            anchor: r
+                .anchor_platform
+                .zip(r.anchor_post)
+                .map(|(p, i)| format!("{p}:{i}")),
+            narrative: Some(r.narrative),
+        })
+        .collect())
 }

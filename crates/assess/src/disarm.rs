@@ -13,8 +13,7 @@
 //!   (component `disarm`), so incidents and exports can name techniques
 //!   without the bundle at hand.
 
-use pharos_store::SqliteStore;
-use pharos_store::rusqlite::{self, OptionalExtension, params};
+use pharos_store::{DisarmCatalogue, DisarmTactic, DisarmTechnique};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -78,8 +77,6 @@ pub enum DisarmError {
     Empty { what: String },
     #[error("store: {0}")]
     Store(#[from] pharos_store::StoreError),
-    #[error("store {path}: {reason}")]
-    StoreData { path: String, reason: String },
 }
 
 /// The DISARM framework as read from its STIX bundle.
@@ -557,203 +554,58 @@ pub fn observable_technique(t_id: &str) -> Option<&'static Observable> {
     OBSERVABLE.iter().find(|o| o.t_id == t_id)
 }
 
-/// Store component name and its migrations.
-pub const STORE_COMPONENT: &str = "disarm";
-const MIGRATIONS: &[&str] = &[
-    // 1: tactics and techniques keyed on TA- and T-numbers; tactic ids as a JSON array.
-    "CREATE TABLE disarm_tactics (
-        ta_id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        shortname TEXT NOT NULL,
-        description TEXT
-    );
-    CREATE TABLE disarm_techniques (
-        t_id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        tactic_ids TEXT NOT NULL,
-        description TEXT,
-        imported_ms INTEGER NOT NULL
-    );
-    CREATE TABLE disarm_imports (
-        import INTEGER PRIMARY KEY,
-        source TEXT NOT NULL,
-        techniques INTEGER NOT NULL,
-        tactics INTEGER NOT NULL,
-        at_ms INTEGER NOT NULL
-    );",
-];
-
 /// What [`save_to_store`] did, by T-number.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct SaveCounts {
-    /// Techniques new to the store.
-    pub added: u64,
-    /// Techniques already stored whose name, tactics or description changed.
-    pub updated: u64,
-    /// Techniques already stored as they are.
-    pub unchanged: u64,
-    /// Tactics written (added or replaced).
-    pub tactics: u64,
-    /// Techniques in the store after the import (including ones from earlier
-    /// imports that this bundle no longer has).
-    pub stored: u64,
-}
-
-fn store_err(store: &SqliteStore, e: rusqlite::Error) -> DisarmError {
-    DisarmError::StoreData {
-        path: store.path().display().to_string(),
-        reason: e.to_string(),
-    }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub type SaveCounts = pharos_store::DisarmSaved;
 
 /// Keeps the catalogue in the store: each technique and tactic replaces the
 /// stored one with the same T- or TA-number (others are kept). One transaction.
-pub fn save_to_store(
-    store: &mut SqliteStore,
+pub fn save_to_store<S: DisarmCatalogue + ?Sized>(
+    store: &mut S,
     cat: &Catalogue,
     source: &str,
 ) -> Result<SaveCounts, DisarmError> {
-    store.component(STORE_COMPONENT, MIGRATIONS)?;
-    let path = store.path().display().to_string();
-    let err = |e: rusqlite::Error| DisarmError::StoreData {
-        path: path.clone(),
-        reason: e.to_string(),
-    };
-    let at = now_ms();
-    let mut counts = SaveCounts::default();
-    let tx = store.conn_mut().transaction().map_err(err)?;
-    {
-        let mut put_tactic = tx
-            .prepare(
-                "INSERT INTO disarm_tactics(ta_id, name, shortname, description) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(ta_id) DO UPDATE SET name = excluded.name,
-                   shortname = excluded.shortname, description = excluded.description",
-            )
-            .map_err(err)?;
-        for t in cat.tactics() {
-            put_tactic
-                .execute(params![t.ta_id, t.name, t.shortname, t.description])
-                .map_err(err)?;
-            counts.tactics += 1;
-        }
-        let mut get = tx
-            .prepare("SELECT name, tactic_ids, description FROM disarm_techniques WHERE t_id = ?1")
-            .map_err(err)?;
-        let mut put = tx
-            .prepare(
-                "INSERT INTO disarm_techniques(t_id, name, tactic_ids, description, imported_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(t_id) DO UPDATE SET name = excluded.name, tactic_ids = excluded.tactic_ids,
-                   description = excluded.description, imported_ms = excluded.imported_ms",
-            )
-            .map_err(err)?;
-        for t in cat.techniques() {
-            let tactics = serde_json::to_string(&t.tactic_ids).unwrap_or_else(|_| "[]".into());
-            let old: Option<(String, String, Option<String>)> = get
-                .query_row([&t.t_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()
-                .map_err(err)?;
-            match old {
-                None => counts.added += 1,
-                Some((n, ta, d)) if n == t.name && ta == tactics && d == t.description => {
-                    counts.unchanged += 1
-                }
-                Some(_) => counts.updated += 1,
-            }
-            put.execute(params![t.t_id, t.name, tactics, t.description, at])
-                .map_err(err)?;
-        }
-        tx.execute(
-            "INSERT INTO disarm_imports(source, techniques, tactics, at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                source,
-                cat.techniques.len() as i64,
-                cat.tactics.len() as i64,
-                at
-            ],
-        )
-        .map_err(err)?;
-        counts.stored = tx
-            .query_row("SELECT COUNT(*) FROM disarm_techniques", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map_err(err)? as u64;
-    }
-    tx.commit().map_err(err)?;
-    Ok(counts)
+    let tactics: Vec<DisarmTactic> = cat
+        .tactics()
+        .map(|t| DisarmTactic {
+            ta_id: t.ta_id.clone(),
+            name: t.name.clone(),
+            shortname: t.shortname.clone(),
+            description: t.description.clone(),
+        })
+        .collect();
+    let techniques: Vec<DisarmTechnique> = cat
+        .techniques()
+        .map(|t| DisarmTechnique {
+            t_id: t.t_id.clone(),
+            name: t.name.clone(),
+            tactic_ids: t.tactic_ids.clone(),
+            description: t.description.clone(),
+        })
+        .collect();
+    Ok(store.save_disarm(&tactics, &techniques, source, pharos_core::now_ms())?)
 }
 
 /// The catalogue kept in the store by `pharos disarm import`, or `None` when
 /// none was imported into this store.
-pub fn load_from_store(store: &SqliteStore) -> Result<Option<Catalogue>, DisarmError> {
-    let conn = store.conn();
-    let version: Option<i64> = conn
-        .query_row(
-            "SELECT version FROM components WHERE name = ?1",
-            [STORE_COMPONENT],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(|e| store_err(store, e))?;
-    match version {
-        None => return Ok(None),
-        Some(v) if v > MIGRATIONS.len() as i64 => {
-            return Err(DisarmError::StoreData {
-                path: store.path().display().to_string(),
-                reason: format!(
-                    "its DISARM tables are version {v}, newer than this pharos understands ({}); upgrade pharos",
-                    MIGRATIONS.len()
-                ),
-            });
-        }
-        Some(_) => {}
-    }
+pub fn load_from_store<S: DisarmCatalogue + ?Sized>(
+    store: &S,
+) -> Result<Option<Catalogue>, DisarmError> {
+    let (tactics, techniques) = store.disarm()?;
     let mut cat = Catalogue::default();
-    let mut q = conn
-        .prepare("SELECT ta_id, name, shortname, description FROM disarm_tactics")
-        .map_err(|e| store_err(store, e))?;
-    let rows = q
-        .query_map([], |r| {
-            Ok(Tactic {
-                ta_id: r.get(0)?,
-                name: r.get(1)?,
-                shortname: r.get(2)?,
-                description: r.get(3)?,
-            })
-        })
-        .map_err(|e| store_err(store, e))?;
-    for t in rows {
-        let t = t.map_err(|e| store_err(store, e))?;
-        cat.tactics.insert(t.ta_id.clone(), t);
+    for t in tactics {
+        cat.tactics.insert(
+            t.ta_id.clone(),
+            Tactic {
+                ta_id: t.ta_id,
+                name: t.name,
+                shortname: t.shortname,
+                description: t.description,
+            },
+        );
     }
-    let mut q = conn
-        .prepare("SELECT t_id, name, tactic_ids, description FROM disarm_techniques")
-        .map_err(|e| store_err(store, e))?;
-    let rows = q
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })
-        .map_err(|e| store_err(store, e))?;
-    for row in rows {
-        let (t_id, name, tactics, description) = row.map_err(|e| store_err(store, e))?;
-        let tactic_ids: Vec<String> =
-            serde_json::from_str(&tactics).map_err(|e| DisarmError::StoreData {
-                path: store.path().display().to_string(),
-                reason: format!("technique {t_id}: unreadable tactic list {tactics:?}: {e}"),
-            })?;
-        let tactic_names = tactic_ids
+    for t in techniques {
+        let tactic_names = t
+            .tactic_ids
             .iter()
             .map(|ta| {
                 cat.tactics
@@ -762,13 +614,13 @@ pub fn load_from_store(store: &SqliteStore) -> Result<Option<Catalogue>, DisarmE
             })
             .collect();
         cat.techniques.insert(
-            t_id.clone(),
+            t.t_id.clone(),
             Technique {
-                t_id,
-                name,
-                tactic_ids,
+                t_id: t.t_id,
+                name: t.name,
+                tactic_ids: t.tactic_ids,
                 tactic_names,
-                description,
+                description: t.description,
             },
         );
     }
@@ -781,6 +633,7 @@ pub fn load_from_store(store: &SqliteStore) -> Result<Option<Catalogue>, DisarmE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pharos_store::SqliteStore;
 
     /// A small bundle in the shape of DISARM's own: tactics under `DISARM`,
     /// techniques under `mitre-attack`, linked by kill-chain phase.

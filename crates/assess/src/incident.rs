@@ -29,8 +29,7 @@
 //! every exporter can reach them without parsing statements.
 
 use pharos_core::EventTime;
-use pharos_store::SqliteStore;
-use pharos_store::rusqlite::{self, params};
+use pharos_store::{IncidentRecord, Incidents};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -463,160 +462,67 @@ impl Evidence {
 
 // ---------------------------------------------------------------- store
 
-/// Store component name.
-pub const COMPONENT: &str = "incidents";
-
-/// Migrations of the `incidents` component: one row per incident, the whole
-/// incident as JSON plus the columns lists are filtered on.
-pub const MIGRATIONS: &[&str] = &["CREATE TABLE incidents (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        first_seen_ms INTEGER NOT NULL,
-        last_seen_ms INTEGER NOT NULL,
-        severity REAL NOT NULL,
-        confidence REAL NOT NULL,
-        model_version INTEGER NOT NULL,
-        json TEXT NOT NULL
-    );
-    CREATE INDEX incidents_time ON incidents (first_seen_ms);"];
-
 /// Errors of incident storage.
 #[derive(Debug, thiserror::Error)]
 pub enum IncidentStoreError {
     #[error(transparent)]
     Store(#[from] pharos_store::StoreError),
-    #[error("incidents table in {path}: {source}")]
-    Sql {
-        path: String,
-        source: rusqlite::Error,
-    },
-    #[error("incident {id} in {path} is unreadable: {reason}")]
-    Corrupt {
-        path: String,
-        id: String,
-        reason: String,
-    },
+    #[error("incident {id} cannot be encoded for the store: {reason}")]
+    Encode { id: String, reason: String },
 }
 
 /// Saves incidents (insert or replace by id) in one transaction.
-pub fn save_incidents(
-    store: &mut SqliteStore,
+pub fn save_incidents<S: Incidents + ?Sized>(
+    store: &mut S,
     incidents: &[Incident],
 ) -> Result<(), IncidentStoreError> {
-    write_incidents(store, incidents, false)
+    Ok(store.save_incidents(&records(incidents)?)?)
 }
 
 /// Makes `incidents` the store's whole set, in one transaction: each is
 /// inserted or replaced by id, and stored incidents not among them are
-/// deleted. What the server's live assessment does after each pass over the
-/// store: an incident that grew has a new id (its accounts or first post
-/// changed), and the old one is gone.
-pub fn replace_incidents(
-    store: &mut SqliteStore,
+/// deleted (an incident that grew has a new id, and the old one is gone).
+pub fn replace_incidents<S: Incidents + ?Sized>(
+    store: &mut S,
     incidents: &[Incident],
 ) -> Result<(), IncidentStoreError> {
-    write_incidents(store, incidents, true)
+    Ok(store.replace_incidents(&records(incidents)?)?)
 }
 
-fn write_incidents(
-    store: &mut SqliteStore,
-    incidents: &[Incident],
-    replace: bool,
-) -> Result<(), IncidentStoreError> {
-    store.component(COMPONENT, MIGRATIONS)?;
-    let path = store.path().display().to_string();
-    let sql = |source| IncidentStoreError::Sql {
-        path: path.clone(),
-        source,
-    };
-    let tx = store.conn_mut().transaction().map_err(sql)?;
-    {
-        let mut stmt = tx
-            .prepare(
-                "INSERT INTO incidents (id, title, first_seen_ms, last_seen_ms, severity,
-                    confidence, model_version, json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT(id) DO UPDATE SET title = excluded.title,
-                    first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
-                    severity = excluded.severity, confidence = excluded.confidence,
-                    model_version = excluded.model_version, json = excluded.json",
-            )
-            .map_err(sql)?;
-        for inc in incidents {
-            let json = serde_json::to_string(inc).map_err(|e| IncidentStoreError::Corrupt {
-                path: path.clone(),
+fn records(incidents: &[Incident]) -> Result<Vec<IncidentRecord>, IncidentStoreError> {
+    incidents
+        .iter()
+        .map(|inc| {
+            let json = serde_json::to_string(inc).map_err(|e| IncidentStoreError::Encode {
                 id: inc.id.clone(),
                 reason: e.to_string(),
             })?;
-            stmt.execute(params![
-                inc.id,
-                inc.title,
-                inc.first_seen.millis(),
-                inc.last_seen.millis(),
-                inc.severity.value,
-                inc.confidence.value,
-                MODEL_VERSION,
-                json
-            ])
-            .map_err(sql)?;
-        }
-    }
-    if replace {
-        let keep: std::collections::HashSet<&str> =
-            incidents.iter().map(|i| i.id.as_str()).collect();
-        let stored: Vec<String> = {
-            let mut stmt = tx.prepare("SELECT id FROM incidents").map_err(sql)?;
-            let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
-            rows.collect::<Result<_, _>>().map_err(sql)?
-        };
-        let mut delete = tx
-            .prepare("DELETE FROM incidents WHERE id = ?1")
-            .map_err(sql)?;
-        for id in stored.iter().filter(|id| !keep.contains(id.as_str())) {
-            delete.execute([id]).map_err(sql)?;
-        }
-    }
-    tx.commit().map_err(sql)?;
-    Ok(())
+            Ok(IncidentRecord {
+                id: inc.id.clone(),
+                title: inc.title.clone(),
+                first_seen_ms: inc.first_seen.millis(),
+                last_seen_ms: inc.last_seen.millis(),
+                severity: inc.severity.value,
+                confidence: inc.confidence.value,
+                model_version: MODEL_VERSION as i64,
+                json,
+            })
+        })
+        .collect()
 }
 
-/// Loads every stored incident, by first-seen time then id. A store without
-/// the component has none.
-pub fn load_incidents(store: &SqliteStore) -> Result<Vec<Incident>, IncidentStoreError> {
-    let path = store.path().display().to_string();
-    let sql = |source| IncidentStoreError::Sql {
-        path: path.clone(),
-        source,
-    };
-    let exists: bool = store
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'incidents'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .map_err(sql)?
-        > 0;
-    if !exists {
-        return Ok(Vec::new());
-    }
-    let mut stmt = store
-        .conn()
-        .prepare("SELECT id, json FROM incidents ORDER BY first_seen_ms, id")
-        .map_err(sql)?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .map_err(sql)?;
+/// Loads every stored incident, by first-seen time then id. An incident
+/// that cannot be read (written by another version, say) is skipped and
+/// named in a warning: the others are still served.
+pub fn load_incidents<S: Incidents + ?Sized>(
+    store: &S,
+) -> Result<Vec<Incident>, IncidentStoreError> {
     let mut out = Vec::new();
-    for row in rows {
-        let (id, json) = row.map_err(sql)?;
-        let inc: Incident =
-            serde_json::from_str(&json).map_err(|e| IncidentStoreError::Corrupt {
-                path: path.clone(),
-                id,
-                reason: e.to_string(),
-            })?;
-        out.push(inc);
+    for r in store.incidents()? {
+        match serde_json::from_str::<Incident>(&r.json) {
+            Ok(inc) => out.push(inc),
+            Err(e) => tracing::warn!("skipped unreadable stored incident {}: {e}", r.id),
+        }
     }
     Ok(out)
 }
@@ -624,6 +530,7 @@ pub fn load_incidents(store: &SqliteStore) -> Result<Vec<Incident>, IncidentStor
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pharos_store::SqliteStore;
 
     pub(crate) fn sample() -> Incident {
         let accounts = vec!["twitter:1".to_string(), "twitter:2".to_string()];

@@ -493,33 +493,25 @@ fn coordinated_posts(
     (hit.into_keys().collect(), median)
 }
 
-/// Reads `claim_matches(platform, post_id, claim_id, score, confidence)`
-/// when the claims component has written it (nothing otherwise).
-pub fn stored_matches(
-    store: &pharos_store::SqliteStore,
+/// The store's claim matches with at least `min_confidence` (written by
+/// `pharos claims match --store`), by platform, post id and claim id.
+pub fn stored_matches<S: pharos_store::ClaimMatches + ?Sized>(
+    store: &S,
     min_confidence: f64,
-) -> Result<Vec<MatchRow>, pharos_store::rusqlite::Error> {
-    let conn = store.conn();
-    let exists: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'claim_matches'",
-        [],
-        |r| r.get(0),
-    )?;
-    if exists == 0 {
-        return Ok(Vec::new());
-    }
-    let mut stmt = conn.prepare(
-        "SELECT platform, post_id, claim_id, score, confidence FROM claim_matches
-         WHERE confidence >= ?1 ORDER BY platform, post_id, claim_id",
-    )?;
-    let rows = stmt.query_map([min_confidence], |r| {
-        Ok(MatchRow {
-            platform: r.get(0)?,
-            post_id: r.get(1)?,
-            claim_id: r.get(2)?,
-            score: r.get(3)?,
-            confidence: r.get(4)?,
+) -> Result<Vec<MatchRow>, pharos_store::StoreError> {
+    let mut rows: Vec<MatchRow> = store
+        .matches_at_least(min_confidence)?
+        .into_iter()
+        .map(|m| MatchRow {
+            platform: m.platform,
+            post_id: m.post_id,
+            claim_id: m.claim_id,
+            score: m.score,
+            confidence: m.confidence,
         })
-    })?;
-    rows.collect()
+        .collect();
+    rows.sort_by(|a, b| {
+        (&a.platform, &a.post_id, &a.claim_id).cmp(&(&b.platform, &b.post_id, &b.claim_id))
+    });
+    Ok(rows)
 }

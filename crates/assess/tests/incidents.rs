@@ -8,7 +8,7 @@ use pharos_assess::eval::{TruthFile, evaluate};
 use pharos_assess::incident::Incident;
 use pharos_assess::{load_incidents, save_incidents};
 use pharos_core::Post;
-use pharos_store::{SqliteStore, Store};
+use pharos_store::{ClaimMatches, PostMatches, ResponseRecord, Responses, SqliteStore, Store};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -207,31 +207,19 @@ fn store_path_reads_claim_matches_and_responses() {
         .iter()
         .find(|c| c.kind == "false_narrative")
         .expect("false narrative planted");
-    let conn = store.conn();
-    conn.execute_batch(
-        "CREATE TABLE claim_matches (platform TEXT NOT NULL, post_id TEXT NOT NULL,
-            claim_id TEXT NOT NULL, score REAL NOT NULL, confidence REAL NOT NULL,
-            PRIMARY KEY (platform, post_id, claim_id));
-         CREATE TABLE responses (id INTEGER PRIMARY KEY AUTOINCREMENT, narrative INTEGER NOT NULL,
-            anchor_platform TEXT, anchor_post TEXT, label TEXT, who TEXT NOT NULL,
-            at_ms INTEGER NOT NULL, channel TEXT NOT NULL, url TEXT, partner TEXT, note TEXT,
-            logged_at_ms INTEGER NOT NULL);",
-    )
-    .unwrap();
     let ids: HashSet<&str> = narrative.posts.iter().map(String::as_str).collect();
-    let mut matched = 0;
-    for p in posts
+    let rows: Vec<PostMatches> = posts
         .iter()
         .filter(|p| ids.contains(p.id.as_str()))
         .take(20)
-    {
-        conn.execute(
-            "INSERT INTO claim_matches VALUES (?1, ?2, 'claim-eu-rationing', 12.5, 0.9)",
-            [&p.platform, &p.id],
-        )
-        .unwrap();
-        matched += 1;
-    }
+        .map(|p| PostMatches {
+            platform: p.platform.clone(),
+            post_id: p.id.clone(),
+            matches: vec![("claim-eu-rationing".into(), 12.5, 0.9)],
+        })
+        .collect();
+    let matched = rows.len();
+    store.replace_matches(&rows).unwrap();
     assert!(matched >= 5);
     // A response logged as the claims component does (responses table,
     // against a narrative, anchored on one of its posts).
@@ -241,12 +229,20 @@ fn store_path_reads_claim_matches_and_responses() {
         .min_by_key(|p| p.time)
         .unwrap();
     let response_at = first_post.time.millis() + 3 * 3_600_000;
-    conn.execute(
-        "INSERT INTO responses (narrative, anchor_platform, anchor_post, label, who, at_ms, channel, url, logged_at_ms)
-         VALUES (999999, ?1, ?2, 'correction published', 'desk', ?3, 'website', 'https://factcheck.example/eu', ?3)",
-        pharos_store::rusqlite::params![first_post.platform, first_post.id, response_at],
-    )
-    .unwrap();
+    store
+        .log_response(&ResponseRecord {
+            narrative: 999999,
+            anchor_platform: Some(first_post.platform.clone()),
+            anchor_post: Some(first_post.id.clone()),
+            label: Some("correction published".into()),
+            who: "desk".into(),
+            at_ms: response_at,
+            channel: "website".into(),
+            url: Some("https://factcheck.example/eu".into()),
+            logged_at_ms: response_at,
+            ..Default::default()
+        })
+        .unwrap();
     let mut opts = AssessOptions::default();
     opts.claims.push(pharos_assess::signals::ClaimInfo {
         id: "claim-eu-rationing".into(),

@@ -10,8 +10,7 @@ use pharos_claims::respond::{
     ClaimMatcher, LazyMatcher, PackOptions, RespondError, Target, build_pack,
 };
 use pharos_core::{Actor, EventTime, Post};
-use pharos_store::rusqlite::params;
-use pharos_store::{SqliteStore, Store};
+use pharos_store::{ClaimMatches, PostMatches, SqliteStore, Store};
 
 const H: i64 = 3_600_000;
 const T0: i64 = 1_741_000_000_000; // 2025-03-03
@@ -100,12 +99,6 @@ fn scenario() -> Vec<Post> {
     v.sort_by_key(|p| p.time.0);
     v
 }
-
-/// The `claim_matches` table as claim retrieval creates it.
-const MATCHES_SQL: &str = "CREATE TABLE claim_matches (
-    platform TEXT NOT NULL, post_id TEXT NOT NULL, claim_id TEXT NOT NULL,
-    score REAL NOT NULL, confidence REAL NOT NULL,
-    PRIMARY KEY (platform, post_id, claim_id));";
 
 /// A stand-in for claim retrieval's matcher: the share of a claim's words
 /// the text contains.
@@ -208,17 +201,7 @@ fn case(with_stored_matches: bool) -> Case {
             .unwrap()
             .id
             .clone();
-        store.component("claim_matches", &[MATCHES_SQL]).unwrap();
-        for i in 0..30 {
-            store
-                .conn()
-                .execute(
-                    "INSERT INTO claim_matches VALUES ('twitter', ?1, ?2, 5.0, 0.9)",
-                    params![format!("r{i}"), en],
-                )
-                .unwrap();
-        }
-        // A weak match below the threshold is ignored.
+        // A weak match below the threshold (on r1) is ignored.
         let bananas = lib
             .claims()
             .iter()
@@ -226,13 +209,20 @@ fn case(with_stored_matches: bool) -> Case {
             .unwrap()
             .id
             .clone();
-        store
-            .conn()
-            .execute(
-                "INSERT INTO claim_matches VALUES ('twitter', 'r1', ?1, -3.0, 0.1)",
-                params![bananas],
-            )
-            .unwrap();
+        let rows: Vec<PostMatches> = (0..30)
+            .map(|i| {
+                let mut matches = vec![(en.clone(), 5.0, 0.9)];
+                if i == 1 {
+                    matches.push((bananas.clone(), -3.0, 0.1));
+                }
+                PostMatches {
+                    platform: "twitter".into(),
+                    post_id: format!("r{i}"),
+                    matches,
+                }
+            })
+            .collect();
+        store.replace_matches(&rows).unwrap();
     }
     Case {
         _dir: dir,

@@ -22,4 +22,4 @@ pub mod time;
 
 pub use link::{Link, normalize_url};
 pub use post::{Actor, Engagement, Media, MediaKind, Post, Provenance};
-pub use time::{EventTime, TimeError};
+pub use time::{EventTime, TimeError, now_ms};

@@ -296,6 +296,15 @@ impl<'de> Deserialize<'de> for EventTime {
     }
 }
 
+/// The wall clock in epoch milliseconds (0 before 1970): the one clock
+/// helper of Pharos (runs, logs, audit rows, imports).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

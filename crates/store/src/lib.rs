@@ -13,6 +13,8 @@
 //! every earlier batch stored and no half-written batch.
 
 pub mod encoded;
+pub mod repo;
+pub mod schema;
 pub mod sqlite;
 pub mod stats;
 pub mod taxii;
@@ -21,6 +23,7 @@ use pharos_core::{EventTime, Post};
 use std::ops::ControlFlow;
 
 pub use encoded::{EncodedPost, EncodedPosts};
+pub use repo::*;
 pub use rusqlite;
 pub use sqlite::SqliteStore;
 pub use stats::Stats;
@@ -117,4 +120,11 @@ pub trait Store {
     fn stats(&self, top: usize) -> Result<Stats, StoreError>;
     /// Records an ingest run.
     fn record_run(&mut self, run: &RunRecord) -> Result<(), StoreError>;
+    /// Looks one post up by its identity (`None` when absent, or when its
+    /// stored record cannot be read: that is named in a warning).
+    fn get(&self, platform: &str, id: &str) -> Result<Option<Post>, StoreError>;
+    /// The platforms on which a post with this id is stored, sorted.
+    fn platforms_with_id(&self, id: &str) -> Result<Vec<String>, StoreError>;
+    /// Where the store is (a file, a database), for messages.
+    fn location(&self) -> String;
 }

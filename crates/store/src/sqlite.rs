@@ -1,75 +1,24 @@
 //! The embedded store: one SQLite file (bundled SQLite, WAL mode).
 //!
-//! Layout (see `MIGRATIONS`): `posts` keeps each post's canonical JSON in
+//! Layout (see [`crate::schema`]): `posts` keeps each post's canonical JSON in
 //! `record` plus the columns look-ups need (time, actor, language, reshare /
 //! reply / quote targets); `post_links` and `post_hashtags` index links,
 //! domains and hashtags (each row with its post's `time_ms`); `runs`
 //! records every ingest. The schema version is SQLite's `user_version`;
 //! opening a store applies the migrations it lacks, each in its own
-//! transaction.
+//! transaction, and then those of every repository
+//! ([`crate::schema::COMPONENTS`]); `repos` implements the repositories.
 
+mod repos;
+
+use crate::schema::POSTS;
 use crate::stats::{Count, Stats};
 use crate::{EncodedPosts, Inserted, PostFilter, RunRecord, Store, StoreError};
 use pharos_core::{EventTime, Post};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-
-/// Schema migrations, in order; index + 1 is the version after applying it.
-const MIGRATIONS: &[&str] = &[
-    // 1: posts, links, hashtags, runs. Secondary indexes are in `INDEXES`.
-    "CREATE TABLE posts (
-        rowid INTEGER PRIMARY KEY,
-        platform TEXT NOT NULL,
-        id TEXT NOT NULL,
-        time_ms INTEGER NOT NULL,
-        actor_id TEXT NOT NULL,
-        actor_key INTEGER NOT NULL,
-        lang TEXT,
-        reshare_of TEXT,
-        reply_to TEXT,
-        quote_of TEXT,
-        record TEXT NOT NULL,
-        UNIQUE (platform, id)
-    );
-    CREATE TABLE post_links (
-        post INTEGER NOT NULL,
-        url TEXT NOT NULL,
-        domain TEXT NOT NULL
-    );
-    CREATE TABLE post_hashtags (
-        post INTEGER NOT NULL,
-        tag TEXT NOT NULL
-    );
-    CREATE TABLE runs (
-        run INTEGER PRIMARY KEY,
-        command TEXT NOT NULL,
-        sources TEXT NOT NULL,
-        stored INTEGER NOT NULL,
-        duplicates INTEGER NOT NULL,
-        quarantined INTEGER NOT NULL,
-        started_ms INTEGER NOT NULL,
-        finished_ms INTEGER NOT NULL
-    );",
-    // 2: versions of the components that keep their own tables in this file
-    // (claims matches, incidents, responses, tokens, audit, ...): see
-    // `SqliteStore::component`.
-    "CREATE TABLE components (
-        name TEXT PRIMARY KEY,
-        version INTEGER NOT NULL
-    );",
-    // 3: each hashtag and link row carries its post's time, so a hashtag's
-    // or a domain's newest posts come from one index walk (`INDEXES`:
-    // `(tag, time_ms, post)`, `(domain, time_ms, post)`, which also serve
-    // look-ups by tag or domain alone and replace the indexes on those).
-    // Rows already stored take the time of their post.
-    "ALTER TABLE post_hashtags ADD COLUMN time_ms INTEGER NOT NULL DEFAULT 0;
-    UPDATE post_hashtags SET time_ms = COALESCE((SELECT p.time_ms FROM posts p WHERE p.rowid = post_hashtags.post), 0);
-    ALTER TABLE post_links ADD COLUMN time_ms INTEGER NOT NULL DEFAULT 0;
-    UPDATE post_links SET time_ms = COALESCE((SELECT p.time_ms FROM posts p WHERE p.rowid = post_links.post), 0);
-    DROP INDEX IF EXISTS post_hashtags_tag;
-    DROP INDEX IF EXISTS post_links_domain;",
-];
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Secondary indexes for look-ups by time, actor, link, domain and hashtag.
 ///
@@ -118,6 +67,8 @@ const READ_PRAGMAS: &str = "PRAGMA mmap_size = 1073741824;";
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// Stored records skipped by reads because they could not be decoded.
+    skipped: AtomicU64,
 }
 
 impl SqliteStore {
@@ -134,9 +85,16 @@ impl SqliteStore {
             })?;
         }
         let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
-        let mut store = SqliteStore { conn, path };
+        let mut store = SqliteStore {
+            conn,
+            path,
+            skipped: AtomicU64::new(0),
+        };
         store.configure()?;
         store.migrate()?;
+        for c in crate::schema::COMPONENTS {
+            store.component(c.name, c.migrations)?;
+        }
         store.ensure_indexes()?;
         Ok(store)
     }
@@ -190,7 +148,7 @@ impl SqliteStore {
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let current = self.schema_version()?;
-        let supported = MIGRATIONS.len() as i64;
+        let supported = POSTS.len() as i64;
         if current > supported {
             return Err(StoreError::TooNew {
                 path: self.path.display().to_string(),
@@ -198,7 +156,7 @@ impl SqliteStore {
                 supported,
             });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        for (i, sql) in POSTS.iter().enumerate().skip(current as usize) {
             let tx = self
                 .conn
                 .transaction()
@@ -308,26 +266,32 @@ impl SqliteStore {
             .map_err(|e| self.err(e))
     }
 
-    /// Looks one post up by its identity.
-    pub fn get(&self, platform: &str, id: &str) -> Result<Option<Post>, StoreError> {
-        let row: Option<(i64, String)> = self
-            .conn
-            .query_row(
-                "SELECT rowid, record FROM posts WHERE platform = ?1 AND id = ?2",
-                params![platform, id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        row.map(|(rowid, rec)| self.decode(rowid, &rec)).transpose()
+    /// A stored post, or `None` (named in a warning and counted in
+    /// [`SqliteStore::skipped_records`]) when its record cannot be read:
+    /// one bad record never makes a read fail.
+    pub(crate) fn decode(&self, rowid: i64, rec: &str) -> Option<Post> {
+        match serde_json::from_str(rec) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.skip(&format!("post at rowid {rowid}"), &e.to_string());
+                None
+            }
+        }
     }
 
-    fn decode(&self, rowid: i64, rec: &str) -> Result<Post, StoreError> {
-        serde_json::from_str(rec).map_err(|e| StoreError::Corrupt {
-            path: self.path.display().to_string(),
-            rowid,
-            reason: e.to_string(),
-        })
+    /// Names and counts a stored record that a read skips.
+    pub(crate) fn skip(&self, what: &str, reason: &str) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            "store {}: skipped unreadable {what}: {reason}",
+            self.path.display()
+        );
+    }
+
+    /// Stored records that reads of this handle skipped because they could
+    /// not be decoded (each was named in a warning).
+    pub fn skipped_records(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
     }
 
     fn top(&self, sql: &str, n: usize) -> Result<Vec<Count>, StoreError> {
@@ -492,7 +456,9 @@ impl Store for SqliteStore {
             let rowid: i64 = row.get(0).map_err(|e| self.err(e))?;
             let rec = row.get_ref(1).map_err(|e| self.err(e))?;
             let rec = rec.as_str().map_err(|e| self.err(e.into()))?;
-            let post = self.decode(rowid, rec)?;
+            let Some(post) = self.decode(rowid, rec) else {
+                continue;
+            };
             if visit(post).is_break() {
                 break;
             }
@@ -554,7 +520,8 @@ impl Store for SqliteStore {
         )?;
         s.top_actors = self.top(
             "SELECT t.platform || ':' || t.actor_id
-                    || COALESCE(' (@' || json_extract(p2.record, '$.actor.handle') || ')', ''),
+                    || COALESCE(' (@' || CASE WHEN json_valid(p2.record)
+                       THEN json_extract(p2.record, '$.actor.handle') END || ')', ''),
                     t.c
              FROM (SELECT p1.platform, p1.actor_id, t0.c, t0.last
                    FROM (SELECT actor_key, COUNT(*) c, MAX(rowid) last FROM posts
@@ -566,6 +533,34 @@ impl Store for SqliteStore {
         )?;
         s.quarantined = self.quarantined_total()?;
         Ok(s)
+    }
+
+    fn get(&self, platform: &str, id: &str) -> Result<Option<Post>, StoreError> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT rowid, record FROM posts WHERE platform = ?1 AND id = ?2",
+                params![platform, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(row.and_then(|(rowid, rec)| self.decode(rowid, &rec)))
+    }
+
+    fn platforms_with_id(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT platform FROM posts WHERE id = ?1 ORDER BY platform")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([id], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
     }
 
     fn record_run(&mut self, run: &RunRecord) -> Result<(), StoreError> {

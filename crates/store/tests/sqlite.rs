@@ -140,7 +140,8 @@ fn interrupted_bulk_load_is_repaired_at_next_open() {
     let index_count = |s: &SqliteStore| -> i64 {
         let c = rusqlite::Connection::open(s.path()).unwrap();
         c.query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'",
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'
+             AND tbl_name IN ('posts', 'post_links', 'post_hashtags')",
             [],
             |r| r.get(0),
         )

@@ -22,8 +22,7 @@ use crate::library::{Library, LibraryError};
 use pack::{MatchSource, MatchedClaim, PackTarget, ResponsePack};
 use pharos_analysis::bursts::Alert;
 use pharos_core::{EventTime, Post};
-use pharos_store::rusqlite::{self, OptionalExtension};
-use pharos_store::{SqliteStore, StoreError};
+use pharos_store::{ClaimMatches, SqliteStore, Store, StoreError};
 use scan::NarrativePost;
 use std::collections::{HashMap, HashSet};
 
@@ -114,49 +113,30 @@ pub struct StoredMatch {
 }
 
 /// The stored matches with at least `min_confidence` of the posts in
-/// `posts` (`(platform, id)`); none when no posts were ever matched.
-pub fn stored_matches(
-    store: &SqliteStore,
+/// `posts` (`(platform, id)`), by platform, post id and claim id; none when
+/// no posts were ever matched.
+pub fn stored_matches<S: ClaimMatches + ?Sized>(
+    store: &S,
     posts: &HashSet<(String, String)>,
     min_confidence: f64,
 ) -> Result<Vec<StoredMatch>, StoreError> {
-    let exists = store
-        .conn()
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claim_matches'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(|e| sql(store, e))?
-        .is_some();
-    if !exists || posts.is_empty() {
+    if posts.is_empty() {
         return Ok(Vec::new());
     }
-    let mut stmt = store
-        .conn()
-        .prepare(
-            "SELECT platform, post_id, claim_id, confidence FROM claim_matches
-             WHERE confidence >= ?1 ORDER BY platform, post_id, claim_id",
-        )
-        .map_err(|e| sql(store, e))?;
-    let rows = stmt
-        .query_map([min_confidence], |r| {
-            Ok(StoredMatch {
-                platform: r.get(0)?,
-                post_id: r.get(1)?,
-                claim_id: r.get(2)?,
-                confidence: r.get(3)?,
-            })
+    let mut out: Vec<StoredMatch> = store
+        .matches_at_least(min_confidence)?
+        .into_iter()
+        .filter(|m| posts.contains(&(m.platform.clone(), m.post_id.clone())))
+        .map(|m| StoredMatch {
+            platform: m.platform,
+            post_id: m.post_id,
+            claim_id: m.claim_id,
+            confidence: m.confidence,
         })
-        .map_err(|e| sql(store, e))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let m = row.map_err(|e| sql(store, e))?;
-        if posts.contains(&(m.platform.clone(), m.post_id.clone())) {
-            out.push(m);
-        }
-    }
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.platform, &a.post_id, &a.claim_id).cmp(&(&b.platform, &b.post_id, &b.claim_id))
+    });
     Ok(out)
 }
 
@@ -199,8 +179,8 @@ impl Default for PackOptions {
 
 /// Finds a stored post by id: `id` alone when it is unique across
 /// platforms, or `platform:id`.
-pub fn resolve_post(
-    store: &SqliteStore,
+pub fn resolve_post<S: Store + ?Sized>(
+    store: &S,
     platform: Option<&str>,
     id: &str,
 ) -> Result<(String, String), RespondError> {
@@ -209,22 +189,11 @@ pub fn resolve_post(
             Some(_) => Ok((p.to_string(), id.to_string())),
             None => Err(RespondError::NotFound(format!(
                 "no post {p}:{id} in the store {}",
-                store.path().display()
+                store.location()
             ))),
         };
     }
-    let platforms = |id: &str| -> Result<Vec<String>, StoreError> {
-        let mut stmt = store
-            .conn()
-            .prepare("SELECT platform FROM posts WHERE id = ?1 ORDER BY platform")
-            .map_err(|e| sql(store, e))?;
-        let rows = stmt
-            .query_map([id], |r| r.get::<_, String>(0))
-            .map_err(|e| sql(store, e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| sql(store, e))
-    };
-    let found = platforms(id)?;
+    let found = store.platforms_with_id(id)?;
     match found.len() {
         1 => return Ok((found[0].clone(), id.to_string())),
         0 => {}
@@ -242,15 +211,8 @@ pub fn resolve_post(
     }
     Err(RespondError::NotFound(format!(
         "no post {id:?} in the store {} (give the id as stored, or platform:id)",
-        store.path().display()
+        store.location()
     )))
-}
-
-fn sql(store: &SqliteStore, e: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
-        path: store.path().display().to_string(),
-        source: e,
-    }
 }
 
 /// Builds the response pack of a narrative or a post. `matcher` matches the

@@ -28,30 +28,9 @@ use super::scan::{self, NarrativePost};
 use super::spread::Count;
 use pharos_analysis::bursts::Alert;
 use pharos_core::EventTime;
-use pharos_store::rusqlite::{self, OptionalExtension, params};
-use pharos_store::{SqliteStore, StoreError};
+use pharos_store::{ResponseRecord, Responses, SqliteStore, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// The component's name in the store.
-pub const COMPONENT: &str = "responses";
-
-/// The component's migrations (see [`SqliteStore::component`]).
-pub const MIGRATIONS: &[&str] = &["CREATE TABLE responses (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        narrative INTEGER NOT NULL,
-        anchor_platform TEXT,
-        anchor_post TEXT,
-        label TEXT,
-        who TEXT NOT NULL,
-        at_ms INTEGER NOT NULL,
-        channel TEXT NOT NULL,
-        url TEXT,
-        partner TEXT,
-        note TEXT,
-        logged_at_ms INTEGER NOT NULL
-    );
-    CREATE INDEX responses_narrative ON responses (narrative, at_ms);"];
 
 const HOUR_MS: i64 = 3_600_000;
 /// Block length for the resurgence rule.
@@ -93,20 +72,6 @@ pub struct NewResponse {
     pub note: Option<String>,
 }
 
-fn sql(store: &SqliteStore, e: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
-        path: store.path().display().to_string(),
-        source: e,
-    }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// Logs a response against a narrative (which must be in the store).
 pub fn log(
     store: &mut SqliteStore,
@@ -129,29 +94,21 @@ pub fn log(
     })?;
     let anchor = &posts[0].post;
     let label = s.summaries.remove(&new.narrative).map(|x| x.label.text);
-    store.component(COMPONENT, MIGRATIONS)?;
-    let logged_at = EventTime(now_ms());
-    store
-        .conn()
-        .execute(
-            "INSERT INTO responses (narrative, anchor_platform, anchor_post, label, who, at_ms, channel, url, partner, note, logged_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                new.narrative as i64,
-                anchor.platform,
-                anchor.id,
-                label,
-                new.who.trim(),
-                new.at.0,
-                new.channel.trim(),
-                new.url,
-                new.partner,
-                new.note,
-                logged_at.0
-            ],
-        )
-        .map_err(|e| sql(store, e))?;
-    let id = store.conn().last_insert_rowid();
+    let logged_at = EventTime(pharos_core::now_ms());
+    let id = store.log_response(&ResponseRecord {
+        id: 0,
+        narrative: new.narrative,
+        anchor_platform: Some(anchor.platform.clone()),
+        anchor_post: Some(anchor.id.clone()),
+        label: label.clone(),
+        who: new.who.trim().to_string(),
+        at_ms: new.at.0,
+        channel: new.channel.trim().to_string(),
+        url: new.url.clone(),
+        partner: new.partner.clone(),
+        note: new.note.clone(),
+        logged_at_ms: logged_at.0,
+    })?;
     Ok(Response {
         id,
         narrative: new.narrative,
@@ -169,48 +126,30 @@ pub fn log(
 
 /// The logged responses (of one narrative, or all), oldest first; empty
 /// when none was ever logged.
-pub fn responses(store: &SqliteStore, narrative: Option<u64>) -> Result<Vec<Response>, StoreError> {
-    let exists = store
-        .conn()
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'responses'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(|e| sql(store, e))?
-        .is_some();
-    if !exists {
-        return Ok(Vec::new());
-    }
-    let mut stmt = store
-        .conn()
-        .prepare(
-            "SELECT id, narrative, anchor_platform, anchor_post, label, who, at_ms, channel, url, partner, note, logged_at_ms
-             FROM responses WHERE ?1 IS NULL OR narrative = ?1 ORDER BY at_ms, id",
-        )
-        .map_err(|e| sql(store, e))?;
-    let rows = stmt
-        .query_map([narrative.map(|n| n as i64)], |r| {
-            let ap: Option<String> = r.get(2)?;
-            let ai: Option<String> = r.get(3)?;
-            Ok(Response {
-                id: r.get(0)?,
-                narrative: r.get::<_, i64>(1)? as u64,
-                anchor: ap.zip(ai).map(|(p, i)| format!("{p}:{i}")),
-                label: r.get(4)?,
-                who: r.get(5)?,
-                at: EventTime(r.get(6)?),
-                channel: r.get(7)?,
-                url: r.get(8)?,
-                partner: r.get(9)?,
-                note: r.get(10)?,
-                logged_at: EventTime(r.get(11)?),
-            })
+pub fn responses<S: Responses + ?Sized>(
+    store: &S,
+    narrative: Option<u64>,
+) -> Result<Vec<Response>, StoreError> {
+    Ok(store
+        .responses(narrative)?
+        .into_iter()
+        .map(|r| Response {
+            id: r.id,
+            narrative: r.narrative,
+            anchor: r
+                .anchor_platform
+                .zip(r.anchor_post)
+                .map(|(p, i)| format!("{p}:{i}")),
+            label: r.label,
+            who: r.who,
+            at: EventTime(r.at_ms),
+            channel: r.channel,
+            url: r.url,
+            partner: r.partner,
+            note: r.note,
+            logged_at: EventTime(r.logged_at_ms),
         })
-        .map_err(|e| sql(store, e))?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(|e| sql(store, e))
+        .collect())
 }
 
 /// One window around a response.

@@ -6,33 +6,11 @@
 //! with [`stored_matches`], [`matches_of_claim`] and [`all_matches`].
 
 use super::Matcher;
-use pharos_store::rusqlite::{self, OptionalExtension, params};
-use pharos_store::{PostFilter, SqliteStore, Store, StoreError};
+use pharos_store::{ClaimMatches, PostFilter, PostMatches, Store, StoreError};
 use std::ops::ControlFlow;
 
-/// The component's name in the store.
-pub const COMPONENT: &str = "claim_matches";
-
-/// The component's migrations (see [`SqliteStore::component`]).
-pub const MIGRATIONS: &[&str] = &["CREATE TABLE claim_matches (
-        platform TEXT NOT NULL,
-        post_id TEXT NOT NULL,
-        claim_id TEXT NOT NULL,
-        score REAL NOT NULL,
-        confidence REAL NOT NULL,
-        PRIMARY KEY (platform, post_id, claim_id)
-    );
-    CREATE INDEX claim_matches_claim ON claim_matches (claim_id);"];
-
 /// One stored match.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct StoredMatch {
-    pub platform: String,
-    pub post_id: String,
-    pub claim_id: String,
-    pub score: f64,
-    pub confidence: f64,
-}
+pub use pharos_store::StoredMatch;
 
 /// What [`annotate`] did.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -45,45 +23,19 @@ pub struct Annotated {
     pub matches: u64,
 }
 
-fn sql(store: &SqliteStore, e: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
-        path: store.path().display().to_string(),
-        source: e,
-    }
-}
-
-/// Creates the table when missing (idempotent).
-pub fn ensure(store: &mut SqliteStore) -> Result<(), StoreError> {
-    store.component(COMPONENT, MIGRATIONS)
-}
-
-fn table_exists(store: &SqliteStore) -> Result<bool, StoreError> {
-    store
-        .conn()
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claim_matches'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|r| r.is_some())
-        .map_err(|e| sql(store, e))
-}
-
 /// Matches every stored post (or those `filter` selects) against the
 /// library and records, per post, the claims whose confidence is at least
 /// `threshold` (up to `k` a post). A post's earlier matches are replaced.
 /// `progress` is called with the number of posts done so far.
-pub fn annotate(
-    store: &mut SqliteStore,
+pub fn annotate<S: Store + ClaimMatches + ?Sized>(
+    store: &mut S,
     matcher: &Matcher,
     filter: &PostFilter,
     threshold: f64,
     k: usize,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Annotated, StoreError> {
-    ensure(store)?;
-    let store: &SqliteStore = store;
+    let store: &S = store;
     const BATCH: usize = 64;
     let mut summary = Annotated::default();
     let mut batch: Vec<(String, String, String, Option<String>)> = Vec::with_capacity(BATCH);
@@ -96,32 +48,22 @@ pub fn annotate(
             .map(|(_, _, t, l)| (t.as_str(), l.as_deref()))
             .collect();
         let results = matcher.match_batch(&posts, k);
-        let conn = store.conn();
-        conn.execute_batch("BEGIN").map_err(|e| sql(store, e))?;
-        let mut del = conn
-            .prepare_cached("DELETE FROM claim_matches WHERE platform = ?1 AND post_id = ?2")
-            .map_err(|e| sql(store, e))?;
-        let mut ins = conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO claim_matches (platform, post_id, claim_id, score, confidence)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(|e| sql(store, e))?;
-        for ((platform, id, _, _), matches) in batch.iter().zip(results) {
-            del.execute(params![platform, id])
-                .map_err(|e| sql(store, e))?;
-            let mut any = false;
-            for m in matches.iter().filter(|m| m.confidence >= threshold) {
-                ins.execute(params![platform, id, m.claim_id, m.score, m.confidence])
-                    .map_err(|e| sql(store, e))?;
-                summary.matches += 1;
-                any = true;
-            }
-            summary.matched_posts += any as u64;
+        let mut rows = Vec::with_capacity(batch.len());
+        for ((platform, id, _, _), matches) in batch.drain(..).zip(results) {
+            let matches: Vec<(String, f64, f64)> = matches
+                .iter()
+                .filter(|m| m.confidence >= threshold)
+                .map(|m| (m.claim_id.clone(), m.score, m.confidence))
+                .collect();
+            summary.matched_posts += !matches.is_empty() as u64;
+            rows.push(PostMatches {
+                platform,
+                post_id: id,
+                matches,
+            });
         }
-        conn.execute_batch("COMMIT").map_err(|e| sql(store, e))?;
-        summary.posts += batch.len() as u64;
-        batch.clear();
+        summary.matches += store.replace_matches(&rows)?;
+        summary.posts += rows.len() as u64;
         Ok(())
     };
     store.scan(filter, &mut |post| {
@@ -136,7 +78,6 @@ pub fn annotate(
         ControlFlow::Continue(())
     })?;
     if let Some(e) = failure {
-        let _ = store.conn().execute_batch("ROLLBACK");
         return Err(e);
     }
     if !batch.is_empty() {
@@ -146,60 +87,28 @@ pub fn annotate(
     Ok(summary)
 }
 
-fn collect(
-    store: &SqliteStore,
-    where_sql: &str,
-    args: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<StoredMatch>, StoreError> {
-    if !table_exists(store)? {
-        return Ok(Vec::new());
-    }
-    let q = format!(
-        "SELECT platform, post_id, claim_id, score, confidence FROM claim_matches {where_sql}
-         ORDER BY confidence DESC, platform, post_id, claim_id"
-    );
-    let mut stmt = store.conn().prepare(&q).map_err(|e| sql(store, e))?;
-    let rows = stmt
-        .query_map(args, |r| {
-            Ok(StoredMatch {
-                platform: r.get(0)?,
-                post_id: r.get(1)?,
-                claim_id: r.get(2)?,
-                score: r.get(3)?,
-                confidence: r.get(4)?,
-            })
-        })
-        .map_err(|e| sql(store, e))?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(|e| sql(store, e))
-}
-
 /// The stored matches of one post, most confident first (empty when the
 /// posts were never matched).
-pub fn stored_matches(
-    store: &SqliteStore,
+pub fn stored_matches<S: ClaimMatches + ?Sized>(
+    store: &S,
     platform: &str,
     post_id: &str,
 ) -> Result<Vec<StoredMatch>, StoreError> {
-    collect(
-        store,
-        "WHERE platform = ?1 AND post_id = ?2",
-        &[&platform, &post_id],
-    )
+    store.matches_of_post(platform, post_id)
 }
 
 /// The stored posts that match one claim, most confident first.
-pub fn matches_of_claim(
-    store: &SqliteStore,
+pub fn matches_of_claim<S: ClaimMatches + ?Sized>(
+    store: &S,
     claim_id: &str,
 ) -> Result<Vec<StoredMatch>, StoreError> {
-    collect(store, "WHERE claim_id = ?1", &[&claim_id])
+    store.matches_of_claim(claim_id)
 }
 
 /// Every stored match with at least `min_confidence`.
-pub fn all_matches(
-    store: &SqliteStore,
+pub fn all_matches<S: ClaimMatches + ?Sized>(
+    store: &S,
     min_confidence: f64,
 ) -> Result<Vec<StoredMatch>, StoreError> {
-    collect(store, "WHERE confidence >= ?1", &[&min_confidence])
+    store.matches_at_least(min_confidence)
 }

@@ -12,7 +12,7 @@ use pharos_alerts::Notification;
 use pharos_analysis::coordination::report::{EdgeReport, EvidencePost, NetworkReport};
 use pharos_analysis::narratives::NarrativeSummary;
 use pharos_core::Post;
-use pharos_store::SqliteStore;
+use pharos_store::{SqliteStore, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use tokio_stream::StreamExt;

@@ -12,7 +12,7 @@ use pharos_core::{EventTime, Post};
 use pharos_ingest::{Format, Item, Options, Rejection};
 use pharos_store::rusqlite::params;
 use pharos_store::rusqlite::types::Value;
-use pharos_store::{EncodedPosts, SqliteStore};
+use pharos_store::{EncodedPosts, SqliteStore, Store};
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
 use std::sync::mpsc::TrySendError;

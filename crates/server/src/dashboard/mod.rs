@@ -19,6 +19,7 @@ use axum::extract::{Extension, Form, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+use pharos_store::Store;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -16,43 +16,16 @@ use crate::stix::ids::parse_id;
 use crate::stix::tlp::Tlp;
 use pharos_assess::disarm::is_t_number;
 use pharos_core::EventTime;
+use pharos_core::now_ms;
 use pharos_ingest::Rejection;
 use pharos_ingest::quarantine::Quarantine;
-use pharos_store::rusqlite::{self, OptionalExtension, params};
-use pharos_store::{RunRecord, SqliteStore, Store};
+use pharos_store::{
+    RunRecord, SqliteStore, StixImport, StixObjectRecord, StixObjects, StixOutcome, Store,
+};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-
-/// Store component name.
-pub const COMPONENT: &str = "stix_import";
-
-const MIGRATIONS: &[&str] = &["CREATE TABLE stix_objects (
-        id TEXT PRIMARY KEY,
-        type TEXT NOT NULL,
-        key TEXT,
-        name TEXT,
-        modified TEXT,
-        tlp TEXT,
-        markings TEXT NOT NULL,
-        created_by_ref TEXT,
-        source TEXT NOT NULL,
-        imported_ms INTEGER NOT NULL,
-        json TEXT NOT NULL
-    );
-    CREATE INDEX stix_objects_type_key ON stix_objects (type, key);
-    CREATE TABLE stix_imports (
-        import INTEGER PRIMARY KEY,
-        source TEXT NOT NULL,
-        bundle_id TEXT,
-        objects INTEGER NOT NULL,
-        added INTEGER NOT NULL,
-        updated INTEGER NOT NULL,
-        unchanged INTEGER NOT NULL,
-        rejected INTEGER NOT NULL,
-        at_ms INTEGER NOT NULL
-    );"];
 
 /// STIX 2.1 object types, and OpenCTI's narrative and channel.
 const KNOWN_TYPES: &[&str] = &[
@@ -137,11 +110,6 @@ pub enum ImportError {
     File { file: String, reason: String },
     #[error("store: {0}")]
     Store(#[from] pharos_store::StoreError),
-    #[error("store {path}: {source}")]
-    Sql {
-        path: String,
-        source: rusqlite::Error,
-    },
 }
 
 /// What importing one file did.
@@ -174,13 +142,6 @@ pub struct Importer<'a> {
     started_ms: i64,
     sources: Vec<String>,
     totals: FileReport,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// A checked object, ready to store.
@@ -414,7 +375,6 @@ fn raw_of(v: &Value) -> String {
 impl<'a> Importer<'a> {
     /// Prepares the store's `stix_import` tables.
     pub fn new(store: &'a mut SqliteStore) -> Result<Self, ImportError> {
-        store.component(COMPONENT, MIGRATIONS)?;
         let quarantine = Quarantine::new(store.quarantine_path());
         Ok(Importer {
             store,
@@ -423,13 +383,6 @@ impl<'a> Importer<'a> {
             sources: Vec::new(),
             totals: FileReport::default(),
         })
-    }
-
-    fn sql(&self, e: rusqlite::Error) -> ImportError {
-        ImportError::Sql {
-            path: self.store.path().display().to_string(),
-            source: e,
-        }
     }
 
     /// Imports one bundle file. A file that cannot be read or is not a STIX
@@ -482,106 +435,45 @@ impl<'a> Importer<'a> {
         }
 
         let at = now_ms();
-        let path = self.store.path().display().to_string();
         let mut rejected: Vec<(usize, String, &Value)> = Vec::new();
-        {
-            // Immediate: reads then writes in one transaction would get
-            // SQLITE_BUSY at once (no waiting) when another writer is at
-            // work, e.g. the server's TAXII publishing.
-            let tx = self
-                .store
-                .conn_mut()
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(|e| ImportError::Sql {
-                    path: path.clone(),
-                    source: e,
-                })?;
-            {
-                let sql = |e| ImportError::Sql {
-                    path: path.clone(),
-                    source: e,
-                };
-                let mut get = tx
-                    .prepare("SELECT modified FROM stix_objects WHERE id = ?1")
-                    .map_err(sql)?;
-                let mut put = tx
-                    .prepare(
-                        "INSERT INTO stix_objects (id, type, key, name, modified, tlp, markings,
-                            created_by_ref, source, imported_ms, json)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                         ON CONFLICT(id) DO UPDATE SET type = excluded.type, key = excluded.key,
-                            name = excluded.name, modified = excluded.modified, tlp = excluded.tlp,
-                            markings = excluded.markings, created_by_ref = excluded.created_by_ref,
-                            source = excluded.source, imported_ms = excluded.imported_ms,
-                            json = excluded.json",
-                    )
-                    .map_err(sql)?;
-                for (i, o) in objects.iter().enumerate() {
-                    let c = match check(o, &markings) {
-                        Ok(c) => c,
-                        Err(reason) => {
-                            rejected.push((i, reason, o));
-                            continue;
-                        }
-                    };
-                    // Two versions of one object in a bundle: the one stored
-                    // first is the "stored" version for the second.
-                    let old: Option<Option<String>> = get
-                        .query_row([&c.id], |r| r.get(0))
-                        .optional()
-                        .map_err(sql)?;
-                    let newer = match &old {
-                        None => true,
-                        Some(old_mod) => newer_than(c.modified.as_deref(), old_mod.as_deref()),
-                    };
-                    if !newer {
-                        rep.unchanged += 1;
-                    } else {
-                        put.execute(params![
-                            c.id,
-                            c.ty,
-                            c.key,
-                            c.name,
-                            c.modified,
-                            c.tlp.map(|t| t.as_str()),
-                            serde_json::to_string(&c.markings).unwrap_or_else(|_| "[]".into()),
-                            c.created_by_ref,
-                            source,
-                            at,
-                            o.to_string(),
-                        ])
-                        .map_err(sql)?;
-                        if old.is_none() {
-                            rep.added += 1;
-                        } else {
-                            rep.updated += 1;
-                        }
-                    }
-                    *rep.by_type.entry(c.ty.clone()).or_default() += 1;
-                    *rep.by_tlp
-                        .entry(c.tlp.map_or("unmarked", |t| t.as_str()).to_string())
-                        .or_default() += 1;
-                }
-                tx.execute(
-                    "INSERT INTO stix_imports (source, bundle_id, objects, added, updated, unchanged, rejected, at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        source,
-                        rep.bundle_id,
-                        rep.objects as i64,
-                        rep.added as i64,
-                        rep.updated as i64,
-                        rep.unchanged as i64,
-                        rejected.len() as i64,
-                        at
-                    ],
-                )
-                .map_err(sql)?;
+        let mut kept: Vec<StixObjectRecord> = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            match check(o, &markings) {
+                Ok(c) => kept.push(StixObjectRecord {
+                    id: c.id,
+                    stix_type: c.ty,
+                    key: c.key,
+                    name: c.name,
+                    modified: c.modified,
+                    tlp: c.tlp.map(|t| t.as_str().to_string()),
+                    markings: c.markings,
+                    created_by_ref: c.created_by_ref,
+                    json: o.to_string(),
+                }),
+                Err(reason) => rejected.push((i, reason, o)),
             }
-            tx.commit().map_err(|e| ImportError::Sql {
-                path: path.clone(),
-                source: e,
-            })?;
+        }
+        let outcomes = self.store.import_stix(
+            &StixImport {
+                source,
+                bundle_id: rep.bundle_id.as_deref(),
+                objects: rep.objects,
+                rejected: rejected.len() as u64,
+                at_ms: at,
+            },
+            &kept,
+            &newer_than,
+        )?;
+        for (o, outcome) in kept.iter().zip(outcomes) {
+            match outcome {
+                StixOutcome::Added => rep.added += 1,
+                StixOutcome::Updated => rep.updated += 1,
+                StixOutcome::Unchanged => rep.unchanged += 1,
+            }
+            *rep.by_type.entry(o.stix_type.clone()).or_default() += 1;
+            *rep.by_tlp
+                .entry(o.tlp.clone().unwrap_or_else(|| "unmarked".into()))
+                .or_default() += 1;
         }
         for (i, reason, o) in rejected {
             let who = s(o, "id").map_or_else(|| format!("object #{}", i + 1), str::to_string);
@@ -625,22 +517,12 @@ impl<'a> Importer<'a> {
     }
 
     fn stored_markings(&self) -> Result<HashMap<String, Option<Tlp>>, ImportError> {
-        let mut q = self
+        Ok(self
             .store
-            .conn()
-            .prepare("SELECT id, tlp FROM stix_objects WHERE type = 'marking-definition'")
-            .map_err(|e| self.sql(e))?;
-        let rows = q
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-            })
-            .map_err(|e| self.sql(e))?;
-        let mut out = HashMap::new();
-        for r in rows {
-            let (id, tlp) = r.map_err(|e| self.sql(e))?;
-            out.insert(id, tlp.and_then(|t| Tlp::parse(&t).ok()));
-        }
-        Ok(out)
+            .stix_markings()?
+            .into_iter()
+            .map(|(id, tlp)| (id, tlp.and_then(|t| Tlp::parse(&t).ok())))
+            .collect())
     }
 
     /// Where rejected objects went.
@@ -695,58 +577,30 @@ pub struct StoredObject {
 }
 
 /// Imported objects of one type (all types when `None`), by type then id.
-pub fn stored_objects(
-    store: &SqliteStore,
+/// An object whose stored JSON cannot be read is skipped and named in a
+/// warning.
+pub fn stored_objects<S: StixObjects + ?Sized>(
+    store: &S,
     stix_type: Option<&str>,
 ) -> Result<Vec<StoredObject>, ImportError> {
-    let sql = |e| ImportError::Sql {
-        path: store.path().display().to_string(),
-        source: e,
-    };
-    let exists: i64 = store
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'stix_objects'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(sql)?;
-    if exists == 0 {
-        return Ok(Vec::new());
-    }
-    let mut q = store
-        .conn()
-        .prepare(
-            "SELECT id, type, key, name, tlp, markings, source, json FROM stix_objects
-             WHERE ?1 IS NULL OR type = ?1 ORDER BY type, id",
-        )
-        .map_err(sql)?;
-    let rows = q
-        .query_map([stix_type], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-            ))
-        })
-        .map_err(sql)?;
     let mut out = Vec::new();
-    for r in rows {
-        let (id, ty, key, name, tlp, markings, source, json) = r.map_err(sql)?;
+    for o in store.stix_objects(stix_type)? {
+        let object = match serde_json::from_str(&o.json) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("skipped unreadable stored STIX object {}: {e}", o.id);
+                continue;
+            }
+        };
         out.push(StoredObject {
-            id,
-            stix_type: ty,
-            key,
-            name,
-            tlp,
-            markings: serde_json::from_str(&markings).unwrap_or_default(),
-            source,
-            object: serde_json::from_str(&json).unwrap_or(Value::Null),
+            id: o.id,
+            stix_type: o.stix_type,
+            key: o.key,
+            name: o.name,
+            tlp: o.tlp,
+            markings: o.markings,
+            source: o.source,
+            object,
         });
     }
     Ok(out)

@@ -1,0 +1,227 @@
+//! The repositories: what each part of Pharos keeps in the store, as typed
+//! records behind traits that every backend implements ([`SqliteStore`]
+//! today; PostgreSQL next). Callers take `&impl Trait` / `&dyn Trait`, never
+//! a backend, and never see SQL.
+//!
+//! Records that hold a JSON document of another crate's type (an incident,
+//! a STIX object) carry it as text: the store keeps it whole and does not
+//! depend on the crate that defines it.
+//!
+//! [`SqliteStore`]: crate::SqliteStore
+
+use crate::StoreError;
+
+// ------------------------------------------------------------ claim matches
+
+/// One stored match of a post against a fact-checked claim.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredMatch {
+    pub platform: String,
+    pub post_id: String,
+    pub claim_id: String,
+    pub score: f64,
+    pub confidence: f64,
+}
+
+/// A post's matches, replacing what was stored for it.
+#[derive(Debug, Clone, Default)]
+pub struct PostMatches {
+    pub platform: String,
+    pub post_id: String,
+    /// `(claim_id, score, confidence)`.
+    pub matches: Vec<(String, f64, f64)>,
+}
+
+/// Claim matches of stored posts (`pharos claims match --store`).
+pub trait ClaimMatches {
+    /// Replaces the matches of each post in `posts` (one transaction);
+    /// returns the rows written. Takes `&self` so it can be called while a
+    /// scan of the same store is running.
+    fn replace_matches(&self, posts: &[PostMatches]) -> Result<u64, StoreError>;
+    /// The matches of one post, most confident first.
+    fn matches_of_post(
+        &self,
+        platform: &str,
+        post_id: &str,
+    ) -> Result<Vec<StoredMatch>, StoreError>;
+    /// The posts that match one claim, most confident first.
+    fn matches_of_claim(&self, claim_id: &str) -> Result<Vec<StoredMatch>, StoreError>;
+    /// Every match with at least `min_confidence`, most confident first
+    /// (then by platform, post id and claim id).
+    fn matches_at_least(&self, min_confidence: f64) -> Result<Vec<StoredMatch>, StoreError>;
+}
+
+// ------------------------------------------------------------ incidents
+
+/// A stored incident: the columns lists filter on and the incident as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentRecord {
+    pub id: String,
+    pub title: String,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+    pub severity: f64,
+    pub confidence: f64,
+    pub model_version: i64,
+    pub json: String,
+}
+
+/// Incidents (`pharos assess`, the server's live analysis).
+pub trait Incidents {
+    /// Inserts or replaces incidents by id, in one transaction.
+    fn save_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError>;
+    /// Makes `incidents` the whole stored set, in one transaction: each is
+    /// inserted or replaced by id, and stored incidents not among them are
+    /// deleted.
+    fn replace_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError>;
+    /// Every stored incident, by first-seen time then id.
+    fn incidents(&self) -> Result<Vec<IncidentRecord>, StoreError>;
+}
+
+// ------------------------------------------------------------ responses
+
+/// A response logged against a narrative (`pharos respond log`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResponseRecord {
+    /// Given by the store ([`Responses::log_response`] ignores it).
+    pub id: i64,
+    pub narrative: u64,
+    pub anchor_platform: Option<String>,
+    pub anchor_post: Option<String>,
+    pub label: Option<String>,
+    pub who: String,
+    pub at_ms: i64,
+    pub channel: String,
+    pub url: Option<String>,
+    pub partner: Option<String>,
+    pub note: Option<String>,
+    pub logged_at_ms: i64,
+}
+
+/// Responses and their tracking.
+pub trait Responses {
+    /// Stores a response; returns its id.
+    fn log_response(&mut self, r: &ResponseRecord) -> Result<i64, StoreError>;
+    /// The responses of one narrative (all when `None`), oldest first.
+    fn responses(&self, narrative: Option<u64>) -> Result<Vec<ResponseRecord>, StoreError>;
+}
+
+// ------------------------------------------------------------ DISARM
+
+/// A DISARM tactic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisarmTactic {
+    pub ta_id: String,
+    pub name: String,
+    pub shortname: String,
+    pub description: Option<String>,
+}
+
+/// A DISARM technique.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisarmTechnique {
+    pub t_id: String,
+    pub name: String,
+    pub tactic_ids: Vec<String>,
+    pub description: Option<String>,
+}
+
+/// What [`DisarmCatalogue::save_disarm`] did, by T-number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DisarmSaved {
+    /// Techniques new to the store.
+    pub added: u64,
+    /// Techniques already stored whose name, tactics or description changed.
+    pub updated: u64,
+    /// Techniques already stored as they are.
+    pub unchanged: u64,
+    /// Tactics written (added or replaced).
+    pub tactics: u64,
+    /// Techniques in the store after the import (including ones from earlier
+    /// imports that this one no longer has).
+    pub stored: u64,
+}
+
+/// The DISARM catalogue imported by `pharos disarm import`.
+pub trait DisarmCatalogue {
+    /// Each tactic and technique replaces the stored one with the same TA-
+    /// or T-number (others are kept), and the import is recorded; one
+    /// transaction.
+    fn save_disarm(
+        &mut self,
+        tactics: &[DisarmTactic],
+        techniques: &[DisarmTechnique],
+        source: &str,
+        at_ms: i64,
+    ) -> Result<DisarmSaved, StoreError>;
+    /// The stored tactics and techniques (by id). A technique whose stored
+    /// tactic list cannot be read is skipped and named in a warning.
+    fn disarm(&self) -> Result<(Vec<DisarmTactic>, Vec<DisarmTechnique>), StoreError>;
+}
+
+// ------------------------------------------------------------ STIX import
+
+/// A STIX object to keep, checked by the importer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StixObjectRecord {
+    pub id: String,
+    pub stix_type: String,
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub modified: Option<String>,
+    pub tlp: Option<String>,
+    pub markings: Vec<String>,
+    pub created_by_ref: Option<String>,
+    /// The object as received.
+    pub json: String,
+}
+
+/// A stored STIX object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredStixObject {
+    pub id: String,
+    pub stix_type: String,
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub tlp: Option<String>,
+    pub markings: Vec<String>,
+    pub source: String,
+    pub json: String,
+}
+
+/// What the import of one object did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StixOutcome {
+    Added,
+    Updated,
+    /// Stored already, and not older than the stored version.
+    Unchanged,
+}
+
+/// One bundle's import.
+#[derive(Debug, Clone, Default)]
+pub struct StixImport<'a> {
+    pub source: &'a str,
+    pub bundle_id: Option<&'a str>,
+    /// Objects in the bundle (kept, unchanged and rejected).
+    pub objects: u64,
+    pub rejected: u64,
+    pub at_ms: i64,
+}
+
+/// Partners' STIX objects (`pharos import stix`).
+pub trait StixObjects {
+    /// Stores `objects` (each replaces the stored object with its id when
+    /// `newer(its modified, stored modified)`) and records the import; one
+    /// transaction. Returns what happened to each object, in order.
+    fn import_stix(
+        &mut self,
+        import: &StixImport<'_>,
+        objects: &[StixObjectRecord],
+        newer: &dyn Fn(Option<&str>, Option<&str>) -> bool,
+    ) -> Result<Vec<StixOutcome>, StoreError>;
+    /// Stored marking-definitions: id and TLP.
+    fn stix_markings(&self) -> Result<Vec<(String, Option<String>)>, StoreError>;
+    /// Stored objects of one type (all when `None`), by type then id.
+    fn stix_objects(&self, stix_type: Option<&str>) -> Result<Vec<StoredStixObject>, StoreError>;
+}
