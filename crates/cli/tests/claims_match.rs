@@ -4,6 +4,7 @@
 
 use pharos_claims::Claim;
 use pharos_claims::library::Library;
+use pharos_store::ClaimMatches;
 use std::path::Path;
 
 mod common;
@@ -249,15 +250,13 @@ fn stored_posts_are_annotated_with_their_matches() {
         "{m3:?}"
     );
     // The table other parts of Pharos read.
-    let n: i64 = store
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM claim_matches WHERE platform = 'twitter'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(n as usize, m1.len() + m3.len());
+    let n = store
+        .matches_at_least(f64::MIN)
+        .unwrap()
+        .iter()
+        .filter(|m| m.platform == "twitter")
+        .count();
+    assert_eq!(n, m1.len() + m3.len());
     // Running again replaces, not duplicates.
     ok(&["claims", "match", "--library", s(&lib), "--store", s(&db)]);
     let again = pharos_claims::retrieval::store::stored_matches(&store, "twitter", "1").unwrap();

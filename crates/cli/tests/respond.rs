@@ -25,11 +25,6 @@ fn json_of(out: &Output) -> Value {
 }
 
 /// The `claim_matches` table as claim retrieval creates it.
-const MATCHES_SQL: &str = "CREATE TABLE claim_matches (
-    platform TEXT NOT NULL, post_id TEXT NOT NULL, claim_id TEXT NOT NULL,
-    score REAL NOT NULL, confidence REAL NOT NULL,
-    PRIMARY KEY (platform, post_id, claim_id));";
-
 fn s(p: &Path) -> String {
     p.display().to_string()
 }
@@ -104,32 +99,24 @@ fn packs_log_and_report_on_a_simulated_scenario() {
         .expect("the planted claim is in the library");
     let claim_id = lib["id"].as_str().unwrap().to_string();
     {
-        let mut db = pharos_store::SqliteStore::open_existing(&store).unwrap();
-        db.component("claim_matches", &[MATCHES_SQL]).unwrap();
+        use pharos_store::{ClaimMatches, PostMatches, Store};
+        let db = pharos_store::SqliteStore::open_existing(&store).unwrap();
+        let mut rows = Vec::new();
         for id in campaign["posts"].as_array().unwrap() {
             let id = id.as_str().unwrap();
-            let rows: Vec<(String, Option<String>)> = {
-                let mut st = db
-                    .conn()
-                    .prepare("SELECT platform, reshare_of FROM posts WHERE id = ?1")
-                    .unwrap();
-                st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .unwrap()
-                    .map(|r| r.unwrap())
-                    .collect()
-            };
-            for (platform, reshare_of) in rows {
-                if reshare_of.is_some() {
+            for platform in db.platforms_with_id(id).unwrap() {
+                let post = db.get(&platform, id).unwrap().unwrap();
+                if post.reshare_of.is_some() {
                     continue;
                 }
-                db.conn()
-                    .execute(
-                        "INSERT INTO claim_matches VALUES (?1, ?2, ?3, 4.0, 0.9)",
-                        pharos_store::rusqlite::params![platform, id, claim_id],
-                    )
-                    .unwrap();
+                rows.push(PostMatches {
+                    platform,
+                    post_id: id.to_string(),
+                    matches: vec![(claim_id.clone(), 4.0, 0.9)],
+                });
             }
         }
+        db.replace_matches(&rows).unwrap();
     }
 
     // A pack for the post, as JSON.

@@ -10,14 +10,9 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("token") {
         let path = args.get(1).expect("usage: serve token STORE");
-        let mut store = pharos_store::SqliteStore::open(path)?;
-        pharos_server::auth::prepare(&mut store)?;
-        let t = pharos_server::auth::create(
-            store.conn(),
-            pharos_server::auth::Role::Admin,
-            None,
-            "bench",
-        )?;
+        let store = pharos_store::SqliteStore::open(path)?;
+        let t =
+            pharos_server::auth::create(&store, pharos_server::auth::Role::Admin, None, "bench")?;
         println!("{}", t.token);
         return Ok(());
     }

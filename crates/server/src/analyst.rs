@@ -26,8 +26,7 @@ use pharos_analysis::narratives::NarrativeSummary;
 use pharos_assess::stream::{AlertPipeline, StreamConfig};
 use pharos_claims::respond::scan;
 use pharos_core::{EventTime, Post};
-use pharos_store::SqliteStore;
-use pharos_store::rusqlite::params;
+use pharos_store::{PostLog, SqliteStore};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
@@ -312,22 +311,6 @@ fn post_key(id: &str) -> u64 {
     h
 }
 
-fn decode_rows(store: &SqliteStore, sql: &str, args: &[i64]) -> anyhow::Result<Vec<(i64, Post)>> {
-    let mut stmt = store.conn().prepare(sql)?;
-    let rows = stmt.query_map(pharos_store::rusqlite::params_from_iter(args.iter()), |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (rowid, rec) = row?;
-        match serde_json::from_str::<Post>(&rec) {
-            Ok(p) => out.push((rowid, p)),
-            Err(e) => tracing::warn!("stored post {rowid} unreadable: {e}"),
-        }
-    }
-    Ok(out)
-}
-
 impl Analyst {
     fn run(
         &mut self,
@@ -336,22 +319,12 @@ impl Analyst {
         ingest: &IndexProgress,
     ) -> anyhow::Result<()> {
         let store = SqliteStore::open(store_path)?;
-        let max: i64 =
-            store
-                .conn()
-                .query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
-                    r.get(0)
-                })?;
+        let max = store.max_rowid()?;
         // Start-up: every stored post in event-time order, in chunks.
         let mut last_time = i64::MIN;
         let mut last_rowid = i64::MIN;
         loop {
-            let rows = decode_rows(
-                &store,
-                "SELECT rowid, record FROM posts WHERE rowid <= ?1 AND (time_ms > ?2 OR (time_ms = ?2 AND rowid > ?3))
-                 ORDER BY time_ms, rowid LIMIT ?4",
-                &[max, last_time, last_rowid, CHUNK as i64],
-            )?;
+            let rows = store.posts_in_time_order(max, (last_time, last_rowid), CHUNK)?;
             let Some((rid, p)) = rows.last() else { break };
             last_time = p.time.millis();
             last_rowid = *rid;
@@ -384,11 +357,7 @@ impl Analyst {
                 last_coord = Instant::now();
                 dirty_coord = false;
             }
-            let mut rows = decode_rows(
-                &store,
-                "SELECT rowid, record FROM posts WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-                &[tail, if busy { CHUNK } else { CHUNK * 4 } as i64],
-            )?;
+            let mut rows = store.posts_after_rowid(tail, if busy { CHUNK } else { CHUNK * 4 })?;
             if rows.is_empty() {
                 if dirty && last_publish.elapsed() >= Duration::from_millis(500) {
                     self.publish(false);
@@ -608,17 +577,10 @@ pub fn compute_coordination(
     coord: &crate::config::CoordinationConfig,
 ) -> anyhow::Result<CoordinationReport> {
     let mut table = ShareTable::new();
-    let mut stmt = store.conn().prepare(
-        "SELECT record FROM posts WHERE reshare_of IS NOT NULL OR rowid IN (SELECT post FROM post_links)
-         ORDER BY time_ms, rowid",
-    )?;
-    let mut rows = stmt.query(params![])?;
-    while let Some(row) = rows.next()? {
-        let rec: String = row.get(0)?;
-        if let Ok(p) = serde_json::from_str::<Post>(&rec) {
-            table.push_post(&p, ObjectRule::Auto);
-        }
-    }
+    store.scan_shares(&mut |p| {
+        table.push_post(&p, ObjectRule::Auto);
+        std::ops::ControlFlow::Continue(())
+    })?;
     let params = CoortweetParams {
         time_window: coord.time_window,
         min_participation: coord.min_participation,

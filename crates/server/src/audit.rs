@@ -7,8 +7,7 @@
 //! request, batched), in the order requests finished.
 
 use crate::auth::now_ms;
-use pharos_store::SqliteStore;
-use pharos_store::rusqlite::params;
+use pharos_store::{Audit, AuditRecord, SqliteStore, StoreError};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -77,7 +76,7 @@ impl AuditLog {
     }
 }
 
-fn run(mut store: SqliteStore, rx: Receiver<Msg>) {
+fn run(store: SqliteStore, rx: Receiver<Msg>) {
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::new();
         let mut waiters = Vec::new();
@@ -92,7 +91,7 @@ fn run(mut store: SqliteStore, rx: Receiver<Msg>) {
             }
             next = rx.recv_timeout(Duration::from_millis(5)).ok();
         }
-        if let Err(e) = write(&mut store, &batch) {
+        if let Err(e) = write(&store, &batch) {
             tracing::error!("audit log: cannot write {} entries: {e}", batch.len());
         }
         for w in waiters {
@@ -101,28 +100,29 @@ fn run(mut store: SqliteStore, rx: Receiver<Msg>) {
     }
 }
 
-fn write(store: &mut SqliteStore, batch: &[AuditEntry]) -> pharos_store::rusqlite::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let tx = store.conn_mut().transaction()?;
-    {
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO server_audit (at_ms, token, name, role, org, action, method, path, object, status, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?;
-        for e in batch {
-            ins.execute(params![
-                e.at_ms, e.token, e.name, e.role, e.org, e.action, e.method, e.path, e.object,
-                e.status, e.detail
-            ])?;
-        }
-    }
-    tx.commit()
+fn write<S: Audit + ?Sized>(store: &S, batch: &[AuditEntry]) -> Result<(), StoreError> {
+    let rows: Vec<AuditRecord> = batch
+        .iter()
+        .map(|e| AuditRecord {
+            seq: 0,
+            at_ms: e.at_ms,
+            token: e.token.clone(),
+            name: e.name.clone(),
+            role: e.role.clone(),
+            org: e.org.clone(),
+            action: e.action.clone(),
+            method: e.method.clone(),
+            path: e.path.clone(),
+            object: e.object.clone(),
+            status: e.status,
+            detail: e.detail.clone(),
+        })
+        .collect();
+    store.append_audit(&rows)
 }
 
 /// Writes one entry directly (the CLI's token commands).
-pub fn write_now(store: &mut SqliteStore, e: AuditEntry) -> pharos_store::rusqlite::Result<()> {
+pub fn write_now<S: Audit + ?Sized>(store: &S, e: AuditEntry) -> Result<(), StoreError> {
     let mut e = e;
     if e.at_ms == 0 {
         e.at_ms = now_ms();
@@ -131,32 +131,28 @@ pub fn write_now(store: &mut SqliteStore, e: AuditEntry) -> pharos_store::rusqli
 }
 
 /// The newest entries first, at most `limit`, before sequence `before`.
-pub fn list(
-    store: &SqliteStore,
+pub fn list<S: Audit + ?Sized>(
+    store: &S,
     limit: usize,
     before: Option<i64>,
-) -> pharos_store::rusqlite::Result<Vec<AuditEntry>> {
-    let mut stmt = store.conn().prepare_cached(
-        "SELECT seq, at_ms, token, name, role, org, action, method, path, object, status, detail
-         FROM server_audit WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit as i64], |r| {
-        let at_ms: i64 = r.get(1)?;
-        Ok(AuditEntry {
-            seq: r.get(0)?,
-            at: pharos_core::EventTime(at_ms).to_rfc3339(),
-            at_ms,
-            token: r.get(2)?,
-            name: r.get(3)?,
-            role: r.get(4)?,
-            org: r.get(5)?,
-            action: r.get(6)?,
-            method: r.get(7)?,
-            path: r.get(8)?,
-            object: r.get(9)?,
-            status: r.get::<_, i64>(10)? as u16,
-            detail: r.get(11)?,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    Ok(store
+        .audit(limit, before)?
+        .into_iter()
+        .map(|r| AuditEntry {
+            seq: r.seq,
+            at: pharos_core::EventTime(r.at_ms).to_rfc3339(),
+            at_ms: r.at_ms,
+            token: r.token,
+            name: r.name,
+            role: r.role,
+            org: r.org,
+            action: r.action,
+            method: r.method,
+            path: r.path,
+            object: r.object,
+            status: r.status,
+            detail: r.detail,
         })
-    })?;
-    rows.collect()
+        .collect())
 }

@@ -6,57 +6,10 @@
 //! `id` (the first 8 hex digits of the hash) names it in lists, the audit
 //! log and `pharos token revoke`.
 
-use pharos_store::SqliteStore;
-use pharos_store::rusqlite::{self, OptionalExtension, params};
+use pharos_store::{StoreError, TokenRecord, Tokens};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
-
-/// The server's own tables in the store (component `server`).
-pub const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE server_tokens (
-        id TEXT PRIMARY KEY,
-        hash TEXT NOT NULL UNIQUE,
-        role TEXT NOT NULL,
-        org TEXT,
-        name TEXT NOT NULL,
-        created_ms INTEGER NOT NULL,
-        revoked_ms INTEGER
-    );
-    CREATE TABLE server_audit (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        at_ms INTEGER NOT NULL,
-        token TEXT,
-        name TEXT,
-        role TEXT,
-        org TEXT,
-        action TEXT NOT NULL,
-        method TEXT NOT NULL,
-        path TEXT NOT NULL,
-        object TEXT,
-        status INTEGER NOT NULL,
-        detail TEXT
-    );
-    CREATE TRIGGER server_audit_no_update BEFORE UPDATE ON server_audit
-        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    CREATE TRIGGER server_audit_no_delete BEFORE DELETE ON server_audit
-        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    CREATE TABLE server_markings (
-        kind TEXT NOT NULL,
-        id TEXT NOT NULL,
-        tlp TEXT NOT NULL,
-        orgs TEXT NOT NULL,
-        people TEXT NOT NULL,
-        PRIMARY KEY (kind, id)
-    );
-    CREATE VIRTUAL TABLE server_fts USING fts5(text, content='', tokenize='unicode61 remove_diacritics 2');
-    CREATE TABLE server_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
-];
-
-/// Opens the store's server tables (creating them when absent).
-pub fn prepare(store: &mut SqliteStore) -> Result<(), pharos_store::StoreError> {
-    store.component("server", MIGRATIONS)
-}
 
 /// What a token may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -142,27 +95,22 @@ pub enum TokenError {
     #[error("cannot read random bytes for a token: {0}")]
     Random(std::io::Error),
     #[error(transparent)]
-    Sql(#[from] rusqlite::Error),
+    Store(#[from] StoreError),
 }
 
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use pharos_core::now_ms;
 
 fn rfc3339(ms: i64) -> String {
     pharos_core::EventTime(ms).to_rfc3339()
 }
 
 /// Creates a token (stored hashed) and returns it with its id.
-pub fn create(
-    conn: &rusqlite::Connection,
+pub fn create<S: Tokens + ?Sized>(
+    store: &S,
     role: Role,
     org: Option<&str>,
     name: &str,
@@ -186,10 +134,15 @@ pub fn create(
     let hash = hash_token(&token);
     let id = hash[..12].to_string();
     let created = now_ms();
-    conn.execute(
-        "INSERT INTO server_tokens (id, hash, role, org, name, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, hash, role.as_str(), org, name, created],
-    )?;
+    store.insert_token(&TokenRecord {
+        id: id.clone(),
+        hash,
+        role: role.as_str().to_string(),
+        org: org.map(str::to_string),
+        name: name.to_string(),
+        created_ms: created,
+        revoked_ms: None,
+    })?;
     Ok(NewToken {
         token,
         info: TokenInfo {
@@ -204,97 +157,71 @@ pub fn create(
 }
 
 /// Every token, newest first.
-pub fn list(conn: &rusqlite::Connection) -> Result<Vec<TokenInfo>, TokenError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, name, role, org, created_ms, revoked_ms FROM server_tokens ORDER BY created_ms DESC, id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        let role: String = r.get(2)?;
-        Ok(TokenInfo {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            role: Role::parse(&role).unwrap_or(Role::Partner),
-            org: r.get(3)?,
-            created: rfc3339(r.get(4)?),
-            revoked: r.get::<_, Option<i64>>(5)?.map(rfc3339),
+pub fn list<S: Tokens + ?Sized>(store: &S) -> Result<Vec<TokenInfo>, TokenError> {
+    Ok(store
+        .tokens()?
+        .into_iter()
+        .map(|t| TokenInfo {
+            id: t.id,
+            name: t.name,
+            role: Role::parse(&t.role).unwrap_or(Role::Partner),
+            org: t.org,
+            created: rfc3339(t.created_ms),
+            revoked: t.revoked_ms.map(rfc3339),
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        .collect())
 }
 
 /// Revokes a token by id; revoking twice is not an error.
-pub fn revoke(conn: &rusqlite::Connection, id: &str) -> Result<(), TokenError> {
-    let n = conn.execute(
-        "UPDATE server_tokens SET revoked_ms = COALESCE(revoked_ms, ?2) WHERE id = ?1",
-        params![id, now_ms()],
-    )?;
-    if n == 0 {
+pub fn revoke<S: Tokens + ?Sized>(store: &S, id: &str) -> Result<(), TokenError> {
+    if !store.revoke_token(id, now_ms())? {
         return Err(TokenError::Unknown(id.to_string()));
     }
     Ok(())
 }
 
 /// The principal of a presented token; `None` when unknown or revoked.
-pub fn verify(conn: &rusqlite::Connection, token: &str) -> Result<Option<Principal>, TokenError> {
+pub fn verify<S: Tokens + ?Sized>(store: &S, token: &str) -> Result<Option<Principal>, TokenError> {
     if !token.starts_with("pharos_") || token.len() > 200 {
         return Ok(None);
     }
-    let hash = hash_token(token);
-    let row = conn
-        .prepare_cached(
-            "SELECT id, name, role, org FROM server_tokens WHERE hash = ?1 AND revoked_ms IS NULL",
-        )?
-        .query_row([hash], |r| {
-            let role: String = r.get(2)?;
-            Ok(Principal {
-                token_id: r.get(0)?,
-                name: r.get(1)?,
-                role: Role::parse(&role).unwrap_or(Role::Partner),
-                org: r.get(3)?,
-            })
-        })
-        .optional()?;
-    Ok(row)
+    Ok(store.active_token(&hash_token(token))?.map(|t| Principal {
+        token_id: t.id,
+        name: t.name,
+        role: Role::parse(&t.role).unwrap_or(Role::Partner),
+        org: t.org,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pharos_store::SqliteStore;
 
     #[test]
     fn tokens_are_stored_hashed_and_revocable() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(dir.path().join("s.db")).unwrap();
-        prepare(&mut store).unwrap();
-        let conn = store.conn();
-        let t = create(conn, Role::Partner, Some("acme"), "ann").unwrap();
-        let stored: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM server_tokens WHERE hash = ?1 OR hash = ?2",
-                params![t.token, hash_token(&t.token)],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(stored, 1);
-        let raw: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM server_tokens WHERE hash = ?1",
-                [&t.token],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(raw, 0, "the token itself is never stored");
-        let p = verify(conn, &t.token).unwrap().unwrap();
+        let store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+        let t = create(&store, Role::Partner, Some("acme"), "ann").unwrap();
+        let stored = store.tokens().unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].hash, hash_token(&t.token));
+        assert_ne!(stored[0].hash, t.token, "the token itself is never stored");
+        assert!(store.active_token(&t.token).unwrap().is_none());
+        let p = verify(&store, &t.token).unwrap().unwrap();
         assert_eq!(p.org.as_deref(), Some("acme"));
         assert_eq!(p.role, Role::Partner);
-        assert!(verify(conn, "pharos_wrong").unwrap().is_none());
-        revoke(conn, &t.info.id).unwrap();
-        assert!(verify(conn, &t.token).unwrap().is_none());
+        assert!(verify(&store, "pharos_wrong").unwrap().is_none());
+        revoke(&store, &t.info.id).unwrap();
+        assert!(verify(&store, &t.token).unwrap().is_none());
         assert!(matches!(
-            create(conn, Role::Partner, None, "x"),
+            create(&store, Role::Partner, None, "x"),
             Err(TokenError::PartnerWithoutOrg)
         ));
-        assert!(matches!(revoke(conn, "nope"), Err(TokenError::Unknown(_))));
-        assert_eq!(list(conn).unwrap().len(), 1);
+        assert!(matches!(
+            revoke(&store, "nope"),
+            Err(TokenError::Unknown(_))
+        ));
+        assert_eq!(list(&store).unwrap().len(), 1);
     }
 }

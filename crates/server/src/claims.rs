@@ -35,7 +35,7 @@ use pharos_claims::retrieval::{DEFAULT_THRESHOLD, Matcher};
 use pharos_claims::{Claim, Review};
 use pharos_core::Post;
 use pharos_store::SqliteStore;
-use pharos_store::rusqlite::OptionalExtension;
+use pharos_store::{ClaimMatches, PostLog};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -434,23 +434,7 @@ fn keep<T>(cache: &Cache<T>, key: (PathBuf, u64, usize), inputs: Inputs, value: 
 }
 
 fn matches_stamp(s: &SqliteStore) -> ApiResult<(i64, i64)> {
-    let exists = s
-        .conn()
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claim_matches'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if !exists {
-        return Ok((-1, -1));
-    }
-    Ok(s.conn().query_row(
-        "SELECT coalesce(max(rowid), 0), count(*) FROM claim_matches",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+    Ok(s.matches_stamp()?)
 }
 
 fn inputs(st: &AppState, s: &SqliteStore, dir: &Path) -> ApiResult<Inputs> {
@@ -603,24 +587,23 @@ fn read_members(
     s: &SqliteStore,
     members: &[crate::analyst::Member],
 ) -> ApiResult<Vec<NarrativePost>> {
-    let mut stmt = s
-        .conn()
-        .prepare_cached("SELECT record FROM posts WHERE rowid = ?1")?;
-    let mut posts = Vec::with_capacity(members.len());
-    for m in members {
-        let rec: Option<String> = stmt.query_row([m.rowid], |r| r.get(0)).optional()?;
-        // A post deleted since it was analysed is left out.
-        let Some(rec) = rec else { continue };
-        let post = serde_json::from_str::<Post>(&rec)
-            .map_err(|e| ApiError::internal(format!("stored post {} unreadable: {e}", m.rowid)))?;
-        posts.push((
-            m.rowid,
-            NarrativePost {
-                post,
-                family: m.family(),
-            },
-        ));
-    }
+    // A post deleted since it was analysed, or unreadable, is left out.
+    let rowids: Vec<i64> = members.iter().map(|m| m.rowid).collect();
+    let family: std::collections::HashMap<i64, _> =
+        members.iter().map(|m| (m.rowid, m.family())).collect();
+    let mut posts: Vec<(i64, NarrativePost)> = s
+        .posts_by_rowid(&rowids)?
+        .into_iter()
+        .map(|(rowid, post)| {
+            (
+                rowid,
+                NarrativePost {
+                    post,
+                    family: family[&rowid],
+                },
+            )
+        })
+        .collect();
     posts.sort_by_key(|(rowid, p)| (p.post.time, *rowid));
     Ok(posts.into_iter().map(|(_, p)| p).collect())
 }

@@ -74,13 +74,10 @@ impl ApiError {
 
 impl From<pharos_store::StoreError> for ApiError {
     fn from(e: pharos_store::StoreError) -> Self {
-        ApiError::internal(e)
-    }
-}
-
-impl From<pharos_store::rusqlite::Error> for ApiError {
-    fn from(e: pharos_store::rusqlite::Error) -> Self {
-        ApiError::internal(e)
+        match e {
+            pharos_store::StoreError::Invalid(reason) => ApiError::bad_request(reason),
+            e => ApiError::internal(e),
+        }
     }
 }
 

@@ -124,7 +124,7 @@ pub async fn access(State(state): State<Shared>, mut req: Request, next: Next) -
         Some(t) if t.is_empty() => None,
         Some(t) => {
             let r = state
-                .read(move |s| crate::auth::verify(s.conn(), &t).map_err(ApiError::internal))
+                .read(move |s| crate::auth::verify(s, &t).map_err(ApiError::internal))
                 .await;
             match r {
                 Ok(p) => p,

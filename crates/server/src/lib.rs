@@ -41,9 +41,8 @@ pub use config::Config;
 /// Opens (preparing) the store and starts the writer, audit, analysis and
 /// feed threads. The store must exist.
 pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
-    let mut store = pharos_store::SqliteStore::open_existing(store_path)?;
-    auth::prepare(&mut store)?;
-    drop(store);
+    // Opening creates (or brings up to date) every table, the server's too.
+    drop(pharos_store::SqliteStore::open_existing(store_path)?);
     let (writer, progress) = writer::start(store_path, config.ingest.queue)?;
     let audit = audit::AuditLog::start(store_path)?;
     let snapshot = Arc::new(RwLock::new(analyst::Snapshot::default()));
@@ -114,7 +113,7 @@ pub fn run(store_path: &Path, listen: &str, config: Config) -> anyhow::Result<()
         let warm = state.clone();
         tokio::spawn(async move { warm.stats(8).await.ok() });
         let tokens = state
-            .read(|s| crate::auth::list(s.conn()).map_err(error::ApiError::internal))
+            .read(|s| crate::auth::list(s).map_err(error::ApiError::internal))
             .await
             .map(|t| t.iter().filter(|t| t.revoked.is_none()).count())
             .unwrap_or(0);

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::tlp::Marking;
 use crate::writer::WriteJob;
-use pharos_store::rusqlite::{OptionalExtension, params};
+use pharos_store::{Markings, PostLog};
 use pharos_store::{SqliteStore, Store};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -67,13 +67,8 @@ impl AppState {
     pub async fn stats(self: &Arc<Self>, top: usize) -> ApiResult<Arc<pharos_store::Stats>> {
         let me = self.clone();
         self.read(move |s| {
-            let (posts, runs): (i64, i64) = s.conn().query_row(
-                "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM posts), (SELECT COALESCE(MAX(run), 0) FROM runs)",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            if let Some((p, r, at, cached)) =
-                me.stats.lock().map_err(ApiError::internal)?.get(&top)
+            let (posts, runs) = s.write_stamp()?;
+            if let Some((p, r, at, cached)) = me.stats.lock().map_err(ApiError::internal)?.get(&top)
                 && ((*p, *r) == (posts, runs) || at.elapsed() < STATS_MAX_AGE)
             {
                 return Ok(cached.clone());
@@ -139,19 +134,8 @@ impl AppState {
         kind: &str,
         id: &str,
     ) -> ApiResult<Marking> {
-        let row: Option<(String, String, String)> = store
-            .conn()
-            .prepare_cached(
-                "SELECT tlp, orgs, people FROM server_markings WHERE kind = ?1 AND id = ?2",
-            )?
-            .query_row(params![kind, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        Ok(match row {
-            Some((tlp, orgs, people)) => Marking {
-                tlp: crate::tlp::Tlp::parse(&tlp).unwrap_or(crate::tlp::Tlp::Red),
-                orgs: serde_json::from_str(&orgs).unwrap_or_default(),
-                people: serde_json::from_str(&people).unwrap_or_default(),
-            },
+        Ok(match store.marking(kind, id)? {
+            Some(m) => marking(m),
             None => config.tlp.default_marking(),
         })
     }
@@ -161,23 +145,11 @@ impl AppState {
         store: &SqliteStore,
         kind: &str,
     ) -> ApiResult<std::collections::HashMap<String, Marking>> {
-        let mut stmt = store
-            .conn()
-            .prepare_cached("SELECT id, tlp, orgs, people FROM server_markings WHERE kind = ?1")?;
-        let rows = stmt.query_map([kind], |r| {
-            let tlp: String = r.get(1)?;
-            let orgs: String = r.get(2)?;
-            let people: String = r.get(3)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                Marking {
-                    tlp: crate::tlp::Tlp::parse(&tlp).unwrap_or(crate::tlp::Tlp::Red),
-                    orgs: serde_json::from_str(&orgs).unwrap_or_default(),
-                    people: serde_json::from_str(&people).unwrap_or_default(),
-                },
-            ))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(store
+            .markings_of_kind(kind)?
+            .into_iter()
+            .map(|(id, m)| (id, marking(m)))
+            .collect())
     }
 
     /// Refuses a principal the object's marking does not clear.
@@ -216,4 +188,13 @@ pub fn refused(who: &Principal, m: &Marking) -> ApiError {
             None => format!("{:?}", who.name),
         }
     ))
+}
+
+/// A stored marking as the server reads it (an unknown TLP reads as RED).
+fn marking(m: pharos_store::MarkingRecord) -> Marking {
+    Marking {
+        tlp: crate::tlp::Tlp::parse(&m.tlp).unwrap_or(crate::tlp::Tlp::Red),
+        orgs: m.orgs,
+        people: m.people,
+    }
 }

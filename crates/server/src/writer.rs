@@ -9,8 +9,7 @@
 //! FTS5), whatever wrote them (`pharos ingest`, HTTP ingest, feed polling).
 
 use pharos_ingest::{Quarantine, Rejection};
-use pharos_store::rusqlite::{OptionalExtension, params};
-use pharos_store::{EncodedPosts, Inserted, RunRecord, SqliteStore, Store};
+use pharos_store::{EncodedPosts, Inserted, RunRecord, SqliteStore, Store, TextIndex};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -70,15 +69,8 @@ const GROUP_JOBS: usize = 8;
 const GROUP_POSTS: usize = 40_000;
 
 fn run(mut store: SqliteStore, rx: Receiver<WriteJob>, progress: Arc<IndexProgress>) {
-    // The writer touches index pages all over the store: a larger page
-    // cache than readers keeps them between batches (256 MiB at most), and
-    // checkpoints less often (a page written by many batches is copied
-    // into the store once per checkpoint).
-    if let Err(e) = store
-        .conn()
-        .execute_batch("PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 16384;")
-    {
-        tracing::warn!("writer cache_size: {e}");
+    if let Err(e) = store.tune_for_writer() {
+        tracing::warn!("writer settings: {e}");
     }
     let mut quarantine = Quarantine::new(store.quarantine_path());
     loop {
@@ -167,40 +159,13 @@ fn finish_job(
 }
 
 /// Indexes up to `chunk` posts stored after the last indexed one; returns how many.
-pub fn index_some(
-    store: &mut SqliteStore,
+pub fn index_some<S: TextIndex + ?Sized>(
+    store: &mut S,
     progress: &IndexProgress,
     chunk: i64,
-) -> pharos_store::rusqlite::Result<i64> {
-    let tx = store.conn_mut().transaction()?;
-    let last: i64 = tx
-        .query_row(
-            "SELECT value FROM server_meta WHERE key = 'fts_rowid'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(0);
-    let max: i64 = tx.query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
-        r.get(0)
-    })?;
-    progress.stored.store(max, Ordering::Relaxed);
-    if max <= last {
-        progress.indexed.store(last, Ordering::Relaxed);
-        return Ok(0);
-    }
-    let upto = max.min(last + chunk);
-    let n = tx.execute(
-        "INSERT INTO server_fts (rowid, text)
-         SELECT rowid, COALESCE(json_extract(record, '$.text'), '') FROM posts WHERE rowid > ?1 AND rowid <= ?2",
-        params![last, upto],
-    )?;
-    tx.execute(
-        "INSERT INTO server_meta (key, value) VALUES ('fts_rowid', ?1)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [upto],
-    )?;
-    tx.commit()?;
-    progress.indexed.store(upto, Ordering::Relaxed);
-    Ok(n as i64)
+) -> Result<i64, pharos_store::StoreError> {
+    let (n, indexed, stored) = store.index_text(chunk)?;
+    progress.stored.store(stored, Ordering::Relaxed);
+    progress.indexed.store(indexed, Ordering::Relaxed);
+    Ok(n)
 }

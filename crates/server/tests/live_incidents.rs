@@ -11,7 +11,7 @@ use pharos_core::Post;
 use pharos_server::auth::{Role, create};
 use pharos_server::state::Shared;
 use pharos_server::{Config, router};
-use pharos_store::SqliteStore;
+use pharos_store::{PostLog, SqliteStore};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
@@ -40,13 +40,7 @@ async fn call(
 }
 
 fn max_rowid(path: &std::path::Path) -> i64 {
-    SqliteStore::open(path)
-        .unwrap()
-        .conn()
-        .query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
-            r.get(0)
-        })
-        .unwrap()
+    SqliteStore::open(path).unwrap().max_rowid().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,11 +63,8 @@ async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds(
     posts.sort_by_key(|p| p.time);
 
     // An empty store and a token; then the server, with nothing assessed.
-    let mut store = SqliteStore::open(&path).unwrap();
-    pharos_server::auth::prepare(&mut store).unwrap();
-    let token = create(store.conn(), Role::Analyst, None, "ann")
-        .unwrap()
-        .token;
+    let store = SqliteStore::open(&path).unwrap();
+    let token = create(&store, Role::Analyst, None, "ann").unwrap().token;
     drop(store);
     let mut config = Config::default();
     config.incidents.every_s = 1;

@@ -17,7 +17,7 @@ use pharos_core::{EventTime, Post};
 use pharos_server::claims::{Found, narrative_posts};
 use pharos_server::state::Shared;
 use pharos_server::{Config, router, start};
-use pharos_store::{SqliteStore, Store};
+use pharos_store::{ClaimMatches, PostLog, SqliteStore, Store};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -25,11 +25,7 @@ use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
 fn max_rowid(s: &SqliteStore) -> i64 {
-    s.conn()
-        .query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
-            r.get(0)
-        })
-        .unwrap()
+    s.max_rowid().unwrap()
 }
 
 /// Whether the post stored last is older than one stored before it. The
@@ -37,14 +33,11 @@ fn max_rowid(s: &SqliteStore) -> i64 {
 /// analysis took it after a newer post: in another order than a pass over
 /// the store.
 fn last_stored_is_older(s: &SqliteStore) -> bool {
-    s.conn()
-        .query_row(
-            "SELECT (SELECT time_ms FROM posts ORDER BY rowid DESC LIMIT 1) < \
-             (SELECT MAX(time_ms) FROM posts WHERE rowid < (SELECT MAX(rowid) FROM posts))",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
+    let posts = s.posts_after_rowid(0, usize::MAX).unwrap();
+    let Some(((_, last), before)) = posts.split_last() else {
+        return false;
+    };
+    before.iter().any(|(_, p)| p.time > last.time)
 }
 
 /// Waits until the live analysis has analysed and published every stored post.
@@ -158,9 +151,8 @@ fn library(dir: &Path, store: &Path) {
 }
 
 fn token(store: &Path) -> String {
-    let mut s = SqliteStore::open(store).unwrap();
-    pharos_server::auth::prepare(&mut s).unwrap();
-    pharos_server::auth::create(s.conn(), pharos_server::auth::Role::Admin, None, "tester")
+    let s = SqliteStore::open(store).unwrap();
+    pharos_server::auth::create(&s, pharos_server::auth::Role::Admin, None, "tester")
         .unwrap()
         .token
 }
@@ -423,13 +415,11 @@ fn a_response_pack_from_the_live_analysis_equals_the_clis_and_follows_the_live_b
     picked.extend(bursting.iter().take(10));
     // ... and some whose posts the store matched to a fact-check.
     let matched: HashSet<(String, String)> = {
-        let mut stmt = reader
-            .conn()
-            .prepare("SELECT platform, post_id FROM claim_matches")
-            .unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        reader
+            .matches_at_least(f64::MIN)
             .unwrap()
-            .map(Result::unwrap)
+            .into_iter()
+            .map(|m| (m.platform, m.post_id))
             .collect()
     };
     let mut with_matches: Vec<u64> = pass

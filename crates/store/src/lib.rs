@@ -1,20 +1,44 @@
-//! Where posts live.
+//! Where everything Pharos keeps lives. The store owns every table: no
+//! other crate speaks SQL (a test fails when one does).
 //!
-//! - [`Store`]: what the rest of Pharos asks of storage (insert batches
-//!   idempotently, scan in event-time order, count, summarise).
-//! - [`sqlite`]: the embedded default, one SQLite file in WAL mode with
-//!   versioned migrations. PostgreSQL for teams comes behind the same trait.
-//!
+//! Posts:
+//! - [`Store`]: insert batches idempotently, scan in event-time order,
+//!   count, summarise ([`Stats`]), look a post up, record ingest runs.
 //! - [`EncodedPosts`]: a batch encoded ahead of the write (JSON record and
 //!   columns in one buffer), so the writer only binds and steps.
+//! - [`PostLog`]: reads by storage order, for readers that follow a
+//!   growing store (the server's live analysis).
+//! - [`PostSearcher`] ([`search`]): full text and filters, page by page.
+//! - [`Actors`]: what the store holds of one account.
+//!
+//! Repositories ([`repo`]), one per kind of record:
+//! - [`ClaimMatches`]: posts matched to fact-checked claims.
+//! - [`Incidents`]: assessed incidents.
+//! - [`Responses`]: responses logged against narratives.
+//! - [`DisarmCatalogue`]: the DISARM framework, imported.
+//! - [`StixObjects`]: partners' STIX objects and their import runs.
+//! - [`Tokens`], [`Audit`], [`Markings`], [`TextIndex`]: the server's API
+//!   tokens, append-only audit log, TLP markings and full-text index.
+//!
+//! Backends implement every trait; callers take the traits (`&impl
+//! Incidents`, `&dyn ClaimMatches`), never a backend:
+//! - [`sqlite`]: the embedded default, one SQLite file in WAL mode.
+//!   PostgreSQL for teams comes behind the same traits.
+//!
+//! [`schema`] holds every table and migration, versioned in one place;
+//! opening a store brings it up to date (stores written by earlier
+//! versions open unchanged).
 //!
 //! Inserts are idempotent on `(platform, id)`: re-ingesting a file adds
 //! nothing. Each batch is one transaction, so an interrupted ingest leaves
-//! every earlier batch stored and no half-written batch.
+//! every earlier batch stored and no half-written batch. A stored record
+//! that cannot be decoded never makes a read fail: it is skipped, named in
+//! a warning and counted ([`SqliteStore::skipped_records`]).
 
 pub mod encoded;
 pub mod repo;
 pub mod schema;
+pub mod search;
 pub mod sqlite;
 pub mod stats;
 pub mod taxii;
@@ -24,7 +48,7 @@ use std::ops::ControlFlow;
 
 pub use encoded::{EncodedPost, EncodedPosts};
 pub use repo::*;
-pub use rusqlite;
+pub use search::{PostSearch, PostSearcher, SearchCursor, SearchPage, text_query};
 pub use sqlite::SqliteStore;
 pub use stats::Stats;
 
@@ -52,6 +76,10 @@ pub enum StoreError {
     },
     #[error("store {path}: {reason}")]
     Io { path: String, reason: String },
+    /// A request the store cannot answer as asked (a cursor of another
+    /// search, say): the caller's mistake, not the store's.
+    #[error("{0}")]
+    Invalid(String),
     #[error("cannot encode post {platform}/{id} for storage: {reason}")]
     Encode {
         platform: String,

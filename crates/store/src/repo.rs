@@ -10,6 +10,8 @@
 //! [`SqliteStore`]: crate::SqliteStore
 
 use crate::StoreError;
+use pharos_core::Post;
+use std::ops::ControlFlow;
 
 // ------------------------------------------------------------ claim matches
 
@@ -49,6 +51,8 @@ pub trait ClaimMatches {
     /// Every match with at least `min_confidence`, most confident first
     /// (then by platform, post id and claim id).
     fn matches_at_least(&self, min_confidence: f64) -> Result<Vec<StoredMatch>, StoreError>;
+    /// Changes when matches are written: `(last row written, rows)`.
+    fn matches_stamp(&self) -> Result<(i64, i64), StoreError>;
 }
 
 // ------------------------------------------------------------ incidents
@@ -224,4 +228,130 @@ pub trait StixObjects {
     fn stix_markings(&self) -> Result<Vec<(String, Option<String>)>, StoreError>;
     /// Stored objects of one type (all when `None`), by type then id.
     fn stix_objects(&self, stix_type: Option<&str>) -> Result<Vec<StoredStixObject>, StoreError>;
+}
+
+// ------------------------------------------------------------ posts by rowid
+
+/// Posts by their storage sequence number (`rowid`: increasing in the
+/// order posts were stored), for readers that follow the store as it
+/// grows (the server's live analysis, narrative members). Unreadable
+/// records are skipped and named.
+pub trait PostLog {
+    /// The highest sequence number stored (0 for an empty store).
+    fn max_rowid(&self) -> Result<i64, StoreError>;
+    /// The highest post sequence number and ingest-run number: when neither
+    /// moved, nothing was stored.
+    fn write_stamp(&self) -> Result<(i64, i64), StoreError>;
+    /// Up to `limit` posts stored after `after`, by sequence number.
+    fn posts_after_rowid(&self, after: i64, limit: usize) -> Result<Vec<(i64, Post)>, StoreError>;
+    /// Up to `limit` posts with sequence number at most `upto`, in event-time
+    /// order (ties by sequence number), after the post `(time_ms, rowid)`.
+    fn posts_in_time_order(
+        &self,
+        upto: i64,
+        after: (i64, i64),
+        limit: usize,
+    ) -> Result<Vec<(i64, Post)>, StoreError>;
+    /// The posts with these sequence numbers (absent ones are left out), in
+    /// the order given.
+    fn posts_by_rowid(&self, rowids: &[i64]) -> Result<Vec<(i64, Post)>, StoreError>;
+    /// Visits the posts that reshare a post or carry a link, in event-time
+    /// order (what share-based coordination reads).
+    fn scan_shares(&self, visit: &mut dyn FnMut(Post) -> ControlFlow<()>)
+    -> Result<(), StoreError>;
+}
+
+/// What a store holds of one account.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActorSummary {
+    pub posts: u64,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    /// `(language or "und", posts)`, most posts first.
+    pub languages: Vec<(String, u64)>,
+}
+
+/// Look-ups by account.
+pub trait Actors {
+    /// The account's posts count, first and last time and languages.
+    fn actor_summary(&self, platform: &str, actor_id: &str) -> Result<ActorSummary, StoreError>;
+}
+
+// ------------------------------------------------------------ server
+
+/// An API token as stored: only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: String,
+    pub hash: String,
+    pub role: String,
+    pub org: Option<String>,
+    pub name: String,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+/// The server's API tokens.
+pub trait Tokens {
+    fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError>;
+    /// Every token, newest first.
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Revokes a token (keeping an earlier revocation's time); false when
+    /// no token has this id.
+    fn revoke_token(&self, id: &str, at_ms: i64) -> Result<bool, StoreError>;
+    /// The unrevoked token with this hash.
+    fn active_token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Given by the store.
+    pub seq: i64,
+    pub at_ms: i64,
+    pub token: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub org: Option<String>,
+    pub action: String,
+    pub method: String,
+    pub path: String,
+    pub object: Option<String>,
+    pub status: u16,
+    pub detail: Option<String>,
+}
+
+/// The append-only audit log (the store refuses updates and deletes).
+pub trait Audit {
+    /// Appends entries in one transaction.
+    fn append_audit(&self, entries: &[AuditRecord]) -> Result<(), StoreError>;
+    /// The newest entries first, at most `limit`, before sequence `before`.
+    fn audit(&self, limit: usize, before: Option<i64>) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// A TLP marking an admin set on an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MarkingRecord {
+    pub tlp: String,
+    pub orgs: Vec<String>,
+    pub people: Vec<String>,
+}
+
+/// Objects' TLP markings, by kind (`narrative`, `post`, ...) and id.
+pub trait Markings {
+    fn marking(&self, kind: &str, id: &str) -> Result<Option<MarkingRecord>, StoreError>;
+    fn markings_of_kind(&self, kind: &str) -> Result<Vec<(String, MarkingRecord)>, StoreError>;
+    /// Sets (or replaces) an object's marking.
+    fn set_marking(&self, kind: &str, id: &str, m: &MarkingRecord) -> Result<(), StoreError>;
+}
+
+/// The posts' full-text index (filled in the background by the server's
+/// writer, whatever stored the posts).
+pub trait TextIndex {
+    /// Indexes up to `chunk` posts stored after the last indexed one, in
+    /// one transaction; returns `(posts indexed, highest indexed rowid,
+    /// highest stored rowid)`.
+    fn index_text(&mut self, chunk: i64) -> Result<(i64, i64, i64), StoreError>;
+    /// The highest post sequence number indexed so far.
+    fn indexed_rowid(&self) -> Result<i64, StoreError>;
 }

@@ -10,6 +10,7 @@
 //! ([`crate::schema::COMPONENTS`]); `repos` implements the repositories.
 
 mod repos;
+mod server;
 
 use crate::schema::POSTS;
 use crate::stats::{Count, Stats};
@@ -175,7 +176,7 @@ impl SqliteStore {
     /// to `i + 1`; each runs in its own transaction, and a component whose
     /// stored version is newer than `migrations.len()` is refused (this pharos
     /// is too old for the store). Idempotent: call it on every open.
-    pub fn component(&mut self, name: &str, migrations: &[&str]) -> Result<(), StoreError> {
+    pub(crate) fn component(&mut self, name: &str, migrations: &[&str]) -> Result<(), StoreError> {
         let current: i64 = self
             .conn
             .query_row(
@@ -211,15 +212,15 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The SQLite connection, for components that keep their own tables here
-    /// (after [`SqliteStore::component`] has created them).
-    pub fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// Mutable access to the connection (transactions).
-    pub fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// Settings for the one thread that writes while readers read (the
+    /// server's writer): it touches index pages all over the store, so a
+    /// larger page cache than readers' keeps them between batches (256 MiB
+    /// at most), and it checkpoints less often (a page written by many
+    /// batches is copied into the store once per checkpoint).
+    pub fn tune_for_writer(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 16384;")
+            .map_err(|e| self.err(e))
     }
 
     /// Creates the secondary indexes that are missing.
@@ -595,7 +596,7 @@ mod component_tests {
         let mut s = SqliteStore::open(&path).unwrap();
         let v1: &[&str] = &["CREATE TABLE widgets (id TEXT PRIMARY KEY);"];
         s.component("widgets", v1).unwrap();
-        s.conn()
+        s.conn
             .execute("INSERT INTO widgets(id) VALUES ('a')", [])
             .unwrap();
         // Re-running is a no-op: the row survives.
@@ -603,7 +604,7 @@ mod component_tests {
         let v2: &[&str] = &[v1[0], "ALTER TABLE widgets ADD COLUMN n INTEGER;"];
         s.component("widgets", v2).unwrap();
         let n: i64 = s
-            .conn()
+            .conn
             .query_row("SELECT count(*) FROM widgets", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);

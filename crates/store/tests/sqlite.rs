@@ -498,7 +498,8 @@ fn a_bulk_load_drops_and_rebuilds_the_time_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = SqliteStore::open(dir.path().join("b.db")).unwrap();
     let has = |s: &SqliteStore, name: &str| -> bool {
-        s.conn()
+        rusqlite::Connection::open(s.path())
+            .unwrap()
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
                 [name],
@@ -514,8 +515,8 @@ fn a_bulk_load_drops_and_rebuilds_the_time_indexes() {
         .unwrap();
     s.end_bulk().unwrap();
     assert!(has(&s, "post_hashtags_tag_time") && has(&s, "post_links_domain_time"));
-    let t: i64 = s
-        .conn()
+    let t: i64 = rusqlite::Connection::open(s.path())
+        .unwrap()
         .query_row(
             "SELECT time_ms FROM post_hashtags INDEXED BY post_hashtags_tag_time WHERE tag = 't'",
             [],
@@ -523,4 +524,31 @@ fn a_bulk_load_drops_and_rebuilds_the_time_indexes() {
         )
         .unwrap();
     assert_eq!(t, 4_000);
+}
+
+#[test]
+fn the_audit_log_only_grows() {
+    use pharos_store::{Audit, AuditRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let s = SqliteStore::open(&path).unwrap();
+    let row = |path: &str| AuditRecord {
+        at_ms: 5,
+        action: "read".into(),
+        method: "GET".into(),
+        path: path.into(),
+        status: 200,
+        ..Default::default()
+    };
+    s.append_audit(&[row("/a"), row("/b")]).unwrap();
+    let back = s.audit(10, None).unwrap();
+    assert_eq!(
+        back.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(),
+        ["/b", "/a"]
+    );
+    assert_eq!(s.audit(10, Some(back[0].seq)).unwrap().len(), 1);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    assert!(c.execute("DELETE FROM server_audit", []).is_err());
+    assert!(c.execute("UPDATE server_audit SET path = 'x'", []).is_err());
+    assert_eq!(s.audit(10, None).unwrap(), back);
 }

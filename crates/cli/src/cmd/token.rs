@@ -54,9 +54,7 @@ pub enum TokenCommand {
 }
 
 fn open(store: &StoreArg) -> Result<SqliteStore> {
-    let mut s = SqliteStore::open_existing(&store.store)?;
-    auth::prepare(&mut s)?;
-    Ok(s)
+    Ok(SqliteStore::open_existing(&store.store)?)
 }
 
 fn cli_audit(store: &mut SqliteStore, object: String, detail: String) -> Result<()> {
@@ -90,7 +88,7 @@ pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
                 .with_context(|| format!("--role {role:?}: use admin, analyst or partner"))?;
             let mut s = open(&store)?;
             let name = name.unwrap_or_else(|| role.as_str().to_string());
-            let t = auth::create(s.conn(), role, org.as_deref(), &name)?;
+            let t = auth::create(&s, role, org.as_deref(), &name)?;
             cli_audit(
                 &mut s,
                 format!("token {}", t.info.id),
@@ -115,7 +113,7 @@ pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
         }
         TokenCommand::List { json, store } => {
             let s = open(&store)?;
-            let list = auth::list(s.conn())?;
+            let list = auth::list(&s)?;
             if json {
                 println!("{}", serde_json::to_string(&list)?);
             } else {
@@ -136,7 +134,7 @@ pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
         }
         TokenCommand::Revoke { id, store } => {
             let mut s = open(&store)?;
-            auth::revoke(s.conn(), &id)?;
+            auth::revoke(&s, &id)?;
             cli_audit(&mut s, format!("token {id}"), "revoked".into())?;
             eprintln!("token {id} revoked");
         }

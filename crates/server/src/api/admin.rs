@@ -9,7 +9,7 @@ use crate::tlp::{Marking, Tlp};
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
-use pharos_store::Store;
+use pharos_store::{Markings, PostLog, Store, TextIndex};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -44,16 +44,8 @@ pub async fn status(
     };
     let (posts, indexed, stored) = st
         .read(|s| {
-            let c = s.conn();
-            let indexed: i64 = c.query_row(
-                "SELECT COALESCE((SELECT value FROM server_meta WHERE key = 'fts_rowid'), 0)",
-                [],
-                |r| r.get(0),
-            )?;
-            let stored: i64 =
-                c.query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
-                    r.get(0)
-                })?;
+            let indexed = s.indexed_rowid()?;
+            let stored = s.max_rowid()?;
             Ok((s.count()?, indexed, stored))
         })
         .await?;
@@ -78,7 +70,7 @@ pub async fn tokens(
 ) -> ApiResult<Json<Vec<TokenInfo>>> {
     require(&who, Role::Admin)?;
     Ok(Json(
-        st.read(|s| crate::auth::list(s.conn()).map_err(ApiError::internal))
+        st.read(|s| crate::auth::list(s).map_err(ApiError::internal))
             .await?,
     ))
 }
@@ -105,11 +97,9 @@ pub async fn create_token(
     require(&who, Role::Admin)?;
     let t = st
         .read(move |s| {
-            crate::auth::create(s.conn(), req.role, req.org.as_deref(), &req.name).map_err(|e| {
-                match e {
-                    crate::auth::TokenError::Sql(e) => ApiError::internal(e),
-                    e => ApiError::bad_request(e.to_string()),
-                }
+            crate::auth::create(s, req.role, req.org.as_deref(), &req.name).map_err(|e| match e {
+                crate::auth::TokenError::Store(e) => ApiError::from(e),
+                e => ApiError::bad_request(e.to_string()),
             })
         })
         .await?;
@@ -143,7 +133,7 @@ pub async fn revoke_token(
 ) -> ApiResult<StatusCode> {
     require(&who, Role::Admin)?;
     st.read(move |s| {
-        crate::auth::revoke(s.conn(), &id).map_err(|e| match e {
+        crate::auth::revoke(s, &id).map_err(|e| match e {
             crate::auth::TokenError::Unknown(_) => ApiError::not_found(e.to_string()),
             e => ApiError::internal(e),
         })
@@ -225,16 +215,14 @@ pub async fn set_marking(
     };
     let m2 = m.clone();
     st.read(move |s| {
-        s.conn().execute(
-            "INSERT INTO server_markings (kind, id, tlp, orgs, people) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(kind, id) DO UPDATE SET tlp = excluded.tlp, orgs = excluded.orgs, people = excluded.people",
-            pharos_store::rusqlite::params![
-                kind,
-                id,
-                m2.tlp.as_str(),
-                serde_json::to_string(&m2.orgs).unwrap_or_default(),
-                serde_json::to_string(&m2.people).unwrap_or_default()
-            ],
+        s.set_marking(
+            &kind,
+            &id,
+            &pharos_store::MarkingRecord {
+                tlp: m2.tlp.as_str().to_string(),
+                orgs: m2.orgs,
+                people: m2.people,
+            },
         )?;
         Ok(())
     })

@@ -12,7 +12,7 @@ use pharos_alerts::Notification;
 use pharos_analysis::coordination::report::{EdgeReport, EvidencePost, NetworkReport};
 use pharos_analysis::narratives::NarrativeSummary;
 use pharos_core::Post;
-use pharos_store::{SqliteStore, Store};
+use pharos_store::{Actors, SqliteStore, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use tokio_stream::StreamExt;
@@ -539,24 +539,14 @@ pub async fn actor(
     let st2 = st.clone();
     st.read(move |s| {
         st2.check_object(s, &who, "actor", &format!("{platform}:{id}"))?;
-        let key = pharos_store::sqlite::actor_key(&platform, &id);
-        let conn = s.conn();
-        let (n, first, last): (i64, Option<i64>, Option<i64>) = conn.query_row(
-            "SELECT COUNT(*), MIN(time_ms), MAX(time_ms) FROM posts WHERE actor_key = ?1 AND actor_id = ?2",
-            pharos_store::rusqlite::params![key, id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        if n == 0 {
-            return Err(ApiError::not_found(format!("no posts by {platform}:{id} in the store")));
+        let summary = s.actor_summary(&platform, &id)?;
+        if summary.posts == 0 {
+            return Err(ApiError::not_found(format!(
+                "no posts by {platform}:{id} in the store"
+            )));
         }
         let mut langs = serde_json::Map::new();
-        let mut stmt = conn.prepare_cached(
-            "SELECT COALESCE(lang, 'und'), COUNT(*) FROM posts WHERE actor_key = ?1 AND actor_id = ?2 GROUP BY 1 ORDER BY 2 DESC",
-        )?;
-        for row in stmt.query_map(pharos_store::rusqlite::params![key, id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })? {
-            let (l, c) = row?;
+        for (l, c) in summary.languages {
             langs.insert(l, c.into());
         }
         let page = crate::api::posts::search(
@@ -570,9 +560,13 @@ pub async fn actor(
         Ok(Json(ActorDetail {
             platform,
             actor_id: id,
-            posts: n as u64,
-            first: first.map(|t| pharos_core::EventTime(t).to_rfc3339()),
-            last: last.map(|t| pharos_core::EventTime(t).to_rfc3339()),
+            posts: summary.posts,
+            first: summary
+                .first_ms
+                .map(|t| pharos_core::EventTime(t).to_rfc3339()),
+            last: summary
+                .last_ms
+                .map(|t| pharos_core::EventTime(t).to_rfc3339()),
             languages: serde_json::Value::Object(langs),
             signals,
             networks,

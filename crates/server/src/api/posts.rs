@@ -10,9 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
 use pharos_core::{EventTime, Post};
 use pharos_ingest::{Format, Item, Options, Rejection};
-use pharos_store::rusqlite::params;
-use pharos_store::rusqlite::types::Value;
-use pharos_store::{EncodedPosts, SqliteStore, Store};
+use pharos_store::{EncodedPosts, PostSearch, PostSearcher, SearchCursor, Store, text_query};
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
 use std::sync::mpsc::TrySendError;
@@ -73,56 +71,6 @@ fn time(name: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
 /// (issue 14, finding 4). docs/limits.md.
 pub const MAX_SEARCH_TERMS: usize = 32;
 
-/// `"word" "pre"*`: every word quoted, so no input is an FTS5 syntax error.
-pub fn fts_query(q: &str) -> Option<String> {
-    let terms: Vec<String> = q
-        .split_whitespace()
-        .filter_map(|w| {
-            let (w, prefix) = match w.strip_suffix('*') {
-                Some(w) => (w, true),
-                None => (w, false),
-            };
-            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-            if w.is_empty() {
-                return None;
-            }
-            Some(format!(
-                "\"{}\"{}",
-                w.replace('"', "\"\""),
-                if prefix { "*" } else { "" }
-            ))
-        })
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
-}
-
-/// Rows of a domain or hashtag from which, in a full-text search (newest
-/// stored first), checking each matching post is cheaper than listing the
-/// tag's or domain's posts.
-const COMMON_ROWS: i64 = 2_000;
-
-/// Whether `probe` (an index look-up, `?1` the value) has at least [`COMMON_ROWS`] rows.
-fn is_common(
-    conn: &pharos_store::rusqlite::Connection,
-    probe: &str,
-    value: &str,
-) -> ApiResult<bool> {
-    let n: i64 = conn
-        .prepare_cached(&format!("SELECT COUNT(*) FROM ({probe} LIMIT ?2)"))?
-        .query_row(params![value, COMMON_ROWS], |r| r.get(0))?;
-    Ok(n >= COMMON_ROWS)
-}
-
-/// The filter for posts having a domain or hashtag in a full-text search: a
-/// common one is checked per post; a rare one lists its posts.
-fn member_filter(common: bool, list: &str, exists: &str) -> String {
-    if common {
-        format!(" AND {exists}")
-    } else {
-        format!(" AND p.rowid IN ({list})")
-    }
-}
-
 /// The `domain` filter as stored: lowercase, without `www.`.
 fn domain_value(d: &str) -> String {
     let d = d.trim().to_ascii_lowercase();
@@ -134,273 +82,92 @@ fn hashtag_value(h: &str) -> String {
     h.trim_start_matches('#').to_lowercase()
 }
 
-/// Runs a post search on a read connection.
+/// Runs a post search on a read connection ([`PostSearcher`]).
 ///
 /// Pages are newest first, `(time, rowid)` descending, with the cursor
-/// `t<time>.<rowid>`; with `q`, newest stored first (`r<rowid>`). Without
-/// `q`, a hashtag (else a domain) drives the query: its `(tag, time_ms,
-/// post)` index (`(domain, time_ms, post)`) lists its posts in page order,
-/// so a page reads about as many index entries as it shows posts (plus
-/// those the other filters drop), whatever the tag's size.
-pub fn search(store: &SqliteStore, f: &PostQuery) -> ApiResult<PostPage> {
-    let conn = store.conn();
-    let Plan {
-        sql,
-        args,
-        text,
-        limit,
-    } = plan(conn, f)?;
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(pharos_store::rusqlite::params_from_iter(args))?;
-    let mut record = conn.prepare_cached("SELECT record FROM posts WHERE rowid = ?1")?;
-    let mut posts = Vec::new();
-    let mut last: Option<(i64, i64)> = None;
-    let mut more = false;
-    while let Some(row) = rows.next()? {
-        let rowid: i64 = row.get(0)?;
-        let t: i64 = row.get(1)?;
-        if last.is_some_and(|(_, r)| r == rowid) {
-            continue;
-        }
-        if posts.len() == limit {
-            more = true;
-            break;
-        }
-        let post: Post = record
-            .query_row([rowid], |r| {
-                let rec = r.get_ref(0)?.as_str()?;
-                Ok(serde_json::from_str(rec))
-            })?
-            .map_err(|e| ApiError::internal(format!("stored post {rowid} unreadable: {e}")))?;
-        posts.push(post);
-        last = Some((t, rowid));
-    }
-    let next = match (more, last) {
-        (true, Some((t, r))) => Some(if text {
-            format!("r{r}")
-        } else {
-            format!("t{t}.{r}")
-        }),
-        _ => None,
-    };
-    let indexed: i64 = conn.query_row(
-        "SELECT COALESCE((SELECT value FROM server_meta WHERE key = 'fts_rowid'), 0)",
-        [],
-        |r| r.get(0),
-    )?;
-    let stored: i64 = conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM posts", [], |r| {
-        r.get(0)
-    })?;
+/// `t<time>.<rowid>`; with `q`, newest stored first (`r<rowid>`).
+pub fn search<S: PostSearcher + ?Sized>(store: &S, f: &PostQuery) -> ApiResult<PostPage> {
+    let q = to_search(f)?;
+    let page = store.search_posts(&q)?;
     Ok(PostPage {
-        posts,
-        next,
-        indexed,
-        stored,
+        posts: page.posts,
+        next: page.next.map(|c| match c {
+            SearchCursor::Stored(r) => format!("r{r}"),
+            SearchCursor::Time(t, r) => format!("t{t}.{r}"),
+        }),
+        indexed: page.indexed,
+        stored: page.stored,
     })
 }
 
-/// A search as SQL: rows `(rowid, time_ms)` in page order (a post may come
-/// twice in a row, from two links to one domain).
-struct Plan {
-    sql: String,
-    args: Vec<Value>,
-    /// Full text: storage order and `r<rowid>` cursors.
-    text: bool,
-    limit: usize,
-}
-
-fn plan(conn: &pharos_store::rusqlite::Connection, f: &PostQuery) -> ApiResult<Plan> {
+/// The store's search for the route's query: values checked (400 with what
+/// is wrong) and normalised as stored.
+fn to_search(f: &PostQuery) -> ApiResult<PostSearch> {
     let limit = f.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request(format!(
             "limit={limit}: give 1 to 500"
         )));
     }
-    let since = time("since", &f.since)?;
-    let until = time("until", &f.until)?;
-    let text =
-        match f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            Some(q) if q.split_whitespace().nth(MAX_SEARCH_TERMS).is_some() => {
-                return Err(ApiError::bad_request(format!(
-                    "q has more than {MAX_SEARCH_TERMS} words: search with fewer (docs/limits.md)"
-                )));
-            }
-            Some(q) => Some(fts_query(q).ok_or_else(|| {
-                ApiError::bad_request(format!("q={q:?} has no words to search for"))
-            })?),
-            None => None,
-        };
-    let domain = f
-        .domain
-        .as_deref()
-        .filter(|d| !d.is_empty())
-        .map(domain_value);
-    let hashtag = f
-        .hashtag
-        .as_deref()
-        .filter(|h| !h.is_empty())
-        .map(hashtag_value);
-    // Without full text, the hashtag (else the domain) drives: `d` is its
-    // table, walked on its time index; `tcol` and `rcol` are the time and
-    // post the order and the cursor use (equal to the post's).
-    let driver = match (&text, &hashtag, &domain) {
-        (Some(_), _, _) => None,
-        (None, Some(h), _) => Some(("post_hashtags", "tag", h.clone())),
-        (None, None, Some(d)) => Some(("post_links", "domain", d.clone())),
-        (None, None, None) => None,
-    };
-    let (tcol, rcol) = if driver.is_some() {
-        ("d.time_ms", "d.post")
-    } else {
-        ("p.time_ms", "p.rowid")
-    };
-    // Records are read after the page is chosen: a sort then moves two
-    // integers a post.
-    let mut sql = String::from("SELECT p.rowid, p.time_ms FROM ");
-    let mut args: Vec<Value> = Vec::new();
-    if let Some(t) = &text {
-        sql.push_str("server_fts f JOIN posts p ON p.rowid = f.rowid WHERE server_fts MATCH ?");
-        args.push(Value::Text(t.clone()));
-    } else if let Some((table, column, value)) = &driver {
-        // CROSS JOIN: the tag's rows first, then each post by rowid.
-        sql.push_str(&format!(
-            "{table} d CROSS JOIN posts p ON p.rowid = d.post WHERE d.{column} = ?"
-        ));
-        args.push(Value::Text(value.clone()));
-    } else {
-        sql.push_str("posts p WHERE 1");
-    }
-    if let Some(s) = since {
-        sql.push_str(&format!(" AND {tcol} >= ?"));
-        args.push(Value::Integer(s));
-    }
-    if let Some(u) = until {
-        sql.push_str(&format!(" AND {tcol} < ?"));
-        args.push(Value::Integer(u));
-    }
-    let lang = f.lang.as_deref().filter(|l| !l.is_empty());
-    if let Some(p) = f.platform.as_deref().filter(|p| !p.is_empty()) {
-        // The (platform, time) index gives a platform's newest posts; with
-        // a language, the (lang, time) index does, and with words, a
-        // hashtag or a domain their own index (`+`: this index not used).
-        sql.push_str(if lang.is_some() || text.is_some() || driver.is_some() {
-            " AND +p.platform = ?"
-        } else {
-            " AND p.platform = ?"
-        });
-        args.push(Value::Text(p.to_ascii_lowercase()));
-    }
-    match lang {
-        Some("und") => sql.push_str(" AND p.lang IS NULL"),
-        Some(l) => {
-            sql.push_str(if text.is_some() || driver.is_some() {
-                " AND +p.lang = ?"
-            } else {
-                " AND p.lang = ?"
-            });
-            args.push(Value::Text(l.to_ascii_lowercase()));
+    let words = match f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) if q.split_whitespace().nth(MAX_SEARCH_TERMS).is_some() => {
+            return Err(ApiError::bad_request(format!(
+                "q has more than {MAX_SEARCH_TERMS} words: search with fewer (docs/limits.md)"
+            )));
         }
-        None => {}
-    }
-    if let Some(a) = f.actor.as_deref().filter(|a| !a.is_empty()) {
-        let (platform, id) = match (
-            f.platform.as_deref().filter(|p| !p.is_empty()),
-            a.split_once(':'),
-        ) {
-            (Some(p), _) => (p.to_ascii_lowercase(), a.to_string()),
+        Some(q) if text_query(q).is_none() => {
+            return Err(ApiError::bad_request(format!(
+                "q={q:?} has no words to search for"
+            )));
+        }
+        q => q.map(str::to_string),
+    };
+    let nonempty = |v: &Option<String>| v.as_deref().filter(|x| !x.is_empty()).map(str::to_string);
+    let platform = nonempty(&f.platform).map(|p| p.to_ascii_lowercase());
+    let actor = match nonempty(&f.actor) {
+        None => None,
+        Some(a) => Some(match (&platform, a.split_once(':')) {
+            (Some(p), _) => (p.clone(), a.clone()),
             (None, Some((p, id))) => (p.to_ascii_lowercase(), id.to_string()),
             (None, None) => {
                 return Err(ApiError::bad_request(format!(
                     "actor={a:?}: name the platform, as actor=twitter:{a} or with platform=twitter"
                 )));
             }
-        };
-        sql.push_str(if driver.is_some() {
-            " AND +p.actor_key = ? AND p.actor_id = ?"
-        } else {
-            " AND p.actor_key = ? AND p.actor_id = ?"
-        });
-        args.push(Value::Integer(pharos_store::sqlite::actor_key(
-            &platform, &id,
-        )));
-        args.push(Value::Text(id));
-    }
-    if let Some(l) = f.link.as_deref().filter(|l| !l.is_empty()) {
-        let url = pharos_core::normalize_url(l)
-            .map(|(u, _)| u)
-            .unwrap_or_else(|| l.to_string());
-        sql.push_str(" AND p.rowid IN (SELECT post FROM post_links WHERE url = ?)");
-        args.push(Value::Text(url));
-    }
-    if let Some(d) = domain.filter(|_| !matches!(driver, Some((_, "domain", _)))) {
-        if text.is_some() {
-            let common = is_common(conn, "SELECT 1 FROM post_links WHERE domain = ?1", &d)?;
-            sql.push_str(&member_filter(
-                common,
-                "SELECT post FROM post_links WHERE domain = ?",
-                "EXISTS (SELECT 1 FROM post_links l WHERE l.post = p.rowid AND l.domain = ?)",
-            ));
-        } else {
-            // The hashtag drives: check the domain of each of its posts.
-            sql.push_str(
-                " AND EXISTS (SELECT 1 FROM post_links l WHERE l.post = p.rowid AND l.domain = ?)",
-            );
-        }
-        args.push(Value::Text(d));
-    }
-    if let Some(h) = hashtag.filter(|_| text.is_some()) {
-        let common = is_common(conn, "SELECT 1 FROM post_hashtags WHERE tag = ?1", &h)?;
-        sql.push_str(&member_filter(
-            common,
-            "SELECT post FROM post_hashtags WHERE tag = ?",
-            "EXISTS (SELECT 1 FROM post_hashtags h WHERE h.post = p.rowid AND h.tag = ?)",
-        ));
-        args.push(Value::Text(h));
-    }
-    // Cursors: `r<rowid>` (full text, storage order) or `t<time>.<rowid>` (time order).
-    if let Some(c) = f.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let bad = || ApiError::bad_request(format!("cursor={c:?} is not one this server gave"));
-        if text.is_some() {
-            let r: i64 = c
-                .strip_prefix('r')
-                .and_then(|r| r.parse().ok())
-                .ok_or_else(bad)?;
-            sql.push_str(" AND f.rowid < ?");
-            args.push(Value::Integer(r));
-        } else {
-            let (t, r) = c
-                .strip_prefix('t')
-                .and_then(|x| x.split_once('.'))
-                .ok_or_else(bad)?;
-            let t: i64 = t.parse().map_err(|_| bad())?;
-            let r: i64 = r.parse().map_err(|_| bad())?;
-            if driver.is_some() {
-                // A row value: the index range starts at the cursor.
-                sql.push_str(&format!(" AND ({tcol}, {rcol}) < (?, ?)"));
-                args.extend([Value::Integer(t), Value::Integer(r)]);
+        }),
+    };
+    let cursor = match nonempty(&f.cursor) {
+        None => None,
+        Some(c) => {
+            let bad = || ApiError::bad_request(format!("cursor={c:?} is not one this server gave"));
+            Some(if words.is_some() {
+                SearchCursor::Stored(
+                    c.strip_prefix('r')
+                        .and_then(|r| r.parse().ok())
+                        .ok_or_else(bad)?,
+                )
             } else {
-                sql.push_str(" AND (p.time_ms < ? OR (p.time_ms = ? AND p.rowid < ?))");
-                args.extend([Value::Integer(t), Value::Integer(t), Value::Integer(r)]);
-            }
+                let (t, r) = c
+                    .strip_prefix('t')
+                    .and_then(|x| x.split_once('.'))
+                    .ok_or_else(bad)?;
+                SearchCursor::Time(t.parse().map_err(|_| bad())?, r.parse().map_err(|_| bad())?)
+            })
         }
-    }
-    if text.is_some() {
-        sql.push_str(" ORDER BY f.rowid DESC LIMIT ?");
-        args.push(Value::Integer(limit as i64 + 1));
-    } else if driver.is_some() {
-        // No LIMIT: a post with two links to one domain has two rows (next
-        // to each other in this order, skipped below); rows are read only
-        // as far as the page needs.
-        sql.push_str(&format!(" ORDER BY {tcol} DESC, {rcol} DESC"));
-    } else {
-        sql.push_str(" ORDER BY p.time_ms DESC, p.rowid DESC LIMIT ?");
-        args.push(Value::Integer(limit as i64 + 1));
-    }
-    Ok(Plan {
-        sql,
-        args,
-        text: text.is_some(),
+    };
+    Ok(PostSearch {
+        words,
+        since_ms: time("since", &f.since)?,
+        until_ms: time("until", &f.until)?,
+        lang: nonempty(&f.lang).map(|l| l.to_ascii_lowercase()),
+        actor,
+        link: nonempty(&f.link)
+            .map(|l| pharos_core::normalize_url(&l).map(|(u, _)| u).unwrap_or(l)),
+        domain: nonempty(&f.domain).map(|d| domain_value(&d)),
+        hashtag: nonempty(&f.hashtag).map(|h| hashtag_value(&h)),
+        platform,
         limit,
+        cursor,
     })
 }
 
@@ -608,7 +375,7 @@ pub async fn ingest(
 mod tests {
     use super::*;
     use pharos_core::Actor;
-    use pharos_store::Store;
+    use pharos_store::SqliteStore;
 
     const POSTS: usize = 1_500;
 
@@ -671,7 +438,6 @@ mod tests {
 
     fn store(dir: &std::path::Path, posts: &[Post]) -> SqliteStore {
         let mut s = SqliteStore::open(dir.join("s.db")).unwrap();
-        crate::auth::prepare(&mut s).unwrap();
         // Several batches: rowids follow the order of `posts`.
         for chunk in posts.chunks(700) {
             s.insert(chunk).unwrap();
@@ -846,7 +612,6 @@ mod tests {
     fn hashtag_and_domain_searches_walk_their_time_index_without_sorting() {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path(), &corpus());
-        let conn = s.conn();
         for (f, index) in [
             (
                 PostQuery {
@@ -875,15 +640,7 @@ mod tests {
                 "post_hashtags_tag_time",
             ),
         ] {
-            let Plan { sql, args, .. } = plan(conn, &f).unwrap();
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let steps: Vec<String> = stmt
-                .query_map(pharos_store::rusqlite::params_from_iter(args), |r| {
-                    r.get::<_, String>(3)
-                })
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
+            let steps = s.search_plan(&to_search(&f).unwrap()).unwrap();
             let text = steps.join("\n");
             assert!(text.contains(index), "{text}");
             assert!(!text.contains("TEMP B-TREE"), "a sort: {text}");

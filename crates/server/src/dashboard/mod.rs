@@ -1350,7 +1350,7 @@ async fn login(State(st): State<Shared>, Form(f): Form<LoginForm>) -> Response {
     let t = f.token.trim().to_string();
     let t2 = t.clone();
     let ok = st
-        .read(move |s| crate::auth::verify(s.conn(), &t2).map_err(ApiError::internal))
+        .read(move |s| crate::auth::verify(s, &t2).map_err(ApiError::internal))
         .await
         .ok()
         .flatten();

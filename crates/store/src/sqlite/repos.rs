@@ -77,6 +77,16 @@ impl ClaimMatches for SqliteStore {
     fn matches_at_least(&self, min_confidence: f64) -> Result<Vec<StoredMatch>, StoreError> {
         self.matches_where("WHERE confidence >= ?1", &[&min_confidence])
     }
+
+    fn matches_stamp(&self) -> Result<(i64, i64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT coalesce(max(rowid), 0), count(*) FROM claim_matches",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
 }
 
 impl Incidents for SqliteStore {
