@@ -16,7 +16,7 @@ use pharos_server::auth::{Role, create};
 use pharos_server::state::Shared;
 use pharos_server::taxii::{FINDINGS, INBOX, MEDIA_TYPE};
 use pharos_server::{Config, router};
-use pharos_store::{SqliteStore, Store};
+use pharos_store::{Markings, SqliteStore, Store};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -62,24 +62,21 @@ fn fixture() -> &'static Fixture {
         let incidents = assessment.incidents.clone();
         assert!(incidents.len() >= 3, "the scenario has three incidents");
         pharos_assess::save_incidents(&mut store, &incidents).unwrap();
-        pharos_server::auth::prepare(&mut store).unwrap();
-        let tok =
-            |role, org: Option<&str>, name| create(store.conn(), role, org, name).unwrap().token;
+        let tok = |role, org: Option<&str>, name| create(&store, role, org, name).unwrap().token;
         let admin = tok(Role::Admin, None, "ada");
         let analyst = tok(Role::Analyst, None, "ann");
         let acme = tok(Role::Partner, Some("acme"), "pat");
         let zeta = tok(Role::Partner, Some("zeta"), "zoe");
         let mark = |id: &str, tlp: &str, orgs: &[&str], people: &[&str]| {
             store
-                .conn()
-                .execute(
-                    "INSERT INTO server_markings (kind, id, tlp, orgs, people) VALUES ('incident', ?1, ?2, ?3, ?4)",
-                    pharos_store::rusqlite::params![
-                        id,
-                        tlp,
-                        serde_json::to_string(orgs).unwrap(),
-                        serde_json::to_string(people).unwrap()
-                    ],
+                .set_marking(
+                    "incident",
+                    id,
+                    &pharos_store::MarkingRecord {
+                        tlp: tlp.to_string(),
+                        orgs: orgs.iter().map(|o| o.to_string()).collect(),
+                        people: people.iter().map(|p| p.to_string()).collect(),
+                    },
                 )
                 .unwrap();
         };

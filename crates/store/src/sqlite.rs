@@ -212,6 +212,16 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The SQLite connection, for the repositories' implementations in this crate.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Mutable access to the connection (transactions).
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// Settings for the one thread that writes while readers read (the
     /// server's writer): it touches index pages all over the store, so a
     /// larger page cache than readers' keeps them between batches (256 MiB
