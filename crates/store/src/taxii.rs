@@ -273,21 +273,16 @@ pub fn incidents_fingerprint(store: &SqliteStore) -> Result<String, StoreError> 
         path: store.path().display().to_string(),
         source: e,
     };
-    let exists: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'incidents'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(err)?;
-    if exists == 0 {
-        return Ok(String::new());
-    }
     conn.query_row(
         "SELECT count(*), COALESCE(SUM(last_seen_ms), 0), COALESCE(SUM(length(json)), 0),
                 COALESCE(MAX(rowid), 0) FROM incidents",
         [],
         |r| {
+            // No incidents: the empty fingerprint (as before the store
+            // created the incidents table when it opens).
+            if r.get::<_, i64>(0)? == 0 {
+                return Ok(String::new());
+            }
             Ok(format!(
                 "{}:{}:{}:{}",
                 r.get::<_, i64>(0)?,
