@@ -1,185 +1,109 @@
 //! Narratives on real posts, as `pharos narratives` makes them, with the
 //! figures docs/narratives.md reports: the largest narratives (title,
-//! label, posts, channels, whether the label is a channel's signature) and,
-//! per channel, its posts, the narratives and families they fall in and
-//! the share of its posts in its largest narrative.
+//! label, posts, channels, whether boilerplate defines them) and, per
+//! channel, its posts, the narratives and families they fall in and its
+//! largest narrative, before (no boilerplate learning) and after. The
+//! measures are the real-data tests' (`tests/support/narrative_eval.rs`).
 //!
 //! ```text
-//! pharos ingest --format telegram-dump --store tg.db raw/*.json
-//! pharos export --format jsonl --store tg.db > tg.jsonl
-//! cargo run --release -p pharos-analysis --example narratives_real -- tg.jsonl [--top 20] [--no-boilerplate]
+//! cargo run --release -p pharos-analysis --example narratives_real -- \
+//!     ../shared/data/telegram/ru_news_channels_2024.tar.gz --format telegram-dump [--top 20] [--members 5]
+//! cargo run --release -p pharos-analysis --example narratives_real -- posts.jsonl
 //! ```
 //!
-//! A label term is a channel's *signature word* when it is in at least 40 %
-//! of that channel's posts; a narrative whose label has at least two
-//! signature words of one channel among its first three terms and whose
-//! posts are at least 60 % from that channel is reported as *defined by
-//! boilerplate*.
+//! Any file `pharos ingest` reads (an archive too); `--members N` prints N
+//! posts (as the engine reads them) of each of the largest narratives.
+
+#[path = "../tests/support/narrative_eval.rs"]
+mod eval;
 
 use pharos_analysis::narratives::{NarrativeConfig, NarrativeEngine};
 use pharos_core::Post;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::BufRead;
-
-fn words(text: &str) -> HashSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 2)
-        .map(|w| w.to_lowercase())
-        .collect()
-}
+use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args
         .first()
-        .ok_or("usage: narratives_real POSTS.jsonl [--top N]")?;
-    let top: usize = args
-        .iter()
-        .position(|a| a == "--top")
-        .and_then(|i| args.get(i + 1))
-        .map_or(Ok(20), |s| s.parse())?;
-    let mut cfg = NarrativeConfig::default();
-    if args.iter().any(|a| a == "--no-boilerplate") {
-        cfg.boilerplate.enabled = false;
-    }
-    let file = std::io::BufReader::new(std::fs::File::open(path)?);
-    let mut posts: Vec<Post> = Vec::new();
-    for line in file.lines() {
-        let line = line?;
-        if !line.trim().is_empty() {
-            posts.push(serde_json::from_str(&line)?);
-        }
-    }
-    let mut engine = NarrativeEngine::new(cfg);
-    let t0 = std::time::Instant::now();
-    let got: Vec<_> = posts.iter().map(|p| engine.observe(p)).collect();
-    eprintln!(
-        "{} posts in {:.2} s; {:?}",
-        posts.len(),
-        t0.elapsed().as_secs_f64(),
-        engine.stats()
-    );
-    let channel = |p: &Post| p.actor.name.clone().unwrap_or_else(|| p.actor.id.clone());
-
-    // Signature words: in ≥ 40 % of a channel's posts.
-    let mut per_channel_words: HashMap<String, HashMap<String, usize>> = HashMap::new();
-    let mut channel_posts: BTreeMap<String, usize> = BTreeMap::new();
-    for p in &posts {
-        let c = channel(p);
-        *channel_posts.entry(c.clone()).or_default() += 1;
-        let m = per_channel_words.entry(c).or_default();
-        for w in words(&p.text) {
-            *m.entry(w).or_default() += 1;
-        }
-    }
-    let signature = |c: &str, w: &str| {
-        let n = channel_posts[c] as f64;
-        per_channel_words[c]
-            .get(w)
-            .is_some_and(|&k| k as f64 >= 0.4 * n)
+        .ok_or("usage: narratives_real FILE [--format F] [--top N] [--members N]")?;
+    let opt = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
     };
-
-    let mut members: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (i, a) in got.iter().enumerate() {
-        if let Some(n) = a.narrative {
-            members.entry(n).or_default().push(i);
-        }
+    let top: usize = opt("--top").map_or(Ok(20), |s| s.parse())?;
+    let show: usize = opt("--members").map_or(Ok(0), |s| s.parse())?;
+    let mut opts = pharos_ingest::Options::new();
+    if let Some(f) = opt("--format") {
+        opts.format = f.parse().map_err(|e| format!("--format {f}: {e:?}"))?;
     }
-    let list = engine.narratives(None, None);
-    let mut boiler = 0;
-    println!("| # | posts | channels | title | label | defined by boilerplate |");
-    println!("|---|---|---|---|---|---|");
-    for (rank, n) in list.iter().take(top).enumerate() {
-        let idx = members.get(&n.id).cloned().unwrap_or_default();
-        let mut by: HashMap<String, usize> = HashMap::new();
-        for &i in &idx {
-            *by.entry(channel(&posts[i])).or_default() += 1;
+    let mut posts: Vec<Post> = Vec::new();
+    let mut rejected = 0usize;
+    pharos_ingest::read_path(std::path::Path::new(path), &opts, &mut |item| {
+        match item {
+            pharos_ingest::Item::Post(p) => posts.push(*p),
+            pharos_ingest::Item::Rejected(_) => rejected += 1,
         }
-        let (main, main_n) = by
-            .iter()
-            .max_by_key(|x| (*x.1, x.0.clone()))
-            .map(|(c, k)| (c.clone(), *k))
-            .unwrap_or_default();
-        let sig = n
-            .label
-            .terms
-            .iter()
-            .take(3)
-            .filter(|t| !main.is_empty() && signature(&main, &t.term))
-            .count();
-        let is_boiler = sig >= 2 && main_n as f64 >= 0.6 * idx.len().max(1) as f64;
-        boiler += usize::from(is_boiler);
-        println!(
-            "| {} | {} | {} | {} | {} | {} |",
-            rank + 1,
-            n.posts,
-            by.len(),
-            n.title.replace('|', "/"),
-            n.label.text,
-            if is_boiler {
-                format!("yes ({main}: {main_n})")
-            } else {
-                "no".into()
-            }
+        ControlFlow::Continue(())
+    })?;
+    posts.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+    eprintln!("{} posts read, {rejected} rejected", posts.len());
+
+    let mut runs = Vec::new();
+    for learn in [false, true] {
+        let mut cfg = NarrativeConfig::default();
+        cfg.boilerplate.enabled = learn;
+        let mut engine = NarrativeEngine::new(cfg);
+        let t0 = std::time::Instant::now();
+        let got = engine.observe_batch(&posts);
+        eprintln!(
+            "boilerplate learning {learn}: {:.2} s; {:?}",
+            t0.elapsed().as_secs_f64(),
+            engine.stats()
         );
+        runs.push((engine, got));
     }
-    println!("\n{boiler} of the {top} largest narratives are defined by boilerplate\n");
-
-    // Per channel.
-    let mut fam_size: HashMap<u64, usize> = HashMap::new();
-    let mut nar_size: HashMap<u64, usize> = HashMap::new();
-    for a in &got {
-        if let Some(f) = a.family {
-            *fam_size.entry(f).or_default() += 1;
-        }
-        if let Some(n) = a.narrative {
-            *nar_size.entry(n).or_default() += 1;
-        }
-    }
-    println!(
-        "| channel | posts | narratives | in narratives of ≥ 2 posts | families of ≥ 2 posts | largest narrative (share of its posts) | no narrative |"
-    );
-    println!("|---|---|---|---|---|---|---|");
-    let mut totals = [0usize; 5];
-    for (c, &n_posts) in &channel_posts {
-        let mine: Vec<usize> = (0..posts.len())
-            .filter(|&i| channel(&posts[i]) == *c)
-            .collect();
-        let nars: HashSet<u64> = mine.iter().filter_map(|&i| got[i].narrative).collect();
-        let in_multi = mine
-            .iter()
-            .filter(|&&i| got[i].narrative.is_some_and(|n| nar_size[&n] >= 2))
-            .count();
-        let fams: HashSet<u64> = mine
-            .iter()
-            .filter_map(|&i| got[i].family)
-            .filter(|f| fam_size[f] >= 2)
-            .collect();
-        let mut per_nar: HashMap<u64, usize> = HashMap::new();
-        for &i in &mine {
-            if let Some(n) = got[i].narrative {
-                *per_nar.entry(n).or_default() += 1;
+    for (name, (engine, got)) in ["before (no boilerplate learning)", "after"]
+        .iter()
+        .zip(&runs)
+    {
+        let list = engine.narratives(None, None);
+        let rows = eval::top_narratives(&posts, got, &list, top);
+        println!("\n{name}:\n");
+        eval::print_top(&rows);
+        println!(
+            "\n{} of the {top} largest narratives are defined by boilerplate",
+            rows.iter().filter(|r| r.boilerplate.is_some()).count()
+        );
+        if show > 0 {
+            let mut members: HashMap<u64, Vec<usize>> = HashMap::new();
+            for (i, a) in got.iter().enumerate() {
+                if let Some(n) = a.narrative {
+                    members.entry(n).or_default().push(i);
+                }
+            }
+            for n in list.iter().take(top) {
+                println!("\n#{} {} ({} posts)", n.id, n.title, n.posts);
+                for &i in members.get(&n.id).into_iter().flatten().take(show) {
+                    let text: String = engine
+                        .clean_text(&posts[i])
+                        .replace('\n', " / ")
+                        .chars()
+                        .take(160)
+                        .collect();
+                    println!("  [{}] {text}", eval::channel(&posts[i]));
+                }
             }
         }
-        let largest = per_nar.values().copied().max().unwrap_or(0);
-        let none = mine.iter().filter(|&&i| got[i].narrative.is_none()).count();
-        println!(
-            "| {c} | {n_posts} | {} | {in_multi} | {} | {largest} ({:.0} %) | {none} |",
-            nars.len(),
-            fams.len(),
-            100.0 * largest as f64 / n_posts as f64
-        );
-        totals[0] += n_posts;
-        totals[1] += nars.len();
-        totals[2] += in_multi;
-        totals[3] += fams.len();
-        totals[4] += none;
     }
-    println!(
-        "| all | {} | {} | {} | {} | | {} |",
-        totals[0], totals[1], totals[2], totals[3], totals[4]
+    println!("\nFamilies and narratives per channel (before → after):\n");
+    eval::print_channels(
+        &eval::per_channel(&posts, &runs[0].1),
+        &eval::per_channel(&posts, &runs[1].1),
     );
-    let shared = engine.shared_boilerplate(2);
+    let shared = runs[1].0.shared_boilerplate(2);
     println!("\nboilerplate shared by several channels: {}", shared.len());
     for s in shared.iter().take(15) {
         let names: Vec<String> = s

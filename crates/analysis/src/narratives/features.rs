@@ -214,7 +214,7 @@ impl Reader {
             && removed_words >= toks.len()
             && (word_terms as usize) < MIN_CONTENT_TERMS;
         for link in &post.links {
-            if link.url.is_empty() {
+            if link.url.is_empty() || is_channel_link(link) {
                 continue;
             }
             let start = surfaces.len() + 1;
@@ -250,6 +250,31 @@ impl Reader {
             mostly_boilerplate,
         }
     }
+}
+
+/// A link to a Telegram channel, group, bot or invite rather than to one
+/// of its posts (`t.me/name`, `t.me/+invite`, `t.me/name_bot`; not
+/// `t.me/name/123`): the call to subscribe under a channel's posts. Not a
+/// narrative term, nor one of a narrative's links: on real channels these
+/// links tied every short post of a channel into one narrative after its
+/// footer's words were removed.
+pub(crate) fn is_channel_link(link: &pharos_core::Link) -> bool {
+    if !["t.me", "telegram.me", "telegram.dog"]
+        .iter()
+        .any(|d| link.domain.eq_ignore_ascii_case(d))
+    {
+        return false;
+    }
+    let url = link.url.as_str();
+    let after = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let path = after.split_once('/').map_or("", |x| x.1);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let mut segs = path.split('/').filter(|s| !s.is_empty());
+    let first = segs.next();
+    let last = segs.next_back();
+    let is_post = first.is_some()
+        && last.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+    !is_post
 }
 
 /// The term of a token (`tok` in matching form, `key` its match key):
@@ -531,6 +556,19 @@ mod tests {
             "powerrationing"
         );
         assert!(toks[1].2 && !toks[0].2 && !toks[2].2);
+    }
+
+    #[test]
+    fn channel_links_are_not_terms() {
+        let l = |u: &str| pharos_core::Link::new(u);
+        assert!(is_channel_link(&l("https://t.me/moscowtoplive")));
+        assert!(is_channel_link(&l("https://t.me/+6fyKjmOWmW5lYzMy")));
+        assert!(is_channel_link(&l("https://t.me/moscowtop02_bot")));
+        assert!(is_channel_link(&l("https://telegram.me/joinchat/AbCd")));
+        assert!(!is_channel_link(&l("https://t.me/rian_ru/271")));
+        assert!(!is_channel_link(&l("https://t.me/c/1234/56")));
+        assert!(!is_channel_link(&l("https://bbc.com/news/123")));
+        assert!(!is_channel_link(&l("https://example.org/t.me/x")));
     }
 
     #[test]

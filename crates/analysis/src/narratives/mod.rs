@@ -802,10 +802,22 @@ impl NarrativeEngine {
         };
         series.add(hour_of(t), cfg.timeline_hours);
         n.actors.add(h(&post.actor.id), &post.actor.id);
+        // A channel's own links (its call to subscribe) say nothing of the
+        // story: not counted, nor their domain when no other link has it.
         for l in &post.links {
-            n.links.add(h(&l.url), &l.url);
+            if !features::is_channel_link(l) {
+                n.links.add(h(&l.url), &l.url);
+            }
         }
         for d in &post.domains {
+            let only_channel_links = post
+                .links
+                .iter()
+                .filter(|l| l.domain == *d)
+                .all(features::is_channel_link);
+            if post.links.iter().any(|l| l.domain == *d) && only_channel_links {
+                continue;
+            }
             n.domains.add(h(d), d);
         }
         for tag in &post.hashtags {

@@ -233,6 +233,18 @@ pub struct NarrativeSummary {
     pub networks: Vec<Counted>,
 }
 
+impl NarrativeSummary {
+    /// What to call the narrative: its title, else (no sentence with two
+    /// content words) its label's terms.
+    pub fn name(&self) -> &str {
+        if self.title.trim().is_empty() {
+            &self.label.text
+        } else {
+            &self.title
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

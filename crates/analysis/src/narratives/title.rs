@@ -77,11 +77,27 @@ fn tidy(sentence: &str) -> String {
         .rposition(|w| !trail(w))
         .map_or(first, |i| i + 1);
     let mut out = String::with_capacity(plain.len());
-    for w in &words[first..last.max(first)] {
+    let kept = &words[first..last.max(first)];
+    let mut k = 0;
+    while k < kept.len() {
+        let w = kept[k];
+        // An inline retweet or quote credit (`RT @name:`, `via @name`,
+        // `@name:`) is attribution, not part of the headline.
+        if (w == "RT" || w.eq_ignore_ascii_case("via"))
+            && kept.get(k + 1).is_some_and(|n| n.starts_with('@'))
+        {
+            k += 2;
+            continue;
+        }
+        if w.trim_start_matches(['“', '"', '«']).starts_with('@') && w.ends_with(':') {
+            k += 1;
+            continue;
+        }
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(w.trim_start_matches(['#', '@']));
+        k += 1;
     }
     let trimmed = out
         .trim_start_matches(|c: char| !(c.is_alphanumeric() || "«\"'“„([".contains(c)))
@@ -173,6 +189,14 @@ mod tests {
             "Germanwings plane crashed in the Alps"
         );
         assert_eq!(tidy("Главное к этому часу:"), "Главное к этому часу");
+        assert_eq!(
+            tidy("Reports of gunshots unconfirmed RT @Henderburn: Only photo I will tweet"),
+            "Reports of gunshots unconfirmed Only photo I will tweet"
+        );
+        assert_eq!(
+            tidy("Pray for them “@f4izalhassan: Pray for #4U9525"),
+            "Pray for them Pray for"
+        );
         assert_eq!(
             tidy("#BREAKING: @senyera Plane down #4U9525 #Germanwings"),
             "Plane down"
