@@ -10,7 +10,7 @@
 //!   time (one thread).
 //! - `bm25_100k_batch`: the same, the 402 posts in one `match_batch` (posts
 //!   spread over all cores).
-//! - `fused_100k` (feature `embeddings`, model in `PHAROS_EMBED_MODEL`):
+//! - `fused_100k` (model in `PHAROS_EMBED_MODEL`):
 //!   BM25 candidates re-ranked by all-MiniLM-L6-v2 cosines and the full
 //!   fusion, posts in batches of 64. Claim vectors are those of the 13,825
 //!   source claims (a copy shares its source's vectors): embedding 100,000

@@ -9,6 +9,8 @@
 //!     --model target/models/all-MiniLM-L6-v2 --fit                         # refit on train, report dev
 //! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model target/models/all-MiniLM-L6-v2 --gate-sweep                  # choose the encoder gate (dev, train)
+//! cargo run --release -p pharos-claims --example checkthat -- \
+//!     --model DIR --crosslingual                                           # the dev tweets in 7 languages
 //! ```
 //!
 //! Data: `$PHAROS_DATA/claims/checkthat2021` (default `../shared/data`
@@ -64,12 +66,26 @@ fn run() -> Result<(), String> {
     let t = Instant::now();
     let index_dir = arg(&args, "--index-dir")
         .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("pharos-checkthat-index"));
+        .unwrap_or_else(|| {
+            // One cache of claim vectors per model.
+            let model = arg(&args, "--model").map(PathBuf::from);
+            let name = model
+                .as_deref()
+                .and_then(|m| m.file_name())
+                .map(|n| format!("-{}", n.to_string_lossy()))
+                .unwrap_or_default();
+            std::env::temp_dir().join(format!("pharos-checkthat-index{name}"))
+        });
     let mut matcher = Matcher::with_index_dir(&claims, &index_dir).map_err(|e| e.to_string())?;
     if let Some(n) = arg(&args, "--candidates") {
         matcher.candidates = n
             .parse()
             .map_err(|_| format!("--candidates {n}: not a number"))?;
+    }
+    if let Some(n) = arg(&args, "--dense") {
+        matcher.dense = n
+            .parse()
+            .map_err(|_| format!("--dense {n}: not a number"))?;
     }
     matcher.encoder_author = !args.iter().any(|a| a == "--encoder-body");
     eprintln!("index: {} claims in {:.1?}", matcher.len(), t.elapsed());
@@ -97,6 +113,38 @@ fn run() -> Result<(), String> {
         }
         return Ok(());
     }
+    if args.iter().any(|a| a == "--crosslingual") {
+        let dir = arg(&args, "--crosslingual-dir")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crosslingual")
+            });
+        let dev = queries("dev")?;
+        let mut all = (0.0, 0.0, 0.0, 0usize);
+        let mut fused = 0.0;
+        let _ = report(&matcher, "en", &dev, &qrels);
+        for lang in eval::CROSSLINGUAL {
+            let q =
+                eval::read_crosslingual(&dir, lang, &dev).map_err(|e| format!("{lang}: {e}"))?;
+            if let Some(e) = q.errors.first() {
+                return Err(format!("{}:{}: {}", e.path, e.line, e.message));
+            }
+            let a = report(&matcher, lang, &q.queries, &qrels);
+            all.0 += a.bm25;
+            all.1 += a.lexical;
+            all.2 += a.semantic.unwrap_or(0.0);
+            all.3 += 1;
+            fused += a.fused.unwrap_or(0.0);
+        }
+        let n = all.3 as f64;
+        println!(
+            "all 7 languages MAP@5: BM25 {:.4}, cosine {:.4}, fused {:.4}",
+            all.0 / n,
+            all.2 / n,
+            fused / n
+        );
+        return Ok(());
+    }
     if fit {
         let train = queries("train")?;
         let dev = queries("dev")?;
@@ -114,9 +162,13 @@ fn run() -> Result<(), String> {
         if let Some(f) = &full {
             println!("// full\n{}", f.to_rust("FULL"));
         }
+        if let Some(c) = eval::fit_cross_fusion(&matcher, &train, &qrels, l2) {
+            println!("// cross-language\n{}", c.to_rust("CROSS"));
+            matcher.set_cross_fusion(c);
+        }
         let full_or_current = full.unwrap_or_else(pharos_claims::retrieval::fusion::Fusion::full);
         matcher.set_fusion(lexical, full_or_current);
-        report(&matcher, "dev", &dev, &qrels);
+        let _ = report(&matcher, "dev", &dev, &qrels);
         for c in eval::calibration(&matcher, &dev, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
             println!(
                 "dev threshold {:.2}: precision {:.3} recall {:.3} false-match rate {:.3}",
@@ -126,7 +178,7 @@ fn run() -> Result<(), String> {
         return Ok(());
     }
     let qs = queries(&split)?;
-    report(&matcher, &split, &qs, &qrels);
+    let _ = report(&matcher, &split, &qs, &qrels);
     if args.iter().any(|a| a == "--calibration") {
         for c in eval::calibration(&matcher, &qs, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
             println!(
@@ -138,7 +190,12 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-fn report(matcher: &Matcher, split: &str, qs: &[(String, String)], qrels: &Qrels) {
+fn report(
+    matcher: &Matcher,
+    split: &str,
+    qs: &[(String, String)],
+    qrels: &Qrels,
+) -> eval::Ablation {
     let t = Instant::now();
     let a = eval::ablation(matcher, qs, qrels, 5);
     let secs = t.elapsed().as_secs_f64();
@@ -151,6 +208,7 @@ fn report(matcher: &Matcher, split: &str, qs: &[(String, String)], qrels: &Qrels
     if let Some(f) = a.fused {
         println!("{split} MAP@5 fused (BM25+cosine): {f:.4}");
     }
+    a
 }
 
 /// The encoder gate's effect on a split, for a range of gates: each query

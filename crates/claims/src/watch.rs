@@ -21,7 +21,7 @@ pub const LIBRARY_MIN_CONFIDENCE: f64 = 0.6;
 /// (a site's front page, a video platform's home).
 const APPEARANCE_MAX_CLAIMS: usize = 3;
 
-/// The fact-check library's matcher ([`Matcher`]: BM25 and, with the claims crate's `embeddings` feature, a sentence
+/// The fact-check library's matcher ([`Matcher`]: BM25 and, with a model, a sentence
 /// model) as a [`ClaimSignal`]: the `k` best claims of each post at or
 /// above `min_confidence`, with the claim's first review rating as verdict
 /// (`"unrated"` when it has none).

@@ -1,12 +1,15 @@
 //! CheckThat! 2021 Task 2A English (real data): MAP@5 on the 202 test
 //! tweets, computed as the lab's scorer does, for BM25 alone, the lexical
-//! fusion and — with the `embeddings` feature and a model directory in
-//! `PHAROS_EMBED_MODEL` — semantic re-ranking and the full fusion. The
-//! fusion was fitted on the train queries only. The figures asserted are
+//! fusion and, with a model, dense candidates, semantic re-ranking and the
+//! full fusion: the default model, multilingual-e5-small
+//! (`PHAROS_E5_MODEL`), and all-MiniLM-L6-v2 (`PHAROS_EMBED_MODEL`); and
+//! the cross-lingual set (the 199 dev tweets translated into seven
+//! languages, `tests/fixtures/crosslingual`) with the default model. The
+//! fusions were fitted on the train queries only. The figures asserted are
 //! those in docs/claim-retrieval.md (each floor just under the measured one).
 //!
-//! `cargo test --release -p pharos-claims --features real-data --test retrieval_checkthat -- --nocapture`
-//! `PHAROS_EMBED_MODEL=target/models/all-MiniLM-L6-v2 cargo test --release -p pharos-claims --features real-data --test retrieval_checkthat -- --nocapture`
+//! `.ci/fetch-model` and `.ci/fetch-model e5` print the model paths:
+//! `PHAROS_EMBED_MODEL=… PHAROS_E5_MODEL=… cargo test --release -p pharos-claims --features real-data --test retrieval_checkthat -- --nocapture`
 #![cfg(feature = "real-data")]
 
 use pharos_claims::retrieval::Matcher;
@@ -71,22 +74,77 @@ fn bm25_and_lexical_fusion_map_at_5_on_test() {
     );
 }
 
-#[test]
-fn semantic_reranking_map_at_5_on_test() {
-    let Some(model) = std::env::var_os("PHAROS_EMBED_MODEL") else {
-        panic!(
-            "PHAROS_EMBED_MODEL is not set: point it at the all-MiniLM-L6-v2 directory (.ci/fetch-model prints it)"
-        );
-    };
-    let d = load();
-    // The claim vectors are cached where the checkthat example keeps them
-    // (stamped with the model and library: reused only when both match), so
-    // only the first run embeds the 27,650 claim texts and titles.
-    let dir = std::env::temp_dir().join("pharos-checkthat-index");
-    let mut matcher = Matcher::with_index_dir(&d.claims, &dir)
+fn model(var: &str, what: &str) -> PathBuf {
+    match std::env::var_os(var) {
+        Some(m) => PathBuf::from(m),
+        None => panic!("{var} is not set: point it at the {what} (.ci/fetch-model prints it)"),
+    }
+}
+
+/// The matcher over the claims with `model`. The claim vectors are cached
+/// where the checkthat example keeps them, one directory per model
+/// (stamped with the model and library: reused only when both match), so
+/// only the first run embeds the 27,650 claim texts and titles.
+fn with_model(d: &Data, model: &std::path::Path) -> Matcher {
+    let name = model.file_name().unwrap_or_default().to_string_lossy();
+    let dir = std::env::temp_dir().join(format!("pharos-checkthat-index-{name}"));
+    Matcher::with_index_dir(&d.claims, &dir)
         .expect("index")
-        .with_model(&PathBuf::from(model), &d.claims, "checkthat2021")
-        .expect("model");
+        .with_model(model, &d.claims, "checkthat2021")
+        .expect("model")
+}
+
+#[test]
+fn default_model_map_at_5_on_test() {
+    let m = model("PHAROS_E5_MODEL", "multilingual-e5-small file");
+    let d = load();
+    let matcher = with_model(&d, &m);
+    let a = eval::ablation(&matcher, &d.test, &d.qrels, 5);
+    println!("test MAP@5 (multilingual-e5-small): {a:?}");
+    let fused = a.fused.expect("fused");
+    // Measured 0.9290 (dev 0.9523) with the e5 fusion fitted on the train queries
+    // (dense stage on); MiniLM gives 0.9218, and English must not drop
+    // below it (docs/claim-retrieval.md).
+    assert!(fused >= 0.925, "fused MAP@5 {fused}");
+}
+
+#[test]
+fn default_model_finds_english_fact_checks_for_posts_in_seven_languages() {
+    let m = model("PHAROS_E5_MODEL", "multilingual-e5-small file");
+    let d = load();
+    let dev_path = need("EN_dev_queries.tsv");
+    let dev = eval::read_queries(&dev_path).expect("dev queries").queries;
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/crosslingual"
+    ));
+    let matcher = with_model(&d, &m);
+    let mut all = 0.0;
+    let mut report = Vec::new();
+    for lang in eval::CROSSLINGUAL {
+        let q = eval::read_crosslingual(&dir, lang, &dev).expect(lang);
+        assert!(q.errors.is_empty(), "{lang}: {:?}", q.errors);
+        assert_eq!(q.queries.len(), 199, "{lang}");
+        let a = eval::ablation(&matcher, &q.queries, &d.qrels, 5);
+        let fused = a.fused.expect("fused");
+        println!("{lang}: {a:?}");
+        report.push((lang, fused));
+        all += fused;
+    }
+    let all = all / eval::CROSSLINGUAL.len() as f64;
+    println!("all seven languages: MAP@5 {all:.4}");
+    // Measured (docs/claim-retrieval.md): 0.7674 over all; ru 0.7807, uk 0.7503, pl 0.7816, de 0.8255, fr 0.8044, es 0.8534, ar 0.5762 — below the 0.85 goal, the encoder's cosine alone gives 0.7694.
+    assert!(all >= 0.76, "cross-lingual MAP@5 {all:.4}: {report:?}");
+    for (lang, m) in &report {
+        assert!(*m >= 0.55, "{lang}: MAP@5 {m:.4}");
+    }
+}
+
+#[test]
+fn minilm_map_at_5_on_test() {
+    let model = model("PHAROS_EMBED_MODEL", "all-MiniLM-L6-v2 directory");
+    let d = load();
+    let mut matcher = with_model(&d, &model);
     let a = eval::ablation(&matcher, &d.test, &d.qrels, 5);
     println!("test MAP@5: {a:?}");
     let fused = a.fused.expect("fused");

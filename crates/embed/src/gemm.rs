@@ -114,13 +114,24 @@ impl Linear {
     pub(crate) fn new(weight: &[f32], bias: &[f32], n: usize, k: usize) -> Self {
         assert_eq!(weight.len(), n * k, "weight shape");
         assert_eq!(bias.len(), n, "bias shape");
+        let mut layer = Self::from_rows(n, k, |col, out| {
+            out.copy_from_slice(&weight[col * k..(col + 1) * k])
+        });
+        layer.bias = bias.to_vec();
+        layer
+    }
+
+    /// Packs the `n` rows of a weight matrix (`k` values each) that
+    /// `row(i, out)` writes, one at a time, with a zero bias.
+    pub(crate) fn from_rows(n: usize, k: usize, row: impl Fn(usize, &mut [f32])) -> Self {
         let kp = stride(k);
         let np = n.div_ceil(PANEL).next_multiple_of(2);
         let mut panels = vec![0u32; np * kp * PANEL];
+        let mut buf = vec![0f32; k];
         for col in 0..n {
             let (panel, lane) = (col / PANEL, col % PANEL);
-            let row = &weight[col * k..(col + 1) * k];
-            for (p, c) in row.chunks(2).enumerate() {
+            row(col, &mut buf);
+            for (p, c) in buf.chunks(2).enumerate() {
                 let lo = bf16(c[0]) as u32;
                 let hi = c.get(1).map_or(0, |&x| bf16(x) as u32);
                 panels[(panel * kp + p) * PANEL + lane] = lo | hi << 16;
@@ -130,7 +141,7 @@ impl Linear {
             n,
             k,
             panels,
-            bias: bias.to_vec(),
+            bias: vec![0.0; n],
         }
     }
 

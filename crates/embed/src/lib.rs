@@ -32,9 +32,11 @@ use std::path::PathBuf;
 mod bert;
 mod gemm;
 mod model;
+mod nearest;
 mod packed;
 mod sentencepiece;
 pub use bert::Embedder;
+pub use nearest::NearestIndex;
 
 /// Which side of a search a text is on. e5 models were trained with each
 /// text marked "query: " or "passage: "; for symmetric tasks (similarity,

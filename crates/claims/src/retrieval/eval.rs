@@ -10,7 +10,6 @@
 //! are in both the run and the qrels. [`map_at_k`] does exactly that.
 
 use super::fusion::{self, Fusion};
-use super::text::clean_post;
 use super::{Matcher, Scored};
 use crate::Claim;
 use std::collections::{HashMap, HashSet};
@@ -109,6 +108,58 @@ pub fn read_queries(path: &Path) -> std::io::Result<Queries> {
         out.queries.push((id.to_string(), text));
     }
     Ok(out)
+}
+
+/// The languages of the cross-lingual test set
+/// (`crates/claims/tests/fixtures/crosslingual`, see its README).
+pub const CROSSLINGUAL: [&str; 7] = ["ru", "uk", "pl", "de", "fr", "es", "ar"];
+
+/// The embedded-tweet signature of a tweet (`— Name (@handle) Month D,
+/// YYYY`, from its last ` — `), or "" when it has none.
+pub fn signature(tweet: &str) -> &str {
+    match tweet.rfind(" \u{2014} ") {
+        Some(i) => &tweet[i + 1..],
+        None => "",
+    }
+}
+
+/// The queries of one language of the cross-lingual set: each translated
+/// body (`dir/LANG.tsv`) with the signature of its English original
+/// (`english`, the CheckThat! dev queries) appended, as a translated
+/// repost keeps its author line. Lines whose id is not among `english`
+/// are reported as errors.
+pub fn read_crosslingual(
+    dir: &Path,
+    lang: &str,
+    english: &[(String, String)],
+) -> std::io::Result<Queries> {
+    let path = dir.join(format!("{lang}.tsv"));
+    let mut q = read_queries(&path)?;
+    let by_id: HashMap<&str, &str> = english
+        .iter()
+        .map(|(id, t)| (id.as_str(), t.as_str()))
+        .collect();
+    let mut kept = Vec::with_capacity(q.queries.len());
+    for (id, body) in std::mem::take(&mut q.queries) {
+        match by_id.get(id.as_str()) {
+            Some(en) => {
+                let sig = signature(en);
+                let text = if sig.is_empty() {
+                    body
+                } else {
+                    format!("{body} {sig}")
+                };
+                kept.push((id, text));
+            }
+            None => q.errors.push(LineError {
+                path: path.display().to_string(),
+                line: 0,
+                message: format!("query {id} is not an English dev query"),
+            }),
+        }
+    }
+    q.queries = kept;
+    Ok(q)
 }
 
 /// Relevant documents per query, from a TREC qrels file (`qid 0 docid rel`).
@@ -340,11 +391,10 @@ pub fn two_way(
     ords: &HashMap<&str, u32>,
 ) -> TwoWay {
     let n = matcher.candidates;
-    let mut lists = Vec::with_capacity(chunk.len() * 2);
-    let mut texts = Vec::with_capacity(chunk.len() * 2);
+    let mut raws = Vec::with_capacity(chunk.len() * 2);
+    let mut excl = Vec::with_capacity(chunk.len() * 2);
     let mut rels = Vec::with_capacity(chunk.len());
     for (qid, raw) in chunk {
-        let c = clean_post(raw);
         let rel: HashSet<u32> = qrels
             .get(qid)
             .map(|r| {
@@ -353,15 +403,13 @@ pub fn two_way(
                     .collect()
             })
             .unwrap_or_default();
-        let excl: Vec<u32> = rel.iter().copied().collect();
-        lists.push(matcher.lexical_candidates(&c, n));
-        lists.push(matcher.lexical_candidates_excluding(&c, n, &excl));
-        let enc = matcher.encoder_text(raw);
-        texts.push(enc.clone());
-        texts.push(enc);
+        raws.push(raw.as_str());
+        excl.push(Vec::new());
+        raws.push(raw.as_str());
+        excl.push(rel.iter().copied().collect());
         rels.push(rel);
     }
-    matcher.fill_semantic(&texts, &mut lists);
+    let lists = matcher.score_excluding(&raws, n, &excl);
     TwoWay { lists, rels }
 }
 
@@ -392,6 +440,42 @@ pub fn fit_fusion(
         .has_model()
         .then(|| Fusion::fit(fusion::FULL, &xs, &ys, l2, 400));
     (lexical, full)
+}
+
+/// The cross-language fusion ([`Fusion::cross_e5`]): fitted like the full
+/// one on labelled queries, but on the cosine features only (the
+/// word-level ones are set to zero, so their weights stay zero). `None`
+/// without a model.
+pub fn fit_cross_fusion(
+    matcher: &Matcher,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    l2: f32,
+) -> Option<Fusion> {
+    if !matcher.has_model() {
+        return None;
+    }
+    let ords = claim_ords(matcher);
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for chunk in queries.chunks(256) {
+        let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
+        for (pair, rel) in lists.chunks(2).zip(&rels) {
+            for s in pair.iter().flatten() {
+                let mut f = s.features;
+                f[..fusion::LEXICAL].fill(0.0);
+                xs.push(f);
+                ys.push(rel.contains(&s.ord));
+            }
+        }
+    }
+    let mut m = Fusion::fit(fusion::FULL, &xs, &ys, l2, 400);
+    for i in 0..fusion::LEXICAL {
+        m.weights[i] = 0.0;
+        m.mean[i] = 0.0;
+        m.scale[i] = 1.0;
+    }
+    Some(m)
 }
 
 /// Precision and recall of "confidence >= threshold" on the top candidate

@@ -7,9 +7,12 @@
 //!    the post is analysed once per language the library holds, and a
 //!    transliterated key field lets Cyrillic and Latin spellings of names
 //!    meet.
-//! 2. **Semantic re-ranking** (cargo feature `embeddings`): the post and each
-//!    candidate's text and title embedded by a sentence encoder
-//!    ([`pharos_embed`]); claims are embedded once and cached beside the index.
+//! 2. **Dense candidates and semantic re-ranking** (with a model): the post
+//!    and every claim's text and title embedded by a sentence encoder
+//!    ([`pharos_embed`], multilingual-e5-small by default); the claims
+//!    nearest the post join BM25's candidates (so a post finds a fact-check
+//!    in another language with no word in common), and each candidate gets
+//!    its cosines. Claims are embedded once and cached beside the index.
 //! 3. **Fusion** ([`fusion::Fusion`]): one logistic model over the BM25,
 //!    term-overlap and cosine features gives a calibrated confidence (0–1);
 //!    a match at or above [`DEFAULT_THRESHOLD`] is reported as one.
@@ -28,6 +31,7 @@ use crate::Claim;
 use crate::library::Library;
 use fusion::{FULL, Features, Fusion};
 use index::{Candidate, ClaimIndex};
+use pharos_analysis::similarity::translit::detect_language;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +43,12 @@ pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// BM25 candidates scored per post before fusion (re-ranking 100 rather
 /// than 50 raised the CheckThat! dev MAP@5 from 0.9472 to 0.9535).
 pub const DEFAULT_CANDIDATES: usize = 100;
+
+/// Claims the dense stage adds to each post's candidates, with a model:
+/// the nearest to the post by the encoder's vectors (text or title),
+/// whether or not BM25 found them. This is how a post meets a fact-check in
+/// another language with which it shares no word.
+pub const DENSE_CANDIDATES: usize = 20;
 
 /// BM25 candidates kept per post without a model (BM25 orders them; more
 /// would change nothing in the first 50).
@@ -90,6 +100,10 @@ pub struct Scored {
     /// Whether the semantic features (6–9) are filled: false without a
     /// model, for posts below the encoder gate, and when embedding failed.
     pub semantic: bool,
+    /// Whether the post and the claim are in different languages (both
+    /// known): their word-level features then say nothing, and the
+    /// candidate is ranked by the cross-language fusion.
+    pub cross: bool,
 }
 
 /// What the sentence encoder was asked to do since the matcher was built
@@ -122,8 +136,13 @@ pub struct Matcher {
     semantic: Option<semantic::Semantic>,
     lexical: Fusion,
     full: Fusion,
+    cross: Fusion,
+    langs: ClaimLangs,
     /// BM25 candidates considered per post.
     pub candidates: usize,
+    /// Claims the dense stage adds per post, with the multilingual model
+    /// ([`DENSE_CANDIDATES`]; 0 turns the stage off).
+    pub dense: usize,
     /// Whether the sentence encoder sees the author's name from an
     /// embedded-tweet signature (BM25 always does).
     pub encoder_author: bool,
@@ -157,6 +176,46 @@ fn strip_retweet(t: &str) -> &str {
         return rest[colon + 1..].trim_start();
     }
     t
+}
+
+/// The claims' languages (ISO 639-1: a claim's own, normalised, else the
+/// detected one): a table of codes and each claim's index in it, 0 for
+/// unknown.
+#[derive(Debug, Default)]
+struct ClaimLangs {
+    codes: Vec<String>,
+    of: Vec<u16>,
+}
+
+impl ClaimLangs {
+    fn new(claims: &[Claim]) -> Self {
+        let mut t = ClaimLangs {
+            codes: vec![String::new()],
+            of: Vec::with_capacity(claims.len()),
+        };
+        for c in claims {
+            let code = c
+                .lang
+                .as_deref()
+                .and_then(pharos_core::lang::normalize_lang)
+                .or_else(|| detect_language(&c.text).map(str::to_string))
+                .unwrap_or_default();
+            let i = match t.codes.iter().position(|x| *x == code) {
+                Some(i) => i,
+                None => {
+                    t.codes.push(code);
+                    t.codes.len() - 1
+                }
+            };
+            t.of.push(i.min(u16::MAX as usize) as u16);
+        }
+        t
+    }
+
+    /// The claim's language, "" when unknown.
+    fn of(&self, ord: u32) -> &str {
+        &self.codes[self.of[ord as usize] as usize]
+    }
 }
 
 fn overlap(a: &[u64], b: &[u64]) -> usize {
@@ -207,7 +266,10 @@ impl Matcher {
             semantic: None,
             lexical: Fusion::lexical(),
             full: Fusion::full(),
+            cross: Fusion::cross_e5(),
+            langs: ClaimLangs::new(claims),
             candidates: DEFAULT_CANDIDATES,
+            dense: DENSE_CANDIDATES,
             encoder_author: true,
             gate: 0.0,
             stats: Default::default(),
@@ -237,13 +299,19 @@ impl Matcher {
         generation: &str,
     ) -> Result<(), MatchError> {
         let cache = self.index_dir.as_ref().map(|d| d.join("embeddings"));
-        self.semantic = Some(semantic::Semantic::load(
-            model_dir,
-            claims,
-            cache.as_deref(),
-            generation,
-        )?);
+        let sem = semantic::Semantic::load(model_dir, claims, cache.as_deref(), generation)?;
+        self.full = Self::fusion_for(&sem);
+        self.semantic = Some(sem);
         Ok(())
+    }
+
+    /// The full fusion fitted for the model's family.
+    fn fusion_for(sem: &semantic::Semantic) -> Fusion {
+        if sem.is_e5() {
+            Fusion::full_e5()
+        } else {
+            Fusion::full()
+        }
     }
 
     /// Semantic re-ranking whose claim vectors are those of `from`'s claims:
@@ -261,7 +329,9 @@ impl Matcher {
             .semantic
             .as_ref()
             .ok_or_else(|| MatchError::Model("the source matcher has no model".into()))?;
-        self.semantic = Some(sem.remapped(model_dir, self.ids.len(), source)?);
+        let sem = sem.remapped(model_dir, self.ids.len(), source)?;
+        self.full = Self::fusion_for(&sem);
+        self.semantic = Some(sem);
         Ok(self)
     }
 
@@ -307,6 +377,11 @@ impl Matcher {
         self.full = full;
     }
 
+    /// Replaces the cross-language fusion (for fitting).
+    pub fn set_cross_fusion(&mut self, cross: Fusion) {
+        self.cross = cross;
+    }
+
     /// The `k` best claims for `text`, best first, each with its calibrated
     /// confidence. `lang` (ISO 639-1), when known, is the post's language;
     /// claims in every language are searched either way.
@@ -342,12 +417,16 @@ impl Matcher {
         // Posts the gate kept from the encoder (or whose embedding failed)
         // are ranked as without a model.
         let semantic = semantic && cands.first().is_some_and(|c| c.semantic);
-        let model = if semantic { &self.full } else { &self.lexical };
+        let model = |c: &Scored| match (semantic, c.cross) {
+            (false, _) => &self.lexical,
+            (true, false) => &self.full,
+            (true, true) => &self.cross,
+        };
         // (score, logit, ord): ids are cloned for the k kept only.
         let mut scored: Vec<(f64, f32, u32)> = cands
             .iter()
             .map(|c| {
-                let z = model.logit(&c.features);
+                let z = model(c).logit(&c.features);
                 let score = if semantic { z as f64 } else { c.bm25 as f64 };
                 (score, z, c.ord)
             })
@@ -367,25 +446,119 @@ impl Matcher {
             .collect()
     }
 
-    /// BM25 candidates of each post (`n` each) with their features; the
-    /// semantic features are filled when a model is loaded.
+    /// Candidates of each post with their features: BM25's `n` best and,
+    /// with a model, the dense stage's [`Matcher::dense`] nearest claims,
+    /// with the semantic features filled (posts below the encoder gate
+    /// keep BM25's candidates only).
     pub fn score_batch(&self, posts: &[(&str, Option<&str>)], n: usize) -> Vec<Vec<Scored>> {
         let cleaned: Vec<String> = posts.par_iter().map(|(t, _)| text::clean_post(t)).collect();
-        let mut out: Vec<Vec<Scored>> = cleaned
+        let enc: Option<Vec<String>> = (!self.encoder_author)
+            .then(|| posts.iter().map(|(t, _)| self.encoder_text(t)).collect());
+        let langs: Vec<Option<&str>> = posts.iter().map(|(_, l)| *l).collect();
+        self.gather(
+            &cleaned,
+            enc.as_deref().unwrap_or(&cleaned),
+            &langs,
+            n,
+            None,
+            self.gate,
+        )
+    }
+
+    /// [`Matcher::score_batch`] with no gate, each post `raws[i]` against
+    /// the library without the claims `exclude[i]` (evaluation and fitting:
+    /// what a post whose claim is not in the library looks like).
+    pub fn score_excluding(
+        &self,
+        raws: &[&str],
+        n: usize,
+        exclude: &[Vec<u32>],
+    ) -> Vec<Vec<Scored>> {
+        let cleaned: Vec<String> = raws.par_iter().map(|t| text::clean_post(t)).collect();
+        let enc: Vec<String> = raws.iter().map(|t| self.encoder_text(t)).collect();
+        self.gather(
+            &cleaned,
+            &enc,
+            &vec![None; raws.len()],
+            n,
+            Some(exclude),
+            0.0,
+        )
+    }
+
+    fn gather(
+        &self,
+        cleaned: &[String],
+        enc: &[String],
+        langs: &[Option<&str>],
+        n: usize,
+        exclude: Option<&[Vec<u32>]>,
+        gate: f64,
+    ) -> Vec<Vec<Scored>> {
+        let excluded = |i: usize| -> &[u32] { exclude.map_or(&[], |e| e[i].as_slice()) };
+        type TermSets = Vec<Box<[u64]>>;
+        let (mut out, terms): (Vec<Vec<Scored>>, Vec<TermSets>) = cleaned
             .par_iter()
-            .map(|t| self.lexical_candidates(t, n))
-            .collect();
-        if let Some(sem) = &self.semantic {
-            let enc: Vec<String> = if self.encoder_author {
-                cleaned
-            } else {
-                posts.iter().map(|(t, _)| self.encoder_text(t)).collect()
-            };
-            let plan = self.encoder_plan(&enc, &out, self.gate);
-            self.count(&plan, &out);
-            sem.fill(&plan, &mut out);
+            .enumerate()
+            .map(|(i, t)| self.lexical_with_terms(t, n, excluded(i)))
+            .unzip();
+        let Some(sem) = &self.semantic else {
+            return out;
+        };
+        let plan = self.encoder_plan(enc, &out, gate);
+        self.count(&plan);
+        let Some(vecs) = sem.embed(&plan) else {
+            return out;
+        };
+        let near = sem.nearest(&vecs, self.dense_k());
+        for (&i, &w) in plan.posts.iter().zip(&plan.slot) {
+            let list = &mut out[i];
+            for &ord in &near[w] {
+                if !list.iter().any(|c| c.ord == ord) && !excluded(i).contains(&ord) {
+                    list.push(self.dense_only(ord, &terms[i]));
+                }
+            }
+            sem.fill_features(&vecs[w], list);
+            // The post's language: as given, else detected once here.
+            let lang = langs[i]
+                .and_then(pharos_core::lang::normalize_lang)
+                .or_else(|| detect_language(&cleaned[i]).map(str::to_string));
+            if let Some(lang) = lang {
+                for c in list.iter_mut() {
+                    let l = self.langs.of(c.ord);
+                    c.cross = !l.is_empty() && l != lang;
+                }
+            }
         }
         out
+    }
+
+    /// Claims the dense stage adds per post: [`Matcher::dense`] with the
+    /// multilingual model; 0 with all-MiniLM-L6-v2, which keeps the
+    /// configuration its fusion was fitted and measured in (English only).
+    fn dense_k(&self) -> usize {
+        match &self.semantic {
+            Some(sem) if sem.is_e5() => self.dense,
+            _ => 0,
+        }
+    }
+
+    /// A candidate found by the dense stage only: no BM25 score or rank
+    /// (features 0, 1, 2 and 5 at zero), its term overlap with the post.
+    fn dense_only(&self, ord: u32, query_terms: &[Box<[u64]>]) -> Scored {
+        let q = &query_terms[self.index.claim_slot(ord)];
+        let c = self.index.claim_terms(ord);
+        let common = overlap(q, c) as f32;
+        let mut f = [0f32; FULL];
+        f[3] = common / c.len().max(1) as f32;
+        f[4] = common / q.len().max(1) as f32;
+        Scored {
+            ord,
+            bm25: 0.0,
+            features: f,
+            semantic: false,
+            cross: false,
+        }
     }
 
     /// The lexical confidence of the best candidate (what the encoder gate
@@ -410,8 +583,11 @@ impl Matcher {
     ) -> EncoderPlan<'a> {
         let mut plan = EncoderPlan::default();
         let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        // With the dense stage a post without BM25 candidates can still
+        // find its claims by meaning (when no gate applies).
+        let dense = self.dense_k() > 0 && gate <= 0.0;
         for (i, (t, c)) in texts.iter().zip(cands).enumerate() {
-            if c.is_empty() {
+            if t.trim().is_empty() || (c.is_empty() && !dense) {
                 continue;
             }
             if gate > 0.0 && self.gate_score(c) < gate {
@@ -430,10 +606,9 @@ impl Matcher {
         plan
     }
 
-    fn count(&self, plan: &EncoderPlan<'_>, cands: &[Vec<Scored>]) {
+    fn count(&self, plan: &EncoderPlan<'_>) {
         use std::sync::atomic::Ordering::Relaxed;
-        let with = cands.iter().filter(|c| !c.is_empty()).count();
-        self.stats[0].fetch_add(with, Relaxed);
+        self.stats[0].fetch_add(plan.posts.len() + plan.gated_out, Relaxed);
         self.stats[1].fetch_add(plan.gated_out, Relaxed);
         self.stats[2].fetch_add(plan.texts.len(), Relaxed);
     }
@@ -464,19 +639,19 @@ impl Matcher {
         }
     }
 
-    /// BM25 candidates with their lexical features; `exclude` drops claims
-    /// (evaluation: the same post against a library without its claims).
+    /// BM25 candidates with their lexical features.
     pub fn lexical_candidates(&self, cleaned: &str, n: usize) -> Vec<Scored> {
-        self.lexical_candidates_excluding(cleaned, n, &[])
+        self.lexical_with_terms(cleaned, n, &[]).0
     }
 
-    /// See [`Matcher::lexical_candidates`].
-    pub fn lexical_candidates_excluding(
+    /// BM25 candidates with their lexical features but the claims in
+    /// `exclude`, and the post's term sets (one per analyser slot).
+    fn lexical_with_terms(
         &self,
         cleaned: &str,
         n: usize,
         exclude: &[u32],
-    ) -> Vec<Scored> {
+    ) -> (Vec<Scored>, Vec<Box<[u64]>>) {
         let (hits, query_terms) = self.index.search_with_terms(cleaned, n + exclude.len());
         let hits: Vec<Candidate> = hits
             .into_iter()
@@ -502,20 +677,10 @@ impl Matcher {
                 bm25: h.score,
                 features: f,
                 semantic: false,
+                cross: false,
             });
         }
-        out
-    }
-
-    /// Fills the semantic features of candidates (no-op without a model),
-    /// for every post that has candidates (no gate: fitting and
-    /// evaluation); `texts` are the posts as [`Matcher::encoder_text`]
-    /// gives them.
-    pub fn fill_semantic(&self, texts: &[String], cands: &mut [Vec<Scored>]) {
-        if let Some(sem) = &self.semantic {
-            let plan = self.encoder_plan(texts, cands, 0.0);
-            sem.fill(&plan, cands);
-        }
+        (out, query_terms)
     }
 }
 
@@ -604,10 +769,64 @@ mod tests {
         assert_eq!(plan.slot, vec![0, 0]);
         assert_eq!(plan.texts.len(), 1);
         assert_eq!(plan.gated_out, 1);
-        // Gate 0: every post with a candidate is embedded.
+        // Gate 0: every post with a candidate is embedded (without a model
+        // there is no dense stage to find candidates for the others).
         let all = m.encoder_plan(&cleaned, &cands, 0.0);
         assert_eq!(all.posts, vec![1, 2, 3]);
         assert_eq!(all.texts.len(), 2);
+    }
+
+    /// The dense stage on the tiny e5 model the embed crate ships (random
+    /// weights: its cosines mean nothing, but a text's vector is its own).
+    #[test]
+    fn the_dense_stage_adds_the_nearest_claims_and_marks_other_languages() {
+        let model =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../embed/tests/fixtures/tiny-e5.bin");
+        let cl = claims();
+        let m = Matcher::in_memory(&cl)
+            .expect("index")
+            .with_model(&model, &cl, "test")
+            .expect("tiny model");
+        // No word in common with any claim: BM25 has nothing, the dense
+        // stage gives the nearest claims, with no BM25 score.
+        let none = m.score_batch(&[("zzkq wvvx plorf", Some("en"))], DEFAULT_CANDIDATES);
+        assert_eq!(none[0].len(), DENSE_CANDIDATES.min(cl.len()));
+        assert!(
+            none[0]
+                .iter()
+                .all(|c| c.semantic && c.bm25 == 0.0 && !c.cross)
+        );
+        // A post that is a claim's text: that claim's cosine is 1 and first.
+        let same = m.score_batch(&[(cl[1].text.as_str(), Some("en"))], DEFAULT_CANDIDATES);
+        let c1 = same[0].iter().find(|c| c.ord == 1).expect("claim 1");
+        assert!(c1.features[6] > 0.999, "{:?}", c1.features);
+        assert_eq!(c1.features[9], 1.0);
+        // Dense candidates are deduplicated against BM25's.
+        let mut ords: Vec<u32> = same[0].iter().map(|c| c.ord).collect();
+        ords.sort_unstable();
+        ords.dedup();
+        assert_eq!(ords.len(), same[0].len());
+        // A Russian post against English claims: every candidate is ranked
+        // by the cross-language fusion; detected when no language is given.
+        for lang in [Some("ru"), None] {
+            let ru = m.score_batch(
+                &[(
+                    "Это неправда: правительство не запрещало продажу хлеба, об этом сообщили в министерстве",
+                    lang,
+                )],
+                10,
+            );
+            assert!(!ru[0].is_empty());
+            assert!(ru[0].iter().all(|c| c.cross), "{lang:?}");
+        }
+        // Claims excluded (evaluation) are left out of the dense stage too.
+        let all: Vec<u32> = (0..cl.len() as u32).filter(|&o| o != 5).collect();
+        let ex = m.score_excluding(&["zzkq wvvx plorf"], DEFAULT_CANDIDATES, &[all]);
+        assert_eq!(ex[0].iter().map(|c| c.ord).collect::<Vec<_>>(), vec![5]);
+        // Matching ranks them and gives confidences in 0–1.
+        let out = m.match_text("zzkq wvvx plorf", Some("en"), 3);
+        assert_eq!(out.len(), 3);
+        assert!(out.iter().all(|x| (0.0..=1.0).contains(&x.confidence)));
     }
 
     /// With the model (PHAROS_EMBED_MODEL): the encoder embeds the repeat
@@ -642,10 +861,13 @@ mod tests {
         assert_eq!(out[1][0].claim_id, "c0");
         assert!(out[1][0].confidence >= DEFAULT_THRESHOLD, "{:?}", out[1]);
         assert!(out[0].is_empty());
-        // Gate 0: the weak post is embedded too.
+        // Gate 0: the weak post is embedded too, and so is the post without
+        // BM25 candidates (the dense stage gives it some, none a match).
         m.gate = 0.0;
         m.reset_encoder_stats();
-        m.match_batch(&posts, 3);
-        assert_eq!(m.encoder_stats().texts_embedded, 2);
+        let out = m.match_batch(&posts, 3);
+        assert_eq!(m.encoder_stats().texts_embedded, 3);
+        assert!(!out[0].is_empty());
+        assert!(out[0][0].confidence < DEFAULT_THRESHOLD, "{:?}", out[0]);
     }
 }

@@ -15,7 +15,7 @@ use super::{EncoderPlan, MatchError, Scored};
 use crate::Claim;
 use half::f16;
 use half::slice::HalfFloatSliceExt;
-use pharos_embed::Embedder;
+use pharos_embed::{Embedder, NearestIndex};
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -25,6 +25,36 @@ pub(crate) struct Semantic {
     text: Vec<f16>,
     title: Vec<f16>,
     has_title: Vec<bool>,
+    /// The dense candidate stage: every claim's text vector and, after
+    /// them, the title vectors of the claims that have one.
+    dense: NearestIndex,
+    /// The claim of each dense row.
+    dense_claim: Vec<u32>,
+}
+
+/// The dense index over the claims' text and title vectors.
+fn dense_index(
+    dim: usize,
+    text: &[f16],
+    title: &[f16],
+    has_title: &[bool],
+) -> (NearestIndex, Vec<u32>) {
+    let n = has_title.len();
+    let mut rows: Vec<(bool, u32)> = (0..n as u32).map(|i| (false, i)).collect();
+    rows.extend(
+        has_title
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| **h)
+            .map(|(i, _)| (true, i as u32)),
+    );
+    let index = NearestIndex::from_rows(rows.len(), dim, |r, out| {
+        let (is_title, c) = rows[r];
+        let c = c as usize;
+        let src = if is_title { title } else { text };
+        src[c * dim..(c + 1) * dim].convert_to_f32_slice(out);
+    });
+    (index, rows.into_iter().map(|(_, c)| c).collect())
 }
 
 fn stamp(model_dir: &Path, model_id: &str, generation: &str, n: usize, dim: usize) -> String {
@@ -59,13 +89,7 @@ impl Semantic {
         if let Some(path) = cache
             && let Some((text, title, has_title)) = read_cache(path, &want, n, dim)
         {
-            return Ok(Semantic {
-                embedder,
-                dim,
-                text,
-                title,
-                has_title,
-            });
+            return Ok(Self::assemble(embedder, dim, text, title, has_title));
         }
         let texts: Vec<&str> = claims.iter().map(|c| c.text.as_str()).collect();
         let text = flatten(
@@ -97,13 +121,32 @@ impl Semantic {
         {
             tracing::warn!("cannot cache claim embeddings in {}: {e}", path.display());
         }
-        Ok(Semantic {
+        Ok(Self::assemble(embedder, dim, text, title, has_title))
+    }
+
+    fn assemble(
+        embedder: Embedder,
+        dim: usize,
+        text: Vec<f16>,
+        title: Vec<f16>,
+        has_title: Vec<bool>,
+    ) -> Self {
+        let (dense, dense_claim) = dense_index(dim, &text, &title, &has_title);
+        Semantic {
             embedder,
             dim,
             text,
             title,
             has_title,
-        })
+            dense,
+            dense_claim,
+        }
+    }
+
+    /// Whether the model marks texts by role (the e5 family): the fusion
+    /// fitted for it is used.
+    pub(crate) fn is_e5(&self) -> bool {
+        self.embedder.has_roles()
     }
 
     /// See `Matcher::encoder_kernel`.
@@ -130,61 +173,81 @@ impl Semantic {
             title.extend_from_slice(&self.title[s * d..(s + 1) * d]);
             has_title.push(self.has_title[s]);
         }
-        Ok(Semantic {
-            embedder,
-            dim: d,
-            text,
-            title,
-            has_title,
-        })
+        Ok(Self::assemble(embedder, d, text, title, has_title))
     }
 
-    /// Embeds the planned posts (each distinct text once) and fills
-    /// features 6–9 of their candidates.
-    pub(crate) fn fill(&self, plan: &EncoderPlan<'_>, cands: &mut [Vec<Scored>]) {
+    /// The vectors of the planned texts (each distinct text once); `None`
+    /// (and a warning) when the encoder fails, so that the batch is
+    /// matched as without a model.
+    pub(crate) fn embed(&self, plan: &EncoderPlan<'_>) -> Option<Vec<Vec<f32>>> {
         if plan.texts.is_empty() {
-            return;
+            return Some(Vec::new());
         }
-        let (need, which) = (&plan.posts, &plan.slot);
-        let vecs = match self.embedder.embed(&plan.texts) {
-            Ok(v) => v,
+        match self.embedder.embed(&plan.texts) {
+            Ok(v) => Some(v),
             Err(e) => {
                 tracing::warn!("embedding posts failed, BM25 only for this batch: {e}");
-                return;
+                None
             }
-        };
+        }
+    }
+
+    /// The dense candidate stage: for each vector, the `k` claims whose text
+    /// or title vector is nearest (distinct claims, best first).
+    pub(crate) fn nearest(&self, vecs: &[Vec<f32>], k: usize) -> Vec<Vec<u32>> {
+        if k == 0 {
+            return vec![Vec::new(); vecs.len()];
+        }
+        // A claim can come twice (text and title): ask for twice as many rows.
+        self.dense
+            .nearest(vecs, 2 * k)
+            .into_iter()
+            .map(|hits| {
+                let mut out: Vec<u32> = Vec::with_capacity(k);
+                for (row, _) in hits {
+                    let c = self.dense_claim[row as usize];
+                    if !out.contains(&c) {
+                        out.push(c);
+                        if out.len() == k {
+                            break;
+                        }
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+
+    /// Fills features 6–9 of a post's candidates from the post's vector `q`.
+    pub(crate) fn fill_features(&self, q: &[f32], list: &mut [Scored]) {
         let d = self.dim;
         let mut claim = vec![0f32; d];
-        let mut cosine = |q: &[f32], v: &[f16]| {
+        let mut cosine = |v: &[f16]| {
             v.convert_to_f32_slice(&mut claim);
             pharos_embed::cosine(q, &claim)
         };
-        for (&i, &w) in need.iter().zip(which) {
-            let q = &vecs[w];
-            let list = &mut cands[i];
-            let mut best = f32::MIN;
-            let mut maxes = Vec::with_capacity(list.len());
-            for c in list.iter_mut() {
-                let o = c.ord as usize;
-                let ct = cosine(q, &self.text[o * d..(o + 1) * d]);
-                let cl = if self.has_title[o] {
-                    cosine(q, &self.title[o * d..(o + 1) * d])
-                } else {
-                    ct
-                };
-                c.features[6] = ct;
-                c.features[7] = cl;
-                c.semantic = true;
-                let m = ct.max(cl);
-                maxes.push(m);
-                best = best.max(m);
-            }
-            let mut order: Vec<usize> = (0..list.len()).collect();
-            order.sort_by(|&a, &b| maxes[b].total_cmp(&maxes[a]));
-            for (r, &j) in order.iter().enumerate() {
-                list[j].features[8] = maxes[j] - best;
-                list[j].features[9] = 1.0 / (r as f32 + 1.0);
-            }
+        let mut best = f32::MIN;
+        let mut maxes = Vec::with_capacity(list.len());
+        for c in list.iter_mut() {
+            let o = c.ord as usize;
+            let ct = cosine(&self.text[o * d..(o + 1) * d]);
+            let cl = if self.has_title[o] {
+                cosine(&self.title[o * d..(o + 1) * d])
+            } else {
+                ct
+            };
+            c.features[6] = ct;
+            c.features[7] = cl;
+            c.semantic = true;
+            let m = ct.max(cl);
+            maxes.push(m);
+            best = best.max(m);
+        }
+        let mut order: Vec<usize> = (0..list.len()).collect();
+        order.sort_by(|&a, &b| maxes[b].total_cmp(&maxes[a]));
+        for (r, &j) in order.iter().enumerate() {
+            list[j].features[8] = maxes[j] - best;
+            list[j].features[9] = 1.0 / (r as f32 + 1.0);
         }
     }
 }
