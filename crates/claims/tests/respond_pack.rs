@@ -335,7 +335,7 @@ fn narrative_pack_from_stored_matches() {
 }
 
 #[test]
-fn post_pack_in_the_posts_language_or_english_with_a_note() {
+fn post_pack_in_the_posts_language_with_a_note_when_fact_checks_are_in_another() {
     let mut c = case(false);
     // A German post repeating the claim, and a Polish one.
     let de = post(
@@ -385,7 +385,9 @@ fn post_pack_in_the_posts_language_or_english_with_a_note() {
 
     let p = pack("twitter:pl1");
     let d = &p.drafts[0];
-    assert_eq!(d.lang, "en");
+    // Polish has a template: the draft is in Polish and says that the
+    // fact-check lines it quotes are in English.
+    assert_eq!(d.lang, "pl");
     assert_eq!(d.audience_lang, "pl");
     assert!(
         d.note
@@ -394,7 +396,7 @@ fn post_pack_in_the_posts_language_or_english_with_a_note() {
             .contains("No fact-check in Polish"),
         "{d:?}"
     );
-    assert!(to_markdown(&p).contains("## Correction draft (English, for a Polish audience)"));
+    assert!(to_markdown(&p).contains("## Correction draft (Polish)"));
 }
 
 #[test]

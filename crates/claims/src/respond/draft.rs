@@ -1,6 +1,9 @@
 //! Correction drafts: a short text built from the fact-checks, in the
-//! audience's language when a fact-check in that language exists, else in
-//! English with a note saying so.
+//! audience's language (the post's) whenever Pharos has a template for it.
+//! When no fact-check in that language exists, the frame is still in the
+//! audience's language and the fact-checks' own lines are quoted as written,
+//! with a note saying which lines to translate; when there is no template
+//! for the language, the draft is in English and its note says so.
 //!
 //! The draft is a template filled with the claim, each verdict (publisher
 //! and rating, as the fact-checker wrote them), the key facts (the first
@@ -101,6 +104,16 @@ const TEMPLATES: &[Template] = &[
         facts: "Lo que encontraron las verificaciones:",
         sources: "Fuentes:",
         closing: "Por favor, compruebe antes de compartir.",
+    },
+    Template {
+        lang: "ar",
+        name: "Arabic",
+        intro: "ربما رأيتم الادعاء القائل: «{claim}».",
+        intro_other: "ربما رأيتم ادعاءً سبق أن تحقق منه مدققو الحقائق.",
+        verdict: "تحقق منه {publisher} وصنّفه: «{rating}».",
+        facts: "ما توصل إليه التحقق:",
+        sources: "المصادر:",
+        closing: "يرجى التحقق قبل المشاركة.",
     },
     Template {
         lang: "it",
@@ -273,10 +286,29 @@ pub fn draft(claim: &Claim, audience: Option<&str>) -> Draft {
         .filter(|r| review_lang(claim, r) == Some("en"))
         .collect();
     let all: Vec<&Review> = claim.reviews.iter().collect();
-    let (lang, reviews, note) = if !in_audience.is_empty() && template(&audience_lang).is_some() {
-        (audience_lang.clone(), in_audience, None)
-    } else if !in_audience.is_empty() {
-        (
+    let fallback = if english.is_empty() { all } else { english };
+    let quoted_langs = |reviews: &[&Review]| {
+        let mut names: Vec<String> = reviews
+            .iter()
+            .map(|r| {
+                review_lang(claim, r).map_or_else(|| "an unknown language".into(), language_name)
+            })
+            .collect();
+        names.dedup();
+        names.join(", ")
+    };
+    let (lang, reviews, note) = match (template(&audience_lang), in_audience.is_empty()) {
+        (Some(_), false) => (audience_lang.clone(), in_audience, None),
+        (Some(_), true) => {
+            let note = format!(
+                "No fact-check in {} was found: the draft is in {}, but its verdicts and key facts quote fact-checks in {}; translate those lines before use.",
+                language_name(&audience_lang),
+                language_name(&audience_lang),
+                quoted_langs(&fallback)
+            );
+            (audience_lang.clone(), fallback, Some(note))
+        }
+        (None, false) => (
             "en".to_string(),
             in_audience,
             Some(format!(
@@ -284,16 +316,15 @@ pub fn draft(claim: &Claim, audience: Option<&str>) -> Draft {
                 language_name(&audience_lang),
                 language_name(&audience_lang)
             )),
-        )
-    } else {
-        let note = (audience_lang != "en").then(|| {
-            format!(
-                "No fact-check in {} was found: this draft is in English; translate it before use.",
+        ),
+        (None, true) => {
+            let note = format!(
+                "There is no {} template and no fact-check in {}: this draft is in English; translate it before use.",
+                language_name(&audience_lang),
                 language_name(&audience_lang)
-            )
-        });
-        let reviews = if english.is_empty() { all } else { english };
-        ("en".to_string(), reviews, note)
+            );
+            ("en".to_string(), fallback, Some(note))
+        }
     };
     let t = template(&lang).expect("en and every chosen language have a template");
     let mut text = String::new();
@@ -399,23 +430,21 @@ mod tests {
     }
 
     #[test]
-    fn english_with_a_note_otherwise() {
+    fn the_audience_language_frames_english_fact_checks_with_a_note() {
         let d = draft(&claim(), Some("pl"));
-        assert_eq!(d.lang, "en");
+        assert_eq!(d.lang, "pl");
         assert_eq!(d.audience_lang, "pl");
+        let note = d.note.as_deref().unwrap();
+        assert!(note.contains("No fact-check in Polish"), "{note}");
+        assert!(note.contains("quote fact-checks in English"), "{note}");
         assert!(
-            d.note
-                .as_deref()
-                .unwrap()
-                .contains("No fact-check in Polish")
-        );
-        assert!(d.text.starts_with(
-            "You may have seen the claim that \"The EU will ration household electricity\"."
-        ));
-        assert!(
+            d.text.starts_with("Być może widzieli Państwo"),
+            "{}",
             d.text
-                .contains("Checkers checked it and rated it \"False\".")
         );
+        assert!(d.text.contains("Checkers"), "{}", d.text);
+        assert!(d.text.contains("False"));
+        assert!(!d.text.contains("Prüfer"));
         // Links are dropped from facts; short sentences too.
         assert!(d.text.contains("- No such plan exists, see."));
         assert!(!d.text.contains("ec.example"));
@@ -432,5 +461,32 @@ mod tests {
         assert_eq!(d.lang, "en");
         assert!(d.note.as_deref().unwrap().contains("no Czech template"));
         assert_eq!(d.sources, vec!["https://check.example/de"]);
+    }
+
+    #[test]
+    fn no_template_and_no_fact_check_in_the_language_says_both() {
+        let d = draft(&claim(), Some("cs"));
+        assert_eq!(d.lang, "en");
+        let note = d.note.as_deref().unwrap();
+        assert!(
+            note.contains("no Czech template and no fact-check in Czech"),
+            "{note}"
+        );
+        assert!(d.text.starts_with("You may have seen the claim that"));
+        assert!(
+            d.text
+                .contains("Checkers checked it and rated it \"False\".")
+        );
+    }
+
+    #[test]
+    fn every_language_of_the_cross_lingual_set_has_a_template() {
+        for l in ["en", "ru", "uk", "pl", "de", "fr", "es", "ar"] {
+            let d = draft(&claim(), Some(l));
+            assert_eq!(d.lang, l, "{l}");
+            if l != "en" && l != "de" {
+                assert!(d.note.is_some(), "{l}");
+            }
+        }
     }
 }

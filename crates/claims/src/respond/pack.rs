@@ -86,7 +86,7 @@ pub struct ResponsePack {
     /// Every verdict on those claims.
     pub verdicts: Vec<Verdict>,
     /// Correction drafts: the first for the audience language, then one for
-    /// each other language the narrative spreads in that has a fact-check.
+    /// each other language the narrative spreads in that has a template.
     pub drafts: Vec<Draft>,
     /// Key facts from the first claim's fact-checks (all languages).
     pub key_facts: Vec<KeyFact>,
@@ -114,8 +114,9 @@ pub fn verdicts(claims: &[MatchedClaim]) -> Vec<Verdict> {
         .collect()
 }
 
-/// Drafts: the audience language first, then the other `languages` (most
-/// common first) for which a matched claim has a fact-check.
+/// Drafts: the audience language first, then each other of `languages`
+/// (most common first) that has a draft template; a fact-check in a
+/// draft's language is preferred when a matched claim has one.
 pub fn drafts(claims: &[MatchedClaim], audience: Option<&str>, languages: &[String]) -> Vec<Draft> {
     let Some(first) = claims.first() else {
         return Vec::new();
@@ -138,11 +139,11 @@ pub fn drafts(claims: &[MatchedClaim], audience: Option<&str>, languages: &[Stri
         if l == audience_lang || l == "und" || out.iter().any(|d| &d.audience_lang == l) {
             continue;
         }
-        if claims.iter().any(|m| has_review_in(m, l)) {
-            let d = draft(&pick(l).claim, Some(l));
-            if d.note.is_none() {
-                out.push(d);
-            }
+        // Every other language with a template gets a draft in it (its
+        // note says when it quotes fact-checks in another language).
+        let d = draft(&pick(l).claim, Some(l));
+        if d.lang == *l {
+            out.push(d);
         }
     }
     out
