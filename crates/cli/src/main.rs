@@ -100,6 +100,10 @@ enum Command {
     #[command(about = "API tokens: create (stored hashed), list, revoke")]
     Token(cmd::token::Args),
     #[command(
+        about = "The server's audit log: `pharos audit verify` checks its hash chain (exit 1 at the first broken row)"
+    )]
+    Audit(cmd::audit::Args),
+    #[command(
         about = "Images: PDQ perceptual hashes and C2PA provenance (inspect), near-duplicates (match)"
     )]
     Media(cmd::media::Args),
@@ -130,6 +134,7 @@ fn main() -> ExitCode {
         Command::Share(a) => cmd::share::run(a, &global),
         Command::Serve(a) => cmd::serve::run(a, &global),
         Command::Token(a) => cmd::token::run(a, &global),
+        Command::Audit(a) => cmd::audit::run(a, &global),
         Command::Media(a) => cmd::media::run(a, &global),
     };
     match result {

@@ -319,14 +319,49 @@ pub struct AuditRecord {
     pub object: Option<String>,
     pub status: u16,
     pub detail: Option<String>,
+    /// Given by the store: SHA-256 (hex) of the row's contents and the
+    /// previous row's hash ([`audit_row_hash`]); `None` on rows written
+    /// before the log was chained.
+    pub hash: Option<String>,
 }
 
-/// The append-only audit log (the store refuses updates and deletes).
+/// The hash of audit row `r` (its `seq` and contents, not its own `hash`)
+/// chained to `prev`, the hash of the row before it (`""` for the first
+/// chained row): SHA-256 over the JSON array of `prev` and the columns.
+pub fn audit_row_hash(prev: &str, r: &AuditRecord) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = serde_json::json!([
+        prev, r.seq, r.at_ms, r.token, r.name, r.role, r.org, r.action, r.method, r.path, r.object,
+        r.status, r.detail
+    ]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// What [`Audit::verify_audit`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditCheck {
+    /// Rows read.
+    pub rows: u64,
+    /// Rows written before the log was chained (no hash), all before the
+    /// first chained row.
+    pub unchained: u64,
+    /// The last row: its `seq` and hash (note it down: a log cut after it
+    /// shows as a shorter log with an older head).
+    pub head: Option<(i64, String)>,
+    /// The first row that breaks the chain, and why.
+    pub broken: Option<(i64, String)>,
+}
+
+/// The append-only audit log (the store refuses updates and deletes), each
+/// row chained to the one before by a hash.
 pub trait Audit {
-    /// Appends entries in one transaction.
+    /// Appends entries in one transaction, each chained to the row before.
     fn append_audit(&self, entries: &[AuditRecord]) -> Result<(), StoreError>;
     /// The newest entries first, at most `limit`, before sequence `before`.
     fn audit(&self, limit: usize, before: Option<i64>) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Reads the whole log in order and checks every row's hash against
+    /// its contents and the row before (`pharos audit verify`).
+    fn verify_audit(&self) -> Result<AuditCheck, StoreError>;
 }
 
 /// A TLP marking an admin set on an object.

@@ -225,7 +225,11 @@ pub const SERVER: Component = Component {
         PRIMARY KEY (kind, id)
     );
     CREATE VIRTUAL TABLE server_fts USING fts5(text, content='', tokenize='unicode61 remove_diacritics 2');
-    CREATE TABLE server_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"],
+    CREATE TABLE server_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+        // 2: the audit log's hash chain (issue 14, finding 3): each row's
+        // hash covers its contents and the hash of the row before
+        // (`crate::audit_row_hash`). Rows written before have none.
+        "ALTER TABLE server_audit ADD COLUMN hash TEXT;"],
 };
 
 /// Every repository's tables, created (or brought up to date) when a

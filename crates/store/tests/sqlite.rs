@@ -552,3 +552,93 @@ fn the_audit_log_only_grows() {
     assert!(c.execute("UPDATE server_audit SET path = 'x'", []).is_err());
     assert_eq!(s.audit(10, None).unwrap(), back);
 }
+
+/// Issue 14, finding 3: each audit row is chained to the one before by a
+/// hash, so a row changed, deleted or added behind the store's back is
+/// found, and named, by `verify_audit` (`pharos audit verify`).
+#[test]
+fn the_audit_log_is_a_hash_chain_and_tampering_is_found() {
+    use pharos_store::{Audit, AuditRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let s = SqliteStore::open(&path).unwrap();
+    let row = |path: &str| AuditRecord {
+        at_ms: 5,
+        action: "read".into(),
+        method: "GET".into(),
+        path: path.into(),
+        status: 200,
+        ..Default::default()
+    };
+    s.append_audit(&[row("/a"), row("/b")]).unwrap();
+    s.append_audit(&[row("/c")]).unwrap();
+    s.append_audit(&[row("/d"), row("/e")]).unwrap();
+    let ok = s.verify_audit().unwrap();
+    assert_eq!(ok.rows, 5);
+    assert_eq!(ok.broken, None);
+    assert_eq!(ok.unchained, 0);
+    let head = ok.head.clone().unwrap();
+    assert_eq!(head.0, 5);
+    let rows = s.audit(10, None).unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.hash.as_ref().is_some_and(|h| h.len() == 64))
+    );
+    assert_eq!(rows[0].hash.as_deref(), Some(head.1.as_str()));
+
+    // Someone with the file drops the triggers and edits a row.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("DROP TRIGGER server_audit_no_update; DROP TRIGGER server_audit_no_delete;")
+        .unwrap();
+    c.execute("UPDATE server_audit SET path = '/x' WHERE seq = 3", [])
+        .unwrap();
+    let bad = s.verify_audit().unwrap();
+    let (seq, why) = bad.broken.unwrap();
+    assert_eq!(seq, 3, "{why}");
+    assert!(why.contains("changed"), "{why}");
+    c.execute("UPDATE server_audit SET path = '/c' WHERE seq = 3", [])
+        .unwrap();
+    assert_eq!(
+        s.verify_audit().unwrap().broken,
+        None,
+        "put back: whole again"
+    );
+
+    // A row deleted from the middle: the row after it names the gap.
+    c.execute("DELETE FROM server_audit WHERE seq = 2", [])
+        .unwrap();
+    let (seq, why) = s.verify_audit().unwrap().broken.unwrap();
+    assert_eq!(seq, 3);
+    assert!(why.contains("rows 2 to 2 are missing"), "{why}");
+
+    // A row added by hand (without the chain's hash).
+    let dir2 = tempfile::tempdir().unwrap();
+    let path2 = dir2.path().join("b.db");
+    let s2 = SqliteStore::open(&path2).unwrap();
+    s2.append_audit(&[row("/a")]).unwrap();
+    let c2 = rusqlite::Connection::open(&path2).unwrap();
+    c2.execute(
+        "INSERT INTO server_audit (at_ms, action, method, path, status) VALUES (1, 'read', 'GET', '/forged', 200)",
+        [],
+    )
+    .unwrap();
+    let (seq, why) = s2.verify_audit().unwrap().broken.unwrap();
+    assert_eq!(seq, 2);
+    assert!(why.contains("no hash"), "{why}");
+    // A forged row with a made-up hash.
+    let dir3 = tempfile::tempdir().unwrap();
+    let path3 = dir3.path().join("c.db");
+    let s3 = SqliteStore::open(&path3).unwrap();
+    s3.append_audit(&[row("/a")]).unwrap();
+    rusqlite::Connection::open(&path3)
+        .unwrap()
+        .execute(
+            "INSERT INTO server_audit (at_ms, action, method, path, status, hash) VALUES (1, 'read', 'GET', '/forged', 200, 'beef')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(s3.verify_audit().unwrap().broken.unwrap().0, 2);
+    // Appends go on chaining after the forged row is found: the log is
+    // still readable.
+    assert_eq!(s3.audit(10, None).unwrap().len(), 2);
+}

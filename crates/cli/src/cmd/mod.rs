@@ -2,6 +2,7 @@
 
 pub mod assess;
 pub mod assessment;
+pub mod audit;
 pub mod claims;
 pub mod claims_match;
 pub mod coordination;

@@ -29,7 +29,7 @@ pub enum TokenCommand {
         /// The partner's organisation (required for partners).
         #[arg(long)]
         org: Option<String>,
-        /// Who or what uses it (RED markings name people by this); default: the role.
+        /// Who or what uses it (shown in lists and the audit log; RED markings name people by token id, not by name); default: the role.
         #[arg(long)]
         name: Option<String>,
         /// Print `{"token", "id", ...}` as JSON.

@@ -203,26 +203,74 @@ impl Tokens for SqliteStore {
     }
 }
 
+fn audit_row(r: &rusqlite::Row) -> rusqlite::Result<AuditRecord> {
+    Ok(AuditRecord {
+        seq: r.get(0)?,
+        at_ms: r.get(1)?,
+        token: r.get(2)?,
+        name: r.get(3)?,
+        role: r.get(4)?,
+        org: r.get(5)?,
+        action: r.get(6)?,
+        method: r.get(7)?,
+        path: r.get(8)?,
+        object: r.get(9)?,
+        status: r.get::<_, i64>(10)? as u16,
+        detail: r.get(11)?,
+        hash: r.get(12)?,
+    })
+}
+
+const AUDIT_COLUMNS: &str =
+    "seq, at_ms, token, name, role, org, action, method, path, object, status, detail, hash";
+
 impl Audit for SqliteStore {
     fn append_audit(&self, entries: &[AuditRecord]) -> Result<(), StoreError> {
         if entries.is_empty() {
             return Ok(());
         }
         let e = |err| self.err(err);
-        let tx = self.conn.unchecked_transaction().map_err(e)?;
+        // IMMEDIATE: the row before is read and the new rows written with
+        // no other writer in between (the server's audit thread and the
+        // CLI's token commands both append).
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(e)?;
         {
+            let (mut seq, mut prev): (i64, String) = tx
+                .prepare_cached("SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1")
+                .map_err(e)?
+                .query_row([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    ))
+                })
+                .optional()
+                .map_err(e)?
+                .unwrap_or((0, String::new()));
             let mut ins = tx
                 .prepare_cached(
-                    "INSERT INTO server_audit (at_ms, token, name, role, org, action, method, path, object, status, detail)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    "INSERT INTO server_audit (seq, at_ms, token, name, role, org, action, method, path, object, status, detail, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(e)?;
             for a in entries {
+                seq += 1;
+                let row = AuditRecord {
+                    seq,
+                    hash: None,
+                    ..a.clone()
+                };
+                let hash = crate::audit_row_hash(&prev, &row);
                 ins.execute(params![
-                    a.at_ms, a.token, a.name, a.role, a.org, a.action, a.method, a.path, a.object,
-                    a.status, a.detail
+                    seq, a.at_ms, a.token, a.name, a.role, a.org, a.action, a.method, a.path,
+                    a.object, a.status, a.detail, hash
                 ])
                 .map_err(e)?;
+                prev = hash;
             }
         }
         tx.commit().map_err(e)
@@ -232,30 +280,76 @@ impl Audit for SqliteStore {
         let e = |err| self.err(err);
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT seq, at_ms, token, name, role, org, action, method, path, object, status, detail
-                 FROM server_audit WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
-            )
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM server_audit WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2"
+            ))
             .map_err(e)?;
-        stmt.query_map(params![before.unwrap_or(i64::MAX), limit as i64], |r| {
-            Ok(AuditRecord {
-                seq: r.get(0)?,
-                at_ms: r.get(1)?,
-                token: r.get(2)?,
-                name: r.get(3)?,
-                role: r.get(4)?,
-                org: r.get(5)?,
-                action: r.get(6)?,
-                method: r.get(7)?,
-                path: r.get(8)?,
-                object: r.get(9)?,
-                status: r.get::<_, i64>(10)? as u16,
-                detail: r.get(11)?,
-            })
-        })
-        .map_err(e)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(e)
+        stmt.query_map(params![before.unwrap_or(i64::MAX), limit as i64], audit_row)
+            .map_err(e)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(e)
+    }
+
+    fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
+        let e = |err| self.err(err);
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM server_audit ORDER BY seq"
+            ))
+            .map_err(e)?;
+        let mut rows = stmt.query([]).map_err(e)?;
+        let mut check = AuditCheck::default();
+        // The previous chained row: its seq and hash.
+        let mut prev: Option<(i64, String)> = None;
+        while let Some(r) = rows.next().map_err(e)? {
+            let row = audit_row(r).map_err(e)?;
+            check.rows += 1;
+            let seq = row.seq;
+            let broken = match (&row.hash, &prev) {
+                (None, None) => {
+                    check.unchained += 1;
+                    None
+                }
+                (None, Some(_)) => Some(
+                    "has no hash, after chained rows: it was not written by Pharos".to_string(),
+                ),
+                (Some(h), p) => {
+                    let expected = crate::audit_row_hash(
+                        p.as_ref().map_or("", |(_, h)| h.as_str()),
+                        &AuditRecord {
+                            hash: None,
+                            ..row.clone()
+                        },
+                    );
+                    if let Some((ps, _)) = p
+                        && seq != ps + 1
+                    {
+                        Some(format!(
+                            "follows row {ps}: rows {} to {} are missing (deleted)",
+                            ps + 1,
+                            seq - 1
+                        ))
+                    } else if *h != expected {
+                        Some(
+                            "its hash does not match its contents and the row before: it was changed, or inserted"
+                                .to_string(),
+                        )
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some(why) = broken {
+                check.broken = Some((seq, why));
+                break;
+            }
+            if let Some(h) = row.hash {
+                prev = Some((seq, h));
+            }
+        }
+        check.head = prev;
+        Ok(check)
     }
 }
 
