@@ -2,9 +2,17 @@
 //!
 //! Every request that reaches an authenticated route, and every refusal,
 //! becomes one row of `server_audit`. Triggers in the store refuse UPDATE
-//! and DELETE on that table, so the log only grows. Rows are written by one
-//! thread in small transactions (so a busy API costs one insert per
-//! request, batched), in the order requests finished.
+//! and DELETE on that table, so the log only grows, and each row carries a
+//! hash chained to the row before (`pharos audit verify` checks the chain).
+//! Rows are written by one thread in small transactions (so a busy API
+//! costs one insert per request, batched), in the order requests finished.
+//!
+//! What a request can make the log write is bounded (issue 14, finding 3):
+//! a path is cut to [`MAX_PATH_BYTES`], details and names to
+//! [`MAX_DETAIL_BYTES`]; and requests without a valid token (no token, a
+//! wrong one, a failed login) write at most [`UNAUTHENTICATED_PER_MINUTE`]
+//! rows a minute: past that they are counted, and one row says how many
+//! there were when the minute ends.
 
 use crate::auth::now_ms;
 use pharos_store::{Audit, AuditRecord, SqliteStore, StoreError};
@@ -37,6 +45,84 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// Longest path kept in a row; a longer one is cut and says how long it was.
+pub const MAX_PATH_BYTES: usize = 512;
+/// Longest query string (`detail`), token name or organisation kept in a row.
+pub const MAX_DETAIL_BYTES: usize = 1024;
+/// Rows a minute for requests without a valid token; the rest are counted
+/// into one row.
+pub const UNAUTHENTICATED_PER_MINUTE: u64 = 60;
+
+/// `s` cut to at most `max` bytes (at a character boundary), saying how
+/// long it was.
+fn cut(s: &mut String, max: usize) {
+    if s.len() <= max {
+        return;
+    }
+    let n = s.len();
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push_str(&format!("…[{n} bytes]"));
+}
+
+fn bound(e: &mut AuditEntry) {
+    cut(&mut e.path, MAX_PATH_BYTES);
+    for f in [
+        &mut e.detail,
+        &mut e.name,
+        &mut e.org,
+        &mut e.object,
+        &mut e.token,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        cut(f, MAX_DETAIL_BYTES);
+    }
+    cut(&mut e.method, 16);
+}
+
+/// The current minute of rows without a valid token.
+#[derive(Default)]
+struct Window {
+    start_ms: i64,
+    written: u64,
+    /// Requests counted, not written, this minute (and the last one's time).
+    counted: u64,
+    last_ms: i64,
+}
+
+impl Window {
+    /// The row that sums up the requests counted in a minute that ended.
+    fn close(&mut self, now: i64) -> Option<AuditEntry> {
+        if now - self.start_ms < 60_000 {
+            return None;
+        }
+        let out = (self.counted > 0).then(|| AuditEntry {
+            at_ms: self.last_ms,
+            action: "refused".into(),
+            method: "*".into(),
+            path: "*".into(),
+            status: 401,
+            detail: Some(format!(
+                "{} more requests without a valid token from {} to {}, counted, not written one by one (at most {UNAUTHENTICATED_PER_MINUTE} rows a minute)",
+                self.counted,
+                pharos_core::EventTime(self.start_ms).to_rfc3339(),
+                pharos_core::EventTime(self.last_ms).to_rfc3339()
+            )),
+            ..Default::default()
+        });
+        *self = Window {
+            start_ms: now,
+            ..Default::default()
+        };
+        out
+    }
+}
+
 enum Msg {
     Entry(Box<AuditEntry>),
     /// Answered once every entry sent before it is written.
@@ -47,6 +133,8 @@ enum Msg {
 #[derive(Clone)]
 pub struct AuditLog {
     tx: Sender<Msg>,
+    /// Requests without a valid token: failed logins, and the others.
+    unauthenticated: std::sync::Arc<std::sync::Mutex<[Window; 2]>>,
 }
 
 impl AuditLog {
@@ -54,15 +142,43 @@ impl AuditLog {
     pub fn start(store_path: &Path) -> anyhow::Result<AuditLog> {
         let store = SqliteStore::open(store_path)?;
         let (tx, rx) = channel();
+        let w = || Window {
+            start_ms: now_ms(),
+            ..Default::default()
+        };
+        let unauthenticated = std::sync::Arc::new(std::sync::Mutex::new([w(), w()]));
+        let log = AuditLog {
+            tx,
+            unauthenticated,
+        };
+        let windows = log.unauthenticated.clone();
         std::thread::Builder::new()
             .name("pharos-audit".into())
-            .spawn(move || run(store, rx))?;
-        Ok(AuditLog { tx })
+            .spawn(move || run(store, rx, windows))?;
+        Ok(log)
     }
 
+    /// Records one entry: cut to the bounds, and, without a valid token,
+    /// within the minute's allowance (else counted).
     pub fn record(&self, mut e: AuditEntry) {
         if e.at_ms == 0 {
             e.at_ms = now_ms();
+        }
+        bound(&mut e);
+        if e.token.is_none() && e.method != "CLI" {
+            let Ok(mut windows) = self.unauthenticated.lock() else {
+                return;
+            };
+            let w = &mut windows[usize::from(e.path == "/login")];
+            if let Some(sum) = w.close(e.at_ms) {
+                let _ = self.tx.send(Msg::Entry(Box::new(sum)));
+            }
+            if w.written >= UNAUTHENTICATED_PER_MINUTE {
+                w.counted += 1;
+                w.last_ms = e.at_ms;
+                return;
+            }
+            w.written += 1;
         }
         let _ = self.tx.send(Msg::Entry(Box::new(e)));
     }
@@ -76,8 +192,27 @@ impl AuditLog {
     }
 }
 
-fn run(store: SqliteStore, rx: Receiver<Msg>) {
-    while let Ok(first) = rx.recv() {
+fn run(
+    store: SqliteStore,
+    rx: Receiver<Msg>,
+    windows: std::sync::Arc<std::sync::Mutex<[Window; 2]>>,
+) {
+    loop {
+        let first = match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(m) => m,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // The summary of a minute that ended with requests counted.
+                let sums: Vec<AuditEntry> = windows
+                    .lock()
+                    .map(|mut ws| ws.iter_mut().filter_map(|w| w.close(now_ms())).collect())
+                    .unwrap_or_default();
+                if let Err(e) = write(&store, &sums) {
+                    tracing::error!("audit log: cannot write the summary row: {e}");
+                }
+                continue;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = Vec::new();
         let mut waiters = Vec::new();
         let mut next = Some(first);
@@ -116,6 +251,7 @@ fn write<S: Audit + ?Sized>(store: &S, batch: &[AuditEntry]) -> Result<(), Store
             object: e.object.clone(),
             status: e.status,
             detail: e.detail.clone(),
+            hash: None,
         })
         .collect();
     store.append_audit(&rows)
@@ -155,4 +291,53 @@ pub fn list<S: Audit + ?Sized>(
             detail: r.detail,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past the minute's allowance, requests without a token are counted
+    /// and summed up in one row when the minute ends.
+    #[test]
+    fn a_flood_without_a_token_is_summed_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let log = AuditLog::start(&path).unwrap();
+        let t0 = now_ms();
+        let refused = |at_ms: i64, path: &str| AuditEntry {
+            at_ms,
+            action: "refused".into(),
+            method: "GET".into(),
+            path: path.into(),
+            status: 401,
+            ..Default::default()
+        };
+        for i in 0..100 {
+            log.record(refused(t0 + i, &format!("/x/{i}/{}", "y".repeat(5_000))));
+        }
+        // An authenticated request is never held back.
+        log.record(AuditEntry {
+            token: Some("abc".into()),
+            ..refused(t0 + 200, "/api/status")
+        });
+        // The next minute: the summary row, then this one.
+        log.record(refused(t0 + 61_000, "/x/late"));
+        log.sync();
+        let s = SqliteStore::open(&path).unwrap();
+        let rows = list(&s, 1000, None).unwrap();
+        let plain = rows.iter().filter(|r| r.path.starts_with("/x/")).count();
+        assert_eq!(plain, UNAUTHENTICATED_PER_MINUTE as usize + 1);
+        let sum: Vec<_> = rows.iter().filter(|r| r.path == "*").collect();
+        assert_eq!(sum.len(), 1);
+        let d = sum[0].detail.as_deref().unwrap();
+        assert!(
+            d.starts_with("40 more requests without a valid token"),
+            "{d}"
+        );
+        assert!(rows.iter().any(|r| r.path == "/api/status"));
+        assert!(rows.iter().all(|r| r.path.len() <= MAX_PATH_BYTES + 20));
+        assert_eq!(s.verify_audit().unwrap().broken, None);
+    }
 }

@@ -193,10 +193,64 @@ pub fn verify<S: Tokens + ?Sized>(store: &S, token: &str) -> Result<Option<Princ
     }))
 }
 
+/// Failed logins a peer may make in a minute; past that, `POST /login`
+/// answers 429 until the minute ends (issue 14, finding 7).
+pub const FAILED_LOGINS_PER_MINUTE: u32 = 5;
+
+/// Failed dashboard logins by peer address, per minute. A token has 256
+/// random bits, so guessing is hopeless anyway; the limit keeps a guesser
+/// from filling the log and the CPU.
+#[derive(Default)]
+pub struct LoginLimiter {
+    peers: std::sync::Mutex<std::collections::HashMap<Option<std::net::IpAddr>, (i64, u32)>>,
+}
+
+impl LoginLimiter {
+    /// Seconds until `peer` may try again, when it is over the limit.
+    pub fn blocked(&self, peer: Option<std::net::IpAddr>, now: i64) -> Option<u64> {
+        let peers = self.peers.lock().ok()?;
+        let (start, n) = *peers.get(&peer)?;
+        (now - start < 60_000 && n >= FAILED_LOGINS_PER_MINUTE)
+            .then(|| ((start + 60_000 - now) / 1000).max(1) as u64)
+    }
+
+    /// Counts a failed login of `peer`.
+    pub fn failed(&self, peer: Option<std::net::IpAddr>, now: i64) {
+        let Ok(mut peers) = self.peers.lock() else {
+            return;
+        };
+        if peers.len() > 10_000 {
+            // Forget the minutes that ended (bounded memory under a flood).
+            peers.retain(|_, (start, _)| now - *start < 60_000);
+        }
+        let e = peers.entry(peer).or_insert((now, 0));
+        if now - e.0 >= 60_000 {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use pharos_store::SqliteStore;
+
+    #[test]
+    fn failed_logins_are_limited_per_peer_and_minute() {
+        let l = LoginLimiter::default();
+        let a = Some(std::net::IpAddr::from([10, 0, 0, 1]));
+        let b = Some(std::net::IpAddr::from([10, 0, 0, 2]));
+        for _ in 0..FAILED_LOGINS_PER_MINUTE {
+            assert_eq!(l.blocked(a, 1_000), None);
+            l.failed(a, 1_000);
+        }
+        assert_eq!(l.blocked(a, 2_000), Some(59));
+        assert_eq!(l.blocked(b, 2_000), None, "another peer is not held back");
+        assert_eq!(l.blocked(a, 61_000), None, "the next minute starts afresh");
+        l.failed(a, 61_000);
+        assert_eq!(l.blocked(a, 61_000), None);
+    }
 
     #[test]
     fn tokens_are_stored_hashed_and_revocable() {

@@ -24,9 +24,10 @@
 //! narrative's marking.
 
 use crate::auth::Principal;
+use crate::clearance::Clearance;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::tlp::{Marking, Tlp};
+use crate::tlp::Marking;
 use pharos_claims::library::{Library, default_library_dir, normalize_text};
 use pharos_claims::respond::pack::ResponsePack;
 use pharos_claims::respond::scan::{self, NarrativePost};
@@ -198,21 +199,6 @@ impl ClaimItem {
     }
 }
 
-/// The markings of claims: their own, else CLEAR.
-pub struct ClaimMarks(HashMap<String, Marking>);
-
-impl ClaimMarks {
-    pub fn load(s: &SqliteStore) -> ApiResult<ClaimMarks> {
-        Ok(ClaimMarks(AppState::markings_of_kind(s, "claim")?))
-    }
-    pub fn of(&self, id: &str) -> Marking {
-        self.0
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| Marking::new(Tlp::Clear))
-    }
-}
-
 /// A search of the library.
 #[derive(Clone, Debug, Default)]
 pub struct Search {
@@ -246,13 +232,7 @@ pub const MAX_SEARCH: usize = 1000;
 /// Searches the library: by meaning with `q` (claim retrieval: BM25 and
 /// the fused confidence), else every claim; then the language and
 /// publisher filters and what `who` is cleared for.
-pub fn search(
-    dir: &Path,
-    marks: &ClaimMarks,
-    who: &Principal,
-    community: &[String],
-    q: &Search,
-) -> ApiResult<ClaimPage> {
+pub fn search(dir: &Path, cl: &Clearance, q: &Search) -> ApiResult<ClaimPage> {
     let Some(l) = open(dir)? else {
         return Ok(ClaimPage {
             library: false,
@@ -286,7 +266,7 @@ pub fn search(
                     .iter()
                     .any(|x| x.as_deref().is_some_and(|x| x.to_lowercase().contains(p)))
             })
-        }) && marks.of(&c.id).allows(who, community)
+        }) && cl.sees_claim(&c.id)
     };
     let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let found: Vec<(&Claim, Option<f64>)> = match text {
@@ -320,7 +300,7 @@ pub fn search(
             .into_iter()
             .skip(q.offset)
             .take(q.limit)
-            .map(|(c, conf)| ClaimItem::of(c, conf, &marks.of(&c.id)))
+            .map(|(c, conf)| ClaimItem::of(c, conf, &cl.marking("claim", &c.id)))
             .collect(),
         notes,
     })
@@ -478,7 +458,7 @@ pub fn narrative_matches(
             r
         }
     };
-    let marks = ClaimMarks::load(s)?;
+    let cl = st.clearance(s, who)?;
     let lib = open(&dir)?;
     let mut hidden = 0;
     let mut matches = Vec::new();
@@ -486,8 +466,8 @@ pub fn narrative_matches(
         let Some(c) = lib.as_ref().and_then(|l| l.library.get(id)) else {
             continue;
         };
-        let m = marks.of(id);
-        if !m.allows(who, st.community()) {
+        let m = cl.marking("claim", id);
+        if !cl.sees_claim(id) {
             hidden += 1;
             continue;
         }
@@ -776,14 +756,9 @@ pub fn response_pack(
     static CACHE: OnceLock<Cache<(ResponsePack, Found)>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let dir = library_dir(st);
-    let marks = ClaimMarks::load(s)?;
+    let cl = st.clearance(s, who)?;
     // Claims marked for others change the pack: build it for this reader.
-    let restricted: Vec<&String> = marks
-        .0
-        .iter()
-        .filter(|(_, m)| !m.allows(who, st.community()))
-        .map(|(id, _)| id)
-        .collect();
+    let restricted: Vec<&String> = cl.hidden_claims().collect();
     let key = (st.store_path.clone(), n, max_claims);
     let now = inputs(st, s, &dir)?;
     if restricted.is_empty()

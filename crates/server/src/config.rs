@@ -11,7 +11,7 @@
 //! [tlp]
 //! default = "amber"                # marking of the store's data (posts, narratives, networks, actors, alerts, incidents)
 //! orgs = ["acme"]                  # organisations cleared for the default AMBER / AMBER+STRICT
-//! people = []                      # people (token names) cleared for a default RED
+//! people = []                      # people (token ids) cleared for a default RED
 //! community = []                   # GREEN community (empty: every partner organisation)
 //!
 //! [alerts]

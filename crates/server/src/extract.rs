@@ -95,6 +95,28 @@ pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<String> {
     None
 }
 
+/// The peer's address, when the server was started with it
+/// (`pharos serve`); `None` in tests that call the router directly.
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Whether the request's token came from the session cookie (no
+/// `Authorization` header).
+fn by_cookie(headers: &axum::http::HeaderMap) -> bool {
+    !headers.contains_key(header::AUTHORIZATION) && presented_token(headers).is_some()
+}
+
 /// What an audit row calls a request.
 fn action_of(method: &Method, path: &str) -> &'static str {
     if method == Method::GET || method == Method::HEAD {
@@ -163,6 +185,26 @@ pub async fn access(State(state): State<Shared>, mut req: Request, next: Next) -
         }
         return ApiError::unauthorized(message).into_response();
     };
+    // A change signed in by the cookie must come from this server's pages
+    // (issue 14, finding 6): a cross-site form or script is refused.
+    if !crate::headers::is_safe(&method)
+        && by_cookie(req.headers())
+        && let Err(why) = crate::headers::same_origin(req.headers())
+    {
+        state.audit(AuditEntry {
+            token: Some(p.token_id.clone()),
+            name: Some(p.name.clone()),
+            role: Some(p.role.as_str().into()),
+            org: p.org.clone(),
+            action: "refused".into(),
+            method: method.to_string(),
+            path,
+            status: 403,
+            detail: Some(why.clone()),
+            ..Default::default()
+        });
+        return ApiError::forbidden(why).into_response();
+    }
     req.extensions_mut().insert(p.clone());
     let resp = next.run(req).await;
     let status = resp.status().as_u16();

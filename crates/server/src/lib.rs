@@ -18,10 +18,12 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod claims;
+pub mod clearance;
 pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod incidents;
 pub mod state;
 pub mod taxii;
@@ -83,6 +85,7 @@ pub fn router(state: Shared) -> Router {
         .merge(dashboard::open_routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 
@@ -93,6 +96,8 @@ async fn not_found(uri: axum::http::Uri) -> error::ApiError {
 /// Serves until Ctrl-C.
 pub async fn serve(listener: tokio::net::TcpListener, state: Shared) -> anyhow::Result<()> {
     let app = router(state);
+    // The peer's address, for the failed-login limit (auth::LoginLimiter).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

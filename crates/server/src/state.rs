@@ -4,11 +4,12 @@
 use crate::analyst::Snapshot;
 use crate::audit::{AuditEntry, AuditLog};
 use crate::auth::Principal;
+use crate::clearance::Clearance;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::tlp::Marking;
 use crate::writer::WriteJob;
-use pharos_store::{Markings, PostLog};
+use pharos_store::PostLog;
 use pharos_store::{SqliteStore, Store};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -29,6 +30,8 @@ pub struct AppState {
     /// Alert notifications as JSON, for `/api/alerts/stream`.
     pub alerts_tx: broadcast::Sender<Arc<str>>,
     pub audit: AuditLog,
+    /// Failed dashboard logins by peer (`POST /login`).
+    pub logins: crate::auth::LoginLimiter,
     pub started: Instant,
     /// `pharos stats` of the store, by `top`: (posts stored, runs, when, stats).
     stats: Mutex<HashMap<usize, StatsEntry>>,
@@ -57,6 +60,7 @@ impl AppState {
             snapshot,
             alerts_tx,
             audit,
+            logins: Default::default(),
             started: Instant::now(),
             stats: Mutex::new(HashMap::new()),
         }
@@ -126,72 +130,27 @@ impl AppState {
         &self.config.tlp.community
     }
 
-    /// The marking of one object: its own (set by an admin), else the
-    /// store's default.
-    pub fn marking_of(
-        store: &SqliteStore,
-        config: &Config,
-        kind: &str,
-        id: &str,
-    ) -> ApiResult<Marking> {
-        Ok(match store.marking(kind, id)? {
-            Some(m) => marking(m),
-            None => config.tlp.default_marking(),
-        })
+    /// What `who` may see ([`Clearance`]), read on this connection.
+    pub fn clearance(&self, store: &SqliteStore, who: &Principal) -> ApiResult<Clearance> {
+        Clearance::load(self, store, who)
     }
 
-    /// Every object marking of a kind (for filtering lists).
-    pub fn markings_of_kind(
-        store: &SqliteStore,
-        kind: &str,
-    ) -> ApiResult<std::collections::HashMap<String, Marking>> {
-        Ok(store
-            .markings_of_kind(kind)?
-            .into_iter()
-            .map(|(id, m)| (id, marking(m)))
-            .collect())
-    }
-
-    /// Refuses a principal the object's marking does not clear.
-    pub fn check_object(
-        &self,
-        store: &SqliteStore,
-        who: &Principal,
-        kind: &str,
-        id: &str,
-    ) -> ApiResult<Marking> {
-        let m = Self::marking_of(store, &self.config, kind, id)?;
-        if !m.allows(who, self.community()) {
-            return Err(refused(who, &m));
-        }
-        Ok(m)
+    /// What `who` may see, read off the async threads.
+    pub async fn clearance_of(self: &Arc<Self>, who: &Principal) -> ApiResult<Clearance> {
+        let me = self.clone();
+        let who = who.clone();
+        self.read(move |s| Clearance::load(&me, s, &who)).await
     }
 
     /// Refuses a partner not cleared for the store's default marking
     /// (collections: posts, narratives, networks, actors, alerts).
     pub fn check_collection(&self, who: &Principal) -> ApiResult<Marking> {
-        let m = self.config.tlp.default_marking();
-        if !m.allows(who, self.community()) {
-            return Err(refused(who, &m));
-        }
-        Ok(m)
+        Clearance::without_markings(self, who).collection()
     }
 }
 
-pub fn refused(who: &Principal, m: &Marking) -> ApiError {
-    ApiError::forbidden(format!(
-        "{} is marked {}; {} is not cleared for it",
-        "this data",
-        m.tlp.label(),
-        match &who.org {
-            Some(o) => format!("organisation {o:?}"),
-            None => format!("{:?}", who.name),
-        }
-    ))
-}
-
 /// A stored marking as the server reads it (an unknown TLP reads as RED).
-fn marking(m: pharos_store::MarkingRecord) -> Marking {
+pub(crate) fn marking(m: pharos_store::MarkingRecord) -> Marking {
     Marking {
         tlp: crate::tlp::Tlp::parse(&m.tlp).unwrap_or(crate::tlp::Tlp::Red),
         orgs: m.orgs,

@@ -5,10 +5,10 @@
 //! Collections (see docs/sharing.md):
 //! - **findings** ([`FINDINGS`]): the store's incidents as `pharos export
 //!   stix` builds them, readable by every token. Each object is shown only
-//!   to tokens its incident's marking clears (the same decision as the REST
-//!   API's incident routes: [`crate::tlp::Marking::allows`] on the
-//!   incident's marking, else the store's default), and carries that
-//!   marking.
+//!   to tokens the one clearance filter ([`crate::clearance::Clearance`], as
+//!   the REST API's incident routes) lets see its incident: the incident's
+//!   marking (else the store's default) clears them, and nothing the
+//!   incident names is hidden from them. It carries that marking.
 //! - **inbox** ([`INBOX`]): analysts and admins read it and POST envelopes
 //!   to it; the objects are stored as `pharos import stix` stores them
 //!   (checked one by one, rejects quarantined) and answered with a status
@@ -538,39 +538,6 @@ pub fn stored_version(o: &Value) -> String {
     parse_time_us(v).map_or_else(|| v.to_string(), format_ms)
 }
 
-/// Who may read a row, and the TLP it is served under: the incident's
-/// marking (or the store's default) for findings, the object's own TLP for
-/// posted objects.
-struct Clearance {
-    incidents: HashMap<String, Marking>,
-    default: Marking,
-}
-
-impl Clearance {
-    fn load(st: &AppState, s: &SqliteStore) -> Result<Clearance, ApiError> {
-        Ok(Clearance {
-            incidents: AppState::markings_of_kind(s, "incident")?,
-            default: st.config.tlp.default_marking(),
-        })
-    }
-    fn marking(&self, scope: &str) -> Marking {
-        if let Some(id) = scope.strip_prefix("incident:") {
-            return self
-                .incidents
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| self.default.clone());
-        }
-        if scope == "public" {
-            return Marking::new(Tlp::Clear);
-        }
-        if let Some(t) = scope.strip_prefix("tlp:").and_then(Tlp::parse) {
-            return Marking::new(t);
-        }
-        self.default.clone()
-    }
-}
-
 /// The rows of a collection `who` may read, after the filters, one per
 /// object version, in the order added; with the marking each is served under.
 fn select(
@@ -582,7 +549,8 @@ fn select(
     f: &Filter,
 ) -> Result<Vec<(repo::ObjectRow, Marking)>, ApiError> {
     let rows = repo::object_rows(s, c.stored_as(), oid)?;
-    let cl = Clearance::load(st, s)?;
+    // The one clearance filter (crate::clearance), as the REST API's.
+    let cl = st.clearance(s, who)?;
     let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut kept: Vec<(repo::ObjectRow, Marking)> = Vec::new();
     for r in rows {
@@ -595,9 +563,8 @@ fn select(
         {
             continue;
         }
-        let m = cl.marking(&r.scope);
-        // The same decision as the REST API's.
-        if !m.allows(who, st.community()) {
+        let m = cl.scope_marking(&r.scope);
+        if !cl.sees_scope(&r.scope) {
             continue;
         }
         if let Kind::Partner { max_tlp, .. } = &c.kind

@@ -4,10 +4,12 @@
 //! - GREEN: the community: partner organisations listed in `[tlp] community`
 //!   (every partner when the list is empty).
 //! - AMBER and AMBER+STRICT: the organisations the marking names.
-//! - RED: the people (token names) the marking names.
+//! - RED: the people the marking names, by token id (`pharos token list`):
+//!   ids are unique, names are not, so a second token named like a cleared
+//!   person is not cleared (issue 14, finding 7).
 //!
 //! Admins and analysts are the owning team: they see everything. Partners
-//! see what their organisation (or, for RED, their own name) is cleared for.
+//! see what their organisation (or, for RED, their own token) is cleared for.
 
 use crate::auth::{Principal, Role};
 use serde::{Deserialize, Serialize};
@@ -86,7 +88,7 @@ pub struct Marking {
     /// Organisations cleared for AMBER and AMBER+STRICT.
     #[serde(default)]
     pub orgs: Vec<String>,
-    /// People (token names) cleared for RED.
+    /// People cleared for RED, by token id.
     #[serde(default)]
     pub people: Vec<String>,
 }
@@ -113,7 +115,7 @@ impl Marking {
                 !org.is_empty() && (community.is_empty() || community.iter().any(|c| c == org))
             }
             Tlp::Amber | Tlp::AmberStrict => !org.is_empty() && self.orgs.iter().any(|o| o == org),
-            Tlp::Red => self.people.iter().any(|p| p == &who.name),
+            Tlp::Red => self.people.iter().any(|p| p == &who.token_id),
         }
     }
 }
@@ -124,7 +126,7 @@ mod tests {
 
     fn partner(org: &str, name: &str) -> Principal {
         Principal {
-            token_id: "t".into(),
+            token_id: format!("id-{name}"),
             name: name.into(),
             role: Role::Partner,
             org: Some(org.into()),
@@ -150,13 +152,27 @@ mod tests {
         let red = Marking {
             tlp: Tlp::Red,
             orgs: vec!["acme".into()],
-            people: vec!["bob".into()],
+            people: vec!["id-bob".into()],
         };
         assert!(
             !red.allows(&a, &community),
             "RED names people, not organisations"
         );
         assert!(red.allows(&b, &community));
+        // A second token with the same name is another person.
+        let namesake = Principal {
+            token_id: "id-other".into(),
+            ..partner("bravo", "bob")
+        };
+        assert!(!red.allows(&namesake, &community));
+        let by_name = Marking {
+            people: vec!["bob".into()],
+            ..red.clone()
+        };
+        assert!(
+            !by_name.allows(&b, &community),
+            "a name clears no one for RED"
+        );
         let analyst = Principal {
             role: Role::Analyst,
             org: None,

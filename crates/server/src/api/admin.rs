@@ -173,8 +173,7 @@ pub async fn audit(
     ))
 }
 
-/// Kinds of object a marking can be set on.
-pub const MARKABLE: &[&str] = &["post", "narrative", "network", "actor", "incident", "claim"];
+pub use crate::clearance::MARKABLE;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -206,7 +205,28 @@ pub async fn set_marking(
         )));
     }
     if req.tlp == Tlp::Red && req.people.is_empty() {
-        return Err(ApiError::bad_request("TLP:RED names people: give `people`"));
+        return Err(ApiError::bad_request(
+            "TLP:RED names people: give `people`, their token ids (GET /api/tokens)",
+        ));
+    }
+    if req.tlp == Tlp::Red {
+        // RED is bound to unique identities: token ids, never names.
+        let people = req.people.clone();
+        let unknown = st
+            .read(move |s| {
+                let ids: std::collections::HashSet<String> = crate::auth::list(s)
+                    .map_err(ApiError::internal)?
+                    .into_iter()
+                    .map(|t| t.id)
+                    .collect();
+                Ok(people.into_iter().find(|p| !ids.contains(p)))
+            })
+            .await?;
+        if let Some(p) = unknown {
+            return Err(ApiError::bad_request(format!(
+                "people names token ids (GET /api/tokens, `pharos token list`): {p:?} is none"
+            )));
+        }
     }
     let m = Marking {
         tlp: req.tlp,

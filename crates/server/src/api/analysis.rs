@@ -2,6 +2,7 @@
 
 use crate::analyst::ActorRow;
 use crate::auth::Principal;
+use crate::clearance::Clearance;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Q;
 use crate::state::{AppState, Shared};
@@ -16,7 +17,6 @@ use pharos_store::{Actors, SqliteStore, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::BroadcastStream;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -48,25 +48,6 @@ pub struct NarrativePage {
     pub narratives: Vec<NarrativeSummary>,
 }
 
-fn narrative_visible(
-    st: &AppState,
-    s: &SqliteStore,
-    who: &Principal,
-    ids: &[u64],
-) -> ApiResult<HashSet<u64>> {
-    let marks = AppState::markings_of_kind(s, "narrative")?;
-    let community = st.community();
-    Ok(ids
-        .iter()
-        .copied()
-        .filter(|id| {
-            marks
-                .get(&id.to_string())
-                .is_none_or(|m| m.allows(who, community))
-        })
-        .collect())
-}
-
 /// Narratives, largest and fastest-growing first (`pharos narratives`).
 #[utoipa::path(get, path = "/api/narratives", params(ListQuery), tag = "analysis",
     responses((status = 200, body = NarrativePage)), security(("token" = [])))]
@@ -81,12 +62,7 @@ pub async fn narratives(
         let s = st.snapshot.read().map_err(ApiError::internal)?;
         (s.ready, s.narrative_list.clone())
     };
-    let ids: Vec<u64> = all.iter().map(|n| n.id).collect();
-    let st2 = st.clone();
-    let w = who.clone();
-    let visible = st
-        .read(move |s| narrative_visible(&st2, s, &w, &ids))
-        .await?;
+    let cl = st.clearance_of(&who).await?;
     let words: Vec<String> =
         q.q.as_deref()
             .unwrap_or("")
@@ -95,7 +71,7 @@ pub async fn narratives(
             .collect();
     let matching: Vec<&NarrativeSummary> = all
         .iter()
-        .filter(|n| visible.contains(&n.id))
+        .filter(|n| cl.sees_narrative(n))
         .filter(|n| {
             if words.is_empty() {
                 return true;
@@ -164,10 +140,13 @@ pub async fn narrative(
     let st2 = st.clone();
     let posts = st
         .read(move |s| {
-            st2.check_object(s, &who, "narrative", &id.to_string())?;
+            let cl = st2.clearance(s, &who)?;
+            cl.check("narrative", &id.to_string())?;
             let mut out = Vec::new();
             for (p, i) in keys.iter().rev() {
-                if let Some(post) = s.get(p, i)? {
+                if let Some(post) = s.get(p, i)?
+                    && cl.sees_post(&post)
+                {
                     out.push(post);
                 }
             }
@@ -236,9 +215,7 @@ pub async fn networks(
             s.network_list.clone(),
         )
     };
-    let marks = st
-        .read(|s| AppState::markings_of_kind(s, "network"))
-        .await?;
+    let cl = st.clearance_of(&who).await?;
     let mut out = NetworkList {
         ready,
         computed_at: at,
@@ -254,11 +231,7 @@ pub async fn networks(
         // evidence to drop it cost more than the rest of the answer).
         out.networks = list
             .iter()
-            .filter(|n| {
-                marks
-                    .get(&n.id.to_string())
-                    .is_none_or(|m| m.allows(&who, st.community()))
-            })
+            .filter(|n| cl.sees_network(n))
             .skip(q.offset.unwrap_or(0))
             .take(limit)
             .cloned()
@@ -324,7 +297,8 @@ pub async fn network(
     let id = parse_network_id(&id)?;
     let st2 = st.clone();
     st.read(move |s| {
-        st2.check_object(s, &who, "network", &id.to_string())
+        st2.clearance(s, &who)?
+            .check("network", &id.to_string())
             .map(|_| ())
     })
     .await?;
@@ -413,7 +387,8 @@ pub async fn network_posts(
     }
     let st2 = st.clone();
     st.read(move |s| {
-        st2.check_object(s, &who, "network", &id.to_string())?;
+        let cl = st2.clearance(s, &who)?;
+        cl.check("network", &id.to_string())?;
         let mut total = 0;
         let mut pairs = Vec::new();
         for e in report.edges.iter().filter(|e| e.community == Some(id)) {
@@ -440,6 +415,13 @@ pub async fn network_posts(
                 };
                 fill(s, &platforms, &mut row.post);
                 fill(s, &platforms, &mut row.post_y);
+                if !(cl.sees_actor_id(&row.from)
+                    && cl.sees_actor_id(&row.to)
+                    && cl.sees_evidence_post(&row.post)
+                    && cl.sees_evidence_post(&row.post_y))
+                {
+                    continue;
+                }
                 pairs.push(row);
             }
         }
@@ -472,12 +454,14 @@ pub async fn actors(
 ) -> ApiResult<Json<ActorPage>> {
     st.check_collection(&who)?;
     let limit = page(q.limit)?;
+    let cl = st.clearance_of(&who).await?;
     let s = st.snapshot.read().map_err(ApiError::internal)?;
     let needle = q.q.as_deref().unwrap_or("").to_lowercase();
     let rows: Vec<ActorRow> = s
         .actors
         .iter()
         .filter(|a| needle.is_empty() || a.actor_id.to_lowercase().contains(&needle))
+        .filter(|a| cl.sees_actor_key(&a.actor_id))
         .cloned()
         .collect();
     Ok(Json(ActorPage {
@@ -531,14 +515,25 @@ pub async fn actor(
                         .iter()
                         .filter(|a| a.account == id)
                         .map(|a| a.community)
-                        .collect()
+                        .collect::<Vec<u32>>()
                 })
                 .unwrap_or_default(),
         )
     };
     let st2 = st.clone();
     st.read(move |s| {
-        st2.check_object(s, &who, "actor", &format!("{platform}:{id}"))?;
+        let cl = st2.clearance(s, &who)?;
+        cl.check("actor", &format!("{platform}:{id}"))?;
+        if !cl.sees_actor(&platform, &id) {
+            return Err(crate::clearance::refused(
+                &who,
+                &cl.marking("actor", &format!("{platform}:{id}")),
+            ));
+        }
+        let networks: Vec<u32> = networks
+            .into_iter()
+            .filter(|n| cl.sees("network", &n.to_string()))
+            .collect();
         let summary = s.actor_summary(&platform, &id)?;
         if summary.posts == 0 {
             return Err(ApiError::not_found(format!(
@@ -570,7 +565,7 @@ pub async fn actor(
             languages: serde_json::Value::Object(langs),
             signals,
             networks,
-            recent: page.posts,
+            recent: page.posts.into_iter().filter(|p| cl.sees_post(p)).collect(),
         }))
     })
     .await
@@ -625,11 +620,13 @@ pub async fn alerts(
             "min_severity={min}: give 0 to 1"
         )));
     }
+    let cl = st.clearance_of(&who).await?;
     let s = st.snapshot.read().map_err(ApiError::internal)?;
     // Sort references; copy only the page (alerts carry their evidence).
     let mut v: Vec<&Notification> = s
         .alerts
         .values()
+        .filter(|n| cl.sees_alert(n))
         .filter(|n| open.is_none_or(|o| o == n.alert.closed_at.is_none()))
         .filter(|n| n.alert.severity >= min)
         .filter(|n| {
@@ -661,14 +658,46 @@ pub async fn alert_stream(
     Extension(who): Extension<Principal>,
 ) -> ApiResult<Sse<impl tokio_stream::Stream<Item = Result<Event, std::convert::Infallible>>>> {
     st.check_collection(&who)?;
-    let rx = st.alerts_tx.subscribe();
+    let mut rx = st.alerts_tx.subscribe();
     let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
-    let stream = BroadcastStream::new(rx).filter_map(|m| match m {
-        Ok(json) => Some(Ok(Event::default().event("alert").data(&*json))),
-        // A slow client missed some: say how many, go on.
-        Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(n)) => {
-            Some(Ok(Event::default().event("lagged").data(n.to_string())))
+    // Each alert goes through the clearance filter, as the lists do: a
+    // partner gets only the alerts `GET /api/alerts` would show it, with
+    // markings read again at most every second.
+    let (tx, out) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut cl: Option<(std::time::Instant, Clearance)> = None;
+        loop {
+            let ev = match rx.recv().await {
+                Ok(json) => {
+                    if who.role == crate::auth::Role::Partner {
+                        if cl
+                            .as_ref()
+                            .is_none_or(|(at, _)| at.elapsed() >= std::time::Duration::from_secs(1))
+                        {
+                            match st.clearance_of(&who).await {
+                                Ok(c) => cl = Some((std::time::Instant::now(), c)),
+                                Err(_) => continue,
+                            }
+                        }
+                        let seen = serde_json::from_str::<Notification>(&json)
+                            .is_ok_and(|n| cl.as_ref().is_some_and(|(_, c)| c.sees_alert(&n)));
+                        if !seen {
+                            continue;
+                        }
+                    }
+                    Event::default().event("alert").data(&*json)
+                }
+                // A slow client missed some: say how many, go on.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    Event::default().event("lagged").data(n.to_string())
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            };
+            if tx.send(Ok(ev)).await.is_err() {
+                break;
+            }
         }
     });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(out);
     Ok(Sse::new(hello.chain(stream)).keep_alive(KeepAlive::default()))
 }

@@ -181,7 +181,16 @@ pub async fn list(
     Q(f): Q<PostQuery>,
 ) -> ApiResult<Json<PostPage>> {
     st.check_collection(&who)?;
-    Ok(Json(st.read(move |s| search(s, &f)).await?))
+    let st2 = st.clone();
+    Ok(Json(
+        st.read(move |s| {
+            let cl = st2.clearance(s, &who)?;
+            let mut page = search(s, &f)?;
+            page.posts.retain(|p| cl.sees_post(p));
+            Ok(page)
+        })
+        .await?,
+    ))
 }
 
 /// One post by platform and id.
@@ -197,10 +206,16 @@ pub async fn get(
     st.check_collection(&who)?;
     let st2 = st.clone();
     st.read(move |s| {
-        st2.check_object(s, &who, "post", &format!("{platform}:{id}"))?;
-        s.get(&platform, &id)?
-            .map(Json)
-            .ok_or_else(|| ApiError::not_found(format!("no post {platform}/{id} in the store")))
+        let cl = st2.clearance(s, &who)?;
+        cl.check("post", &format!("{platform}:{id}"))?;
+        let post = s
+            .get(&platform, &id)?
+            .ok_or_else(|| ApiError::not_found(format!("no post {platform}/{id} in the store")))?;
+        if !cl.sees_post(&post) {
+            let key = format!("{}:{}", post.platform, post.actor.id);
+            return Err(crate::clearance::refused(&who, &cl.marking("actor", &key)));
+        }
+        Ok(Json(post))
     })
     .await
 }
@@ -213,7 +228,13 @@ pub async fn stats(
     Extension(who): Extension<Principal>,
 ) -> ApiResult<Json<pharos_store::Stats>> {
     st.check_collection(&who)?;
-    Ok(Json(pharos_store::Stats::clone(&*st.stats(10).await?)))
+    let cl = st.clearance_of(&who).await?;
+    let mut stats = pharos_store::Stats::clone(&*st.stats(10).await?);
+    // `platform:actor_id (@handle)`: an account marked for others is left out.
+    stats
+        .top_actors
+        .retain(|c| cl.sees_actor_key(c.key.split(' ').next().unwrap_or(&c.key)));
+    Ok(Json(stats))
 }
 
 /// How an ingest request went.

@@ -44,7 +44,7 @@ pub async fn stix_export(
         let st2 = st.clone();
         let (m, bundle) = st
             .read(move |s| {
-                let m = st2.check_object(s, &who, "incident", &inc)?;
+                let m = st2.clearance(s, &who)?.check("incident", &inc)?;
                 let i = crate::incidents::find(s, &inc)?;
                 Ok((m.clone(), crate::incidents::stix(&i, m.tlp)))
             })
@@ -149,7 +149,9 @@ pub async fn stix_export(
     };
     let st2 = st.clone();
     let w = who.clone();
-    let marking = st.read(move |s| st2.check_object(s, &w, kind, &id)).await?;
+    let marking = st
+        .read(move |s| st2.clearance(s, &w)?.check(kind, &id))
+        .await?;
     let opts = ExportOptions {
         tlp: marking.tlp.into(),
         ..Default::default()
@@ -186,17 +188,10 @@ pub async fn incidents(
     st.check_collection(&who)?;
     let st2 = st.clone();
     st.read(move |s| {
-        let marks = crate::state::AppState::markings_of_kind(s, "incident")?;
-        let def = st2.config.tlp.default_marking();
         Ok(axum::Json(
-            crate::incidents::load(s)?
+            st2.clearance(s, &who)?
+                .incidents(s)?
                 .iter()
-                .filter(|i| {
-                    marks
-                        .get(&i.id)
-                        .unwrap_or(&def)
-                        .allows(&who, st2.community())
-                })
                 .map(crate::incidents::IncidentSummary::of)
                 .collect(),
         ))
@@ -215,7 +210,7 @@ pub async fn incident(
     st.check_collection(&who)?;
     let st2 = st.clone();
     st.read(move |s| {
-        st2.check_object(s, &who, "incident", &id)?;
+        st2.clearance(s, &who)?.check("incident", &id)?;
         Ok(axum::Json(crate::incidents::find(s, &id)?))
     })
     .await
@@ -234,7 +229,7 @@ pub async fn report(
     let st2 = st.clone();
     let (m, text) = st
         .read(move |s| {
-            let m = st2.check_object(s, &who, "incident", &id)?;
+            let m = st2.clearance(s, &who)?.check("incident", &id)?;
             let inc = crate::incidents::find(s, &id)?;
             Ok((m.clone(), crate::incidents::briefing(&inc, m.tlp)))
         })
@@ -303,15 +298,9 @@ pub async fn claims(
     };
     let st2 = st.clone();
     st.read(move |s| {
-        let marks = crate::claims::ClaimMarks::load(s)?;
+        let cl = st2.clearance(s, &who)?;
         let dir = crate::claims::library_dir(&st2);
-        Ok(axum::Json(crate::claims::search(
-            &dir,
-            &marks,
-            &who,
-            st2.community(),
-            &search,
-        )?))
+        Ok(axum::Json(crate::claims::search(&dir, &cl, &search)?))
     })
     .await
 }
@@ -322,7 +311,7 @@ fn narrative_marking(
     who: &Principal,
     n: u64,
 ) -> ApiResult<crate::tlp::Marking> {
-    st.check_object(s, who, "narrative", &n.to_string())
+    st.clearance(s, who)?.check("narrative", &n.to_string())
 }
 
 /// Fact-checks matched to a narrative's posts: the store's matches

@@ -245,6 +245,7 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
     let w = who.clone();
     let mut incidents = st.read(move |s| visible_incidents(&st2, s, &w)).await?;
     incidents.truncate(5);
+    let cl = st.clearance_of(&who).await?;
     let (ready, narratives, alerts, nets) = {
         let s = st.snapshot.read().map_err(ApiError::internal)?;
         // Open alerts first (most severe first), then the most severe closed ones.
@@ -253,7 +254,12 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
             .values()
             .filter(|n| n.alert.closed_at.is_none())
             .count();
-        let mut alerts: Vec<_> = s.alerts.values().cloned().collect();
+        let mut alerts: Vec<_> = s
+            .alerts
+            .values()
+            .filter(|n| cl.sees_alert(n))
+            .cloned()
+            .collect();
         alerts.sort_by(|a, b| {
             a.alert
                 .closed_at
@@ -293,7 +299,11 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
         stats.by_day.iter().map(|c| c.count).collect::<Vec<_>>(),
     )];
     let (open, alerts) = alerts;
-    let top: Vec<_> = narratives.iter().take(8).collect();
+    let top: Vec<_> = narratives
+        .iter()
+        .filter(|n| cl.sees_narrative(n))
+        .take(8)
+        .collect();
     let body = format!(
         "<h1>Overview</h1>{}<div class=kpis><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>{}</b><span>accounts</span></div><div class=kpi><b>{}</b><span>narratives</span></div><div class=kpi><b>{}</b><span>coordination networks</span></div><div class=kpi><b>{}</b><span>open alerts</span></div><div class=kpi><b>{}</b><span>{} to {}</span></div></div>
         <div class=grid><div class=card><h2>Volume by platform</h2>{}</div><div class=card><h2>Volume by language</h2>{}</div>
@@ -337,9 +347,7 @@ async fn narratives(
         .map_err(ApiError::internal)?
         .narratives
         .clone();
-    let marks = st
-        .read(|s| crate::state::AppState::markings_of_kind(s, "narrative"))
-        .await?;
+    let cl = st.clearance_of(&who).await?;
     let words: Vec<String> =
         q.q.as_deref()
             .unwrap_or("")
@@ -348,11 +356,7 @@ async fn narratives(
             .collect();
     let list: Vec<_> = all
         .iter()
-        .filter(|n| {
-            marks
-                .get(&n.id.to_string())
-                .is_none_or(|m| m.allows(&who, st.community()))
-        })
+        .filter(|n| cl.sees_narrative(n))
         .filter(|n| {
             let hay = n.label.text.to_lowercase();
             words.iter().all(|w| hay.contains(w))
@@ -400,10 +404,13 @@ async fn narrative(
     let w = who.clone();
     let (tlp, posts) = st
         .read(move |s| {
-            let m = st2.check_object(s, &w, "narrative", &id.to_string())?;
+            let cl = st2.clearance(s, &w)?;
+            let m = cl.check("narrative", &id.to_string())?;
             let mut out = Vec::new();
             for (p, i) in keys.iter().rev() {
-                if let Some(post) = s.get(p, i)? {
+                if let Some(post) = s.get(p, i)?
+                    && cl.sees_post(&post)
+                {
                     out.push(post);
                 }
             }
@@ -549,9 +556,7 @@ async fn networks(State(st): State<Shared>, Extension(who): Extension<Principal>
             s.coordination_error.clone(),
         )
     };
-    let marks = st
-        .read(|s| crate::state::AppState::markings_of_kind(s, "network"))
-        .await?;
+    let cl = st.clearance_of(&who).await?;
     let mut body = String::from("<h1>Coordination networks</h1>");
     if let Some(e) = err {
         let _ = write!(body, "<p class=note>{}</p>", esc(&e));
@@ -573,11 +578,7 @@ async fn networks(State(st): State<Shared>, Extension(who): Extension<Principal>
             for n in r
                 .communities
                 .iter()
-                .filter(|n| {
-                    marks
-                        .get(&n.id.to_string())
-                        .is_none_or(|m| m.allows(&who, st.community()))
-                })
+                .filter(|n| cl.sees_network(n))
                 .take(200)
             {
                 let _ = write!(
@@ -623,7 +624,7 @@ async fn network(
     let st2 = st.clone();
     let w = who.clone();
     let tlp = st
-        .read(move |s| st2.check_object(s, &w, "network", &id.to_string()))
+        .read(move |s| st2.clearance(s, &w)?.check("network", &id.to_string()))
         .await?;
     let d = crate::api::analysis::network_of(&st, id)?;
     let mut accounts = d.accounts.clone();
@@ -690,12 +691,14 @@ async fn network(
 
 async fn alerts(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
     let tlp = st.check_collection(&who)?;
+    let cl = st.clearance_of(&who).await?;
     let mut list: Vec<_> = st
         .snapshot
         .read()
         .map_err(ApiError::internal)?
         .alerts
         .values()
+        .filter(|n| cl.sees_alert(n))
         .cloned()
         .collect();
     list.sort_by(|a, b| {
@@ -728,7 +731,16 @@ async fn search(
         esc(q.actor.as_deref().unwrap_or("")),
         esc(q.link.as_deref().unwrap_or("")),
     );
-    let page = st.read(move |s| crate::api::posts::search(s, &q)).await;
+    let st2 = st.clone();
+    let w = who.clone();
+    let page = st
+        .read(move |s| {
+            let cl = st2.clearance(s, &w)?;
+            let mut page = crate::api::posts::search(s, &q)?;
+            page.posts.retain(|p| cl.sees_post(p));
+            Ok(page)
+        })
+        .await;
     let results = match page {
         Ok(p) if p.posts.is_empty() => "<p class=muted>No posts.</p>".to_string(),
         Ok(p) => p.posts.iter().map(post_html).collect::<String>(),
@@ -793,6 +805,16 @@ fn rating_class(r: &str) -> &'static str {
     }
 }
 
+/// `u` when it is a web link (`http://` or `https://`, no white space or
+/// control characters): the only links the dashboard makes from imported
+/// data. A `javascript:` or `data:` URL in a fact-check is shown as no
+/// link at all (issue 14, finding 6).
+pub fn web_link(u: &str) -> Option<&str> {
+    let lower = u.get(..8).unwrap_or(u).to_ascii_lowercase();
+    let web = lower.starts_with("http://") || lower.starts_with("https://");
+    (web && !u.chars().any(|c| c.is_whitespace() || c.is_control())).then_some(u)
+}
+
 fn verdicts_html(v: &[crate::claims::VerdictItem]) -> String {
     if v.is_empty() {
         return "<div class=muted>No verdict recorded.</div>".into();
@@ -816,6 +838,7 @@ fn verdicts_html(v: &[crate::claims::VerdictItem]) -> String {
                 .unwrap_or_default(),
             r.url
                 .as_deref()
+                .and_then(web_link)
                 .map(|u| format!(
                     " · <a href=\"{}\" rel=\"noopener noreferrer\" target=_blank>read the fact-check ↗</a>",
                     esc(u)
@@ -893,14 +916,8 @@ async fn claims(
     let w = who.clone();
     let page = st
         .read(move |s| {
-            let marks = crate::claims::ClaimMarks::load(s)?;
-            crate::claims::search(
-                &crate::claims::library_dir(&st2),
-                &marks,
-                &w,
-                st2.community(),
-                &search,
-            )
+            let cl = st2.clearance(s, &w)?;
+            crate::claims::search(&crate::claims::library_dir(&st2), &cl, &search)
         })
         .await?;
     let val = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
@@ -1009,7 +1026,7 @@ async fn narrative_factchecks(
     let st2 = st.clone();
     let w = who.clone();
     let tlp = st
-        .read(move |s| st2.check_object(s, &w, "narrative", &id.to_string()))
+        .read(move |s| st2.clearance(s, &w)?.check("narrative", &id.to_string()))
         .await?;
     let (st2, w, m2) = (st.clone(), who.clone(), tlp.clone());
     let found = st.read(move |s| Ok(crate::claims::narrative_matches(&st2, s, id, &m2, &w)));
@@ -1128,7 +1145,7 @@ fn claims_sections(
                         out,
                         "<li>{}{}</li>",
                         esc(&short(&k.text, 300)),
-                        match (&k.publisher, &k.url) {
+                        match (&k.publisher, k.url.as_deref().and_then(web_link)) {
                             (Some(pb), Some(u)) => format!(
                                 " <span class=muted>— <a href=\"{}\" rel=\"noopener noreferrer\" target=_blank>{}</a></span>",
                                 esc(u),
@@ -1198,11 +1215,10 @@ fn visible_incidents(
     s: &pharos_store::SqliteStore,
     who: &Principal,
 ) -> Result<Vec<crate::incidents::IncidentSummary>, ApiError> {
-    let marks = crate::state::AppState::markings_of_kind(s, "incident")?;
-    let def = st.config.tlp.default_marking();
-    Ok(crate::incidents::load(s)?
+    Ok(st
+        .clearance(s, who)?
+        .incidents(s)?
         .iter()
-        .filter(|i| marks.get(&i.id).unwrap_or(&def).allows(who, st.community()))
         .map(crate::incidents::IncidentSummary::of)
         .collect())
 }
@@ -1229,7 +1245,7 @@ async fn incident(
     let w = who.clone();
     let (tlp, i) = st
         .read(move |s| {
-            let m = st2.check_object(s, &w, "incident", &id)?;
+            let m = st2.clearance(s, &w)?.check("incident", &id)?;
             Ok((m, crate::incidents::find(s, &id)?))
         })
         .await?;
@@ -1346,7 +1362,51 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(st): State<Shared>, Form(f): Form<LoginForm>) -> Response {
+/// Signs in with a token: sets the session cookie (`Secure` over HTTPS).
+/// A failed login is audited; a peer past [`crate::auth::FAILED_LOGINS_PER_MINUTE`]
+/// failures in a minute gets 429 until the minute ends; a form posted from
+/// another site's page is refused.
+async fn login(
+    State(st): State<Shared>,
+    crate::extract::Peer(peer): crate::extract::Peer,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let refused = |status: StatusCode, detail: String| crate::audit::AuditEntry {
+        action: "refused".into(),
+        method: "POST".into(),
+        path: "/login".into(),
+        status: status.as_u16(),
+        detail: Some(detail),
+        ..Default::default()
+    };
+    if (headers.contains_key(header::ORIGIN) || headers.contains_key(header::REFERER))
+        && let Err(why) = crate::headers::same_origin(&headers)
+    {
+        st.audit(refused(StatusCode::FORBIDDEN, why.clone()));
+        return (StatusCode::FORBIDDEN, Html(login_page(&why))).into_response();
+    }
+    let now = crate::auth::now_ms();
+    if let Some(wait) = st.logins.blocked(peer, now) {
+        st.audit(refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many failed logins from {}",
+                peer.map_or("an unknown peer".to_string(), |p| p.to_string())
+            ),
+        ));
+        let mut r = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Html(login_page(&format!(
+                "Too many failed sign-ins: try again in {wait} s."
+            ))),
+        )
+            .into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     let t = f.token.trim().to_string();
     let t2 = t.clone();
     let ok = st
@@ -1368,18 +1428,28 @@ async fn login(State(st): State<Shared>, Form(f): Form<LoginForm>) -> Response {
                 ..Default::default()
             });
             let mut r = Redirect::to("/").into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!(
-                "pharos_token={t}; HttpOnly; SameSite=Strict; Path=/"
-            )) {
+            let secure =
+                crate::headers::over_https(&headers, st.config.taxii.public_url.as_deref());
+            if let Ok(v) = HeaderValue::from_str(&crate::headers::session_cookie(&t, secure)) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
             r
         }
-        None => (
-            StatusCode::UNAUTHORIZED,
-            Html(login_page("That token is unknown or revoked.")),
-        )
-            .into_response(),
+        None => {
+            st.logins.failed(peer, now);
+            st.audit(refused(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "failed login from {}: unknown or revoked token",
+                    peer.map_or("an unknown peer".to_string(), |p| p.to_string())
+                ),
+            ));
+            (
+                StatusCode::UNAUTHORIZED,
+                Html(login_page("That token is unknown or revoked.")),
+            )
+                .into_response()
+        }
     }
 }
 
@@ -1390,4 +1460,43 @@ async fn logout() -> Response {
         HeaderValue::from_static("pharos_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14, finding 6: a fact-check imported with a `javascript:` URL
+    /// is no link on `/claims`.
+    #[test]
+    fn only_web_urls_become_links() {
+        let item = |url: &str| crate::claims::VerdictItem {
+            publisher: Some("Checker".into()),
+            rating: Some("False".into()),
+            date: None,
+            url: Some(url.into()),
+            language: None,
+            title: None,
+        };
+        for bad in [
+            "javascript:alert(document.cookie)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "//evil.example/x",
+            "https://ok.example/a b",
+        ] {
+            let html = verdicts_html(&[item(bad)]);
+            assert!(!html.contains("href="), "{bad:?} became a link: {html}");
+        }
+        for good in [
+            "https://factcheck.example/a?b=1",
+            "HTTP://factcheck.example/",
+        ] {
+            let html = verdicts_html(&[item(good)]);
+            assert!(html.contains("href=\""), "{good:?} is a link: {html}");
+        }
+    }
 }

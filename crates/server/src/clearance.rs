@@ -1,0 +1,457 @@
+//! Who may see what: the one clearance filter (issue 14, finding 2).
+//!
+//! Every list, search, stream, page, report, export and TAXII route asks a
+//! [`Clearance`] made for the request's principal; no route reads markings
+//! or decides on its own. The rule, for a partner:
+//!
+//! - an object is seen when its own marking (else the store's default;
+//!   CLEAR for fact-checked claims) clears the partner
+//!   ([`Marking::allows`]);
+//! - **and** when everything it names is seen too. A post names its
+//!   account and the posts it replies to, reshares or quotes; a narrative
+//!   its representative post, that post's account and
+//!   its listed accounts; a coordination network its member accounts and
+//!   the posts of its evidence pairs; an
+//!   alert its entity (narrative, network, reshared post, claim) and its
+//!   evidence posts; an incident its posts, accounts, narratives and
+//!   networks; a
+//!   network's evidence pair both posts and both accounts. An object that
+//!   names something hidden is hidden whole (never shown with a hole), so
+//!   no id, label or text of a hidden object reaches the partner through
+//!   another one.
+//!
+//! Admins and analysts are the owning team: they see everything (their
+//! clearance still reads the markings, which their exports carry).
+
+use crate::auth::{Principal, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::tlp::{Marking, Tlp};
+use pharos_alerts::Notification;
+use pharos_analysis::coordination::report::{EvidencePost, NetworkReport};
+use pharos_analysis::narratives::NarrativeSummary;
+use pharos_core::Post;
+use pharos_store::Markings;
+use std::collections::{HashMap, HashSet};
+
+/// The kinds of objects a marking can be set on (`PUT /api/markings/{kind}/{id}`).
+pub const MARKABLE: &[&str] = &["post", "narrative", "network", "actor", "incident", "claim"];
+
+/// What one principal may see. Made per request ([`Clearance::load`]).
+pub struct Clearance {
+    who: Principal,
+    community: Vec<String>,
+    default: Marking,
+    /// Objects' own markings, by kind then id (partners only).
+    marks: HashMap<&'static str, HashMap<String, Marking>>,
+    hidden: Hidden,
+}
+
+/// What a partner may not see, by the keys other objects name it with.
+#[derive(Default)]
+struct Hidden {
+    /// `platform:id`.
+    posts: HashSet<String>,
+    /// Bare post ids (alerts name evidence posts by id alone).
+    post_ids: HashSet<String>,
+    /// `platform:id`.
+    actors: HashSet<String>,
+    /// Bare account ids (actor lists and networks name accounts by id alone).
+    actor_ids: HashSet<String>,
+    narratives: HashSet<u64>,
+    networks: HashSet<u32>,
+    incidents: HashSet<String>,
+    claims: HashSet<String>,
+}
+
+fn split_key(key: &str) -> (&str, &str) {
+    key.split_once(':').unwrap_or(("", key))
+}
+
+impl Clearance {
+    /// The clearance of `who`: for a partner, the store's markings and what
+    /// they hide, including narratives, networks and incidents that name a
+    /// hidden object.
+    pub fn load(st: &AppState, s: &pharos_store::SqliteStore, who: &Principal) -> ApiResult<Self> {
+        let mut c = Clearance {
+            who: who.clone(),
+            community: st.config.tlp.community.clone(),
+            default: st.config.tlp.default_marking(),
+            marks: HashMap::new(),
+            hidden: Hidden::default(),
+        };
+        // The markings, which exports and answers carry, for everyone.
+        for kind in MARKABLE {
+            let m: HashMap<String, Marking> = s
+                .markings_of_kind(kind)?
+                .into_iter()
+                .map(|(id, m)| (id, crate::state::marking(m)))
+                .collect();
+            c.marks.insert(kind, m);
+        }
+        if c.team() {
+            return Ok(c);
+        }
+        c.hide_own();
+        // Composite objects that name a hidden one.
+        if !c.nothing_hidden() {
+            let snap = st.snapshot.read().map_err(ApiError::internal)?;
+            for n in snap.narratives.iter() {
+                if !c.narrative_names_only_seen(n) {
+                    c.hidden.narratives.insert(n.id);
+                }
+            }
+            if let Some(r) = &snap.coordination {
+                for n in &r.communities {
+                    if !c.network_names_only_seen(n) {
+                        c.hidden.networks.insert(n.id);
+                    }
+                }
+            }
+            drop(snap);
+            for i in crate::incidents::load(s)? {
+                if !c.incident_names_only_seen(&i) {
+                    c.hidden.incidents.insert(i.id.clone());
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    /// The clearance of `who` as far as the default marking goes, when no
+    /// store is at hand: [`Clearance::collection`] only, as every object
+    /// reads as unmarked.
+    pub fn without_markings(st: &AppState, who: &Principal) -> Self {
+        Clearance {
+            who: who.clone(),
+            community: st.config.tlp.community.clone(),
+            default: st.config.tlp.default_marking(),
+            marks: HashMap::new(),
+            hidden: Hidden::default(),
+        }
+    }
+
+    fn hide_own(&mut self) {
+        let mut h = Hidden::default();
+        for (kind, by_id) in &self.marks {
+            for (id, m) in by_id {
+                if m.allows(&self.who, &self.community) {
+                    continue;
+                }
+                match *kind {
+                    "post" => {
+                        h.post_ids.insert(split_key(id).1.to_string());
+                        h.posts.insert(id.clone());
+                    }
+                    "actor" => {
+                        h.actor_ids.insert(split_key(id).1.to_string());
+                        h.actors.insert(id.clone());
+                    }
+                    "narrative" => {
+                        if let Ok(n) = id.parse() {
+                            h.narratives.insert(n);
+                        }
+                    }
+                    "network" => {
+                        if let Ok(n) = id.parse() {
+                            h.networks.insert(n);
+                        }
+                    }
+                    "incident" => {
+                        h.incidents.insert(id.clone());
+                    }
+                    "claim" => {
+                        h.claims.insert(id.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.hidden = h;
+    }
+
+    fn nothing_hidden(&self) -> bool {
+        let h = &self.hidden;
+        h.posts.is_empty()
+            && h.actors.is_empty()
+            && h.narratives.is_empty()
+            && h.networks.is_empty()
+            && h.claims.is_empty()
+    }
+
+    /// Whether the principal is of the owning team (sees everything).
+    pub fn team(&self) -> bool {
+        self.who.role != Role::Partner
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.who
+    }
+
+    /// The marking an object is served under: its own, else the default
+    /// (CLEAR for claims: fact-checks are public material).
+    pub fn marking(&self, kind: &str, id: &str) -> Marking {
+        if let Some(m) = self.marks.get(kind).and_then(|k| k.get(id)) {
+            return m.clone();
+        }
+        if kind == "claim" {
+            return Marking::new(Tlp::Clear);
+        }
+        self.default.clone()
+    }
+
+    /// Refuses (403) a principal not cleared for the store's default
+    /// marking: the collections (posts, narratives, networks, actors,
+    /// alerts, incidents) carry it.
+    pub fn collection(&self) -> ApiResult<Marking> {
+        if !self.default.allows(&self.who, &self.community) {
+            return Err(refused(&self.who, &self.default));
+        }
+        Ok(self.default.clone())
+    }
+
+    /// The marking of one object, or 403 when the principal may not see it
+    /// or something it names.
+    pub fn check(&self, kind: &str, id: &str) -> ApiResult<Marking> {
+        let m = self.marking(kind, id);
+        if !m.allows(&self.who, &self.community) {
+            return Err(refused(&self.who, &m));
+        }
+        if !self.sees(kind, id) {
+            return Err(ApiError::forbidden(format!(
+                "this {kind} names data {} is not cleared for",
+                describe(&self.who)
+            )));
+        }
+        Ok(m)
+    }
+
+    /// Whether the principal sees object `kind`/`id` (its own marking and
+    /// what it names, as far as the id tells).
+    pub fn sees(&self, kind: &str, id: &str) -> bool {
+        if self.team() {
+            return true;
+        }
+        if !self.marking(kind, id).allows(&self.who, &self.community) {
+            return false;
+        }
+        let h = &self.hidden;
+        match kind {
+            "post" => !h.posts.contains(id),
+            "actor" => !h.actors.contains(id),
+            "narrative" => id.parse().is_ok_and(|n| !h.narratives.contains(&n)),
+            "network" => id.parse().is_ok_and(|n| !h.networks.contains(&n)),
+            "incident" => !h.incidents.contains(id),
+            "claim" => !h.claims.contains(id),
+            _ => true,
+        }
+    }
+
+    /// A stored post: its own marking, its account's, and the posts it
+    /// replies to, reshares or quotes (it names them by id).
+    pub fn sees_post(&self, p: &Post) -> bool {
+        self.team()
+            || (self.sees_post_key(&p.platform, &p.id)
+                && self.sees_actor(&p.platform, &p.actor.id)
+                && [&p.reply_to, &p.reshare_of, &p.quote_of]
+                    .into_iter()
+                    .flatten()
+                    .all(|id| {
+                        let (pl, bare) = split_key(id);
+                        self.sees_post_id(bare) && (pl.is_empty() || self.sees_post_key(pl, bare))
+                    }))
+    }
+
+    pub fn sees_post_key(&self, platform: &str, id: &str) -> bool {
+        self.team() || self.sees("post", &format!("{platform}:{id}"))
+    }
+
+    /// A post named by its id alone (an alert's evidence).
+    pub fn sees_post_id(&self, id: &str) -> bool {
+        self.team() || !self.hidden.post_ids.contains(id)
+    }
+
+    pub fn sees_actor(&self, platform: &str, id: &str) -> bool {
+        self.team() || (self.sees("actor", &format!("{platform}:{id}")) && self.sees_actor_id(id))
+    }
+
+    /// An account named by its id alone (hidden when hidden on any platform).
+    pub fn sees_actor_id(&self, id: &str) -> bool {
+        self.team() || !self.hidden.actor_ids.contains(id)
+    }
+
+    /// An account named `platform:id` (or by id alone).
+    pub fn sees_actor_key(&self, key: &str) -> bool {
+        match key.split_once(':') {
+            Some((p, id)) => self.sees_actor(p, id),
+            None => self.sees_actor_id(key),
+        }
+    }
+
+    fn narrative_names_only_seen(&self, n: &NarrativeSummary) -> bool {
+        if let Some(r) = &n.label.representative
+            && !(self.sees_post_key(&r.platform, &r.id)
+                && self.sees_post_id(&r.id)
+                && self.sees_actor(&r.platform, &r.actor))
+        {
+            return false;
+        }
+        n.actors.iter().all(|a| self.sees_actor_key(&a.key))
+    }
+
+    pub fn sees_narrative(&self, n: &NarrativeSummary) -> bool {
+        self.team()
+            || (self.sees("narrative", &n.id.to_string()) && self.narrative_names_only_seen(n))
+    }
+
+    fn network_names_only_seen(&self, n: &NetworkReport) -> bool {
+        n.members.iter().all(|m| self.sees_actor_id(m))
+            && n.evidence.iter().all(|e| {
+                self.sees_evidence_post(&e.post)
+                    && self.sees_evidence_post(&e.post_y)
+                    && e.object.as_deref().is_none_or(|o| self.sees_object(o))
+            })
+    }
+
+    /// What a coordination pair shared: a post (`platform:id` or an id) or
+    /// a link.
+    fn sees_object(&self, o: &str) -> bool {
+        let (p, id) = split_key(o);
+        self.sees_post_id(id) && (p.is_empty() || o.contains("://") || self.sees_post_key(p, id))
+    }
+
+    pub fn sees_network(&self, n: &NetworkReport) -> bool {
+        self.team() || (self.sees("network", &n.id.to_string()) && self.network_names_only_seen(n))
+    }
+
+    /// One side of a network's evidence pair.
+    pub fn sees_evidence_post(&self, p: &EvidencePost) -> bool {
+        self.team()
+            || (self.sees_post_id(&p.id)
+                && self.sees_actor_id(&p.account)
+                && p.platform
+                    .as_deref()
+                    .is_none_or(|pl| self.sees_post_key(pl, &p.id)))
+    }
+
+    fn incident_names_only_seen(&self, i: &pharos_assess::Incident) -> bool {
+        self.incident_networks_seen(i)
+            && i.posts.iter().all(|k| {
+                let (p, id) = split_key(k);
+                self.sees_post_key(p, id) && self.sees_post_id(id)
+            })
+            && i.actors
+                .iter()
+                .all(|a| self.sees_actor(&a.platform, &a.actor_id))
+            && i.narratives.iter().all(|n| {
+                if let Some(r) = &n.representative {
+                    let (p, id) = split_key(r);
+                    if !(self.sees_post_key(p, id) && self.sees_post_id(id)) {
+                        return false;
+                    }
+                }
+                let id = n.id.to_string();
+                let id = id.rsplit(':').next().unwrap_or(&id);
+                self.sees("narrative", id) || id.parse::<u64>().is_err()
+            })
+    }
+
+    /// An incident's networks (`network:N`): until networks are numbered
+    /// once (issue 13), an incident's network N may be another than the
+    /// server's network N; a marked network N hides both.
+    fn incident_networks_seen(&self, i: &pharos_assess::Incident) -> bool {
+        i.networks.iter().all(|n| {
+            let id = n.id.rsplit(':').next().unwrap_or(&n.id);
+            id.parse::<u32>().is_err() || self.sees("network", id)
+        }) && i
+            .networks
+            .iter()
+            .all(|n| n.accounts.iter().all(|a| self.sees_actor_key(a)))
+    }
+
+    pub fn sees_incident(&self, i: &pharos_assess::Incident) -> bool {
+        self.team() || (self.sees("incident", &i.id) && self.incident_names_only_seen(i))
+    }
+
+    /// The stored incidents this principal sees, newest first.
+    pub fn incidents(
+        &self,
+        s: &pharos_store::SqliteStore,
+    ) -> ApiResult<Vec<pharos_assess::Incident>> {
+        let mut all = crate::incidents::load(s)?;
+        all.retain(|i| self.sees_incident(i));
+        Ok(all)
+    }
+
+    /// An alert: its entity and its evidence posts.
+    pub fn sees_alert(&self, n: &Notification) -> bool {
+        if self.team() {
+            return true;
+        }
+        let a = &n.alert;
+        let entity = match a.entity_kind.as_str() {
+            "narrative" => self.sees("narrative", &a.entity),
+            "network" => self.sees("network", &a.entity),
+            "claim" => self.sees("claim", &a.entity),
+            "reshare_target" | "conversation" => {
+                let (p, id) = split_key(&a.entity);
+                self.sees_post_key(p, id) && self.sees_post_id(id)
+            }
+            _ => true,
+        };
+        entity && a.evidence_posts.iter().all(|p| self.sees_post_id(p))
+    }
+
+    /// The claims marked for others.
+    pub fn hidden_claims(&self) -> impl Iterator<Item = &String> {
+        self.hidden.claims.iter()
+    }
+
+    /// A fact-checked claim.
+    pub fn sees_claim(&self, id: &str) -> bool {
+        self.sees("claim", id)
+    }
+
+    /// The marking a TAXII row of `scope` is served under: its incident's
+    /// (`incident:ID`), TLP:CLEAR for `public`, the TLP a posted object
+    /// carries (`tlp:LEVEL`), else the store's default.
+    pub fn scope_marking(&self, scope: &str) -> Marking {
+        if let Some(id) = scope.strip_prefix("incident:") {
+            return self.marking("incident", id);
+        }
+        if scope == "public" {
+            return Marking::new(Tlp::Clear);
+        }
+        if let Some(t) = scope.strip_prefix("tlp:").and_then(Tlp::parse) {
+            return Marking::new(t);
+        }
+        self.default.clone()
+    }
+
+    /// Whether a TAXII row of `scope` is seen.
+    pub fn sees_scope(&self, scope: &str) -> bool {
+        if self.team() {
+            return true;
+        }
+        if let Some(id) = scope.strip_prefix("incident:") {
+            return self.sees("incident", id);
+        }
+        self.scope_marking(scope).allows(&self.who, &self.community)
+    }
+}
+
+fn describe(who: &Principal) -> String {
+    match &who.org {
+        Some(o) => format!("organisation {o:?}"),
+        None => format!("{:?}", who.name),
+    }
+}
+
+/// The 403 of a marking that does not clear `who`.
+pub fn refused(who: &Principal, m: &Marking) -> ApiError {
+    ApiError::forbidden(format!(
+        "this data is marked {}; {} is not cleared for it",
+        m.tlp.label(),
+        describe(who)
+    ))
+}
