@@ -475,7 +475,11 @@ pub fn narrative_matches(
             claim: ClaimItem::of(c, Some(*conf), &m),
             matched_posts: *count,
             max_confidence: *conf,
-            posts: posts.clone(),
+            posts: posts
+                .iter()
+                .filter(|p| cl.sees_post_key(&p.platform, &p.id) && cl.sees_post_id(&p.id))
+                .cloned()
+                .collect(),
         });
     }
     let mut notes = raw.notes.clone();
@@ -759,9 +763,13 @@ pub fn response_pack(
     let cl = st.clearance(s, who)?;
     // Claims marked for others change the pack: build it for this reader.
     let restricted: Vec<&String> = cl.hidden_claims().collect();
+    // Posts or accounts marked for this reader change the pack too: it is
+    // built from the posts it may see, and not cached.
+    let hides = cl.hides_posts_or_actors();
     let key = (st.store_path.clone(), n, max_claims);
     let now = inputs(st, s, &dir)?;
     if restricted.is_empty()
+        && !hides
         && let Some(p) = cached(cache, &key, &now)
     {
         return Ok(p);
@@ -804,9 +812,11 @@ pub fn response_pack(
     };
     let (built, found) = match live_narrative(st, n)? {
         Some(live) => {
+            let mut posts = read_members(s, &live.members)?;
+            posts.retain(|p| cl.sees_post(&p.post));
             let known = KnownNarrative {
                 id: n,
-                posts: read_members(s, &live.members)?,
+                posts,
                 label: Some(live.label),
                 bursts: live.bursts.as_ref().clone(),
                 as_of: live.as_of,
@@ -815,6 +825,12 @@ pub fn response_pack(
                 build_known_pack(s, library, known, &opts, matcher),
                 Found::Live,
             )
+        }
+        None if hides => {
+            return Err(ApiError::overloaded(
+                "the live analysis is still reading the store: try again in a minute",
+                60,
+            ));
         }
         None => (
             build_pack(
@@ -844,7 +860,7 @@ pub fn response_pack(
     if loaded.is_none() {
         pack.notes.push("the server has no fact-check library yet: import fact-checks with `pharos claims import --store STORE`".into());
     }
-    if restricted.is_empty() {
+    if restricted.is_empty() && !hides {
         keep(cache, key, now, (pack.clone(), found));
     }
     Ok((pack, found))

@@ -402,6 +402,11 @@ impl Clearance {
         entity && a.evidence_posts.iter().all(|p| self.sees_post_id(p))
     }
 
+    /// Whether some post or account is hidden from this reader.
+    pub fn hides_posts_or_actors(&self) -> bool {
+        !(self.hidden.posts.is_empty() && self.hidden.actors.is_empty())
+    }
+
     /// The claims marked for others.
     pub fn hidden_claims(&self) -> impl Iterator<Item = &String> {
         self.hidden.claims.iter()

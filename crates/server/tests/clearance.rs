@@ -565,12 +565,19 @@ async fn round(marks: &[Mark], who: usize) -> Result<(), TestCaseError> {
 #[test]
 fn a_partner_never_sees_what_it_is_not_cleared_for() {
     let f = fixture();
-    let mut runner = TestRunner::new(PtConfig {
-        cases: 8,
-        failure_persistence: None,
-        max_shrink_iters: 16,
-        ..PtConfig::default()
-    });
+    // A fixed seed: the same markings on every machine (a failure is
+    // reproduced by running the test again); 24 cases took 95 s here.
+    let mut runner = TestRunner::new_with_rng(
+        PtConfig {
+            cases: 12,
+            failure_persistence: None,
+            max_shrink_iters: 16,
+            ..PtConfig::default()
+        },
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
     let result = runner.run(&marks(f.pool.len()), |(m, who)| {
         f.rt.block_on(round(&m, who))
     });
