@@ -105,6 +105,12 @@ pub struct Assessment {
     /// the briefing puts them first under "what to do now".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub drafts: BTreeMap<String, Vec<CorrectionDraft>>,
+    /// Shared-template networks: accounts that sign their posts with the
+    /// same line (a footer, a call to subscribe), possibly one operator
+    /// behind them (DISARM T0092 Build Network). Coordination evidence
+    /// from the narrative engine's learned boilerplate, never a narrative.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<pharos_analysis::narratives::SharedBoilerplate>,
 }
 
 /// A correction drafted for an incident (a response pack's draft).
@@ -237,6 +243,7 @@ pub fn assess_posts_with(
         alerts: sig.alerts,
         responses,
         drafts: BTreeMap::new(),
+        templates: sig.templates,
     })
 }
 

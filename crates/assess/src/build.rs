@@ -490,8 +490,9 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             .collect();
         families.sort_by(|a, b| b.posts.cmp(&a.posts).then_with(|| a.key.cmp(&b.key)));
         families.truncate(10);
-        let (label, terms, rep, rep_text) = match summary {
+        let (title, label, terms, rep, rep_text) = match summary {
             Some(s) => (
+                s.title.clone(),
                 s.label.text.clone(),
                 s.label.terms.iter().map(|t| t.term.clone()).collect(),
                 s.label
@@ -504,7 +505,13 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
                     .map(|r| r.text.clone())
                     .unwrap_or_default(),
             ),
-            None => (format!("narrative {n}"), Vec::new(), None, String::new()),
+            None => (
+                String::new(),
+                format!("narrative {n}"),
+                Vec::new(),
+                None,
+                String::new(),
+            ),
         };
         let mut refs: Vec<EvidenceId> = Vec::new();
         if let Some(r) = rep.as_ref().and_then(|r| sig.index.get(r)) {
@@ -515,7 +522,13 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             id: id.clone(),
             kind: Some(EvidenceKind::Narrative),
             label: format!(
-                "narrative \u{201c}{label}\u{201d}: {count} of the incident's posts{}",
+                "narrative \u{201c}{}\u{201d}{}: {count} of the incident's posts{}",
+                if title.is_empty() { &label } else { &title },
+                if title.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({label})")
+                },
                 summary
                     .map(|s| format!(" ({} in all)", s.total_posts))
                     .unwrap_or_default()
@@ -528,6 +541,7 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
         });
         narratives.push(NarrativeRef {
             id,
+            title,
             label,
             terms,
             representative: rep,
@@ -1245,7 +1259,9 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             .first()
             .map(|n| {
                 let t: Vec<&str> = n.terms.iter().take(4).map(String::as_str).collect();
-                if t.is_empty() {
+                if !n.title.trim().is_empty() {
+                    n.title.clone()
+                } else if t.is_empty() {
                     n.label.clone()
                 } else {
                     t.join(" · ")
@@ -1326,7 +1342,7 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             statement: format!(
                 "{}{}{}{}",
                 match narratives.first() {
-                    Some(n) => format!("Main narrative \u{201c}{}\u{201d}", n.label),
+                    Some(n) => format!("Main narrative \u{201c}{}\u{201d}", n.name()),
                     None => "No dominant narrative".to_string(),
                 },
                 if narratives.len() > 1 {

@@ -48,7 +48,7 @@ pub struct Incident {
     /// incident's sorted account keys and its first post (see
     /// [`Incident::derive_id`]). The same input gives the same id.
     pub id: String,
-    /// A short title: the narrative's label or the main entity pushed.
+    /// A short title: the main narrative's title or the main entity pushed.
     pub title: String,
     /// One sentence a decision-maker can read: what, who, how big, how fast.
     pub summary: String,
@@ -248,7 +248,12 @@ pub struct TechniqueTag {
 pub struct NarrativeRef {
     /// Evidence id (`narrative:<id>`).
     pub id: EvidenceId,
-    /// The narrative engine's label (its most telling terms joined by ` · `).
+    /// The narrative's title: a headline from its representative post
+    /// (empty in incidents written before titles existed).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    /// The narrative engine's label (its most telling terms joined by ` · `),
+    /// the secondary label under the title.
     pub label: String,
     /// The label's terms.
     pub terms: Vec<String>,
@@ -262,6 +267,17 @@ pub struct NarrativeRef {
     /// Near-duplicate families of this narrative in the incident
     /// (`family:<id>`, posts), largest first.
     pub families: Vec<Counted>,
+}
+
+impl NarrativeRef {
+    /// What to call the narrative: its title, else its label.
+    pub fn name(&self) -> &str {
+        if self.title.trim().is_empty() {
+            &self.label
+        } else {
+            &self.title
+        }
+    }
 }
 
 /// A coordination network behind the incident.

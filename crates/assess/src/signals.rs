@@ -18,7 +18,7 @@ use pharos_analysis::coordination::communities::{Graph, LeidenParams, leiden};
 use pharos_analysis::coordination::directed::{
     DirectedNetwork, DirectedParams, Kind, MessageTable, directed_network,
 };
-use pharos_analysis::narratives::{Assignment, NarrativeSummary};
+use pharos_analysis::narratives::{Assignment, NarrativeSummary, SharedBoilerplate};
 use pharos_core::Post;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -164,7 +164,16 @@ pub struct Signals {
     pub matches: Vec<MatchRow>,
     /// Post index by `platform:id`.
     pub index: HashMap<String, usize>,
+    /// Shared templates: lines of at least [`MIN_TEMPLATE_WORDS`] words
+    /// that several accounts sign their posts with (the narrative engine's
+    /// learned boilerplate); coordination evidence (DISARM T0092 Build
+    /// Network), most accounts first.
+    pub templates: Vec<SharedBoilerplate>,
 }
+
+/// Words a shared signature needs to count as a template network: a
+/// one-word line ("Подписаться") is shared by unrelated channels.
+pub const MIN_TEMPLATE_WORDS: u32 = 3;
 
 impl Signals {
     /// Computes every signal over `posts` (sorted here by event time).
@@ -205,6 +214,12 @@ impl Signals {
             .into_iter()
             .map(|n| (n.id, n))
             .collect();
+        let templates = pipeline
+            .narratives()
+            .shared_boilerplate(2)
+            .into_iter()
+            .filter(|t| t.words >= MIN_TEMPLATE_WORDS)
+            .collect();
         let model = StreamModel::default_model();
         // The tracker keys accounts by actor id; scope them by the platforms
         // the id posted on.
@@ -244,6 +259,7 @@ impl Signals {
             networks,
             matches,
             index,
+            templates,
         })
     }
 

@@ -369,7 +369,17 @@ fn reports_are_written_and_self_contained() {
         }
     }
     let text = pharos_assess::report::summary_text(a, &written);
-    assert_eq!(text.lines().count(), 1 + a.incidents.len() + written.len());
+    // One line of totals, one per incident, the shared-template networks
+    // (a heading and up to five lines), one per file written.
+    let templates = if a.templates.is_empty() {
+        0
+    } else {
+        1 + a.templates.len().min(5)
+    };
+    assert_eq!(
+        text.lines().count(),
+        1 + a.incidents.len() + templates + written.len()
+    );
     for inc in &a.incidents {
         assert!(text.contains(&inc.title));
     }
@@ -409,4 +419,64 @@ fn no_posts_no_incidents() {
     assert_eq!(written.len(), 6);
     let b = std::fs::read_to_string(dir.path().join("briefing.html")).unwrap();
     assert!(b.contains("No campaign found"));
+}
+
+#[test]
+fn narratives_are_named_by_their_titles_and_template_networks_are_evidence() {
+    let a = assessed();
+    // Every narrative an incident pushes carries its title (a headline
+    // from its representative post), the terms stay as the secondary label.
+    let refs: Vec<_> = a.incidents.iter().flat_map(|i| &i.narratives).collect();
+    assert!(!refs.is_empty(), "no incident pushes a narrative");
+    for n in &refs {
+        assert!(!n.title.trim().is_empty(), "{}: no title", n.id);
+        assert_ne!(n.title, n.label, "{}: the title is the label", n.id);
+        assert_eq!(n.name(), n.title);
+    }
+    // An incident whose topic is a narrative is titled by that narrative's
+    // title, not by its terms.
+    let by_narrative: Vec<_> = a
+        .incidents
+        .iter()
+        .filter(|i| {
+            i.narratives
+                .first()
+                .is_some_and(|n| i.title.ends_with(&n.title))
+        })
+        .collect();
+    assert!(
+        !by_narrative.is_empty(),
+        "no incident titled by its narrative: {:?}",
+        a.incidents.iter().map(|i| &i.title).collect::<Vec<_>>()
+    );
+    let md = pharos_assess::report::md::briefing(a);
+    let summary = pharos_assess::report::summary_text(a, &[]);
+    assert!(summary.contains(&by_narrative[0].title), "{summary}");
+    // The simulated network of channels sharing one footer is reported as
+    // coordination evidence (DISARM T0092), with its accounts.
+    let truth = pharos_sim::simulate(
+        &pharos_sim::SimConfig::new(POSTS, SEED),
+        &mut std::io::sink(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let net = &truth.template_networks[0];
+    let found = a
+        .templates
+        .iter()
+        .find(|t| {
+            // Accounts resharing a network post carry its footer once or
+            // twice too; the network's accounts carry it on most posts.
+            let in_net: Vec<_> = t
+                .sources
+                .iter()
+                .filter(|s| net.accounts.contains(&s.actor))
+                .collect();
+            let posts: u64 = in_net.iter().map(|s| s.posts).sum();
+            in_net.len() >= 4 && posts as f64 >= 0.8 * t.posts as f64
+        })
+        .unwrap_or_else(|| panic!("template network not reported: {:?}", a.templates));
+    assert!(found.words >= 3, "{found:?}");
+    assert!(md.contains("T0092"), "{md}");
+    assert!(summary.contains("shared-template networks"), "{summary}");
 }

@@ -453,3 +453,22 @@ fn native_opencti_type_names_keep_the_same_uuids() {
     assert_eq!(objects_of(&n, "channel").len(), 3);
     assert_eq!(check_bundle(&n), Vec::<String>::new());
 }
+
+#[test]
+fn a_narrative_is_named_by_its_title_with_its_terms_described() {
+    let mut inc = incident(5);
+    inc.narratives[0].title = "The EU will ration power this winter".into();
+    let (b, _) = export_bundle(&[inc], &ExportOptions::default());
+    assert_eq!(check_bundle(&b), Vec::<String>::new());
+    let nar = objects_of(&b, "x-opencti-narrative")[0];
+    assert_eq!(nar["name"], "The EU will ration power this winter");
+    assert_eq!(
+        nar["id"],
+        pharos_share::stix::ids::opencti_name_id(
+            "x-opencti-narrative",
+            "The EU will ration power this winter"
+        )
+    );
+    let desc = nar["description"].as_str().unwrap();
+    assert!(desc.contains("Terms: ration · power · winter."), "{desc}");
+}

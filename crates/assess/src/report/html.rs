@@ -443,8 +443,13 @@ fn incident_section(b: &mut String, inc: &Incident) {
         for n in &inc.narratives {
             let _ = write!(
                 b,
-                "<tr><td>{} {}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&n.label),
+                "<tr><td>{}{} {}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                esc(n.name()),
+                if n.title.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!("<br><small>{}</small>", esc(&n.label))
+                },
                 refs(inc, std::slice::from_ref(&n.id), true, 1),
                 n.posts,
                 esc(&n.representative_text.chars().take(240).collect::<String>()),

@@ -49,9 +49,10 @@ pub fn briefing(a: &Assessment) -> String {
     if a.incidents.is_empty() {
         let _ = writeln!(
             s,
-            "No campaign found: no coordination network, copy-paste flood, claim match or suspicious burst. {} alerts were raised.",
+            "No campaign found: no coordination network, copy-paste flood, claim match or suspicious burst. {} alerts were raised.\n",
             a.alerts.len()
         );
+        templates(&mut s, a);
         return s;
     }
     let _ = writeln!(
@@ -75,8 +76,39 @@ pub fn briefing(a: &Assessment) -> String {
                 .join("; "))
         );
     }
+    templates(&mut s, a);
     s.push_str("---\nEvidence ids in brackets point to `incidents.json` and the analyst report. Scores are ranks with reasons, not probabilities; nothing was decided automatically.\n");
     s
+}
+
+/// Shared-template networks (coordination evidence, DISARM T0092), the
+/// five with the most accounts.
+fn templates(s: &mut String, a: &Assessment) {
+    if a.templates.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "## Accounts signing their posts alike\n\n{} signed by several accounts: possibly one operator behind them (DISARM T0092 Build Network). Coordination evidence, not a narrative.\n",
+        plural(a.templates.len(), "line is", "lines are")
+    );
+    for t in a.templates.iter().take(5) {
+        let names: Vec<String> = t
+            .sources
+            .iter()
+            .take(8)
+            .map(|x| md(x.name.as_deref().unwrap_or(&x.actor)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "- \u{201c}{}\u{201d}: {} ({}), {} posts",
+            md(&t.text),
+            plural(t.sources.len(), "account", "accounts"),
+            names.join(", "),
+            t.posts
+        );
+    }
+    s.push('\n');
 }
 
 /// The briefing of one incident alone (what the server answers at
@@ -90,6 +122,7 @@ pub fn incident_briefing(inc: &Incident) -> String {
         alerts: Vec::new(),
         responses: Vec::new(),
         drafts: Default::default(),
+        templates: Vec::new(),
     };
     let mut s = String::new();
     incident(&mut s, &a, "#", inc);

@@ -86,6 +86,29 @@ pub fn summary_text(a: &Assessment, written: &[PathBuf]) -> String {
             inc.platforms.keys().cloned().collect::<Vec<_>>().join(", ")
         );
     }
+    if !a.templates.is_empty() {
+        let _ = writeln!(
+            out,
+            "shared-template networks (coordination evidence, DISARM T0092 Build Network): {}",
+            a.templates.len()
+        );
+        for t in a.templates.iter().take(5) {
+            let names: Vec<&str> = t
+                .sources
+                .iter()
+                .take(8)
+                .map(|x| x.name.as_deref().unwrap_or(&x.actor))
+                .collect();
+            let _ = writeln!(
+                out,
+                "    \u{201c}{}\u{201d}: {} accounts ({}), {} posts",
+                t.text,
+                t.sources.len(),
+                names.join(", "),
+                t.posts
+            );
+        }
+    }
     for p in written {
         let _ = writeln!(out, "wrote {}", p.display());
     }

@@ -77,7 +77,8 @@ pub async fn narratives(
                 return true;
             }
             let hay = format!(
-                "{} {}",
+                "{} {} {}",
+                n.title.to_lowercase(),
                 n.label.text.to_lowercase(),
                 n.label
                     .representative

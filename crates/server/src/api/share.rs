@@ -85,7 +85,7 @@ pub async fn stix_export(
             let f = Finding {
                 kind: FindingKind::Narrative,
                 key: format!("narrative:{n}"),
-                name: s.label.text.clone(),
+                name: s.name().to_string(),
                 description: desc,
                 accounts: s
                     .actors

@@ -215,13 +215,8 @@ fn narrative_rows(list: &[&pharos_analysis::narratives::NarrativeSummary]) -> St
             s,
             "<tr><td><a href=\"/narratives/{}\">{}</a><div class=muted>{}</div></td><td class=num>{}</td><td class=num>×{:.1}</td><td>{}</td><td>{}</td></tr>",
             n.id,
+            esc(&short(n.name(), 120)),
             esc(&short(&n.label.text, 90)),
-            esc(&n
-                .label
-                .representative
-                .as_ref()
-                .map(|r| short(&r.text, 140))
-                .unwrap_or_default()),
             fmt_n(n.total_posts),
             n.growth,
             n.platforms
@@ -358,7 +353,7 @@ async fn narratives(
         .iter()
         .filter(|n| cl.sees_narrative(n))
         .filter(|n| {
-            let hay = n.label.text.to_lowercase();
+            let hay = format!("{} {}", n.title, n.label.text).to_lowercase();
             words.iter().all(|w| hay.contains(w))
         })
         .take(200)
@@ -516,13 +511,14 @@ async fn narrative(
         })
         .unwrap_or_default();
     let body = format!(
-        "<h1 id=narrative-title>{}</h1>{rep}<div class=kpis><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>×{:.1}</b><span>growth (last 6 h)</span></div><div class=kpi><b>{}</b><span>near-duplicate families</span></div><div class=kpi><b>{}</b><span>first seen</span></div></div>
+        "<h1 id=narrative-title>{}</h1><p class=muted id=narrative-terms>{}</p>{rep}<div class=kpis><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>×{:.1}</b><span>growth (last 6 h)</span></div><div class=kpi><b>{}</b><span>near-duplicate families</span></div><div class=kpi><b>{}</b><span>first seen</span></div></div>
         <p><a class=btn id=export-stix href=\"/api/stix/export?narrative={}\" download>Export STIX bundle</a> <a class=\"btn secondary\" href=\"/api/narratives/{}\">JSON</a></p>
         <div class=grid><div class=\"card wide\"><h2>Timeline (posts per hour, by platform)</h2>{}</div>
         <div class=card><h2>Languages</h2>{}</div><div class=card><h2>Actors</h2>{}</div>
         <div class=card><h2>Hashtags</h2>{}</div><div class=card><h2>Links</h2>{}</div>
         {claim_sections}
         <div class=\"card wide\" id=top-posts><h2>Newest posts</h2>{}</div></div>",
+        esc(n.name()),
         esc(&n.label.text),
         fmt_n(n.total_posts),
         n.growth,

@@ -669,7 +669,7 @@ fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
     // Narratives (OpenCTI objects, ids over the lower-cased name).
     let oc = opts.opencti_types;
     for n in &inc.narratives {
-        let name = sc.text(n.label.trim());
+        let name = sc.text(n.name().trim());
         if name.is_empty() {
             continue;
         }
@@ -680,6 +680,11 @@ fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
             "Narrative seen by Pharos ({} posts in incident {}).",
             n.posts, inc.id
         );
+        if !n.title.trim().is_empty() && !n.label.trim().is_empty() {
+            desc.push_str(" Terms: ");
+            desc.push_str(&sc.text(n.label.trim()));
+            desc.push('.');
+        }
         if !n.representative_text.is_empty() {
             desc.push_str(" Representative post: ");
             desc.push_str(&sc.text(&n.representative_text));
