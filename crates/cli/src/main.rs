@@ -5,7 +5,6 @@
 
 mod cmd;
 mod models;
-mod pipeline;
 mod progress;
 
 use clap::{Parser, Subcommand};

@@ -33,3 +33,21 @@ pub fn bytes(quiet: bool, total: u64, what: &str) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// A progress bar as what a load reports to: posts written count on it,
+/// notes go to standard error.
+pub struct Bar<'a>(pub &'a ProgressBar);
+
+impl pharos_ingest::load::Observer for Bar<'_> {
+    fn written(&self, n: u64) {
+        self.0.inc(n);
+    }
+
+    fn building_indexes(&self) {
+        self.0.set_message("posts; building indexes");
+    }
+
+    fn note(&self, line: &str) {
+        self.0.suspend(|| eprintln!("{line}"));
+    }
+}

@@ -12,14 +12,19 @@
 //!   tracking parameters is one link).
 //! - [`text`]: hashtags, mentions and URLs found in free text.
 //! - [`lang`]: language codes and names.
+//! - [`quarantine`]: the one quarantine writer (records an import could not use).
+//! - [`tlp`]: TLP 2.0 levels ([`Tlp`]) and their STIX marking-definitions.
 
 pub mod lang;
 pub mod link;
 pub mod net;
 pub mod post;
+pub mod quarantine;
 pub mod text;
 pub mod time;
+pub mod tlp;
 
 pub use link::{Link, normalize_url};
 pub use post::{Actor, Engagement, Media, MediaKind, Post, Provenance};
 pub use time::{EventTime, TimeError, now_ms};
+pub use tlp::Tlp;

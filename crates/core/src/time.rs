@@ -299,9 +299,15 @@ impl<'de> Deserialize<'de> for EventTime {
 /// The wall clock in epoch milliseconds (0 before 1970): the one clock
 /// helper of Pharos (runs, logs, audit rows, imports).
 pub fn now_ms() -> i64 {
+    now_us() / 1000
+}
+
+/// The wall clock in epoch microseconds (0 before 1970): TAXII's
+/// `date_added`, which orders object versions, needs them.
+pub fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
+        .map(|d| d.as_micros() as i64)
         .unwrap_or(0)
 }
 

@@ -27,8 +27,10 @@ pub mod feed;
 pub mod formats;
 pub mod input;
 pub mod limits;
+pub mod load;
 pub mod normalize;
 pub mod quarantine;
+pub mod watch;
 
 use pharos_core::Post;
 use serde::Serialize;
@@ -66,13 +68,8 @@ impl Rejection {
         raw: impl Into<String>,
     ) -> Self {
         let mut raw: String = raw.into();
-        if raw.len() > 65_536 {
-            let mut cut = 65_536;
-            while !raw.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            raw.truncate(cut);
-        }
+        let keep = pharos_core::quarantine::cut_raw(&raw).len();
+        raw.truncate(keep);
         Rejection {
             file: file.to_string(),
             line,

@@ -83,7 +83,7 @@ pub fn normalize(post: &mut Post, detect_language: bool) -> Result<(), String> {
         None => None,
     };
     if post.lang.is_none() && detect_language {
-        post.lang = detect_lang(&post.text);
+        post.lang = pharos_core::lang::detect(&post.text).map(str::to_string);
     }
     Ok(())
 }
@@ -175,39 +175,6 @@ fn tidy_tags(tags: &mut Vec<String>, sigil: char) {
         }
     }
     *tags = out;
-}
-
-/// How much cleaned text language detection looks at.
-const DETECT_BYTES: usize = 16 << 10;
-
-/// Detects the language of `text` (URLs, mentions and hashtags removed first);
-/// `None` when the text is too short or the guess is unreliable.
-pub fn detect_lang(text: &str) -> Option<String> {
-    let mut clean = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
-        if word.starts_with("http")
-            || word.starts_with('@')
-            || word.starts_with('#')
-            || word == "RT"
-        {
-            continue;
-        }
-        clean.push_str(word);
-        clean.push(' ');
-        // A language shows in its first few thousand letters: the rest of a
-        // long text would only cost time.
-        if clean.len() >= DETECT_BYTES {
-            break;
-        }
-    }
-    if clean.chars().filter(|c| c.is_alphabetic()).count() < 8 {
-        return None;
-    }
-    let info = whatlang::detect(&clean)?;
-    if info.confidence() < 0.3 {
-        return None;
-    }
-    normalize_lang(info.lang().code())
 }
 
 #[cfg(test)]
@@ -305,8 +272,8 @@ mod tests {
             ),
         ];
         for (want, text) in cases {
-            assert_eq!(detect_lang(text).as_deref(), Some(want), "{text}");
+            assert_eq!(pharos_core::lang::detect(text), Some(want), "{text}");
         }
-        assert_eq!(detect_lang("ok lol"), None);
+        assert_eq!(pharos_core::lang::detect("ok lol"), None);
     }
 }

@@ -427,7 +427,7 @@ impl Clearance {
         if scope == "public" {
             return Marking::new(Tlp::Clear);
         }
-        if let Some(t) = scope.strip_prefix("tlp:").and_then(Tlp::parse) {
+        if let Some(t) = scope.strip_prefix("tlp:").and_then(|t| Tlp::parse(t).ok()) {
             return Marking::new(t);
         }
         self.default.clone()

@@ -648,7 +648,7 @@ fn served(json: &str, row: &repo::ObjectRow, m: &Marking) -> Value {
         && row.stix_type != "marking-definition"
         && let Some(map) = o.as_object_mut()
     {
-        let t: pharos_share::Tlp = m.tlp.into();
+        let t = m.tlp;
         map.insert("object_marking_refs".into(), json!([t.marking_id()]));
     }
     o
@@ -882,7 +882,6 @@ async fn add_objects(
     let sid = status_id.clone();
     let (status_v, report) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let mut store = SqliteStore::open(&path)?;
-        repo::prepare(&mut store)?;
         let bundle = json!({
             "type": "bundle",
             "id": format!("bundle--{sid}"),
@@ -1003,12 +1002,7 @@ async fn add_objects(
     Ok(r)
 }
 
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
-}
+use pharos_core::time::now_us;
 
 static PUBLISHING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -1027,7 +1021,6 @@ pub async fn publish_findings(st: &Shared) -> Result<(), ApiError> {
 fn publish_blocking(path: &std::path::Path) -> Result<(), ApiError> {
     let _guard = PUBLISHING.lock().map_err(ApiError::internal)?;
     let mut store = SqliteStore::open(path)?;
-    repo::prepare(&mut store)?;
     let fp = repo::incidents_fingerprint(&store)?;
     if repo::state(&store, "findings")?.as_deref() == Some(fp.as_str()) {
         return Ok(());

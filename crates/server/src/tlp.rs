@@ -15,71 +15,8 @@ use crate::auth::{Principal, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// A TLP 2.0 level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-pub enum Tlp {
-    #[serde(rename = "clear", alias = "CLEAR", alias = "white", alias = "WHITE")]
-    Clear,
-    #[serde(rename = "green", alias = "GREEN")]
-    Green,
-    #[serde(rename = "amber", alias = "AMBER")]
-    Amber,
-    #[serde(rename = "amber+strict", alias = "AMBER+STRICT")]
-    AmberStrict,
-    #[serde(rename = "red", alias = "RED")]
-    Red,
-}
-
-impl Tlp {
-    /// `TLP:AMBER+STRICT`, as shown to people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Tlp::Clear => "TLP:CLEAR",
-            Tlp::Green => "TLP:GREEN",
-            Tlp::Amber => "TLP:AMBER",
-            Tlp::AmberStrict => "TLP:AMBER+STRICT",
-            Tlp::Red => "TLP:RED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Tlp> {
-        match s.trim().to_ascii_lowercase().trim_start_matches("tlp:") {
-            "clear" | "white" => Some(Tlp::Clear),
-            "green" => Some(Tlp::Green),
-            "amber" => Some(Tlp::Amber),
-            "amber+strict" | "amber-strict" => Some(Tlp::AmberStrict),
-            "red" => Some(Tlp::Red),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tlp::Clear => "clear",
-            Tlp::Green => "green",
-            Tlp::Amber => "amber",
-            Tlp::AmberStrict => "amber+strict",
-            Tlp::Red => "red",
-        }
-    }
-
-    /// The STIX 2.1 marking-definition id of this TLP 2.0 level (pharos-share's).
-    pub fn stix_id(self) -> &'static str {
-        pharos_share::Tlp::from(self).marking_id()
-    }
-}
-
-impl From<Tlp> for pharos_share::Tlp {
-    fn from(t: Tlp) -> Self {
-        match t {
-            Tlp::Clear => pharos_share::Tlp::Clear,
-            Tlp::Green => pharos_share::Tlp::Green,
-            Tlp::Amber => pharos_share::Tlp::Amber,
-            Tlp::AmberStrict => pharos_share::Tlp::AmberStrict,
-            Tlp::Red => pharos_share::Tlp::Red,
-        }
-    }
-}
+/// A TLP 2.0 level: the one `Tlp` of Pharos (`pharos_core::tlp`).
+pub use pharos_core::Tlp;
 
 /// A marking: a TLP level and whom it names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -190,9 +127,9 @@ mod tests {
             Tlp::AmberStrict,
             Tlp::Red,
         ] {
-            assert_eq!(Tlp::parse(t.as_str()), Some(t));
-            assert_eq!(Tlp::parse(t.label()), Some(t));
+            assert_eq!(Tlp::parse(t.as_str()), Ok(t));
+            assert_eq!(Tlp::parse(t.label()), Ok(t));
         }
-        assert_eq!(Tlp::parse("purple"), None);
+        assert!(Tlp::parse("purple").is_err());
     }
 }

@@ -52,13 +52,15 @@ pub use search::{PostSearch, PostSearcher, SearchCursor, SearchPage, text_query}
 pub use sqlite::SqliteStore;
 pub use stats::Stats;
 
-/// Errors from a store.
+/// Errors from a store, the same whatever the backend.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The backend (SQLite; PostgreSQL behind the same traits) failed:
+    /// its own error, whatever the backend.
     #[error("store {path}: {source}")]
-    Sqlite {
+    Backend {
         path: String,
-        source: rusqlite::Error,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     #[error(
         "store {path}: schema version {found} is newer than this pharos understands ({supported}); upgrade pharos"
@@ -86,6 +88,19 @@ pub enum StoreError {
         id: String,
         reason: String,
     },
+}
+
+impl StoreError {
+    /// A backend's error on the store at `path`.
+    pub fn backend(
+        path: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> StoreError {
+        StoreError::Backend {
+            path: path.into(),
+            source: Box::new(source),
+        }
+    }
 }
 
 /// What an insert did.

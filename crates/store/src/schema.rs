@@ -232,6 +232,42 @@ pub const SERVER: Component = Component {
         "ALTER TABLE server_audit ADD COLUMN hash TEXT;"],
 };
 
+/// TAXII 2.1: the server's collections (`taxii_objects`), status
+/// resources, small named values, and where `pharos share pull` stopped
+/// (`crate::taxii`). Before 2026-12 created by the TAXII code on first use.
+pub const TAXII: Component = Component {
+    name: "taxii",
+    migrations: &["CREATE TABLE taxii_objects (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        type TEXT NOT NULL,
+        spec_version TEXT NOT NULL,
+        date_added_us INTEGER NOT NULL,
+        json TEXT NOT NULL,
+        UNIQUE (collection, id, version, scope)
+    );
+    CREATE INDEX taxii_objects_id ON taxii_objects (collection, id);
+    CREATE TABLE taxii_status (
+        id TEXT PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        json TEXT NOT NULL
+    );
+    CREATE TABLE taxii_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE taxii_pulls (
+        remote TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        added_after TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (remote, collection)
+    );"],
+};
+
 /// Every repository's tables, created (or brought up to date) when a
 /// store opens.
 pub const COMPONENTS: &[Component] = &[
@@ -241,4 +277,5 @@ pub const COMPONENTS: &[Component] = &[
     DISARM,
     STIX_IMPORT,
     SERVER,
+    TAXII,
 ];

@@ -354,10 +354,7 @@ pub fn quarantine_path_for(store: &Path) -> PathBuf {
 }
 
 fn sql_err(path: &Path, e: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
-        path: path.display().to_string(),
-        source: e,
-    }
+    StoreError::backend(path.display().to_string(), e)
 }
 
 impl SqliteStore {
@@ -368,11 +365,34 @@ impl SqliteStore {
         &mut self,
         batches: &[&EncodedPosts],
     ) -> Result<Vec<Inserted>, StoreError> {
+        self.insert_batches(batches, None)
+    }
+
+    /// [`SqliteStore::insert_encoded_batches`], also giving the sequence
+    /// number (rowid) each post got, in the batches' order: 0 for a post
+    /// already stored. The server's writer hands these to its live analysis.
+    pub fn insert_encoded_batches_rowids(
+        &mut self,
+        batches: &[&EncodedPosts],
+    ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
+        let mut rowids: Vec<Vec<i64>> = batches
+            .iter()
+            .map(|b| Vec::with_capacity(b.len()))
+            .collect();
+        let done = self.insert_batches(batches, Some(&mut rowids))?;
+        Ok(done.into_iter().zip(rowids).collect())
+    }
+
+    fn insert_batches(
+        &mut self,
+        batches: &[&EncodedPosts],
+        mut rowids: Option<&mut Vec<Vec<i64>>>,
+    ) -> Result<Vec<Inserted>, StoreError> {
         let path = self.path.clone();
         let e = |err| sql_err(&path, err);
         let tx = self.conn.transaction().map_err(e)?;
         let mut all = Vec::with_capacity(batches.len());
-        for posts in batches {
+        for (b, posts) in batches.iter().enumerate() {
             let mut done = Inserted::default();
             let mut ins_post = tx
                 .prepare_cached(
@@ -408,10 +428,16 @@ impl SqliteStore {
                     .map_err(e)?;
                 if ins_post.raw_execute().map_err(e)? == 0 {
                     done.duplicates += 1;
+                    if let Some(r) = rowids.as_deref_mut() {
+                        r[b].push(0);
+                    }
                     continue;
                 }
                 done.stored += 1;
                 let rowid = tx.last_insert_rowid();
+                if let Some(r) = rowids.as_deref_mut() {
+                    r[b].push(rowid);
+                }
                 for (url, domain) in p.links() {
                     ins_link.raw_bind_parameter(1, rowid).map_err(e)?;
                     ins_link.raw_bind_parameter(2, url).map_err(e)?;

@@ -10,46 +10,12 @@
 //! - `taxii_state`: small named values (the fingerprint of the findings the
 //!   server last published).
 //! - `taxii_pulls`: where `pharos share pull` stopped, per remote and collection.
+//!
+//! The tables are created with the others when a store opens
+//! ([`crate::schema::TAXII`]).
 
 use crate::{SqliteStore, StoreError};
 use rusqlite::{OptionalExtension, params};
-
-/// Component name and migrations.
-pub const COMPONENT: &str = "taxii";
-pub const MIGRATIONS: &[&str] = &["CREATE TABLE taxii_objects (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        collection TEXT NOT NULL,
-        id TEXT NOT NULL,
-        version TEXT NOT NULL,
-        scope TEXT NOT NULL,
-        type TEXT NOT NULL,
-        spec_version TEXT NOT NULL,
-        date_added_us INTEGER NOT NULL,
-        json TEXT NOT NULL,
-        UNIQUE (collection, id, version, scope)
-    );
-    CREATE INDEX taxii_objects_id ON taxii_objects (collection, id);
-    CREATE TABLE taxii_status (
-        id TEXT PRIMARY KEY,
-        at_ms INTEGER NOT NULL,
-        json TEXT NOT NULL
-    );
-    CREATE TABLE taxii_state (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    CREATE TABLE taxii_pulls (
-        remote TEXT NOT NULL,
-        collection TEXT NOT NULL,
-        added_after TEXT NOT NULL,
-        at_ms INTEGER NOT NULL,
-        PRIMARY KEY (remote, collection)
-    );"];
-
-/// Creates the tables when absent.
-pub fn prepare(store: &mut SqliteStore) -> Result<(), StoreError> {
-    store.component(COMPONENT, MIGRATIONS)
-}
 
 /// One object version of a collection, without its JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,12 +40,7 @@ pub struct NewObject<'a> {
     pub json: &'a str,
 }
 
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
-}
+use pharos_core::time::now_us;
 
 /// Adds object versions to a collection in one transaction; a version
 /// already held under the same scope is left as it was. Returns how many
@@ -90,10 +51,7 @@ pub fn add_objects(
     objects: &[NewObject<'_>],
 ) -> Result<u64, StoreError> {
     let path = store.path().display().to_string();
-    let err = |e| StoreError::Sqlite {
-        path: path.clone(),
-        source: e,
-    };
+    let err = |e| StoreError::backend(path.clone(), e);
     // Immediate: the read of the last time and the inserts are one write
     // (a deferred transaction that upgrades gets SQLITE_BUSY at once
     // instead of waiting when another writer is at work).
@@ -148,10 +106,7 @@ pub fn object_rows(
     collection: &str,
     id: Option<&str>,
 ) -> Result<Vec<ObjectRow>, StoreError> {
-    let err = |e| StoreError::Sqlite {
-        path: store.path().display().to_string(),
-        source: e,
-    };
+    let err = |e| StoreError::backend(store.path().display().to_string(), e);
     let conn = store.conn();
     let map = |r: &rusqlite::Row<'_>| {
         Ok(ObjectRow {
@@ -192,10 +147,7 @@ pub fn object_rows(
 
 /// The JSON of object versions by `seq`, in the order asked.
 pub fn object_json(store: &SqliteStore, seqs: &[i64]) -> Result<Vec<String>, StoreError> {
-    let err = |e| StoreError::Sqlite {
-        path: store.path().display().to_string(),
-        source: e,
-    };
+    let err = |e| StoreError::backend(store.path().display().to_string(), e);
     let mut stmt = store
         .conn()
         .prepare_cached("SELECT json FROM taxii_objects WHERE seq = ?1")
@@ -215,10 +167,7 @@ pub fn put_status(store: &SqliteStore, id: &str, json: &str) -> Result<(), Store
             "INSERT OR REPLACE INTO taxii_status (id, at_ms, json) VALUES (?1, ?2, ?3)",
             params![id, now_us() / 1000, json],
         )
-        .map_err(|e| StoreError::Sqlite {
-            path: store.path().display().to_string(),
-            source: e,
-        })?;
+        .map_err(|e| StoreError::backend(store.path().display().to_string(), e))?;
     Ok(())
 }
 
@@ -230,10 +179,7 @@ pub fn status(store: &SqliteStore, id: &str) -> Result<Option<String>, StoreErro
             r.get(0)
         })
         .optional()
-        .map_err(|e| StoreError::Sqlite {
-            path: store.path().display().to_string(),
-            source: e,
-        })
+        .map_err(|e| StoreError::backend(store.path().display().to_string(), e))
 }
 
 /// A named value of `taxii_state`.
@@ -244,10 +190,7 @@ pub fn state(store: &SqliteStore, key: &str) -> Result<Option<String>, StoreErro
             r.get(0)
         })
         .optional()
-        .map_err(|e| StoreError::Sqlite {
-            path: store.path().display().to_string(),
-            source: e,
-        })
+        .map_err(|e| StoreError::backend(store.path().display().to_string(), e))
 }
 
 pub fn set_state(store: &SqliteStore, key: &str, value: &str) -> Result<(), StoreError> {
@@ -257,10 +200,7 @@ pub fn set_state(store: &SqliteStore, key: &str, value: &str) -> Result<(), Stor
             "INSERT OR REPLACE INTO taxii_state (key, value) VALUES (?1, ?2)",
             params![key, value],
         )
-        .map_err(|e| StoreError::Sqlite {
-            path: store.path().display().to_string(),
-            source: e,
-        })?;
+        .map_err(|e| StoreError::backend(store.path().display().to_string(), e))?;
     Ok(())
 }
 
@@ -269,10 +209,7 @@ pub fn set_state(store: &SqliteStore, key: &str, value: &str) -> Result<(), Stor
 /// post, summed sizes of their records). Empty when there are none.
 pub fn incidents_fingerprint(store: &SqliteStore) -> Result<String, StoreError> {
     let conn = store.conn();
-    let err = |e| StoreError::Sqlite {
-        path: store.path().display().to_string(),
-        source: e,
-    };
+    let err = |e| StoreError::backend(store.path().display().to_string(), e);
     conn.query_row(
         "SELECT count(*), COALESCE(SUM(last_seen_ms), 0), COALESCE(SUM(length(json)), 0),
                 COALESCE(MAX(rowid), 0) FROM incidents",
@@ -309,10 +246,7 @@ pub fn pull_position(
             |r| r.get(0),
         )
         .optional()
-        .map_err(|e| StoreError::Sqlite {
-            path: store.path().display().to_string(),
-            source: e,
-        })
+        .map_err(|e| StoreError::backend(store.path().display().to_string(), e))
 }
 
 pub fn set_pull_position(
@@ -328,10 +262,7 @@ pub fn set_pull_position(
              ON CONFLICT (remote, collection) DO UPDATE SET added_after = excluded.added_after, at_ms = excluded.at_ms",
             params![remote, collection, added_after, now_us() / 1000],
         )
-        .map_err(|e| StoreError::Sqlite {
-            path: store.path().display().to_string(),
-            source: e,
-        })?;
+        .map_err(|e| StoreError::backend(store.path().display().to_string(), e))?;
     Ok(())
 }
 
@@ -354,7 +285,6 @@ mod tests {
     fn objects_are_added_once_with_increasing_times() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::open(dir.path().join("s.db")).unwrap();
-        prepare(&mut s).unwrap();
         let a = [
             obj("url--1", "v1", "tlp:clear"),
             obj("url--2", "v1", "tlp:clear"),

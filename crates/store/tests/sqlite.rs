@@ -1,5 +1,5 @@
 use pharos_core::{Actor, EventTime, Post};
-use pharos_store::{EncodedPosts, PostFilter, SqliteStore, Store};
+use pharos_store::{EncodedPosts, PostFilter, PostLog, SqliteStore, Store};
 use std::ops::ControlFlow;
 
 fn post(id: &str, t: i64, actor: &str, tags: &[&str], link: Option<&str>) -> Post {
@@ -222,6 +222,30 @@ fn batches_in_one_transaction_count_each_batch() {
     assert_eq!(link_and_tag_rows(&s), (1, 1));
     let again = s.insert_encoded_batches(&[&b]).unwrap();
     assert_eq!((again[0].stored, again[0].duplicates), (0, 2));
+}
+
+#[test]
+fn batches_give_each_stored_post_its_rowid_and_duplicates_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(dir.path().join("p.db")).unwrap();
+    let mut a = EncodedPosts::new();
+    a.extend(&[post("1", 10, "a", &[], None), post("2", 20, "b", &[], None)])
+        .unwrap();
+    let mut b = EncodedPosts::new();
+    b.extend(&[post("2", 20, "b", &[], None), post("3", 30, "c", &[], None)])
+        .unwrap();
+    let done = s.insert_encoded_batches_rowids(&[&a, &b]).unwrap();
+    assert_eq!(done[0].1, vec![1, 2]);
+    assert_eq!(done[1].1, vec![0, 3], "the duplicate gets 0");
+    assert_eq!((done[1].0.stored, done[1].0.duplicates), (1, 1));
+    // They are the sequence numbers reads by storage order use.
+    let log: Vec<(i64, String)> = s
+        .posts_after_rowid(0, 10)
+        .unwrap()
+        .into_iter()
+        .map(|(r, p)| (r, p.id))
+        .collect();
+    assert_eq!(log, vec![(1, "1".into()), (2, "2".into()), (3, "3".into())]);
 }
 
 #[test]

@@ -24,8 +24,8 @@
 //! Ukrainian and Latin-script text; common vocabulary does not (that needs
 //! a multilingual embedding model, see `crate::narratives`).
 //!
-//! [`detect_language`] wraps whatlang (trigram models, 69 languages) and
-//! returns ISO 639-1 codes, as the ingest normaliser does.
+//! [`detect_language`] is `pharos_core::lang::detect` (whatlang's trigram
+//! models, ISO 639-1 codes), as the ingest normaliser uses it.
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
@@ -227,95 +227,10 @@ impl Keyer<'_> {
     }
 }
 
-/// ISO 639-1 code for a whatlang language (its ISO 639-3 code when the
-/// language has no two-letter code).
-fn iso639_1(lang: whatlang::Lang) -> &'static str {
-    use whatlang::Lang::*;
-    match lang {
-        Eng => "en",
-        Rus => "ru",
-        Ukr => "uk",
-        Deu => "de",
-        Fra => "fr",
-        Pol => "pl",
-        Ara => "ar",
-        Spa => "es",
-        Ita => "it",
-        Por => "pt",
-        Nld => "nl",
-        Tur => "tr",
-        Bel => "be",
-        Bul => "bg",
-        Srp => "sr",
-        Hrv => "hr",
-        Slv => "sl",
-        Mkd => "mk",
-        Ces => "cs",
-        Slk => "sk",
-        Ron => "ro",
-        Hun => "hu",
-        Swe => "sv",
-        Dan => "da",
-        Nob => "nb",
-        Fin => "fi",
-        Est => "et",
-        Lav => "lv",
-        Lit => "lt",
-        Ell => "el",
-        Heb => "he",
-        Pes => "fa",
-        Urd => "ur",
-        Hin => "hi",
-        Ben => "bn",
-        Jpn => "ja",
-        Cmn => "zh",
-        Kor => "ko",
-        Vie => "vi",
-        Tha => "th",
-        Ind => "id",
-        Kat => "ka",
-        Hye => "hy",
-        Aze => "az",
-        Uzb => "uz",
-        Epo => "eo",
-        Lat => "la",
-        other => other.code(),
-    }
-}
-
-/// Language of `text` as an ISO 639-1 code (`en`, `ru`, `uk`, `de`, `fr`,
-/// `pl`, `ar`, `es`, `it`, ...), or `None` when the text has fewer than 8
-/// letters once URLs, mentions and hashtags are removed, or whatlang's
-/// confidence is below 0.3 — the same rule as the ingest normaliser, so a
-/// post's language means the same whether it came with the post or not.
-///
-/// ```
-/// use pharos_analysis::similarity::translit::detect_language;
-/// assert_eq!(detect_language("Евросоюз ограничит подачу электричества в дома"), Some("ru"));
-/// assert_eq!(detect_language("ok"), None);
-/// ```
-pub fn detect_language(text: &str) -> Option<&'static str> {
-    let mut clean = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
-        if word.starts_with("http")
-            || word.starts_with('@')
-            || word.starts_with('#')
-            || word == "RT"
-        {
-            continue;
-        }
-        clean.push_str(word);
-        clean.push(' ');
-    }
-    if clean.chars().filter(|c| c.is_alphabetic()).count() < 8 {
-        return None;
-    }
-    let info = whatlang::detect(&clean)?;
-    if info.confidence() < 0.3 {
-        return None;
-    }
-    Some(iso639_1(info.lang()))
-}
+/// Language of `text` as an ISO 639-1 code: the one detector of Pharos,
+/// [`pharos_core::lang::detect`] (the rule of the ingest normaliser, so a
+/// post's language means the same whether it came with the post or not).
+pub use pharos_core::lang::detect as detect_language;
 
 #[cfg(test)]
 mod tests {

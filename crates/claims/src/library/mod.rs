@@ -492,7 +492,7 @@ impl Library {
                     if report.errors.len() < ERRORS_KEPT {
                         report.errors.push(format!("{shown} {at}: {}", rej.reason));
                     }
-                    if let Err(e) = quarantine.put(&shown, format, &rej) {
+                    if let Err(e) = quarantine::put(quarantine, &shown, format, &rej) {
                         report.error = Some(format!(
                             "cannot write the quarantine {}: {e}",
                             quarantine.path().display()

@@ -35,19 +35,10 @@ pub fn claim_id(prefix: &str, parts: &[&str]) -> String {
     format!("{prefix}-{}", hex::encode(&d[..8]))
 }
 
-/// The language of a text, when whatlang is confident.
-/// Reads at most the first 400 bytes: enough to tell, and detection time
-/// grows with the length.
+/// The language of a claim, when the one detector (`pharos_core::lang`)
+/// calls its guess reliable.
 pub(crate) fn detect_lang(text: &str) -> Option<String> {
-    let mut cut = text.len().min(400);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let info = whatlang::detect(&text[..cut])?;
-    if !info.is_reliable() {
-        return None;
-    }
-    pharos_core::lang::normalize_lang(info.lang().code())
+    pharos_core::lang::detect_reliable(text).map(str::to_string)
 }
 
 /// A language code from a source value (`en`, `en-GB`, `English`, ...).

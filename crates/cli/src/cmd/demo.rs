@@ -1,8 +1,8 @@
 //! `pharos demo`: simulate a scenario, ingest it, run the whole assessment.
 
 use super::Global;
-use crate::pipeline::ingest_files;
 use anyhow::Result;
+use pharos_ingest::load::ingest_files;
 use pharos_ingest::{Format, Options};
 use pharos_sim::SimConfig;
 use pharos_store::{SqliteStore, Store};
@@ -67,7 +67,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         std::slice::from_ref(&scenario),
         &opts,
         false,
-        &pb,
+        &crate::progress::Bar(&pb),
     )?;
     pb.finish_and_clear();
     super::ingest::report(&summary, false, global.quiet)?;

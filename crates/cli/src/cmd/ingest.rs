@@ -1,8 +1,9 @@
 //! `pharos ingest`: read source files into the store.
 
 use super::{Global, StoreArg};
-use crate::pipeline::{Summary, ingest_files};
+use crate::progress::Bar;
 use anyhow::Result;
+use pharos_ingest::load::{Summary, ingest_files, ingest_urls};
 use pharos_ingest::{CsvOptions, Format, Options, Preset};
 use pharos_store::SqliteStore;
 use std::path::PathBuf;
@@ -97,13 +98,20 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         let s = f.to_string_lossy();
         s.starts_with("http://") || s.starts_with("https://")
     });
-    let mut summary = ingest_files(&mut store, &files, &opts, args.strict, &pb)?;
+    let mut summary = ingest_files(&mut store, &files, &opts, args.strict, &Bar(&pb))?;
     if !summary.stopped {
         let urls: Vec<String> = urls
             .iter()
             .map(|u| u.to_string_lossy().into_owned())
             .collect();
-        ingest_urls(&mut store, &urls, &opts, args.strict, &mut summary)?;
+        ingest_urls(
+            &mut store,
+            &urls,
+            &opts,
+            args.strict,
+            &mut summary,
+            &Bar(&pb),
+        )?;
     }
     pb.finish_and_clear();
     report(&summary, args.json, global.quiet)?;
@@ -120,82 +128,6 @@ pub fn exit_code(s: &Summary) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
-}
-
-/// Reads RSS/Atom feeds given as URLs once (no conditional GET state: use
-/// `pharos watch` to poll), adding to `summary`.
-fn ingest_urls(
-    store: &mut SqliteStore,
-    urls: &[String],
-    opts: &Options,
-    strict: bool,
-    summary: &mut Summary,
-) -> Result<()> {
-    use pharos_ingest::feed::{FeedClient, FeedState, poll};
-    use pharos_ingest::{Item, Quarantine};
-    use pharos_store::Store;
-    if urls.is_empty() {
-        return Ok(());
-    }
-    let client = FeedClient::new()?;
-    let mut quarantine = Quarantine::new(store.quarantine_path());
-    for url in urls {
-        if summary.stopped {
-            break;
-        }
-        let mut posts = Vec::new();
-        let mut rejected = Vec::new();
-        let mut state = FeedState::new();
-        let res = poll(&client, url, &mut state, opts, &mut |item| {
-            match item {
-                Item::Post(p) => posts.push(*p),
-                Item::Rejected(r) => rejected.push(r),
-            }
-            std::ops::ControlFlow::Continue(())
-        });
-        summary.files += 1;
-        if let Err(e) = res {
-            eprintln!("pharos: {e}");
-            summary.failed_files.push(crate::pipeline::FileFailure {
-                file: url.clone(),
-                error: e.to_string(),
-            });
-            if strict {
-                summary.stopped = true;
-            }
-            continue;
-        }
-        if strict && !rejected.is_empty() {
-            let r = &rejected[0];
-            eprintln!(
-                "pharos: stopped at the first bad record (--strict): {}: {}",
-                r.location(),
-                r.reason
-            );
-            quarantine.put(r)?;
-            summary.stopped = true;
-            break;
-        }
-        let done = store.insert(&posts)?;
-        summary.stored += done.stored;
-        summary.duplicates += done.duplicates;
-        for r in &rejected {
-            quarantine.put(r)?;
-        }
-    }
-    quarantine.flush()?;
-    // The quarantine counts what it wrote; add that to the files' summary.
-    summary.quarantined += quarantine.count();
-    for (reason, n) in quarantine.by_reason() {
-        *summary
-            .quarantine_reasons
-            .entry(reason.clone())
-            .or_default() += n;
-    }
-    if quarantine.count() > 0 {
-        summary.quarantine_file = Some(quarantine.path().display().to_string());
-    }
-    Ok(())
 }
 
 pub fn report(s: &Summary, json: bool, quiet: bool) -> Result<()> {

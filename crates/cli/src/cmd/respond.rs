@@ -252,12 +252,7 @@ fn pack(args: PackArgs, global: &Global) -> Result<ExitCode> {
 
 fn log(args: LogArgs, global: &Global) -> Result<ExitCode> {
     let at = if args.when.trim().eq_ignore_ascii_case("now") {
-        EventTime(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0),
-        )
+        EventTime(pharos_core::now_ms())
     } else {
         EventTime::parse(&args.when).with_context(|| "--when")?
     };

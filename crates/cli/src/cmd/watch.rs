@@ -8,13 +8,12 @@ use pharos_analysis::coordination::stream::{
     OwnedPair, StreamPair, StreamParams, StreamingCoordinator,
 };
 use pharos_core::{EventTime, Post};
-use pharos_ingest::feed::{FeedClient, FeedState, PollOutcome, poll};
-use pharos_ingest::{Item, Options, Quarantine};
+use pharos_ingest::feed::{FeedClient, PollOutcome};
+use pharos_ingest::watch::{FeedPoll, FeedWatch};
+use pharos_ingest::{Options, Quarantine};
 use pharos_store::{RunRecord, SqliteStore, Store};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -297,40 +296,20 @@ struct PollReport<'a> {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
-    if args
-        .feeds
-        .iter()
-        .any(|f| !(f.starts_with("http://") || f.starts_with("https://")))
-    {
+    if pharos_ingest::watch::check_urls(&args.feeds).is_err() {
         bail!(
             "--feed takes http:// or https:// URLs; to read a feed file use `pharos ingest --format rss FILE`"
         );
     }
     let mut store = SqliteStore::open(&args.store.store)?;
-    let state_path = args.state.clone().unwrap_or_else(|| {
-        let stem = args
-            .store
-            .store
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "pharos".into());
-        args.store
-            .store
-            .with_file_name(format!("{stem}.feeds.json"))
-    });
-    let mut states: BTreeMap<String, FeedState> = match std::fs::read(&state_path) {
-        Ok(b) => serde_json::from_slice(&b).with_context(|| {
-            format!(
-                "feed state {} is unreadable; move it away to start afresh",
-                state_path.display()
-            )
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", state_path.display())),
-    };
+    let state_path = args
+        .state
+        .clone()
+        .unwrap_or_else(|| pharos_ingest::watch::state_path(&args.store.store));
     let client = FeedClient::with_timeout(Duration::from_secs(args.timeout.max(1)))?;
     let mut opts = Options::new();
     opts.platform = args.platform.clone();
+    let mut feeds = FeedWatch::open(args.feeds.clone(), client, opts, state_path)?;
     let mut quarantine = Quarantine::new(store.quarantine_path());
     let mut coordination = match &args.coordination_out {
         Some(path) => Some(CoordinationOut::open(&args, path)?),
@@ -354,18 +333,14 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     loop {
         let started = Instant::now();
         round += 1;
-        for url in &args.feeds {
-            let state = states.entry(url.clone()).or_default();
-            let mut posts = Vec::new();
-            let mut rejected = Vec::new();
-            let run_started = crate::pipeline::now_ms();
-            let result = poll(&client, url, state, &opts, &mut |item| {
-                match item {
-                    Item::Post(p) => posts.push(*p),
-                    Item::Rejected(r) => rejected.push(r),
-                }
-                ControlFlow::Continue(())
-            });
+        feeds.round(&mut |fp: FeedPoll<'_>| -> Result<()> {
+            let FeedPoll {
+                url,
+                result,
+                mut posts,
+                rejected,
+            } = fp;
+            let run_started = pharos_core::now_ms();
             let mut rep = PollReport {
                 feed: url,
                 status: "fetched",
@@ -415,16 +390,16 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             if rep.stored > 0 || rep.quarantined > 0 {
                 store.record_run(&RunRecord {
                     command: "watch".into(),
-                    sources: vec![url.clone()],
+                    sources: vec![url.to_string()],
                     stored: done.stored,
                     duplicates: done.duplicates,
                     quarantined: rep.quarantined,
                     started_ms: run_started,
-                    finished_ms: crate::pipeline::now_ms(),
+                    finished_ms: pharos_core::now_ms(),
                 })?;
             }
-            // Save after storing, so a crash between the two re-reads rather than loses items.
-            save_states(&state_path, &states)?;
+            // The state is saved after this returns: a crash between the two
+            // re-reads rather than loses items.
             if args.json {
                 println!("{}", serde_json::to_string(&rep)?);
             } else if !global.quiet || rep.error.is_some() {
@@ -437,7 +412,8 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
                     ),
                 }
             }
-        }
+            Ok(())
+        })?;
         if rounds.is_some_and(|n| round >= n) {
             break;
         }
@@ -502,14 +478,6 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         eprintln!("stored {total_stored} new posts in {round} rounds");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn save_states(path: &PathBuf, states: &BTreeMap<String, FeedState>) -> Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(states)?)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]

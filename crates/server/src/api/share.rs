@@ -153,7 +153,7 @@ pub async fn stix_export(
         .read(move |s| st2.clearance(s, &w)?.check(kind, &id))
         .await?;
     let opts = ExportOptions {
-        tlp: marking.tlp.into(),
+        tlp: marking.tlp,
         ..Default::default()
     };
     let (b, _) = finding_bundle(&finding, &opts);

@@ -402,7 +402,6 @@ pub fn pull(
     collection: &str,
     store: &mut SqliteStore,
 ) -> Result<PullReport, ClientError> {
-    repo::prepare(store)?;
     let key = remote.api_root.clone();
     let since = repo::pull_position(store, &key, collection)?;
     let mut rep = PullReport {
