@@ -7,7 +7,7 @@ use crate::signals::{ClaimInfo, CoordinationOptions, MatchRow, Signals, stored_m
 use crate::stream::AlertPipeline;
 use pharos_alerts::{Notification, Rules};
 use pharos_core::{EventTime, Post};
-use pharos_store::{PostFilter, Responses, SqliteStore, Store, StoreError};
+use pharos_store::{ClaimMatches, PostFilter, Responses, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -29,6 +29,9 @@ pub struct AssessOptions {
     /// Responses made (corrections, debunks, takedown requests), besides
     /// those in the store's `responses` table.
     pub responses: Vec<Response>,
+    /// Also report the coordination networks with their evidence
+    /// ([`Assessment::networks`]; the server's dashboard and API show it).
+    pub network_report: bool,
 }
 
 /// A response to an incident or claim: a correction published, a debunk
@@ -111,6 +114,11 @@ pub struct Assessment {
     /// from the narrative engine's learned boilerplate, never a narrative.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub templates: Vec<pharos_analysis::narratives::SharedBoilerplate>,
+    /// The coordination networks with the ids incidents name them by
+    /// (`network:<id>`), their accounts, edges and evidence pairs; with
+    /// [`AssessOptions::network_report`] only (not written to files).
+    #[serde(skip)]
+    pub networks: Option<pharos_analysis::coordination::report::CoordinationReport>,
 }
 
 /// A correction drafted for an incident (a response pack's draft).
@@ -143,7 +151,10 @@ pub enum AssessError {
 ///
 /// Holds the posts of the window in memory (about 1 KB a post with the
 /// signals): assess a window of up to a few million posts at a time.
-pub fn assess_store(store: &SqliteStore, opts: &AssessOptions) -> Result<Assessment, AssessError> {
+pub fn assess_store<S>(store: &S, opts: &AssessOptions) -> Result<Assessment, AssessError>
+where
+    S: Store + ClaimMatches + Responses + ?Sized,
+{
     let pipeline = AlertPipeline::new(opts.rules.clone(), None, true)?;
     assess_store_with(store, opts, pipeline)
 }
@@ -151,11 +162,14 @@ pub fn assess_store(store: &SqliteStore, opts: &AssessOptions) -> Result<Assessm
 /// [`assess_store`] through the caller's pipeline (with its delivery sinks
 /// and claim signal; see [`Signals::compute_with`]): `pharos assess --out`
 /// with delivery flags delivers what its `alerts.jsonl` holds, from one pass.
-pub fn assess_store_with(
-    store: &SqliteStore,
+pub fn assess_store_with<S>(
+    store: &S,
     opts: &AssessOptions,
     pipeline: AlertPipeline,
-) -> Result<Assessment, AssessError> {
+) -> Result<Assessment, AssessError>
+where
+    S: Store + ClaimMatches + Responses + ?Sized,
+{
     let filter = PostFilter {
         since: opts.since,
         until: opts.until,
@@ -237,6 +251,9 @@ pub fn assess_posts_with(
             .or_insert(0) += 1;
     }
     summary.accounts = accounts.len() as u64;
+    let networks = opts
+        .network_report
+        .then(|| crate::networks::network_report(&sig, &opts.coordination));
     Ok(Assessment {
         summary,
         incidents,
@@ -244,6 +261,7 @@ pub fn assess_posts_with(
         responses,
         drafts: BTreeMap::new(),
         templates: sig.templates,
+        networks,
     })
 }
 

@@ -18,6 +18,9 @@ pub mod disarm;
 /// The signals incidents are fused from (narratives, actor scores, alerts, coordination networks, claim matches).
 pub mod signals;
 
+/// The coordination networks of an assessment as a report, with the ids incidents use.
+pub mod networks;
+
 /// Fusion: signals linked through shared accounts and posts into one group per campaign.
 pub mod fuse;
 

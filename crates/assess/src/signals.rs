@@ -275,7 +275,7 @@ pub fn account_key(p: &Post) -> String {
 }
 
 /// The keys of `post` for a kind (reshares only count for co-retweet).
-fn keys(post: &Post, kind: Kind) -> Vec<String> {
+pub(crate) fn layer_keys(post: &Post, kind: Kind) -> Vec<String> {
     let reshare = post.reshare_of.as_deref().is_some_and(|r| !r.is_empty());
     if reshare != (kind == Kind::CoRetweet) {
         return Vec::new();
@@ -323,7 +323,7 @@ pub fn coordination_networks(posts: &[Post], opts: &CoordinationOptions) -> Vec<
     for layer in &opts.layers {
         let mut table = MessageTable::new(layer.kind);
         for p in posts {
-            let ks = keys(p, layer.kind);
+            let ks = layer_keys(p, layer.kind);
             if ks.is_empty() {
                 continue;
             }
@@ -454,7 +454,7 @@ fn coordinated_posts(
         let mut by_key: HashMap<String, Vec<(i64, usize)>> = HashMap::new();
         for m in members {
             for &i in by_account.get(m).map(Vec::as_slice).unwrap_or(&[]) {
-                for k in keys(&posts[i], layer.kind) {
+                for k in layer_keys(&posts[i], layer.kind) {
                     by_key
                         .entry(k)
                         .or_default()

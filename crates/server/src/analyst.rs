@@ -7,21 +7,16 @@
 //! near-duplicate family) → actor tracker (suspicion flag) → burst detector
 //! → alert rules. Alerts raised after the start-up read go out live (SSE
 //! and webhooks); those found while reading history are listed but not
-//! re-sent. Coordination networks (CooRTweet-style, object = the reshared
-//! post, else the first link) are recomputed over the store after start-up
-//! and then at most every `[coordination] every_s` when posts arrived.
+//! re-sent. Coordination networks come from the live incidents' pass
+//! ([`crate::incidents`], [`Snapshot::set_networks`]), numbered as the
+//! incidents name them.
 
 use crate::config::Config;
-use crate::writer::IndexProgress;
+use crate::writer::Stored;
 use pharos_alerts::{DeliveryError, Notification, Outcome, Rules, Sink, Webhook, WebhookConfig};
 use pharos_analysis::actors::StreamModel;
 use pharos_analysis::bursts::{Alert, EntityKind};
-use pharos_analysis::coordination::report::{
-    CoordinationReport, NetworkReport, ReportOptions, coortweet_report,
-};
-use pharos_analysis::coordination::{
-    Coordination, CoortweetParams, ObjectRule, ShareTable, Subgraph,
-};
+use pharos_analysis::coordination::report::{CoordinationReport, NetworkReport};
 use pharos_analysis::narratives::NarrativeSummary;
 use pharos_assess::stream::{AlertPipeline, StreamConfig};
 use pharos_claims::respond::scan;
@@ -31,6 +26,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -40,11 +36,30 @@ use utoipa::ToSchema;
 const POSTS_PER_NARRATIVE: usize = 30;
 /// Posts read at once.
 const CHUNK: usize = 4096;
-/// Ingest counts as busy this long after the writer last stored a batch
-/// (a 5,000-post batch takes a few hundred ms on a loaded machine).
-const INGEST_BUSY_MS: i64 = 1000;
-/// The longest the live analysis leaves the CPU to a busy ingest.
-const YIELD_AT_MOST: Duration = Duration::from_secs(5);
+/// How long the live analysis waits for the writer before it looks at the
+/// store for posts that other processes (`pharos ingest` beside the
+/// server) wrote: the one read that is a poll, and what such posts wait at
+/// most (plus the time to analyse them).
+pub const OTHER_WRITERS_EVERY: Duration = Duration::from_secs(2);
+
+/// One event of the live stream (`/api/alerts/stream`): its SSE event name
+/// and its data (JSON).
+#[derive(Clone, Debug)]
+pub struct LiveEvent {
+    /// `alert` (a notification: raised, updated, closed) or `incident` (an
+    /// incident the live assessment found, new or updated).
+    pub kind: &'static str,
+    pub data: Arc<str>,
+}
+
+impl LiveEvent {
+    pub fn alert(n: &Notification) -> LiveEvent {
+        LiveEvent {
+            kind: "alert",
+            data: n.to_json().into(),
+        }
+    }
+}
 
 /// What handlers read.
 #[derive(Default)]
@@ -71,6 +86,10 @@ pub struct Snapshot {
     pub published_rowid: i64,
     /// Latest notification of each alert.
     pub alerts: HashMap<String, Notification>,
+    /// The coordination networks of the last live assessment (directed
+    /// co-retweet, co-link, co-tweet and co-hashtag networks summed and
+    /// split with Leiden, as `pharos assess` finds them): their ids are the
+    /// incidents' and STIX's `network:<id>`.
     pub coordination: Option<Arc<CoordinationReport>>,
     /// Its communities without their evidence (what lists show).
     pub network_list: Arc<Vec<NetworkReport>>,
@@ -90,6 +109,31 @@ pub struct Snapshot {
     /// When the incidents were last assessed (RFC 3339 wall clock).
     pub incidents_at: Option<String>,
     pub incidents_error: Option<String>,
+    /// Posts analysed after the start-up read that the writer handed over
+    /// (HTTP ingest, the server's feeds) ...
+    pub fed_by_writer: u64,
+    /// ... and those read from the store (written by other processes, or
+    /// handed over while the analysis was too far behind to take them).
+    pub read_from_store: u64,
+}
+
+impl Snapshot {
+    /// Publishes the coordination networks of a live assessment made at
+    /// `at` (RFC 3339 wall clock).
+    pub fn set_networks(&mut self, r: CoordinationReport, at: String) {
+        self.network_list = Arc::new(
+            r.communities
+                .iter()
+                .map(|n| NetworkReport {
+                    evidence: Vec::new(),
+                    ..n.clone()
+                })
+                .collect(),
+        );
+        self.coordination = Some(Arc::new(r));
+        self.coordination_error = None;
+        self.coordination_at = Some(at);
+    }
 }
 
 /// The posts the live analysis put in each narrative. When it analysed them
@@ -184,6 +228,11 @@ struct Analyst {
     analysed_rowid: i64,
     platforms: Vec<String>,
     posts: u64,
+    /// Posts after the start-up read that came from the writer's channel,
+    /// and those read from the store (other processes' posts, or batches
+    /// the writer could not hand over).
+    fed_by_writer: u64,
+    read_from_store: u64,
 }
 
 /// The pipeline's sink in the server: every notification goes into the
@@ -191,7 +240,7 @@ struct Analyst {
 /// and the webhooks' thread).
 struct LiveSink {
     live: Arc<AtomicBool>,
-    alerts_tx: broadcast::Sender<Arc<str>>,
+    alerts_tx: broadcast::Sender<LiveEvent>,
     hooks: Option<std::sync::mpsc::Sender<Notification>>,
     delivered: Arc<Mutex<Vec<Notification>>>,
 }
@@ -199,8 +248,7 @@ struct LiveSink {
 impl Sink for LiveSink {
     fn deliver(&mut self, n: &Notification) -> Result<Outcome, DeliveryError> {
         if self.live.load(Ordering::Relaxed) {
-            let json: Arc<str> = n.to_json().into();
-            let _ = self.alerts_tx.send(json);
+            let _ = self.alerts_tx.send(LiveEvent::alert(n));
             if let Some(h) = &self.hooks {
                 let _ = h.send(n.clone());
             }
@@ -219,8 +267,8 @@ pub fn start(
     store_path: PathBuf,
     config: &Config,
     snapshot: Arc<RwLock<Snapshot>>,
-    alerts_tx: broadcast::Sender<Arc<str>>,
-    ingest: Arc<IndexProgress>,
+    alerts_tx: broadcast::Sender<LiveEvent>,
+    stored: Receiver<Stored>,
 ) -> anyhow::Result<()> {
     let rules = match &config.alerts.rules {
         Some(p) => Rules::load(p)?,
@@ -231,7 +279,6 @@ pub fn start(
         &config.alerts.webhooks,
         &config.alerts.redirect_allow,
     )?;
-    let coord = config.coordination.clone();
     let live = Arc::new(AtomicBool::new(false));
     let delivered = Arc::new(Mutex::new(Vec::new()));
     // The configuration `pharos assess` runs (suspicious = younger than
@@ -259,11 +306,13 @@ pub fn start(
         analysed_rowid: 0,
         platforms: Vec::new(),
         posts: 0,
+        fed_by_writer: 0,
+        read_from_store: 0,
     };
     std::thread::Builder::new()
         .name("pharos-analyst".into())
         .spawn(move || {
-            if let Err(e) = a.run(&store_path, &coord, &ingest) {
+            if let Err(e) = a.run(&store_path, &stored) {
                 tracing::error!("analysis stopped: {e:#}");
             }
         })?;
@@ -315,8 +364,7 @@ impl Analyst {
     fn run(
         &mut self,
         store_path: &std::path::Path,
-        coord: &crate::config::CoordinationConfig,
-        ingest: &IndexProgress,
+        stored: &Receiver<Stored>,
     ) -> anyhow::Result<()> {
         let store = SqliteStore::open(store_path)?;
         let max = store.max_rowid()?;
@@ -337,44 +385,105 @@ impl Analyst {
         self.live.store(true, Ordering::Relaxed);
         self.publish(true);
         let mut tail = max;
-        let mut dirty_coord = true;
-        let mut last_coord = Instant::now() - Duration::from_secs(coord.every_s.max(1) * 2);
         let mut last_publish = Instant::now();
         let mut publish_every = Duration::from_secs(2);
         let mut dirty = false;
-        let mut last_work = Instant::now();
+        let mut writer_gone = false;
+        // The last read from the store was full: more posts wait there.
+        let mut behind = false;
+        let mut last_look = Instant::now();
         loop {
-            // While HTTP ingest is storing batches, leave the CPU to it (the
-            // posts wait in the store), but do some work at least every
-            // `YIELD_AT_MOST` so alerts are late by that much at most.
-            let busy = ingest.busy(INGEST_BUSY_MS);
-            if busy && last_work.elapsed() < YIELD_AT_MOST {
-                std::thread::sleep(Duration::from_millis(50));
-                continue;
+            // The writer's batches as they are stored; when none comes for
+            // a while, a look at the store for posts other processes wrote.
+            let first = if behind {
+                None
+            } else if writer_gone {
+                std::thread::sleep(OTHER_WRITERS_EVERY);
+                None
+            } else {
+                // Unpublished results wait half a second at most.
+                let wait = if dirty {
+                    Duration::from_millis(500)
+                } else {
+                    OTHER_WRITERS_EVERY
+                };
+                match stored.recv_timeout(wait) {
+                    Ok(b) => Some(b),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        writer_gone = true;
+                        None
+                    }
+                }
+            };
+            let mut rows: Vec<(i64, Post)> = Vec::new();
+            let mut from_writer = false;
+            match first {
+                Some(b) => {
+                    let mut batches = vec![b];
+                    let mut n = batches[0].rowids.len();
+                    while n < CHUNK * 4 {
+                        match stored.try_recv() {
+                            Ok(b) => {
+                                n += b.rowids.len();
+                                batches.push(b);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let mut lowest = i64::MAX;
+                    for b in &batches {
+                        for (p, &rowid) in b.posts.iter().zip(&b.rowids) {
+                            // 0: a duplicate; at most `tail`: already read
+                            // from the store.
+                            if rowid <= tail {
+                                continue;
+                            }
+                            lowest = lowest.min(rowid);
+                            match serde_json::from_str::<Post>(p.record) {
+                                Ok(post) => rows.push((rowid, post)),
+                                Err(e) => tracing::warn!("post at rowid {rowid}: {e}"),
+                            }
+                        }
+                    }
+                    from_writer = true;
+                    if lowest != i64::MAX && lowest > tail + 1 {
+                        // A gap: posts another process wrote, or batches
+                        // the writer could not hand over. Read them (the
+                        // batches' own posts come again: read from the store
+                        // instead).
+                        from_writer = false;
+                        rows = self.catch_up(&store, tail, CHUNK * 4)?;
+                    }
+                }
+                None => {
+                    let look = behind || last_look.elapsed() >= OTHER_WRITERS_EVERY;
+                    if look {
+                        last_look = Instant::now();
+                    }
+                    if look && (behind || store.max_rowid()? > tail) {
+                        rows = self.catch_up(&store, tail, CHUNK * 4)?;
+                    }
+                }
             }
-            if dirty_coord && last_coord.elapsed() >= Duration::from_secs(coord.every_s) {
-                self.coordination(&store, coord);
-                last_coord = Instant::now();
-                dirty_coord = false;
-            }
-            let mut rows = store.posts_after_rowid(tail, if busy { CHUNK } else { CHUNK * 4 })?;
+            behind = !from_writer && rows.len() >= CHUNK * 4;
             if rows.is_empty() {
                 if dirty && last_publish.elapsed() >= Duration::from_millis(500) {
                     self.publish(false);
                     last_publish = Instant::now();
                     dirty = false;
                 }
-                std::thread::sleep(Duration::from_millis(250));
                 continue;
             }
-            last_work = Instant::now();
+            if from_writer {
+                self.fed_by_writer += rows.len() as u64;
+            }
             tail = rows.iter().map(|(r, _)| *r).max().unwrap_or(tail);
             rows.sort_by_key(|(r, p)| (p.time.millis(), *r));
             let (ids, posts): (Vec<i64>, Vec<Post>) = rows.into_iter().unzip();
             self.analysed_rowid = self.analysed_rowid.max(tail);
             self.push_batch(&ids, &posts);
             dirty = true;
-            dirty_coord = true;
             // Publishing summarises every narrative and account: while
             // catching up, do it at most a fifth of the time.
             if last_publish.elapsed() >= publish_every {
@@ -385,6 +494,18 @@ impl Analyst {
                 dirty = false;
             }
         }
+    }
+
+    /// Up to `limit` posts stored after `tail`, read from the store.
+    fn catch_up(
+        &mut self,
+        store: &SqliteStore,
+        tail: i64,
+        limit: usize,
+    ) -> anyhow::Result<Vec<(i64, Post)>> {
+        let rows = store.posts_after_rowid(tail, limit)?;
+        self.read_from_store += rows.len() as u64;
+        Ok(rows)
     }
 
     /// Analyses `posts` (whose store rowids are `rowids`) in order.
@@ -513,6 +634,8 @@ impl Analyst {
             s.ready = true;
         }
         s.posts = self.posts;
+        s.fed_by_writer = self.fed_by_writer;
+        s.read_from_store = self.read_from_store;
         s.published_rowid = self.analysed_rowid;
         s.as_of = self.as_of;
         for n in self.bursts_changed.drain() {
@@ -535,73 +658,4 @@ impl Analyst {
         s.actors = Arc::new(actors);
         s.platforms = self.platforms.clone();
     }
-
-    fn coordination(&mut self, store: &SqliteStore, coord: &crate::config::CoordinationConfig) {
-        let result = compute_coordination(store, coord);
-        let mut s = match self.snapshot.write() {
-            Ok(s) => s,
-            Err(p) => p.into_inner(),
-        };
-        s.coordination_at = Some(pharos_core::EventTime(crate::auth::now_ms()).to_rfc3339());
-        match result {
-            Ok(r) => {
-                s.network_list = Arc::new(
-                    r.communities
-                        .iter()
-                        .map(|n| NetworkReport {
-                            evidence: Vec::new(),
-                            members: n.members.clone(),
-                            platforms: n.platforms.clone(),
-                            languages: n.languages.clone(),
-                            kind: n.kind.clone(),
-                            first_activity: n.first_activity.clone(),
-                            last_activity: n.last_activity.clone(),
-                            ..*n
-                        })
-                        .collect(),
-                );
-                s.coordination = Some(Arc::new(r));
-                s.coordination_error = None;
-            }
-            Err(e) => {
-                tracing::warn!("coordination: {e:#}");
-                s.coordination_error = Some(format!("{e:#}"));
-            }
-        }
-    }
-}
-
-/// CooRTweet-style coordination over the whole store (see the module docs).
-pub fn compute_coordination(
-    store: &SqliteStore,
-    coord: &crate::config::CoordinationConfig,
-) -> anyhow::Result<CoordinationReport> {
-    let mut table = ShareTable::new();
-    store.scan_shares(&mut |p| {
-        table.push_post(&p, ObjectRule::Auto);
-        std::ops::ControlFlow::Continue(())
-    })?;
-    let params = CoortweetParams {
-        time_window: coord.time_window,
-        min_participation: coord.min_participation,
-        fast_window: None,
-        max_pairs_per_object: Some(1_000_000),
-    };
-    let mut detection = Coordination::new(&table, &params)?;
-    let edges = detection.run(None)?;
-    let network = edges.network(coord.edge_weight, Subgraph::Full)?;
-    drop(edges);
-    let parameters = serde_json::json!({
-        "method": "coortweet", "object": "auto", "time_window": coord.time_window,
-        "min_participation": coord.min_participation, "edge_weight": coord.edge_weight,
-        "max_pairs_per_object": 1_000_000,
-    });
-    Ok(coortweet_report(
-        &table,
-        &mut detection,
-        &network,
-        None,
-        &ReportOptions::default(),
-        parameters,
-    )?)
 }

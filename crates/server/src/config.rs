@@ -37,14 +37,11 @@
 //! token = "pharos_..."             # or user = "..." and password = "..."
 //! every_s = 3600
 //!
-//! [coordination]
-//! time_window = 60                 # seconds (CooRTweet-style, object = reshared post, else first link)
-//! min_participation = 2
-//! edge_weight = 0.5
-//! every_s = 60                     # recomputed at most this often when posts arrived
-//!
 //! [incidents]
-//! every_s = 30                     # live incidents reassessed at most this often when posts arrived
+//! every_s = 30                     # live incidents (and coordination networks) reassessed at most this often when posts arrived
+//!
+//! [coordination]                   # read but no longer used (2026-12): networks come from the
+//!                                  # live incidents' pass, with `pharos assess`'s settings
 //! ```
 
 use crate::tlp::{Marking, Tlp};
@@ -205,6 +202,12 @@ impl Default for WatchConfig {
     }
 }
 
+/// `[coordination]`: read so that configurations written before 2026-12
+/// still load, and otherwise unused. The server's coordination networks
+/// are those of its live incidents (`pharos assess`'s directed + Leiden
+/// networks and settings), so the dashboard, the API, incidents and STIX
+/// number networks alike; `pharos coordination --method coortweet` still
+/// computes CooRTweet networks.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CoordinationConfig {

@@ -5,9 +5,11 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::tlp::Tlp;
+use pharos_analysis::coordination::report::CoordinationReport;
 use pharos_assess::Incident;
-use pharos_store::SqliteStore;
+use pharos_store::{Incidents, SqliteStore};
 use serde::Serialize;
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// An incident in a list.
@@ -45,8 +47,35 @@ impl IncidentSummary {
     }
 }
 
+fn summary_json(i: &Incident) -> String {
+    serde_json::to_string(&IncidentSummary::of(i)).unwrap_or_default()
+}
+
+/// Sends an `incident` event for each incident new or changed since `known`.
+fn announce(
+    events: &tokio::sync::broadcast::Sender<crate::analyst::LiveEvent>,
+    known: &mut HashMap<String, String>,
+    found: &[IncidentSummary],
+) {
+    for i in found {
+        let json = serde_json::to_string(i).unwrap_or_default();
+        let change = match known.get(&i.id) {
+            None => "new",
+            Some(j) if *j != json => "updated",
+            Some(_) => continue,
+        };
+        known.insert(i.id.clone(), json);
+        let data = serde_json::json!({"change": change, "incident": i}).to_string();
+        // No subscriber is not an error.
+        let _ = events.send(crate::analyst::LiveEvent {
+            kind: "incident",
+            data: data.into(),
+        });
+    }
+}
+
 /// Every stored incident, newest first.
-pub fn load(store: &SqliteStore) -> ApiResult<Vec<Incident>> {
+pub fn load<S: Incidents + ?Sized>(store: &S) -> ApiResult<Vec<Incident>> {
     let mut v = pharos_assess::load_incidents(store).map_err(ApiError::internal)?;
     v.sort_by(|a, b| {
         b.first_seen
@@ -56,7 +85,7 @@ pub fn load(store: &SqliteStore) -> ApiResult<Vec<Incident>> {
     Ok(v)
 }
 
-pub fn find(store: &SqliteStore, id: &str) -> ApiResult<Incident> {
+pub fn find<S: Incidents + ?Sized>(store: &S, id: &str) -> ApiResult<Incident> {
     load(store)?
         .into_iter()
         .find(|i| i.id == id)
@@ -70,7 +99,7 @@ pub fn find(store: &SqliteStore, id: &str) -> ApiResult<Incident> {
 /// The STIX 2.1 bundle of one incident (pharos-share), marked `tlp`.
 pub fn stix(i: &Incident, tlp: Tlp) -> serde_json::Value {
     let opts = pharos_share::stix::export::ExportOptions {
-        tlp: tlp.into(),
+        tlp,
         ..Default::default()
     };
     pharos_share::stix::export::export_bundle(std::slice::from_ref(i), &opts).0
@@ -96,13 +125,20 @@ const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 /// `claim_matches`, claims named from the fact-check library when there is
 /// one) and makes the incidents found the store's incidents
 /// (`pharos_assess::replace_incidents`), so `/api/incidents`, the
-/// dashboard and exports show them as posts arrive. It runs at most every
+/// dashboard and exports show them as posts arrive. The same pass gives
+/// the coordination networks the dashboard and `/api/networks` show
+/// (`Snapshot::coordination`), so their ids are the incidents' `network:<id>`. It runs at most every
 /// `[incidents] every_s`, and no more than a fifth of the time (a pass over
 /// the whole store grows with it).
+///
+/// Each incident that a pass finds new, or changed (its summary differs),
+/// goes out as an `incident` event on `events` (`/api/alerts/stream`);
+/// those already stored when the server started are not announced again.
 pub fn start_live(
     store_path: std::path::PathBuf,
     config: &crate::config::Config,
     snapshot: std::sync::Arc<std::sync::RwLock<crate::analyst::Snapshot>>,
+    events: tokio::sync::broadcast::Sender<crate::analyst::LiveEvent>,
 ) -> anyhow::Result<()> {
     let every = std::time::Duration::from_secs(config.incidents.every_s);
     let library = config
@@ -113,6 +149,12 @@ pub fn start_live(
         Some(p) => pharos_alerts::Rules::load(p)?,
         None => pharos_alerts::Rules::default(),
     };
+    // What was announced (or stored before the start): id → summary JSON.
+    let mut known: HashMap<String, String> = load(&SqliteStore::open_existing(&store_path)?)
+        .map_err(|e| anyhow::anyhow!("reading the stored incidents: {}", e.message))?
+        .iter()
+        .map(|i| (i.id.clone(), summary_json(i)))
+        .collect();
     std::thread::Builder::new()
         .name("pharos-incidents".into())
         .spawn(move || {
@@ -138,22 +180,27 @@ pub fn start_live(
                 let took = t.elapsed();
                 wait = every.max(took * 5);
                 last = std::time::Instant::now();
+                let now = pharos_core::EventTime(pharos_core::now_ms()).to_rfc3339();
                 let mut s = snapshot.write().unwrap_or_else(|p| p.into_inner());
-                s.incidents_at = Some(pharos_core::EventTime(crate::auth::now_ms()).to_rfc3339());
+                s.incidents_at = Some(now.clone());
                 match result {
-                    Ok(n) => {
+                    Ok(live) => {
+                        announce(&events, &mut known, &live.found);
                         done_rowid = analysed.max(1);
                         s.incidents_rowid = analysed;
-                        s.incidents = n;
+                        s.incidents = live.incidents;
                         s.incidents_error = None;
                         tracing::info!(
-                            "incidents: {n} from the posts up to row {analysed} in {:.1} s",
+                            "incidents: {} from the posts up to row {analysed} in {:.1} s",
+                            live.incidents,
                             took.as_secs_f64()
                         );
+                        s.set_networks(live.networks, now);
                     }
                     Err(e) => {
                         tracing::warn!("incidents: {e:#}");
                         s.incidents_error = Some(format!("{e:#}"));
+                        s.coordination_error = Some(format!("{e:#}"));
                     }
                 }
             }
@@ -161,15 +208,26 @@ pub fn start_live(
     Ok(())
 }
 
-/// One live assessment of the store; returns how many incidents it keeps.
+/// What one live assessment found.
+struct Live {
+    /// Incidents kept.
+    incidents: usize,
+    /// Their summaries.
+    found: Vec<IncidentSummary>,
+    /// Its coordination networks, numbered as its incidents name them.
+    networks: CoordinationReport,
+}
+
+/// One live assessment of the store.
 fn assess_live(
     store_path: &std::path::Path,
     library: &std::path::Path,
     rules: &pharos_alerts::Rules,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Live> {
     let mut store = SqliteStore::open_existing(store_path)?;
     let mut opts = pharos_assess::AssessOptions {
         rules: rules.clone(),
+        network_report: true,
         ..Default::default()
     };
     if library.join("claims.jsonl").exists() {
@@ -182,5 +240,11 @@ fn assess_live(
     }
     let a = pharos_assess::assess_store(&store, &opts)?;
     pharos_assess::replace_incidents(&mut store, &a.incidents)?;
-    Ok(a.incidents.len())
+    Ok(Live {
+        incidents: a.incidents.len(),
+        found: a.incidents.iter().map(IncidentSummary::of).collect(),
+        networks: a
+            .networks
+            .ok_or_else(|| anyhow::anyhow!("the assessment made no network report"))?,
+    })
 }

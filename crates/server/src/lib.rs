@@ -45,7 +45,11 @@ pub use config::Config;
 pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
     // Opening creates (or brings up to date) every table, the server's too.
     drop(pharos_store::SqliteStore::open_existing(store_path)?);
-    let (writer, progress) = writer::start(store_path, config.ingest.queue)?;
+    let writer::Writer {
+        jobs: writer,
+        stored,
+        ..
+    } = writer::start(store_path, config.ingest.queue)?;
     let audit = audit::AuditLog::start(store_path)?;
     let snapshot = Arc::new(RwLock::new(analyst::Snapshot::default()));
     let (alerts_tx, _) = tokio::sync::broadcast::channel(1024);
@@ -54,9 +58,14 @@ pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
         &config,
         snapshot.clone(),
         alerts_tx.clone(),
-        progress,
+        stored,
     )?;
-    incidents::start_live(store_path.to_path_buf(), &config, snapshot.clone())?;
+    incidents::start_live(
+        store_path.to_path_buf(),
+        &config,
+        snapshot.clone(),
+        alerts_tx.clone(),
+    )?;
     watch::start(store_path, &config.watch, writer.clone())?;
     taxii::start_pulls(store_path, &config.taxii.pull)?;
     Ok(Arc::new(AppState::new(

@@ -1,7 +1,7 @@
 //! What every handler shares: the store (a pool of read connections and the
 //! one writer), the analysis snapshot, the live alert channel and the audit log.
 
-use crate::analyst::Snapshot;
+use crate::analyst::{LiveEvent, Snapshot};
 use crate::audit::{AuditEntry, AuditLog};
 use crate::auth::Principal;
 use crate::clearance::Clearance;
@@ -27,8 +27,9 @@ pub struct AppState {
     /// The writer thread's queue (bounded: [`crate::config::IngestConfig::queue`]).
     pub writer: SyncSender<WriteJob>,
     pub snapshot: Arc<RwLock<Snapshot>>,
-    /// Alert notifications as JSON, for `/api/alerts/stream`.
-    pub alerts_tx: broadcast::Sender<Arc<str>>,
+    /// Live events (alert notifications, incidents new or updated) for
+    /// `/api/alerts/stream`.
+    pub alerts_tx: broadcast::Sender<LiveEvent>,
     pub audit: AuditLog,
     /// Failed dashboard logins by peer (`POST /login`).
     pub logins: crate::auth::LoginLimiter,
@@ -49,7 +50,7 @@ impl AppState {
         config: Config,
         writer: SyncSender<WriteJob>,
         snapshot: Arc<RwLock<Snapshot>>,
-        alerts_tx: broadcast::Sender<Arc<str>>,
+        alerts_tx: broadcast::Sender<LiveEvent>,
         audit: AuditLog,
     ) -> AppState {
         AppState {

@@ -1,24 +1,33 @@
-//! Feed polling inside the server (`[watch] feeds`): the same conditional
-//! GET and seen-items state as `pharos watch` (shared file
-//! `<store>.feeds.json`), new items handed to the writer like HTTP ingest.
+//! Feed polling inside the server (`[watch] feeds`): the feed polling of
+//! `pharos watch` (`pharos_ingest::watch`: conditional GET, the seen-items
+//! state in the shared file `<store>.feeds.json`), new items handed to the
+//! writer like HTTP ingest (and from it to the live analysis).
 
 use crate::config::WatchConfig;
 use crate::writer::WriteJob;
-use pharos_ingest::feed::{FeedClient, FeedState, poll};
-use pharos_ingest::{Item, Options, Rejection};
+use pharos_ingest::feed::FeedClient;
+use pharos_ingest::watch::{FeedPoll, FeedWatch};
+use pharos_ingest::{Options, Rejection};
 use pharos_store::EncodedPosts;
-use std::collections::BTreeMap;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
+/// Where the feed state of `store` is kept (the same file as `pharos watch`'s).
 pub fn state_path(store: &Path) -> PathBuf {
-    let stem = store
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "pharos".into());
-    store.with_file_name(format!("{stem}.feeds.json"))
+    pharos_ingest::watch::state_path(store)
+}
+
+/// The writer is gone (the server is stopping): the polling thread ends.
+#[derive(Debug)]
+struct Stopped;
+
+impl From<pharos_ingest::watch::StateError> for Stopped {
+    fn from(e: pharos_ingest::watch::StateError) -> Stopped {
+        // A state that cannot be saved is re-read next round: go on.
+        tracing::warn!("{e}");
+        Stopped
+    }
 }
 
 /// Starts the polling thread when feeds are configured.
@@ -26,78 +35,64 @@ pub fn start(store: &Path, cfg: &WatchConfig, writer: SyncSender<WriteJob>) -> a
     if cfg.feeds.is_empty() {
         return Ok(());
     }
-    for f in &cfg.feeds {
-        if !(f.starts_with("http://") || f.starts_with("https://")) {
-            anyhow::bail!("[watch] feeds takes http:// or https:// URLs (got {f:?})");
-        }
-    }
+    pharos_ingest::watch::check_urls(&cfg.feeds).map_err(|e| anyhow::anyhow!("[watch] {e}"))?;
     pharos_ingest::feed::install_crypto_provider();
     let client = FeedClient::with_options(
         pharos_ingest::feed::DEFAULT_TIMEOUT,
         cfg.redirect_allow.clone(),
     )?;
-    let path = state_path(store);
-    let mut states: BTreeMap<String, FeedState> = match std::fs::read(&path) {
-        Ok(b) => serde_json::from_slice(&b)
-            .map_err(|e| anyhow::anyhow!("feed state {} is unreadable: {e}", path.display()))?,
-        Err(_) => BTreeMap::new(),
-    };
-    let feeds = cfg.feeds.clone();
+    let mut feeds = FeedWatch::open(cfg.feeds.clone(), client, Options::new(), state_path(store))?;
     let every = Duration::from_secs(cfg.every_s);
     std::thread::Builder::new()
         .name("pharos-watch".into())
         .spawn(move || {
-            let opts = Options::new();
             loop {
-                for url in &feeds {
-                    let state = states.entry(url.clone()).or_default();
-                    let mut batch = EncodedPosts::new();
-                    let mut rejections: Vec<Rejection> = Vec::new();
-                    let res = poll(&client, url, state, &opts, &mut |item| {
-                        match item {
-                            Item::Post(p) => {
-                                if let Err(e) = batch.push(&p) {
-                                    rejections.push(Rejection::new(
-                                        url,
-                                        None,
-                                        p.provenance.record,
-                                        e.to_string(),
-                                        "",
-                                    ));
-                                }
-                            }
-                            Item::Rejected(r) => rejections.push(r),
-                        }
-                        ControlFlow::Continue(())
-                    });
-                    match res {
-                        Ok(_) if batch.is_empty() && rejections.is_empty() => {}
-                        Ok(_) => {
-                            let job = WriteJob {
-                                posts: batch,
-                                rejections,
-                                command: format!("serve watch {url}"),
-                                started_ms: crate::auth::now_ms(),
-                                reply: None,
-                            };
-                            if writer.send(job).is_err() {
-                                return;
-                            }
-                        }
-                        Err(e) => tracing::warn!("feed {url}: {e}"),
+                let mut writer_gone = false;
+                let _ = feeds.round(&mut |fp: FeedPoll<'_>| -> Result<(), Stopped> {
+                    if let Err(e) = &fp.result {
+                        tracing::warn!("feed {}: {e}", fp.url);
+                        return Ok(());
                     }
-                }
-                if let Ok(b) = serde_json::to_vec_pretty(&states) {
-                    let tmp = path.with_extension("tmp");
-                    if std::fs::write(&tmp, b)
-                        .and_then(|()| std::fs::rename(&tmp, &path))
-                        .is_err()
-                    {
-                        tracing::warn!("cannot save feed state {}", path.display());
+                    match job(fp) {
+                        None => Ok(()),
+                        Some(job) => writer.send(job).map_err(|_| {
+                            writer_gone = true;
+                            Stopped
+                        }),
                     }
+                });
+                if writer_gone {
+                    return;
                 }
                 std::thread::sleep(every);
             }
         })?;
     Ok(())
+}
+
+/// The writer's job for what a feed gave (none when it gave nothing).
+fn job(fp: FeedPoll<'_>) -> Option<WriteJob> {
+    let mut batch = EncodedPosts::new();
+    let mut rejections: Vec<Rejection> = fp.rejected;
+    for p in &fp.posts {
+        if let Err(e) = batch.push(p) {
+            rejections.push(Rejection::new(
+                fp.url,
+                None,
+                p.provenance.record,
+                e.to_string(),
+                "",
+            ));
+        }
+    }
+    if batch.is_empty() && rejections.is_empty() {
+        return None;
+    }
+    Some(WriteJob {
+        posts: batch,
+        rejections,
+        command: format!("serve watch {}", fp.url),
+        started_ms: pharos_core::now_ms(),
+        reply: None,
+    })
 }

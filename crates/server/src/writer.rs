@@ -7,13 +7,20 @@
 //! cannot store. When no batch waits (100 ms without one), the thread indexes the
 //! text of posts stored since the last indexed row (`server_fts`, SQLite
 //! FTS5), whatever wrote them (`pharos ingest`, HTTP ingest, feed polling).
+//!
+//! Each batch stored goes on to the live analysis ([`crate::analyst`])
+//! through a bounded channel ([`Stored`]): the analysis is fed by the
+//! writer, not by reading the store. When the analysis is that far behind
+//! (the channel is full), the writer does not wait: it drops the hand-over,
+//! and the analysis, seeing a gap in the sequence numbers, reads those
+//! posts from the store.
 
 use pharos_ingest::{Quarantine, Rejection};
 use pharos_store::{EncodedPosts, Inserted, RunRecord, SqliteStore, Store, TextIndex};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::time::Duration;
 
 /// Rows indexed per transaction.
@@ -27,6 +34,19 @@ pub struct WriteJob {
     pub command: String,
     pub started_ms: i64,
     pub reply: Option<tokio::sync::oneshot::Sender<Result<Inserted, String>>>,
+}
+
+/// Batches stored and not yet taken by the live analysis, at most (more:
+/// the hand-over is dropped and the analysis reads them from the store).
+const STORED_QUEUE: usize = 64;
+
+/// A batch the writer stored, handed to the live analysis.
+pub struct Stored {
+    /// The batch (each post's canonical record).
+    pub posts: EncodedPosts,
+    /// The sequence number (rowid) each post of `posts` got; 0 for a post
+    /// that was already stored (a duplicate, not new to the analysis).
+    pub rowids: Vec<i64>,
 }
 
 /// Progress of the full-text index, shared with `/api/status`, and whether
@@ -44,23 +64,33 @@ pub struct IndexProgress {
 impl IndexProgress {
     /// A batch was being stored within the last `within_ms`.
     pub fn busy(&self, within_ms: i64) -> bool {
-        crate::auth::now_ms() - self.last_write_ms.load(Ordering::Relaxed) < within_ms
+        pharos_core::now_ms() - self.last_write_ms.load(Ordering::Relaxed) < within_ms
     }
 }
 
+/// The writer's handles: where to send batches, the index's progress, and
+/// the batches stored (for the live analysis).
+pub struct Writer {
+    pub jobs: SyncSender<WriteJob>,
+    pub progress: Arc<IndexProgress>,
+    pub stored: Receiver<Stored>,
+}
+
 /// Starts the writer thread; `queue` batches may wait.
-pub fn start(
-    store_path: &Path,
-    queue: usize,
-) -> anyhow::Result<(SyncSender<WriteJob>, Arc<IndexProgress>)> {
+pub fn start(store_path: &Path, queue: usize) -> anyhow::Result<Writer> {
     let store = SqliteStore::open(store_path)?;
     let (tx, rx) = sync_channel(queue);
+    let (stored_tx, stored_rx) = sync_channel(STORED_QUEUE);
     let progress = Arc::new(IndexProgress::default());
     let p = progress.clone();
     std::thread::Builder::new()
         .name("pharos-writer".into())
-        .spawn(move || run(store, rx, p))?;
-    Ok((tx, progress))
+        .spawn(move || run(store, rx, p, stored_tx))?;
+    Ok(Writer {
+        jobs: tx,
+        progress,
+        stored: stored_rx,
+    })
 }
 
 /// Batches stored in one transaction, at most (when several wait).
@@ -68,7 +98,12 @@ const GROUP_JOBS: usize = 8;
 /// Posts stored in one transaction, at most (a single larger batch is not split).
 const GROUP_POSTS: usize = 40_000;
 
-fn run(mut store: SqliteStore, rx: Receiver<WriteJob>, progress: Arc<IndexProgress>) {
+fn run(
+    mut store: SqliteStore,
+    rx: Receiver<WriteJob>,
+    progress: Arc<IndexProgress>,
+    stored: SyncSender<Stored>,
+) {
     if let Err(e) = store.tune_for_writer() {
         tracing::warn!("writer settings: {e}");
     }
@@ -88,9 +123,9 @@ fn run(mut store: SqliteStore, rx: Receiver<WriteJob>, progress: Arc<IndexProgre
                         Err(_) => break,
                     }
                 }
-                let now = crate::auth::now_ms;
+                let now = pharos_core::now_ms;
                 progress.last_write_ms.store(now(), Ordering::Relaxed);
-                store_jobs(&mut store, &mut quarantine, jobs);
+                store_jobs(&mut store, &mut quarantine, jobs, &stored);
                 progress.last_write_ms.store(now(), Ordering::Relaxed);
                 // The index catches up when no batch waits (below), so a
                 // sustained ingest is not slowed by it.
@@ -107,29 +142,59 @@ fn run(mut store: SqliteStore, rx: Receiver<WriteJob>, progress: Arc<IndexProgre
 }
 
 /// Stores the jobs' batches in one transaction and answers each; if that
-/// fails, each batch alone (so one batch's error is not another's).
-fn store_jobs(store: &mut SqliteStore, quarantine: &mut Quarantine, jobs: Vec<WriteJob>) {
+/// fails, each batch alone (so one batch's error is not another's). Each
+/// batch stored goes on to the live analysis.
+fn store_jobs(
+    store: &mut SqliteStore,
+    quarantine: &mut Quarantine,
+    jobs: Vec<WriteJob>,
+    analysis: &SyncSender<Stored>,
+) {
     let grouped = if jobs.len() > 1 {
         let batches: Vec<&EncodedPosts> = jobs
             .iter()
             .filter(|j| !j.posts.is_empty())
             .map(|j| &j.posts)
             .collect();
-        store.insert_encoded_batches(&batches).ok()
+        store.insert_encoded_batches_rowids(&batches).ok()
     } else {
         None
     };
     let mut done = grouped.map(|d| d.into_iter());
     for job in jobs {
         let inserted = match (&mut done, job.posts.is_empty()) {
-            (_, true) => Ok(Inserted::default()),
+            (_, true) => Ok((Inserted::default(), Vec::new())),
             (Some(d), false) => Ok(d.next().unwrap_or_default()),
-            (None, false) => store.insert_encoded(&job.posts),
+            (None, false) => store
+                .insert_encoded_batches_rowids(&[&job.posts])
+                .map(|mut v| v.remove(0)),
         };
-        let result = inserted.and_then(|i| finish_job(store, quarantine, &job, i));
-        if let Some(reply) = job.reply {
-            let _ = reply.send(result.map_err(|e| e.to_string()));
+        let result = inserted
+            .and_then(|(i, rowids)| finish_job(store, quarantine, &job, i).map(|i| (i, rowids)));
+        let WriteJob { posts, reply, .. } = job;
+        let result = match result {
+            Ok((i, rowids)) => {
+                if i.stored > 0 {
+                    hand_over(analysis, Stored { posts, rowids });
+                }
+                Ok(i)
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if let Some(reply) = reply {
+            let _ = reply.send(result);
         }
+    }
+}
+
+/// Hands a stored batch to the live analysis without waiting.
+fn hand_over(analysis: &SyncSender<Stored>, batch: Stored) {
+    match analysis.try_send(batch) {
+        Ok(()) => {}
+        // Far behind: it reads these posts from the store when it sees the gap.
+        Err(TrySendError::Full(_)) => {}
+        // No analysis (tests that start only the writer).
+        Err(TrySendError::Disconnected(_)) => {}
     }
 }
 
@@ -153,7 +218,7 @@ fn finish_job(
         duplicates: done.duplicates,
         quarantined: job.rejections.len() as u64,
         started_ms: job.started_ms,
-        finished_ms: crate::auth::now_ms(),
+        finished_ms: pharos_core::now_ms(),
     })?;
     Ok(done)
 }

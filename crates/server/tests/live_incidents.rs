@@ -2,7 +2,10 @@
 //! `POST /api/ingest` into a running server (no `pharos assess` run) gives
 //! the incidents and alerts that `pharos assess` finds on the same store.
 //! Every incident of the assessment has a live one holding at least 80 % of
-//! its posts, and the live alerts are the assessment's.
+//! its posts, and the live alerts are the assessment's. The posts reach the
+//! live analysis through the writer's channel (none is read back from the
+//! store), each live incident is announced as an SSE `incident` event, and
+//! the networks of `/api/networks` are the incidents' networks, same ids.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -70,6 +73,15 @@ async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds(
     config.incidents.every_s = 1;
     let st = pharos_server::start(&path, config).unwrap();
 
+    // A live stream subscriber, from before the first post.
+    let req = Request::get("/api/alerts/stream")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = router(st.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut sse = resp.into_body();
+
     // The scenario through HTTP ingest, in batches, in event-time order.
     for chunk in posts.chunks(500) {
         let mut body = Vec::new();
@@ -99,6 +111,17 @@ async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds(
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    {
+        // Fed by the writer, not by reading the store.
+        let s = st.snapshot.read().unwrap();
+        // (A batch stored before the start-up read began is read with it.)
+        assert!(
+            s.fed_by_writer + 500 >= stored as u64,
+            "{} of {stored} posts came from the writer",
+            s.fed_by_writer
+        );
+        assert_eq!(s.read_from_store, 0, "no post was read back from the store");
+    }
     let (status, listed) = call(&st, "GET", "/api/incidents", &token, Vec::new()).await;
     assert_eq!(status, StatusCode::OK);
     let listed: Vec<String> = listed
@@ -121,6 +144,72 @@ async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds(
         let inc: pharos_assess::Incident = serde_json::from_value(inc).unwrap();
         live.push(inc);
     }
+
+    // Each live incident was announced on the stream as it was found.
+    let mut announced: HashSet<String> = HashSet::new();
+    let mut text = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while listed.iter().any(|id| !announced.contains(id)) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "incident events for {listed:?}: got {announced:?}"
+        );
+        let Ok(Some(Ok(frame))) = tokio::time::timeout(left, sse.frame()).await else {
+            panic!("the stream ended before announcing {listed:?}: got {announced:?}");
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        text.push_str(&String::from_utf8_lossy(&data));
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            if !event.contains("event: incident") {
+                continue;
+            }
+            let json = event
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .expect("an event has data");
+            let v: Value = serde_json::from_str(json).unwrap();
+            assert!(
+                matches!(v["change"].as_str(), Some("new" | "updated")),
+                "{v}"
+            );
+            announced.insert(v["incident"]["id"].as_str().unwrap().to_string());
+        }
+    }
+
+    // One numbering of networks: those the incidents name are those the
+    // dashboard's API lists, with the same accounts.
+    let (status, nets) = call(&st, "GET", "/api/networks", &token, Vec::new()).await;
+    assert_eq!(status, StatusCode::OK, "{nets}");
+    let listed_nets: std::collections::HashMap<String, Vec<String>> = nets["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                format!("network:{}", n["id"]),
+                serde_json::from_value(n["members"].clone()).unwrap(),
+            )
+        })
+        .collect();
+    let mut named = 0;
+    for inc in &live {
+        for n in &inc.networks {
+            named += 1;
+            assert_eq!(
+                listed_nets.get(&n.id.to_string()),
+                Some(&n.accounts),
+                "incident {} names {}: /api/networks has {:?}",
+                inc.id,
+                n.id,
+                listed_nets.keys().collect::<Vec<_>>()
+            );
+        }
+    }
+    assert!(named > 0, "the live incidents name coordination networks");
 
     // `pharos assess` on the same store (what `pharos assess --out` runs).
     let store = SqliteStore::open_existing(&path).unwrap();

@@ -123,6 +123,7 @@ pub fn incident_briefing(inc: &Incident) -> String {
         responses: Vec::new(),
         drafts: Default::default(),
         templates: Vec::new(),
+        networks: None,
     };
     let mut s = String::new();
     incident(&mut s, &a, "#", inc);

@@ -196,7 +196,7 @@ pub struct NetworkList {
     pub networks: Vec<NetworkReport>,
 }
 
-/// Coordination networks: communities of accounts that shared the same posts or links within seconds.
+/// Coordination networks: communities of accounts that reshared the same posts, shared the same links or text, or used the same hashtags within seconds to minutes, again and again (the networks incidents and STIX exports name: same ids).
 #[utoipa::path(get, path = "/api/networks", params(ListQuery), tag = "analysis",
     responses((status = 200, body = NetworkList)), security(("token" = [])))]
 pub async fn networks(
@@ -512,9 +512,11 @@ pub async fn actor(
             s.coordination
                 .as_ref()
                 .map(|r| {
+                    // Networks name accounts `platform:actor_id`.
+                    let account = format!("{platform}:{id}");
                     r.accounts
                         .iter()
-                        .filter(|a| a.account == id)
+                        .filter(|a| a.account == account)
                         .map(|a| a.community)
                         .collect::<Vec<u32>>()
                 })
@@ -649,10 +651,14 @@ pub async fn alerts(
     }))
 }
 
-/// Live alerts as server-sent events: one `alert` event per notification
-/// (raised, updated, closed), its data the notification's JSON.
+/// Live alerts and incidents as server-sent events: one `alert` event per
+/// notification (raised, updated, closed), its data the notification's
+/// JSON; one `incident` event per incident the live assessment found new
+/// or changed (`{"change": "new" | "updated", "incident": summary}`, the
+/// summary as `/api/incidents` lists it). Partners get no `incident`
+/// events (each incident has its own marking: they read `/api/incidents`).
 #[utoipa::path(get, path = "/api/alerts/stream", tag = "alerts",
-    responses((status = 200, description = "text/event-stream of `alert` events", content_type = "text/event-stream")),
+    responses((status = 200, description = "text/event-stream of `alert` and `incident` events", content_type = "text/event-stream")),
     security(("token" = [])))]
 pub async fn alert_stream(
     State(st): State<Shared>,
@@ -669,7 +675,14 @@ pub async fn alert_stream(
         let mut cl: Option<(std::time::Instant, Clearance)> = None;
         loop {
             let ev = match rx.recv().await {
-                Ok(json) => {
+                // Incidents each carry their own marking and their posts'
+                // and accounts': partners read them from /api/incidents.
+                Ok(ev) if ev.kind == "incident" && who.role == crate::auth::Role::Partner => {
+                    continue;
+                }
+                Ok(ev) if ev.kind == "incident" => Event::default().event("incident").data(&*ev.data),
+                Ok(ev) => {
+                    let json = ev.data;
                     if who.role == crate::auth::Role::Partner {
                         if cl
                             .as_ref()

@@ -564,8 +564,7 @@ async fn networks(State(st): State<Shared>, Extension(who): Extension<Principal>
         Some(r) => {
             let _ = write!(
                 body,
-                "<p class=muted>Accounts that shared the same post or link within {} s, again and again (CooRTweet method); computed {}. {} accounts, {} edges, {} communities.</p><div class=card><table><tr><th>Network</th><th class=num>Accounts</th><th class=num>Edges</th><th class=num>Median Δt (s)</th><th>Platforms</th><th>Active</th></tr>",
-                r.parameters["time_window"],
+                "<p class=muted>Accounts that reshared the same post, shared the same link or text, or used the same hashtag within seconds to minutes, again and again (the networks incidents name); computed {}. {} accounts, {} edges, {} networks.</p><div class=card><table><tr><th>Network</th><th class=num>Accounts</th><th class=num>Edges</th><th class=num>Median Δt (s)</th><th>Platforms</th><th>Active</th></tr>",
                 esc(at.as_deref().unwrap_or("")),
                 r.summary.accounts,
                 r.summary.edges,
