@@ -305,7 +305,8 @@ impl Clearance {
     }
 
     fn network_names_only_seen(&self, n: &NetworkReport) -> bool {
-        n.members.iter().all(|m| self.sees_actor_id(m))
+        // Members are `platform:actor_id` (the networks of the assessment).
+        n.members.iter().all(|m| self.sees_actor_key(m))
             && n.evidence.iter().all(|e| {
                 self.sees_evidence_post(&e.post)
                     && self.sees_evidence_post(&e.post_y)
@@ -328,7 +329,7 @@ impl Clearance {
     pub fn sees_evidence_post(&self, p: &EvidencePost) -> bool {
         self.team()
             || (self.sees_post_id(&p.id)
-                && self.sees_actor_id(&p.account)
+                && self.sees_actor_key(&p.account)
                 && p.platform
                     .as_deref()
                     .is_none_or(|pl| self.sees_post_key(pl, &p.id)))

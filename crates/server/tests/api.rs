@@ -933,7 +933,11 @@ async fn exports_to_a_partner_carry_the_marking() {
     );
     // Accounts as `pharos export stix` writes them: the platform's id for
     // Twitter and Facebook, `platform:id` elsewhere.
-    let member = f.network_account.as_str();
+    // (Network members are `platform:actor_id`.)
+    let member = f
+        .network_account
+        .split_once(':')
+        .map_or(f.network_account.as_str(), |(_, id)| id);
     assert!(objs.iter().any(|o| {
         o["type"] == "user-account"
             && o["user_id"]

@@ -322,17 +322,17 @@ async fn streamed(token: &str) -> String {
     {
         out.push_str(&String::from_utf8_lossy(d));
     }
-    let all: Vec<String> = f
+    let all: Vec<pharos_server::analyst::LiveEvent> = f
         .state
         .snapshot
         .read()
         .unwrap()
         .alerts
         .values()
-        .map(|n| n.to_json())
+        .map(pharos_server::analyst::LiveEvent::alert)
         .collect();
-    for json in all {
-        let _ = f.state.alerts_tx.send(json.into());
+    for ev in all {
+        let _ = f.state.alerts_tx.send(ev);
     }
     while let Ok(Some(Ok(fr))) =
         tokio::time::timeout(Duration::from_millis(1500), body.frame()).await

@@ -680,7 +680,9 @@ pub async fn alert_stream(
                 Ok(ev) if ev.kind == "incident" && who.role == crate::auth::Role::Partner => {
                     continue;
                 }
-                Ok(ev) if ev.kind == "incident" => Event::default().event("incident").data(&*ev.data),
+                Ok(ev) if ev.kind == "incident" => {
+                    Event::default().event("incident").data(&*ev.data)
+                }
                 Ok(ev) => {
                     let json = ev.data;
                     if who.role == crate::auth::Role::Partner {

@@ -133,7 +133,11 @@ pub async fn stix_export(
                     .network
                     .members
                     .iter()
-                    .map(|m| (platform.clone(), m.clone(), None))
+                    // Members are `platform:actor_id`.
+                    .map(|m| match m.split_once(':') {
+                        Some((p, id)) => (p.to_string(), id.to_string(), None),
+                        None => (platform.clone(), m.clone(), None),
+                    })
                     .collect(),
                 links: Vec::new(),
                 first_seen: first,
