@@ -71,9 +71,29 @@ fn bench(c: &mut Criterion) {
             black_box(e.observe_batch(&posts).len())
         })
     });
+    // The same stream without per-source boilerplate learning (templates
+    // are still removed): the cost of learning is the difference.
+    g.bench_function("observe_batch_no_boilerplate", |b| {
+        b.iter(|| {
+            let mut cfg = NarrativeConfig::default();
+            cfg.boilerplate.enabled = false;
+            let mut e = NarrativeEngine::new(cfg);
+            black_box(e.observe_batch(&posts).len())
+        })
+    });
     g.bench_function("observe", |b| {
         b.iter(|| {
             let mut e = NarrativeEngine::new(NarrativeConfig::default());
+            for p in &posts {
+                black_box(e.observe(p));
+            }
+        })
+    });
+    g.bench_function("observe_no_boilerplate", |b| {
+        b.iter(|| {
+            let mut cfg = NarrativeConfig::default();
+            cfg.boilerplate.enabled = false;
+            let mut e = NarrativeEngine::new(cfg);
             for p in &posts {
                 black_box(e.observe(p));
             }
