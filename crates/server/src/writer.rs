@@ -49,8 +49,9 @@ pub struct Stored {
     pub rowids: Vec<i64>,
 }
 
-/// Progress of the full-text index, shared with `/api/status`, and whether
-/// ingest is busy (the live analysis yields to it).
+/// Progress of the full-text index, and whether ingest is busy. (The live
+/// analysis no longer yields to a busy ingest: the writer hands it each
+/// batch, and when it falls behind it reads the batches from the store.)
 #[derive(Debug, Default)]
 pub struct IndexProgress {
     /// Highest post rowid indexed.
