@@ -5,7 +5,9 @@
 //!   ingest pipeline does on its parsing thread);
 //! - `insert_encoded_bulk`: what the writer thread does in a bulk load of an
 //!   empty store: 16k-post transactions, then the index rebuild;
-//! - `insert_posts_bulk`: the same through [`Store::insert`], encoding inline.
+//! - `insert_posts_bulk`: the same through [`Store::insert`], encoding inline;
+//! - `insert_200_commits_of_10`: HTTP-ingest-sized batches, one commit each
+//!   (throughput in commits).
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use pharos_core::Post;
@@ -79,6 +81,34 @@ fn bench(c: &mut Criterion) {
                     store.insert(chunk).expect("insert");
                 }
                 store.end_bulk().expect("end");
+                (dir, store)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+
+    // What `POST /api/ingest` costs the writer: small batches, each its
+    // own transaction, each answered only once committed (the durability
+    // setting decides whether that waits for the disk).
+    let small: Vec<EncodedPosts> = posts[..2_000]
+        .chunks(10)
+        .map(|chunk| {
+            let mut b = EncodedPosts::with_capacity(chunk.len());
+            b.extend(chunk).expect("encode");
+            b
+        })
+        .collect();
+    let mut g = c.benchmark_group("store");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(small.len() as u64));
+    g.bench_function("insert_200_commits_of_10", |b| {
+        b.iter_batched(
+            fresh_store,
+            |(dir, mut store)| {
+                for batch in &small {
+                    store.insert_encoded(batch).expect("insert");
+                }
                 (dir, store)
             },
             BatchSize::PerIteration,

@@ -125,12 +125,17 @@ impl SqliteStore {
         sql_err(&self.path, e)
     }
 
+    /// WAL with `synchronous = FULL`: a transaction is on disk when its
+    /// commit returns, so a batch answered 200 (`POST /api/ingest`, whose
+    /// writer answers after the commit) survives a power loss (issue 14,
+    /// finding 10; NORMAL could lose the last commits). The cost is one
+    /// fsync of the WAL a commit: docs/BENCHMARKS.md.
     fn configure(&mut self) -> Result<(), StoreError> {
         self.conn
             .execute_batch(
                 "PRAGMA page_size = 16384;
                  PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
+                 PRAGMA synchronous = FULL;
                  PRAGMA cache_size = -32768;
                  PRAGMA threads = 2;
                  PRAGMA mmap_size = 1073741824;
