@@ -57,12 +57,16 @@ impl Quarantine {
     /// Writes one record: `record` must serialise to a JSON object; its
     /// `reason` field (a string) is what [`Quarantine::by_reason`] counts.
     pub fn put(&mut self, record: &impl Serialize) -> io::Result<()> {
-        let mut v = serde_json::to_value(record).map_err(io::Error::other)?;
-        let Some(obj) = v.as_object_mut() else {
+        let serde_json::Value::Object(obj) =
+            serde_json::to_value(record).map_err(io::Error::other)?
+        else {
             return Err(io::Error::other("a quarantined record is a JSON object"));
         };
-        let class = reason_class(obj.get("reason").and_then(|r| r.as_str()).unwrap_or(""));
-        obj.insert("at".into(), EventTime(now_ms()).to_rfc3339().into());
+        // Sorted here, not by serde_json's map: another crate in the build
+        // may turn on its `preserve_order` feature, which keeps insertion order.
+        let mut v: BTreeMap<String, serde_json::Value> = obj.into_iter().collect();
+        let class = reason_class(v.get("reason").and_then(|r| r.as_str()).unwrap_or(""));
+        v.insert("at".into(), EventTime(now_ms()).to_rfc3339().into());
         if self.out.is_none() {
             if let Some(dir) = self.path.parent()
                 && !dir.as_os_str().is_empty()

@@ -5,6 +5,8 @@
 //! it, and tokens for each role. Requests go through the whole router
 //! (access middleware, handlers) without a socket.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -43,19 +45,7 @@ fn fixture() -> &'static Fixture {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pharos.db");
         // The scenario's posts, and its fact-checks (a ClaimReview DataFeed).
-        let scenario = dir.path().join("scenario.jsonl");
-        pharos_sim::write_scenario(
-            &pharos_sim::SimConfig::new(5_000, 7),
-            &scenario,
-            &mut |_| {},
-        )
-        .unwrap();
-        let buf = std::fs::read(&scenario).unwrap();
-        let posts: Vec<Post> = buf
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).unwrap())
-            .collect();
+        let (scenario, posts) = common::scenario(dir.path(), 5_000, 7);
         let mut store = SqliteStore::open(&path).unwrap();
         store.insert(&posts).unwrap();
         // Incidents, as `pharos assess` stores them.

@@ -10,6 +10,8 @@
 //! Which markings clear whom is decided here by the TLP 2.0 rules written
 //! out again (not by the server's code), so the test checks the server.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -88,19 +90,7 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pharos.db");
-        let scenario = dir.path().join("scenario.jsonl");
-        pharos_sim::write_scenario(
-            &pharos_sim::SimConfig::new(3_000, 11),
-            &scenario,
-            &mut |_| {},
-        )
-        .unwrap();
-        let buf = std::fs::read(&scenario).unwrap();
-        let posts: Vec<Post> = buf
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).unwrap())
-            .collect();
+        let (_, posts) = common::scenario(dir.path(), 3_000, 11);
         let mut store = SqliteStore::open(&path).unwrap();
         store.insert(&posts).unwrap();
         let assessment = pharos_assess::assess_store(&store, &Default::default()).unwrap();

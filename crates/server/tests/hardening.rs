@@ -2,6 +2,8 @@
 //! flood bound and chain, security headers, the session cookie, the Origin
 //! check, failed logins, and RED bound to a token id.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -30,14 +32,7 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pharos.db");
-        let scenario = dir.path().join("scenario.jsonl");
-        pharos_sim::write_scenario(&pharos_sim::SimConfig::new(200, 3), &scenario, &mut |_| {})
-            .unwrap();
-        let posts: Vec<Post> = std::fs::read_to_string(&scenario)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let (_, posts) = common::scenario(dir.path(), 200, 3);
         let mut store = SqliteStore::open(&path).unwrap();
         store.insert(&posts).unwrap();
         let admin = create(&store, Role::Admin, None, "ada").unwrap().token;

@@ -7,10 +7,11 @@
 //! store), each live incident is announced as an SSE `incident` event, and
 //! the networks of `/api/networks` are the incidents' networks, same ids.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use pharos_core::Post;
 use pharos_server::auth::{Role, create};
 use pharos_server::state::Shared;
 use pharos_server::{Config, router};
@@ -50,19 +51,7 @@ fn max_rowid(path: &std::path::Path) -> i64 {
 async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pharos.db");
-    let scenario = dir.path().join("scenario.jsonl");
-    pharos_sim::write_scenario(
-        &pharos_sim::SimConfig::new(5_000, 7),
-        &scenario,
-        &mut |_| {},
-    )
-    .unwrap();
-    let mut posts: Vec<Post> = std::fs::read(&scenario)
-        .unwrap()
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).unwrap())
-        .collect();
+    let (_, mut posts) = common::scenario(dir.path(), 5_000, 7);
     posts.sort_by_key(|p| p.time);
 
     // An empty store and a token; then the server, with nothing assessed.

@@ -6,6 +6,8 @@
 //! the listed narrative's. A response pack takes its bursts from the live
 //! detector and equals the pack `pharos respond --narrative` builds.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -108,14 +110,7 @@ fn compare(st: &Shared, s: &SqliteStore, ns: &[u64]) -> Vec<Found> {
 
 /// The scenario's posts in event-time order.
 fn scenario(dir: &Path, n: u64, seed: u64) -> Vec<Post> {
-    let path = dir.join("scenario.jsonl");
-    pharos_sim::write_scenario(&pharos_sim::SimConfig::new(n, seed), &path, &mut |_| {}).unwrap();
-    let buf = std::fs::read(&path).unwrap();
-    let mut posts: Vec<Post> = buf
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).unwrap())
-        .collect();
+    let (_, mut posts) = common::scenario(dir, n, seed);
     posts.sort_by_key(|p| p.time);
     posts
 }

@@ -7,11 +7,12 @@
 //! one incident marked RED (for one person), one AMBER+STRICT for `acme`,
 //! one CLEAR; the rest the store's default AMBER for `acme`.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use base64::Engine;
 use http_body_util::BodyExt;
-use pharos_core::Post;
 use pharos_server::auth::{Role, create};
 use pharos_server::state::Shared;
 use pharos_server::taxii::{FINDINGS, INBOX, MEDIA_TYPE};
@@ -43,19 +44,7 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pharos.db");
-        let scenario = dir.path().join("scenario.jsonl");
-        pharos_sim::write_scenario(
-            &pharos_sim::SimConfig::new(5_000, 7),
-            &scenario,
-            &mut |_| {},
-        )
-        .unwrap();
-        let posts: Vec<Post> = std::fs::read(&scenario)
-            .unwrap()
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).unwrap())
-            .collect();
+        let (_, posts) = common::scenario(dir.path(), 5_000, 7);
         let mut store = SqliteStore::open(&path).unwrap();
         store.insert(&posts).unwrap();
         let assessment = pharos_assess::assess_store(&store, &Default::default()).unwrap();
