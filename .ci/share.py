@@ -85,11 +85,17 @@ pharos("ingest", scenario, "--store", STORE, "-q")
 pharos("assess", "--store", STORE, "--out", os.path.join(TMP, "assess"), "-q")
 
 
+# Token ids by name: RED markings name the people they clear by token id.
+TOKEN_IDS = {}
+
+
 def token(role, name, org=None):
     args = ["token", "create", "--role", role, "--name", name, "--json", "--store", STORE]
     if org:
         args += ["--org", org]
-    return json.loads(pharos(*args))["token"]
+    created = json.loads(pharos(*args))
+    TOKEN_IDS[name] = created["id"]
+    return created["token"]
 
 
 ADMIN = token("admin", "ada")
@@ -122,7 +128,7 @@ def api(method, path, tok, body=None):
 incidents = api("GET", "/api/incidents", ANALYST)
 check(len(incidents) >= 3, f"the scenario gives three incidents ({len(incidents)})")
 RED, STRICT, CLEAR = incidents[0]["id"], incidents[1]["id"], incidents[2]["id"]
-api("PUT", f"/api/markings/incident/{RED}", ADMIN, json.dumps({"tlp": "red", "people": ["ann"]}).encode())
+api("PUT", f"/api/markings/incident/{RED}", ADMIN, json.dumps({"tlp": "red", "people": [TOKEN_IDS["ann"]]}).encode())
 api("PUT", f"/api/markings/incident/{STRICT}", ADMIN, json.dumps({"tlp": "amber+strict", "orgs": ["acme"]}).encode())
 api("PUT", f"/api/markings/incident/{CLEAR}", ADMIN, json.dumps({"tlp": "clear"}).encode())
 
