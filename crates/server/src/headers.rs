@@ -20,7 +20,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: under it Chromium sends `Origin: null` with the
+        // dashboard's own form posts, which the Origin check must refuse.
+        // `same-origin` still sends nothing to other sites.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     ] {
         h.entry(name).or_insert(HeaderValue::from_static(value));

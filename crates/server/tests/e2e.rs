@@ -466,9 +466,14 @@ fn dashboard_in_headless_chromium() {
     assert_eq!(b["type"], "bundle");
     let objects = b["objects"].as_array().unwrap();
     assert!(objects.iter().any(|o| o["type"] == "marking-definition"));
+    // A node names its account as `platform:actor_id`; the STIX
+    // user-account carries the actor id (and the platform as its type).
+    let key = account.as_str().unwrap();
+    let (_, actor_id) = key.split_once(':').unwrap_or(("", key));
     assert!(
         objects
             .iter()
-            .any(|o| o["type"] == "user-account" && o["user_id"] == account)
+            .any(|o| o["type"] == "user-account" && o["user_id"] == actor_id),
+        "the bundle has {key}'s user-account"
     );
 }

@@ -153,7 +153,7 @@ async fn every_answer_carries_the_security_headers() {
         assert!(csp.contains("object-src 'none'"), "{uri}");
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{uri}");
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
-        assert_eq!(h[header::REFERRER_POLICY], "no-referrer", "{uri}");
+        assert_eq!(h[header::REFERRER_POLICY], "same-origin", "{uri}");
     }
 }
 
