@@ -9,7 +9,7 @@
 //! the qrels (not capped at `depth`); and (5) averages over the queries that
 //! are in both the run and the qrels. [`map_at_k`] does exactly that.
 
-use super::fusion::{self, Fusion};
+use super::fusion::{self, Features, Fusion};
 use super::{Matcher, Scored};
 use crate::Claim;
 use std::collections::{HashMap, HashSet};
@@ -423,6 +423,23 @@ pub fn fit_fusion(
     qrels: &Qrels,
     l2: f32,
 ) -> (Fusion, Option<Fusion>) {
+    let (xs, ys) = training_set(matcher, queries, qrels, false);
+    let lexical = Fusion::fit(fusion::LEXICAL, &xs, &ys, l2, 400);
+    let full = matcher
+        .has_model()
+        .then(|| Fusion::fit(fusion::FULL, &xs, &ys, l2, 400));
+    (lexical, full)
+}
+
+/// Every candidate of every query as a training example: its features
+/// (the word-level ones set to zero with `cosine_only`) and whether it is
+/// relevant.
+fn training_set(
+    matcher: &Matcher,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    cosine_only: bool,
+) -> (Vec<Features>, Vec<bool>) {
     let ords = claim_ords(matcher);
     let mut xs = Vec::new();
     let mut ys = Vec::new();
@@ -430,16 +447,16 @@ pub fn fit_fusion(
         let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
         for (pair, rel) in lists.chunks(2).zip(&rels) {
             for s in pair.iter().flatten() {
-                xs.push(s.features);
+                let mut f = s.features;
+                if cosine_only {
+                    f[..fusion::LEXICAL].fill(0.0);
+                }
+                xs.push(f);
                 ys.push(rel.contains(&s.ord));
             }
         }
     }
-    let lexical = Fusion::fit(fusion::LEXICAL, &xs, &ys, l2, 400);
-    let full = matcher
-        .has_model()
-        .then(|| Fusion::fit(fusion::FULL, &xs, &ys, l2, 400));
-    (lexical, full)
+    (xs, ys)
 }
 
 /// The cross-language fusion ([`Fusion::cross_e5`]): fitted like the full
@@ -455,20 +472,7 @@ pub fn fit_cross_fusion(
     if !matcher.has_model() {
         return None;
     }
-    let ords = claim_ords(matcher);
-    let mut xs = Vec::new();
-    let mut ys = Vec::new();
-    for chunk in queries.chunks(256) {
-        let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
-        for (pair, rel) in lists.chunks(2).zip(&rels) {
-            for s in pair.iter().flatten() {
-                let mut f = s.features;
-                f[..fusion::LEXICAL].fill(0.0);
-                xs.push(f);
-                ys.push(rel.contains(&s.ord));
-            }
-        }
-    }
+    let (xs, ys) = training_set(matcher, queries, qrels, true);
     let mut m = Fusion::fit(fusion::FULL, &xs, &ys, l2, 400);
     for i in 0..fusion::LEXICAL {
         m.weights[i] = 0.0;
