@@ -35,7 +35,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pharos_store::SqliteStore;
-use pharos_store::taxii as repo;
+use pharos_store::taxii::{self as repo, TaxiiStore};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -548,7 +548,7 @@ fn select(
     oid: Option<&str>,
     f: &Filter,
 ) -> Result<Vec<(repo::ObjectRow, Marking)>, ApiError> {
-    let rows = repo::object_rows(s, c.stored_as(), oid)?;
+    let rows = s.object_rows(c.stored_as(), oid)?;
     // The one clearance filter (crate::clearance), as the REST API's.
     let cl = st.clearance(s, who)?;
     let mut seen: HashSet<(String, String)> = HashSet::new();
@@ -686,7 +686,7 @@ fn objects_page(
 ) -> Result<Response, ApiError> {
     let (page, more) = page(rows, f);
     let seqs: Vec<i64> = page.iter().map(|(r, _)| r.seq).collect();
-    let jsons = repo::object_json(s, &seqs)?;
+    let jsons = s.object_json(&seqs)?;
     let objects: Vec<Value> = page
         .iter()
         .zip(&jsons)
@@ -803,7 +803,7 @@ async fn status(
         return Err(TaxiiError::not_found(format!("no status {sid:?}")));
     }
     let sid2 = sid.clone();
-    let found = st.read(move |s| Ok(repo::status(s, &sid2)?)).await?;
+    let found = st.read(move |s| Ok(s.status(&sid2)?)).await?;
     match found {
         Some(j) => Ok(ok(&serde_json::from_str(&j).unwrap_or(Value::Null))),
         None => Err(TaxiiError::not_found(format!("no status {sid:?}"))),
@@ -964,7 +964,7 @@ async fn add_objects(
                 json: j,
             })
             .collect();
-        repo::add_objects(&mut store, INBOX, &news)?;
+        store.add_objects(INBOX, &news)?;
         let status = json!({
             "id": sid,
             "status": "complete",
@@ -976,7 +976,7 @@ async fn add_objects(
             "failures": failures,
             "pending_count": 0,
         });
-        repo::put_status(&store, &sid, &status.to_string())?;
+        store.put_status(&sid, &status.to_string())?;
         Ok((status, report))
     })
     .await
@@ -1021,8 +1021,8 @@ pub async fn publish_findings(st: &Shared) -> Result<(), ApiError> {
 fn publish_blocking(path: &std::path::Path) -> Result<(), ApiError> {
     let _guard = PUBLISHING.lock().map_err(ApiError::internal)?;
     let mut store = SqliteStore::open(path)?;
-    let fp = repo::incidents_fingerprint(&store)?;
-    if repo::state(&store, "findings")?.as_deref() == Some(fp.as_str()) {
+    let fp = store.incidents_fingerprint()?;
+    if store.state("findings")?.as_deref() == Some(fp.as_str()) {
         return Ok(());
     }
     let incidents = pharos_assess::load_incidents(&store).map_err(ApiError::internal)?;
@@ -1061,8 +1061,8 @@ fn publish_blocking(path: &std::path::Path) -> Result<(), ApiError> {
             json: j,
         })
         .collect();
-    repo::add_objects(&mut store, FINDINGS, &news)?;
-    repo::set_state(&store, "findings", &fp)?;
+    store.add_objects(FINDINGS, &news)?;
+    store.set_state("findings", &fp)?;
     Ok(())
 }
 

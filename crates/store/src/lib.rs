@@ -51,6 +51,7 @@ pub use repo::*;
 pub use search::{PostSearch, PostSearcher, SearchCursor, SearchPage, text_query};
 pub use sqlite::SqliteStore;
 pub use stats::Stats;
+pub use taxii::TaxiiStore;
 
 /// Errors from a store, the same whatever the backend.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use crate::stix::import::{ImportError, Importer};
 use pharos_store::SqliteStore;
-use pharos_store::taxii as repo;
+use pharos_store::taxii::TaxiiStore;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -403,7 +403,7 @@ pub fn pull(
     store: &mut SqliteStore,
 ) -> Result<PullReport, ClientError> {
     let key = remote.api_root.clone();
-    let since = repo::pull_position(store, &key, collection)?;
+    let since = store.pull_position(&key, collection)?;
     let mut rep = PullReport {
         api_root: key.clone(),
         collection: collection.to_string(),
@@ -460,7 +460,7 @@ pub fn pull(
     }
     imp.finish()?;
     if let Some(l) = &last {
-        repo::set_pull_position(store, &key, collection, l)?;
+        store.set_pull_position(&key, collection, l)?;
     }
     rep.next_added_after = last;
     Ok(rep)
