@@ -23,7 +23,8 @@
 //! Backends implement every trait; callers take the traits (`&impl
 //! Incidents`, `&dyn ClaimMatches`), never a backend:
 //! - [`sqlite`]: the embedded default, one SQLite file in WAL mode.
-//!   PostgreSQL for teams comes behind the same traits.
+//! - [`postgres`]: a team's shared store, one PostgreSQL database
+//!   ([`PgStore::connect`] with a `postgres://` URL).
 //!
 //! [`schema`] holds every table and migration, versioned in one place;
 //! opening a store brings it up to date (stores written by earlier
@@ -36,6 +37,7 @@
 //! a warning and counted ([`SqliteStore::skipped_records`]).
 
 pub mod encoded;
+pub mod postgres;
 pub mod repo;
 pub mod schema;
 pub mod search;
@@ -47,6 +49,7 @@ use pharos_core::{EventTime, Post};
 use std::ops::ControlFlow;
 
 pub use encoded::{EncodedPost, EncodedPosts};
+pub use postgres::PgStore;
 pub use repo::*;
 pub use search::{PostSearch, PostSearcher, SearchCursor, SearchPage, text_query};
 pub use sqlite::SqliteStore;
@@ -140,7 +143,7 @@ pub struct RunRecord {
     pub finished_ms: i64,
 }
 
-/// Storage for posts. Implementations: [`SqliteStore`].
+/// Storage for posts. Implementations: [`SqliteStore`], [`PgStore`].
 pub trait Store {
     /// Inserts a batch in one transaction; existing `(platform, id)` are left
     /// untouched, and so are later duplicates within the batch (the first wins).

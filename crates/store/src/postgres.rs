@@ -1,0 +1,851 @@
+//! The team store: one PostgreSQL database (15 or newer), shared by any
+//! number of Pharos processes (servers, workers, the CLI).
+//!
+//! Same tables, columns and semantics as [`crate::sqlite`] ([`schema`]
+//! maps them), behind the same traits. What differs:
+//! - **Connecting** ([`PgStore::connect`]) takes a `postgres://` (or
+//!   `postgresql://`) URL, creates the database when it does not exist yet,
+//!   and creates or migrates its tables under an advisory lock (two
+//!   processes starting at once migrate once).
+//! - **Writes of posts** copy each batch into a temporary table (binary
+//!   `COPY`) and move it into `posts` with one `INSERT ... SELECT ... ON
+//!   CONFLICT DO NOTHING`; links and hashtags of the stored posts are
+//!   copied straight into their tables. Every insert transaction first takes
+//!   one advisory lock ([`WRITE_LOCK`]), so posts' sequence numbers
+//!   (`rowid`) become visible in the order they were given and readers that
+//!   follow them ([`PostLog`](crate::PostLog), the full-text indexer) never
+//!   skip a post that another writer committed late.
+//! - **NUL characters** cannot be stored in PostgreSQL text. A post's record
+//!   is JSON, where NUL is written `\u0000`, so records keep it exactly. In
+//!   the looked-up columns (platform, id, actor, language, link, hashtag) a
+//!   NUL is stored as U+FFFD, and look-ups map their arguments the same way
+//!   ([`column`]); the only effect is that two ids differing only there
+//!   (`a\0` and `a\u{FFFD}`) are one post to a PostgreSQL store.
+//! - **Reads** run outside any long transaction: a scan reads pages of
+//!   posts by `(time_ms, rowid)` and visits them with the connection free,
+//!   so a visitor may write to the same store; it visits the posts stored
+//!   when it began.
+//! - **Full text**: [`fts`] makes the same tokens as SQLite's FTS5 index.
+//! - **Quarantine**: rejected records go to the `quarantine` table of the
+//!   database ([`PgStore::quarantine`]), where every process of a team
+//!   writes them and nothing is lost with a machine.
+//! - **Text ordering** is byte order (`COLLATE "C"` on every text column),
+//!   as SQLite's, so lists come back in the same order on both.
+//!
+//! One connection per `PgStore`, behind a mutex: the store is `Send` and
+//! `Sync`, and calls from several threads take turns. Open one store per
+//! thread for parallel work. Connections are plain TCP (no TLS): run
+//! PostgreSQL on the same host or a private network.
+
+mod fts;
+mod repos;
+pub(crate) mod schema;
+mod server;
+mod taxii;
+
+use crate::sqlite::actor_key;
+use crate::stats::{Count, Stats};
+use crate::{EncodedPosts, Inserted, PostFilter, RunRecord, Store, StoreError};
+use ::postgres::binary_copy::BinaryCopyInWriter;
+use ::postgres::error::SqlState;
+use ::postgres::types::{ToSql, Type};
+use ::postgres::{Client, Config, NoTls, Row};
+use pharos_core::{EventTime, Post};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// Advisory lock held by every transaction that inserts posts (and by the
+/// full-text indexer's), so `rowid`s become visible in increasing order.
+pub(crate) const WRITE_LOCK: i64 = 0x7068_6172_6f73_0001;
+/// Session advisory lock held while creating and migrating tables.
+const MIGRATE_LOCK: i64 = 0x7068_6172_6f73_0002;
+/// Advisory lock of the audit log's appenders (the chain is read and
+/// extended with no other appender in between).
+pub(crate) const AUDIT_LOCK: i64 = 0x7068_6172_6f73_0003;
+
+/// Posts a scan reads per query.
+const SCAN_PAGE: i64 = 4096;
+
+/// The connection and what this session has set up.
+pub(crate) struct Conn {
+    pub client: Client,
+    /// The session's staging table exists.
+    staged: bool,
+}
+
+/// A store in a PostgreSQL database.
+pub struct PgStore {
+    conn: Mutex<Conn>,
+    /// The URL without its password, for messages.
+    location: String,
+    config: Config,
+    /// Stored records skipped by reads because they could not be decoded.
+    skipped: AtomicU64,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+/// Whether `location` is a PostgreSQL URL (`postgres://`, `postgresql://`).
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// `url` with its password (if any) replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match auth.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// A column value as PostgreSQL text can hold it: NUL becomes U+FFFD.
+pub(crate) fn column(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn column_opt(s: Option<&str>) -> Option<Cow<'_, str>> {
+    s.map(column)
+}
+
+impl PgStore {
+    /// Connects to the database of `url` (`postgres://USER@HOST:PORT/DB`,
+    /// also `postgresql://`), creating the database when it does not exist
+    /// (through the `postgres` database of the same server), and brings its
+    /// schema up to date.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, true)
+    }
+
+    /// Same as [`PgStore::connect`]: the name [`crate::SqliteStore::open`]
+    /// has.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::connect(url)
+    }
+
+    /// Connects to an existing database; an error when the server has no
+    /// database of that name (nothing is created).
+    pub fn open_existing(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, false)
+    }
+
+    fn connect_with(url: &str, create: bool) -> Result<Self, StoreError> {
+        let location = redact_url(url);
+        if !is_postgres_url(url) {
+            return Err(StoreError::Invalid(format!(
+                "{location}: not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE)"
+            )));
+        }
+        let config: Config = url.parse().map_err(|e| StoreError::Io {
+            path: location.clone(),
+            reason: format!("not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE): {e}"),
+        })?;
+        let Some(db) = config.get_dbname().map(str::to_string) else {
+            return Err(StoreError::Invalid(format!(
+                "{location}: the URL names no database (postgres://USER@HOST:PORT/DATABASE)"
+            )));
+        };
+        let client = match config.connect(NoTls) {
+            Ok(c) => c,
+            Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
+                if !create {
+                    return Err(StoreError::Io {
+                        path: location,
+                        reason: format!(
+                            "no database {db:?} on this server; create a store with `pharos ingest --store URL`"
+                        ),
+                    });
+                }
+                create_database(&config, &db, &location)?;
+                config
+                    .connect(NoTls)
+                    .map_err(|e| StoreError::backend(location.clone(), e))?
+            }
+            Err(e) => {
+                return Err(StoreError::Io {
+                    path: location,
+                    reason: format!("cannot connect to PostgreSQL: {e}"),
+                });
+            }
+        };
+        let store = PgStore {
+            conn: Mutex::new(Conn {
+                client,
+                staged: false,
+            }),
+            location,
+            config,
+            skipped: AtomicU64::new(0),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The connection (calls from several threads take turns).
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Conn> {
+        // A panic while holding it left no transaction open (a dropped
+        // transaction rolls back), so the connection is still usable.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn err(&self, e: ::postgres::Error) -> StoreError {
+        StoreError::backend(self.location.clone(), e)
+    }
+
+    /// The database's name.
+    pub fn database(&self) -> &str {
+        self.config.get_dbname().unwrap_or_default()
+    }
+
+    /// Creates the tables this version of Pharos uses and applies the
+    /// migrations the database lacks, each in its own transaction, under a
+    /// session advisory lock; a component newer than this Pharos knows is
+    /// refused ([`StoreError::TooNew`]).
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        let client = &mut c.client;
+        let e = |err| StoreError::backend(self.location.clone(), err);
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])
+            .map_err(e)?;
+        let done = (|| {
+            client
+                .batch_execute(
+                    "SET client_min_messages = warning;
+                     CREATE TABLE IF NOT EXISTS components (
+                        name TEXT COLLATE \"C\" PRIMARY KEY,
+                        version BIGINT NOT NULL
+                     );",
+                )
+                .map_err(e)?;
+            self.component(client, schema::POSTS_NAME, schema::POSTS)?;
+            for comp in schema::COMPONENTS {
+                self.component(client, comp.name, comp.migrations)?;
+            }
+            for (name, on) in schema::INDEXES {
+                client
+                    .batch_execute(&format!("CREATE INDEX IF NOT EXISTS {name} ON {on}"))
+                    .map_err(e)?;
+            }
+            Ok(())
+        })();
+        let unlock = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK]);
+        done?;
+        unlock.map_err(e)?;
+        Ok(())
+    }
+
+    fn component(
+        &self,
+        client: &mut Client,
+        name: &str,
+        migrations: &[&str],
+    ) -> Result<(), StoreError> {
+        let e = |err| StoreError::backend(self.location.clone(), err);
+        let current: i64 = client
+            .query_opt("SELECT version FROM components WHERE name = $1", &[&name])
+            .map_err(e)?
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        let supported = migrations.len() as i64;
+        if current > supported {
+            return Err(StoreError::TooNew {
+                path: format!("{} (component {name})", self.location),
+                found: current,
+                supported,
+            });
+        }
+        for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
+            let mut tx = client.transaction().map_err(e)?;
+            tx.batch_execute(&schema::with_c_collation(sql))
+                .map_err(e)?;
+            tx.execute(
+                "INSERT INTO components (name, version) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                &[&name, &((i + 1) as i64)],
+            )
+            .map_err(e)?;
+            tx.commit().map_err(e)?;
+        }
+        Ok(())
+    }
+
+    /// Current version of the posts' schema (PostgreSQL's own numbering:
+    /// see [`schema`]).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .one_opt_i64(
+                "SELECT version FROM components WHERE name = $1",
+                &[&schema::POSTS_NAME],
+            )?
+            .unwrap_or(0))
+    }
+
+    /// The version of one component's tables (0 when absent).
+    pub fn component_version(&self, name: &str) -> Result<i64, StoreError> {
+        Ok(self
+            .one_opt_i64("SELECT version FROM components WHERE name = $1", &[&name])?
+            .unwrap_or(0))
+    }
+
+    /// Creates the secondary indexes that are missing.
+    pub fn ensure_indexes(&mut self) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        for (name, on) in schema::INDEXES {
+            c.client
+                .batch_execute(&format!("CREATE INDEX IF NOT EXISTS {name} ON {on}"))
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Prepares for loading many posts. On PostgreSQL the indexes stay (other
+    /// processes read the same database while one loads): nothing to do.
+    pub fn begin_bulk(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Ends a bulk load: makes sure every secondary index exists.
+    pub fn end_bulk(&mut self) -> Result<(), StoreError> {
+        self.ensure_indexes()
+    }
+
+    /// Settings for a writer thread: none on PostgreSQL (the server's own
+    /// settings apply).
+    pub fn tune_for_writer(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Total records quarantined over all recorded runs.
+    pub fn quarantined_total(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .one_opt_i64(
+                "SELECT COALESCE(SUM(quarantined), 0)::BIGINT FROM runs",
+                &[],
+            )?
+            .unwrap_or(0) as u64)
+    }
+
+    /// Keeps rejected records (each the JSON line a file quarantine holds:
+    /// see `pharos_core::quarantine`) in the database's `quarantine` table,
+    /// in one transaction. A PostgreSQL store is shared by processes on
+    /// several machines, so its quarantine is in the database too.
+    pub fn quarantine(&self, lines: &[String], at_ms: i64) -> Result<(), StoreError> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut c = self.conn();
+        let e = |err| StoreError::backend(self.location.clone(), err);
+        let mut tx = c.client.transaction().map_err(e)?;
+        let stmt = tx
+            .prepare("INSERT INTO quarantine (at_ms, line) VALUES ($1, $2)")
+            .map_err(e)?;
+        for l in lines {
+            tx.execute(&stmt, &[&at_ms, &column(l)]).map_err(e)?;
+        }
+        tx.commit().map_err(e)
+    }
+
+    /// The quarantined lines, oldest first, after sequence number `after`
+    /// (at most `limit`): `(seq, at_ms, line)`.
+    pub fn quarantined(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        let rows = self.query(
+            "SELECT seq, at_ms, line FROM quarantine WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&after, &(limit as i64)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    /// Stored records that reads of this handle skipped because they could
+    /// not be decoded (each was named in a warning).
+    pub fn skipped_records(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// A stored post, or `None` (named in a warning and counted) when its
+    /// record cannot be read.
+    pub(crate) fn decode(&self, rowid: i64, rec: &str) -> Option<Post> {
+        match serde_json::from_str(rec) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.skip(&format!("post at rowid {rowid}"), &e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Names and counts a stored record that a read skips.
+    pub(crate) fn skip(&self, what: &str, reason: &str) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            "store {}: skipped unreadable {what}: {reason}",
+            self.location
+        );
+    }
+
+    pub(crate) fn query(
+        &self,
+        sql: &str,
+        args: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let mut c = self.conn();
+        c.client.query(sql, args).map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn execute(
+        &self,
+        sql: &str,
+        args: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let mut c = self.conn();
+        c.client.execute(sql, args).map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn one_opt_i64(
+        &self,
+        sql: &str,
+        args: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<i64>, StoreError> {
+        let mut c = self.conn();
+        let row = c.client.query_opt(sql, args).map_err(|e| self.err(e))?;
+        Ok(row.and_then(|r| r.get::<_, Option<i64>>(0)))
+    }
+
+    /// `(rowid, post)` of rows whose first two columns are `(rowid, record)`,
+    /// unreadable records skipped.
+    pub(crate) fn decode_rows(&self, rows: &[Row]) -> Vec<(i64, Post)> {
+        rows.iter()
+            .filter_map(|r| {
+                let rowid: i64 = r.get(0);
+                self.decode(rowid, r.get(1)).map(|p| (rowid, p))
+            })
+            .collect()
+    }
+
+    /// Inserts several batches in one transaction and returns what each
+    /// stored. All or nothing.
+    pub fn insert_encoded_batches(
+        &mut self,
+        batches: &[&EncodedPosts],
+    ) -> Result<Vec<Inserted>, StoreError> {
+        Ok(self
+            .insert_batches(batches)?
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect())
+    }
+
+    /// [`PgStore::insert_encoded_batches`], also giving the sequence number
+    /// (rowid) each post got, in the batches' order: 0 for a post already
+    /// stored (or stored earlier in the same batch).
+    pub fn insert_encoded_batches_rowids(
+        &mut self,
+        batches: &[&EncodedPosts],
+    ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
+        self.insert_batches(batches)
+    }
+
+    fn insert_batches(
+        &self,
+        batches: &[&EncodedPosts],
+    ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
+        let mut c = self.conn();
+        let e = |err| StoreError::backend(self.location.clone(), err);
+        if !c.staged {
+            c.client
+                .batch_execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS pharos_stage (
+                        ord INT NOT NULL,
+                        platform TEXT COLLATE \"C\" NOT NULL,
+                        id TEXT COLLATE \"C\" NOT NULL,
+                        time_ms BIGINT NOT NULL,
+                        actor_id TEXT COLLATE \"C\" NOT NULL,
+                        actor_key BIGINT NOT NULL,
+                        lang TEXT COLLATE \"C\",
+                        reshare_of TEXT COLLATE \"C\",
+                        reply_to TEXT COLLATE \"C\",
+                        quote_of TEXT COLLATE \"C\",
+                        record TEXT NOT NULL
+                     ) ON COMMIT DELETE ROWS",
+                )
+                .map_err(e)?;
+            c.staged = true;
+        }
+        let mut tx = c.client.transaction().map_err(e)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+            .map_err(e)?;
+        let mut out = Vec::with_capacity(batches.len());
+        for (b, posts) in batches.iter().enumerate() {
+            if posts.is_empty() {
+                out.push((Inserted::default(), Vec::new()));
+                continue;
+            }
+            if b > 0 {
+                tx.batch_execute("TRUNCATE pharos_stage").map_err(e)?;
+            }
+            let sink = tx
+                .copy_in(
+                    "COPY pharos_stage (ord, platform, id, time_ms, actor_id, actor_key, lang,
+                        reshare_of, reply_to, quote_of, record) FROM STDIN BINARY",
+                )
+                .map_err(e)?;
+            let mut w = BinaryCopyInWriter::new(
+                sink,
+                &[
+                    Type::INT4,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::INT8,
+                    Type::TEXT,
+                    Type::INT8,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                ],
+            );
+            for (i, p) in posts.iter().enumerate() {
+                w.write(&[
+                    &(i as i32),
+                    &column(p.platform),
+                    &column(p.id),
+                    &p.time_ms,
+                    &column(p.actor_id),
+                    &actor_key(p.platform, p.actor_id),
+                    &column_opt(p.lang),
+                    &column_opt(p.reshare_of),
+                    &column_opt(p.reply_to),
+                    &column_opt(p.quote_of),
+                    &p.record,
+                ])
+                .map_err(e)?;
+            }
+            w.finish().map_err(e)?;
+            // The first of two posts with one identity is the one stored;
+            // rows go in in the batch's order, so rowids follow it. Posts
+            // already stored are left out before the insert (no conflict
+            // then, under the write lock), so they take no sequence number:
+            // rowids have no gaps, as on SQLite.
+            let stored = tx
+                .query(
+                    "INSERT INTO posts (platform, id, time_ms, actor_id, actor_key, lang,
+                        reshare_of, reply_to, quote_of, record)
+                     SELECT platform, id, time_ms, actor_id, actor_key, lang, reshare_of,
+                        reply_to, quote_of, record
+                     FROM (SELECT DISTINCT ON (platform, id) * FROM pharos_stage
+                           ORDER BY platform, id, ord) s
+                     WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.platform = s.platform AND p.id = s.id)
+                     ORDER BY ord
+                     ON CONFLICT DO NOTHING RETURNING rowid, platform, id",
+                    &[],
+                )
+                .map_err(e)?;
+            // Keyed by platform, NUL, id (columns hold no NUL).
+            let mut by_key: HashMap<String, i64> = stored
+                .iter()
+                .map(|r| {
+                    let (pl, id): (&str, &str) = (r.get(1), r.get(2));
+                    let mut k = String::with_capacity(pl.len() + id.len() + 1);
+                    k.push_str(pl);
+                    k.push('\0');
+                    k.push_str(id);
+                    (k, r.get(0))
+                })
+                .collect();
+            let mut key = String::new();
+            let mut done = Inserted::default();
+            let mut rowids = Vec::with_capacity(posts.len());
+            let (mut links, mut tags) = (0usize, 0usize);
+            for p in posts.iter() {
+                key.clear();
+                key.push_str(&column(p.platform));
+                key.push('\0');
+                key.push_str(&column(p.id));
+                match by_key.remove(key.as_str()) {
+                    Some(r) => {
+                        done.stored += 1;
+                        links += p.links().len();
+                        tags += p.hashtags().len();
+                        rowids.push(r);
+                    }
+                    None => {
+                        done.duplicates += 1;
+                        rowids.push(0);
+                    }
+                }
+            }
+            drop(by_key);
+            drop(stored);
+            if links > 0 {
+                let sink = tx
+                    .copy_in("COPY post_links (post, url, domain, time_ms) FROM STDIN BINARY")
+                    .map_err(e)?;
+                let mut w = BinaryCopyInWriter::new(
+                    sink,
+                    &[Type::INT8, Type::TEXT, Type::TEXT, Type::INT8],
+                );
+                for (p, &r) in posts.iter().zip(&rowids) {
+                    if r == 0 {
+                        continue;
+                    }
+                    for (url, domain) in p.links() {
+                        w.write(&[&r, &column(url), &column(domain), &p.time_ms])
+                            .map_err(e)?;
+                    }
+                }
+                w.finish().map_err(e)?;
+            }
+            if tags > 0 {
+                let sink = tx
+                    .copy_in("COPY post_hashtags (post, tag, time_ms) FROM STDIN BINARY")
+                    .map_err(e)?;
+                let mut w = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::TEXT, Type::INT8]);
+                for (p, &r) in posts.iter().zip(&rowids) {
+                    if r == 0 {
+                        continue;
+                    }
+                    for tag in p.hashtags() {
+                        w.write(&[&r, &column(tag), &p.time_ms]).map_err(e)?;
+                    }
+                }
+                w.finish().map_err(e)?;
+            }
+            out.push((done, rowids));
+        }
+        tx.commit().map_err(e)?;
+        Ok(out)
+    }
+
+    fn top(&self, sql: &str, n: usize) -> Result<Vec<Count>, StoreError> {
+        let rows = self.query(sql, &[&(n.min(i64::MAX as usize) as i64)])?;
+        Ok(rows
+            .iter()
+            .map(|r| Count {
+                key: r.get(0),
+                count: r.get::<_, i64>(1) as u64,
+            })
+            .collect())
+    }
+}
+
+fn create_database(config: &Config, db: &str, location: &str) -> Result<(), StoreError> {
+    let mut admin = config.clone();
+    admin.dbname("postgres");
+    let mut client = admin.connect(NoTls).map_err(|e| StoreError::Io {
+        path: location.to_string(),
+        reason: format!(
+            "database {db:?} does not exist, and creating it needs the server's `postgres` database: {e}"
+        ),
+    })?;
+    let sql = format!("CREATE DATABASE \"{}\"", db.replace('"', "\"\""));
+    match client.batch_execute(&sql) {
+        Ok(()) => Ok(()),
+        // Created meanwhile by another process.
+        Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => Ok(()),
+        Err(e) => Err(StoreError::Io {
+            path: location.to_string(),
+            reason: format!("cannot create database {db:?}: {e}"),
+        }),
+    }
+}
+
+impl Store for PgStore {
+    fn insert_encoded(&mut self, posts: &EncodedPosts) -> Result<Inserted, StoreError> {
+        Ok(self.insert_batches(&[posts])?.remove(0).0)
+    }
+
+    fn count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .one_opt_i64("SELECT COUNT(*) FROM posts", &[])?
+            .unwrap_or(0) as u64)
+    }
+
+    fn scan(
+        &self,
+        filter: &PostFilter,
+        visit: &mut dyn FnMut(Post) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let since = filter.since.map(|t| t.millis()).unwrap_or(i64::MIN);
+        let until = filter.until.map(|t| t.millis()).unwrap_or(i64::MAX);
+        let platform = filter.platform.as_deref().map(column);
+        let upto = crate::PostLog::max_rowid(self)?;
+        let sql = format!(
+            "SELECT rowid, record, time_ms FROM posts
+             WHERE rowid <= $1 AND time_ms >= $2 AND time_ms < $3 AND (time_ms, rowid) > ($4, $5) {}
+             ORDER BY time_ms, rowid LIMIT {SCAN_PAGE}",
+            if platform.is_some() {
+                "AND platform = $6"
+            } else {
+                ""
+            }
+        );
+        let mut after = (i64::MIN, i64::MIN);
+        loop {
+            let mut args: Vec<&(dyn ToSql + Sync)> =
+                vec![&upto, &since, &until, &after.0, &after.1];
+            if let Some(p) = &platform {
+                args.push(p);
+            }
+            let rows = self.query(&sql, &args)?;
+            let n = rows.len() as i64;
+            for r in &rows {
+                let rowid: i64 = r.get(0);
+                after = (r.get(2), rowid);
+                if let Some(p) = self.decode(rowid, r.get(1))
+                    && visit(p).is_break()
+                {
+                    return Ok(());
+                }
+            }
+            if n < SCAN_PAGE {
+                return Ok(());
+            }
+        }
+    }
+
+    fn stats(&self, top: usize) -> Result<Stats, StoreError> {
+        let mut s = Stats {
+            posts: self.count()?,
+            ..Default::default()
+        };
+        s.actors = self
+            .one_opt_i64("SELECT COUNT(DISTINCT actor_key) FROM posts", &[])?
+            .unwrap_or(0) as u64;
+        let rows = self.query("SELECT MIN(time_ms), MAX(time_ms) FROM posts", &[])?;
+        let (first, last): (Option<i64>, Option<i64>) = (rows[0].get(0), rows[0].get(1));
+        s.first = first.map(|t| EventTime(t).to_rfc3339());
+        s.last = last.map(|t| EventTime(t).to_rfc3339());
+        s.by_platform = self.top(
+            "SELECT platform, COUNT(*) c FROM posts GROUP BY platform ORDER BY c DESC, platform LIMIT $1",
+            usize::MAX >> 1,
+        )?;
+        s.by_language = self.top(
+            "SELECT COALESCE(lang, 'und'), COUNT(*) c FROM posts GROUP BY 1 ORDER BY c DESC, 1 LIMIT $1",
+            usize::MAX >> 1,
+        )?;
+        let days = self.query(
+            "SELECT time_ms / 86400000 - (CASE WHEN time_ms < 0 AND time_ms % 86400000 != 0 THEN 1 ELSE 0 END) d,
+                    COUNT(*) FROM posts GROUP BY 1 ORDER BY 1",
+            &[],
+        )?;
+        for d in days {
+            let day: i64 = d.get(0);
+            s.by_day.push(Count {
+                key: EventTime(day * 86_400_000).day(),
+                count: d.get::<_, i64>(1) as u64,
+            });
+        }
+        s.top_domains = self.top(
+            "SELECT domain, COUNT(*) c FROM post_links WHERE domain != '' GROUP BY domain ORDER BY c DESC, domain LIMIT $1",
+            top,
+        )?;
+        s.top_hashtags = self.top(
+            "SELECT tag, COUNT(*) c FROM post_hashtags GROUP BY tag ORDER BY c DESC, tag LIMIT $1",
+            top,
+        )?;
+        let actors = self.query(
+            "SELECT p.platform, p.actor_id, t.c, p.record
+             FROM (SELECT actor_key, COUNT(*) c, MAX(rowid) last FROM posts
+                   GROUP BY actor_key ORDER BY c DESC LIMIT $1) t
+             JOIN posts p ON p.rowid = t.last
+             ORDER BY t.c DESC, p.platform, p.actor_id",
+            &[&(top.min(i64::MAX as usize) as i64)],
+        )?;
+        #[derive(serde::Deserialize, Default)]
+        struct Handle {
+            #[serde(default)]
+            handle: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Rec {
+            #[serde(default)]
+            actor: Option<Handle>,
+        }
+        for r in actors {
+            let (platform, actor, c, rec): (String, String, i64, &str) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            let handle = serde_json::from_str::<Rec>(rec)
+                .ok()
+                .and_then(|r| r.actor)
+                .and_then(|a| a.handle);
+            let key = match handle {
+                Some(h) => format!("{platform}:{actor} (@{h})"),
+                None => format!("{platform}:{actor}"),
+            };
+            s.top_actors.push(Count {
+                key,
+                count: c as u64,
+            });
+        }
+        s.quarantined = self.quarantined_total()?;
+        Ok(s)
+    }
+
+    fn record_run(&mut self, run: &RunRecord) -> Result<(), StoreError> {
+        let sources = serde_json::to_string(&run.sources).unwrap_or_else(|_| "[]".into());
+        self.execute(
+            "INSERT INTO runs (command, sources, stored, duplicates, quarantined, started_ms, finished_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &column(&run.command),
+                &column(&sources),
+                &(run.stored as i64),
+                &(run.duplicates as i64),
+                &(run.quarantined as i64),
+                &run.started_ms,
+                &run.finished_ms,
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn get(&self, platform: &str, id: &str) -> Result<Option<Post>, StoreError> {
+        let rows = self.query(
+            "SELECT rowid, record FROM posts WHERE platform = $1 AND id = $2",
+            &[&column(platform), &column(id)],
+        )?;
+        Ok(self.decode_rows(&rows).pop().map(|(_, p)| p))
+    }
+
+    fn platforms_with_id(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        let rows = self.query(
+            "SELECT platform FROM posts WHERE id = $1 ORDER BY platform",
+            &[&column(id)],
+        )?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+}
