@@ -26,9 +26,12 @@
 //!   so a visitor may write to the same store; it visits the posts stored
 //!   when it began.
 //! - **Full text**: [`fts`] makes the same tokens as SQLite's FTS5 index.
-//! - **Quarantine**: rejected records go to the `quarantine` table of the
-//!   database ([`PgStore::quarantine`]), where every process of a team
-//!   writes them and nothing is lost with a machine.
+//! - **Quarantine**: Pharos's quarantine writer (a JSONL file) writes
+//!   `DB.quarantine.jsonl` in the current directory
+//!   ([`PgStore::quarantine_path`]); the `quarantine` table keeps lines in
+//!   the database itself ([`PgStore::quarantine`]) for writers that hand
+//!   them over, so that nothing a team's processes reject stays on one
+//!   machine.
 //! - **Text ordering** is byte order (`COLLATE "C"` on every text column),
 //!   as SQLite's, so lists come back in the same order on both.
 //!
@@ -81,6 +84,8 @@ pub struct PgStore {
     conn: Mutex<Conn>,
     /// The URL without its password, for messages.
     location: String,
+    /// The URL as given, to open another connection.
+    url: String,
     config: Config,
     /// Stored records skipped by reads because they could not be decoded.
     skipped: AtomicU64,
@@ -92,6 +97,10 @@ impl std::fmt::Debug for PgStore {
             .field("location", &self.location)
             .finish()
     }
+}
+
+pub(crate) fn pg_err(location: &str, e: ::postgres::Error) -> StoreError {
+    StoreError::backend(location.to_string(), PgError(describe(&e)))
 }
 
 /// Whether `location` is a PostgreSQL URL (`postgres://`, `postgresql://`).
@@ -179,14 +188,12 @@ impl PgStore {
                     });
                 }
                 create_database(&config, &db, &location)?;
-                config
-                    .connect(NoTls)
-                    .map_err(|e| StoreError::backend(location.clone(), e))?
+                config.connect(NoTls).map_err(|e| pg_err(&location, e))?
             }
             Err(e) => {
                 return Err(StoreError::Io {
                     path: location,
-                    reason: format!("cannot connect to PostgreSQL: {e}"),
+                    reason: format!("cannot connect to PostgreSQL: {}", describe(&e)),
                 });
             }
         };
@@ -196,6 +203,7 @@ impl PgStore {
                 staged: false,
             }),
             location,
+            url: url.to_string(),
             config,
             skipped: AtomicU64::new(0),
         };
@@ -211,12 +219,29 @@ impl PgStore {
     }
 
     pub(crate) fn err(&self, e: ::postgres::Error) -> StoreError {
-        StoreError::backend(self.location.clone(), e)
+        pg_err(&self.location, e)
     }
 
     /// The database's name.
     pub fn database(&self) -> &str {
         self.config.get_dbname().unwrap_or_default()
+    }
+
+    /// The URL as given (with its password, if any): for opening another
+    /// connection to the same store. Messages use [`Store::location`],
+    /// which hides the password.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Where Pharos's quarantine writer (`pharos_core::quarantine`) puts
+    /// records rejected on their way into this store: a PostgreSQL store
+    /// has no file to sit beside, so `DB.quarantine.jsonl` in the current
+    /// directory, `DB` being the database's name. (The `quarantine` table,
+    /// [`PgStore::quarantine`], keeps lines in the database for writers
+    /// that hand them over.)
+    pub fn quarantine_path(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(format!("{}.quarantine.jsonl", self.database()))
     }
 
     /// Creates the tables this version of Pharos uses and applies the
@@ -226,7 +251,7 @@ impl PgStore {
     fn migrate(&self) -> Result<(), StoreError> {
         let mut c = self.conn();
         let client = &mut c.client;
-        let e = |err| StoreError::backend(self.location.clone(), err);
+        let e = |err| pg_err(&self.location, err);
         client
             .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])
             .map_err(e)?;
@@ -263,7 +288,7 @@ impl PgStore {
         name: &str,
         migrations: &[&str],
     ) -> Result<(), StoreError> {
-        let e = |err| StoreError::backend(self.location.clone(), err);
+        let e = |err| pg_err(&self.location, err);
         let current: i64 = client
             .query_opt("SELECT version FROM components WHERE name = $1", &[&name])
             .map_err(e)?
@@ -357,7 +382,7 @@ impl PgStore {
             return Ok(());
         }
         let mut c = self.conn();
-        let e = |err| StoreError::backend(self.location.clone(), err);
+        let e = |err| pg_err(&self.location, err);
         let mut tx = c.client.transaction().map_err(e)?;
         let stmt = tx
             .prepare("INSERT INTO quarantine (at_ms, line) VALUES ($1, $2)")
@@ -479,7 +504,7 @@ impl PgStore {
         batches: &[&EncodedPosts],
     ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
         let mut c = self.conn();
-        let e = |err| StoreError::backend(self.location.clone(), err);
+        let e = |err| pg_err(&self.location, err);
         if !c.staged {
             c.client
                 .batch_execute(
@@ -664,20 +689,74 @@ fn create_database(config: &Config, db: &str, location: &str) -> Result<(), Stor
     let mut client = admin.connect(NoTls).map_err(|e| StoreError::Io {
         path: location.to_string(),
         reason: format!(
-            "database {db:?} does not exist, and creating it needs the server's `postgres` database: {e}"
+            "database {db:?} does not exist, and creating it needs the server's `postgres` database: {}",
+            describe(&e)
         ),
     })?;
     let sql = format!("CREATE DATABASE \"{}\"", db.replace('"', "\"\""));
-    match client.batch_execute(&sql) {
-        Ok(()) => Ok(()),
-        // Created meanwhile by another process.
-        Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => Ok(()),
-        Err(e) => Err(StoreError::Io {
+    let mut tries = 0;
+    loop {
+        let Err(e) = client.batch_execute(&sql) else {
+            return Ok(());
+        };
+        // Created meanwhile by another process (which of the two errors
+        // depends on when the other committed).
+        if e.code() == Some(&SqlState::DUPLICATE_DATABASE)
+            || e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+            || config.connect(NoTls).is_ok()
+        {
+            return Ok(());
+        }
+        // The template database is being copied by another CREATE DATABASE.
+        tries += 1;
+        if e.code() == Some(&SqlState::OBJECT_IN_USE) && tries < 50 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            continue;
+        }
+        return Err(StoreError::Io {
             path: location.to_string(),
-            reason: format!("cannot create database {db:?}: {e}"),
-        }),
+            reason: format!("cannot create database {db:?}: {}", describe(&e)),
+        });
     }
 }
+
+/// A PostgreSQL error with what the server said (its message, code,
+/// detail and hint): the client's own `Display` says only "db error".
+pub(crate) fn describe(e: &::postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => {
+            let mut m = format!(
+                "{}: {} (SQLSTATE {})",
+                d.severity(),
+                d.message(),
+                d.code().code()
+            );
+            if let Some(detail) = d.detail() {
+                m.push_str(&format!("; {detail}"));
+            }
+            if let Some(hint) = d.hint() {
+                m.push_str(&format!("; hint: {hint}"));
+            }
+            m
+        }
+        None => match std::error::Error::source(e) {
+            Some(src) => format!("{e}: {src}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+/// A PostgreSQL error as [`StoreError::Backend`] carries it.
+#[derive(Debug)]
+pub(crate) struct PgError(pub String);
+
+impl std::fmt::Display for PgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PgError {}
 
 impl Store for PgStore {
     fn insert_encoded(&mut self, posts: &EncodedPosts) -> Result<Inserted, StoreError> {
