@@ -126,6 +126,19 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A post's identity in a PostgreSQL store: SHA-256 of its platform, a NUL
+/// byte and its id, as stored ([`column`]: no NUL in either). Indexed in
+/// place of the text, whose length has no bound PostgreSQL's indexes
+/// accept.
+pub(crate) fn post_key(platform: &str, id: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(platform.as_bytes());
+    h.update([0u8]);
+    h.update(id.as_bytes());
+    h.finalize().into()
+}
+
 /// A column value as PostgreSQL text can hold it: NUL becomes U+FFFD.
 pub(crate) fn column(s: &str) -> Cow<'_, str> {
     if s.contains('\0') {
@@ -510,6 +523,7 @@ impl PgStore {
                 .batch_execute(
                     "CREATE TEMP TABLE IF NOT EXISTS pharos_stage (
                         ord INT NOT NULL,
+                        key BYTEA NOT NULL,
                         platform TEXT COLLATE \"C\" NOT NULL,
                         id TEXT COLLATE \"C\" NOT NULL,
                         time_ms BIGINT NOT NULL,
@@ -539,7 +553,7 @@ impl PgStore {
             }
             let sink = tx
                 .copy_in(
-                    "COPY pharos_stage (ord, platform, id, time_ms, actor_id, actor_key, lang,
+                    "COPY pharos_stage (ord, key, platform, id, time_ms, actor_id, actor_key, lang,
                         reshare_of, reply_to, quote_of, record) FROM STDIN BINARY",
                 )
                 .map_err(e)?;
@@ -547,6 +561,7 @@ impl PgStore {
                 sink,
                 &[
                     Type::INT4,
+                    Type::BYTEA,
                     Type::TEXT,
                     Type::TEXT,
                     Type::INT8,
@@ -559,11 +574,16 @@ impl PgStore {
                     Type::TEXT,
                 ],
             );
+            let mut keys = Vec::with_capacity(posts.len());
             for (i, p) in posts.iter().enumerate() {
+                let (platform, id) = (column(p.platform), column(p.id));
+                let key = post_key(&platform, &id);
+                keys.push(key);
                 w.write(&[
                     &(i as i32),
-                    &column(p.platform),
-                    &column(p.id),
+                    &&key[..],
+                    &platform,
+                    &id,
                     &p.time_ms,
                     &column(p.actor_id),
                     &actor_key(p.platform, p.actor_id),
@@ -583,40 +603,29 @@ impl PgStore {
             // rowids have no gaps, as on SQLite.
             let stored = tx
                 .query(
-                    "INSERT INTO posts (platform, id, time_ms, actor_id, actor_key, lang,
+                    "INSERT INTO posts (key, platform, id, time_ms, actor_id, actor_key, lang,
                         reshare_of, reply_to, quote_of, record)
-                     SELECT platform, id, time_ms, actor_id, actor_key, lang, reshare_of,
+                     SELECT key, platform, id, time_ms, actor_id, actor_key, lang, reshare_of,
                         reply_to, quote_of, record
-                     FROM (SELECT DISTINCT ON (platform, id) * FROM pharos_stage
-                           ORDER BY platform, id, ord) s
-                     WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.platform = s.platform AND p.id = s.id)
+                     FROM (SELECT DISTINCT ON (key) * FROM pharos_stage ORDER BY key, ord) s
+                     WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.key = s.key)
                      ORDER BY ord
-                     ON CONFLICT DO NOTHING RETURNING rowid, platform, id",
+                     ON CONFLICT DO NOTHING RETURNING rowid, key",
                     &[],
                 )
                 .map_err(e)?;
-            // Keyed by platform, NUL, id (columns hold no NUL).
-            let mut by_key: HashMap<String, i64> = stored
+            let mut by_key: HashMap<[u8; 32], i64> = stored
                 .iter()
-                .map(|r| {
-                    let (pl, id): (&str, &str) = (r.get(1), r.get(2));
-                    let mut k = String::with_capacity(pl.len() + id.len() + 1);
-                    k.push_str(pl);
-                    k.push('\0');
-                    k.push_str(id);
-                    (k, r.get(0))
+                .filter_map(|r| {
+                    let k: &[u8] = r.get(1);
+                    Some((k.try_into().ok()?, r.get(0)))
                 })
                 .collect();
-            let mut key = String::new();
             let mut done = Inserted::default();
             let mut rowids = Vec::with_capacity(posts.len());
             let (mut links, mut tags) = (0usize, 0usize);
-            for p in posts.iter() {
-                key.clear();
-                key.push_str(&column(p.platform));
-                key.push('\0');
-                key.push_str(&column(p.id));
-                match by_key.remove(key.as_str()) {
+            for (p, key) in posts.iter().zip(&keys) {
+                match by_key.remove(key) {
                     Some(r) => {
                         done.stored += 1;
                         links += p.links().len();
@@ -909,9 +918,11 @@ impl Store for PgStore {
     }
 
     fn get(&self, platform: &str, id: &str) -> Result<Option<Post>, StoreError> {
+        let (platform, id) = (column(platform), column(id));
+        let key = post_key(&platform, &id);
         let rows = self.query(
-            "SELECT rowid, record FROM posts WHERE platform = $1 AND id = $2",
-            &[&column(platform), &column(id)],
+            "SELECT rowid, record FROM posts WHERE key = $1 AND platform = $2 AND id = $3",
+            &[&&key[..], &platform, &id],
         )?;
         Ok(self.decode_rows(&rows).pop().map(|(_, p)| p))
     }

@@ -25,6 +25,7 @@ both!(
     ties_in_event_time_come_in_insertion_order_across_pages,
     an_unreadable_stored_post_is_skipped_and_counted,
     hostile_text_and_ids_are_stored_and_read_back,
+    ids_links_and_tags_at_the_ingest_caps_are_stored_and_found,
     actor_summary_counts_an_accounts_posts,
     full_text_search_finds_words_prefixes_and_phrases,
     search_filters_and_pages_newest_first,
@@ -551,6 +552,84 @@ fn hostile_text_and_ids_are_stored_and_read_back<S: Backend>() {
     )
     .unwrap();
     assert!(s.marking("post", "a\0b").unwrap().is_some());
+}
+
+/// Text that does not compress: `n` bytes of pseudo-random letters and digits.
+fn noise(seed: u64, n: usize) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            CHARS[(x >> 33) as usize % CHARS.len()] as char
+        })
+        .collect()
+}
+
+/// Ids, platforms, languages, links and hashtags as long as the importers
+/// let through (4 KiB: docs/limits.md), and not compressible: stored,
+/// idempotent, and found by every look-up (PostgreSQL refuses index
+/// entries over 2,704 bytes, so its indexes must not hold such values
+/// whole).
+fn ids_links_and_tags_at_the_ingest_caps_are_stored_and_found<S: Backend>() {
+    let mut s = S::fresh();
+    let id = noise(1, 4096);
+    let platform = noise(2, 4096);
+    let tag = noise(3, 4000);
+    let link = format!("https://{}.example/{}", noise(4, 60), noise(5, 4000));
+    let mut p = post(&id, 1, &noise(6, 4096), &[&tag], Some(&link));
+    p.platform = platform.clone();
+    p.lang = Some(noise(7, 4096));
+    p.reply_to = Some(noise(8, 4096));
+    let q = post(&noise(9, 4096), 2, "a", &[&tag], None);
+    let r = s.insert(&[p.clone(), q.clone()]).unwrap();
+    assert_eq!((r.stored, r.duplicates), (2, 0));
+    let r = s.insert(&[p.clone(), q.clone()]).unwrap();
+    assert_eq!((r.stored, r.duplicates), (0, 2));
+    assert_eq!(s.get(&platform, &id).unwrap().as_ref(), Some(&p));
+    assert_eq!(s.platforms_with_id(&id).unwrap(), [platform.clone()]);
+    let search = |f: PostSearch| -> Vec<String> {
+        s.search_posts(&PostSearch { limit: 10, ..f })
+            .unwrap()
+            .posts
+            .into_iter()
+            .map(|p| p.id)
+            .collect()
+    };
+    assert_eq!(
+        search(PostSearch {
+            hashtag: Some(tag.clone()),
+            ..Default::default()
+        }),
+        [q.id.clone(), id.clone()]
+    );
+    assert_eq!(
+        search(PostSearch {
+            link: Some(p.links[0].url.clone()),
+            ..Default::default()
+        }),
+        [id.clone()]
+    );
+    assert_eq!(
+        search(PostSearch {
+            domain: Some(p.links[0].domain.clone()),
+            ..Default::default()
+        }),
+        [id.clone()]
+    );
+    assert_eq!(
+        search(PostSearch {
+            platform: Some(platform.clone()),
+            lang: p.lang.clone(),
+            ..Default::default()
+        }),
+        [id.clone()]
+    );
+    assert_eq!(s.actor_summary(&platform, &p.actor.id).unwrap().posts, 1);
 }
 
 fn actor_summary_counts_an_accounts_posts<S: Backend>() {

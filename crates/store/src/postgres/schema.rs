@@ -71,25 +71,57 @@ pub(crate) const POSTS: &[&str] = &[
         at_ms BIGINT NOT NULL,
         line TEXT NOT NULL
     );",
+    // 3: no index entry grows with what a post says. PostgreSQL refuses a
+    // B-tree entry over 2,704 bytes, and ids, platforms, languages, links
+    // and hashtags may be 4 KiB (docs/limits.md), so a hostile post would
+    // have failed its whole batch. A post's identity is now `key`, the
+    // SHA-256 of `platform`, a NUL byte and `id` (`super::post_key`;
+    // columns hold no NUL), unique; look-ups by `id` and `url` use hash
+    // indexes; ordered indexes on text take a prefix ([`INDEXES`]).
+    "ALTER TABLE posts ADD COLUMN key BYTEA;
+    UPDATE posts SET key = sha256(convert_to(platform, 'UTF8') || '\\x00'::BYTEA || convert_to(id, 'UTF8'));
+    ALTER TABLE posts ALTER COLUMN key SET NOT NULL;
+    CREATE UNIQUE INDEX posts_key ON posts (key);
+    ALTER TABLE posts DROP CONSTRAINT IF EXISTS posts_platform_id_key;
+    DROP INDEX IF EXISTS posts_lang;
+    DROP INDEX IF EXISTS posts_platform;
+    DROP INDEX IF EXISTS posts_id;
+    DROP INDEX IF EXISTS post_links_url;
+    DROP INDEX IF EXISTS post_links_domain_time;
+    DROP INDEX IF EXISTS post_hashtags_tag_time;",
 ];
 
+/// Characters of a text column that its ordered indexes take (4 bytes a
+/// character at most: entries stay well under PostgreSQL's 2,704 bytes).
+/// Queries compare `left(column, N)` and the column itself.
+pub(crate) const SHORT_PREFIX: usize = 64;
+pub(crate) const LONG_PREFIX: usize = 200;
+
 /// Secondary indexes of posts (as `sqlite::INDEXES`; the time index also
-/// orders ties by `rowid`, which SQLite's does implicitly).
+/// orders ties by `rowid`, which SQLite's does implicitly). Ordered indexes
+/// on text take its first [`SHORT_PREFIX`] or [`LONG_PREFIX`] characters;
+/// look-ups by id and link use hash indexes (any length).
 pub(crate) const INDEXES: &[(&str, &str)] = &[
     ("posts_time", "posts (time_ms, rowid)"),
     ("posts_actor", "posts (actor_key, time_ms)"),
-    ("posts_lang", "posts (lang, time_ms, rowid)"),
-    ("posts_platform", "posts (platform, time_ms, rowid)"),
-    ("posts_id", "posts (id)"),
-    ("post_links_url", "post_links (url)"),
     (
-        "post_links_domain_time",
-        "post_links (domain, time_ms, post)",
+        "posts_lang_prefix",
+        "posts (left(lang, 64), time_ms, rowid)",
+    ),
+    (
+        "posts_platform_prefix",
+        "posts (left(platform, 64), time_ms, rowid)",
+    ),
+    ("posts_id_hash", "posts USING hash (id)"),
+    ("post_links_url_hash", "post_links USING hash (url)"),
+    (
+        "post_links_domain_prefix_time",
+        "post_links (left(domain, 200), time_ms, post)",
     ),
     ("post_links_post", "post_links (post)"),
     (
-        "post_hashtags_tag_time",
-        "post_hashtags (tag, time_ms, post)",
+        "post_hashtags_tag_prefix_time",
+        "post_hashtags (left(tag, 200), time_ms, post)",
     ),
     ("post_hashtags_post", "post_hashtags (post)"),
 ];

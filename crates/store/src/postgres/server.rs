@@ -1,6 +1,7 @@
 //! [`PostLog`], [`Actors`], [`PostSearcher`] and the server's tables
 //! ([`Tokens`], [`Audit`], [`Markings`], [`TextIndex`]) on PostgreSQL.
 
+use super::schema::{LONG_PREFIX, SHORT_PREFIX};
 use super::{AUDIT_LOCK, PgStore, SCAN_PAGE, column, fts};
 use crate::StoreError;
 use crate::repo::*;
@@ -528,7 +529,8 @@ fn plan(f: &PostSearch) -> Result<Plan, StoreError> {
     } else if let Some((table, col, value)) = &driver {
         let a = p.arg(column(value).into_owned());
         format!(
-            "SELECT DISTINCT d.post, d.time_ms FROM {table} d JOIN posts p ON p.rowid = d.post WHERE d.{col} = {a}"
+            "SELECT DISTINCT d.post, d.time_ms FROM {table} d JOIN posts p ON p.rowid = d.post
+             WHERE left(d.{col}, {LONG_PREFIX}) = left({a}, {LONG_PREFIX}) AND d.{col} = {a}"
         )
     } else {
         "SELECT p.rowid, p.time_ms FROM posts p WHERE TRUE".to_string()
@@ -547,7 +549,12 @@ fn plan(f: &PostSearch) -> Result<Plan, StoreError> {
     }
     match f.lang.as_deref() {
         Some("und") => sql.push_str(" AND p.lang IS NULL"),
-        Some(l) => sql.push_str(&format!(" AND p.lang = {}", p.arg(column(l).into_owned()))),
+        Some(l) => {
+            let a = p.arg(column(l).into_owned());
+            sql.push_str(&format!(
+                " AND left(p.lang, {SHORT_PREFIX}) = left({a}, {SHORT_PREFIX}) AND p.lang = {a}"
+            ));
+        }
         None => {}
     }
     if let Some((platform, id)) = &f.actor {
