@@ -591,7 +591,7 @@ fn ids_links_and_tags_at_the_ingest_caps_are_stored_and_found<S: Backend>() {
     let r = s.insert(&[p.clone(), q.clone()]).unwrap();
     assert_eq!((r.stored, r.duplicates), (0, 2));
     assert_eq!(s.get(&platform, &id).unwrap().as_ref(), Some(&p));
-    assert_eq!(s.platforms_with_id(&id).unwrap(), [platform.clone()]);
+    assert_eq!(s.platforms_with_id(&id).unwrap(), vec![platform.clone()]);
     let search = |f: PostSearch| -> Vec<String> {
         s.search_posts(&PostSearch { limit: 10, ..f })
             .unwrap()
@@ -605,21 +605,21 @@ fn ids_links_and_tags_at_the_ingest_caps_are_stored_and_found<S: Backend>() {
             hashtag: Some(tag.clone()),
             ..Default::default()
         }),
-        [q.id.clone(), id.clone()]
+        vec![q.id.clone(), id.clone()]
     );
     assert_eq!(
         search(PostSearch {
             link: Some(p.links[0].url.clone()),
             ..Default::default()
         }),
-        [id.clone()]
+        vec![id.clone()]
     );
     assert_eq!(
         search(PostSearch {
             domain: Some(p.links[0].domain.clone()),
             ..Default::default()
         }),
-        [id.clone()]
+        vec![id.clone()]
     );
     assert_eq!(
         search(PostSearch {
@@ -627,7 +627,7 @@ fn ids_links_and_tags_at_the_ingest_caps_are_stored_and_found<S: Backend>() {
             lang: p.lang.clone(),
             ..Default::default()
         }),
-        [id.clone()]
+        vec![id.clone()]
     );
     assert_eq!(s.actor_summary(&platform, &p.actor.id).unwrap().posts, 1);
 }
