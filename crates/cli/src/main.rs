@@ -96,6 +96,10 @@ enum Command {
     Share(cmd::share::Args),
     #[command(about = "Serve the REST API and the dashboard")]
     Serve(cmd::serve::Args),
+    #[command(
+        about = "Scale-out: store the posts of a NATS JetStream bus (shared by any number of workers) and run the pipeline in one of them"
+    )]
+    Worker(cmd::worker::Args),
     #[command(about = "API tokens: create (stored hashed), list, revoke")]
     Token(cmd::token::Args),
     #[command(
@@ -132,6 +136,7 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(a, &global),
         Command::Share(a) => cmd::share::run(a, &global),
         Command::Serve(a) => cmd::serve::run(a, &global),
+        Command::Worker(a) => cmd::worker::run(a, &global),
         Command::Token(a) => cmd::token::run(a, &global),
         Command::Audit(a) => cmd::audit::run(a, &global),
         Command::Media(a) => cmd::media::run(a, &global),

@@ -62,6 +62,13 @@ pub struct Args {
     /// Print the summary as one JSON object (`stored`, `duplicates`, `quarantined`, ...).
     #[arg(long)]
     pub json: bool,
+
+    /// Publish the posts to this NATS JetStream bus instead of writing the
+    /// store (`pharos worker` stores them); returns once the bus has
+    /// acknowledged every post. `stored` then counts posts the bus took,
+    /// `duplicates` those it dropped as published already (docs/deploy.md).
+    #[arg(long, value_name = "nats://HOST:PORT[/NAMESPACE]")]
+    pub bus: Option<String>,
 }
 
 pub fn options(
@@ -92,6 +99,9 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         args.platform.clone(),
     )?;
     opts.detect_language = !args.no_detect_language;
+    if let Some(bus) = &args.bus {
+        return super::worker::ingest_to_bus(bus, &args, &opts, global);
+    }
     let mut store = SqliteStore::open(&args.store.store)?;
     let pb = crate::progress::counter(global.quiet || args.json, "posts");
     let (urls, files): (Vec<PathBuf>, Vec<PathBuf>) = args.files.iter().cloned().partition(|f| {

@@ -21,6 +21,7 @@ pub mod simulate;
 pub mod stats;
 pub mod token;
 pub mod watch;
+pub mod worker;
 
 use std::path::PathBuf;
 
