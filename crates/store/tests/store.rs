@@ -630,6 +630,24 @@ fn ids_links_and_tags_at_the_ingest_caps_are_stored_and_found<S: Backend>() {
         vec![id.clone()]
     );
     assert_eq!(s.actor_summary(&platform, &p.actor.id).unwrap().posts, 1);
+    // Repositories keyed by such ids.
+    let claim = noise(10, 4096);
+    s.replace_matches(&[PostMatches {
+        platform: platform.clone(),
+        post_id: id.clone(),
+        matches: vec![(claim.clone(), 0.9, 0.8), (claim.clone(), 0.9, 0.7)],
+    }])
+    .unwrap();
+    assert_eq!(s.matches_of_post(&platform, &id).unwrap().len(), 1);
+    assert_eq!(s.matches_of_claim(&claim).unwrap()[0].post_id, id);
+    let m = MarkingRecord {
+        tlp: "amber".into(),
+        ..Default::default()
+    };
+    s.set_marking("post", &id, &m).unwrap();
+    s.set_marking("post", &id, &m).unwrap();
+    assert_eq!(s.marking("post", &id).unwrap(), Some(m));
+    assert_eq!(s.markings_of_kind("post").unwrap().len(), 1);
 }
 
 fn actor_summary_counts_an_accounts_posts<S: Backend>() {

@@ -42,7 +42,8 @@ impl ClaimMatches for PgStore {
             .prepare(
                 "INSERT INTO claim_matches (platform, post_id, claim_id, score, confidence)
                  VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (platform, post_id, claim_id) DO UPDATE SET score = excluded.score,
+                 ON CONFLICT (pharos_key(platform), pharos_key(post_id), pharos_key(claim_id))
+                 DO UPDATE SET score = excluded.score,
                     confidence = excluded.confidence, seq = DEFAULT",
             )
             .map_err(e)?;

@@ -372,7 +372,9 @@ impl Markings for PgStore {
     fn marking(&self, kind: &str, id: &str) -> Result<Option<MarkingRecord>, StoreError> {
         Ok(self
             .query(
-                "SELECT tlp, orgs, people FROM server_markings WHERE kind = $1 AND id = $2",
+                "SELECT tlp, orgs, people FROM server_markings
+                 WHERE pharos_key(kind) = pharos_key($1) AND pharos_key(id) = pharos_key($2)
+                   AND kind = $1 AND id = $2",
                 &[&column(kind), &column(id)],
             )?
             .first()
@@ -393,7 +395,8 @@ impl Markings for PgStore {
     fn set_marking(&self, kind: &str, id: &str, m: &MarkingRecord) -> Result<(), StoreError> {
         self.execute(
             "INSERT INTO server_markings (kind, id, tlp, orgs, people) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (kind, id) DO UPDATE SET tlp = excluded.tlp, orgs = excluded.orgs, people = excluded.people",
+             ON CONFLICT (pharos_key(kind), pharos_key(id))
+             DO UPDATE SET tlp = excluded.tlp, orgs = excluded.orgs, people = excluded.people",
             &[
                 &column(kind),
                 &column(id),
