@@ -55,7 +55,7 @@ use ::postgres::types::{ToSql, Type};
 use ::postgres::{Client, Config, NoTls, Row};
 use pharos_core::{EventTime, Post};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -542,6 +542,10 @@ impl PgStore {
         let mut tx = c.client.transaction().map_err(e)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
             .map_err(e)?;
+        // A batch's staged rows are sorted by their place in the batch:
+        // in memory, not in temporary files (16k posts: about 20 MB).
+        tx.batch_execute("SET LOCAL work_mem = '256MB'")
+            .map_err(e)?;
         let mut out = Vec::with_capacity(batches.len());
         for (b, posts) in batches.iter().enumerate() {
             if posts.is_empty() {
@@ -575,10 +579,15 @@ impl PgStore {
                 ],
             );
             let mut keys = Vec::with_capacity(posts.len());
+            let mut staged = HashSet::with_capacity(posts.len());
             for (i, p) in posts.iter().enumerate() {
                 let (platform, id) = (column(p.platform), column(p.id));
                 let key = post_key(&platform, &id);
                 keys.push(key);
+                // A later copy of a post in the batch is a duplicate.
+                if !staged.insert(key) {
+                    continue;
+                }
                 w.write(&[
                     &(i as i32),
                     &&key[..],
@@ -596,8 +605,9 @@ impl PgStore {
                 .map_err(e)?;
             }
             w.finish().map_err(e)?;
-            // The first of two posts with one identity is the one stored;
-            // rows go in in the batch's order, so rowids follow it. Posts
+            // The first of two posts with one identity is the one staged
+            // and stored; rows go in in the batch's order (sorted in
+            // memory: `work_mem` below), so rowids follow it. Posts
             // already stored are left out before the insert (no conflict
             // then, under the write lock), so they take no sequence number:
             // rowids have no gaps, as on SQLite.
@@ -607,7 +617,7 @@ impl PgStore {
                         reshare_of, reply_to, quote_of, record)
                      SELECT key, platform, id, time_ms, actor_id, actor_key, lang, reshare_of,
                         reply_to, quote_of, record
-                     FROM (SELECT DISTINCT ON (key) * FROM pharos_stage ORDER BY key, ord) s
+                     FROM pharos_stage s
                      WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.key = s.key)
                      ORDER BY ord
                      ON CONFLICT DO NOTHING RETURNING rowid, key",
