@@ -77,6 +77,9 @@ pub(crate) struct Conn {
     pub client: Client,
     /// The session's staging table exists.
     staged: bool,
+    /// In a bulk load into a store that held no post when it began:
+    /// batches are copied straight into `posts` ([`copy_direct`]).
+    bulk_fresh: bool,
 }
 
 /// A store in a PostgreSQL database.
@@ -214,6 +217,7 @@ impl PgStore {
             conn: Mutex::new(Conn {
                 client,
                 staged: false,
+                bulk_fresh: false,
             }),
             location,
             url: url.to_string(),
@@ -359,15 +363,51 @@ impl PgStore {
         Ok(())
     }
 
-    /// Prepares for loading many posts. On PostgreSQL the indexes stay (other
-    /// processes read the same database while one loads): nothing to do.
+    /// Prepares for loading many posts. Into a store that holds no post
+    /// yet, the secondary indexes are dropped (as SQLite's bulk load does:
+    /// building them once at the end sorts instead of updating B-trees row
+    /// by row) and [`PgStore::end_bulk`] builds them again, or the next
+    /// connection if the load is interrupted. A store that holds posts
+    /// keeps them: other processes read the same database while one loads.
+    /// The identity of posts (`key`), which makes loads idempotent, is
+    /// never dropped. In such a load batches are copied straight into
+    /// `posts` (no staging table), falling back to the staging table for a
+    /// batch that holds a post already stored.
     pub fn begin_bulk(&mut self) -> Result<(), StoreError> {
+        let empty = self
+            .one_opt_i64("SELECT 1::BIGINT FROM posts LIMIT 1", &[])?
+            .is_none();
+        let mut c = self.conn();
+        if empty {
+            for (name, _) in schema::INDEXES {
+                c.client
+                    .batch_execute(&format!("DROP INDEX IF EXISTS {name}"))
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        c.bulk_fresh = empty;
         Ok(())
     }
 
-    /// Ends a bulk load: makes sure every secondary index exists.
+    /// Ends a bulk load: builds the secondary indexes that are missing and
+    /// updates the planner's statistics of the posts' tables (so that
+    /// reads walk the indexes at once, not after autovacuum's next look).
     pub fn end_bulk(&mut self) -> Result<(), StoreError> {
-        self.ensure_indexes()
+        self.conn().bulk_fresh = false;
+        // Index builds sort in memory up to this much.
+        self.conn()
+            .client
+            .batch_execute("SET maintenance_work_mem = '256MB'")
+            .map_err(|e| self.err(e))?;
+        self.ensure_indexes()?;
+        self.conn()
+            .client
+            .batch_execute(
+                "RESET maintenance_work_mem;
+                 ANALYZE posts (rowid, time_ms, actor_key, platform, lang, id, key),
+                    post_links (post, url, domain, time_ms), post_hashtags (post, tag, time_ms)",
+            )
+            .map_err(|e| self.err(e))
     }
 
     /// Settings for a writer thread: none on PostgreSQL (the server's own
@@ -468,6 +508,25 @@ impl PgStore {
         c.client.execute(sql, args).map_err(|e| self.err(e))
     }
 
+    /// Rows of a query that reads posts in an index's order (a scan's
+    /// page): the planner is told to walk the index even when its
+    /// statistics are missing or stale (a store just filled by other
+    /// processes), instead of collecting and sorting every post per page.
+    pub(crate) fn query_in_order(
+        &self,
+        sql: &str,
+        args: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let mut c = self.conn();
+        let e = |err| pg_err(&self.location, err);
+        let mut tx = c.client.transaction().map_err(e)?;
+        tx.batch_execute("SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off")
+            .map_err(e)?;
+        let rows = tx.query(sql, args).map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(rows)
+    }
+
     pub(crate) fn one_opt_i64(
         &self,
         sql: &str,
@@ -539,6 +598,7 @@ impl PgStore {
                 .map_err(e)?;
             c.staged = true;
         }
+        let direct = c.bulk_fresh;
         let mut tx = c.client.transaction().map_err(e)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
             .map_err(e)?;
@@ -547,109 +607,40 @@ impl PgStore {
         tx.batch_execute("SET LOCAL work_mem = '256MB'")
             .map_err(e)?;
         let mut out = Vec::with_capacity(batches.len());
-        for (b, posts) in batches.iter().enumerate() {
+        for posts in batches {
             if posts.is_empty() {
                 out.push((Inserted::default(), Vec::new()));
                 continue;
             }
-            if b > 0 {
-                tx.batch_execute("TRUNCATE pharos_stage").map_err(e)?;
-            }
-            let sink = tx
-                .copy_in(
-                    "COPY pharos_stage (ord, key, platform, id, time_ms, actor_id, actor_key, lang,
-                        reshare_of, reply_to, quote_of, record) FROM STDIN BINARY",
-                )
-                .map_err(e)?;
-            let mut w = BinaryCopyInWriter::new(
-                sink,
-                &[
-                    Type::INT4,
-                    Type::BYTEA,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::INT8,
-                    Type::TEXT,
-                    Type::INT8,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::TEXT,
-                ],
-            );
-            let mut keys = Vec::with_capacity(posts.len());
-            let mut staged = HashSet::with_capacity(posts.len());
-            for (i, p) in posts.iter().enumerate() {
-                let (platform, id) = (column(p.platform), column(p.id));
-                let key = post_key(&platform, &id);
-                keys.push(key);
-                // A later copy of a post in the batch is a duplicate.
-                if !staged.insert(key) {
-                    continue;
-                }
-                w.write(&[
-                    &(i as i32),
-                    &&key[..],
-                    &platform,
-                    &id,
-                    &p.time_ms,
-                    &column(p.actor_id),
-                    &actor_key(p.platform, p.actor_id),
-                    &column_opt(p.lang),
-                    &column_opt(p.reshare_of),
-                    &column_opt(p.reply_to),
-                    &column_opt(p.quote_of),
-                    &p.record,
-                ])
-                .map_err(e)?;
-            }
-            w.finish().map_err(e)?;
-            // The first of two posts with one identity is the one staged
-            // and stored; rows go in in the batch's order (sorted in
-            // memory: `work_mem` below), so rowids follow it. Posts
-            // already stored are left out before the insert (no conflict
-            // then, under the write lock), so they take no sequence number:
-            // rowids have no gaps, as on SQLite.
-            let stored = tx
-                .query(
-                    "INSERT INTO posts (key, platform, id, time_ms, actor_id, actor_key, lang,
-                        reshare_of, reply_to, quote_of, record)
-                     SELECT key, platform, id, time_ms, actor_id, actor_key, lang, reshare_of,
-                        reply_to, quote_of, record
-                     FROM pharos_stage s
-                     WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.key = s.key)
-                     ORDER BY ord
-                     ON CONFLICT DO NOTHING RETURNING rowid, key",
-                    &[],
-                )
-                .map_err(e)?;
-            let mut by_key: HashMap<[u8; 32], i64> = stored
+            // Each post's key, and whether it is the first of its key in
+            // the batch (a later copy is a duplicate).
+            let mut seen = HashSet::with_capacity(posts.len());
+            let keys: Vec<([u8; 32], bool)> = posts
                 .iter()
-                .filter_map(|r| {
-                    let k: &[u8] = r.get(1);
-                    Some((k.try_into().ok()?, r.get(0)))
+                .map(|p| {
+                    let key = post_key(&column(p.platform), &column(p.id));
+                    (key, seen.insert(key))
                 })
                 .collect();
+            drop(seen);
+            let rowids = match direct {
+                true => match copy_direct(&mut tx, posts, &keys).map_err(e)? {
+                    Some(r) => r,
+                    None => stage_and_insert(&mut tx, posts, &keys).map_err(e)?,
+                },
+                false => stage_and_insert(&mut tx, posts, &keys).map_err(e)?,
+            };
             let mut done = Inserted::default();
-            let mut rowids = Vec::with_capacity(posts.len());
             let (mut links, mut tags) = (0usize, 0usize);
-            for (p, key) in posts.iter().zip(&keys) {
-                match by_key.remove(key) {
-                    Some(r) => {
-                        done.stored += 1;
-                        links += p.links().len();
-                        tags += p.hashtags().len();
-                        rowids.push(r);
-                    }
-                    None => {
-                        done.duplicates += 1;
-                        rowids.push(0);
-                    }
+            for (p, &r) in posts.iter().zip(&rowids) {
+                if r == 0 {
+                    done.duplicates += 1;
+                } else {
+                    done.stored += 1;
+                    links += p.links().len();
+                    tags += p.hashtags().len();
                 }
             }
-            drop(by_key);
-            drop(stored);
             if links > 0 {
                 let sink = tx
                     .copy_in("COPY post_links (post, url, domain, time_ms) FROM STDIN BINARY")
@@ -699,6 +690,159 @@ impl PgStore {
                 count: r.get::<_, i64>(1) as u64,
             })
             .collect())
+    }
+}
+
+/// The column types of a post's row as [`stage_and_insert`] and
+/// [`copy_direct`] copy it, after their first column.
+const POST_TYPES: [Type; 11] = [
+    Type::BYTEA,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+];
+
+/// Writes post `p` (key `key`) after a first column `first` (its place in
+/// the batch, or its rowid).
+fn write_post(
+    w: &mut BinaryCopyInWriter<'_>,
+    first: &(dyn ToSql + Sync),
+    key: &[u8; 32],
+    p: &crate::EncodedPost<'_>,
+) -> Result<(), ::postgres::Error> {
+    w.write(&[
+        first,
+        &&key[..],
+        &column(p.platform),
+        &column(p.id),
+        &p.time_ms,
+        &column(p.actor_id),
+        &actor_key(p.platform, p.actor_id),
+        &column_opt(p.lang),
+        &column_opt(p.reshare_of),
+        &column_opt(p.reply_to),
+        &column_opt(p.quote_of),
+        &p.record,
+    ])
+}
+
+/// Stores a batch through the staging table: copied there, then moved into
+/// `posts` by one `INSERT ... SELECT` that leaves out posts already stored.
+/// Returns each post's rowid (0: not stored, a duplicate).
+///
+/// The first of two posts with one identity is the one staged and stored;
+/// rows go in in the batch's order (sorted in memory), so rowids follow
+/// it. Posts already stored are left out before the insert (no conflict
+/// then, under the write lock), so they take no sequence number: rowids
+/// have no gaps, as on SQLite.
+fn stage_and_insert(
+    tx: &mut ::postgres::Transaction<'_>,
+    posts: &EncodedPosts,
+    keys: &[([u8; 32], bool)],
+) -> Result<Vec<i64>, ::postgres::Error> {
+    tx.batch_execute("TRUNCATE pharos_stage")?;
+    let sink = tx.copy_in(
+        "COPY pharos_stage (ord, key, platform, id, time_ms, actor_id, actor_key, lang,
+            reshare_of, reply_to, quote_of, record) FROM STDIN BINARY",
+    )?;
+    let mut types = vec![Type::INT4];
+    types.extend(POST_TYPES);
+    let mut w = BinaryCopyInWriter::new(sink, &types);
+    for (i, (p, (key, first))) in posts.iter().zip(keys).enumerate() {
+        if *first {
+            write_post(&mut w, &(i as i32), key, &p)?;
+        }
+    }
+    w.finish()?;
+    let stored = tx.query(
+        "INSERT INTO posts (key, platform, id, time_ms, actor_id, actor_key, lang,
+            reshare_of, reply_to, quote_of, record)
+         SELECT key, platform, id, time_ms, actor_id, actor_key, lang, reshare_of,
+            reply_to, quote_of, record
+         FROM pharos_stage s
+         WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.key = s.key)
+         ORDER BY ord
+         ON CONFLICT DO NOTHING RETURNING rowid, key",
+        &[],
+    )?;
+    let mut by_key: HashMap<[u8; 32], i64> = stored
+        .iter()
+        .filter_map(|r| {
+            let k: &[u8] = r.get(1);
+            Some((k.try_into().ok()?, r.get(0)))
+        })
+        .collect();
+    Ok(keys
+        .iter()
+        .map(|(k, first)| {
+            if *first {
+                by_key.remove(k).unwrap_or(0)
+            } else {
+                0
+            }
+        })
+        .collect())
+}
+
+/// The fast path of a bulk load into a store that was empty when it
+/// began ([`PgStore::begin_bulk`]): the batch is copied straight into
+/// `posts`, each post given the next rowid, under a savepoint. When a post
+/// is stored already (a post in two files of one load, another writer),
+/// the copy fails on the unique key, is rolled back to the savepoint, and
+/// `None` says to go through the staging table instead.
+fn copy_direct(
+    tx: &mut ::postgres::Transaction<'_>,
+    posts: &EncodedPosts,
+    keys: &[([u8; 32], bool)],
+) -> Result<Option<Vec<i64>>, ::postgres::Error> {
+    let base: i64 = tx
+        .query_one("SELECT COALESCE(MAX(rowid), 0)::BIGINT FROM posts", &[])?
+        .get(0);
+    tx.batch_execute("SAVEPOINT pharos_direct")?;
+    let copied = (|| {
+        let sink = tx.copy_in(
+            "COPY posts (rowid, key, platform, id, time_ms, actor_id, actor_key, lang,
+                reshare_of, reply_to, quote_of, record) FROM STDIN BINARY",
+        )?;
+        let mut types = vec![Type::INT8];
+        types.extend(POST_TYPES);
+        let mut w = BinaryCopyInWriter::new(sink, &types);
+        let mut next = base;
+        let mut rowids = Vec::with_capacity(keys.len());
+        for (p, (key, first)) in posts.iter().zip(keys) {
+            if *first {
+                next += 1;
+                write_post(&mut w, &next, key, &p)?;
+                rowids.push(next);
+            } else {
+                rowids.push(0);
+            }
+        }
+        w.finish()?;
+        Ok::<_, ::postgres::Error>((rowids, next))
+    })();
+    match copied {
+        Ok((rowids, last)) => {
+            tx.batch_execute("RELEASE SAVEPOINT pharos_direct")?;
+            // Rowids given here: the sequence goes on after them.
+            tx.execute(
+                "SELECT setval(pg_get_serial_sequence('posts', 'rowid'), $1)",
+                &[&last.max(1)],
+            )?;
+            Ok(Some(rowids))
+        }
+        Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT pharos_direct")?;
+            Ok(None)
+        }
+        Err(err) => Err(err),
     }
 }
 
@@ -814,7 +958,7 @@ impl Store for PgStore {
             if let Some(p) = &platform {
                 args.push(p);
             }
-            let rows = self.query(&sql, &args)?;
+            let rows = self.query_in_order(&sql, &args)?;
             let n = rows.len() as i64;
             for r in &rows {
                 let rowid: i64 = r.get(0);

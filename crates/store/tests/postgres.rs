@@ -32,7 +32,7 @@ fn connect(url: &str) -> PgStore {
 fn connect_creates_the_database_once_and_a_second_connection_shares_it() {
     let (url, _guard) = fresh_database();
     let mut a = connect(&url);
-    assert_eq!(a.schema_version().unwrap(), 3);
+    assert_eq!(a.schema_version().unwrap(), 4);
     assert_eq!(a.component_version("server").unwrap(), 2);
     a.insert(&[post("1", 1)]).unwrap();
     // A second process: the database and its tables exist; nothing migrates again.
@@ -63,7 +63,7 @@ fn stores_connecting_at_once_migrate_once() {
         })
         .collect();
     for h in handles {
-        assert_eq!(h.join().unwrap().unwrap().unwrap(), 3);
+        assert_eq!(h.join().unwrap().unwrap().unwrap(), 4);
     }
 }
 

@@ -20,6 +20,7 @@ both!(
     batches_give_each_stored_post_its_rowid_and_duplicates_zero,
     duplicates_within_a_batch_keep_the_first,
     interrupted_encoded_bulk_load_is_resumable,
+    a_bulk_load_stores_posts_repeated_across_batches_once,
     the_post_log_follows_storage_and_event_time_order,
     a_scan_visitor_may_write_to_the_same_store,
     ties_in_event_time_come_in_insertion_order_across_pages,
@@ -350,6 +351,40 @@ fn interrupted_encoded_bulk_load_is_resumable<S: Backend>() {
     assert_eq!(all(&s), posts);
     drop(s);
     drop(guard);
+}
+
+/// A bulk load into a new store (PostgreSQL copies such batches straight
+/// into its table) where batches repeat posts of earlier batches and of
+/// themselves: each post is stored once, rowids follow the order posts
+/// were first given, and the links and hashtags of duplicates are not
+/// added.
+fn a_bulk_load_stores_posts_repeated_across_batches_once<S: Backend>() {
+    let mut s = S::fresh();
+    let p = |i: i64| post(&i.to_string(), 100 - i, "a", &["t"], Some("https://e.com/"));
+    let batch = |ids: &[i64]| {
+        let mut b = EncodedPosts::new();
+        b.extend(&ids.iter().map(|&i| p(i)).collect::<Vec<_>>())
+            .unwrap();
+        b
+    };
+    s.begin_bulk().unwrap();
+    let a = batch(&[1, 2, 2, 3]);
+    let b = batch(&[4, 3, 5, 1]);
+    let c = batch(&[6, 7]);
+    let done = s.batches(&[&a, &b]).unwrap();
+    assert_eq!(done[0].1, [1, 2, 0, 3]);
+    assert_eq!(done[1].1, [4, 0, 5, 0]);
+    assert_eq!((done[1].0.stored, done[1].0.duplicates), (2, 2));
+    let done = s.batches(&[&c]).unwrap();
+    assert_eq!(done[0].1, [6, 7]);
+    s.end_bulk().unwrap();
+    assert_eq!(s.count().unwrap(), 7);
+    assert_eq!(link_and_tag_rows::<S>(&s.location), (7, 7));
+    // Writes after the load go on numbering after it.
+    let done = s.batches(&[&batch(&[8, 1])]).unwrap();
+    assert_eq!(done[0].1, [8, 0]);
+    let ids: Vec<String> = all(&*s).into_iter().map(|p| p.id).collect();
+    assert_eq!(ids, ["8", "7", "6", "5", "4", "3", "2", "1"]);
 }
 
 fn the_post_log_follows_storage_and_event_time_order<S: Backend>() {

@@ -46,7 +46,7 @@ impl PostLog for PgStore {
         after: (i64, i64),
         limit: usize,
     ) -> Result<Vec<(i64, Post)>, StoreError> {
-        let rows = self.query(
+        let rows = self.query_in_order(
             "SELECT rowid, record FROM posts WHERE rowid <= $1 AND (time_ms, rowid) > ($2, $3)
              ORDER BY time_ms, rowid LIMIT $4",
             &[&upto, &after.0, &after.1, &limit_arg(limit)],
@@ -79,7 +79,7 @@ impl PostLog for PgStore {
         );
         let mut after = (i64::MIN, i64::MIN);
         loop {
-            let rows = self.query(&sql, &[&upto, &after.0, &after.1])?;
+            let rows = self.query_in_order(&sql, &[&upto, &after.0, &after.1])?;
             for r in &rows {
                 let rowid: i64 = r.get(0);
                 after = (r.get(2), rowid);
