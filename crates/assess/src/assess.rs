@@ -32,6 +32,9 @@ pub struct AssessOptions {
     /// Also report the coordination networks with their evidence
     /// ([`Assessment::networks`]; the server's dashboard and API show it).
     pub network_report: bool,
+    /// Storylines likely to come back and their briefs
+    /// ([`Assessment::prebunk`]; `pharos prebunk`).
+    pub prebunk: crate::prebunk::PrebunkOptions,
 }
 
 /// A response to an incident or claim: a correction published, a debunk
@@ -119,6 +122,13 @@ pub struct Assessment {
     /// [`AssessOptions::network_report`] only (not written to files).
     #[serde(skip)]
     pub networks: Option<pharos_analysis::coordination::report::CoordinationReport>,
+    /// Storylines likely to come back, forecast at the last post (or
+    /// `until`), with briefs for the likely ones (`prebunk/` of the outputs).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::prebunk::brief::Prebunk::is_empty"
+    )]
+    pub prebunk: crate::prebunk::brief::Prebunk,
 }
 
 /// A correction drafted for an incident (a response pack's draft).
@@ -251,6 +261,8 @@ pub fn assess_posts_with(
             .or_insert(0) += 1;
     }
     summary.accounts = accounts.len() as u64;
+    let now = opts.until.or(summary.last_post).unwrap_or(EventTime(0));
+    let prebunk = crate::prebunk::brief::prebunk(&sig, &incidents, &claims, &opts.prebunk, now);
     let networks = opts
         .network_report
         .then(|| crate::networks::network_report(&sig, &opts.coordination));
@@ -262,6 +274,7 @@ pub fn assess_posts_with(
         drafts: BTreeMap::new(),
         templates: sig.templates,
         networks,
+        prebunk,
     })
 }
 

@@ -30,6 +30,9 @@ pub mod build;
 /// The entry point: a store in, incidents, alerts and response effects out.
 pub mod assess;
 
+/// Prebunking: storylines likely to come back, when, and a brief for each.
+pub mod prebunk;
+
 /// Precision and recall of incidents against a simulated scenario's ground truth.
 pub mod eval;
 

@@ -55,7 +55,7 @@ footer { margin-top: 30px; color: var(--muted); font-size: 12px; border-top: 1px
 @page { size: A4; margin: 14mm; }
 "#;
 
-fn page(title: &str, subtitle: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, subtitle: &str, body: &str) -> String {
     let evidence = if title.starts_with("Analyst") {
         "Every statement points to its evidence (the small links)"
     } else {

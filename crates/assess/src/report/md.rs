@@ -7,7 +7,7 @@ use crate::incident::Incident;
 use std::fmt::Write;
 
 /// Escapes the characters Markdown would read as markup in running text.
-fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(
@@ -124,6 +124,7 @@ pub fn incident_briefing(inc: &Incident) -> String {
         drafts: Default::default(),
         templates: Vec::new(),
         networks: None,
+        prebunk: Default::default(),
     };
     let mut s = String::new();
     incident(&mut s, &a, "#", inc);

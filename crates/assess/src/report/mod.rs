@@ -5,6 +5,7 @@
 pub mod facts;
 pub mod html;
 pub mod md;
+pub mod prebunk;
 pub mod svg;
 
 use crate::assess::{AssessError, Assessment};
@@ -54,6 +55,45 @@ pub fn write_outputs(dir: &Path, a: &Assessment) -> Result<Vec<PathBuf>, AssessE
         ("report.html", html::analyst(a)),
         ("recovery.html", html::recovery(a)),
     ] {
+        let path = dir.join(name);
+        write_file(&path, text.as_bytes())?;
+        out.push(path);
+    }
+    if !a.prebunk.briefs.is_empty() {
+        out.extend(write_prebunk(&dir.join("prebunk"), &a.prebunk)?);
+    }
+    Ok(out)
+}
+
+/// Writes the prebunk briefs into `dir` (created when missing):
+/// `index.md`, `index.html`, and `<storyline>.md` / `.html` for each brief;
+/// returns the paths written.
+pub fn write_prebunk(
+    dir: &Path,
+    p: &crate::prebunk::brief::Prebunk,
+) -> Result<Vec<PathBuf>, AssessError> {
+    std::fs::create_dir_all(dir).map_err(|source| AssessError::Write {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (name, text) in [
+        ("index.md".to_string(), prebunk::index_md(p)),
+        ("index.html".to_string(), prebunk::index_html(p)),
+    ]
+    .into_iter()
+    .chain(p.briefs.iter().flat_map(|b| {
+        [
+            (
+                format!("{}.md", prebunk::stem(b)),
+                prebunk::brief_md(b, p.horizon_days),
+            ),
+            (
+                format!("{}.html", prebunk::stem(b)),
+                prebunk::brief_html(b, p.horizon_days),
+            ),
+        ]
+    })) {
         let path = dir.join(name);
         write_file(&path, text.as_bytes())?;
         out.push(path);
