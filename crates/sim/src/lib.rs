@@ -32,6 +32,7 @@ mod content;
 mod engine;
 pub mod factcheck;
 mod lexicon;
+pub mod recurrence;
 mod rng;
 mod text;
 pub mod truth;

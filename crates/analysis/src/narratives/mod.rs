@@ -70,6 +70,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use summary::{Series, TopK};
 
+/// Terms a narrative's label shows.
+pub const LABEL_TERMS: usize = 6;
+/// Terms of a narrative's profile ([`NarrativeSummary::profile`]).
+pub const PROFILE_TERMS: usize = 24;
+
 const HOUR_MS: i64 = 3_600_000;
 
 /// A dense text representation (a sentence-embedding model) that can stand
@@ -1077,7 +1082,7 @@ impl NarrativeEngine {
     /// (or its only post), scored `share · ln(share / background)` where
     /// `share` is the fraction of its posts containing the term and
     /// `background` the term's document frequency over all distinct texts.
-    fn label(&self, n: &Narrative) -> Vec<LabelTerm> {
+    fn label(&self, n: &Narrative, k: usize) -> Vec<LabelTerm> {
         let posts = n.posts.max(1) as f64;
         let min = 2u32.min(n.posts as u32).max(1);
         let docs = self.docs as f64 + 1.0;
@@ -1098,7 +1103,7 @@ impl NarrativeEngine {
             })
             .collect();
         terms.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.term.cmp(&b.term)));
-        terms.truncate(6);
+        terms.truncate(k);
         terms
     }
 
@@ -1130,7 +1135,9 @@ impl NarrativeEngine {
         let previous = span(until - 2 * w, until - w);
         let growth = (recent as f64 + 1.0) / (previous as f64 + 1.0);
         let priority = posts as f64 + recent.saturating_sub(previous) as f64;
-        let terms = self.label(n);
+        let mut terms = self.label(n, PROFILE_TERMS);
+        let profile: Vec<(String, f64)> = terms.iter().map(|t| (t.term.clone(), t.score)).collect();
+        terms.truncate(LABEL_TERMS);
         let mut platforms = BTreeMap::new();
         let mut languages = BTreeMap::new();
         for s in &n.series {
@@ -1177,6 +1184,7 @@ impl NarrativeEngine {
                 terms,
                 representative: n.rep.as_ref().map(|r| r.1.clone()),
             },
+            profile,
             first_seen: EventTime(n.first),
             last_seen: EventTime(n.last),
             status: if live { "live" } else { "expired" }.to_string(),

@@ -204,6 +204,11 @@ pub struct NarrativeSummary {
     #[serde(default)]
     pub title: String,
     pub label: NarrativeLabel,
+    /// More of its telling terms than the label shows, with their scores,
+    /// most telling first: what links its episodes across time
+    /// (prebunking). Kept in memory only.
+    #[serde(skip)]
+    pub profile: Vec<(String, f64)>,
     pub first_seen: EventTime,
     pub last_seen: EventTime,
     /// `live` while the engine still assigns posts to it, `expired` after.

@@ -70,6 +70,9 @@ pub struct Prebunk {
     /// Briefs of those at or above [`PrebunkOptions::min_chance`] (at most
     /// [`PrebunkOptions::max_briefs`]).
     pub briefs: Vec<Brief>,
+    /// Every storyline (for evaluation; not written out).
+    #[serde(skip)]
+    pub lines: Vec<Storyline>,
 }
 
 impl Prebunk {
@@ -87,7 +90,32 @@ pub fn prebunk(
     opts: &PrebunkOptions,
     now: EventTime,
 ) -> Prebunk {
-    let episodes: Vec<Episode> = sig.narratives.values().map(Episode::from_summary).collect();
+    // Each narrative's activity by day, from its posts: a narrative can
+    // stay live across outbreaks a few days apart.
+    let mut days: HashMap<u64, BTreeMap<i64, (EventTime, EventTime, u64)>> = HashMap::new();
+    for (p, a) in sig.posts.iter().zip(&sig.assignments) {
+        if let Some(n) = a.narrative {
+            let d = days
+                .entry(n)
+                .or_default()
+                .entry(p.time.0.div_euclid(86_400_000))
+                .or_insert((p.time, p.time, 0));
+            d.0 = d.0.min(p.time);
+            d.1 = d.1.max(p.time);
+            d.2 += 1;
+        }
+    }
+    let episodes: Vec<Episode> = sig
+        .narratives
+        .values()
+        .map(|n| {
+            let mut e = Episode::from_summary(n);
+            if let Some(d) = days.remove(&n.id) {
+                e.activity = d.into_values().collect();
+            }
+            e
+        })
+        .collect();
     let lines = link(episodes, opts);
     let mut of_narrative: HashMap<u64, usize> = HashMap::new();
     for (i, l) in lines.iter().enumerate() {
@@ -211,7 +239,7 @@ pub fn prebunk(
             .collect();
         let mut examples: Vec<String> = Vec::new();
         let mut eps: Vec<&Episode> = line.episodes.iter().collect();
-        eps.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        eps.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
         for e in eps {
             if !e.title.is_empty() && !examples.contains(&e.title) && examples.len() < 5 {
                 examples.push(e.title.clone());
@@ -238,6 +266,7 @@ pub fn prebunk(
         storylines: lines.len(),
         forecasts: all,
         briefs,
+        lines,
     }
 }
 

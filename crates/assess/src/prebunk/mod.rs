@@ -26,9 +26,11 @@
 //!   median gap; when that falls in the horizon, the chance is high and the
 //!   date is given;
 //! - **triggers:** a calendar ([`Calendar`]: elections, summits,
-//!   anniversaries, each dated, optionally yearly) whose past occurrences
-//!   the storyline's outbreaks started near (from three days before to
-//!   seven days after) and whose next occurrence falls in the horizon.
+//!   anniversaries, each dated, optionally yearly; entries with one label
+//!   are one event) whose past dates the storyline's outbreaks started near
+//!   (from two days before to four days after) — at least half of them, and
+//!   at least twice unless the event had one date — and whose next date
+//!   falls in the horizon.
 //!
 //! The chance is the largest of the three, so each forecast has one main
 //! reason, and every reason is listed. It is a rank with reasons, measured
@@ -75,7 +77,7 @@ impl Default for PrebunkOptions {
     fn default() -> Self {
         PrebunkOptions {
             horizon_days: 30.0,
-            link_similarity: 0.5,
+            link_similarity: 0.4,
             quiet_days: 3.0,
             min_posts: 3,
             min_chance: 0.5,
@@ -91,7 +93,8 @@ pub struct Episode {
     /// The narrative id (of the engine run that found it).
     pub narrative: u64,
     pub title: String,
-    /// Label terms and their weights.
+    /// Its profile terms (label terms when the profile is not known) and
+    /// their weights.
     pub terms: Vec<(String, f64)>,
     pub hashtags: Vec<String>,
     pub first_seen: EventTime,
@@ -99,6 +102,11 @@ pub struct Episode {
     pub posts: u64,
     pub languages: BTreeMap<String, u64>,
     pub platforms: BTreeMap<String, u64>,
+    /// Its activity: `(first post, last post, posts)` of each day with
+    /// posts, when known (a narrative can stay live across several
+    /// outbreaks); empty means one span from first to last seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activity: Vec<(EventTime, EventTime, u64)>,
 }
 
 impl Episode {
@@ -106,18 +114,25 @@ impl Episode {
         Episode {
             narrative: n.id,
             title: n.name().to_string(),
-            terms: n
-                .label
-                .terms
-                .iter()
-                .map(|t| (t.term.clone(), t.score.max(0.0)))
-                .collect(),
+            terms: if n.profile.is_empty() {
+                n.label
+                    .terms
+                    .iter()
+                    .map(|t| (t.term.clone(), t.score.max(0.0)))
+                    .collect()
+            } else {
+                n.profile
+                    .iter()
+                    .map(|(t, s)| (t.clone(), s.max(0.0)))
+                    .collect()
+            },
             hashtags: n.hashtags.iter().take(5).map(|c| c.key.clone()).collect(),
             first_seen: n.first_seen,
             last_seen: n.last_seen,
             posts: n.total_posts,
             languages: n.languages.clone(),
             platforms: n.platforms.clone(),
+            activity: Vec::new(),
         }
     }
 }
@@ -333,7 +348,13 @@ fn finish(b: Building, quiet_days: f64) -> Storyline {
     let spans = b
         .episodes
         .iter()
-        .map(|e| (e.first_seen, e.last_seen, e.posts))
+        .flat_map(|e| {
+            if e.activity.is_empty() {
+                vec![(e.first_seen, e.last_seen, e.posts)]
+            } else {
+                e.activity.clone()
+            }
+        })
         .collect();
     let title = b
         .episodes
@@ -471,6 +492,9 @@ pub enum Basis {
 pub struct Forecast {
     pub storyline: String,
     pub title: String,
+    /// The storyline's most weighted terms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<String>,
     /// Chance of a new outbreak within the horizon, 0–1 (a rank with reasons).
     pub chance: f64,
     pub basis: Basis,
@@ -584,7 +608,8 @@ fn forecast_one(s: &Storyline, now: EventTime, opts: &PrebunkOptions) -> Option<
                 steps += 1;
             }
             let ahead = days(next - now.0);
-            if ahead <= horizon {
+            // Two or more expected outbreaks missed: the rhythm is broken.
+            if steps <= 1 && ahead <= horizon {
                 let chance = (0.95 - cv).clamp(0.6, 0.9);
                 reasons.push(format!(
                     "regular: every {m:.0} days (variation {:.0}%), next around {}",
@@ -598,36 +623,50 @@ fn forecast_one(s: &Storyline, now: EventTime, opts: &PrebunkOptions) -> Option<
         }
     }
 
-    // Triggers.
+    // Triggers: the dates of one label (one event, yearly or repeated).
     let until = EventTime(now.0.saturating_add((horizon * DAY_MS as f64) as i64));
+    let mut labels: BTreeMap<&str, Vec<&CalendarEvent>> = BTreeMap::new();
     for e in &opts.calendar.events {
-        let past_occ = Calendar::occurrences(e, EventTime(first.start.0 - 7 * DAY_MS), now);
+        labels.entry(e.label.as_str()).or_default().push(e);
+    }
+    for (label, events) in labels {
+        let from = EventTime(first.start.0 - 7 * DAY_MS);
+        let past_occ: Vec<EventTime> = events
+            .iter()
+            .flat_map(|e| Calendar::occurrences(e, from, EventTime(now.0 - 1)))
+            .collect();
         let hits = past_occ
             .iter()
             .filter(|t| {
                 past.iter()
-                    .any(|o| o.start.0 >= t.0 - 3 * DAY_MS && o.start.0 <= t.0 + 7 * DAY_MS)
+                    .any(|o| o.start.0 >= t.0 - 2 * DAY_MS && o.start.0 <= t.0 + 4 * DAY_MS)
             })
             .count();
-        if hits == 0 {
+        // The event must explain the storyline, not coincide with it: an
+        // outbreak after at least half of its dates, twice or more (or
+        // after its only date).
+        let rate = hits as f64 / past_occ.len().max(1) as f64;
+        if hits == 0 || rate < 0.5 || (hits == 1 && past_occ.len() > 1) {
             continue;
         }
-        let Some(next) = Calendar::occurrences(e, now, until).into_iter().next() else {
+        let Some(next) = events
+            .iter()
+            .flat_map(|e| Calendar::occurrences(e, now, until))
+            .min()
+        else {
             continue;
         };
-        let chance = (0.5 + 0.15 * hits as f64).min(0.9);
+        // One coincidence (0.47) stays below the default brief threshold;
+        // two of two dates give 0.68, three of three 0.9.
+        let chance = (0.25 + 0.65 * rate * (hits as f64 / 3.0).min(1.0)).min(0.9);
         reasons.push(format!(
-            "came with \u{201c}{}\u{201d} {} before; next on {}",
-            e.label,
-            if hits == 1 {
-                "once".to_string()
-            } else {
-                format!("{hits} times")
-            },
+            "came with \u{201c}{label}\u{201d} {hits} of {} times before; next on {}",
+            past_occ.len(),
             next.day()
         ));
-        if chance > best.0 {
-            best = (chance, Basis::Trigger, Some(next), Some(e.label.clone()));
+        // A named trigger explains more than a regular gap: it wins ties.
+        if chance >= best.0 {
+            best = (chance, Basis::Trigger, Some(next), Some(label.to_string()));
         }
     }
     if active {
@@ -636,6 +675,7 @@ fn forecast_one(s: &Storyline, now: EventTime, opts: &PrebunkOptions) -> Option<
     Some(Forecast {
         storyline: s.id.clone(),
         title: s.title.clone(),
+        terms: s.terms.clone(),
         chance: (best.0 * 1000.0).round() / 1000.0,
         basis: best.1,
         expected: best.2,
@@ -667,6 +707,7 @@ mod tests {
             posts: 10,
             languages: BTreeMap::from([("en".to_string(), 10)]),
             platforms: BTreeMap::new(),
+            activity: Vec::new(),
         }
     }
 

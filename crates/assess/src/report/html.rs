@@ -224,6 +224,7 @@ pub fn briefing(a: &Assessment) -> String {
             esc(&period(a)),
             a.alerts.len()
         );
+        prebunks(&mut b, a);
         return page("Briefing", &period(a), &b);
     }
     let _ = write!(
@@ -317,8 +318,37 @@ pub fn briefing(a: &Assessment) -> String {
         }
         b.push_str("</ol></section>");
     }
+    prebunks(&mut b, a);
     b.push_str("<p class=\"small muted\">The evidence behind every statement, every campaign in full and every alert are in the analyst report (report.html); what was exploited and how fast it was answered is in the recovery report (recovery.html).</p>");
     page("Briefing: information environment", &period(a), &b)
+}
+
+/// Storylines likely to come back, linking the prebunk briefs.
+fn prebunks(b: &mut String, a: &Assessment) {
+    let p = &a.prebunk;
+    if p.briefs.is_empty() {
+        return;
+    }
+    let _ = write!(
+        b,
+        "<h2>Likely to come back</h2><p>{} likely to return within {:.0} days: a brief each, with prebunk drafts, in <a href=\"prebunk/index.html\">prebunk/index.html</a>.</p><ul>",
+        esc(&plural(p.briefs.len(), "storyline is", "storylines are")),
+        p.horizon_days
+    );
+    for x in p.briefs.iter().take(3) {
+        let f = &x.forecast;
+        let _ = write!(
+            b,
+            "<li><a href=\"prebunk/{}.html\">{}</a>: chance {:.2}{}</li>",
+            esc(&super::prebunk::stem(x)),
+            esc(&f.title),
+            f.chance,
+            f.expected
+                .map(|d| format!(", around {}", d.day()))
+                .unwrap_or_default()
+        );
+    }
+    b.push_str("</ul>");
 }
 
 fn strongest_terms(s: &Score) -> String {

@@ -53,6 +53,7 @@ pub fn briefing(a: &Assessment) -> String {
             a.alerts.len()
         );
         templates(&mut s, a);
+        prebunks(&mut s, a);
         return s;
     }
     let _ = writeln!(
@@ -77,8 +78,40 @@ pub fn briefing(a: &Assessment) -> String {
         );
     }
     templates(&mut s, a);
+    prebunks(&mut s, a);
     s.push_str("---\nEvidence ids in brackets point to `incidents.json` and the analyst report. Scores are ranks with reasons, not probabilities; nothing was decided automatically.\n");
     s
+}
+
+/// Storylines likely to come back (the prebunk briefs), the three likeliest.
+fn prebunks(s: &mut String, a: &Assessment) {
+    let p = &a.prebunk;
+    if p.briefs.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "## Likely to come back
+
+{} likely to return within {:.0} days; a brief each, with prebunk drafts, in [prebunk/index.md](prebunk/index.md).
+",
+        plural(p.briefs.len(), "storyline is", "storylines are"),
+        p.horizon_days
+    );
+    for b in p.briefs.iter().take(3) {
+        let f = &b.forecast;
+        let _ = writeln!(
+            s,
+            "- [{}](prebunk/{}.md): chance {:.2}{}",
+            md(&f.title),
+            super::prebunk::stem(b),
+            f.chance,
+            f.expected
+                .map(|d| format!(", around {}", d.day()))
+                .unwrap_or_default()
+        );
+    }
+    s.push('\n');
 }
 
 /// Shared-template networks (coordination evidence, DISARM T0092), the
