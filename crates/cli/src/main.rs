@@ -61,6 +61,10 @@ enum Command {
     )]
     Assess(cmd::assess::Args),
     #[command(
+        about = "Find the narratives likely to come back (recurrence, regular gaps, calendar triggers) and write a prebunk brief for each"
+    )]
+    Prebunk(cmd::prebunk::Args),
+    #[command(
         about = "Write a simulated information environment with planted campaigns and its ground truth"
     )]
     Simulate(cmd::simulate::Args),
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(a, &global),
         Command::Watch(a) => cmd::watch::run(a, &global),
         Command::Assess(a) => cmd::assess::run(a, &global),
+        Command::Prebunk(a) => cmd::prebunk::run(a, &global),
         Command::Simulate(a) => cmd::simulate::run(a, &global),
         Command::Narratives(a) => cmd::narratives::run(a, &global),
         Command::Coordination(a) => cmd::coordination::run(a).map(|()| ExitCode::SUCCESS),

@@ -230,6 +230,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             out: dir,
             pipeline,
             model: None,
+            prebunk: None,
         })?;
         let text = if args.json {
             let written: Vec<String> = done

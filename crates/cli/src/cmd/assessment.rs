@@ -37,6 +37,11 @@ pub struct Plan<'a> {
     /// re-ranking, across languages), with the stream's encoder gate on;
     /// `None`: BM25 and the lexical model.
     pub model: Option<PathBuf>,
+    /// `pharos prebunk`: only the prebunk briefs (index, one per storyline,
+    /// prebunk.json) are written into `out`, with these options, and the
+    /// stored incidents are left as they are. `None`: the whole assessment
+    /// with default prebunk options (briefs in `out/prebunk/`).
+    pub prebunk: Option<pharos_assess::prebunk::PrebunkOptions>,
 }
 
 /// What was done.
@@ -64,10 +69,12 @@ pub fn run(plan: Plan<'_>) -> Result<Done> {
         .map(|d| Library::open(d).with_context(|| format!("fact-check library {}", d.display())))
         .transpose()?;
 
+    let only_prebunk = plan.prebunk.is_some();
     let mut opts = AssessOptions {
         since: plan.since,
         until: plan.until,
         rules: plan.rules,
+        prebunk: plan.prebunk.unwrap_or_default(),
         ..Default::default()
     };
     let mut matched_posts = None;
@@ -104,6 +111,18 @@ pub fn run(plan: Plan<'_>) -> Result<Done> {
         None => pharos_assess::stream::AlertPipeline::new(opts.rules.clone(), None, true)?,
     };
     let mut assessment = pharos_assess::assess_store_with(&store, &opts, pipeline)?;
+    if only_prebunk {
+        let mut written = pharos_assess::report::write_prebunk(plan.out, &assessment.prebunk)?;
+        let path = plan.out.join("prebunk.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(&assessment.prebunk)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+        return Ok(Done {
+            assessment,
+            written,
+            matched_posts,
+        });
+    }
     if let Some(lib) = &library {
         add_drafts(&mut assessment, lib);
     }

@@ -105,6 +105,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         out: &args.dir,
         pipeline: None,
         model,
+        prebunk: None,
     })?;
     println!();
     print!("{}", super::assessment::summary(&done));

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod media;
 pub mod model;
 pub mod narratives;
+pub mod prebunk;
 pub mod respond;
 pub mod serve;
 pub mod share;
