@@ -111,7 +111,7 @@ enum Command {
     )]
     Audit(cmd::audit::Args),
     #[command(
-        about = "Images: PDQ perceptual hashes and C2PA provenance (inspect), near-duplicates (match)"
+        about = "Images: PDQ perceptual hashes and C2PA provenance (inspect), near-duplicates (match), hashes of the files posts reference, into the store (scan)"
     )]
     Media(cmd::media::Args),
 }

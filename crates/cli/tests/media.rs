@@ -126,3 +126,135 @@ fn image_mirror(src: &Path) -> Vec<u8> {
     }
     pharos_media::encode_png(&flipped, rgb.width, rgb.height).unwrap()
 }
+
+/// A Telegram export whose messages reference photos: two copies of one
+/// picture (one re-encoded as PNG from the same pixels), an AI-declared
+/// picture, and references that try to leave the export's folder.
+fn telegram_export(dir: &Path) -> PathBuf {
+    let export = dir.join("export");
+    std::fs::create_dir_all(export.join("photos")).unwrap();
+    std::fs::copy(
+        fixtures().join("pdq/scene1.png"),
+        export.join("photos/one.png"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures().join("pdq/scene1.png"),
+        export.join("photos/one-again.png"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures().join("c2pa/ai_generated.jpg"),
+        export.join("photos/ai.jpg"),
+    )
+    .unwrap();
+    std::fs::write(export.join("photos/broken.jpg"), b"not a picture").unwrap();
+    std::fs::copy(fixtures().join("pdq/scene2.png"), dir.join("secret.png")).unwrap();
+    let outside = dir.join("secret.png");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&outside, export.join("photos/link.png")).unwrap();
+    let msg = |id: u32, from: &str, photo: &str| {
+        serde_json::json!({
+            "id": id, "type": "message", "date": "2024-05-01T12:00:00",
+            "date_unixtime": (1714564800 + id * 10).to_string(),
+            "from": from, "from_id": format!("user{from}"),
+            "text": format!("message {id}"), "photo": photo
+        })
+    };
+    let mut messages = vec![
+        msg(1, "1", "photos/one.png"),
+        msg(2, "2", "photos/one-again.png"),
+        msg(3, "3", "photos/ai.jpg"),
+        msg(4, "4", "../secret.png"),
+        msg(5, "5", outside.to_str().unwrap()),
+        msg(6, "6", "photos/broken.jpg"),
+        msg(7, "7", "https://cdn.example/x.jpg"),
+    ];
+    if cfg!(unix) {
+        messages.push(msg(8, "8", "photos/link.png"));
+    }
+    let export_json = serde_json::json!({
+        "name": "Media Group", "type": "public_supergroup", "id": 77,
+        "messages": messages
+    });
+    std::fs::write(export.join("result.json"), export_json.to_string()).unwrap();
+    export
+}
+
+#[test]
+fn scan_hashes_referenced_files_under_the_root_and_refuses_escapes() {
+    use pharos_store::{MediaHashes, SqliteStore};
+    let dir = tempfile::tempdir().unwrap();
+    let export = telegram_export(dir.path());
+    let store = dir.path().join("s.db");
+    let store_s = store.to_str().unwrap();
+    let (code, _, err) = pharos(&[
+        "ingest",
+        "--store",
+        store_s,
+        "--format",
+        "telegram",
+        export.join("result.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, err) = pharos(&[
+        "media",
+        "scan",
+        "--store",
+        store_s,
+        "--root",
+        export.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 1, "refused references make the exit code 1: {err}");
+    let sum: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let escapes = if cfg!(unix) { 3 } else { 2 };
+    assert_eq!(sum["hashed"], 3, "{sum}");
+    assert_eq!(sum["files"], 3, "{sum}");
+    assert_eq!(sum["remote"], 1, "{sum}");
+    assert_eq!(sum["refused"], escapes, "{sum}");
+    assert_eq!(sum["unreadable"], 1, "{sum}");
+    assert!(err.contains("\"../secret.png\": refused: `..`"), "{err}");
+    assert!(err.contains("refused: an absolute path"), "{err}");
+    if cfg!(unix) {
+        assert!(
+            err.contains("\"photos/link.png\": refused: resolves outside the root"),
+            "{err}"
+        );
+    }
+    assert!(err.contains("photos/broken.jpg"), "{err}");
+
+    let s = SqliteStore::open_existing(&store).unwrap();
+    let recs = s.media_records().unwrap();
+    let by_post = |id: &str| recs.iter().find(|r| r.post_id.ends_with(id)).unwrap();
+    assert_eq!(
+        recs.len(),
+        3,
+        "nothing outside the root is stored: {recs:?}"
+    );
+    assert_eq!(by_post("/1").pdq, by_post("/2").pdq);
+    assert_eq!(
+        by_post("/1").pdq,
+        "d2f7b4ad6dadda4a3dc96d492bcd729cc6941ce87949c16a1f00fc17d0160936"
+    );
+    let ai: serde_json::Value =
+        serde_json::from_str(by_post("/3").c2pa.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (ai["valid"].as_bool(), ai["ai_generated"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert!(by_post("/1").c2pa.is_none());
+
+    // A second scan writes the same rows again, not new ones.
+    let (code, _, _) = pharos(&[
+        "media",
+        "scan",
+        "--store",
+        store_s,
+        "--root",
+        export.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(s.media_records().unwrap().len(), 3);
+}

@@ -92,9 +92,22 @@ pub struct Media {
     pub url: String,
     #[serde(default)]
     pub kind: MediaKind,
-    /// Content or perceptual hash when the source gives one (e.g. `phash:...`).
+    /// Content or perceptual hash when the source gives one (e.g. `phash:...`),
+    /// or `pdq:` and 64 hex digits: the PDQ hash `pharos media scan` computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
+    /// The platform's own id of the media item (Twitter's `media_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl Media {
+    /// The PDQ hash this item carries (`hash` of the form `pdq:` and 64 hex
+    /// digits), as the hex digits.
+    pub fn pdq(&self) -> Option<&str> {
+        let h = self.hash.as_deref()?.strip_prefix("pdq:")?;
+        (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())).then_some(h)
+    }
 }
 
 /// Engagement counts at collection time; `None` when the source does not say.
@@ -239,6 +252,7 @@ mod tests {
                 url: "https://m/x.jpg".into(),
                 kind: MediaKind::Photo,
                 hash: None,
+                key: Some("3_1".into()),
             }],
             engagement: Engagement {
                 likes: Some(3),

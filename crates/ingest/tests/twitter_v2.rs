@@ -434,3 +434,39 @@ fn written_page_resolves_references_authors_and_entities() {
     assert_eq!(reply.lang, None, "`und` is no language");
     assert_eq!(reply.provenance.line, Some(1));
 }
+
+#[test]
+fn media_keep_their_keys_and_urls_and_an_unresolved_key_is_kept() {
+    let (posts, rejected) = collect_str(PAGE);
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let q = &posts[1];
+    assert_eq!(q.media[0].key.as_deref(), Some("3_1"));
+    assert_eq!(q.media[0].url, "https://pbs.twimg.com/media/x.jpg");
+
+    // Two keys, one missing from includes.media: the missing one is kept by
+    // its key (no URL, kind unknown); a repeated key is one item.
+    let page = r#"{"data":[{"id":"5","author_id":"1","created_at":"2024-03-01T10:00:00.000Z","text":"two pictures","attachments":{"media_keys":["3_1","3_9","3_1"]}}],"includes":{"users":[{"id":"1","username":"a"}],"media":[{"media_key":"3_1","type":"photo","url":"https://pbs.twimg.com/media/x.jpg"}]}}"#;
+    let (posts, rejected) = collect_str(page);
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let media: Vec<(&str, Option<&str>, MediaKind)> = posts[0]
+        .media
+        .iter()
+        .map(|m| (m.url.as_str(), m.key.as_deref(), m.kind))
+        .collect();
+    assert_eq!(
+        media,
+        [
+            (
+                "https://pbs.twimg.com/media/x.jpg",
+                Some("3_1"),
+                MediaKind::Photo
+            ),
+            ("", Some("3_9"), MediaKind::Other),
+        ]
+    );
+    // The canonical JSON keeps the key, and reads it back.
+    let json = serde_json::to_string(&posts[0]).unwrap();
+    assert!(json.contains(r#""key":"3_9""#), "{json}");
+    let back: Post = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.media, posts[0].media);
+}

@@ -79,6 +79,11 @@ pub fn hash_files(paths: &[PathBuf], dihedral: bool) -> Vec<Result<Hashed, Strin
         .collect()
 }
 
+/// [`crate::inspect`] of each file, in parallel, in order.
+pub fn inspect_files(paths: &[PathBuf]) -> Vec<Result<crate::Inspection, crate::InspectError>> {
+    paths.par_iter().map(|p| crate::inspect(p)).collect()
+}
+
 /// A near-duplicate pair (`a < b` as strings).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Pair {
@@ -125,4 +130,163 @@ pub fn pairs(images: &[Hashed], distance: u32) -> Vec<Pair> {
         .collect();
     out.sort_by(|x, y| (&x.a, &x.b).cmp(&(&y.a, &y.b)));
     out
+}
+
+/// Why a media reference of a post was not resolved to a file under the
+/// scan's root. References come from the data (an adversary may write them),
+/// so anything that could leave the root is refused, never followed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefError {
+    #[error("empty reference")]
+    Empty,
+    /// `http://...`: a remote file (`--fetch` downloads those).
+    #[error("remote reference (not a local file)")]
+    Remote,
+    #[error("refused: an absolute path; media paths must be relative to the root")]
+    Absolute,
+    #[error("refused: `..` in the path would leave the root")]
+    ParentDir,
+    #[error("refused: the path contains a NUL or control character")]
+    Control,
+    #[error("refused: resolves outside the root {root} (a symbolic link?)")]
+    Escapes { root: String },
+    #[error("no such file under the root")]
+    Missing,
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Whether a media reference names a remote resource (`scheme://...`).
+pub fn is_remote(reference: &str) -> bool {
+    match reference.split_once("://") {
+        Some((scheme, _)) => {
+            !scheme.is_empty()
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        }
+        None => false,
+    }
+}
+
+/// Resolves a post's media reference to a file under `root` (which must be
+/// canonical: [`std::fs::canonicalize`]d). Refused: absolute paths (also
+/// `C:` and `\\` forms), any `..` component, control characters, and
+/// anything whose resolved form (symbolic links followed) is not inside
+/// `root`. Backslashes are read as separators (exports written on Windows).
+pub fn resolve_under(root: &Path, reference: &str) -> Result<PathBuf, RefError> {
+    use std::path::Component;
+    let r = reference.trim();
+    if r.is_empty() {
+        return Err(RefError::Empty);
+    }
+    if is_remote(r) {
+        return Err(RefError::Remote);
+    }
+    if r.chars().any(char::is_control) {
+        return Err(RefError::Control);
+    }
+    let r = r.replace('\\', "/");
+    let bytes = r.as_bytes();
+    if r.starts_with('/') || (bytes.len() >= 2 && bytes[1] == b':') {
+        return Err(RefError::Absolute);
+    }
+    let rel = Path::new(&r);
+    for c in rel.components() {
+        match c {
+            Component::Normal(_) | Component::CurDir => {}
+            Component::ParentDir => return Err(RefError::ParentDir),
+            Component::RootDir | Component::Prefix(_) => return Err(RefError::Absolute),
+        }
+    }
+    let joined = root.join(rel);
+    let real = match std::fs::canonicalize(&joined) {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(RefError::Missing),
+        Err(e) => return Err(RefError::Io(e.to_string())),
+    };
+    if !real.starts_with(root) {
+        return Err(RefError::Escapes {
+            root: root.display().to_string(),
+        });
+    }
+    if !real.is_file() {
+        return Err(RefError::NotAFile);
+    }
+    Ok(real)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_that_leave_the_root_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("export");
+        std::fs::create_dir_all(root.join("photos")).unwrap();
+        std::fs::write(root.join("photos/a.jpg"), b"x").unwrap();
+        std::fs::write(dir.path().join("secret.jpg"), b"s").unwrap();
+        let root = std::fs::canonicalize(&root).unwrap();
+
+        assert_eq!(
+            resolve_under(&root, "photos/a.jpg").unwrap(),
+            root.join("photos/a.jpg")
+        );
+        assert_eq!(
+            resolve_under(&root, "./photos\\a.jpg").unwrap(),
+            root.join("photos/a.jpg")
+        );
+        assert_eq!(
+            resolve_under(&root, "../secret.jpg"),
+            Err(RefError::ParentDir)
+        );
+        assert_eq!(
+            resolve_under(&root, "photos/../../secret.jpg"),
+            Err(RefError::ParentDir)
+        );
+        assert_eq!(
+            resolve_under(&root, "..\\secret.jpg"),
+            Err(RefError::ParentDir)
+        );
+        let abs = dir.path().join("secret.jpg").display().to_string();
+        assert_eq!(resolve_under(&root, &abs), Err(RefError::Absolute));
+        assert_eq!(resolve_under(&root, "C:/x.jpg"), Err(RefError::Absolute));
+        assert_eq!(
+            resolve_under(&root, "photos/a\0.jpg"),
+            Err(RefError::Control)
+        );
+        assert_eq!(
+            resolve_under(&root, "https://e.example/a.jpg"),
+            Err(RefError::Remote)
+        );
+        assert_eq!(
+            resolve_under(&root, "photos/none.jpg"),
+            Err(RefError::Missing)
+        );
+        assert_eq!(resolve_under(&root, "photos"), Err(RefError::NotAFile));
+        assert_eq!(resolve_under(&root, " "), Err(RefError::Empty));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("secret.jpg"), root.join("link.jpg"))
+                .unwrap();
+            std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
+            assert!(matches!(
+                resolve_under(&root, "link.jpg"),
+                Err(RefError::Escapes { .. })
+            ));
+            assert!(matches!(
+                resolve_under(&root, "up/secret.jpg"),
+                Err(RefError::Escapes { .. })
+            ));
+            // A link that stays inside the root is followed.
+            std::os::unix::fs::symlink(root.join("photos/a.jpg"), root.join("in.jpg")).unwrap();
+            assert_eq!(
+                resolve_under(&root, "in.jpg").unwrap(),
+                root.join("photos/a.jpg")
+            );
+        }
+    }
 }

@@ -204,6 +204,7 @@ impl Engine<'_> {
                 url,
                 kind,
                 hash: None,
+                key: None,
             });
         }
         let mut post = Post {

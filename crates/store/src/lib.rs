@@ -17,6 +17,8 @@
 //! - [`Responses`]: responses logged against narratives.
 //! - [`DisarmCatalogue`]: the DISARM framework, imported.
 //! - [`StixObjects`]: partners' STIX objects and their import runs.
+//! - [`MediaHashes`]: hashes and provenance of the media files posts
+//!   reference (`pharos media scan`).
 //! - [`Tokens`], [`Audit`], [`Markings`], [`TextIndex`]: the server's API
 //!   tokens, append-only audit log, TLP markings and full-text index.
 //!

@@ -277,6 +277,74 @@ pub trait Actors {
     fn actor_summary(&self, platform: &str, actor_id: &str) -> Result<ActorSummary, StoreError>;
 }
 
+// ------------------------------------------------------------ media
+
+/// A hashed media file that a stored post references (`pharos media scan`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct MediaRecord {
+    pub platform: String,
+    pub post_id: String,
+    /// The reference as the post gives it (`Media::url`: a path inside an
+    /// export, relative to the scan's root).
+    pub url: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// PDQ hash, 64 lowercase hex digits.
+    pub pdq: String,
+    /// PDQ quality, 0-100.
+    pub quality: u8,
+    pub width: u32,
+    pub height: u32,
+    /// The C2PA findings as JSON (`pharos media inspect`'s `c2pa` object),
+    /// `None` when the file carries no manifest.
+    pub c2pa: Option<String>,
+    /// The unsigned XMP `DigitalSourceType`, when the file has one.
+    pub xmp_source_type: Option<String>,
+    pub scanned_ms: i64,
+}
+
+/// Hashes of the media files posts reference.
+pub trait MediaHashes {
+    /// Inserts or replaces records by `(platform, post_id, url)`, in one
+    /// transaction; returns the rows written.
+    fn save_media(&self, records: &[MediaRecord]) -> Result<u64, StoreError>;
+    /// The records of one post, by reference.
+    fn media_of_post(&self, platform: &str, post_id: &str) -> Result<Vec<MediaRecord>, StoreError>;
+    /// Every record, by platform, post id and reference.
+    fn media_records(&self) -> Result<Vec<MediaRecord>, StoreError>;
+    /// Gives each media item of `posts` that has no hash the PDQ hash stored
+    /// for it (as `pdq:` and the hex digits, see `Media::pdq`); returns the
+    /// items given one. Reads every stored record once.
+    fn attach_media_hashes(&self, posts: &mut [Post]) -> Result<u64, StoreError> {
+        let records = self.media_records()?;
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let by_ref: std::collections::HashMap<(&str, &str, &str), &str> = records
+            .iter()
+            .map(|r| {
+                (
+                    (r.platform.as_str(), r.post_id.as_str(), r.url.as_str()),
+                    r.pdq.as_str(),
+                )
+            })
+            .collect();
+        let mut n = 0;
+        for p in posts {
+            for m in &mut p.media {
+                if m.hash.is_some() {
+                    continue;
+                }
+                if let Some(h) = by_ref.get(&(p.platform.as_str(), p.id.as_str(), m.url.as_str())) {
+                    m.hash = Some(format!("pdq:{h}"));
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 // ------------------------------------------------------------ server
 
 /// An API token as stored: only its hash.

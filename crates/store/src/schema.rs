@@ -268,6 +268,30 @@ pub const TAXII: Component = Component {
     );"],
 };
 
+/// Hashes of the local media files that stored posts reference
+/// ([`crate::MediaHashes`], `pharos media scan`): one row per (post, media
+/// reference), the file's SHA-256, PDQ hash and quality, and its C2PA
+/// findings as JSON (the media crate's type; `NULL` when the file has no
+/// manifest).
+pub const MEDIA: Component = Component {
+    name: "media",
+    migrations: &["CREATE TABLE media_files (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        pdq TEXT NOT NULL,
+        quality INTEGER NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        c2pa TEXT,
+        xmp_source_type TEXT,
+        scanned_ms INTEGER NOT NULL,
+        PRIMARY KEY (platform, post_id, url)
+    );
+    CREATE INDEX media_files_sha256 ON media_files (sha256);"],
+};
+
 /// Every repository's tables, created (or brought up to date) when a
 /// store opens.
 pub const COMPONENTS: &[Component] = &[
@@ -278,4 +302,5 @@ pub const COMPONENTS: &[Component] = &[
     STIX_IMPORT,
     SERVER,
     TAXII,
+    MEDIA,
 ];

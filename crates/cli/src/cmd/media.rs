@@ -27,6 +27,17 @@ pub enum MediaCommand {
     ///
     /// With --json, one {"a", "b", "distance"} object per line, a < b.
     Match(MatchArgs),
+    /// Hash the local image files that stored posts reference (photo paths
+    /// of a Telegram export, ...) and keep the hashes in the store.
+    ///
+    /// Each post's media references are resolved under --root (default: the
+    /// current folder); a reference that would leave it (`..`, an absolute
+    /// path, a symbolic link pointing out) is refused and named. Each file
+    /// gets its SHA-256, PDQ hash and quality and C2PA findings, stored per
+    /// (post, reference); co-image coordination and the assessment read them.
+    /// Remote references (http...) are counted, not downloaded. Exit code 1
+    /// when some references were refused or unreadable. See docs/media.md.
+    Scan(ScanArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -55,10 +66,24 @@ pub struct MatchArgs {
     pub json: bool,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// The folder media paths are relative to (a Telegram export's folder,
+    /// ...); nothing outside it is read.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// The summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     match args.command {
         MediaCommand::Inspect(a) => inspect(a),
         MediaCommand::Match(a) => matches(a, global),
+        MediaCommand::Scan(a) => scan(a, global),
     }
 }
 
@@ -182,6 +207,162 @@ fn matches(args: MatchArgs, global: &Global) -> Result<ExitCode> {
         );
     }
     Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// What `pharos media scan` did.
+#[derive(Debug, Default, serde::Serialize)]
+struct ScanSummary {
+    /// Posts with at least one media reference.
+    posts_with_media: u64,
+    /// Local image references resolved and hashed (rows written).
+    hashed: u64,
+    /// Distinct files behind them.
+    files: u64,
+    /// References to remote media (not downloaded).
+    remote: u64,
+    /// References that are not images (video, audio, documents).
+    not_images: u64,
+    /// References refused (leaving the root) or missing.
+    refused: u64,
+    /// Files that exist but could not be read or decoded.
+    unreadable: u64,
+}
+
+/// The C2PA findings as stored: `inspect`'s object plus the failure codes.
+fn c2pa_json(c: &pharos_media::C2pa) -> Result<String> {
+    let mut v = serde_json::to_value(c)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("failures".into(), serde_json::json!(c.failures));
+    }
+    Ok(v.to_string())
+}
+
+/// How many refused or unreadable references `scan` names on stderr.
+const SHOWN: usize = 50;
+
+fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
+    use pharos_core::MediaKind;
+    use pharos_media::scan::{is_remote, resolve_under};
+    use pharos_store::{MediaHashes, MediaRecord, PostFilter, SqliteStore, Store};
+    use std::collections::HashMap;
+
+    let root = std::fs::canonicalize(&args.root)
+        .map_err(|e| anyhow::anyhow!("--root {}: {e}", args.root.display()))?;
+    if !root.is_dir() {
+        anyhow::bail!("--root {}: not a folder", args.root.display());
+    }
+    let store = SqliteStore::open_existing(&args.store.store)?;
+    let mut sum = ScanSummary::default();
+    let mut problems: Vec<String> = Vec::new();
+    // (platform, post id, reference, file index)
+    let mut refs: Vec<(String, String, String, usize)> = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut file_index: HashMap<PathBuf, usize> = HashMap::new();
+    store.scan(&PostFilter::default(), &mut |post| {
+        if post.media.iter().any(|m| !m.url.is_empty()) {
+            sum.posts_with_media += 1;
+        }
+        for m in &post.media {
+            if m.url.is_empty() {
+                continue;
+            }
+            if is_remote(&m.url) {
+                sum.remote += 1;
+                continue;
+            }
+            let image = matches!(m.kind, MediaKind::Photo | MediaKind::Sticker)
+                || pharos_media::is_image_path(std::path::Path::new(&m.url));
+            if !image {
+                sum.not_images += 1;
+                continue;
+            }
+            match resolve_under(&root, &m.url) {
+                Ok(path) => {
+                    let next = files.len();
+                    let i = *file_index.entry(path.clone()).or_insert(next);
+                    if i == next {
+                        files.push(path);
+                    }
+                    refs.push((post.platform.clone(), post.id.clone(), m.url.clone(), i));
+                }
+                Err(e) => {
+                    sum.refused += 1;
+                    if problems.len() < SHOWN {
+                        problems.push(format!(
+                            "{}/{}: media {:?}: {e}",
+                            post.platform, post.id, m.url
+                        ));
+                    }
+                }
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    })?;
+    // Each distinct file once, in parallel, within `inspect`'s limits.
+    let inspected = pharos_media::scan::inspect_files(&files);
+    let now = pharos_core::time::now_ms();
+    let mut records = Vec::with_capacity(refs.len());
+    for (platform, post_id, url, i) in refs {
+        match &inspected[i] {
+            Ok(ins) => records.push(MediaRecord {
+                platform,
+                post_id,
+                url,
+                sha256: ins.sha256.clone(),
+                pdq: ins.pdq.to_string(),
+                quality: ins.quality,
+                width: ins.width,
+                height: ins.height,
+                c2pa: ins.c2pa.as_ref().map(c2pa_json).transpose()?,
+                xmp_source_type: ins.xmp_digital_source_type.clone(),
+                scanned_ms: now,
+            }),
+            Err(e) => {
+                sum.unreadable += 1;
+                if problems.len() < SHOWN {
+                    let e = e.to_string();
+                    let e = e
+                        .strip_prefix(&format!("{}: ", files[i].display()))
+                        .unwrap_or(&e);
+                    problems.push(format!("{platform}/{post_id}: media {url:?}: {e}"));
+                }
+            }
+        }
+    }
+    sum.files = inspected.iter().filter(|r| r.is_ok()).count() as u64;
+    for chunk in records.chunks(1000) {
+        sum.hashed += store.save_media(chunk)?;
+    }
+    for p in &problems {
+        eprintln!("pharos: {p}");
+    }
+    let failed = sum.refused + sum.unreadable;
+    if failed > problems.len() as u64 {
+        eprintln!(
+            "pharos: ... and {} more references refused or unreadable",
+            failed - problems.len() as u64
+        );
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&sum)?);
+    } else if !global.quiet || sum.refused + sum.unreadable > 0 {
+        println!(
+            "{} posts with media: {} references hashed ({} files) into {}; {} remote (not downloaded), {} not images, {} refused or missing, {} unreadable",
+            sum.posts_with_media,
+            sum.hashed,
+            sum.files,
+            store.location(),
+            sum.remote,
+            sum.not_images,
+            sum.refused,
+            sum.unreadable
+        );
+    }
+    Ok(if sum.refused + sum.unreadable > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

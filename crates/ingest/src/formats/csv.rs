@@ -945,6 +945,7 @@ fn row_to_item(
             url: u.to_string(),
             kind: media_kind(u),
             hash: None,
+            key: None,
         })
         .collect();
     Item::Post(Box::new(post))

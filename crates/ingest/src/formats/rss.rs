@@ -278,6 +278,7 @@ fn push_media(media: &mut Vec<Media>, url: &str, mime: Option<&str>) {
         url: url.to_string(),
         kind,
         hash: None,
+        key: None,
     });
 }
 

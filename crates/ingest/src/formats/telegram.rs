@@ -430,6 +430,7 @@ fn build(chat: &Chat, m: &Map<String, Value>, source: &str, record: u64) -> Resu
             url: export_path(photo),
             kind: MediaKind::Photo,
             hash: None,
+            key: None,
         });
     }
     if let Some(file) = m.get("file").and_then(Value::as_str) {
@@ -445,6 +446,7 @@ fn build(chat: &Chat, m: &Map<String, Value>, source: &str, record: u64) -> Resu
             url: export_path(file),
             kind,
             hash: None,
+            key: None,
         });
     }
 

@@ -33,7 +33,9 @@
 //!   links to the tweet's own attached media, `pic.twitter.com/...`, are
 //!   left out as those are in `media`), `hashtags`, `mentions`.
 //! - media: `attachments.media_keys` resolved in `includes.media` (or the
-//!   inline `attachments.media`), with `url`, else `preview_image_url`.
+//!   inline `attachments.media`), with `url`, else `preview_image_url`, and
+//!   the `media_key` as the item's `key`; a key missing from
+//!   `includes.media` is kept as an item with the key alone.
 //! - engagement: `like_count` → likes, `retweet_count` → reshares (quotes
 //!   are not added), `reply_count` → replies, `impression_count` → views.
 //! - `lang` as given (the normaliser turns `und` into "unknown").
@@ -457,34 +459,41 @@ fn add_entities(post: &mut Post, e: &Entities<'_>) {
 }
 
 fn add_media(post: &mut Post, att: &Attachments<'_>, ctx: &Context<'_, '_>) {
-    let mut push = |m: &MediaObj<'_>| {
-        let url = m
-            .url
-            .as_deref()
-            .or(m.preview_image_url.as_deref())
-            .unwrap_or("")
-            .to_string();
-        if !url.is_empty() && post.media.iter().any(|x| x.url == url) {
+    let mut push = |key: Option<&str>, kind: Option<&str>, url: Option<&str>| {
+        let url = url.unwrap_or("").to_string();
+        let key = key.filter(|k| !k.is_empty());
+        let seen = |x: &Media| {
+            (!url.is_empty() && x.url == url) || (key.is_some() && x.key.as_deref() == key)
+        };
+        if (url.is_empty() && key.is_none()) || post.media.iter().any(seen) {
             return;
         }
         post.media.push(Media {
             url,
-            kind: m
-                .kind
-                .as_deref()
-                .map(MediaKind::from_source)
-                .unwrap_or_default(),
+            kind: kind.map(MediaKind::from_source).unwrap_or_default(),
             hash: None,
+            key: key.map(str::to_string),
         });
     };
+    fn fields<'m>(m: &'m MediaObj<'_>) -> (Option<&'m str>, Option<&'m str>, Option<&'m str>) {
+        let url = m.url.as_deref().or(m.preview_image_url.as_deref());
+        (m.media_key.as_deref(), m.kind.as_deref(), url)
+    }
     if !att.media.is_empty() {
         for m in &att.media {
-            push(m);
+            let (key, kind, url) = fields(m);
+            push(key, kind, url);
         }
     } else {
         for key in &att.media_keys {
-            if let Some(m) = ctx.media.get(&**key) {
-                push(m);
+            match ctx.media.get(&**key) {
+                Some(m) => {
+                    let (key, kind, url) = fields(m);
+                    push(key, kind, url);
+                }
+                // Not in `includes.media` (a page cut short, a deleted
+                // item): the key alone still names the item.
+                None => push(Some(key), None, None),
             }
         }
     }

@@ -496,3 +496,78 @@ impl StixObjects for SqliteStore {
         Ok(out)
     }
 }
+
+fn media_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MediaRecord> {
+    Ok(MediaRecord {
+        platform: r.get(0)?,
+        post_id: r.get(1)?,
+        url: r.get(2)?,
+        sha256: r.get(3)?,
+        pdq: r.get(4)?,
+        quality: r.get(5)?,
+        width: r.get(6)?,
+        height: r.get(7)?,
+        c2pa: r.get(8)?,
+        xmp_source_type: r.get(9)?,
+        scanned_ms: r.get(10)?,
+    })
+}
+
+const MEDIA_COLUMNS: &str = "platform, post_id, url, sha256, pdq, quality, width, height, c2pa, xmp_source_type, scanned_ms";
+
+impl MediaHashes for SqliteStore {
+    fn save_media(&self, records: &[MediaRecord]) -> Result<u64, StoreError> {
+        let e = |err| self.err(err);
+        let tx = self.conn.unchecked_transaction().map_err(e)?;
+        {
+            let mut ins = tx
+                .prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO media_files ({MEDIA_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                ))
+                .map_err(e)?;
+            for r in records {
+                ins.execute(params![
+                    r.platform,
+                    r.post_id,
+                    r.url,
+                    r.sha256,
+                    r.pdq,
+                    r.quality,
+                    r.width,
+                    r.height,
+                    r.c2pa,
+                    r.xmp_source_type,
+                    r.scanned_ms
+                ])
+                .map_err(e)?;
+            }
+        }
+        tx.commit().map_err(e)?;
+        Ok(records.len() as u64)
+    }
+
+    fn media_of_post(&self, platform: &str, post_id: &str) -> Result<Vec<MediaRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MEDIA_COLUMNS} FROM media_files WHERE platform = ?1 AND post_id = ?2 ORDER BY url"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![platform, post_id], media_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    fn media_records(&self) -> Result<Vec<MediaRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MEDIA_COLUMNS} FROM media_files ORDER BY platform, post_id, url"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], media_row).map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+}
