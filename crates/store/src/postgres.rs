@@ -41,6 +41,7 @@
 //! PostgreSQL on the same host or a private network.
 
 mod fts;
+mod media;
 mod repos;
 pub(crate) mod schema;
 mod server;

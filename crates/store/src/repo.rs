@@ -313,10 +313,13 @@ pub trait MediaHashes {
     /// Every record, by platform, post id and reference.
     fn media_records(&self) -> Result<Vec<MediaRecord>, StoreError>;
     /// Gives each media item of `posts` that has no hash the PDQ hash stored
-    /// for it (as `pdq:` and the hex digits, see `Media::pdq`); returns the
-    /// items given one. Reads every stored record once.
-    fn attach_media_hashes(&self, posts: &mut [Post]) -> Result<u64, StoreError> {
-        let records = self.media_records()?;
+    /// for it (as `pdq:` and the hex digits, see `Media::pdq`) when its
+    /// quality is at least `min_quality` (PDQ hashes of flat pictures, below
+    /// 50, collide); returns the items given one. Reads every stored record
+    /// once.
+    fn attach_media_hashes(&self, posts: &mut [Post], min_quality: u8) -> Result<u64, StoreError> {
+        let mut records = self.media_records()?;
+        records.retain(|r| r.quality >= min_quality);
         if records.is_empty() {
             return Ok(0);
         }

@@ -40,6 +40,7 @@ both!(
     taxii_objects_are_added_once_with_increasing_times,
     the_audit_log_only_grows,
     the_audit_log_is_a_hash_chain_and_tampering_is_found,
+    media_records_are_replaced_by_reference_and_attached_to_posts,
 );
 
 fn post(id: &str, t: i64, actor: &str, tags: &[&str], link: Option<&str>) -> Post {
@@ -1391,4 +1392,84 @@ fn the_audit_log_is_a_hash_chain_and_tampering_is_found<S: Backend>() {
     assert_eq!(s3.verify_audit().unwrap().broken.unwrap().0, 2);
     // The log is still readable.
     assert_eq!(s3.audit(10, None).unwrap().len(), 2);
+}
+
+fn media_records_are_replaced_by_reference_and_attached_to_posts<S: Backend>() {
+    use pharos_core::{Media, MediaKind};
+    let s = S::fresh();
+    let rec = |post: &str, url: &str, pdq: char| MediaRecord {
+        platform: "telegram".into(),
+        post_id: post.into(),
+        url: url.into(),
+        sha256: "ab".repeat(32),
+        pdq: pdq.to_string().repeat(64),
+        quality: 90,
+        width: 64,
+        height: 48,
+        c2pa: None,
+        xmp_source_type: None,
+        scanned_ms: 1,
+    };
+    // A reference of 4 KiB of hostile text is a row like any other.
+    let long = "photos/".to_string() + &"\u{1F600}x".repeat(1000);
+    assert_eq!(
+        s.save_media(&[
+            rec("1", "photos/a.jpg", '0'),
+            rec("2", "photos/b.jpg", 'f'),
+            rec("3", &long, 'e'),
+        ])
+        .unwrap(),
+        3
+    );
+    // A second scan replaces the row of the same reference.
+    let mut again = rec("1", "photos/a.jpg", '1');
+    again.c2pa = Some(r#"{"valid":false}"#.into());
+    again.quality = 255;
+    s.save_media(std::slice::from_ref(&again)).unwrap();
+    assert_eq!(s.media_of_post("telegram", "1").unwrap(), vec![again]);
+    assert_eq!(s.media_of_post("telegram", "3").unwrap()[0].url, long);
+    assert_eq!(s.media_records().unwrap().len(), 3);
+
+    let media = |url: &str, hash: Option<&str>| Media {
+        url: url.into(),
+        kind: MediaKind::Photo,
+        hash: hash.map(str::to_string),
+        key: None,
+    };
+    let mut posts = vec![
+        Post {
+            platform: "telegram".into(),
+            id: "1".into(),
+            media: vec![media("photos/a.jpg", None), media("photos/x.jpg", None)],
+            ..Default::default()
+        },
+        Post {
+            platform: "telegram".into(),
+            id: "2".into(),
+            media: vec![media("photos/b.jpg", Some("phash:7"))],
+            ..Default::default()
+        },
+    ];
+    let mut flat = posts.clone();
+    assert_eq!(
+        s.attach_media_hashes(&mut flat, 255).unwrap(),
+        1,
+        "quality 255 passes a minimum of 255"
+    );
+    s.save_media(&[rec("1", "photos/a.jpg", '1')]).unwrap();
+    let mut flat = posts.clone();
+    assert_eq!(
+        s.attach_media_hashes(&mut flat, 91).unwrap(),
+        0,
+        "quality 90 is below 91"
+    );
+    assert_eq!(s.attach_media_hashes(&mut posts, 50).unwrap(), 1);
+    let hex1 = "1".repeat(64);
+    assert_eq!(posts[0].media[0].pdq(), Some(hex1.as_str()));
+    assert_eq!(posts[0].media[1].hash, None, "not scanned: no hash");
+    assert_eq!(
+        posts[1].media[0].hash.as_deref(),
+        Some("phash:7"),
+        "a hash the source gave is kept"
+    );
 }

@@ -343,6 +343,30 @@ pub(crate) const COMPONENTS: &[PgComponent] = &[
             PRIMARY KEY (remote, collection)
         );"],
     },
+    // Hashes of posts' media files (`super::media`). The key is the
+    // SHA-256 of platform, NUL, post id, NUL and reference, and a post's
+    // rows are found by its `super::post_key`: references are adversary
+    // text of any length, which a B-tree entry could not hold.
+    PgComponent {
+        name: "media",
+        migrations: &["CREATE TABLE media_files (
+            key BYTEA PRIMARY KEY,
+            post_key BYTEA NOT NULL,
+            platform TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            pdq TEXT NOT NULL,
+            quality BIGINT NOT NULL,
+            width BIGINT NOT NULL,
+            height BIGINT NOT NULL,
+            c2pa TEXT,
+            xmp_source_type TEXT,
+            scanned_ms BIGINT NOT NULL
+        );
+        CREATE INDEX media_files_post ON media_files (post_key);
+        CREATE INDEX media_files_sha256 ON media_files USING hash (sha256);"],
+    },
 ];
 
 /// Every `TEXT` column of `ddl` compares bytes, as SQLite's do.

@@ -28,6 +28,7 @@ pub trait Backend:
     + Markings
     + TextIndex
     + TaxiiStore
+    + MediaHashes
     + Send
     + Sized
 {
