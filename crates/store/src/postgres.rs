@@ -230,10 +230,33 @@ impl PgStore {
     }
 
     /// The connection (calls from several threads take turns).
+    ///
+    /// A connection the server closed (PostgreSQL restarted, an idle
+    /// timeout, a network cut) is replaced by a new one here, so a
+    /// long-running process (a server, a worker) recovers once the database
+    /// is back: the call that found it closed failed with the server's
+    /// error, the next one reconnects. A reconnection that fails leaves the
+    /// closed connection, and the next call tries again.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Conn> {
         // A panic while holding it left no transaction open (a dropped
         // transaction rolls back), so the connection is still usable.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        let mut c = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if c.client.is_closed() {
+            match self.config.connect(NoTls) {
+                Ok(client) => {
+                    tracing::warn!("store {}: connection lost; reconnected", self.location);
+                    c.client = client;
+                    // The staging table was the old session's.
+                    c.staged = false;
+                }
+                Err(e) => tracing::warn!(
+                    "store {}: connection lost; reconnecting failed: {}",
+                    self.location,
+                    describe(&e)
+                ),
+            }
+        }
+        c
     }
 
     pub(crate) fn err(&self, e: ::postgres::Error) -> StoreError {

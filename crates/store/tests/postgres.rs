@@ -280,3 +280,45 @@ fn a_database_of_the_first_schema_migrates_keeping_every_row() {
     .unwrap();
     assert_eq!(s.matches_of_claim("c1").unwrap()[0].score, 0.9);
 }
+
+/// A long-running process outlives its connection: when the server ends
+/// it (a restart, an administrator), the next call reconnects.
+#[test]
+fn a_store_reconnects_after_the_server_closed_its_connection() {
+    let (url, _guard) = fresh_database();
+    let mut s = connect(&url);
+    s.insert(&[post("1", 1)]).unwrap();
+    let mut admin = ::postgres::Client::connect(&pg_url(), ::postgres::NoTls).unwrap();
+    let killed: i64 = admin
+        .query_one(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+            &[&s.database()],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1);
+    // Termination is asynchronous: wait until the session is gone.
+    for _ in 0..100 {
+        let left: i64 = admin
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1",
+                &[&s.database()],
+            )
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The call that meets the closed connection fails; the store serves
+    // again after it.
+    let _ = s.count();
+    assert_eq!(s.count().unwrap(), 1);
+    let r = s.insert(&[post("2", 2)]).unwrap();
+    assert_eq!(
+        r.stored, 1,
+        "the staging table is made again in the new session"
+    );
+    assert_eq!(s.count().unwrap(), 2);
+}
