@@ -84,9 +84,14 @@ fn main() {
     for b in &batches {
         pg.insert_encoded(b).expect("insert");
     }
+    let s1 = cpu(&backend);
     pg.end_bulk().expect("end");
     let wall = t.elapsed().as_secs_f64();
     let (client, server) = (cpu("self") - c, cpu(&backend) - s);
+    println!(
+        "postgres: of which end_bulk (index builds, ANALYZE): {:.2} CPU-s in the server",
+        cpu(&backend) - s1
+    );
     println!(
         "postgres: {} posts, {wall:.2} s wall, {client:.2} CPU-s here + {server:.2} CPU-s in the server: {:.0} posts per CPU-second",
         posts.len(),
