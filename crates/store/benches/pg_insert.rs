@@ -6,7 +6,9 @@
 //!   `insert` bench (bulk mode: indexes dropped and rebuilt);
 //! - `postgres_bulk_100k`: a new PostgreSQL database (binary COPY into the
 //!   staging table, one `INSERT ... SELECT` a batch, indexes kept);
-//! - `postgres_scan_100k`: reading the 100k posts back in event-time order.
+//! - `postgres_scan_100k`: reading the 100k posts back in event-time order;
+//! - `postgres_200_commits_of_10`: HTTP-ingest-sized batches, one commit
+//!   each, into a store of about 84k posts (throughput in commits).
 //!
 //! Needs a PostgreSQL server at `PHAROS_PG_URL` (default
 //! `postgres://root@127.0.0.1:5432/postgres`); each iteration gets a
@@ -164,6 +166,42 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     drop(loaded);
+
+    // What `POST /api/ingest` costs the server's writer: small batches, each
+    // its own transaction (as `insert_200_commits_of_10` of the `insert`
+    // bench for SQLite), into a store that holds the 100k posts.
+    let small: Vec<EncodedPosts> = posts[..2_000]
+        .chunks(10)
+        .map(|chunk| {
+            let mut b = EncodedPosts::with_capacity(chunk.len());
+            b.extend(chunk).expect("encode");
+            b
+        })
+        .collect();
+    let mut g = c.benchmark_group("store");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(small.len() as u64));
+    g.bench_function("postgres_200_commits_of_10", |b| {
+        b.iter_batched(
+            || {
+                let mut db = fresh_db();
+                let store = db.store.as_mut().expect("store");
+                for batch in &encoded[1..] {
+                    store.insert_encoded(batch).expect("insert");
+                }
+                db
+            },
+            |mut db| {
+                let store = db.store.as_mut().expect("store");
+                for batch in &small {
+                    store.insert_encoded(batch).expect("insert");
+                }
+                db
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

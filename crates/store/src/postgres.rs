@@ -631,6 +631,7 @@ impl PgStore {
         tx.batch_execute("SET LOCAL work_mem = '256MB'")
             .map_err(e)?;
         let mut out = Vec::with_capacity(batches.len());
+        let mut staged_before = false;
         for posts in batches {
             if posts.is_empty() {
                 out.push((Inserted::default(), Vec::new()));
@@ -647,12 +648,17 @@ impl PgStore {
                 })
                 .collect();
             drop(seen);
-            let rowids = match direct {
-                true => match copy_direct(&mut tx, posts, &keys).map_err(e)? {
-                    Some(r) => r,
-                    None => stage_and_insert(&mut tx, posts, &keys).map_err(e)?,
-                },
-                false => stage_and_insert(&mut tx, posts, &keys).map_err(e)?,
+            let direct_rowids = match direct {
+                true => copy_direct(&mut tx, posts, &keys).map_err(e)?,
+                false => None,
+            };
+            let rowids = match direct_rowids {
+                Some(r) => r,
+                None => {
+                    let r = stage_and_insert(&mut tx, posts, &keys, !staged_before).map_err(e)?;
+                    staged_before = true;
+                    r
+                }
             };
             let mut done = Inserted::default();
             let (mut links, mut tags) = (0usize, 0usize);
@@ -770,8 +776,13 @@ fn stage_and_insert(
     tx: &mut ::postgres::Transaction<'_>,
     posts: &EncodedPosts,
     keys: &[([u8; 32], bool)],
+    first: bool,
 ) -> Result<Vec<i64>, ::postgres::Error> {
-    tx.batch_execute("TRUNCATE pharos_stage")?;
+    if !first {
+        // Rows of the transaction's earlier batch (the table empties
+        // itself at commit: ON COMMIT DELETE ROWS).
+        tx.batch_execute("DELETE FROM pharos_stage")?;
+    }
     let sink = tx.copy_in(
         "COPY pharos_stage (ord, key, platform, id, time_ms, actor_id, actor_key, lang,
             reshare_of, reply_to, quote_of, record) FROM STDIN BINARY",
