@@ -1128,3 +1128,41 @@ impl Store for PgStore {
         self.location.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server moves stores across threads and shares them.
+    #[test]
+    fn a_store_is_send_and_sync() {
+        fn both<T: Send + Sync>() {}
+        both::<PgStore>();
+    }
+
+    #[test]
+    fn urls_and_keys() {
+        assert!(is_postgres_url("postgres://u@h:5432/d"));
+        assert!(is_postgres_url("postgresql://u@h/d"));
+        assert!(!is_postgres_url("cases/x.db"));
+        assert_eq!(
+            redact_url("postgresql://u:p@h/d?sslmode=disable"),
+            "postgresql://u:***@h/d?sslmode=disable"
+        );
+        assert_eq!(column("a\0b"), "a\u{FFFD}b");
+        assert!(matches!(column("ab"), Cow::Borrowed("ab")));
+        // Platform and id are separated: ("ab", "c") and ("a", "bc") differ.
+        assert_ne!(post_key("ab", "c"), post_key("a", "bc"));
+        assert_eq!(post_key("x", "1"), post_key("x", "1"));
+    }
+
+    #[test]
+    fn connecting_to_something_else_is_refused_before_any_network() {
+        let e = PgStore::connect("mysql://u@h/d").unwrap_err().to_string();
+        assert!(e.contains("not a PostgreSQL URL"), "{e}");
+        let e = PgStore::connect("postgres://u@h:5432")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("names no database"), "{e}");
+    }
+}
