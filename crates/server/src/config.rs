@@ -37,6 +37,9 @@
 //! token = "pharos_..."             # or user = "..." and password = "..."
 //! every_s = 3600
 //!
+//! [bus]                            # replicas of one deployment (docs/deploy.md); `pharos serve --bus` wins
+//! url = "nats://127.0.0.1:4222/team"  # live alerts and incidents reach every replica's SSE clients
+//!
 //! [incidents]
 //! every_s = 30                     # live incidents (and coordination networks) reassessed at most this often when posts arrived
 //!
@@ -61,6 +64,17 @@ pub struct Config {
     pub coordination: CoordinationConfig,
     pub incidents: IncidentsConfig,
     pub taxii: TaxiiConfig,
+    pub bus: BusConfig,
+}
+
+/// The bus between replicas (`pharos serve --bus`, crate `pharos-bus`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusConfig {
+    /// `nats://HOST:PORT[/NAMESPACE]`: what this replica's analysis raises
+    /// goes to every replica's SSE clients, and theirs (and the workers'
+    /// pipeline leader's alerts) to this one's.
+    pub url: Option<String>,
 }
 
 /// The live incidents (`crate::incidents::start_live`).

@@ -6,6 +6,7 @@
 //! - [`writer`]: the one store writer (ingest batches, full-text index), fed by a bounded queue.
 //! - [`analyst`]: the live pipeline (`pharos_assess::stream`, as `pharos assess` runs it): narratives, actor signals, coordination flags, bursts → alerts (SSE, webhooks); coordination networks.
 //! - [`incidents`]: live incidents, reassessed as posts arrive and kept in the store.
+//! - [`fanout`]: with a bus (`pharos serve --bus`), live events to and from the other replicas.
 //! - [`watch`]: feed polling inside the server.
 //! - [`taxii`]: the TAXII 2.1 server under `/taxii2/` (findings, the analysts' inbox, partner collections).
 //! - [`claims`]: the fact-check library, claim matches and response packs (pharos-claims).
@@ -23,6 +24,7 @@ pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
+pub mod fanout;
 pub mod headers;
 pub mod incidents;
 pub mod state;
@@ -52,19 +54,25 @@ pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
     } = writer::start(store_path, config.ingest.queue)?;
     let audit = audit::AuditLog::start(store_path)?;
     let snapshot = Arc::new(RwLock::new(analyst::Snapshot::default()));
+    // What SSE clients read; what this replica raises goes through the
+    // bus first when there is one (`fanout`).
     let (alerts_tx, _) = tokio::sync::broadcast::channel(1024);
+    let raised_tx = match &config.bus.url {
+        Some(url) => fanout::start(url, alerts_tx.clone())?,
+        None => alerts_tx.clone(),
+    };
     analyst::start(
         store_path.to_path_buf(),
         &config,
         snapshot.clone(),
-        alerts_tx.clone(),
+        raised_tx.clone(),
         stored,
     )?;
     incidents::start_live(
         store_path.to_path_buf(),
         &config,
         snapshot.clone(),
-        alerts_tx.clone(),
+        raised_tx,
     )?;
     watch::start(store_path, &config.watch, writer.clone())?;
     taxii::start_pulls(store_path, &config.taxii.pull)?;

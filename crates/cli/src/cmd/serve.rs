@@ -24,13 +24,21 @@ pub struct Args {
     /// Server config (TOML): ingest limits, TLP defaults, alert rules and webhooks, feeds, coordination.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Replicas: share live alerts and incidents with every other replica
+    /// (and the `pharos worker` pipeline's alerts) over this NATS bus, so
+    /// each replica's SSE clients see them all (docs/deploy.md).
+    #[arg(long, value_name = "nats://HOST:PORT[/NAMESPACE]")]
+    pub bus: Option<String>,
 }
 
 pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(p) => pharos_server::Config::load(p)?,
         None => pharos_server::Config::default(),
     };
+    if let Some(bus) = &args.bus {
+        config.bus.url = Some(bus.clone());
+    }
     let listen = if args.listen == "127.0.0.1:8080" {
         config.listen.clone().unwrap_or(args.listen)
     } else {

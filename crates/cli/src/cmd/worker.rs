@@ -111,7 +111,6 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let location = args.store.clone().unwrap_or_default();
-    let mut store = open_store(&location)?;
     let name = args.name.clone().unwrap_or_else(default_name);
     let mut cfg = WorkerConfig::new(
         name.clone(),
@@ -155,7 +154,14 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             redact(&location)
         );
     }
-    let stats = pharos_bus::worker::run(rt.handle(), &bus, &mut store, &cfg, &stop)?;
+    let stats = if pharos_store::postgres::is_postgres_url(&location) {
+        let mut store = pharos_store::PgStore::connect(&location)?;
+        pharos_bus::worker::run(rt.handle(), &bus, &mut store, &cfg, &stop)?
+    } else {
+        let mut store = pharos_store::SqliteStore::open(&location)
+            .with_context(|| format!("store {location}"))?;
+        pharos_bus::worker::run(rt.handle(), &bus, &mut store, &cfg, &stop)?
+    };
     if !global.quiet {
         eprintln!(
             "pharos worker {name}: {} messages, {} posts stored, {} duplicates, {} lines quarantined, {} messages terminated",
@@ -179,24 +185,11 @@ fn default_name() -> String {
 
 /// A location for messages: a URL's password hidden.
 fn redact(location: &str) -> String {
-    match (location.split_once("://"), location.rsplit_once('@')) {
-        (Some((scheme, rest)), Some((_, host))) if rest.contains('@') => {
-            let user = rest.split(['@', ':']).next().unwrap_or("");
-            format!("{scheme}://{user}@{host}")
-        }
-        _ => location.to_string(),
+    if pharos_store::postgres::is_postgres_url(location) {
+        pharos_store::postgres::redact_url(location)
+    } else {
+        location.to_string()
     }
-}
-
-/// The store at `location`.
-fn open_store(location: &str) -> Result<pharos_store::SqliteStore> {
-    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-        anyhow::bail!(
-            "store {}: PostgreSQL stores are not supported by this build of pharos yet",
-            redact(location)
-        );
-    }
-    pharos_store::SqliteStore::open(location).with_context(|| format!("store {location}"))
 }
 
 /// `pharos ingest FILE... --bus URL`.
@@ -243,7 +236,7 @@ mod tests {
     fn passwords_are_hidden() {
         assert_eq!(
             redact("postgres://root:pw@127.0.0.1:5432/db"),
-            "postgres://root@127.0.0.1:5432/db"
+            "postgres://root:***@127.0.0.1:5432/db"
         );
         assert_eq!(redact("postgres://root@h/db"), "postgres://root@h/db");
         assert_eq!(redact("x.db"), "x.db");
