@@ -1,20 +1,26 @@
 //! The team store: one PostgreSQL database (15 or newer), shared by any
 //! number of Pharos processes (servers, workers, the CLI).
 //!
-//! Same tables, columns and semantics as [`crate::sqlite`] ([`schema`]
+//! Same tables, columns and semantics as [`crate::sqlite`] (`postgres/schema.rs`
 //! maps them), behind the same traits. What differs:
 //! - **Connecting** ([`PgStore::connect`]) takes a `postgres://` (or
 //!   `postgresql://`) URL, creates the database when it does not exist yet,
 //!   and creates or migrates its tables under an advisory lock (two
 //!   processes starting at once migrate once).
 //! - **Writes of posts** copy each batch into a temporary table (binary
-//!   `COPY`) and move it into `posts` with one `INSERT ... SELECT ... ON
-//!   CONFLICT DO NOTHING`; links and hashtags of the stored posts are
-//!   copied straight into their tables. Every insert transaction first takes
-//!   one advisory lock ([`WRITE_LOCK`]), so posts' sequence numbers
-//!   (`rowid`) become visible in the order they were given and readers that
-//!   follow them ([`PostLog`](crate::PostLog), the full-text indexer) never
-//!   skip a post that another writer committed late.
+//!   `COPY`) and move it into `posts` with one `INSERT ... SELECT` that
+//!   leaves out posts already stored (`ON CONFLICT DO NOTHING` as the last
+//!   guard); in a bulk load into an empty store, batches are copied
+//!   straight into `posts` ([`PgStore::begin_bulk`]). Links and hashtags of
+//!   the stored posts are copied straight into their tables. Every insert
+//!   transaction first takes one advisory lock (`WRITE_LOCK`), so posts'
+//!   sequence numbers (`rowid`) become visible in the order they were given
+//!   and readers that follow them ([`PostLog`](crate::PostLog), the
+//!   full-text indexer) never skip a post that another writer committed
+//!   late.
+//! - **Identity**: a post's key is the SHA-256 of its platform and id
+//!   (`post_key`), unique; no index holds a whole id, link or hashtag
+//!   (PostgreSQL refuses B-tree entries over 2,704 bytes; ids may be 4 KiB).
 //! - **NUL characters** cannot be stored in PostgreSQL text. A post's record
 //!   is JSON, where NUL is written `\u0000`, so records keep it exactly. In
 //!   the looked-up columns (platform, id, actor, language, link, hashtag) a
@@ -25,7 +31,7 @@
 //!   posts by `(time_ms, rowid)` and visits them with the connection free,
 //!   so a visitor may write to the same store; it visits the posts stored
 //!   when it began.
-//! - **Full text**: [`fts`] makes the same tokens as SQLite's FTS5 index.
+//! - **Full text**: `postgres/fts.rs` makes the same tokens as SQLite's FTS5 index.
 //! - **Quarantine**: Pharos's quarantine writer (a JSONL file) writes
 //!   `DB.quarantine.jsonl` in the current directory
 //!   ([`PgStore::quarantine_path`]); the `quarantine` table keeps lines in
@@ -37,8 +43,11 @@
 //!
 //! One connection per `PgStore`, behind a mutex: the store is `Send` and
 //! `Sync`, and calls from several threads take turns. Open one store per
-//! thread for parallel work. Connections are plain TCP (no TLS): run
-//! PostgreSQL on the same host or a private network.
+//! thread for parallel work. A connection the server closed is replaced at
+//! the next call. Connections are plain TCP (no TLS): run PostgreSQL on
+//! the same host or a private network. A PostgreSQL store has no file:
+//! there is no `path()`; [`PgStore::url`] opens another connection and
+//! [`Store::location`] names it in messages (password hidden).
 
 mod fts;
 mod media;
@@ -359,7 +368,7 @@ impl PgStore {
     }
 
     /// Current version of the posts' schema (PostgreSQL's own numbering:
-    /// see [`schema`]).
+    /// see `postgres/schema.rs`).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .one_opt_i64(
