@@ -109,6 +109,9 @@ pub struct Snapshot {
     /// When the incidents were last assessed (RFC 3339 wall clock).
     pub incidents_at: Option<String>,
     pub incidents_error: Option<String>,
+    /// The storylines likely to come back, from the last live assessment
+    /// (its prebunk briefs; the dashboard's `/prebunk`).
+    pub prebunk: Arc<pharos_assess::prebunk::brief::Prebunk>,
     /// Posts analysed after the start-up read that the writer handed over
     /// (HTTP ingest, the server's feeds) ...
     pub fed_by_writer: u64,

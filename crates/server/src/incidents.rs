@@ -190,6 +190,7 @@ pub fn start_live(
                         s.incidents_rowid = analysed;
                         s.incidents = live.incidents;
                         s.incidents_error = None;
+                        s.prebunk = std::sync::Arc::new(live.prebunk);
                         tracing::info!(
                             "incidents: {} from the posts up to row {analysed} in {:.1} s",
                             live.incidents,
@@ -216,6 +217,8 @@ struct Live {
     found: Vec<IncidentSummary>,
     /// Its coordination networks, numbered as its incidents name them.
     networks: CoordinationReport,
+    /// Its storylines likely to come back, with their briefs.
+    prebunk: pharos_assess::prebunk::brief::Prebunk,
 }
 
 /// One live assessment of the store.
@@ -238,7 +241,7 @@ fn assess_live(
             .map(pharos_assess::signals::ClaimInfo::of)
             .collect();
     }
-    let a = pharos_assess::assess_store(&store, &opts)?;
+    let mut a = pharos_assess::assess_store(&store, &opts)?;
     pharos_assess::replace_incidents(&mut store, &a.incidents)?;
     Ok(Live {
         incidents: a.incidents.len(),
@@ -246,5 +249,11 @@ fn assess_live(
         networks: a
             .networks
             .ok_or_else(|| anyhow::anyhow!("the assessment made no network report"))?,
+        prebunk: {
+            // The storylines themselves are for evaluation: not kept.
+            let mut p = std::mem::take(&mut a.prebunk);
+            p.lines = Vec::new();
+            p
+        },
     })
 }

@@ -365,6 +365,7 @@ fn routes() -> Vec<(&'static str, String, Option<Vec<u8>>, Role)> {
             None,
             Role::Partner,
         ),
+        ("GET", "/prebunk".into(), None, Role::Analyst),
     ]
 }
 

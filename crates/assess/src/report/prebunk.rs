@@ -213,8 +213,18 @@ pub fn index_html(p: &Prebunk) -> String {
     )
 }
 
-/// One brief in HTML.
+/// One brief in HTML: a self-contained page.
 pub fn brief_html(x: &Brief, horizon_days: f64) -> String {
+    page(
+        &format!("Prebunk brief: {}", x.forecast.title),
+        &format!("forecast at horizon {horizon_days:.0} days"),
+        &brief_body(x, horizon_days),
+    )
+}
+
+/// One brief's HTML body (the dashboard shows it in its own layout); the
+/// classes are those of the reports' and the dashboard's stylesheets.
+pub fn brief_body(x: &Brief, horizon_days: f64) -> String {
     let f = &x.forecast;
     let mut b = String::new();
     let _ = write!(
@@ -316,9 +326,5 @@ pub fn brief_html(x: &Brief, horizon_days: f64) -> String {
             esc(&d.text)
         );
     }
-    page(
-        &format!("Prebunk brief: {}", f.title),
-        &format!("forecast at horizon {horizon_days:.0} days"),
-        &b,
-    )
+    b
 }

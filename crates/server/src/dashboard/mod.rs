@@ -5,7 +5,8 @@
 //! Pages: overview (`/`), narratives (`/narratives`, `/narratives/{id}`,
 //! with matched fact-checks and the response pack), networks (`/networks`,
 //! `/networks/{id}`), alerts, search, the claims library (`/claims`),
-//! incidents. They sit behind the same access check as the API (the token
+//! incidents, and for the team the storylines likely to come back with
+//! their prebunk briefs (`/prebunk`, `/prebunk/{id}`). They sit behind the same access check as the API (the token
 //! comes from the `pharos_token` cookie set at `/login`) and the same TLP rules.
 
 pub mod svg;
@@ -65,6 +66,8 @@ pub fn routes() -> Router<Shared> {
         .route("/claims", get(claims))
         .route("/incidents", get(incidents))
         .route("/incidents/{id}", get(incident))
+        .route("/prebunk", get(prebunk))
+        .route("/prebunk/{id}", get(prebunk_brief))
 }
 
 /// Pages anyone may load: the login form and the static files.
@@ -107,10 +110,15 @@ fn layout(
         ("/alerts", "Alerts"),
         ("/incidents", "Incidents"),
         ("/claims", "Claims"),
+        ("/prebunk", "Prebunk"),
         ("/search", "Search"),
     ];
     let mut links = String::new();
     for (href, name) in nav {
+        // Prebunk briefs are the team's working material.
+        if href == "/prebunk" && who.role == crate::auth::Role::Partner {
+            continue;
+        }
         let _ = write!(
             links,
             "<a href=\"{href}\"{}>{name}</a>",
@@ -1228,6 +1236,96 @@ async fn incidents(State(st): State<Shared>, Extension(who): Extension<Principal
         incident_rows(&list)
     );
     Ok(layout("Incidents", "/incidents", &who, &tlp, &body))
+}
+
+/// The team's prebunk briefs: a partner is refused (they draw on every
+/// post and incident, whatever their markings).
+fn prebunk_team_only(who: &Principal) -> Result<(), PageError> {
+    if who.role == crate::auth::Role::Partner {
+        return Err(ApiError::forbidden(
+            "prebunk briefs are the team's: partners receive incidents, reports and STIX cleared for them",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Storylines likely to come back (the last live assessment's forecasts),
+/// each briefed one linked.
+async fn prebunk(State(st): State<Shared>, Extension(who): Extension<Principal>) -> Page {
+    prebunk_team_only(&who)?;
+    let tlp = st.check_collection(&who)?;
+    let (p, at) = {
+        let s = st.snapshot.read().map_err(ApiError::internal)?;
+        (s.prebunk.clone(), s.incidents_at.clone())
+    };
+    let mut body = String::from("<h1>Likely to come back</h1>");
+    let _ = write!(
+        body,
+        "<p class=muted>Narratives linked across time into storylines ({} found), forecast at {} for the next {:.0} days from their history: recurrence, regular gaps, calendar triggers (<code>pharos prebunk --calendar</code>). Chances are ranks with reasons, not probabilities. Assessed {}.</p>",
+        p.storylines,
+        p.now.map(|t| t.day()).unwrap_or_else(|| "-".into()),
+        p.horizon_days,
+        esc(at.as_deref().unwrap_or("not yet"))
+    );
+    if p.forecasts.is_empty() {
+        body.push_str("<div class=card><p>No storyline yet: the live assessment has not run, or no narrative has three posts.</p></div>");
+    } else {
+        body.push_str("<div class=card><table><tr><th>storyline</th><th>chance</th><th>basis</th><th>expected</th><th>outbreaks</th><th>why</th></tr>");
+        for f in p.forecasts.iter().take(50) {
+            let briefed = p.briefs.iter().any(|b| b.forecast.storyline == f.storyline);
+            let title = if briefed {
+                format!(
+                    "<a href=\"/prebunk/{}\">{}</a>",
+                    esc(&f.storyline),
+                    esc(&f.title)
+                )
+            } else {
+                esc(&f.title)
+            };
+            let _ = write!(
+                body,
+                "<tr><td>{title}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td class=muted>{}</td></tr>",
+                f.chance,
+                esc(&format!("{:?}", f.basis).to_lowercase()),
+                esc(&f
+                    .expected
+                    .map(|d| d.day())
+                    .unwrap_or_else(|| format!("within {:.0} days", p.horizon_days))),
+                f.outbreaks,
+                esc(f.reasons.first().map(String::as_str).unwrap_or(""))
+            );
+        }
+        body.push_str("</table></div>");
+    }
+    Ok(layout("Likely to come back", "/prebunk", &who, &tlp, &body))
+}
+
+/// One storyline's prebunk brief.
+async fn prebunk_brief(
+    State(st): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Page {
+    prebunk_team_only(&who)?;
+    let tlp = st.check_collection(&who)?;
+    let p = st
+        .snapshot
+        .read()
+        .map_err(ApiError::internal)?
+        .prebunk
+        .clone();
+    let b = p
+        .briefs
+        .iter()
+        .find(|b| b.forecast.storyline == id)
+        .ok_or_else(|| ApiError::not_found(format!("no prebunk brief {id}")))?;
+    let body = format!(
+        "<h1>Prebunk brief: {}</h1>{}",
+        esc(&b.forecast.title),
+        pharos_assess::report::prebunk::brief_body(b, p.horizon_days)
+    );
+    Ok(layout("Prebunk brief", "/prebunk", &who, &tlp, &body))
 }
 
 async fn incident(
