@@ -541,6 +541,7 @@ fn directed_stream_reads_posts_like_the_message_table() {
         assert_eq!(s.network(1.0), want, "{kind}");
     }
     assert!(StreamingDirected::new(Kind::CoSimilarText, DirectedStreamParams::default()).is_err());
+    assert!(StreamingDirected::new(Kind::CoImage, DirectedStreamParams::default()).is_err());
 }
 
 #[test]

@@ -7,7 +7,7 @@ use crate::signals::{ClaimInfo, CoordinationOptions, MatchRow, Signals, stored_m
 use crate::stream::AlertPipeline;
 use pharos_alerts::{Notification, Rules};
 use pharos_core::{EventTime, Post};
-use pharos_store::{ClaimMatches, PostFilter, Responses, Store, StoreError};
+use pharos_store::{ClaimMatches, MediaHashes, PostFilter, Responses, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -156,6 +156,11 @@ pub enum AssessError {
     },
 }
 
+/// PDQ hashes of pictures with less texture than this (flat colours, text
+/// on a plain background) collide between different pictures (Meta's
+/// advice): they are not matched.
+pub const MIN_PDQ_QUALITY: u8 = 50;
+
 /// Assesses the posts of a store in `[since, until)`: reads them, computes
 /// every signal, fuses incidents and measures responses.
 ///
@@ -163,7 +168,7 @@ pub enum AssessError {
 /// signals): assess a window of up to a few million posts at a time.
 pub fn assess_store<S>(store: &S, opts: &AssessOptions) -> Result<Assessment, AssessError>
 where
-    S: Store + ClaimMatches + Responses + ?Sized,
+    S: Store + ClaimMatches + Responses + MediaHashes + ?Sized,
 {
     let pipeline = AlertPipeline::new(opts.rules.clone(), None, true)?;
     assess_store_with(store, opts, pipeline)
@@ -178,7 +183,7 @@ pub fn assess_store_with<S>(
     pipeline: AlertPipeline,
 ) -> Result<Assessment, AssessError>
 where
-    S: Store + ClaimMatches + Responses + ?Sized,
+    S: Store + ClaimMatches + Responses + MediaHashes + ?Sized,
 {
     let filter = PostFilter {
         since: opts.since,
@@ -190,6 +195,8 @@ where
         posts.push(p);
         ControlFlow::Continue(())
     })?;
+    // The PDQ hashes `pharos media scan` stored (co-image coordination).
+    store.attach_media_hashes(&mut posts, MIN_PDQ_QUALITY)?;
     let matches = stored_matches(store, opts.fusion.min_match_confidence)?;
     let mut responses = stored_responses(store)?;
     responses.extend(opts.responses.iter().cloned());

@@ -102,7 +102,15 @@ fn network(
         .collect();
     let mut listed: Vec<Vec<EvidencePair>> = vec![Vec::new(); n.edges.len()];
     let mut totals = vec![0u64; n.edges.len()];
-    for (i, j, key) in matched_pairs(&sig.posts, account_of, posts_of, &n.accounts, opts) {
+    let found = matched_pairs(
+        &sig.posts,
+        account_of,
+        posts_of,
+        &n.accounts,
+        opts,
+        &sig.images,
+    );
+    for (i, j, key) in found {
         let (a, b) = (account_of[i].as_str(), account_of[j].as_str());
         let Some(&e) = edge_ix.get(&(a.min(b), a.max(b))) else {
             continue;
@@ -222,13 +230,14 @@ fn matched_pairs(
     posts_of: &HashMap<&str, Vec<usize>>,
     members: &[String],
     opts: &CoordinationOptions,
+    images: &crate::signals::ImageClasses,
 ) -> Vec<(usize, usize, String)> {
     let mut out = Vec::new();
     for layer in &opts.layers {
         let mut by_key: BTreeMap<String, Vec<(i64, usize)>> = BTreeMap::new();
         for m in members {
             for &i in posts_of.get(m.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-                for k in layer_keys(&posts[i], layer.kind) {
+                for k in layer_keys(&posts[i], layer.kind, images) {
                     by_key
                         .entry(k)
                         .or_default()
@@ -358,5 +367,81 @@ mod tests {
             n.first_activity.as_deref(),
             Some(EventTime(1_000_000).to_rfc3339().as_str())
         );
+    }
+
+    /// A PDQ hash (`pdq:` and hex) from a seed, with its first `flips` bits flipped.
+    fn picture(seed: u64, flips: usize) -> String {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut w = [0u64; 4];
+        for v in &mut w {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *v = x;
+        }
+        for b in 0..flips {
+            w[b / 64] ^= 1 << (b % 64);
+        }
+        format!("pdq:{}", pharos_media::PdqHash(w))
+    }
+
+    #[test]
+    fn accounts_posting_copies_of_the_same_pictures_are_a_co_image_network() {
+        use pharos_core::Media;
+        let mut posts = Vec::new();
+        for k in 0..3u64 {
+            // a posts the picture, b and c re-encoded copies (10 and 20 bits
+            // off: not the same hash), d another picture at the same time.
+            for (a, (acct, hash)) in [
+                ("a", picture(k, 0)),
+                ("b", picture(k, 10)),
+                ("c", picture(k, 20)),
+                ("d", picture(100 + k, 0)),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let mut p = post(
+                    &format!("{k}{acct}"),
+                    acct,
+                    1_000 + k as i64 * 3_600 + a as i64 * 30,
+                    "",
+                );
+                p.links.clear();
+                p.text = format!("{acct} says {k}");
+                p.media = vec![Media {
+                    url: format!("photos/{k}{acct}.jpg"),
+                    hash: Some(hash),
+                    ..Default::default()
+                }];
+                posts.push(p);
+            }
+        }
+        let opts = CoordinationOptions::default();
+        let sig = Signals::compute(posts, Rules::default(), &opts, Vec::new()).unwrap();
+        assert_eq!(sig.networks.len(), 1, "{:?}", sig.networks);
+        let n = &sig.networks[0];
+        assert_eq!(n.accounts, ["twitter:a", "twitter:b", "twitter:c"]);
+        assert_eq!(n.kinds.keys().copied().collect::<Vec<_>>(), ["co-image"]);
+        assert_eq!(n.posts.len(), 9, "every copy is a coordinated post");
+        let r = network_report(&sig, &opts);
+        let e = &r.edges[0];
+        assert!(e.evidence_total >= 3, "{e:?}");
+        // The evidence names the picture by its group's hash: one of the
+        // copies of a picture of a.
+        let objects: Vec<&str> = e
+            .evidence
+            .iter()
+            .filter_map(|p| p.object.as_deref())
+            .collect();
+        assert!(!objects.is_empty());
+        let copy_of_a = |o: &str| {
+            let o: pharos_media::PdqHash = o.parse().unwrap();
+            (0..3).any(|k| {
+                let a: pharos_media::PdqHash = picture(k, 0)[4..].parse().unwrap();
+                a.distance(&o) <= 20
+            })
+        };
+        assert!(objects.iter().all(|o| copy_of_a(o)), "{objects:?}");
     }
 }

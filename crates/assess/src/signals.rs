@@ -5,7 +5,7 @@
 //! (inauthenticity score of every account) and the early-warning pipeline
 //! (burst alerts through the alert rules). Coordination networks are then
 //! computed on the whole set: one directed network per kind (co-retweet,
-//! co-link, co-tweet, co-hashtag, each with its own time window), summed with
+//! co-link, co-tweet, co-hashtag, co-image, each with its own time window), summed with
 //! a weight per kind, split into communities with Leiden. Claim matches are
 //! read from the store when the claims component has written them.
 //!
@@ -53,7 +53,8 @@ pub struct CoordinationOptions {
 impl Default for CoordinationOptions {
     /// Co-retweet within 60 s (weight 1), co-link within 15 minutes (1),
     /// the same text within 15 minutes (1), co-hashtag within 10 minutes
-    /// (0.5); edges of summed weight ≥ 4; communities of ≥ 3 accounts;
+    /// (0.5), near-identical images (PDQ distance ≤ 31, posts whose media
+    /// carry `pdq:` hashes: `pharos media scan`) within 15 minutes (1); edges of summed weight ≥ 4; communities of ≥ 3 accounts;
     /// Leiden at resolution 1, seed 42.
     fn default() -> Self {
         CoordinationOptions {
@@ -77,6 +78,11 @@ impl Default for CoordinationOptions {
                     kind: Kind::CoHashtag,
                     window_s: 600,
                     weight: 0.5,
+                },
+                CoordinationLayer {
+                    kind: Kind::CoImage,
+                    window_s: 900,
+                    weight: 1.0,
                 },
             ],
             min_edge_weight: 4.0,
@@ -169,6 +175,51 @@ pub struct Signals {
     /// learned boilerplate); coordination evidence (DISARM T0092 Build
     /// Network), most accounts first.
     pub templates: Vec<SharedBoilerplate>,
+    /// The posts' pictures grouped into near-identical ones (co-image keys).
+    pub images: ImageClasses,
+}
+
+/// Near-identical pictures as one key: each PDQ hash of the posts (media
+/// hashes `pdq:...`) mapped to the first hash of its group
+/// ([`pharos_media::groups`] at PDQ distance ≤ [`IMAGE_DISTANCE`]), so the
+/// co-image network, its evidence pairs and its coordinated posts all read
+/// one key for a picture and its re-encoded, resized copies.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImageClasses(HashMap<String, String>);
+
+/// PDQ distance within which two pictures are one (Meta's threshold).
+pub const IMAGE_DISTANCE: u32 = pharos_analysis::coordination::directed::IMAGE_DISTANCE;
+
+impl ImageClasses {
+    pub fn of(posts: &[Post]) -> ImageClasses {
+        let mut hex: Vec<String> = posts
+            .iter()
+            .flat_map(pharos_analysis::coordination::directed::image_keys)
+            .collect();
+        hex.sort_unstable();
+        hex.dedup();
+        let hashes: Vec<pharos_media::PdqHash> =
+            hex.iter().filter_map(|h| h.parse().ok()).collect();
+        if hashes.len() != hex.len() {
+            return ImageClasses::default();
+        }
+        let groups = pharos_media::groups(&hashes, IMAGE_DISTANCE);
+        ImageClasses(
+            hex.iter()
+                .zip(&groups)
+                .filter(|&(h, &g)| *h != hex[g as usize])
+                .map(|(h, &g)| (h.clone(), hex[g as usize].clone()))
+                .collect(),
+        )
+    }
+
+    /// The key of a hash's group (the hash itself when alone).
+    pub fn key(&self, hex: String) -> String {
+        match self.0.get(&hex) {
+            Some(g) => g.clone(),
+            None => hex,
+        }
+    }
 }
 
 /// Words a shared signature needs to count as a template network: a
@@ -249,7 +300,8 @@ impl Signals {
             .enumerate()
             .map(|(i, p)| (format!("{}:{}", p.platform, p.id), i))
             .collect();
-        let networks = coordination_networks(&posts, coordination);
+        let images = ImageClasses::of(&posts);
+        let networks = coordination_networks_with(&posts, coordination, &images);
         Ok(Signals {
             posts,
             assignments,
@@ -260,6 +312,7 @@ impl Signals {
             matches,
             index,
             templates,
+            images,
         })
     }
 
@@ -274,8 +327,9 @@ pub fn account_key(p: &Post) -> String {
     format!("{}:{}", p.platform, p.actor.id)
 }
 
-/// The keys of `post` for a kind (reshares only count for co-retweet).
-pub(crate) fn layer_keys(post: &Post, kind: Kind) -> Vec<String> {
+/// The keys of `post` for a kind (reshares only count for co-retweet;
+/// co-image keys are the groups of `images`).
+pub(crate) fn layer_keys(post: &Post, kind: Kind, images: &ImageClasses) -> Vec<String> {
     let reshare = post.reshare_of.as_deref().is_some_and(|r| !r.is_empty());
     if reshare != (kind == Kind::CoRetweet) {
         return Vec::new();
@@ -296,6 +350,10 @@ pub(crate) fn layer_keys(post: &Post, kind: Kind) -> Vec<String> {
         Kind::CoDomain => post.links.iter().map(|l| l.domain.clone()).collect(),
         Kind::CoHashtag => post.hashtags.iter().map(|h| h.to_lowercase()).collect(),
         Kind::CoMedia => post.media.iter().filter_map(|m| m.hash.clone()).collect(),
+        Kind::CoImage => pharos_analysis::coordination::directed::image_keys(post)
+            .into_iter()
+            .map(|h| images.key(h))
+            .collect(),
         Kind::CoTweet | Kind::CoSimilarText => {
             // Short stock texts ("link", "wow") are not evidence of
             // coordination: at least four words.
@@ -319,11 +377,20 @@ type KindWeights = BTreeMap<&'static str, f64>;
 /// network, split with Leiden; for each community of `min_accounts` or more,
 /// the members' posts matched by another member.
 pub fn coordination_networks(posts: &[Post], opts: &CoordinationOptions) -> Vec<FoundNetwork> {
+    coordination_networks_with(posts, opts, &ImageClasses::of(posts))
+}
+
+/// [`coordination_networks`] with the posts' pictures already grouped.
+pub fn coordination_networks_with(
+    posts: &[Post],
+    opts: &CoordinationOptions,
+    images: &ImageClasses,
+) -> Vec<FoundNetwork> {
     let mut summed: HashMap<(String, String), (f64, KindWeights)> = HashMap::new();
     for layer in &opts.layers {
         let mut table = MessageTable::new(layer.kind);
         for p in posts {
-            let ks = layer_keys(p, layer.kind);
+            let ks = layer_keys(p, layer.kind, images);
             if ks.is_empty() {
                 continue;
             }
@@ -402,7 +469,7 @@ pub fn coordination_networks(posts: &[Post], opts: &CoordinationOptions) -> Vec<
             }
         }
         let (coordinated, median) =
-            coordinated_posts(posts, &account_of, &by_account, &set, &opts.layers);
+            coordinated_posts(posts, &account_of, &by_account, &set, &opts.layers, images);
         let mut accounts: Vec<String> = set.iter().map(|s| s.to_string()).collect();
         accounts.sort_unstable();
         out.push(FoundNetwork {
@@ -447,6 +514,7 @@ fn coordinated_posts(
     by_account: &HashMap<&str, Vec<usize>>,
     members: &HashSet<&str>,
     layers: &[CoordinationLayer],
+    images: &ImageClasses,
 ) -> (Vec<usize>, f64) {
     let mut hit: BTreeMap<usize, i64> = BTreeMap::new();
     for layer in layers {
@@ -454,7 +522,7 @@ fn coordinated_posts(
         let mut by_key: HashMap<String, Vec<(i64, usize)>> = HashMap::new();
         for m in members {
             for &i in by_account.get(m).map(Vec::as_slice).unwrap_or(&[]) {
-                for k in layer_keys(&posts[i], layer.kind) {
+                for k in layer_keys(&posts[i], layer.kind, images) {
                     by_key
                         .entry(k)
                         .or_default()

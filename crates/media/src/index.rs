@@ -143,6 +143,31 @@ impl Index {
     }
 }
 
+/// Groups of near-identical hashes: the connected components of the graph
+/// whose edges join hashes within `radius`. Returns, for each hash, the
+/// position of its group's first hash (so equal values mean one group). A
+/// chain of near copies (a ~ b ~ c) is one group even where its ends are
+/// further apart than `radius`: copies of copies are still copies.
+pub fn groups(hashes: &[PdqHash], radius: u32) -> Vec<u32> {
+    let mut parent: Vec<u32> = (0..hashes.len() as u32).collect();
+    fn root(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            parent[x as usize] = parent[parent[x as usize] as usize];
+            x = parent[x as usize];
+        }
+        x
+    }
+    for (i, j, _) in Index::new(hashes.to_vec()).pairs(radius) {
+        let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+        // The smaller position is the root: a group's first hash.
+        let (lo, hi) = (a.min(b), a.max(b));
+        parent[hi as usize] = lo;
+    }
+    (0..hashes.len() as u32)
+        .map(|i| root(&mut parent, i))
+        .collect()
+}
+
 /// All 16-bit values within `flips` bits of `base` (flips ≤ 3).
 fn neighbours(base: u16, flips: u32, out: &mut Vec<u16>) {
     out.push(base);
@@ -227,6 +252,24 @@ mod tests {
         let index = Index::new(all);
         let pairs = index.pairs(31);
         assert_eq!(pairs, vec![(10, 200, 3), (10, 201, 1), (200, 201, 4)]);
+    }
+
+    #[test]
+    fn groups_join_chains_of_near_copies_and_nothing_else() {
+        let mut all = hashes(50, 11);
+        let base = all[3];
+        all.push(flip(base, &(0..20).collect::<Vec<_>>())); // 50: 20 from 3
+        all.push(flip(base, &(0..40).collect::<Vec<_>>())); // 51: 20 from 50, 40 from 3
+        all.push(flip(all[7], &[5])); // 52: 1 from 7
+        let g = groups(&all, 31);
+        assert_eq!((g[3], g[50], g[51]), (3, 3, 3));
+        assert_eq!((g[7], g[52]), (7, 7));
+        let joined = g
+            .iter()
+            .enumerate()
+            .filter(|&(i, &r)| r as usize != i)
+            .count();
+        assert_eq!(joined, 3, "only the planted copies join a group");
     }
 
     #[test]

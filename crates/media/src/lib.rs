@@ -15,7 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use decode::{DecodeError, is_image_path};
-pub use index::{Hit, Index};
+pub use index::{Hit, Index, groups};
 pub use pdq::{Dihedral, Pdq, PdqHash};
 pub use provenance::C2pa;
 

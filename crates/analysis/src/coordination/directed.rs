@@ -18,9 +18,11 @@
 //!
 //! The "same thing" is the [`Kind`]: a reshared post (`co-retweet`), a
 //! normalised text (`co-tweet`), a link (`co-link`), a domain, a replied-to
-//! post (`co-reply`), a hashtag, a media hash (`co-media`), or a text whose
-//! token set is within a Jaccard threshold (`co-similar-text`, candidates
-//! from MinHash LSH in [`crate::similarity`], verified exactly).
+//! post (`co-reply`), a hashtag, a media hash (`co-media`), a near-identical
+//! image (`co-image`: PDQ hashes within a Hamming distance, candidates from
+//! the multi-index of [`pharos_media::Index`], verified exactly), or a text
+//! whose token set is within a Jaccard threshold (`co-similar-text`,
+//! candidates from MinHash LSH in [`crate::similarity`], verified exactly).
 //! [`multimodal_network`] adds kinds together with a weight each.
 //!
 //! # Parity with coordination-network-toolkit 1.5.2
@@ -84,13 +86,17 @@ pub enum Kind {
     CoHashtag,
     /// A shared media hash (`media[].hash`, e.g. a perceptual hash); reshares excluded.
     CoMedia,
+    /// Near-identical images: PDQ hashes (`media[].hash` as `pdq:` and 64
+    /// hex digits, see `pharos media scan`) within
+    /// [`DirectedParams::image_distance`] bits; reshares excluded.
+    CoImage,
     /// Texts whose token sets have Jaccard ≥ the similarity threshold;
     /// reshares excluded.
     CoSimilarText,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::CoRetweet,
         Kind::CoTweet,
         Kind::CoLink,
@@ -98,6 +104,7 @@ impl Kind {
         Kind::CoReply,
         Kind::CoHashtag,
         Kind::CoMedia,
+        Kind::CoImage,
         Kind::CoSimilarText,
     ];
 
@@ -111,6 +118,7 @@ impl Kind {
             Kind::CoReply => "co-reply",
             Kind::CoHashtag => "co-hashtag",
             Kind::CoMedia => "co-media",
+            Kind::CoImage => "co-image",
             Kind::CoSimilarText => "co-similar-text",
         }
     }
@@ -128,6 +136,7 @@ impl Kind {
             "reply" => Kind::CoReply,
             "hashtag" => Kind::CoHashtag,
             "media" | "phash" => Kind::CoMedia,
+            "image" | "pdq" => Kind::CoImage,
             "similar-text" | "similar-tweet" | "similar" => Kind::CoSimilarText,
             _ => {
                 return Err(DirectedError::UnknownKind {
@@ -156,7 +165,7 @@ impl FromStr for Kind {
 pub enum DirectedError {
     #[error(
         "unknown kind {name:?}: use one of co-retweet, co-tweet, co-link, co-domain, co-reply, \
-         co-hashtag, co-media, co-similar-text"
+         co-hashtag, co-media, co-image, co-similar-text"
     )]
     UnknownKind { name: String },
     #[error(
@@ -200,7 +209,14 @@ pub struct DirectedParams {
     /// `co-similar-text`: MinHash LSH parameters (their `features` are fixed
     /// when the [`MessageTable`] is built, see [`MessageTable::with_features`]).
     pub lsh: LshParams,
+    /// `co-image`: largest PDQ Hamming distance (of 256 bits) between two
+    /// images that count as the same picture; 31 is Meta's threshold.
+    pub image_distance: u32,
 }
+
+/// Meta's recommended PDQ match threshold, the default
+/// [`DirectedParams::image_distance`].
+pub const IMAGE_DISTANCE: u32 = 31;
 
 impl Default for DirectedParams {
     /// 60 s window, minimum weight 2, no self-loops, similarity 0.8.
@@ -219,6 +235,7 @@ impl DirectedParams {
             self_loops: false,
             similarity_threshold: 0.8,
             lsh: LshParams::default(),
+            image_distance: IMAGE_DISTANCE,
         }
     }
 }
@@ -410,6 +427,7 @@ impl MessageTable {
                 let hashes = post.media.iter().filter_map(|m| m.hash.as_deref());
                 self.push_keys(&id, user, time, hashes)
             }
+            Kind::CoImage => self.push_keys(&id, user, time, image_keys(post)),
         }
     }
 
@@ -470,6 +488,20 @@ impl MessageTable {
         }
         batch.clear();
     }
+}
+
+/// The PDQ hashes of a post's media (`pdq:` hashes, see
+/// [`pharos_core::Media::pdq`]) as lowercase hex: the keys of `co-image`.
+pub fn image_keys(post: &Post) -> Vec<String> {
+    let mut keys: Vec<String> = post
+        .media
+        .iter()
+        .filter_map(|m| m.pdq())
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 /// One parsed row of a QUT table: ranges into [`RowBatch::bytes`].
@@ -538,7 +570,7 @@ fn qut_keys(
         Kind::CoHashtag => pharos_core::text::hashtags(&String::from_utf8_lossy(message))
             .iter()
             .for_each(|t| some(t.as_bytes())),
-        Kind::CoRetweet | Kind::CoMedia | Kind::CoSimilarText => {}
+        Kind::CoRetweet | Kind::CoMedia | Kind::CoImage | Kind::CoSimilarText => {}
     }
 }
 
@@ -775,6 +807,7 @@ impl ByUser {
     fn index(&self, table: &MessageTable, params: &DirectedParams) -> Index {
         match table.kind {
             Kind::CoSimilarText => similar_text_index(table, params, self),
+            Kind::CoImage => image_index(table, params, self),
             _ => keyed_index(table, self),
         }
     }
@@ -782,12 +815,83 @@ impl ByUser {
 
 /// The keyed index: one group per key; a message probes its own keys.
 fn keyed_index(table: &MessageTable, view: &ByUser) -> Index {
+    keyed_or_near_index(table, view, |_| Vec::new())
+}
+
+/// The co-image index: one group per distinct PDQ hash (key); a message
+/// probes its own hashes and every stored hash within
+/// `params.image_distance` of one of them (found with the media crate's
+/// multi-index, distances exact). Keys that are not 64 hex digits match
+/// only themselves.
+fn image_index(table: &MessageTable, params: &DirectedParams, view: &ByUser) -> Index {
+    use pharos_media::{Index as PdqIndex, PdqHash};
+    let n = table.keys.len();
+    let hashes: Vec<Option<PdqHash>> = (0..n as u32)
+        .map(|k| {
+            std::str::from_utf8(table.keys.name(k))
+                .ok()
+                .and_then(|h| h.parse().ok())
+        })
+        .collect();
+    // Index position -> key.
+    let keyed: Vec<u32> = (0..n as u32)
+        .filter(|&k| hashes[k as usize].is_some())
+        .collect();
+    let index = PdqIndex::new(keyed.iter().filter_map(|&k| hashes[k as usize]).collect());
+    let near: Vec<Vec<u32>> = (0..n)
+        .into_par_iter()
+        .map(|k| match &hashes[k] {
+            Some(h) => index
+                .query(h, params.image_distance)
+                .into_iter()
+                .map(|hit| keyed[hit.id as usize])
+                .filter(|&other| other as usize != k)
+                .collect(),
+            None => Vec::new(),
+        })
+        .collect();
+    // The keys of each message (CSR), to add their neighbours' groups.
+    let mut starts = vec![0usize; table.len() + 1];
+    for &(m, _) in &table.entries {
+        starts[m as usize + 1] += 1;
+    }
+    for m in 0..table.len() {
+        starts[m + 1] += starts[m];
+    }
+    let mut fill = starts[..table.len()].to_vec();
+    let mut own = vec![0u32; table.entries.len()];
+    for &(m, k) in &table.entries {
+        own[fill[m as usize]] = k;
+        fill[m as usize] += 1;
+    }
+    keyed_or_near_index(table, view, |m| {
+        let mine = &own[starts[m]..starts[m + 1]];
+        let mut extra: Vec<u32> = mine
+            .iter()
+            .flat_map(|&k| near[k as usize].iter().copied())
+            .filter(|g| !mine.contains(g))
+            .collect();
+        extra.sort_unstable();
+        extra.dedup();
+        extra
+    })
+}
+
+/// The keyed index plus, for each message (table index), the groups
+/// `extra(m)` it also probes.
+fn keyed_or_near_index(
+    table: &MessageTable,
+    view: &ByUser,
+    extra: impl Fn(usize) -> Vec<u32> + Sync,
+) -> Index {
     let occ: Vec<(u32, u32)> = table
         .entries
         .par_iter()
         .map(|&(m, k)| (k, view.inv[m as usize]))
         .collect();
-    Index::build(view, &occ, table.keys.len(), |_| Vec::new())
+    Index::build(view, &occ, table.keys.len(), |j| {
+        extra(view.order[j as usize] as usize)
+    })
 }
 
 /// The similar-text index: one group per distinct token set; a message
@@ -1075,7 +1179,7 @@ pub fn read_qut<R: Read>(
     source_name: &str,
     kind: Kind,
 ) -> Result<MessageTable, DirectedError> {
-    if kind == Kind::CoMedia {
+    if matches!(kind, Kind::CoMedia | Kind::CoImage) {
         return Err(DirectedError::UnsupportedKind {
             source_name: source_name.to_string(),
             kind,
@@ -1190,6 +1294,77 @@ mod tests {
 
     fn p(window: i64, min: f64) -> DirectedParams {
         DirectedParams::new(window, min)
+    }
+
+    /// `base` with the first `bits` bits flipped, as a `pdq:` hash.
+    fn pdq_flipped(base: &str, bits: usize) -> String {
+        let mut h: pharos_media::PdqHash = base.parse().unwrap();
+        for b in 0..bits {
+            h.0[b / 64] ^= 1 << (b % 64);
+        }
+        format!("pdq:{h}")
+    }
+
+    #[test]
+    fn co_image_links_near_identical_pictures_and_not_others() {
+        let base = "d2f7b4ad6dadda4a3dc96d492bcd729cc6941ce87949c16a1f00fc17d0160936";
+        let with = |id: &str, user: &str, secs: i64, hashes: &[String]| {
+            let mut p = post(id, user, secs);
+            p.media = hashes
+                .iter()
+                .map(|h| Media {
+                    url: format!("photos/{id}.jpg"),
+                    hash: Some(h.clone()),
+                    ..Default::default()
+                })
+                .collect();
+            p
+        };
+        let posts = [
+            with("1", "a", 0, &[format!("pdq:{base}")]),
+            // A re-encoded copy: 12 bits off.
+            with("2", "b", 20, &[pdq_flipped(base, 12)]),
+            // 31 bits off: still the same picture at the threshold.
+            with("3", "c", 40, &[pdq_flipped(base, 31)]),
+            // Another picture (and a text hash that is not PDQ) in the window.
+            with("4", "d", 30, &[pdq_flipped(base, 128), "phash:1".into()]),
+            // 32 bits from the original, 20 from c's: d2 matches c only.
+            with("5", "e", 50, &[pdq_flipped(base, 32)]),
+            // The original again, but an hour later: outside the window.
+            with("6", "f", 3600, &[format!("pdq:{base}")]),
+        ];
+        let t = MessageTable::from_posts(&posts, Kind::CoImage);
+        assert_eq!(t.len(), 6, "one message per post with a PDQ hash");
+        let net = directed_network(&t, &p(60, 1.0));
+        let mut pairs: Vec<(&str, &str)> = net
+            .named_edges()
+            .filter(|(a, b, _)| a < b)
+            .map(|(a, b, _)| (a, b))
+            .collect();
+        pairs.sort_unstable();
+        // e is 32 bits from a (no), 20 from b, 1 from c.
+        assert_eq!(
+            pairs,
+            [("a", "b"), ("a", "c"), ("b", "c"), ("b", "e"), ("c", "e")]
+        );
+        // Edges are symmetric here (one post each) and weigh one post.
+        assert!(net.named_edges().all(|(_, _, w)| w == 1.0));
+        // The evidence names the matched posts.
+        let ev = edge_evidence(&t, &p(60, 1.0), "a", "c");
+        assert_eq!(
+            (ev[0].message_1.as_str(), ev[0].message_2.as_str()),
+            ("twitter:1", "twitter:3")
+        );
+        // A tighter distance keeps only the closest copies.
+        let mut tight = p(60, 1.0);
+        tight.image_distance = 12;
+        let net = directed_network(&t, &tight);
+        let pairs: Vec<(&str, &str)> = net
+            .named_edges()
+            .filter(|(a, b, _)| a < b)
+            .map(|(a, b, _)| (a, b))
+            .collect();
+        assert_eq!(pairs, [("a", "b"), ("c", "e")]);
     }
 
     #[test]
@@ -1341,7 +1516,7 @@ mod tests {
         p1.hashtags = vec!["vote".into()];
         p1.reply_to = Some("99".into());
         p1.media = vec![Media {
-            hash: Some("phash:1".into()),
+            hash: Some(format!("pdq:{}", "0f".repeat(32))),
             ..Default::default()
         }];
         let mut p2 = p1.clone();

@@ -94,7 +94,7 @@ pub enum StreamError {
     BadWindow(i64),
     #[error("the allowed lateness must be 0 or more (got {0})")]
     BadLateness(i64),
-    #[error("{0} cannot stream (it compares every pair of texts): use the batch command")]
+    #[error("{0} cannot stream (it matches near keys, not equal ones): use the batch command")]
     UnsupportedKind(Kind),
 }
 
@@ -1100,9 +1100,11 @@ impl std::fmt::Debug for StreamingDirected {
 }
 
 impl StreamingDirected {
-    /// A stream for `kind` (all kinds but `co-similar-text`).
+    /// A stream for `kind` (all kinds but `co-similar-text` and
+    /// `co-image`, which match near keys rather than equal ones; the
+    /// pipeline streams images as shared objects instead).
     pub fn new(kind: Kind, params: DirectedStreamParams) -> Result<Self, StreamError> {
-        if kind == Kind::CoSimilarText {
+        if matches!(kind, Kind::CoSimilarText | Kind::CoImage) {
             return Err(StreamError::UnsupportedKind(kind));
         }
         if params.time_window_ms < 0 {
@@ -1197,7 +1199,7 @@ impl StreamingDirected {
                 .collect(),
             Kind::CoHashtag => post.hashtags.clone(),
             Kind::CoMedia => post.media.iter().filter_map(|m| m.hash.clone()).collect(),
-            Kind::CoSimilarText => Vec::new(),
+            Kind::CoSimilarText | Kind::CoImage => Vec::new(),
         };
         self.push_keys(&id, user, time, keys, sink)
     }
