@@ -258,3 +258,71 @@ fn scan_hashes_referenced_files_under_the_root_and_refuses_escapes() {
     assert_eq!(code, 1);
     assert_eq!(s.media_records().unwrap().len(), 3);
 }
+
+#[test]
+fn assess_finds_accounts_posting_the_same_pictures_once_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(export.join("photos")).unwrap();
+    let mut messages = Vec::new();
+    let pictures = ["scene1.png", "scene2.png", "scene3.jpg", "scene4.webp"];
+    for (k, pic) in pictures.iter().enumerate() {
+        for (a, acct) in ["1", "2", "3", "4"].iter().enumerate() {
+            // Accounts 1-3 post the same picture within minutes; 4 posts
+            // another one at the same times.
+            let src = if *acct == "4" {
+                "exif_rotated.png"
+            } else {
+                pic
+            };
+            let name = format!("photos/{k}_{acct}_{src}");
+            std::fs::copy(fixtures().join("pdq").join(src), export.join(&name)).unwrap();
+            let id = messages.len() + 1;
+            messages.push(serde_json::json!({
+                "id": id, "type": "message", "date": "2024-05-01T12:00:00",
+                "date_unixtime": (1714564800 + k * 3600 + a * 30).to_string(),
+                "from": format!("u{acct}"), "from_id": format!("user{acct}"),
+                "text": format!("post number {id} from {acct} about item {k}"),
+                "photo": name
+            }));
+        }
+    }
+    let export_json = serde_json::json!({
+        "name": "G", "type": "public_supergroup", "id": 9, "messages": messages
+    });
+    std::fs::write(export.join("result.json"), export_json.to_string()).unwrap();
+    let store = dir.path().join("s.db");
+    let store = store.to_str().unwrap();
+    let (code, _, err) = pharos(&[
+        "ingest",
+        "--store",
+        store,
+        "--format",
+        "telegram",
+        export.join("result.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let out_dir = dir.path().join("assessment");
+    let out_dir = out_dir.to_str().unwrap();
+    let networks = || {
+        let (code, out, err) = pharos(&["assess", "--store", store, "--out", out_dir, "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        v["summary"]["networks"].as_u64().unwrap()
+    };
+    assert_eq!(
+        networks(),
+        0,
+        "no hashes yet: the texts differ, nothing else is shared"
+    );
+    let (code, _, err) = pharos(&[
+        "media",
+        "scan",
+        "--store",
+        store,
+        "--root",
+        export.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(networks(), 1, "the three accounts sharing pictures");
+}
