@@ -15,7 +15,7 @@
 use crate::feed::{FeedClient, FeedState, poll};
 use crate::{Item, Options, Quarantine, Rejection};
 use pharos_core::now_ms;
-use pharos_store::{EncodedPosts, Inserted, RunRecord, SqliteStore, Store, StoreError};
+use pharos_store::{AnyStore, EncodedPosts, Inserted, RunRecord, Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -98,7 +98,7 @@ pub struct FileFailure {
 
 /// Reads `files` into `store`. With `strict`, stops at the first bad record.
 pub fn ingest_files(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     files: &[PathBuf],
     opts: &Options,
     strict: bool,
@@ -284,7 +284,7 @@ const BYTES_PER_POST: u64 = 600;
 
 /// A load is bulk when it likely brings at least 100k posts and more than
 /// the store already holds: then dropping and rebuilding indexes wins.
-fn is_bulk(store: &SqliteStore, files: &[PathBuf]) -> Result<bool, StoreError> {
+fn is_bulk(store: &AnyStore, files: &[PathBuf]) -> Result<bool, StoreError> {
     let bytes: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -301,7 +301,7 @@ fn is_bulk(store: &SqliteStore, files: &[PathBuf]) -> Result<bool, StoreError> {
 /// [`crate::watch`] polls), adding to `summary`. With `strict`, stops at the
 /// first bad record.
 pub fn ingest_urls(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     urls: &[String],
     opts: &Options,
     strict: bool,

@@ -10,7 +10,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("token") {
         let path = args.get(1).expect("usage: serve token STORE");
-        let store = pharos_store::SqliteStore::open(path)?;
+        let store = pharos_store::open(path)?;
         let t =
             pharos_server::auth::create(&store, pharos_server::auth::Role::Admin, None, "bench")?;
         println!("{}", t.token);
@@ -24,5 +24,5 @@ fn main() -> anyhow::Result<()> {
         Some(p) => pharos_server::Config::load(p.as_ref())?,
         None => pharos_server::Config::default(),
     };
-    pharos_server::run(store.as_ref(), listen, config)
+    pharos_server::run(&store.into(), listen, config)
 }

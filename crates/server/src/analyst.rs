@@ -21,10 +21,9 @@ use pharos_analysis::narratives::NarrativeSummary;
 use pharos_assess::stream::{AlertPipeline, StreamConfig};
 use pharos_claims::respond::scan;
 use pharos_core::{EventTime, Post};
-use pharos_store::{PostLog, SqliteStore};
+use pharos_store::{AnyStore, Location, PostLog};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, RwLock};
@@ -267,7 +266,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Starts the analyst thread.
 pub fn start(
-    store_path: PathBuf,
+    store_path: Location,
     config: &Config,
     snapshot: Arc<RwLock<Snapshot>>,
     alerts_tx: broadcast::Sender<LiveEvent>,
@@ -323,7 +322,7 @@ pub fn start(
 }
 
 fn start_webhooks(
-    store_path: &std::path::Path,
+    store_path: &Location,
     urls: &[String],
     redirect_allow: &[String],
 ) -> anyhow::Result<Option<std::sync::mpsc::Sender<Notification>>> {
@@ -332,7 +331,7 @@ fn start_webhooks(
     }
     let mut hooks = Vec::new();
     for (i, url) in urls.iter().enumerate() {
-        let redelivery = store_path.with_extension(format!("webhook{i}.redeliver.jsonl"));
+        let redelivery = store_path.beside(&format!("webhook{i}.redeliver.jsonl"));
         let mut cfg = WebhookConfig::new(url, &redelivery);
         cfg.redirect_allow = redirect_allow.to_vec();
         hooks.push(Webhook::new(cfg)?);
@@ -364,12 +363,8 @@ fn post_key(id: &str) -> u64 {
 }
 
 impl Analyst {
-    fn run(
-        &mut self,
-        store_path: &std::path::Path,
-        stored: &Receiver<Stored>,
-    ) -> anyhow::Result<()> {
-        let store = SqliteStore::open(store_path)?;
+    fn run(&mut self, store_path: &Location, stored: &Receiver<Stored>) -> anyhow::Result<()> {
+        let store = AnyStore::open(store_path)?;
         let max = store.max_rowid()?;
         // Start-up: every stored post in event-time order, in chunks.
         let mut last_time = i64::MIN;
@@ -502,7 +497,7 @@ impl Analyst {
     /// Up to `limit` posts stored after `tail`, read from the store.
     fn catch_up(
         &mut self,
-        store: &SqliteStore,
+        store: &AnyStore,
         tail: i64,
         limit: usize,
     ) -> anyhow::Result<Vec<(i64, Post)>> {

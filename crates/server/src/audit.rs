@@ -15,9 +15,8 @@
 //! there were when the minute ends.
 
 use crate::auth::now_ms;
-use pharos_store::{Audit, AuditRecord, SqliteStore, StoreError};
+use pharos_store::{AnyStore, Audit, AuditRecord, Location, StoreError};
 use serde::Serialize;
-use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -139,8 +138,8 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// Starts the audit thread on its own connection to the store.
-    pub fn start(store_path: &Path) -> anyhow::Result<AuditLog> {
-        let store = SqliteStore::open(store_path)?;
+    pub fn start(store_path: &Location) -> anyhow::Result<AuditLog> {
+        let store = AnyStore::open(store_path)?;
         let (tx, rx) = channel();
         let w = || Window {
             start_ms: now_ms(),
@@ -192,11 +191,7 @@ impl AuditLog {
     }
 }
 
-fn run(
-    store: SqliteStore,
-    rx: Receiver<Msg>,
-    windows: std::sync::Arc<std::sync::Mutex<[Window; 2]>>,
-) {
+fn run(store: AnyStore, rx: Receiver<Msg>, windows: std::sync::Arc<std::sync::Mutex<[Window; 2]>>) {
     loop {
         let first = match rx.recv_timeout(Duration::from_secs(1)) {
             Ok(m) => m,
@@ -303,8 +298,8 @@ mod tests {
     fn a_flood_without_a_token_is_summed_up() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        drop(SqliteStore::open(&path).unwrap());
-        let log = AuditLog::start(&path).unwrap();
+        drop(AnyStore::open(&path).unwrap());
+        let log = AuditLog::start(&path.as_path().into()).unwrap();
         let t0 = now_ms();
         let refused = |at_ms: i64, path: &str| AuditEntry {
             at_ms,
@@ -325,7 +320,7 @@ mod tests {
         // The next minute: the summary row, then this one.
         log.record(refused(t0 + 61_000, "/x/late"));
         log.sync();
-        let s = SqliteStore::open(&path).unwrap();
+        let s = AnyStore::open(&path).unwrap();
         let rows = list(&s, 1000, None).unwrap();
         let plain = rows.iter().filter(|r| r.path.starts_with("/x/")).count();
         assert_eq!(plain, UNAUTHENTICATED_PER_MINUTE as usize + 1);

@@ -234,7 +234,7 @@ impl LoginLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pharos_store::SqliteStore;
+    use pharos_store::AnyStore;
 
     #[test]
     fn failed_logins_are_limited_per_peer_and_minute() {
@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn tokens_are_stored_hashed_and_revocable() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+        let store = AnyStore::open(dir.path().join("s.db")).unwrap();
         let t = create(&store, Role::Partner, Some("acme"), "ann").unwrap();
         let stored = store.tokens().unwrap();
         assert_eq!(stored.len(), 1);

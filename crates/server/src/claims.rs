@@ -28,14 +28,14 @@ use crate::clearance::Clearance;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::tlp::Marking;
-use pharos_claims::library::{Library, default_library_dir, normalize_text};
+use pharos_claims::library::{Library, normalize_text};
 use pharos_claims::respond::pack::ResponsePack;
 use pharos_claims::respond::scan::{self, NarrativePost};
 use pharos_claims::respond::{KnownNarrative, PackOptions, Target, build_known_pack, build_pack};
 use pharos_claims::retrieval::{DEFAULT_THRESHOLD, Matcher};
 use pharos_claims::{Claim, Review};
 use pharos_core::Post;
-use pharos_store::SqliteStore;
+use pharos_store::{AnyStore, Location};
 use pharos_store::{ClaimMatches, PostLog};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -58,7 +58,7 @@ pub fn library_dir(st: &AppState) -> PathBuf {
     st.config
         .library
         .clone()
-        .unwrap_or_else(|| default_library_dir(&st.store_path))
+        .unwrap_or_else(|| st.store_path.beside("library"))
 }
 
 /// A loaded library and its matcher (built on first use).
@@ -382,9 +382,9 @@ struct Kept<T> {
     value: T,
 }
 
-type Cache<T> = Mutex<HashMap<(PathBuf, u64, usize), Kept<T>>>;
+type Cache<T> = Mutex<HashMap<(Location, u64, usize), Kept<T>>>;
 
-fn cached<T: Clone>(cache: &Cache<T>, key: &(PathBuf, u64, usize), inputs: &Inputs) -> Option<T> {
+fn cached<T: Clone>(cache: &Cache<T>, key: &(Location, u64, usize), inputs: &Inputs) -> Option<T> {
     let c = cache.lock().ok()?;
     let k = c.get(key)?;
     let age = k.at.elapsed();
@@ -394,7 +394,7 @@ fn cached<T: Clone>(cache: &Cache<T>, key: &(PathBuf, u64, usize), inputs: &Inpu
     (same && age < KEEP && (k.inputs.posts == inputs.posts || age < FRESH)).then(|| k.value.clone())
 }
 
-fn keep<T>(cache: &Cache<T>, key: (PathBuf, u64, usize), inputs: Inputs, value: T) {
+fn keep<T>(cache: &Cache<T>, key: (Location, u64, usize), inputs: Inputs, value: T) {
     if let Ok(mut c) = cache.lock() {
         if c.len() >= 64 {
             c.retain(|_, k| k.at.elapsed() < FRESH);
@@ -413,11 +413,11 @@ fn keep<T>(cache: &Cache<T>, key: (PathBuf, u64, usize), inputs: Inputs, value: 
     }
 }
 
-fn matches_stamp(s: &SqliteStore) -> ApiResult<(i64, i64)> {
+fn matches_stamp(s: &AnyStore) -> ApiResult<(i64, i64)> {
     Ok(s.matches_stamp()?)
 }
 
-fn inputs(st: &AppState, s: &SqliteStore, dir: &Path) -> ApiResult<Inputs> {
+fn inputs(st: &AppState, s: &AnyStore, dir: &Path) -> ApiResult<Inputs> {
     let (posts, ready) = {
         let snap = st.snapshot.read().map_err(ApiError::internal)?;
         (snap.posts, snap.ready)
@@ -440,7 +440,7 @@ fn not_found(n: u64) -> ApiError {
 /// matched now), filtered by what `who` is cleared for.
 pub fn narrative_matches(
     st: &AppState,
-    s: &SqliteStore,
+    s: &AnyStore,
     n: u64,
     narrative: &Marking,
     who: &Principal,
@@ -567,10 +567,7 @@ pub fn narrative_known(st: &AppState, n: u64) -> ApiResult<()> {
 
 /// Reads the members' posts, in event-time order (`(time, rowid)`, the
 /// order of a pass over the store).
-fn read_members(
-    s: &SqliteStore,
-    members: &[crate::analyst::Member],
-) -> ApiResult<Vec<NarrativePost>> {
+fn read_members(s: &AnyStore, members: &[crate::analyst::Member]) -> ApiResult<Vec<NarrativePost>> {
     // A post deleted since it was analysed, or unreadable, is left out.
     let rowids: Vec<i64> = members.iter().map(|m| m.rowid).collect();
     let family: std::collections::HashMap<i64, _> =
@@ -604,7 +601,7 @@ fn read_members(
 /// it). Otherwise (the start-up read is not done) one pass over the store.
 pub fn narrative_posts(
     st: &AppState,
-    s: &SqliteStore,
+    s: &AnyStore,
     n: u64,
 ) -> ApiResult<(Vec<NarrativePost>, Option<String>, Found)> {
     if let Some(live) = live_narrative(st, n)? {
@@ -618,7 +615,7 @@ pub fn narrative_posts(
     Ok((posts, label, Found::StorePass))
 }
 
-fn compute_matches(st: &AppState, s: &SqliteStore, dir: &Path, n: u64) -> ApiResult<RawMatches> {
+fn compute_matches(st: &AppState, s: &AnyStore, dir: &Path, n: u64) -> ApiResult<RawMatches> {
     let (posts, label, found) = narrative_posts(st, s, n)?;
     if posts.is_empty() {
         return Err(not_found(n));
@@ -752,7 +749,7 @@ pub const MAX_PACK_CLAIMS: usize = 10;
 /// (the start-up read is not done) from one pass, as the CLI does.
 pub fn response_pack(
     st: &AppState,
-    s: &SqliteStore,
+    s: &AnyStore,
     n: u64,
     max_claims: usize,
     who: &Principal,

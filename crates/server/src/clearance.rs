@@ -72,7 +72,7 @@ impl Clearance {
     /// The clearance of `who`: for a partner, the store's markings and what
     /// they hide, including narratives, networks and incidents that name a
     /// hidden object.
-    pub fn load(st: &AppState, s: &pharos_store::SqliteStore, who: &Principal) -> ApiResult<Self> {
+    pub fn load(st: &AppState, s: &pharos_store::AnyStore, who: &Principal) -> ApiResult<Self> {
         let mut c = Clearance {
             who: who.clone(),
             community: st.config.tlp.community.clone(),
@@ -375,10 +375,7 @@ impl Clearance {
     }
 
     /// The stored incidents this principal sees, newest first.
-    pub fn incidents(
-        &self,
-        s: &pharos_store::SqliteStore,
-    ) -> ApiResult<Vec<pharos_assess::Incident>> {
+    pub fn incidents(&self, s: &pharos_store::AnyStore) -> ApiResult<Vec<pharos_assess::Incident>> {
         let mut all = crate::incidents::load(s)?;
         all.retain(|i| self.sees_incident(i));
         Ok(all)

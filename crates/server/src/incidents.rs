@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::tlp::Tlp;
 use pharos_analysis::coordination::report::CoordinationReport;
 use pharos_assess::Incident;
-use pharos_store::{Incidents, SqliteStore};
+use pharos_store::{AnyStore, Incidents, Location};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -135,7 +135,7 @@ const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 /// goes out as an `incident` event on `events` (`/api/alerts/stream`);
 /// those already stored when the server started are not announced again.
 pub fn start_live(
-    store_path: std::path::PathBuf,
+    store_path: Location,
     config: &crate::config::Config,
     snapshot: std::sync::Arc<std::sync::RwLock<crate::analyst::Snapshot>>,
     events: tokio::sync::broadcast::Sender<crate::analyst::LiveEvent>,
@@ -144,13 +144,13 @@ pub fn start_live(
     let library = config
         .library
         .clone()
-        .unwrap_or_else(|| pharos_claims::library::default_library_dir(&store_path));
+        .unwrap_or_else(|| store_path.beside("library"));
     let rules = match &config.alerts.rules {
         Some(p) => pharos_alerts::Rules::load(p)?,
         None => pharos_alerts::Rules::default(),
     };
     // What was announced (or stored before the start): id → summary JSON.
-    let mut known: HashMap<String, String> = load(&SqliteStore::open_existing(&store_path)?)
+    let mut known: HashMap<String, String> = load(&AnyStore::open_existing(&store_path)?)
         .map_err(|e| anyhow::anyhow!("reading the stored incidents: {}", e.message))?
         .iter()
         .map(|i| (i.id.clone(), summary_json(i)))
@@ -223,11 +223,11 @@ struct Live {
 
 /// One live assessment of the store.
 fn assess_live(
-    store_path: &std::path::Path,
+    store_path: &Location,
     library: &std::path::Path,
     rules: &pharos_alerts::Rules,
 ) -> anyhow::Result<Live> {
-    let mut store = SqliteStore::open_existing(store_path)?;
+    let mut store = AnyStore::open_existing(store_path)?;
     let mut opts = pharos_assess::AssessOptions {
         rules: rules.clone(),
         network_report: true,

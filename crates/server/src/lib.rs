@@ -36,17 +36,36 @@ pub mod writer;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use pharos_store::Location;
 use state::{AppState, Shared};
-use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 pub use config::Config;
 
 /// Opens (preparing) the store and starts the writer, audit, analysis and
 /// feed threads. The store must exist.
-pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
+///
+/// The store is opened on a thread of its own: PostgreSQL's blocking client
+/// cannot run on an async runtime's thread, and callers (`pharos serve`,
+/// tests) call this from one. The caller's runtime, if any, runs the bus
+/// fan-out's task.
+pub fn start(store: impl Into<Location>, config: Config) -> anyhow::Result<Shared> {
+    let store = store.into();
+    let runtime = tokio::runtime::Handle::try_current().ok();
+    std::thread::scope(|s| {
+        s.spawn(|| start_blocking(&store, config, runtime))
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+fn start_blocking(
+    store_path: &Location,
+    config: Config,
+    runtime: Option<tokio::runtime::Handle>,
+) -> anyhow::Result<Shared> {
     // Opening creates (or brings up to date) every table, the server's too.
-    drop(pharos_store::SqliteStore::open_existing(store_path)?);
+    drop(pharos_store::AnyStore::open_existing(store_path)?);
     let writer::Writer {
         jobs: writer,
         stored,
@@ -58,26 +77,24 @@ pub fn start(store_path: &Path, config: Config) -> anyhow::Result<Shared> {
     // bus first when there is one (`fanout`).
     let (alerts_tx, _) = tokio::sync::broadcast::channel(1024);
     let raised_tx = match &config.bus.url {
-        Some(url) => fanout::start(url, alerts_tx.clone())?,
+        Some(url) => {
+            let _runtime = runtime.as_ref().map(|h| h.enter());
+            fanout::start(url, alerts_tx.clone())?
+        }
         None => alerts_tx.clone(),
     };
     analyst::start(
-        store_path.to_path_buf(),
+        store_path.clone(),
         &config,
         snapshot.clone(),
         raised_tx.clone(),
         stored,
     )?;
-    incidents::start_live(
-        store_path.to_path_buf(),
-        &config,
-        snapshot.clone(),
-        raised_tx,
-    )?;
+    incidents::start_live(store_path.clone(), &config, snapshot.clone(), raised_tx)?;
     watch::start(store_path, &config.watch, writer.clone())?;
     taxii::start_pulls(store_path, &config.taxii.pull)?;
     Ok(Arc::new(AppState::new(
-        store_path.to_path_buf(),
+        store_path.clone(),
         config,
         writer,
         snapshot,
@@ -125,7 +142,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Shared) -> anyhow::
 
 /// `pharos serve`: opens the store, binds `listen`, prints the address,
 /// and serves until Ctrl-C (on a multi-threaded runtime of its own).
-pub fn run(store_path: &Path, listen: &str, config: Config) -> anyhow::Result<()> {
+pub fn run(store_path: &Location, listen: &str, config: Config) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -143,11 +160,10 @@ pub fn run(store_path: &Path, listen: &str, config: Config) -> anyhow::Result<()
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;
-        eprintln!("pharos serve: http://{addr}/ (API: http://{addr}/api/openapi.json); store {}", store_path.display());
+        eprintln!("pharos serve: http://{addr}/ (API: http://{addr}/api/openapi.json); store {store_path}");
         if tokens == 0 {
             eprintln!(
-                "pharos serve: no tokens yet: create one with `pharos token create --role admin --name you --store {}`",
-                store_path.display()
+                "pharos serve: no tokens yet: create one with `pharos token create --role admin --name you --store {store_path}`"
             );
         }
         serve(listener, state).await

@@ -10,9 +10,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::tlp::Marking;
 use crate::writer::WriteJob;
 use pharos_store::PostLog;
-use pharos_store::{SqliteStore, Store};
+use pharos_store::{AnyStore, Location, Store};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
@@ -21,9 +20,10 @@ use tokio::sync::broadcast;
 pub type Shared = Arc<AppState>;
 
 pub struct AppState {
-    pub store_path: PathBuf,
+    /// Where the store is (an SQLite file or a PostgreSQL database).
+    pub store_path: Location,
     pub config: Config,
-    pool: Mutex<Vec<SqliteStore>>,
+    pool: Mutex<Vec<AnyStore>>,
     /// The writer thread's queue (bounded: [`crate::config::IngestConfig::queue`]).
     pub writer: SyncSender<WriteJob>,
     pub snapshot: Arc<RwLock<Snapshot>>,
@@ -46,7 +46,7 @@ const STATS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl AppState {
     pub fn new(
-        store_path: PathBuf,
+        store_path: Location,
         config: Config,
         writer: SyncSender<WriteJob>,
         snapshot: Arc<RwLock<Snapshot>>,
@@ -88,15 +88,15 @@ impl AppState {
         .await
     }
 
-    fn take(&self) -> ApiResult<SqliteStore> {
+    fn take(&self) -> ApiResult<AnyStore> {
         let pooled = self.pool.lock().map_err(ApiError::internal)?.pop();
         match pooled {
             Some(s) => Ok(s),
-            None => Ok(SqliteStore::open(&self.store_path)?),
+            None => Ok(AnyStore::open(&self.store_path)?),
         }
     }
 
-    fn give_back(&self, s: SqliteStore) {
+    fn give_back(&self, s: AnyStore) {
         if let Ok(mut p) = self.pool.lock()
             && p.len() < 16
         {
@@ -108,7 +108,7 @@ impl AppState {
     pub async fn read<T, F>(self: &Arc<Self>, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&SqliteStore) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&AnyStore) -> ApiResult<T> + Send + 'static,
     {
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
@@ -132,7 +132,7 @@ impl AppState {
     }
 
     /// What `who` may see ([`Clearance`]), read on this connection.
-    pub fn clearance(&self, store: &SqliteStore, who: &Principal) -> ApiResult<Clearance> {
+    pub fn clearance(&self, store: &AnyStore, who: &Principal) -> ApiResult<Clearance> {
         Clearance::load(self, store, who)
     }
 

@@ -34,8 +34,8 @@ use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pharos_store::SqliteStore;
 use pharos_store::taxii::{self as repo, TaxiiStore};
+use pharos_store::{AnyStore, Location};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -542,7 +542,7 @@ pub fn stored_version(o: &Value) -> String {
 /// object version, in the order added; with the marking each is served under.
 fn select(
     st: &AppState,
-    s: &SqliteStore,
+    s: &AnyStore,
     who: &Principal,
     c: &Collection,
     oid: Option<&str>,
@@ -656,7 +656,7 @@ fn served(json: &str, row: &repo::ObjectRow, m: &Marking) -> Value {
 
 async fn read_rows<F>(st: &Shared, f: F) -> TResult<Response>
 where
-    F: FnOnce(&SqliteStore) -> Result<Response, ApiError> + Send + 'static,
+    F: FnOnce(&AnyStore) -> Result<Response, ApiError> + Send + 'static,
 {
     publish_findings(st).await?;
     Ok(st.read(f).await?)
@@ -680,7 +680,7 @@ async fn objects(
 
 /// One page of `rows` as an envelope of the objects as served.
 fn objects_page(
-    s: &SqliteStore,
+    s: &AnyStore,
     rows: Vec<(repo::ObjectRow, Marking)>,
     f: &Filter,
 ) -> Result<Response, ApiError> {
@@ -881,7 +881,7 @@ async fn add_objects(
     let total = objects.len();
     let sid = status_id.clone();
     let (status_v, report) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        let mut store = SqliteStore::open(&path)?;
+        let mut store = AnyStore::open(&path)?;
         let bundle = json!({
             "type": "bundle",
             "id": format!("bundle--{sid}"),
@@ -1018,9 +1018,9 @@ pub async fn publish_findings(st: &Shared) -> Result<(), ApiError> {
         .map_err(ApiError::internal)?
 }
 
-fn publish_blocking(path: &std::path::Path) -> Result<(), ApiError> {
+fn publish_blocking(path: &Location) -> Result<(), ApiError> {
     let _guard = PUBLISHING.lock().map_err(ApiError::internal)?;
-    let mut store = SqliteStore::open(path)?;
+    let mut store = AnyStore::open(path)?;
     let fp = store.incidents_fingerprint()?;
     if store.state("findings")?.as_deref() == Some(fp.as_str()) {
         return Ok(());
@@ -1083,12 +1083,12 @@ fn row_of(o: &Value, scope: &str) -> (String, String, String, String, String, St
 /// Starts one thread per `[[taxii.pull]]`: pulls the remote collection
 /// into the store as `pharos share pull` does, then every `every_s` seconds.
 pub fn start_pulls(
-    store_path: &std::path::Path,
+    store_path: &Location,
     pulls: &[crate::config::TaxiiPull],
 ) -> anyhow::Result<()> {
     for p in pulls {
         let p = p.clone();
-        let path = store_path.to_path_buf();
+        let path = store_path.clone();
         std::thread::Builder::new()
             .name("taxii-pull".into())
             .spawn(move || loop {
@@ -1106,13 +1106,13 @@ pub fn start_pulls(
 }
 
 fn pull_once(
-    path: &std::path::Path,
+    path: &Location,
     p: &crate::config::TaxiiPull,
 ) -> anyhow::Result<pharos_share::taxii::PullReport> {
     use pharos_share::taxii::{Auth, Remote};
     let auth = Auth::from_options(p.token.as_deref(), p.user.as_deref(), p.password.as_deref());
     let remote = Remote::connect(&p.taxii, auth)?;
-    let mut store = SqliteStore::open(path)?;
+    let mut store = AnyStore::open(path)?;
     Ok(pharos_share::taxii::pull(
         &remote,
         &p.collection,

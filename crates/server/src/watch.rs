@@ -9,13 +9,14 @@ use pharos_ingest::feed::FeedClient;
 use pharos_ingest::watch::{FeedPoll, FeedWatch};
 use pharos_ingest::{Options, Rejection};
 use pharos_store::EncodedPosts;
-use std::path::{Path, PathBuf};
+use pharos_store::Location;
+use std::path::PathBuf;
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 /// Where the feed state of `store` is kept (the same file as `pharos watch`'s).
-pub fn state_path(store: &Path) -> PathBuf {
-    pharos_ingest::watch::state_path(store)
+pub fn state_path(store: &Location) -> PathBuf {
+    store.beside("feeds.json")
 }
 
 /// The writer is gone (the server is stopping): the polling thread ends.
@@ -31,7 +32,11 @@ impl From<pharos_ingest::watch::StateError> for Stopped {
 }
 
 /// Starts the polling thread when feeds are configured.
-pub fn start(store: &Path, cfg: &WatchConfig, writer: SyncSender<WriteJob>) -> anyhow::Result<()> {
+pub fn start(
+    store: &Location,
+    cfg: &WatchConfig,
+    writer: SyncSender<WriteJob>,
+) -> anyhow::Result<()> {
     if cfg.feeds.is_empty() {
         return Ok(());
     }

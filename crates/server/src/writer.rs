@@ -16,8 +16,7 @@
 //! posts from the store.
 
 use pharos_ingest::{Quarantine, Rejection};
-use pharos_store::{EncodedPosts, Inserted, RunRecord, SqliteStore, Store, TextIndex};
-use std::path::Path;
+use pharos_store::{AnyStore, EncodedPosts, Inserted, Location, RunRecord, Store, TextIndex};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
@@ -78,8 +77,8 @@ pub struct Writer {
 }
 
 /// Starts the writer thread; `queue` batches may wait.
-pub fn start(store_path: &Path, queue: usize) -> anyhow::Result<Writer> {
-    let store = SqliteStore::open(store_path)?;
+pub fn start(store_path: &Location, queue: usize) -> anyhow::Result<Writer> {
+    let store = AnyStore::open(store_path)?;
     let (tx, rx) = sync_channel(queue);
     let (stored_tx, stored_rx) = sync_channel(STORED_QUEUE);
     let progress = Arc::new(IndexProgress::default());
@@ -100,7 +99,7 @@ const GROUP_JOBS: usize = 8;
 const GROUP_POSTS: usize = 40_000;
 
 fn run(
-    mut store: SqliteStore,
+    mut store: AnyStore,
     rx: Receiver<WriteJob>,
     progress: Arc<IndexProgress>,
     stored: SyncSender<Stored>,
@@ -146,7 +145,7 @@ fn run(
 /// fails, each batch alone (so one batch's error is not another's). Each
 /// batch stored goes on to the live analysis.
 fn store_jobs(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     quarantine: &mut Quarantine,
     jobs: Vec<WriteJob>,
     analysis: &SyncSender<Stored>,
@@ -201,7 +200,7 @@ fn hand_over(analysis: &SyncSender<Stored>, batch: Stored) {
 
 /// After a job's posts are stored: its rejections to the quarantine, its run recorded.
 fn finish_job(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     quarantine: &mut Quarantine,
     job: &WriteJob,
     done: Inserted,

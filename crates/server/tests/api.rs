@@ -703,7 +703,7 @@ async fn a_full_write_queue_answers_503_with_retry_after_and_stores_nothing() {
     })
     .unwrap();
     let state = std::sync::Arc::new(pharos_server::state::AppState::new(
-        f.store.clone(),
+        f.store.clone().into(),
         Config::default(),
         tx,
         f.state.snapshot.clone(),

@@ -19,14 +19,14 @@ use pharos_core::{EventTime, Post};
 use pharos_server::claims::{Found, narrative_posts};
 use pharos_server::state::Shared;
 use pharos_server::{Config, router, start};
-use pharos_store::{ClaimMatches, PostLog, SqliteStore, Store};
+use pharos_store::{AnyStore, ClaimMatches, PostLog, Store};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
-fn max_rowid(s: &SqliteStore) -> i64 {
+fn max_rowid(s: &AnyStore) -> i64 {
     s.max_rowid().unwrap()
 }
 
@@ -34,7 +34,7 @@ fn max_rowid(s: &SqliteStore) -> i64 {
 /// tests store it after the analysis caught up with the others, so the live
 /// analysis took it after a newer post: in another order than a pass over
 /// the store.
-fn last_stored_is_older(s: &SqliteStore) -> bool {
+fn last_stored_is_older(s: &AnyStore) -> bool {
     let posts = s.posts_after_rowid(0, usize::MAX).unwrap();
     let Some(((_, last), before)) = posts.split_last() else {
         return false;
@@ -43,7 +43,7 @@ fn last_stored_is_older(s: &SqliteStore) -> bool {
 }
 
 /// Waits until the live analysis has analysed and published every stored post.
-fn caught_up(st: &Shared, s: &SqliteStore) {
+fn caught_up(st: &Shared, s: &AnyStore) {
     let max = max_rowid(s);
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
@@ -81,7 +81,7 @@ fn keys<'a>(posts: impl IntoIterator<Item = &'a Post>) -> Vec<(String, String)> 
 
 /// Compares the server's posts of each narrative with one pass over the
 /// store; returns how the server found them.
-fn compare(st: &Shared, s: &SqliteStore, ns: &[u64]) -> Vec<Found> {
+fn compare(st: &Shared, s: &AnyStore, ns: &[u64]) -> Vec<Found> {
     let wanted: HashSet<u64> = ns.iter().copied().collect();
     let mut pass = scan::scan(s, &wanted, None, &mut |_| {}).unwrap();
     let mut how = Vec::new();
@@ -129,7 +129,7 @@ fn library(dir: &Path, store: &Path) {
     assert!(imported.claims > 0, "the scenario has fact-checks");
     let lib = pharos_claims::library::Library::open(&library).unwrap();
     let matcher = pharos_claims::retrieval::Matcher::open(&lib).unwrap();
-    let mut s = SqliteStore::open(store).unwrap();
+    let mut s = AnyStore::open(store).unwrap();
     let annotated = pharos_claims::retrieval::store::annotate(
         &mut s,
         &matcher,
@@ -146,7 +146,7 @@ fn library(dir: &Path, store: &Path) {
 }
 
 fn token(store: &Path) -> String {
-    let s = SqliteStore::open(store).unwrap();
+    let s = AnyStore::open(store).unwrap();
     pharos_server::auth::create(&s, pharos_server::auth::Role::Admin, None, "tester")
         .unwrap()
         .token
@@ -179,11 +179,11 @@ fn narrative_posts_from_the_live_analysis_equal_a_pass_over_the_store() {
     // last sixth held back for live ingest.
     let later = posts.split_off(posts.len() * 5 / 6);
     posts.reverse();
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = AnyStore::open(&path).unwrap();
     store.insert(&posts).unwrap();
     drop(store);
     let st = start(&path, Config::default()).unwrap();
-    let reader = SqliteStore::open(&path).unwrap();
+    let reader = AnyStore::open(&path).unwrap();
     caught_up(&st, &reader);
     let ns = narratives(&st);
     assert!(ns.len() >= 8, "the scenario has narratives");
@@ -193,7 +193,7 @@ fn narrative_posts_from_the_live_analysis_equal_a_pass_over_the_store() {
     );
 
     // Live: newer posts in three batches, beside the server.
-    let mut writer = SqliteStore::open(&path).unwrap();
+    let mut writer = AnyStore::open(&path).unwrap();
     for chunk in later.chunks(later.len() / 3 + 1) {
         writer.insert(chunk).unwrap();
         caught_up(&st, &reader);
@@ -254,15 +254,15 @@ async fn after_out_of_order_ingest_a_narratives_matches_and_pack_describe_the_li
     let rest = posts.split_off(posts.len() / 2);
     let mut batches: Vec<Vec<Post>> = vec![posts.clone()];
     batches.extend(rest.chunks(rest.len() / 4 + 1).rev().map(<[Post]>::to_vec));
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = AnyStore::open(&path).unwrap();
     store.insert(&batches[0]).unwrap();
     drop(store);
     library(dir.path(), &path);
     let token = token(&path);
     let st = start(&path, Config::default()).unwrap();
-    let reader = SqliteStore::open(&path).unwrap();
+    let reader = AnyStore::open(&path).unwrap();
     caught_up(&st, &reader);
-    let mut writer = SqliteStore::open(&path).unwrap();
+    let mut writer = AnyStore::open(&path).unwrap();
     for b in &batches[1..] {
         writer.insert(b).unwrap();
         caught_up(&st, &reader);
@@ -370,12 +370,12 @@ fn a_response_pack_from_the_live_analysis_equals_the_clis_and_follows_the_live_b
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pharos.db");
     let posts = scenario(dir.path(), 5_000, 7);
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = AnyStore::open(&path).unwrap();
     store.insert(&posts).unwrap();
     drop(store);
     library(dir.path(), &path);
     let st = start(&path, Config::default()).unwrap();
-    let reader = SqliteStore::open(&path).unwrap();
+    let reader = AnyStore::open(&path).unwrap();
     caught_up(&st, &reader);
     let who = pharos_server::auth::Principal {
         token_id: "test".into(),

@@ -476,7 +476,7 @@ async fn a_posted_envelope_is_stored_answered_with_a_status_and_paged_back() {
     assert_eq!(a.json()["http_status"], "422");
     // Imported like `pharos import stix`: listed among partners' objects.
     let stored = pharos_share::stix::stored_objects(
-        &SqliteStore::open(&f.state.store_path).unwrap(),
+        &pharos_store::AnyStore::open(&f.state.store_path).unwrap(),
         Some("url"),
     )
     .unwrap();
@@ -700,7 +700,7 @@ async fn pharos_share_pull_from_pharos_serve_imports_what_the_token_may_read_onc
             "{}",
             remote.api_root
         );
-        let mut store = SqliteStore::open(&store_path).unwrap();
+        let mut store = pharos_store::AnyStore::open(&store_path).unwrap();
         let first = pull(&remote, FINDINGS, &mut store).unwrap();
         let second = pull(&remote, FINDINGS, &mut store).unwrap();
         let stored = pharos_share::stix::stored_objects(&store, None).unwrap();

@@ -7,7 +7,7 @@
 //! adds nothing.
 
 use pharos_share::stix::import::{Importer, stored_objects};
-use pharos_store::SqliteStore;
+use pharos_store::AnyStore;
 use proptest::prelude::*;
 
 #[path = "../../../fuzz/props.rs"]
@@ -16,7 +16,7 @@ use props::{mutated, seeds};
 
 fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    let mut store = AnyStore::open(dir.path().join("s.db")).unwrap();
     let mut imp = Importer::new(&mut store).unwrap();
     let first = imp.import_bytes(bytes, "fuzz.json");
     match &first {
@@ -75,7 +75,7 @@ proptest! {
 fn the_seed_is_imported() {
     for seed in seeds("stix_import") {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+        let mut store = AnyStore::open(dir.path().join("s.db")).unwrap();
         let mut imp = Importer::new(&mut store).unwrap();
         let r = imp.import_bytes(&seed, "seed.json").unwrap();
         assert!(r.added > 0, "{r:?}");

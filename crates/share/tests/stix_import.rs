@@ -1,7 +1,7 @@
 //! STIX import into the store: versioning, markings, rejections.
 
 use pharos_share::stix::import::{Importer, stored_objects};
-use pharos_store::SqliteStore;
+use pharos_store::AnyStore;
 use serde_json::{Value, json};
 
 const WHITE: &str = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9";
@@ -20,7 +20,7 @@ fn incident(modified: &str, name: &str, marking: &str) -> Value {
 #[test]
 fn later_versions_replace_earlier_ones_and_never_the_reverse() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    let mut store = AnyStore::open(dir.path().join("s.db")).unwrap();
     let mut imp = Importer::new(&mut store).unwrap();
     let r = imp
         .import_bytes(
@@ -56,7 +56,7 @@ fn later_versions_replace_earlier_ones_and_never_the_reverse() {
 #[test]
 fn markings_that_contradict_their_id_or_are_unknown_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    let mut store = AnyStore::open(dir.path().join("s.db")).unwrap();
     let mut imp = Importer::new(&mut store).unwrap();
     let lying = json!({"type": "marking-definition", "spec_version": "2.1", "id": AMBER2, "created": "2022-10-01T00:00:00.000Z",
         "name": "TLP:CLEAR", "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":

@@ -38,6 +38,7 @@
 //! that cannot be decoded never makes a read fail: it is skipped, named in
 //! a warning and counted ([`SqliteStore::skipped_records`]).
 
+pub mod any;
 pub mod encoded;
 pub mod postgres;
 pub mod repo;
@@ -50,6 +51,7 @@ pub mod taxii;
 use pharos_core::{EventTime, Post};
 use std::ops::ControlFlow;
 
+pub use any::{AnyStore, Location, open, open_existing};
 pub use encoded::{EncodedPost, EncodedPosts};
 pub use postgres::PgStore;
 pub use repo::*;

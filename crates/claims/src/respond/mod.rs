@@ -22,7 +22,7 @@ use crate::library::{Library, LibraryError};
 use pack::{MatchSource, MatchedClaim, PackTarget, ResponsePack};
 use pharos_analysis::bursts::Alert;
 use pharos_core::{EventTime, Post};
-use pharos_store::{ClaimMatches, SqliteStore, Store, StoreError};
+use pharos_store::{ClaimMatches, Store, StoreError};
 use scan::NarrativePost;
 use std::collections::{HashMap, HashSet};
 
@@ -219,7 +219,7 @@ pub fn resolve_post<S: Store + ?Sized>(
 /// posts now when the store holds no matches for them (`None`: stored
 /// matches only).
 pub fn build_pack(
-    store: &SqliteStore,
+    store: &(impl Store + ClaimMatches),
     library: &Library,
     target: &Target,
     opts: &PackOptions,
@@ -270,7 +270,7 @@ pub fn build_pack(
             (None, Some(n)) => {
                 return Err(RespondError::NotFound(format!(
                     "no narrative {n} in the store {} (`pharos narratives` lists them)",
-                    store.path().display()
+                    store.location()
                 )));
             }
             (None, None) => unreachable!("a target is a narrative or a post"),
@@ -325,7 +325,7 @@ pub struct KnownNarrative {
 /// narrative, its bursts and `as_of` are what that pass finds.
 /// `opts.until` is not used (the caller's analysis decides what "now" is).
 pub fn build_known_pack(
-    store: &SqliteStore,
+    store: &(impl Store + ClaimMatches),
     library: &Library,
     known: KnownNarrative,
     opts: &PackOptions,
@@ -368,7 +368,7 @@ struct Found {
 }
 
 fn assemble(
-    store: &SqliteStore,
+    store: &(impl Store + ClaimMatches),
     library: &Library,
     target: &Target,
     found: Found,

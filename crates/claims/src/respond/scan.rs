@@ -16,7 +16,7 @@ use pharos_analysis::bursts::{Alert, AlertEvent, EntityKind};
 use pharos_analysis::narratives::{NarrativeConfig, NarrativeEngine, NarrativeSummary};
 use pharos_core::{EventTime, Post};
 use pharos_pipeline::{AlertPipeline, StreamConfig};
-use pharos_store::{PostFilter, SqliteStore, Store, StoreError};
+use pharos_store::{PostFilter, Store, StoreError};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 
@@ -47,7 +47,7 @@ pub struct NarrativeScan {
 /// only on the posts before it). `None` when the post is not in the store;
 /// `Some(None)` when its text gives no narrative.
 pub fn narrative_of_post(
-    store: &SqliteStore,
+    store: &impl Store,
     platform: &str,
     id: &str,
     progress: &mut dyn FnMut(u64),
@@ -88,7 +88,7 @@ const BATCH: usize = 4096;
 /// posts, and the bursts its detector reports that they carry.
 /// `until` (exclusive) stops the analysis at that time, as if it were now.
 pub fn scan(
-    store: &SqliteStore,
+    store: &impl Store,
     wanted: &HashSet<u64>,
     until: Option<EventTime>,
     progress: &mut dyn FnMut(u64),

@@ -28,7 +28,7 @@ use super::scan::{self, NarrativePost};
 use super::spread::Count;
 use pharos_analysis::bursts::Alert;
 use pharos_core::EventTime;
-use pharos_store::{ResponseRecord, Responses, SqliteStore, StoreError};
+use pharos_store::{ResponseRecord, Responses, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -74,7 +74,7 @@ pub struct NewResponse {
 
 /// Logs a response against a narrative (which must be in the store).
 pub fn log(
-    store: &mut SqliteStore,
+    store: &mut (impl Store + Responses),
     new: NewResponse,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Response, RespondError> {
@@ -89,7 +89,7 @@ pub fn log(
         RespondError::NotFound(format!(
             "no narrative {} in the store {} (`pharos narratives` lists them)",
             new.narrative,
-            store.path().display()
+            store.location()
         ))
     })?;
     let anchor = &posts[0].post;
@@ -233,7 +233,7 @@ pub struct Report {
 
 /// The before/after report of every logged response (of one narrative, or all).
 pub fn report(
-    store: &SqliteStore,
+    store: &(impl Store + Responses),
     narrative: Option<u64>,
     window_h: f64,
     progress: &mut dyn FnMut(u64),

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use pharos_alerts::{JsonlFile, Rules, Status, Stdout, Webhook, WebhookConfig, redeliver};
 use pharos_assess::stream::{AlertPipeline, LibraryClaims, StreamConfig};
 use pharos_core::Post;
-use pharos_store::{PostFilter, SqliteStore, Store};
+use pharos_store::{AnyStore, Location, PostFilter, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -114,7 +114,7 @@ impl AlertArgs {
 
     /// The pipeline with the sinks asked for. `store` places the default
     /// re-delivery file; `keep`: keep every alert for a summary.
-    pub fn pipeline(&self, store: &Path, keep: bool, quiet: bool) -> Result<AlertPipeline> {
+    pub fn pipeline(&self, store: &Location, keep: bool, quiet: bool) -> Result<AlertPipeline> {
         let rules = load_rules(self.rules.as_deref())?;
         let mut cfg = StreamConfig::default();
         if self.no_coordination {
@@ -138,13 +138,10 @@ impl AlertArgs {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 bail!("--webhook takes an http:// or https:// URL, not {url:?}");
             }
-            let file = self.webhook_redelivery.clone().unwrap_or_else(|| {
-                let stem = store
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "pharos".into());
-                store.with_file_name(format!("{stem}.webhook-redeliver.jsonl"))
-            });
+            let file = self
+                .webhook_redelivery
+                .clone()
+                .unwrap_or_else(|| store.beside("webhook-redeliver.jsonl"));
             let mut wc = WebhookConfig::new(url, &file);
             wc.retries = self.webhook_retries;
             let hook = Webhook::new(wc)?;
@@ -207,7 +204,7 @@ const BATCH: usize = 16_384;
 const QUEUE: usize = 2;
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
-    let store = SqliteStore::open_existing(&args.store.store)?;
+    let store = AnyStore::open_existing(&args.store.store)?;
     let since = super::export::parse_time("since", &args.since)?;
     let until = super::export::parse_time("until", &args.until)?;
     if let Some(dir) = &args.out {

@@ -13,15 +13,15 @@ use pharos_alerts::Rules;
 use pharos_assess::assess::CorrectionDraft;
 use pharos_assess::signals::ClaimInfo;
 use pharos_assess::{AssessOptions, Assessment};
-use pharos_claims::library::{Library, default_library_dir};
+use pharos_claims::library::Library;
 use pharos_claims::retrieval::{DEFAULT_THRESHOLD, Matcher};
 use pharos_core::EventTime;
-use pharos_store::{PostFilter, SqliteStore};
+use pharos_store::{AnyStore, Location, PostFilter};
 use std::path::{Path, PathBuf};
 
 /// What to assess and where to write it.
 pub struct Plan<'a> {
-    pub store: &'a Path,
+    pub store: &'a Location,
     pub since: Option<EventTime>,
     pub until: Option<EventTime>,
     pub rules: Rules,
@@ -56,11 +56,11 @@ pub struct Done {
 const MATCHES_PER_POST: usize = 3;
 
 pub fn run(plan: Plan<'_>) -> Result<Done> {
-    let mut store = SqliteStore::open_existing(plan.store)?;
+    let mut store = AnyStore::open_existing(plan.store)?;
     let library_dir = match &plan.library {
         Some(d) => Some(d.clone()),
         None => {
-            let d = default_library_dir(plan.store);
+            let d = plan.store.beside("library");
             d.join("claims.jsonl").exists().then_some(d)
         }
     };

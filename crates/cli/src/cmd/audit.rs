@@ -2,7 +2,7 @@
 
 use super::{Global, StoreArg};
 use anyhow::Result;
-use pharos_store::{Audit, SqliteStore};
+use pharos_store::{AnyStore, Audit};
 use std::process::ExitCode;
 
 /// The server's audit log (who read, exported or changed what).
@@ -33,12 +33,12 @@ pub enum AuditCommand {
 pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
     match args.command {
         AuditCommand::Verify { store } => {
-            let s = SqliteStore::open_existing(&store.store)?;
+            let s = AnyStore::open_existing(&store.store)?;
             let c = s.verify_audit()?;
             if let Some((seq, why)) = &c.broken {
                 eprintln!(
                     "pharos audit verify: the audit log of {} is broken at row {seq}: row {seq} {why}",
-                    store.store.display()
+                    store.store
                 );
                 return Ok(ExitCode::from(1));
             }

@@ -3,7 +3,7 @@
 use super::{DEFAULT_STORE, Global};
 use anyhow::{Context, Result, bail};
 use pharos_claims::library::{
-    self, ImportFormat, ImportOptions, ImportSummary, Library, default_library_dir, normalize_text,
+    self, ImportFormat, ImportOptions, ImportSummary, Library, normalize_text,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -68,19 +68,22 @@ pub enum Command {
 /// Where the library is: `--library DIR`, else beside `--store`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LibraryArg {
-    /// The library directory (default: `<store dir>/<store stem>.library`).
+    /// The library directory (default: `<store dir>/<store stem>.library`
+    /// beside an SQLite store; `DB.library` in the current directory for a
+    /// PostgreSQL store).
     #[arg(long, value_name = "DIR", env = "PHAROS_LIBRARY")]
     pub library: Option<PathBuf>,
-    /// The store whose library to use when --library is not given.
-    #[arg(long, value_name = "PATH", default_value = DEFAULT_STORE, env = "PHAROS_STORE")]
-    pub store: PathBuf,
+    /// The store whose library to use when --library is not given (an
+    /// SQLite file or a PostgreSQL URL).
+    #[arg(long, value_name = "PATH|URL", default_value = DEFAULT_STORE, env = "PHAROS_STORE")]
+    pub store: super::Location,
 }
 
 impl LibraryArg {
     pub fn dir(&self) -> PathBuf {
         self.library
             .clone()
-            .unwrap_or_else(|| default_library_dir(&self.store))
+            .unwrap_or_else(|| self.store.beside("library"))
     }
 }
 

@@ -2,10 +2,10 @@
 
 use super::Global;
 use anyhow::{Context, Result, bail};
-use pharos_claims::library::{Library, default_library_dir};
+use pharos_claims::library::Library;
 use pharos_claims::retrieval::eval::{self, Run};
 use pharos_claims::retrieval::{DEFAULT_CANDIDATES, DEFAULT_THRESHOLD, Matcher, store as matches};
-use pharos_store::{PostFilter, SqliteStore};
+use pharos_store::{AnyStore, PostFilter};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,9 +38,10 @@ pub struct Args {
     /// The fact-check library (default: the library beside the store).
     #[arg(long, value_name = "DIR")]
     pub library: Option<PathBuf>,
-    /// The store: whose posts to match, or beside which the default library is.
-    #[arg(long, value_name = "PATH", env = "PHAROS_STORE")]
-    pub store: Option<PathBuf>,
+    /// The store (an SQLite file or a PostgreSQL URL): whose posts to
+    /// match, or beside which the default library is.
+    #[arg(long, value_name = "PATH|URL", env = "PHAROS_STORE")]
+    pub store: Option<super::Location>,
     /// Format of --queries.
     #[arg(long, value_enum, default_value_t = QueryFormat::Checkthat)]
     pub format: QueryFormat,
@@ -79,11 +80,11 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let store_path = args
         .store
         .clone()
-        .unwrap_or_else(|| PathBuf::from(super::DEFAULT_STORE));
+        .unwrap_or_else(|| super::Location::parse(super::DEFAULT_STORE));
     let library_dir = args
         .library
         .clone()
-        .unwrap_or_else(|| default_library_dir(&store_path));
+        .unwrap_or_else(|| store_path.beside("library"));
     let library = Library::open(&library_dir).with_context(|| {
         format!(
             "cannot open the fact-check library {}",
@@ -211,10 +212,10 @@ fn match_queries(matcher: &Matcher, args: &Args, path: &Path, global: &Global) -
 fn match_store(
     matcher: &Matcher,
     args: &Args,
-    store_path: &Path,
+    store_path: &super::Location,
     global: &Global,
 ) -> Result<ExitCode> {
-    let mut store = SqliteStore::open_existing(store_path)?;
+    let mut store = AnyStore::open_existing(store_path)?;
     let pb = crate::progress::counter(global.quiet, "posts matched");
     let done = matches::annotate(
         &mut store,

@@ -27,7 +27,7 @@ use pharos_analysis::coordination::{
     read_coortweet_csv, write_edges, write_nodes,
 };
 use pharos_ingest::{Format, Item};
-use pharos_store::{PostFilter, SqliteStore, Store};
+use pharos_store::{AnyStore, PostFilter, Store};
 use serde_json::json;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -51,10 +51,11 @@ pub struct Args {
     #[arg(long, required_unless_present = "store", conflicts_with = "store")]
     pub input: Option<PathBuf>,
 
-    /// Read the posts of this store instead of a file (see --since, --until,
-    /// --platform; --format is not used).
-    #[arg(long)]
-    pub store: Option<PathBuf>,
+    /// Read the posts of this store (an SQLite file or a PostgreSQL URL)
+    /// instead of a file (see --since, --until, --platform; --format is
+    /// not used).
+    #[arg(long, value_name = "PATH|URL")]
+    pub store: Option<pharos_store::Location>,
 
     /// `coortweet` (a CSV with object_id,account_id,content_id,timestamp_share),
     /// `qut` (message_id,user_id,username,repost_id,reply_id,message,timestamp,urls),
@@ -224,7 +225,7 @@ impl Args {
         match (&self.input, &self.store) {
             (Some(i), _) => json!({"input": i.display().to_string(), "format": self.format}),
             (None, Some(s)) => json!({
-                "store": s.display().to_string(),
+                "store": s.to_string(),
                 "since": self.report.since, "until": self.report.until, "platform": self.report.platform,
             }),
             (None, None) => serde_json::Value::Null,
@@ -603,7 +604,7 @@ fn run_directed_one(args: &Args, kind: Kind, opts: &ReportOptions) -> Result<()>
 /// handing each to `f`.
 fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> {
     if let Some(path) = &args.store {
-        let store = SqliteStore::open_existing(path)?;
+        let store = AnyStore::open_existing(path)?;
         let filter = PostFilter {
             since: super::export::parse_time("since", &args.report.since)?,
             until: super::export::parse_time("until", &args.report.until)?,

@@ -5,7 +5,7 @@ use anyhow::Result;
 use pharos_ingest::load::ingest_files;
 use pharos_ingest::{Format, Options};
 use pharos_sim::SimConfig;
-use pharos_store::{SqliteStore, Store};
+use pharos_store::{AnyStore, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -58,7 +58,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     if !global.quiet {
         super::simulate::describe(&truth, &scenario);
     }
-    let mut store = SqliteStore::open(&store_path)?;
+    let mut store = AnyStore::open(&store_path)?;
     let mut opts = Options::new();
     opts.format = Format::Jsonl;
     let pb = crate::progress::counter(global.quiet, "posts ingested");
@@ -97,7 +97,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     }
     let model = demo_model(global.quiet);
     let done = super::assessment::run(super::assessment::Plan {
-        store: &store_path,
+        store: &store_path.as_path().into(),
         since: None,
         until: None,
         rules: Default::default(),

@@ -3,7 +3,7 @@
 use super::{Global, StoreArg};
 use anyhow::{Result, bail};
 use pharos_assess::disarm::{self, Catalogue, OBSERVABLE, Signal};
-use pharos_store::SqliteStore;
+use pharos_store::AnyStore;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -91,7 +91,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
 
 fn import(a: ImportArgs, global: &Global) -> Result<ExitCode> {
     let cat = Catalogue::load(&a.file)?;
-    let mut store = SqliteStore::open(&a.store.store)?;
+    let mut store = AnyStore::open(&a.store.store)?;
     let counts = disarm::save_to_store(&mut store, &cat, &a.file.display().to_string())?;
     if a.json {
         let v = serde_json::json!({
@@ -115,7 +115,7 @@ fn import(a: ImportArgs, global: &Global) -> Result<ExitCode> {
             counts.updated,
             counts.unchanged,
             counts.stored,
-            a.store.store.display()
+            a.store.store
         );
     }
     if !global.quiet {
@@ -141,10 +141,12 @@ fn import(a: ImportArgs, global: &Global) -> Result<ExitCode> {
 }
 
 fn stored_catalogue(store: &StoreArg) -> Result<Option<Catalogue>> {
-    if !store.store.exists() {
+    if let Some(p) = store.store.sqlite_path()
+        && !p.exists()
+    {
         return Ok(None);
     }
-    let s = SqliteStore::open_existing(&store.store)?;
+    let s = AnyStore::open_existing(&store.store)?;
     Ok(disarm::load_from_store(&s)?)
 }
 
@@ -168,8 +170,8 @@ fn list(a: ListArgs) -> Result<ExitCode> {
     let Some(cat) = cat else {
         bail!(
             "no DISARM framework in {}; load it with `pharos disarm import DISARM.json --store {}` (or use --observable for the built-in table)",
-            a.store.store.display(),
-            a.store.store.display()
+            a.store.store,
+            a.store.store
         );
     };
     if let Some(ta) = &a.tactic
@@ -234,11 +236,11 @@ fn show(a: ShowArgs) -> Result<ExitCode> {
                     Some(_) => bail!(
                         "{} is not in the DISARM framework stored in {}",
                         a.t_id,
-                        a.store.store.display()
+                        a.store.store
                     ),
                     None => bail!(
                         "no DISARM framework in {}; load it with `pharos disarm import DISARM.json`",
-                        a.store.store.display()
+                        a.store.store
                     ),
                 }
             };

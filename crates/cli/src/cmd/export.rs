@@ -5,10 +5,10 @@ use super::{Global, StoreArg};
 use anyhow::{Context, Result, bail};
 use pharos_core::EventTime;
 use pharos_share::Pseudonymiser;
-use pharos_share::pseudonym::{KEY_FILE_ENV, default_key_path};
+use pharos_share::pseudonym::KEY_FILE_ENV;
 use pharos_share::stix::export::{ExportOptions, OpenCtiTypes, export_bundle, write_bundle_file};
 use pharos_share::stix::tlp::Tlp;
-use pharos_store::{PostFilter, SqliteStore, Store};
+use pharos_store::{AnyStore, PostFilter, Store};
 use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -191,7 +191,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             args.format
         );
     }
-    let store = SqliteStore::open_existing(&args.store.store)?;
+    let store = AnyStore::open_existing(&args.store.store)?;
     let filter = PostFilter {
         since: parse_time("since", &args.since)?,
         until: parse_time("until", &args.until)?,
@@ -239,8 +239,8 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
 /// The store's incidents to export: those named (`--incident`), else those
 /// within `--since`/`--until` (all without them); an error names what is missing.
 fn chosen_incidents(
-    store: &SqliteStore,
-    path: &std::path::Path,
+    store: &AnyStore,
+    path: &pharos_store::Location,
     ids: &[String],
     since: &Option<String>,
     until: &Option<String>,
@@ -249,8 +249,8 @@ fn chosen_incidents(
     if all.is_empty() {
         bail!(
             "no incidents in {}; assess it first (`pharos assess --store {} --out DIR`)",
-            path.display(),
-            path.display()
+            path,
+            path
         );
     }
     let since = parse_time("since", since)?;
@@ -261,7 +261,7 @@ fn chosen_incidents(
             Some(i) => chosen.push(i.clone()),
             None => bail!(
                 "no incident {id} in {} ({} incidents; their ids are in incidents.json or `pharos assess` output)",
-                path.display(),
+                path,
                 all.len()
             ),
         }
@@ -273,21 +273,21 @@ fn chosen_incidents(
             .filter(|i| until.is_none_or(|u| i.first_seen < u))
             .collect();
         if chosen.is_empty() {
-            bail!("no incident within --since/--until in {}", path.display());
+            bail!("no incident within --since/--until in {}", path);
         }
     }
     Ok(chosen)
 }
 
 fn stix(a: StixArgs, global: &Global) -> Result<ExitCode> {
-    let store = SqliteStore::open_existing(&a.store.store)?;
+    let store = AnyStore::open_existing(&a.store.store)?;
     let chosen = chosen_incidents(&store, &a.store.store, &a.incident, &a.since, &a.until)?;
     let catalogue = pharos_assess::disarm::load_from_store(&store)?;
     let key = if a.pseudonymise {
         let (p, created, path) = match &a.pseudonym_key {
             Some(path) => (Pseudonymiser::from_key_file(path)?, false, path.clone()),
             None => {
-                let path = default_key_path(&a.store.store);
+                let path = a.store.store.beside("pseudonym.key");
                 let (p, created) = Pseudonymiser::from_key_file_or_create(&path)?;
                 (p, created, path)
             }
@@ -356,7 +356,7 @@ fn stix(a: StixArgs, global: &Global) -> Result<ExitCode> {
 }
 
 fn misp(a: MispArgs, global: &Global) -> Result<ExitCode> {
-    let store = SqliteStore::open_existing(&a.store.store)?;
+    let store = AnyStore::open_existing(&a.store.store)?;
     let chosen = chosen_incidents(&store, &a.store.store, &a.incident, &None, &None)?;
     let catalogue = pharos_assess::disarm::load_from_store(&store)?;
     let opts = pharos_share::misp::MispOptions {

@@ -3,7 +3,7 @@
 use super::{Global, StoreArg};
 use anyhow::Result;
 use pharos_share::stix::import::{FileReport, Importer};
-use pharos_store::SqliteStore;
+use pharos_store::AnyStore;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -84,7 +84,7 @@ fn print_file(r: &FileReport, quiet: bool) {
 }
 
 fn stix(a: StixArgs, global: &Global) -> Result<ExitCode> {
-    let mut store = SqliteStore::open(&a.store.store)?;
+    let mut store = AnyStore::open(&a.store.store)?;
     let mut importer = Importer::new(&mut store)?;
     let mut reports = Vec::new();
     let mut failed = Vec::new();

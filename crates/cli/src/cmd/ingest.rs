@@ -5,7 +5,7 @@ use crate::progress::Bar;
 use anyhow::Result;
 use pharos_ingest::load::{Summary, ingest_files, ingest_urls};
 use pharos_ingest::{CsvOptions, Format, Options, Preset};
-use pharos_store::SqliteStore;
+use pharos_store::AnyStore;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -102,7 +102,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     if let Some(bus) = &args.bus {
         return super::worker::ingest_to_bus(bus, &args, &opts, global);
     }
-    let mut store = SqliteStore::open(&args.store.store)?;
+    let mut store = AnyStore::open(&args.store.store)?;
     let pb = crate::progress::counter(global.quiet || args.json, "posts");
     let (urls, files): (Vec<PathBuf>, Vec<PathBuf>) = args.files.iter().cloned().partition(|f| {
         let s = f.to_string_lossy();

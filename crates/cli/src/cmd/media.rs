@@ -247,7 +247,7 @@ const SHOWN: usize = 50;
 fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
     use pharos_core::MediaKind;
     use pharos_media::scan::{is_remote, resolve_under};
-    use pharos_store::{MediaHashes, MediaRecord, PostFilter, SqliteStore, Store};
+    use pharos_store::{AnyStore, MediaHashes, MediaRecord, PostFilter, Store};
     use std::collections::HashMap;
 
     let root = std::fs::canonicalize(&args.root)
@@ -255,7 +255,7 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
     if !root.is_dir() {
         anyhow::bail!("--root {}: not a folder", args.root.display());
     }
-    let store = SqliteStore::open_existing(&args.store.store)?;
+    let store = AnyStore::open_existing(&args.store.store)?;
     let mut sum = ScanSummary::default();
     let mut problems: Vec<String> = Vec::new();
     // (platform, post id, reference, file index)

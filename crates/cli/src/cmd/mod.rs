@@ -24,7 +24,7 @@ pub mod token;
 pub mod watch;
 pub mod worker;
 
-use std::path::PathBuf;
+pub use pharos_store::Location;
 
 /// Options every command sees.
 #[derive(Debug, Clone)]
@@ -37,10 +37,12 @@ pub struct Global {
 /// The default store location.
 pub const DEFAULT_STORE: &str = "pharos.db";
 
-/// `--store PATH`, shared by commands that use the store.
+/// `--store PATH|URL`, shared by commands that use the store.
 #[derive(clap::Args, Debug, Clone)]
 pub struct StoreArg {
-    /// The store (an SQLite file; created when absent by commands that write).
-    #[arg(long, value_name = "PATH", default_value = DEFAULT_STORE, env = "PHAROS_STORE")]
-    pub store: PathBuf,
+    /// The store: an SQLite file (created when absent by commands that
+    /// write), or a PostgreSQL database `postgres://USER@HOST:PORT/DB`
+    /// (which must exist; Pharos creates and migrates its tables).
+    #[arg(long, value_name = "PATH|URL", default_value = DEFAULT_STORE, env = "PHAROS_STORE")]
+    pub store: Location,
 }

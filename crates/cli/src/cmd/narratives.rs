@@ -3,7 +3,7 @@
 use super::{Global, StoreArg};
 use anyhow::{Context, Result};
 use pharos_analysis::narratives::{NarrativeConfig, NarrativeEngine};
-use pharos_store::{PostFilter, SqliteStore, Store};
+use pharos_store::{AnyStore, PostFilter, Store};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,7 +52,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
-    let store = SqliteStore::open_existing(&args.store.store)?;
+    let store = AnyStore::open_existing(&args.store.store)?;
     let since = super::export::parse_time("since", &args.since)?;
     let until = super::export::parse_time("until", &args.until)?;
     let mut engine = NarrativeEngine::new(NarrativeConfig::default());

@@ -8,7 +8,7 @@ use pharos_claims::respond::pack::to_markdown;
 use pharos_claims::respond::tracking::{self, NewResponse, Report, Trend};
 use pharos_claims::respond::{LazyMatcher, PackOptions, Target, build_pack};
 use pharos_core::EventTime;
-use pharos_store::SqliteStore;
+use pharos_store::AnyStore;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -129,9 +129,9 @@ pub struct LogArgs {
     /// A free-text note.
     #[arg(long)]
     pub note: Option<String>,
-    /// The store.
-    #[arg(long, value_name = "PATH", default_value = super::DEFAULT_STORE, env = "PHAROS_STORE")]
-    pub store: PathBuf,
+    /// The store: an SQLite file or a PostgreSQL URL (`postgres://USER@HOST:PORT/DB`).
+    #[arg(long, value_name = "PATH|URL", default_value = super::DEFAULT_STORE, env = "PHAROS_STORE")]
+    pub store: super::Location,
     /// Print the logged response as JSON.
     #[arg(long)]
     pub json: bool,
@@ -145,9 +145,9 @@ pub struct ReportArgs {
     /// Length of the windows before and after each response (e.g. 24h, 90m, 2d).
     #[arg(long, default_value = "24h", value_parser = parse_hours)]
     pub window: f64,
-    /// The store.
-    #[arg(long, value_name = "PATH", default_value = super::DEFAULT_STORE, env = "PHAROS_STORE")]
-    pub store: PathBuf,
+    /// The store: an SQLite file or a PostgreSQL URL (`postgres://USER@HOST:PORT/DB`).
+    #[arg(long, value_name = "PATH|URL", default_value = super::DEFAULT_STORE, env = "PHAROS_STORE")]
+    pub store: super::Location,
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -195,7 +195,7 @@ fn pack(args: PackArgs, global: &Global) -> Result<ExitCode> {
             "say what to answer: --narrative ID (from `pharos narratives`) or --post ID; or use `pharos respond log` / `report`"
         ),
     };
-    let store = SqliteStore::open_existing(&args.library.store)?;
+    let store = AnyStore::open_existing(&args.library.store)?;
     let library = Library::open(&args.library.dir())?;
     let mut opts = PackOptions {
         max_claims: args.max_claims.max(1),
@@ -256,7 +256,7 @@ fn log(args: LogArgs, global: &Global) -> Result<ExitCode> {
     } else {
         EventTime::parse(&args.when).with_context(|| "--when")?
     };
-    let mut store = SqliteStore::open_existing(&args.store)?;
+    let mut store = AnyStore::open_existing(&args.store)?;
     let pb = crate::progress::counter(global.quiet, "posts read");
     let r = tracking::log(
         &mut store,
@@ -292,7 +292,7 @@ fn log(args: LogArgs, global: &Global) -> Result<ExitCode> {
 }
 
 fn report(args: ReportArgs, global: &Global) -> Result<ExitCode> {
-    let store = SqliteStore::open_existing(&args.store)?;
+    let store = AnyStore::open_existing(&args.store)?;
     let pb = crate::progress::counter(global.quiet, "posts read");
     let r = tracking::report(&store, args.narrative, args.window, &mut |n| {
         pb.set_position(n)

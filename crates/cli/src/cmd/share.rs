@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use pharos_share::stix::export::{ExportOptions, export_bundle};
 use pharos_share::stix::tlp::Tlp;
 use pharos_share::taxii::{Auth, Remote};
-use pharos_store::SqliteStore;
+use pharos_store::AnyStore;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -137,13 +137,13 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
 }
 
 fn push(a: PushArgs, global: &Global) -> Result<ExitCode> {
-    let store = SqliteStore::open_existing(&a.store.store)?;
+    let store = AnyStore::open_existing(&a.store.store)?;
     let incidents = pharos_assess::incident::load_incidents(&store)?;
     if incidents.is_empty() {
         bail!(
             "no incidents in {}; assess it first (`pharos assess --store {} --out DIR`)",
-            a.store.store.display(),
-            a.store.store.display()
+            a.store.store,
+            a.store.store
         );
     }
     let catalogue = pharos_assess::disarm::load_from_store(&store)?;
@@ -185,7 +185,7 @@ fn push(a: PushArgs, global: &Global) -> Result<ExitCode> {
 }
 
 fn pull(a: PullArgs, global: &Global) -> Result<ExitCode> {
-    let mut store = SqliteStore::open(&a.store.store)?;
+    let mut store = AnyStore::open(&a.store.store)?;
     let remote = a.remote.connect()?;
     let rep = pharos_share::taxii::pull(&remote, &a.remote.collection, &mut store)
         .with_context(|| format!("pulling collection {}", a.remote.collection))?;
@@ -219,7 +219,7 @@ fn pull(a: PullArgs, global: &Global) -> Result<ExitCode> {
 }
 
 fn list(a: ListArgs) -> Result<ExitCode> {
-    let store = SqliteStore::open_existing(&a.store.store)?;
+    let store = AnyStore::open_existing(&a.store.store)?;
     let objects = pharos_share::stix::stored_objects(&store, a.stix_type.as_deref())?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for o in objects {

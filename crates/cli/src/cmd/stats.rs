@@ -3,7 +3,7 @@
 use super::{Global, StoreArg};
 use anyhow::Result;
 use pharos_store::stats::Count;
-use pharos_store::{SqliteStore, Store};
+use pharos_store::{AnyStore, Store};
 use std::process::ExitCode;
 
 /// Counts by platform, language and day; top domains, hashtags and actors.
@@ -20,13 +20,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
-    let store = SqliteStore::open_existing(&args.store.store)?;
+    let store = AnyStore::open_existing(&args.store.store)?;
     let s = store.stats(args.top)?;
     if args.json {
         println!("{}", serde_json::to_string(&s)?);
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", render(&s, &args.store.store.display().to_string()));
+    print!("{}", render(&s, &args.store.store.to_string()));
     Ok(ExitCode::SUCCESS)
 }
 

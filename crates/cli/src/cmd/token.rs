@@ -4,7 +4,7 @@ use super::{Global, StoreArg};
 use anyhow::{Context, Result};
 use pharos_server::audit::{AuditEntry, write_now};
 use pharos_server::auth::{self, Role};
-use pharos_store::SqliteStore;
+use pharos_store::AnyStore;
 use std::process::ExitCode;
 
 /// API tokens: create (shown once, stored hashed), list, revoke.
@@ -53,11 +53,11 @@ pub enum TokenCommand {
     },
 }
 
-fn open(store: &StoreArg) -> Result<SqliteStore> {
-    Ok(SqliteStore::open_existing(&store.store)?)
+fn open(store: &StoreArg) -> Result<AnyStore> {
+    Ok(AnyStore::open_existing(&store.store)?)
 }
 
-fn cli_audit(store: &mut SqliteStore, object: String, detail: String) -> Result<()> {
+fn cli_audit(store: &mut AnyStore, object: String, detail: String) -> Result<()> {
     let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     write_now(
         store,

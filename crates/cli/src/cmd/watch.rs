@@ -11,7 +11,7 @@ use pharos_core::{EventTime, Post};
 use pharos_ingest::feed::{FeedClient, PollOutcome};
 use pharos_ingest::watch::{FeedPoll, FeedWatch};
 use pharos_ingest::{Options, Quarantine};
-use pharos_store::{RunRecord, SqliteStore, Store};
+use pharos_store::{AnyStore, RunRecord, Store};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -301,11 +301,11 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             "--feed takes http:// or https:// URLs; to read a feed file use `pharos ingest --format rss FILE`"
         );
     }
-    let mut store = SqliteStore::open(&args.store.store)?;
+    let mut store = AnyStore::open(&args.store.store)?;
     let state_path = args
         .state
         .clone()
-        .unwrap_or_else(|| pharos_ingest::watch::state_path(&args.store.store));
+        .unwrap_or_else(|| args.store.store.beside("feeds.json"));
     let client = FeedClient::with_timeout(Duration::from_secs(args.timeout.max(1)))?;
     let mut opts = Options::new();
     opts.platform = args.platform.clone();

@@ -212,7 +212,7 @@ pub fn ingest_to_bus(
     }
     let rt = runtime()?;
     let bus = rt.block_on(Bus::connect(&url))?;
-    let quarantine = pharos_store::sqlite::quarantine_path_for(&args.store.store);
+    let quarantine = args.store.store.beside("quarantine.jsonl");
     let pb = crate::progress::counter(global.quiet || args.json, "posts");
     let summary = pharos_bus::publish::publish_files(
         rt.handle(),

@@ -13,7 +13,7 @@ use pharos_alerts::Notification;
 use pharos_analysis::coordination::report::{EdgeReport, EvidencePost, NetworkReport};
 use pharos_analysis::narratives::NarrativeSummary;
 use pharos_core::Post;
-use pharos_store::{Actors, SqliteStore, Store};
+use pharos_store::{Actors, AnyStore, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use tokio_stream::StreamExt;
@@ -339,7 +339,7 @@ pub struct EvidencePage {
     pub pairs: Vec<EvidenceRow>,
 }
 
-fn fill(s: &SqliteStore, platforms: &[String], p: &mut EvidencePost) {
+fn fill(s: &AnyStore, platforms: &[String], p: &mut EvidencePost) {
     if p.text.is_some() {
         return;
     }

@@ -311,7 +311,7 @@ pub async fn claims(
 
 fn narrative_marking(
     st: &Shared,
-    s: &pharos_store::SqliteStore,
+    s: &pharos_store::AnyStore,
     who: &Principal,
     n: u64,
 ) -> ApiResult<crate::tlp::Marking> {
@@ -496,7 +496,7 @@ pub async fn stix_import(
     let path = st.store_path.clone();
     let source = format!("api upload by {} ({})", who.name, who.token_id);
     let report = tokio::task::spawn_blocking(move || {
-        let mut store = pharos_store::SqliteStore::open(&path)?;
+        let mut store = pharos_store::AnyStore::open(&path)?;
         let mut imp = pharos_share::stix::import::Importer::new(&mut store)
             .map_err(|e| ApiError::internal(e.to_string()))?;
         match imp.import_bytes(&body, &source) {

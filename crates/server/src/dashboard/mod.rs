@@ -1215,7 +1215,7 @@ fn incident_rows(list: &[crate::incidents::IncidentSummary]) -> String {
 
 fn visible_incidents(
     st: &Shared,
-    s: &pharos_store::SqliteStore,
+    s: &pharos_store::AnyStore,
     who: &Principal,
 ) -> Result<Vec<crate::incidents::IncidentSummary>, ApiError> {
     Ok(st

@@ -20,7 +20,7 @@ use pharos_core::now_ms;
 use pharos_ingest::Rejection;
 use pharos_ingest::quarantine::Quarantine;
 use pharos_store::{
-    RunRecord, SqliteStore, StixImport, StixObjectRecord, StixObjects, StixOutcome, Store,
+    AnyStore, RunRecord, StixImport, StixObjectRecord, StixObjects, StixOutcome, Store,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -137,7 +137,7 @@ pub struct FileReport {
 
 /// Imports bundles into the store, keeping a quarantine of rejected objects.
 pub struct Importer<'a> {
-    store: &'a mut SqliteStore,
+    store: &'a mut AnyStore,
     quarantine: Quarantine,
     started_ms: i64,
     sources: Vec<String>,
@@ -374,7 +374,7 @@ fn raw_of(v: &Value) -> String {
 
 impl<'a> Importer<'a> {
     /// Prepares the store's `stix_import` tables.
-    pub fn new(store: &'a mut SqliteStore) -> Result<Self, ImportError> {
+    pub fn new(store: &'a mut AnyStore) -> Result<Self, ImportError> {
         let quarantine = Quarantine::new(store.quarantine_path());
         Ok(Importer {
             store,

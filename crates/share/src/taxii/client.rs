@@ -1,7 +1,7 @@
 //! The TAXII 2.1 client (see the module docs of [`crate::taxii`]).
 
 use crate::stix::import::{ImportError, Importer};
-use pharos_store::SqliteStore;
+use pharos_store::AnyStore;
 use pharos_store::taxii::TaxiiStore;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -400,7 +400,7 @@ pub struct PullReport {
 pub fn pull(
     remote: &Remote,
     collection: &str,
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
 ) -> Result<PullReport, ClientError> {
     let key = remote.api_root.clone();
     let since = store.pull_position(&key, collection)?;
