@@ -106,7 +106,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         Some(queries) => match_queries(&matcher, &args, queries, global),
         None => {
             if args.store.is_none() {
-                bail!("give --queries FILE (with --run-out) or --store PATH: what to match");
+                bail!("give --queries FILE (with --run-out) or --store PATH|URL: what to match");
             }
             match_store(&matcher, &args, &store_path, global)
         }

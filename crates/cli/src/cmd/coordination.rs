@@ -268,7 +268,7 @@ fn write_report(args: &Args, report: &CoordinationReport) -> Result<()> {
 pub fn run(args: Args) -> Result<()> {
     let r = &args.report;
     if args.store.is_none() && (r.since.is_some() || r.until.is_some() || r.platform.is_some()) {
-        bail!("--since, --until and --platform filter a store: give --store PATH");
+        bail!("--since, --until and --platform filter a store: give --store PATH|URL");
     }
     match args.method.as_str() {
         "coortweet" => {}
@@ -617,7 +617,7 @@ fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> 
         return Ok(());
     }
     let Some(input) = &args.input else {
-        bail!("give --input FILE or --store PATH");
+        bail!("give --input FILE or --store PATH|URL");
     };
     let format = Format::parse(&args.format).with_context(|| {
         format!(

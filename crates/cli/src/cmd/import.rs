@@ -13,7 +13,7 @@ use std::process::ExitCode;
 pharos import stix partner-a.json partner-b.json --store cases/x.db\n  \
 pharos import stix partner.json --store cases/x.db --json\n\n\
 Objects keep their markings (TLP 2.0; TLP 1.0 read with WHITE as CLEAR). Bad objects are rejected one by one \
-into <store>.quarantine.jsonl; the rest is imported. More: pharos import stix --help, docs/sharing.md")]
+into the store's quarantine (<store>.quarantine.jsonl; DB.quarantine.jsonl for PostgreSQL); the rest is imported. More: pharos import stix --help, docs/sharing.md")]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,

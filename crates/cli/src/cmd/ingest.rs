@@ -13,8 +13,9 @@ use std::process::ExitCode;
 ///
 /// Bad records (malformed lines, missing required fields, bad timestamps,
 /// invalid UTF-8, a truncated file) go to the store's quarantine
-/// (`<store>.quarantine.jsonl`: file, line, reason, raw record) and the run
-/// goes on. Re-ingesting the same file adds nothing (posts are unique by
+/// (`<store>.quarantine.jsonl` beside an SQLite store, `DB.quarantine.jsonl`
+/// in the current directory for a PostgreSQL one: file, line, reason, raw
+/// record) and the run goes on. Re-ingesting the same file adds nothing (posts are unique by
 /// platform and id).
 ///
 /// Exit status: 0 when anything was stored or everything was a duplicate;
