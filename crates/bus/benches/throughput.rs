@@ -127,27 +127,35 @@ fn main() {
         .unwrap();
     let posts = posts(n);
     println!("{n} simulated posts");
-
-    // 1. publish
-    let ns = BusUrl::parse(&format!("{}/{}", nats(), unique("publish"))).unwrap();
-    let bus = rt.block_on(Bus::connect(&ns)).unwrap();
-    let c0 = cpu();
-    let s = publish(&rt, &bus, &posts);
-    let c1 = cpu();
-    println!(
-        "publish: {:.0} posts/s ({:.2} s; CPU µs/post: pharos {:.2}, nats-server {:.2})",
-        n as f64 / s,
-        s,
-        (c1.0 - c0.0) / n as f64 * 1e6,
-        (c1.2 - c0.2) / n as f64 * 1e6
-    );
-    // The same file again: every batch a duplicate.
-    let s2 = publish_dup(&rt, &bus, &posts);
-    println!("republish (all duplicates): {:.0} posts/s", n as f64 / s2);
-    rt.block_on(bus.delete_namespace()).unwrap();
+    // BUS_STEPS=lead (say) runs only that step: publish, store, lead.
+    let steps = std::env::var("BUS_STEPS").unwrap_or_else(|_| "publish,store,lead".into());
+    if steps.contains("publish") {
+        // 1. publish
+        let ns = BusUrl::parse(&format!("{}/{}", nats(), unique("publish"))).unwrap();
+        let bus = rt.block_on(Bus::connect(&ns)).unwrap();
+        let c0 = cpu();
+        let s = publish(&rt, &bus, &posts);
+        let c1 = cpu();
+        println!(
+            "publish: {:.0} posts/s ({:.2} s; CPU µs/post: pharos {:.2}, nats-server {:.2})",
+            n as f64 / s,
+            s,
+            (c1.0 - c0.0) / n as f64 * 1e6,
+            (c1.2 - c0.2) / n as f64 * 1e6
+        );
+        // The same file again: every batch a duplicate.
+        let s2 = publish_dup(&rt, &bus, &posts);
+        println!("republish (all duplicates): {:.0} posts/s", n as f64 / s2);
+        rt.block_on(bus.delete_namespace()).unwrap();
+    }
 
     // 2. store with 1, 2, 4 workers
-    for workers in [1usize, 2, 4] {
+    let counts: &[usize] = if steps.contains("store") {
+        &[1, 2, 4]
+    } else {
+        &[]
+    };
+    for &workers in counts {
         let what = format!("store{workers}");
         let ns = BusUrl::parse(&format!("{}/{}", nats(), unique(&what))).unwrap();
         let bus = rt.block_on(Bus::connect(&ns)).unwrap();
@@ -197,6 +205,9 @@ fn main() {
     }
 
     // 3. the pipeline leader
+    if !steps.contains("lead") {
+        return;
+    }
     let ns = BusUrl::parse(&format!("{}/{}", nats(), unique("lead"))).unwrap();
     let bus = rt.block_on(Bus::connect(&ns)).unwrap();
     publish(&rt, &bus, &posts);
@@ -204,7 +215,7 @@ fn main() {
     let stop = AtomicBool::new(false);
     let c0 = cpu();
     let t = Instant::now();
-    std::thread::scope(|s| {
+    let lease = std::thread::scope(|s| {
         let h = s.spawn(|| {
             // Storing into a throw-away SQLite file; the figure is the leader's.
             let dir = tempfile::tempdir().unwrap();
@@ -216,15 +227,16 @@ fn main() {
             };
             worker::run(rt.handle(), &bus, &mut store, &cfg, &stop).unwrap()
         });
-        loop {
+        let lease = loop {
             let st = rt.block_on(bus.status()).unwrap();
             if st.analysed_all() {
-                break;
+                break st.leader;
             }
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
         stop.store(true, Ordering::Relaxed);
         h.join().unwrap();
+        lease
     });
     let secs = t.elapsed().as_secs_f64();
     let c1 = cpu();
@@ -235,6 +247,12 @@ fn main() {
         st.alerts,
         (c1.0 - c0.0) / n as f64 * 1e6
     );
+    if let Some(l) = &lease {
+        println!(
+            "  leader's time (s): waiting for and decoding messages {:.2}, pipeline read {:.2} (all cores), assign {:.2}, signals {:.2}, publishing alerts {:.2}",
+            l.decode_s, l.read_s, l.assign_s, l.signals_s, l.publish_s
+        );
+    }
     rt.block_on(bus.delete_namespace()).unwrap();
     drop_db(&db);
 }

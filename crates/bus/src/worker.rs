@@ -101,7 +101,8 @@ impl WorkerConfig {
 }
 
 /// The leader lease's value: who runs the pipeline and how far it is.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Lease {
     pub worker: String,
     /// The last posts-stream sequence the pipeline analysed.
@@ -110,6 +111,14 @@ pub struct Lease {
     /// (the replay included).
     pub posts: u64,
     pub alerts: u64,
+    /// Seconds of this term spent reading the stream and decoding posts,
+    /// in the pipeline's stages (read, assign, signals: see
+    /// `pharos_pipeline::StageTimes`), and publishing alerts.
+    pub decode_s: f64,
+    pub read_s: f64,
+    pub assign_s: f64,
+    pub signals_s: f64,
+    pub publish_s: f64,
 }
 
 /// What a worker did (so far).
@@ -468,7 +477,9 @@ fn lead(
         worker: cfg.name.clone(),
         ..Default::default()
     };
-    let renew_every = (cfg.setup.lease_ttl / 4).max(Duration::from_millis(100));
+    // Renewed (and its progress shown) at least every second.
+    let renew_every =
+        (cfg.setup.lease_ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
     let mut renewed = Instant::now();
     let stream = bus.names.posts_stream.clone();
     while !stop.load(Ordering::Relaxed) {
@@ -476,7 +487,9 @@ fn lead(
             revision = put_lease(rt, bus, &lease, revision)?;
             renewed = Instant::now();
         }
+        let waited = Instant::now();
         let next = rt.block_on(async { tokio::time::timeout(renew_every, messages.next()).await });
+        let waited = waited.elapsed().as_secs_f64();
         let msg = match next {
             Err(_) => continue,
             Ok(None) => return Err(BusError::Other("the pipeline reader ended".into())),
@@ -491,11 +504,16 @@ fn lead(
             lease.processed = seq;
             continue;
         }
+        let t = Instant::now();
         let (mut posts, _) = decode(&msg.payload, &format!("nats:{stream}#{seq}"));
         posts.sort_by(|a, b| (a.time, &a.platform, &a.id).cmp(&(b.time, &b.platform, &b.id)));
+        lease.decode_s += t.elapsed().as_secs_f64() + waited;
         pipe.push_batch(&posts)
             .map_err(|e| BusError::Other(format!("pipeline: {e}")))?;
         lease.posts += posts.len() as u64;
+        let st = pipe.stage_times;
+        (lease.read_s, lease.assign_s, lease.signals_s) = (st.read, st.assign, st.signals);
+        let t = Instant::now();
         let raised = std::mem::take(&mut *lock(&delivered));
         for (i, n) in raised.iter().enumerate() {
             let pos = (seq, i as u64);
@@ -521,6 +539,7 @@ fn lead(
             last_subject_seq = ack.sequence;
             lease.alerts += 1;
         }
+        lease.publish_s += t.elapsed().as_secs_f64();
         lease.processed = seq;
     }
     // Stopping: give the lease up so another worker takes over at once.

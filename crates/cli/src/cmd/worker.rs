@@ -40,8 +40,8 @@ use std::time::Duration;
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// The bus and namespace (stream, subject, consumer and bucket names
-    /// start with the namespace; default `pharos`).
+    /// The bus and namespace (stream, subject and consumer names
+    /// begin with the namespace; default `pharos`).
     #[arg(long, value_name = "nats://HOST:PORT[/NAMESPACE]")]
     pub bus: String,
 
