@@ -550,7 +550,9 @@ impl Drop for Server {
 
 fn serve(store: &Path, bus: &str) -> Server {
     use std::io::BufRead;
-    drop(SqliteStore::open(store).unwrap());
+    if !store.to_string_lossy().starts_with("postgres://") {
+        drop(SqliteStore::open(store).unwrap());
+    }
     let out = Command::new(PHAROS)
         .args([
             "token", "create", "--role", "admin", "--name", "t", "--json", "--store",
@@ -625,15 +627,33 @@ fn listen(s: &Server, ids: std::sync::mpsc::Sender<String>, ready: std::sync::mp
 /// Two `pharos serve --bus` replicas: an alert raised from posts ingested
 /// through one reaches the SSE clients of both. Each replica has an SQLite
 /// store of its own here, so the second can only learn of the alert
-/// through the bus (replicas over one PostgreSQL store raise it each, and
-/// the fan-out sends it once).
+/// through the bus.
 #[test]
 fn replicas_share_live_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    replicas(
+        &dir.path().join("a.db"),
+        &dir.path().join("b.db"),
+        dir.path(),
+    );
+}
+
+/// The same with both replicas over one PostgreSQL store (each analyses
+/// every post; the fan-out gives each client the alert once).
+#[test]
+fn replicas_over_postgres_share_live_alerts() {
+    let db = Db::new(&unique("serve"));
+    drop(PgStore::connect(&db.url).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let url = PathBuf::from(&db.url);
+    replicas(&url, &url, dir.path());
+}
+
+fn replicas(store_a: &Path, store_b: &Path, dir: &Path) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let ns = Ns::new("serve");
-    let dir = tempfile::tempdir().unwrap();
-    let a = serve(&dir.path().join("a.db"), &ns.url);
-    let b = serve(&dir.path().join("b.db"), &ns.url);
+    let a = serve(store_a, &ns.url);
+    let b = serve(store_b, &ns.url);
     let (a_tx, a_ids) = std::sync::mpsc::channel();
     let (b_tx, b_ids) = std::sync::mpsc::channel();
     let (ready_tx, ready) = std::sync::mpsc::channel();
@@ -644,7 +664,7 @@ fn replicas_share_live_alerts() {
             .recv_timeout(Duration::from_secs(30))
             .expect("SSE ready");
     }
-    let file = dir.path().join("s.jsonl");
+    let file = dir.join("s.jsonl");
     let out = Command::new(PHAROS)
         .args([
             "-q", "simulate", "--posts", "20000", "--days", "2", "--seed", "3", "--out",
