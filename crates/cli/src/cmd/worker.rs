@@ -154,14 +154,9 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             redact(&location)
         );
     }
-    let stats = if pharos_store::postgres::is_postgres_url(&location) {
-        let mut store = pharos_store::PgStore::connect(&location)?;
-        pharos_bus::worker::run(rt.handle(), &bus, &mut store, &cfg, &stop)?
-    } else {
-        let mut store = pharos_store::SqliteStore::open(&location)
-            .with_context(|| format!("store {location}"))?;
-        pharos_bus::worker::run(rt.handle(), &bus, &mut store, &cfg, &stop)?
-    };
+    let mut store =
+        pharos_store::open(&location).with_context(|| format!("store {}", redact(&location)))?;
+    let stats = pharos_bus::worker::run(rt.handle(), &bus, &mut store, &cfg, &stop)?;
     if !global.quiet {
         eprintln!(
             "pharos worker {name}: {} messages, {} posts stored, {} duplicates, {} lines quarantined, {} messages terminated",
