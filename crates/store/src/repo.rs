@@ -423,6 +423,58 @@ pub struct AuditCheck {
     pub broken: Option<(i64, String)>,
 }
 
+impl AuditCheck {
+    /// Checks the next row of the log, read in `seq` order; `false` when it
+    /// breaks the chain (recorded in [`AuditCheck::broken`]: stop reading).
+    /// Every backend's [`Audit::verify_audit`] feeds its rows through this.
+    pub fn push(&mut self, row: AuditRecord) -> bool {
+        self.rows += 1;
+        let seq = row.seq;
+        let broken = match (&row.hash, &self.head) {
+            (None, None) => {
+                self.unchained += 1;
+                None
+            }
+            (None, Some(_)) => {
+                Some("has no hash, after chained rows: it was not written by Pharos".to_string())
+            }
+            (Some(h), prev) => {
+                let expected = audit_row_hash(
+                    prev.as_ref().map_or("", |(_, h)| h.as_str()),
+                    &AuditRecord {
+                        hash: None,
+                        ..row.clone()
+                    },
+                );
+                if let Some((ps, _)) = prev
+                    && seq != ps + 1
+                {
+                    Some(format!(
+                        "follows row {ps}: rows {} to {} are missing (deleted)",
+                        ps + 1,
+                        seq - 1
+                    ))
+                } else if *h != expected {
+                    Some(
+                        "its hash does not match its contents and the row before: it was changed, or inserted"
+                            .to_string(),
+                    )
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(why) = broken {
+            self.broken = Some((seq, why));
+            return false;
+        }
+        if let Some(h) = row.hash {
+            self.head = Some((seq, h));
+        }
+        true
+    }
+}
+
 /// The append-only audit log (the store refuses updates and deletes), each
 /// row chained to the one before by a hash.
 pub trait Audit {
@@ -441,6 +493,19 @@ pub struct MarkingRecord {
     pub tlp: String,
     pub orgs: Vec<String>,
     pub people: Vec<String>,
+}
+
+impl MarkingRecord {
+    /// A marking from its stored columns: the TLP and the organisations and
+    /// people as JSON lists (an unreadable list reads as empty). Both
+    /// backends store markings this way.
+    pub fn from_columns(tlp: String, orgs: &str, people: &str) -> MarkingRecord {
+        MarkingRecord {
+            tlp,
+            orgs: serde_json::from_str(orgs).unwrap_or_default(),
+            people: serde_json::from_str(people).unwrap_or_default(),
+        }
+    }
 }
 
 /// Objects' TLP markings, by kind (`narrative`, `post`, ...) and id.

@@ -294,8 +294,6 @@ impl Audit for PgStore {
 
     fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
         let mut check = AuditCheck::default();
-        // The previous chained row: its seq and hash.
-        let mut prev: Option<(i64, String)> = None;
         let mut after = i64::MIN;
         'pages: loop {
             let rows = self.query(
@@ -307,64 +305,15 @@ impl Audit for PgStore {
             for r in &rows {
                 let row = audit_row(r);
                 after = row.seq;
-                check.rows += 1;
-                let seq = row.seq;
-                let broken = match (&row.hash, &prev) {
-                    (None, None) => {
-                        check.unchained += 1;
-                        None
-                    }
-                    (None, Some(_)) => Some(
-                        "has no hash, after chained rows: it was not written by Pharos".to_string(),
-                    ),
-                    (Some(h), p) => {
-                        let expected = crate::audit_row_hash(
-                            p.as_ref().map_or("", |(_, h)| h.as_str()),
-                            &AuditRecord {
-                                hash: None,
-                                ..row.clone()
-                            },
-                        );
-                        if let Some((ps, _)) = p
-                            && seq != ps + 1
-                        {
-                            Some(format!(
-                                "follows row {ps}: rows {} to {} are missing (deleted)",
-                                ps + 1,
-                                seq - 1
-                            ))
-                        } else if *h != expected {
-                            Some(
-                                "its hash does not match its contents and the row before: it was changed, or inserted"
-                                    .to_string(),
-                            )
-                        } else {
-                            None
-                        }
-                    }
-                };
-                if let Some(why) = broken {
-                    check.broken = Some((seq, why));
+                if !check.push(row) {
                     break 'pages;
-                }
-                if let Some(h) = row.hash {
-                    prev = Some((seq, h));
                 }
             }
             if (rows.len() as i64) < SCAN_PAGE {
                 break;
             }
         }
-        check.head = prev;
         Ok(check)
-    }
-}
-
-fn marking(tlp: String, orgs: &str, people: &str) -> MarkingRecord {
-    MarkingRecord {
-        tlp,
-        orgs: serde_json::from_str(orgs).unwrap_or_default(),
-        people: serde_json::from_str(people).unwrap_or_default(),
     }
 }
 
@@ -378,7 +327,7 @@ impl Markings for PgStore {
                 &[&column(kind), &column(id)],
             )?
             .first()
-            .map(|r| marking(r.get(0), r.get(1), r.get(2))))
+            .map(|r| MarkingRecord::from_columns(r.get(0), r.get(1), r.get(2))))
     }
 
     fn markings_of_kind(&self, kind: &str) -> Result<Vec<(String, MarkingRecord)>, StoreError> {
@@ -388,7 +337,12 @@ impl Markings for PgStore {
                 &[&column(kind)],
             )?
             .iter()
-            .map(|r| (r.get(0), marking(r.get(1), r.get(2), r.get(3))))
+            .map(|r| {
+                (
+                    r.get(0),
+                    MarkingRecord::from_columns(r.get(1), r.get(2), r.get(3)),
+                )
+            })
             .collect())
     }
 

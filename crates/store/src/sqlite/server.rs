@@ -300,64 +300,12 @@ impl Audit for SqliteStore {
             .map_err(e)?;
         let mut rows = stmt.query([]).map_err(e)?;
         let mut check = AuditCheck::default();
-        // The previous chained row: its seq and hash.
-        let mut prev: Option<(i64, String)> = None;
         while let Some(r) = rows.next().map_err(e)? {
-            let row = audit_row(r).map_err(e)?;
-            check.rows += 1;
-            let seq = row.seq;
-            let broken = match (&row.hash, &prev) {
-                (None, None) => {
-                    check.unchained += 1;
-                    None
-                }
-                (None, Some(_)) => Some(
-                    "has no hash, after chained rows: it was not written by Pharos".to_string(),
-                ),
-                (Some(h), p) => {
-                    let expected = crate::audit_row_hash(
-                        p.as_ref().map_or("", |(_, h)| h.as_str()),
-                        &AuditRecord {
-                            hash: None,
-                            ..row.clone()
-                        },
-                    );
-                    if let Some((ps, _)) = p
-                        && seq != ps + 1
-                    {
-                        Some(format!(
-                            "follows row {ps}: rows {} to {} are missing (deleted)",
-                            ps + 1,
-                            seq - 1
-                        ))
-                    } else if *h != expected {
-                        Some(
-                            "its hash does not match its contents and the row before: it was changed, or inserted"
-                                .to_string(),
-                        )
-                    } else {
-                        None
-                    }
-                }
-            };
-            if let Some(why) = broken {
-                check.broken = Some((seq, why));
+            if !check.push(audit_row(r).map_err(e)?) {
                 break;
             }
-            if let Some(h) = row.hash {
-                prev = Some((seq, h));
-            }
         }
-        check.head = prev;
         Ok(check)
-    }
-}
-
-fn marking(tlp: String, orgs: &str, people: &str) -> MarkingRecord {
-    MarkingRecord {
-        tlp,
-        orgs: serde_json::from_str(orgs).unwrap_or_default(),
-        people: serde_json::from_str(people).unwrap_or_default(),
     }
 }
 
@@ -373,7 +321,7 @@ impl Markings for SqliteStore {
             .query_row(params![kind, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()
             .map_err(e)?;
-        Ok(row.map(|(t, o, p)| marking(t, &o, &p)))
+        Ok(row.map(|(t, o, p)| MarkingRecord::from_columns(t, &o, &p)))
     }
 
     fn markings_of_kind(&self, kind: &str) -> Result<Vec<(String, MarkingRecord)>, StoreError> {
@@ -385,7 +333,11 @@ impl Markings for SqliteStore {
         stmt.query_map([kind], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                marking(r.get(1)?, &r.get::<_, String>(2)?, &r.get::<_, String>(3)?),
+                MarkingRecord::from_columns(
+                    r.get(1)?,
+                    &r.get::<_, String>(2)?,
+                    &r.get::<_, String>(3)?,
+                ),
             ))
         })
         .map_err(e)?
