@@ -124,7 +124,6 @@ pub fn prebunk(
         }
     }
     let mut all = forecast(&lines, now, opts);
-    let by_id: HashMap<&str, &Storyline> = lines.iter().map(|l| (l.id.as_str(), l)).collect();
     let line_index: HashMap<&str, usize> = lines
         .iter()
         .enumerate()
@@ -171,12 +170,10 @@ pub fn prebunk(
         .filter(|f| f.chance >= opts.min_chance)
         .take(opts.max_briefs)
     {
-        let (Some(line), Some(&idx)) = (
-            by_id.get(f.storyline.as_str()),
-            line_index.get(f.storyline.as_str()),
-        ) else {
+        let Some(&idx) = line_index.get(f.storyline.as_str()) else {
             continue;
         };
+        let line = &lines[idx];
         let mut fact_checks: Vec<FactCheckRef> = matched
             .get(&idx)
             .into_iter()

@@ -18,7 +18,8 @@ pub fn stem(b: &Brief) -> String {
         .collect()
 }
 
-fn basis(f: &Forecast) -> &'static str {
+/// What a forecast rests on, in words (reports and the dashboard).
+pub fn basis(f: &Forecast) -> &'static str {
     match f.basis {
         Basis::Recurrence => "recurrence",
         Basis::Periodicity => "regular gaps",
@@ -26,7 +27,8 @@ fn basis(f: &Forecast) -> &'static str {
     }
 }
 
-fn when(f: &Forecast, horizon_days: f64) -> String {
+/// When a storyline is expected, in words.
+pub fn when(f: &Forecast, horizon_days: f64) -> String {
     match (&f.expected, &f.trigger) {
         (Some(d), Some(t)) => format!("around {} ({})", d.day(), t),
         (Some(d), None) => format!("around {}", d.day()),

@@ -1287,11 +1287,8 @@ async fn prebunk(State(st): State<Shared>, Extension(who): Extension<Principal>)
                 body,
                 "<tr><td>{title}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td class=muted>{}</td></tr>",
                 f.chance,
-                esc(&format!("{:?}", f.basis).to_lowercase()),
-                esc(&f
-                    .expected
-                    .map(|d| d.day())
-                    .unwrap_or_else(|| format!("within {:.0} days", p.horizon_days))),
+                pharos_assess::report::prebunk::basis(f),
+                esc(&pharos_assess::report::prebunk::when(f, p.horizon_days)),
                 f.outbreaks,
                 esc(f.reasons.first().map(String::as_str).unwrap_or(""))
             );
