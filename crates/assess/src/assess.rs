@@ -35,6 +35,9 @@ pub struct AssessOptions {
     /// Storylines likely to come back and their briefs
     /// ([`Assessment::prebunk`]; `pharos prebunk`).
     pub prebunk: crate::prebunk::PrebunkOptions,
+    /// The media files posts reference, as `pharos media scan` hashed them
+    /// (their provenance: C2PA, XMP), besides those in the store.
+    pub media: Vec<pharos_store::MediaRecord>,
 }
 
 /// A response to an incident or claim: a correction published, a debunk
@@ -122,6 +125,11 @@ pub struct Assessment {
     /// [`AssessOptions::network_report`] only (not written to files).
     #[serde(skip)]
     pub networks: Option<pharos_analysis::coordination::report::CoordinationReport>,
+    /// Every media file that declares itself made by generative AI (C2PA or
+    /// XMP), with its posts (inside incidents or not) and its DISARM
+    /// technique: AI media alone raises no incident (see [`crate::media`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ai_media: Vec<crate::incident::MediaRef>,
     /// Storylines likely to come back, forecast at the last post (or
     /// `until`), with briefs for the likely ones (`prebunk/` of the outputs).
     #[serde(
@@ -195,13 +203,16 @@ where
         posts.push(p);
         ControlFlow::Continue(())
     })?;
-    // The PDQ hashes `pharos media scan` stored (co-image coordination).
-    store.attach_media_hashes(&mut posts, MIN_PDQ_QUALITY)?;
+    // The files `pharos media scan` hashed: their PDQ hashes (co-image
+    // coordination) and their provenance (AI-generated media, evidence).
+    let records = store.media_records()?;
+    pharos_store::attach_hashes(&records, &mut posts, MIN_PDQ_QUALITY);
     let matches = stored_matches(store, opts.fusion.min_match_confidence)?;
     let mut responses = stored_responses(store)?;
     responses.extend(opts.responses.iter().cloned());
     let mut opts = opts.clone();
     opts.responses = responses;
+    opts.media.extend(records);
     assess_posts_with(posts, matches, &opts, pipeline)
 }
 
@@ -226,7 +237,8 @@ pub fn assess_posts_with(
         .into_iter()
         .filter(|p| opts.since.is_none_or(|s| p.time >= s) && opts.until.is_none_or(|u| p.time < u))
         .collect();
-    let sig = Signals::compute_with(posts, pipeline, &opts.coordination, matches)?;
+    let mut sig = Signals::compute_with(posts, pipeline, &opts.coordination, matches)?;
+    sig.media = crate::media::MediaFiles::new(opts.media.clone());
     let claims: HashMap<String, ClaimInfo> = opts
         .claims
         .iter()
@@ -273,6 +285,7 @@ pub fn assess_posts_with(
     let networks = opts
         .network_report
         .then(|| crate::networks::network_report(&sig, &opts.coordination));
+    let ai_media = crate::media::ai_media(&sig);
     Ok(Assessment {
         summary,
         incidents,
@@ -281,6 +294,7 @@ pub fn assess_posts_with(
         drafts: BTreeMap::new(),
         templates: sig.templates,
         networks,
+        ai_media,
         prebunk,
     })
 }

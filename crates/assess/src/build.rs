@@ -701,6 +701,44 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
         });
     }
 
+    // ---- media files (`pharos media scan`): evidence, AI declarations
+    let media = crate::media::media_refs(sig, posts);
+    let mut ai_files: Vec<&MediaRef> = Vec::new();
+    for (k, m) in media.iter().enumerate() {
+        // Every AI-declared file, and the first 20 others, as evidence.
+        if m.ai.is_none() && k >= 20 + ai_files.len() {
+            continue;
+        }
+        let refs: Vec<EvidenceId> = m
+            .posts
+            .iter()
+            .take(5)
+            .filter_map(|key| sig.index.get(key).copied())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|i| ev.post(i))
+            .collect();
+        ev.push(Evidence {
+            id: m.id.clone(),
+            kind: Some(EvidenceKind::Media),
+            label: format!(
+                "{} {} in {} by {}: {}",
+                m.kind,
+                m.display(),
+                plural(m.post_count as usize, "post", "posts"),
+                plural(m.accounts as usize, "account", "accounts"),
+                m.provenance()
+            ),
+            url: Some(m.file.clone()),
+            value: Some(m.post_count as f64),
+            refs,
+            ..Default::default()
+        });
+        if m.ai.is_some() {
+            ai_files.push(m);
+        }
+    }
+
     // ---- measures for scores and statements
     let n_posts = posts.len();
     let n_accounts = actors.len();
@@ -1205,6 +1243,50 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             None,
         ));
     }
+    for t_id in ["T0086.002", "T0087.001"] {
+        let files: Vec<&&MediaRef> = ai_files
+            .iter()
+            .filter(|m| m.technique.as_deref() == Some(t_id))
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        let mut by_source: BTreeMap<pharos_media::AiDeclaration, usize> = BTreeMap::new();
+        for m in &files {
+            if let Some(d) = m.ai {
+                *by_source.entry(d).or_insert(0) += 1;
+            }
+        }
+        let sources: Vec<String> = by_source
+            .iter()
+            .map(|(d, n)| format!("{n} {}", crate::media::declaration_text(*d)))
+            .collect();
+        let posts_n: u64 = files.iter().map(|m| m.post_count).sum();
+        signals.push((
+            Signal::AiGeneratedMedia,
+            format!(
+                "{} in {} declare{} generative AI as their source: {}.",
+                plural(
+                    files.len(),
+                    if t_id == "T0087.001" {
+                        "video"
+                    } else {
+                        "picture"
+                    },
+                    if t_id == "T0087.001" {
+                        "videos"
+                    } else {
+                        "pictures"
+                    }
+                ),
+                plural(posts_n as usize, "post", "posts"),
+                if files.len() == 1 { "s" } else { "" },
+                join_and(&sources)
+            ),
+            files.iter().map(|m| m.id.clone()).collect(),
+            Some(t_id),
+        ));
+    }
     let mut techniques: Vec<TechniqueTag> = Vec::new();
     for (signal, why, evidence, only) in signals {
         if evidence.is_empty() {
@@ -1375,9 +1457,19 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
                         " It repeats {} already debunked.",
                         plural(claim_matches.len(), "claim", "claims")
                     )
-                }
-            ),
+                },
+            ) + &if ai_files.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {} declare{} itself made by generative AI.",
+                    plural(ai_files.len(), "media file", "media files"),
+                    if ai_files.len() == 1 { "s" } else { "" }
+                )
+                .replace("declare itself", "declare themselves")
+            },
             evidence: [
+                ai_files.iter().map(|m| m.id.clone()).collect(),
                 narrative_ids.clone(),
                 links_top
                     .iter()
@@ -1502,5 +1594,6 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             .map(|&i| format!("{}:{}", sig.posts[i].platform, sig.posts[i].id))
             .collect(),
         evidence,
+        media,
     }
 }

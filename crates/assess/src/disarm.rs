@@ -321,6 +321,9 @@ pub enum Signal {
     Burst,
     /// A burst of replies in one conversation, carried by flagged accounts.
     ReplyFlood,
+    /// Pictures or videos that declare themselves made by generative AI
+    /// (C2PA or the IPTC digital source type; `pharos media scan`).
+    AiGeneratedMedia,
 }
 
 impl Signal {
@@ -335,6 +338,7 @@ impl Signal {
         Signal::InauthenticAccounts,
         Signal::Burst,
         Signal::ReplyFlood,
+        Signal::AiGeneratedMedia,
     ];
 
     /// The signal's name in files and command lines (`coordinated-network`),
@@ -350,6 +354,7 @@ impl Signal {
             Signal::InauthenticAccounts => "inauthentic-accounts",
             Signal::Burst => "burst",
             Signal::ReplyFlood => "reply-flood",
+            Signal::AiGeneratedMedia => "ai-generated-media",
         }
     }
 }
@@ -489,6 +494,20 @@ pub const OBSERVABLE: &[Observable] = &[
         name: "Post Inauthentic Social Media Comment",
         tactic_id: "TA09",
         shown_by: "a burst of replies in one conversation carried by coordinated or suspicious accounts",
+    },
+    Observable {
+        signal: Signal::AiGeneratedMedia,
+        t_id: "T0086.002",
+        name: "Develop AI-Generated Images (Deepfakes)",
+        tactic_id: "TA06",
+        shown_by: "pictures whose C2PA manifest (strong when it verifies) or XMP metadata (weaker: unsigned) declares the IPTC source type trainedAlgorithmicMedia or compositeWithTrainedAlgorithmicMedia",
+    },
+    Observable {
+        signal: Signal::AiGeneratedMedia,
+        t_id: "T0087.001",
+        name: "Develop AI-Generated Videos (Deepfakes)",
+        tactic_id: "TA06",
+        shown_by: "videos (or their preview images) whose C2PA manifest or XMP metadata declares a generative-AI source type",
     },
 ];
 

@@ -21,6 +21,7 @@
 //! | family | `family:<id>` |
 //! | claim match | `match:<claim id>` |
 //! | alert | `alert:<alert id>` |
+//! | media file | `media:<sha256 of the file>` |
 //!
 //! The model is what `incidents.json` holds, what the reports are drawn
 //! from, what the store keeps (component `incidents`, see [`save_incidents`])
@@ -29,6 +30,7 @@
 //! every exporter can reach them without parsing statements.
 
 use pharos_core::EventTime;
+pub use pharos_media::{AiDeclaration, C2pa};
 use pharos_store::{IncidentRecord, Incidents};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -94,6 +96,11 @@ pub struct Incident {
     pub posts: Vec<String>,
     /// The evidence statements point to.
     pub evidence: Vec<Evidence>,
+    /// The local files its posts reference, as `pharos media scan` hashed
+    /// them (one entry per distinct file), AI-declared ones first, then by
+    /// posts; empty when nothing was scanned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<MediaRef>,
 }
 
 impl Incident {
@@ -386,6 +393,124 @@ impl ActorRef {
     }
 }
 
+/// A media file posts reference (hashed by `pharos media scan`), with what
+/// it says about how it was made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaRef {
+    /// Evidence id (`media:<sha256>`).
+    pub id: EvidenceId,
+    /// The reference as the first post gives it (a path under the scan's
+    /// root: an export's `photos/…`).
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// PDQ perceptual hash, 64 hex digits, and its quality (0–100).
+    pub pdq: String,
+    pub quality: u8,
+    pub width: u32,
+    pub height: u32,
+    /// The posts' media kind (`photo`, `video`, ...).
+    pub kind: String,
+    /// Posts carrying it (`platform:id`, event-time order, at most 50).
+    pub posts: Vec<String>,
+    /// Posts and distinct accounts carrying it.
+    pub post_count: u64,
+    pub accounts: u64,
+    /// How it declares itself made by generative AI, if it does:
+    /// `signed_c2pa` (a valid C2PA manifest: strong), `broken_c2pa` (a
+    /// manifest that does not verify: an unverified claim), `xmp` (the
+    /// unsigned XMP field: weaker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai: Option<AiDeclaration>,
+    /// The DISARM technique an AI declaration shows (`T0086.002` for
+    /// pictures, `T0087.001` for videos).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technique: Option<String>,
+    /// The C2PA manifest's findings (`pharos media inspect`'s object), when
+    /// the file carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c2pa: Option<C2pa>,
+    /// Why the manifest does not verify (C2PA failure codes, e.g.
+    /// `assertion.dataHash.mismatch`: the pixels changed after signing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub c2pa_failures: Vec<String>,
+    /// The unsigned XMP `DigitalSourceType`, when the file has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xmp_source_type: Option<String>,
+}
+
+impl MediaRef {
+    /// What the file says about how it was made, in one sentence for
+    /// people. A manifest that does not verify is said to be one, never
+    /// "authentic"; no metadata is "no statement", never "not generated".
+    pub fn provenance(&self) -> String {
+        let code = |uri: &str| uri.rsplit('/').next().unwrap_or(uri).to_string();
+        let mut parts: Vec<String> = Vec::new();
+        match &self.c2pa {
+            Some(c) => {
+                let by = format!(
+                    "signed by {}{}",
+                    c.signer.as_deref().unwrap_or("an unnamed signer"),
+                    c.claim_generator
+                        .as_deref()
+                        .map(|g| format!(", claim generator {g}"))
+                        .unwrap_or_default()
+                );
+                let declares = c
+                    .digital_source_type
+                    .as_deref()
+                    .map(|t| format!("declares {}", code(t)))
+                    .unwrap_or_else(|| "declares no source type".into());
+                if c.valid {
+                    parts.push(format!(
+                        "valid C2PA manifest ({by}) {declares}{}",
+                        if c.ai_generated {
+                            ": generative AI, strong evidence"
+                        } else {
+                            " (integrity verified; the signer is not checked against a trust list)"
+                        }
+                    ));
+                } else {
+                    let why = if self.c2pa_failures.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", self.c2pa_failures.join(", "))
+                    };
+                    parts.push(format!(
+                        "C2PA manifest present, signature does not verify{why}: it {declares}{}, an unverified claim ({by})",
+                        if c.ai_generated { " (generative AI)" } else { "" }
+                    ));
+                }
+            }
+            None => parts.push("no C2PA manifest".into()),
+        }
+        if let Some(x) = &self.xmp_source_type {
+            let ai = pharos_media::xmp::is_ai_source_type(x);
+            parts.push(format!(
+                "XMP DigitalSourceType {}{}",
+                code(x),
+                if ai {
+                    " (generative AI; unsigned, anyone can write it: a weaker signal)"
+                } else {
+                    " (unsigned)"
+                }
+            ));
+        } else if self.c2pa.is_none() {
+            parts.push("no XMP source type: the file says nothing about how it was made".into());
+        }
+        parts.join("; ")
+    }
+
+    /// `a.jpg (sha256 1a2b3c4d…)`.
+    pub fn display(&self) -> String {
+        format!(
+            "{} (sha256 {}…)",
+            self.file,
+            self.sha256.get(..12).unwrap_or(&self.sha256)
+        )
+    }
+}
+
 /// A key and how many incident posts carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counted {
@@ -405,6 +530,7 @@ pub enum EvidenceKind {
     Family,
     Match,
     Alert,
+    Media,
 }
 
 impl EvidenceKind {
@@ -418,6 +544,7 @@ impl EvidenceKind {
             EvidenceKind::Family => "family",
             EvidenceKind::Match => "match",
             EvidenceKind::Alert => "alert",
+            EvidenceKind::Media => "media",
         }
     }
 }
@@ -473,6 +600,9 @@ impl Evidence {
     }
     pub fn link_id(url: &str) -> EvidenceId {
         format!("link:{url}")
+    }
+    pub fn media_id(sha256: &str) -> EvidenceId {
+        format!("media:{sha256}")
     }
 }
 
@@ -596,6 +726,7 @@ mod tests {
             languages: BTreeMap::from([("en".to_string(), 2)]),
             posts: vec!["twitter:10".into(), "twitter:11".into()],
             evidence: vec![post],
+            media: vec![],
         }
     }
 

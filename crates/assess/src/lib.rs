@@ -18,6 +18,9 @@ pub mod disarm;
 /// The signals incidents are fused from (narratives, actor scores, alerts, coordination networks, claim matches).
 pub mod signals;
 
+/// Pictures as evidence: scanned files, their provenance, AI-generated media (DISARM T0086.002, T0087.001).
+pub mod media;
+
 /// The coordination networks of an assessment as a report, with the ids incidents use.
 pub mod networks;
 

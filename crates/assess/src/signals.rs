@@ -177,6 +177,9 @@ pub struct Signals {
     pub templates: Vec<SharedBoilerplate>,
     /// The posts' pictures grouped into near-identical ones (co-image keys).
     pub images: ImageClasses,
+    /// The files posts reference as `pharos media scan` hashed them, with
+    /// their provenance (set by the assessment from the store's records).
+    pub media: crate::media::MediaFiles,
 }
 
 /// Near-identical pictures as one key: each PDQ hash of the posts (media
@@ -313,6 +316,7 @@ impl Signals {
             index,
             templates,
             images,
+            media: crate::media::MediaFiles::default(),
         })
     }
 

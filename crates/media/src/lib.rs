@@ -43,24 +43,32 @@ impl Inspection {
     /// Generative-AI media: declared in a valid C2PA manifest (strong), or
     /// only in the unsigned XMP field or a manifest that does not verify (weak).
     pub fn ai_declaration(&self) -> Option<AiDeclaration> {
-        if let Some(c) = &self.c2pa
-            && c.ai_generated
-        {
-            return Some(if c.valid {
-                AiDeclaration::SignedC2pa
-            } else {
-                AiDeclaration::BrokenC2pa
-            });
-        }
-        self.xmp_digital_source_type
-            .as_deref()
-            .filter(|t| xmp::is_ai_source_type(t))
-            .map(|_| AiDeclaration::Xmp)
+        ai_declaration(self.c2pa.as_ref(), self.xmp_digital_source_type.as_deref())
     }
 }
 
+/// How a file with these C2PA findings and XMP `DigitalSourceType`
+/// declares itself AI-generated: a C2PA declaration first (valid or
+/// broken), else the XMP field.
+pub fn ai_declaration(c2pa: Option<&C2pa>, xmp_source_type: Option<&str>) -> Option<AiDeclaration> {
+    if let Some(c) = c2pa
+        && c.ai_generated
+    {
+        return Some(if c.valid {
+            AiDeclaration::SignedC2pa
+        } else {
+            AiDeclaration::BrokenC2pa
+        });
+    }
+    xmp_source_type
+        .filter(|t| xmp::is_ai_source_type(t))
+        .map(|_| AiDeclaration::Xmp)
+}
+
 /// How a file declares itself AI-generated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AiDeclaration {
     /// A C2PA manifest whose signature and content binding verify.

@@ -6,13 +6,14 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::xmp;
 
-/// What the active C2PA manifest of a file says.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// What the active C2PA manifest of a file says. Deserialises the object
+/// `pharos media scan` stores (which adds `failures`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct C2pa {
     /// The claim signature and the hard binding (the content hash) verify.
     pub valid: bool,
@@ -28,8 +29,9 @@ pub struct C2pa {
     /// The signing certificate's common name (else its organisation), or null.
     pub signer: Option<String>,
     /// The validation failure codes (e.g. `assertion.dataHash.mismatch`
-    /// when the pixels changed after signing); empty when valid.
-    #[serde(skip)]
+    /// when the pixels changed after signing); empty when valid. Not in
+    /// `inspect`'s JSON (its fields are fixed); read back when present.
+    #[serde(default, skip_serializing)]
     pub failures: Vec<String>,
 }
 

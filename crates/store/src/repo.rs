@@ -318,34 +318,41 @@ pub trait MediaHashes {
     /// 50, collide); returns the items given one. Reads every stored record
     /// once.
     fn attach_media_hashes(&self, posts: &mut [Post], min_quality: u8) -> Result<u64, StoreError> {
-        let mut records = self.media_records()?;
-        records.retain(|r| r.quality >= min_quality);
-        if records.is_empty() {
-            return Ok(0);
-        }
-        let by_ref: std::collections::HashMap<(&str, &str, &str), &str> = records
-            .iter()
-            .map(|r| {
-                (
-                    (r.platform.as_str(), r.post_id.as_str(), r.url.as_str()),
-                    r.pdq.as_str(),
-                )
-            })
-            .collect();
-        let mut n = 0;
-        for p in posts {
-            for m in &mut p.media {
-                if m.hash.is_some() {
-                    continue;
-                }
-                if let Some(h) = by_ref.get(&(p.platform.as_str(), p.id.as_str(), m.url.as_str())) {
-                    m.hash = Some(format!("pdq:{h}"));
-                    n += 1;
-                }
+        Ok(attach_hashes(&self.media_records()?, posts, min_quality))
+    }
+}
+
+/// [`MediaHashes::attach_media_hashes`] from records already read: gives
+/// each media item of `posts` without a hash the PDQ hash of its record
+/// (same platform, post id and reference) when the record's quality is at
+/// least `min_quality`; returns the items given one.
+pub fn attach_hashes(records: &[MediaRecord], posts: &mut [Post], min_quality: u8) -> u64 {
+    let by_ref: std::collections::HashMap<(&str, &str, &str), &str> = records
+        .iter()
+        .filter(|r| r.quality >= min_quality)
+        .map(|r| {
+            (
+                (r.platform.as_str(), r.post_id.as_str(), r.url.as_str()),
+                r.pdq.as_str(),
+            )
+        })
+        .collect();
+    if by_ref.is_empty() {
+        return 0;
+    }
+    let mut n = 0;
+    for p in posts {
+        for m in &mut p.media {
+            if m.hash.is_some() {
+                continue;
+            }
+            if let Some(h) = by_ref.get(&(p.platform.as_str(), p.id.as_str(), m.url.as_str())) {
+                m.hash = Some(format!("pdq:{h}"));
+                n += 1;
             }
         }
-        Ok(n)
     }
+    n
 }
 
 // ------------------------------------------------------------ server

@@ -607,6 +607,29 @@ fn incident_section(b: &mut String, inc: &Incident) {
         }
         b.push_str("</table>");
     }
+    if !inc.media.is_empty() {
+        b.push_str("<h3>Media</h3><table><tr><th>file</th><th>kind</th><th>hashes</th><th class=\"num\">posts</th><th class=\"num\">accounts</th><th>provenance</th></tr>");
+        for m in inc.media.iter().take(40) {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td class=\"small\">SHA-256 {}<br>PDQ {} (quality {})</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"small\">{}{} {}</td></tr>",
+                esc(&m.file),
+                esc(&m.kind),
+                esc(&m.sha256),
+                esc(&m.pdq),
+                m.quality,
+                m.post_count,
+                m.accounts,
+                m.technique
+                    .as_deref()
+                    .map(|t| format!("<b>{}</b> ", esc(t)))
+                    .unwrap_or_default(),
+                esc(&m.provenance()),
+                refs(inc, std::slice::from_ref(&m.id), true, 1)
+            );
+        }
+        b.push_str("</table>");
+    }
     b.push_str("<h3>Accounts</h3><table><tr><th>account</th><th>platform</th><th class=\"num\">posts</th><th class=\"num\">inauthenticity</th><th>coordinated</th><th>why</th></tr>");
     for a in inc.actors.iter().take(40) {
         let _ = write!(

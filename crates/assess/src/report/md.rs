@@ -21,6 +21,9 @@ pub(crate) fn md(s: &str) -> String {
     out
 }
 
+/// Media files listed per incident in the briefing.
+const MEDIA_LISTED: usize = 8;
+
 fn refs(ids: &[String], max: usize) -> String {
     if ids.is_empty() {
         return String::new();
@@ -53,6 +56,7 @@ pub fn briefing(a: &Assessment) -> String {
             a.alerts.len()
         );
         templates(&mut s, a);
+        ai_media(&mut s, a);
         prebunks(&mut s, a);
         return s;
     }
@@ -78,9 +82,38 @@ pub fn briefing(a: &Assessment) -> String {
         );
     }
     templates(&mut s, a);
+    ai_media(&mut s, a);
     prebunks(&mut s, a);
     s.push_str("---\nEvidence ids in brackets point to `incidents.json` and the analyst report. Scores are ranks with reasons, not probabilities; nothing was decided automatically.\n");
     s
+}
+
+/// Media files that declare themselves AI-generated, in incidents or not.
+fn ai_media(s: &mut String, a: &Assessment) {
+    if a.ai_media.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "## AI-generated media\n\n{} declare generative AI as their source (C2PA or XMP; `pharos media scan`). Alone this raises no incident: generators label their output; it matters where accounts push such pictures as real.\n",
+        plural(a.ai_media.len(), "file", "files")
+    );
+    for m in a.ai_media.iter().take(10) {
+        let _ = writeln!(
+            s,
+            "- {} {} {}, {} by {}: {}",
+            m.technique.as_deref().unwrap_or(""),
+            m.kind,
+            md(&m.display()),
+            plural(m.post_count as usize, "post", "posts"),
+            plural(m.accounts as usize, "account", "accounts"),
+            md(&m.provenance())
+        );
+    }
+    if a.ai_media.len() > 10 {
+        let _ = writeln!(s, "- and {} more", a.ai_media.len() - 10);
+    }
+    s.push('\n');
 }
 
 /// Storylines likely to come back (the prebunk briefs), the three likeliest.
@@ -157,6 +190,7 @@ pub fn incident_briefing(inc: &Incident) -> String {
         drafts: Default::default(),
         templates: Vec::new(),
         networks: None,
+        ai_media: Vec::new(),
         prebunk: Default::default(),
     };
     let mut s = String::new();
@@ -235,6 +269,24 @@ fn incident(s: &mut String, a: &Assessment, heading: &str, inc: &Incident) {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
+    }
+    if !inc.media.is_empty() {
+        s.push_str("- **Pictures (media scan):**\n");
+        for m in inc.media.iter().take(MEDIA_LISTED) {
+            let _ = writeln!(
+                s,
+                "  - {} {}, PDQ `{}`, {}: {} `{}`",
+                m.kind,
+                md(&m.display()),
+                m.pdq,
+                plural(m.post_count as usize, "post", "posts"),
+                md(&m.provenance()),
+                m.id
+            );
+        }
+        if inc.media.len() > MEDIA_LISTED {
+            let _ = writeln!(s, "  - and {} more files", inc.media.len() - MEDIA_LISTED);
+        }
     }
     s.push_str("- **What to do now:**\n");
     for (i, (action, ev)) in recommendations(a, inc).into_iter().enumerate() {

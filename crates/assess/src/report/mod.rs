@@ -149,6 +149,22 @@ pub fn summary_text(a: &Assessment, written: &[PathBuf]) -> String {
             );
         }
     }
+    if !a.ai_media.is_empty() {
+        let posts: u64 = a.ai_media.iter().map(|m| m.post_count).sum();
+        let signed = a
+            .ai_media
+            .iter()
+            .filter(|m| m.ai == Some(crate::incident::AiDeclaration::SignedC2pa))
+            .count();
+        let _ = writeln!(
+            out,
+            "AI-declared media (DISARM T0086.002 / T0087.001): {} files in {} posts, {} in a valid C2PA manifest, {} only in XMP or a manifest that does not verify",
+            a.ai_media.len(),
+            posts,
+            signed,
+            a.ai_media.len() - signed
+        );
+    }
     for p in written {
         let _ = writeln!(out, "wrote {}", p.display());
     }
