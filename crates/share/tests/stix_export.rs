@@ -472,3 +472,94 @@ fn a_narrative_is_named_by_its_title_with_its_terms_described() {
     let desc = nar["description"].as_str().unwrap();
     assert!(desc.contains("Terms: ration · power · winter."), "{desc}");
 }
+
+#[test]
+fn media_files_become_file_observables_with_sha256_pdq_and_provenance_notes() {
+    let mut inc = incident(4);
+    let sha = |c: char| c.to_string().repeat(64);
+    inc.media = serde_json::from_value(json!([
+        {"id": format!("media:{}", sha('a')), "file": "photos/gen.jpg", "sha256": sha('a'),
+         "pdq": "d2f7b4ad6dadda4a3dc96d492bcd729cc6941ce87949c16a1f00fc17d0160936", "quality": 100,
+         "width": 96, "height": 64, "kind": "photo", "posts": ["twitter:9001"], "post_count": 3, "accounts": 2,
+         "ai": "signed_c2pa", "technique": "T0086.002",
+         "c2pa": {"valid": true, "ai_generated": true,
+                  "digital_source_type": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+                  "claim_generator": "Gen/1.0", "signer": "Some Signer"}},
+        {"id": format!("media:{}", sha('b')), "file": "photos/edited.jpg", "sha256": sha('b'),
+         "pdq": "0000000000000000000000000000000000000000000000000000000000000001", "quality": 80,
+         "width": 96, "height": 64, "kind": "photo", "posts": ["twitter:9002"], "post_count": 1, "accounts": 1,
+         "c2pa": {"valid": false, "ai_generated": false,
+                  "digital_source_type": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture",
+                  "claim_generator": "Cam/2", "signer": "Some Signer"},
+         "c2pa_failures": ["assertion.dataHash.mismatch"]},
+        {"id": format!("media:{}", sha('c')), "file": "photos/plain.png", "sha256": sha('c'),
+         "pdq": "not a hash", "quality": 10, "width": 4, "height": 4, "kind": "photo",
+         "posts": ["twitter:9002"], "post_count": 1, "accounts": 1}
+    ]))
+    .unwrap();
+    let (b, _) = export_bundle(std::slice::from_ref(&inc), &ExportOptions::default());
+    write("incident-media.json", &b);
+    assert_eq!(check_bundle(&b), Vec::<String>::new());
+    let files = objects_of(&b, "file");
+    assert_eq!(files.len(), 3, "{files:#?}");
+    let generated = files.iter().find(|f| f["name"] == "gen.jpg").unwrap();
+    assert_eq!(generated["hashes"]["SHA-256"], sha('a'));
+    assert_eq!(
+        generated["hashes"]["x_pdq"],
+        "d2f7b4ad6dadda4a3dc96d492bcd729cc6941ce87949c16a1f00fc17d0160936"
+    );
+    // A PDQ that is not 64 hex digits is left out, the file kept.
+    let plain = files.iter().find(|f| f["name"] == "plain.png").unwrap();
+    assert!(plain["hashes"].get("x_pdq").is_none());
+    // The same bytes are one object whatever their name: the id is over SHA-256.
+    let mut renamed = inc.clone();
+    renamed.media[0].file = "other/name.jpg".into();
+    let (b2, _) = export_bundle(&[renamed], &ExportOptions::default());
+    assert!(
+        objects_of(&b2, "file")
+            .iter()
+            .any(|f| f["id"] == generated["id"])
+    );
+
+    let inc_id = objects_of(&b, "incident")[0]["id"].clone();
+    let rels = objects_of(&b, "relationship");
+    for f in &files {
+        assert!(
+            rels.iter().any(|r| r["relationship_type"] == "related-to"
+                && r["source_ref"] == inc_id
+                && r["target_ref"] == f["id"]),
+            "{} not related to the incident",
+            f["id"]
+        );
+    }
+    let od = &objects_of(&b, "observed-data")[0];
+    assert!(
+        files
+            .iter()
+            .all(|f| od["object_refs"].as_array().unwrap().contains(&f["id"]))
+    );
+    // A note for each file with provenance metadata, none for the plain one.
+    let notes: Vec<&Value> = objects_of(&b, "note")
+        .into_iter()
+        .filter(|n| n["abstract"].as_str().unwrap().starts_with("Provenance"))
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    let note_of = |f: &Value| {
+        notes
+            .iter()
+            .find(|n| n["object_refs"].as_array().unwrap().contains(&f["id"]))
+            .unwrap()
+            .to_string()
+    };
+    let g = note_of(generated);
+    assert!(
+        g.contains("valid C2PA manifest") && g.contains("T0086.002"),
+        "{g}"
+    );
+    assert!(g.contains("Some Signer") && g.contains("Gen/1.0"), "{g}");
+    let edited = files.iter().find(|f| f["name"] == "edited.jpg").unwrap();
+    let e = note_of(edited);
+    assert!(e.contains("signature does not verify"), "{e}");
+    assert!(e.contains("assertion.dataHash.mismatch"), "{e}");
+    assert!(!e.to_lowercase().contains("authentic"), "{e}");
+}

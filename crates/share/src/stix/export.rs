@@ -757,7 +757,70 @@ fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
         }
         observed.push(objs.push(ctx.sco("domain-name", json!({"value": d.key}), &[])));
     }
+    // Media files (`pharos media scan`): a `file` with its SHA-256 and PDQ
+    // hash (custom hash name `x_pdq`), related to the incident; a `note`
+    // for what its provenance says (C2PA, XMP).
+    let mut media_notes: Vec<(String, &pharos_assess::incident::MediaRef)> = Vec::new();
+    for m in &inc.media {
+        let Some(file_id) = media_file(ctx, m, &sc) else {
+            continue;
+        };
+        let file_id = objs.push(file_id);
+        observed.push(file_id.clone());
+        media_notes.push((file_id, m));
+    }
     members.extend(observed.iter().cloned());
+    for (file_id, m) in &media_notes {
+        let why = format!(
+            "{} ({}×{}, PDQ quality {}) in {} posts of incident {}{}: {}",
+            m.kind,
+            m.width,
+            m.height,
+            m.quality,
+            m.post_count,
+            inc.id,
+            m.technique
+                .as_deref()
+                .map(|t| format!(" (DISARM {t})"))
+                .unwrap_or_default(),
+            m.provenance()
+        );
+        members.push(objs.push(ctx.relationship(
+            "related-to",
+            &inc_id,
+            file_id,
+            &created,
+            &modified,
+            Some(sc.text(&why)),
+        )));
+        if m.c2pa.is_none() && m.xmp_source_type.is_none() {
+            continue;
+        }
+        let note_id = sdo_id("note", &format!("{}|media|{}", inc.id, m.sha256));
+        let mut note = ctx.base("note", &note_id, &created, &modified);
+        note.insert(
+            "abstract".into(),
+            json!(format!(
+                "Provenance of {}: {}",
+                sc.text(&m.display()),
+                match m.ai {
+                    Some(pharos_assess::incident::AiDeclaration::SignedC2pa) =>
+                        "declared AI-generated (valid C2PA manifest)",
+                    Some(pharos_assess::incident::AiDeclaration::BrokenC2pa) =>
+                        "declared AI-generated (C2PA manifest present, signature does not verify)",
+                    Some(pharos_assess::incident::AiDeclaration::Xmp) =>
+                        "declared AI-generated (unsigned XMP only)",
+                    None if m.c2pa.as_ref().is_some_and(|c| !c.valid) =>
+                        "C2PA manifest present, signature does not verify",
+                    None => "provenance metadata",
+                }
+            )),
+        );
+        note.insert("content".into(), json!(sc.text(&why)));
+        note.insert("authors".into(), json!([opts.producer]));
+        note.insert("object_refs".into(), json!([file_id, inc_id]));
+        members.push(objs.push(Value::Object(note)));
+    }
     let mut od_ref = None;
     if !observed.is_empty() {
         let od_id = sdo_id("observed-data", &inc.id);
@@ -833,6 +896,35 @@ fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
     }
     report.insert("object_refs".into(), json!(refs));
     objs.push(Value::Object(report));
+}
+
+/// The `file` observable of a scanned media file: `hashes` with its
+/// SHA-256 (the id's contributing property, so the same bytes are one
+/// object in every bundle) and its PDQ hash under the custom hash name
+/// `x_pdq` (STIX 2.1 allows hash names outside the vocabulary when they
+/// start with `x_`) and its file name. `None` for a
+/// hash that is not 64 hex digits (never exported as a broken object).
+fn media_file(ctx: &Ctx, m: &pharos_assess::incident::MediaRef, sc: &Scrubber) -> Option<Value> {
+    let hex64 = |h: &str| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit());
+    if !hex64(&m.sha256) {
+        return None;
+    }
+    let sha = m.sha256.to_ascii_lowercase();
+    let mut hashes = json!({"SHA-256": sha});
+    if hex64(&m.pdq) {
+        hashes["x_pdq"] = json!(m.pdq.to_ascii_lowercase());
+    }
+    let name = m
+        .file
+        .rsplit(['/', '\\'])
+        .next()
+        .map(|n| sc.text(n))
+        .filter(|n| !n.trim().is_empty());
+    let mut extra: Vec<(&str, Value)> = vec![("hashes", hashes)];
+    if let Some(n) = name {
+        extra.push(("name", json!(n)));
+    }
+    Some(ctx.sco("file", json!({"hashes": {"SHA-256": sha}}), &extra))
 }
 
 /// What a live finding is: the server shares narratives and coordination
@@ -1003,6 +1095,19 @@ fn note_text(inc: &Incident, sc: &Scrubber, title: &str, summary: &str) -> Strin
                 t.name,
                 sc.text(&t.shown_by),
                 t.evidence.len()
+            ));
+        }
+    }
+    if !inc.media.is_empty() {
+        s.push_str("\n## Media\n\n");
+        for m in inc.media.iter().take(20) {
+            s.push_str(&format!(
+                "- {} {} (PDQ {}), {} posts: {}\n",
+                m.kind,
+                sc.text(&m.display()),
+                m.pdq,
+                m.post_count,
+                sc.text(&m.provenance())
             ));
         }
     }
