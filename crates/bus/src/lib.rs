@@ -19,6 +19,8 @@
 //! docs/deploy.md says how to run it.
 
 pub mod fanout;
+/// The NATS client, for callers that need the server's own API (tests, tools).
+pub use async_nats;
 pub mod publish;
 pub mod worker;
 

@@ -17,7 +17,7 @@
 //! Up to `in_flight` publishes wait for their acknowledgement at once;
 //! [`Publisher::finish`] returns once the bus has acknowledged every one.
 
-use crate::{Bus, BusError, PARTITIONS};
+use crate::{Bus, BusError, BusUrl, PARTITIONS};
 use async_nats::jetstream::context::{PublishAckFuture, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use pharos_core::Post;
@@ -91,12 +91,17 @@ impl Publisher {
     /// Creates the namespace's posts stream when absent.
     pub async fn new(bus: &Bus, in_flight: usize) -> Result<Publisher, BusError> {
         bus.posts_stream().await?;
-        Ok(Publisher {
+        Ok(Publisher::on(bus, in_flight))
+    }
+
+    /// A publisher onto a posts stream known to exist.
+    fn on(bus: &Bus, in_flight: usize) -> Publisher {
+        Publisher {
             bus: bus.clone(),
             in_flight: in_flight.max(1),
             waiting: VecDeque::new(),
             done: Published::default(),
-        })
+        }
     }
 
     /// Sends a batch (and empties it); waits for the oldest acknowledgement
@@ -169,6 +174,83 @@ impl Publisher {
             self.wait_one().await?;
         }
         Ok(self.done)
+    }
+}
+
+/// Publishes for a server's HTTP ingest (`pharos serve --bus`): one
+/// connection shared by every request, made on first use and again after
+/// a failed attempt (once made, the client reconnects by itself), and the
+/// posts stream looked up once.
+///
+/// A request's posts are cut into batches as a file's are, so a client
+/// that sends the same body again within the de-duplication window gets
+/// them counted as duplicates, not published twice. Every error is the
+/// bus refusing (unreachable, no JetStream, stream missing or full, no
+/// acknowledgement within the client's timeout): the caller answers 503.
+pub struct Gateway {
+    url: BusUrl,
+    bus: tokio::sync::OnceCell<Bus>,
+}
+
+impl Gateway {
+    pub fn new(url: BusUrl) -> Gateway {
+        Gateway {
+            url,
+            bus: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub fn url(&self) -> &BusUrl {
+        &self.url
+    }
+
+    /// The connection, made (and the posts stream created when absent) on
+    /// first use.
+    pub async fn bus(&self) -> Result<&Bus, BusError> {
+        self.bus
+            .get_or_try_init(|| async {
+                let bus = Bus::connect(&self.url).await?;
+                bus.posts_stream().await?;
+                Ok(bus)
+            })
+            .await
+    }
+
+    /// Publishes `posts` and returns once the bus has acknowledged every
+    /// batch. On an error some batches may be on the bus already: sending
+    /// the same posts again is safe (their batches are de-duplicated, and
+    /// stores keep the first copy of a post).
+    pub async fn publish<'a>(
+        &self,
+        posts: impl IntoIterator<Item = &'a Post>,
+    ) -> Result<Published, BusError> {
+        let bus = self.bus().await?;
+        let mut publisher = Publisher::on(bus, IN_FLIGHT);
+        let mut batch = Batch::default();
+        for p in posts {
+            batch.push(p)?;
+            if batch.is_full() {
+                publisher.send(&mut batch).await?;
+            }
+        }
+        publisher.send(&mut batch).await?;
+        publisher.finish().await
+    }
+
+    /// Whether any worker is reading the posts stream now (a pull request
+    /// waiting or messages delivered and not yet acknowledged); `None` when
+    /// the bus cannot say.
+    pub async fn workers_reading(&self) -> Option<bool> {
+        let bus = self.bus().await.ok()?;
+        let stream = bus.js.get_stream(&bus.names.posts_stream).await.ok()?;
+        let mut c = stream
+            .get_consumer::<async_nats::jetstream::consumer::pull::Config>(
+                &bus.names.store_consumer,
+            )
+            .await
+            .ok()?;
+        let info = c.info().await.ok()?;
+        Some(info.num_waiting > 0 || info.num_ack_pending > 0)
     }
 }
 

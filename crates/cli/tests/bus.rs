@@ -548,8 +548,11 @@ impl Drop for Server {
     }
 }
 
-fn serve(store: &Path, bus: &str) -> Server {
+/// `pharos serve --bus BUS` with `[bus] ingest = INGEST` (`bus` or `store`).
+fn serve(store: &Path, bus: &str, ingest: &str, dir: &Path) -> Server {
     use std::io::BufRead;
+    let config = dir.join(format!("serve-{}.toml", unique("cfg")));
+    std::fs::write(&config, format!("[bus]\ningest = \"{ingest}\"\n")).unwrap();
     if !store.to_string_lossy().starts_with("postgres://") {
         drop(SqliteStore::open(store).unwrap());
     }
@@ -568,7 +571,9 @@ fn serve(store: &Path, bus: &str) -> Server {
     let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let token = t["token"].as_str().unwrap().to_string();
     let mut child = Command::new(PHAROS)
-        .args(["serve", "--listen", "127.0.0.1:0", "--bus", bus, "--store"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--bus", bus, "--config"])
+        .arg(&config)
+        .arg("--store")
         .arg(store)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -626,34 +631,126 @@ fn listen(s: &Server, ids: std::sync::mpsc::Sender<String>, ready: std::sync::mp
 
 /// Two `pharos serve --bus` replicas: an alert raised from posts ingested
 /// through one reaches the SSE clients of both. Each replica has an SQLite
-/// store of its own here, so the second can only learn of the alert
-/// through the bus.
+/// store of its own here and stores what it is sent (`[bus] ingest =
+/// "store"`), so the second can only learn of the alert through the bus.
 #[test]
 fn replicas_share_live_alerts() {
     let dir = tempfile::tempdir().unwrap();
+    let ns = Ns::new("serve");
     replicas(
+        &ns,
         &dir.path().join("a.db"),
         &dir.path().join("b.db"),
+        "store",
         dir.path(),
     );
 }
 
-/// The same with both replicas over one PostgreSQL store (each analyses
-/// every post; the fan-out gives each client the alert once).
+/// The deployment docs/deploy.md describes: two replicas over one
+/// PostgreSQL store publish what they are sent to the bus (`[bus] ingest`
+/// = "bus", the default), and a worker stores it. Posts ingested through
+/// one replica are searchable through the other, and an alert raised from
+/// them reaches the SSE clients of both (each replica analyses every post;
+/// the fan-out gives each client the alert once).
 #[test]
 fn replicas_over_postgres_share_live_alerts() {
     let db = Db::new(&unique("serve"));
     drop(PgStore::connect(&db.url).unwrap());
     let dir = tempfile::tempdir().unwrap();
+    let ns = Ns::new("serve");
+    let mut w = Workers(Vec::new());
+    w.start(&ns, &db.url, "w1", dir.path());
     let url = PathBuf::from(&db.url);
-    replicas(&url, &url, dir.path());
+    replicas(&ns, &url, &url, "bus", dir.path());
+    assert!(w.all_alive(), "the worker died");
 }
 
-fn replicas(store_a: &Path, store_b: &Path, dir: &Path) {
+/// `POST /api/ingest` on a bus replica answers 503 with `Retry-After` when
+/// the bus refuses the posts, here a stream that is full (created before
+/// the replica with room for one message, refusing new ones) and a bus
+/// that does not answer; what the bus took is not lost, and nothing is
+/// stored by the replica itself.
+#[test]
+fn bus_ingest_answers_503_only_when_the_bus_refuses() {
+    use pharos_bus::async_nats::jetstream::stream::{Config, DiscardPolicy};
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let ns = Ns::new("serve");
-    let a = serve(store_a, &ns.url);
-    let b = serve(store_b, &ns.url);
+    let dir = tempfile::tempdir().unwrap();
+    let ns = Ns::new("full");
+    rt().block_on(async {
+        let bus = Bus::connect(&ns.bus).await.unwrap();
+        bus.js
+            .create_stream(Config {
+                name: bus.names.posts_stream.clone(),
+                subjects: vec![bus.names.posts_subjects.clone()],
+                max_messages: 1,
+                discard: DiscardPolicy::New,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    });
+    let store = dir.path().join("s.db");
+    let s = serve(&store, &ns.url, "bus", dir.path());
+    let client = reqwest::blocking::Client::new();
+    let post = |base: &str, token: &str, i: usize| {
+        client
+            .post(format!("{base}/api/ingest"))
+            .bearer_auth(token)
+            .header("content-type", "application/x-ndjson")
+            .body(format!(
+                "{{\"platform\":\"twitter\",\"id\":\"b{i}\",\"actor\":{{\"id\":\"u{i}\"}},\"time\":\"2024-05-01T10:00:00Z\",\"text\":\"post {i}\"}}\nnot json\n"
+            ))
+            .send()
+            .unwrap()
+    };
+    let first = post(&s.base, &s.token, 1);
+    assert_eq!(first.status().as_u16(), 202);
+    let a: serde_json::Value = serde_json::from_slice(&first.bytes().unwrap()).unwrap();
+    assert_eq!(
+        (a["queued"].as_u64(), a["stored"].as_u64()),
+        (Some(1), Some(0)),
+        "{a}"
+    );
+    assert_eq!(a["rejected"], 1, "{a}");
+    // The same body again: the bus drops it as a duplicate, it does not refuse it.
+    let again: serde_json::Value =
+        serde_json::from_slice(&post(&s.base, &s.token, 1).bytes().unwrap()).unwrap();
+    assert_eq!(
+        (again["queued"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(1)),
+        "{again}"
+    );
+    // Another post: the stream is full and refuses it.
+    let full = post(&s.base, &s.token, 2);
+    assert_eq!(full.status().as_u16(), 503);
+    assert!(full.headers().contains_key("retry-after"));
+    let e: serde_json::Value = serde_json::from_slice(&full.bytes().unwrap()).unwrap();
+    assert_eq!(e["error"], "overloaded", "{e}");
+    assert!(e["message"].as_str().unwrap_or("").contains("bus"), "{e}");
+    assert_eq!(
+        ns.status().messages,
+        1,
+        "the post the bus took is still there"
+    );
+    drop(s);
+    assert_eq!(
+        SqliteStore::open(&store).unwrap().count().unwrap(),
+        0,
+        "the replica stored posts itself"
+    );
+
+    // A bus nobody answers at.
+    let gone = dir.path().join("gone.db");
+    let s = serve(&gone, "nats://127.0.0.1:9/nobody", "bus", dir.path());
+    let r = post(&s.base, &s.token, 3);
+    assert_eq!(r.status().as_u16(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+}
+
+fn replicas(ns: &Ns, store_a: &Path, store_b: &Path, ingest: &str, dir: &Path) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let a = serve(store_a, &ns.url, ingest, dir);
+    let b = serve(store_b, &ns.url, ingest, dir);
     let (a_tx, a_ids) = std::sync::mpsc::channel();
     let (b_tx, b_ids) = std::sync::mpsc::channel();
     let (ready_tx, ready) = std::sync::mpsc::channel();
@@ -684,7 +781,34 @@ fn replicas(store_a: &Path, store_b: &Path, dir: &Path) {
             .body(chunk.join("\n"))
             .send()
             .unwrap();
-        assert!(r.status().is_success(), "ingest: {}", r.status());
+        let expected = if ingest == "bus" { 202 } else { 200 };
+        assert_eq!(r.status().as_u16(), expected, "ingest");
+    }
+    // A post sent to replica a can be read through replica b (on the bus:
+    // once a worker stored it).
+    let last: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    let (platform, id) = (
+        last["platform"].as_str().unwrap(),
+        last["id"].as_str().unwrap(),
+    );
+    if store_a == store_b {
+        let started = Instant::now();
+        loop {
+            let r = client
+                .get(format!("{}/api/posts/{platform}/{id}", b.base))
+                .bearer_auth(&b.token)
+                .send()
+                .unwrap();
+            if r.status().is_success() {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "post {platform}/{id} sent to replica a is not readable through b: {}",
+                r.status()
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
     }
     let first = a_ids
         .recv_timeout(Duration::from_secs(120))

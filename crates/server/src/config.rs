@@ -39,6 +39,7 @@
 //!
 //! [bus]                            # replicas of one deployment (docs/deploy.md); `pharos serve --bus` wins
 //! url = "nats://127.0.0.1:4222/team"  # live alerts and incidents reach every replica's SSE clients
+//! ingest = "bus"                   # POST /api/ingest publishes to the bus for `pharos worker` ("store": this replica stores)
 //!
 //! [incidents]
 //! every_s = 30                     # live incidents (and coordination networks) reassessed at most this often when posts arrived
@@ -75,6 +76,20 @@ pub struct BusConfig {
     /// goes to every replica's SSE clients, and theirs (and the workers'
     /// pipeline leader's alerts) to this one's.
     pub url: Option<String>,
+    /// Where `POST /api/ingest` puts posts when there is a bus: `"bus"`
+    /// (the default: published to the namespace's stream for `pharos
+    /// worker` to store; 503 only when the bus refuses) or `"store"` (this
+    /// replica's writer stores them, as without a bus).
+    pub ingest: BusIngest,
+}
+
+/// `[bus] ingest`: where HTTP ingest goes when there is a bus.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BusIngest {
+    #[default]
+    Bus,
+    Store,
 }
 
 /// The live incidents (`crate::incidents::start_live`).

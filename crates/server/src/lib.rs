@@ -93,14 +93,39 @@ fn start_blocking(
     incidents::start_live(store_path.clone(), &config, snapshot.clone(), raised_tx)?;
     watch::start(store_path, &config.watch, writer.clone())?;
     taxii::start_pulls(store_path, &config.taxii.pull)?;
-    Ok(Arc::new(AppState::new(
+    let bus_ingest = match &config.bus.url {
+        Some(url) if config.bus.ingest == config::BusIngest::Bus => Some(Arc::new(
+            pharos_bus::publish::Gateway::new(pharos_bus::BusUrl::parse(url)?),
+        )),
+        _ => None,
+    };
+    if let (Some(g), Some(rt)) = (&bus_ingest, &runtime) {
+        // Posts published with no worker reading wait in the bus: say so.
+        let g = g.clone();
+        rt.spawn(async move {
+            match g.workers_reading().await {
+                Some(true) => tracing::info!(
+                    "bus {}: HTTP ingest publishes posts for the workers",
+                    g.url()
+                ),
+                Some(false) | None => tracing::warn!(
+                    "bus {}: HTTP ingest publishes posts to the bus, and no `pharos worker` is reading it now: \
+                     posts wait there until one stores them ([bus] ingest = \"store\" stores them here)",
+                    g.url()
+                ),
+            }
+        });
+    }
+    let mut state = AppState::new(
         store_path.clone(),
         config,
         writer,
         snapshot,
         alerts_tx,
         audit,
-    )))
+    );
+    state.bus_ingest = bus_ingest;
+    Ok(Arc::new(state))
 }
 
 /// The whole HTTP surface: API and dashboard behind the access check; the

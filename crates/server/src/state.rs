@@ -31,6 +31,8 @@ pub struct AppState {
     /// `/api/alerts/stream`.
     pub alerts_tx: broadcast::Sender<LiveEvent>,
     pub audit: AuditLog,
+    /// With `[bus] ingest = "bus"`: where `POST /api/ingest` publishes.
+    pub bus_ingest: Option<Arc<pharos_bus::publish::Gateway>>,
     /// Failed dashboard logins by peer (`POST /login`).
     pub logins: crate::auth::LoginLimiter,
     pub started: Instant,
@@ -61,6 +63,7 @@ impl AppState {
             snapshot,
             alerts_tx,
             audit,
+            bus_ingest: None,
             logins: Default::default(),
             started: Instant::now(),
             stats: Mutex::new(HashMap::new()),

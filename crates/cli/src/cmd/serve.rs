@@ -26,7 +26,10 @@ pub struct Args {
     pub config: Option<PathBuf>,
     /// Replicas: share live alerts and incidents with every other replica
     /// (and the `pharos worker` pipeline's alerts) over this NATS bus, so
-    /// each replica's SSE clients see them all (docs/deploy.md).
+    /// each replica's SSE clients see them all; `POST /api/ingest` then
+    /// publishes posts to the bus for `pharos worker` to store (202; 503
+    /// only when the bus refuses; the config's `[bus] ingest = "store"`
+    /// stores them here instead). docs/deploy.md.
     #[arg(long, value_name = "nats://HOST:PORT[/NAMESPACE]")]
     pub bus: Option<String>,
 }

@@ -8,6 +8,7 @@ use crate::writer::WriteJob;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
 use pharos_core::{EventTime, Post};
 use pharos_ingest::{Format, Item, Options, Rejection};
 use pharos_store::{EncodedPosts, PostSearch, PostSearcher, SearchCursor, Store, text_query};
@@ -240,10 +241,15 @@ pub async fn stats(
 /// How an ingest request went.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IngestAnswer {
-    /// New posts stored.
+    /// New posts stored (0 when they went to the bus: see `queued`).
     pub stored: u64,
-    /// Posts already in the store (same platform and id).
+    /// Posts already in the store (same platform and id); with the bus,
+    /// posts the bus dropped as sent again within its de-duplication window.
     pub duplicates: u64,
+    /// With `[bus] ingest = "bus"` (answer 202): posts the bus acknowledged,
+    /// which `pharos worker` stores (idempotently); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued: Option<u64>,
     /// Records refused (also written to the store's quarantine).
     pub rejected: u64,
     /// Each refused record: `line` and `reason` (at most 100 listed).
@@ -273,9 +279,16 @@ fn rejection_json(r: &Rejection) -> serde_json::Value {
 /// a duplicate. A batch with no good record is refused (422); with
 /// `atomic=true` any bad record refuses the batch. Bodies above the
 /// configured limit get 413; a full write queue gets 503 with `Retry-After`.
+///
+/// On a replica run with a bus (`pharos serve --bus`, `[bus] ingest =
+/// "bus"`, docs/deploy.md) the good records are published to the bus
+/// instead, for `pharos worker` to store: the answer is 202 once the bus
+/// has acknowledged every one (`queued`), and 503 with `Retry-After` only
+/// when the bus refuses them (sending the batch again is safe).
 #[utoipa::path(post, path = "/api/ingest", tag = "posts", params(IngestQuery),
     request_body(content = String, content_type = "application/x-ndjson"),
-    responses((status = 200, body = IngestAnswer), (status = 413, body = crate::error::ErrorBody),
+    responses((status = 200, body = IngestAnswer), (status = 202, body = IngestAnswer),
+        (status = 413, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)),
     security(("token" = [])))]
 pub async fn ingest(
@@ -283,7 +296,7 @@ pub async fn ingest(
     Extension(who): Extension<Principal>,
     Q(q): Q<IngestQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> ApiResult<Json<IngestAnswer>> {
+) -> ApiResult<(StatusCode, Json<IngestAnswer>)> {
     require(&who, Role::Analyst)?;
     let body = body.map_err(|e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -308,32 +321,37 @@ pub async fn ingest(
     let detect = q.detect_language.unwrap_or(true);
     let source = format!("http:{}", who.token_id);
     let started_ms = now_ms();
-    let (batch, rejections) = tokio::task::spawn_blocking(move || {
+    let to_bus = st.bus_ingest.clone();
+    let keep_posts = to_bus.is_some();
+    let (batch, posts, rejections) = tokio::task::spawn_blocking(move || {
         let mut opts = Options::new();
         opts.format = Format::Jsonl;
         opts.detect_language = detect;
         let mut batch = EncodedPosts::with_capacity(1024);
+        // For the bus: the posts themselves (encoding them for the store
+        // above is still the check that they can be stored).
+        let mut posts: Vec<Post> = Vec::new();
         let mut rejections: Vec<Rejection> = Vec::new();
         let mut reader: &[u8] = &body;
         let mut sink = |item: Item| {
             match item {
-                Item::Post(p) => {
-                    if let Err(e) = batch.push(&p) {
-                        rejections.push(Rejection::new(
-                            &p.provenance.source,
-                            p.provenance.line,
-                            None,
-                            e.to_string(),
-                            "",
-                        ))
-                    }
-                }
+                Item::Post(p) => match batch.push(&p) {
+                    Ok(()) if keep_posts => posts.push(*p),
+                    Ok(()) => {}
+                    Err(e) => rejections.push(Rejection::new(
+                        &p.provenance.source,
+                        p.provenance.line,
+                        None,
+                        e.to_string(),
+                        "",
+                    )),
+                },
                 Item::Rejected(r) => rejections.push(r),
             }
             ControlFlow::Continue(())
         };
         pharos_ingest::read_reader(&mut reader, &source, Format::Jsonl, &opts, &mut sink)
-            .map(|()| (batch, rejections))
+            .map(|()| (batch, posts, rejections))
             .map_err(ApiError::internal)
     })
     .await
@@ -351,8 +369,11 @@ pub async fn ingest(
         ))
         .with_details(listed));
     }
-    let (tx, rx) = tokio::sync::oneshot::channel();
     let rejected = rejections.len() as u64;
+    if let Some(gateway) = to_bus {
+        return ingest_to_bus(&st, &gateway, &who, posts, rejections, listed, started_ms).await;
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
     let job = WriteJob {
         posts: batch,
         rejections,
@@ -384,12 +405,71 @@ pub async fn ingest(
                 1,
             )
         })?;
-    Ok(Json(IngestAnswer {
-        stored: done.stored,
-        duplicates: done.duplicates,
-        rejected,
-        rejections: listed,
-    }))
+    Ok((
+        StatusCode::OK,
+        Json(IngestAnswer {
+            stored: done.stored,
+            duplicates: done.duplicates,
+            queued: None,
+            rejected,
+            rejections: listed,
+        }),
+    ))
+}
+
+/// `POST /api/ingest` with a bus: publishes the good records, then hands
+/// the rejected ones to the writer (this replica's quarantine and run log).
+/// 503 with `Retry-After` only when the bus refuses.
+async fn ingest_to_bus(
+    st: &Shared,
+    gateway: &pharos_bus::publish::Gateway,
+    who: &Principal,
+    posts: Vec<Post>,
+    rejections: Vec<Rejection>,
+    listed: Vec<serde_json::Value>,
+    started_ms: i64,
+) -> ApiResult<(StatusCode, Json<IngestAnswer>)> {
+    let done = gateway.publish(&posts).await.map_err(|e| {
+        tracing::warn!("HTTP ingest: {e}");
+        ApiError::overloaded(
+            format!(
+                "the bus did not take the batch ({e}); send it again after Retry-After seconds \
+                 (posts it already holds are not stored twice)"
+            ),
+            2,
+        )
+    })?;
+    let rejected = rejections.len() as u64;
+    if !rejections.is_empty() {
+        // The writer quarantines them and records the run; it only waits
+        // for room in its queue (it stores nothing else on a bus replica).
+        let job = WriteJob {
+            posts: EncodedPosts::with_capacity(0),
+            rejections,
+            command: format!("http ingest by {} (to the bus)", who.token_id),
+            started_ms,
+            reply: None,
+        };
+        let writer = st.writer.clone();
+        if !tokio::task::spawn_blocking(move || writer.send(job).is_ok())
+            .await
+            .map_err(ApiError::internal)?
+        {
+            tracing::warn!(
+                "HTTP ingest: the writer has stopped; {rejected} rejected records not quarantined"
+            );
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(IngestAnswer {
+            stored: 0,
+            duplicates: done.duplicate_posts,
+            queued: Some(done.posts),
+            rejected,
+            rejections: listed,
+        }),
+    ))
 }
 
 #[cfg(test)]
