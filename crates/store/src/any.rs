@@ -43,7 +43,7 @@ impl Location {
     /// PostgreSQL, anything else an SQLite path.
     pub fn parse(s: &str) -> Location {
         if is_postgres_url(s) {
-            Location::Postgres(s.to_string())
+            Location::Postgres(crate::postgres::normalise_url(s))
         } else {
             Location::Sqlite(PathBuf::from(s))
         }
@@ -470,6 +470,15 @@ mod tests {
         // A file whose name merely starts like a scheme is a file.
         assert!(!Location::parse("postgres.db").is_postgres());
         assert!(!Location::parse("./postgres://x").is_postgres());
+        // Schemes are case-insensitive; the client reads lower case.
+        assert_eq!(
+            Location::parse("POSTGRES://root@h:5432/Db"),
+            Location::Postgres("postgres://root@h:5432/Db".into())
+        );
+        assert_eq!(
+            Location::parse("PostgreSQL://h/db"),
+            Location::Postgres("postgresql://h/db".into())
+        );
     }
 
     #[test]

@@ -118,7 +118,28 @@ pub(crate) fn pg_err(location: &str, e: ::postgres::Error) -> StoreError {
 
 /// Whether `location` is a PostgreSQL URL (`postgres://`, `postgresql://`).
 pub fn is_postgres_url(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
+    url_scheme(location).is_some()
+}
+
+/// The scheme of a PostgreSQL URL as written (`postgres` or `postgresql`,
+/// in any case: URL schemes are case-insensitive), or `None`.
+fn url_scheme(location: &str) -> Option<&str> {
+    let (scheme, _) = location.split_once("://")?;
+    (scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql"))
+        .then_some(scheme)
+}
+
+/// A PostgreSQL URL with its scheme in lower case (what the client
+/// library reads); anything else as it is.
+pub fn normalise_url(location: &str) -> String {
+    match url_scheme(location) {
+        Some(scheme) => format!(
+            "{}{}",
+            scheme.to_ascii_lowercase(),
+            &location[scheme.len()..]
+        ),
+        None => location.to_string(),
+    }
 }
 
 /// `url` with its password (if any) replaced by `***`.
@@ -187,6 +208,7 @@ impl PgStore {
     }
 
     fn connect_with(url: &str, create: bool) -> Result<Self, StoreError> {
+        let url = &normalise_url(url);
         let location = redact_url(url);
         if !is_postgres_url(url) {
             return Err(StoreError::Invalid(format!(
