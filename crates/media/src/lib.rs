@@ -176,3 +176,24 @@ pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, image:
     )?;
     Ok(out)
 }
+
+/// A PNG thumbnail of image bytes: decoded as [`inspect`] decodes them
+/// (formats, pixel and allocation limits, EXIF orientation), shrunk so its
+/// longer side is at most `max_side` pixels (never enlarged).
+pub fn thumbnail_png(bytes: &[u8], max_side: u32) -> Result<Vec<u8>, DecodeError> {
+    let rgb = decode::decode_bytes(bytes)?;
+    let (w, h) = (rgb.width, rgb.height);
+    let img = image::RgbImage::from_raw(w, h, rgb.pixels)
+        .ok_or_else(|| DecodeError::Decode("decoded pixels do not fill the picture".into()))?;
+    let longer = w.max(h).max(1);
+    let img = if longer > max_side.max(1) {
+        let scale = max_side.max(1) as f64 / longer as f64;
+        let tw = ((w as f64 * scale).round() as u32).max(1);
+        let th = ((h as f64 * scale).round() as u32).max(1);
+        image::imageops::thumbnail(&img, tw, th)
+    } else {
+        img
+    };
+    encode_png(img.as_raw(), img.width(), img.height())
+        .map_err(|e| DecodeError::Decode(e.to_string()))
+}

@@ -41,6 +41,9 @@
 //! url = "nats://127.0.0.1:4222/team"  # live alerts and incidents reach every replica's SSE clients
 //! ingest = "bus"                   # POST /api/ingest publishes to the bus for `pharos worker` ("store": this replica stores)
 //!
+//! [media]
+//! root = "exports/telegram"        # the dashboard's thumbnails: the folder `pharos media scan --root` read
+//!
 //! [incidents]
 //! every_s = 30                     # live incidents (and coordination networks) reassessed at most this often when posts arrived
 //!
@@ -66,6 +69,18 @@ pub struct Config {
     pub incidents: IncidentsConfig,
     pub taxii: TaxiiConfig,
     pub bus: BusConfig,
+    pub media: MediaConfig,
+}
+
+/// `[media]`: where the files posts reference live, for the dashboard's
+/// thumbnails (the folder `pharos media scan --root` read).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// References resolve under this folder with the scan's checks (no
+    /// absolute paths, no `..`, nothing that resolves outside it); without
+    /// it the dashboard shows no thumbnails.
+    pub root: Option<PathBuf>,
 }
 
 /// The bus between replicas (`pharos serve --bus`, crate `pharos-bus`).

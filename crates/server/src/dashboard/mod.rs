@@ -6,9 +6,11 @@
 //! with matched fact-checks and the response pack), networks (`/networks`,
 //! `/networks/{id}`), alerts, search, the claims library (`/claims`),
 //! incidents, and for the team the storylines likely to come back with
-//! their prebunk briefs (`/prebunk`, `/prebunk/{id}`). They sit behind the same access check as the API (the token
+//! their prebunk briefs (`/prebunk`, `/prebunk/{id}`), and thumbnails of
+//! the pictures posts reference (`/media/thumbnail`, team only: `media`). They sit behind the same access check as the API (the token
 //! comes from the `pharos_token` cookie set at `/login`) and the same TLP rules.
 
+pub mod media;
 pub mod svg;
 
 use crate::auth::Principal;
@@ -68,6 +70,7 @@ pub fn routes() -> Router<Shared> {
         .route("/incidents/{id}", get(incident))
         .route("/prebunk", get(prebunk))
         .route("/prebunk/{id}", get(prebunk_brief))
+        .route("/media/thumbnail", get(media::thumbnail))
 }
 
 /// Pages anyone may load: the login form and the static files.
@@ -1410,6 +1413,7 @@ async fn incident(
         <div class=grid><div class=\"card wide\"><h2>Timeline (posts by platform)</h2>{}</div>
         <div class=\"card wide\"><h2>ABCDE</h2>{}</div>
         <div class=\"card wide\"><h2>DISARM techniques</h2>{}</div>
+        {}
         <div class=\"card wide\"><h2>Evidence ({} pieces; the first 60)</h2>{}</div></div>",
         esc(&i.title),
         esc(&i.summary),
@@ -1426,6 +1430,7 @@ async fn incident(
         svg::stacked(&bins, &series, 1180, 200),
         abcde,
         tech,
+        media::incident_card(&i, &who, st.config.media.root.is_some()),
         i.evidence.len(),
         ev,
     );
