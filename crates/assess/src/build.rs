@@ -249,6 +249,93 @@ fn campaign_noun(
 }
 
 /// Builds the incident of a group.
+/// What every section of an incident reads: the signals, the group, its
+/// posts (indices into [`Signals::posts`], event-time order) and their span.
+struct Scope<'a> {
+    sig: &'a Signals,
+    g: &'a Group,
+    posts: &'a [usize],
+    first: EventTime,
+    last: EventTime,
+    /// `platform:id` of every post of the group.
+    post_keys: HashSet<String>,
+}
+
+/// Accounts and coordination networks.
+struct Accounts {
+    networks: Vec<NetworkRef>,
+    /// Account key to the networks (evidence ids) it belongs to.
+    net_of: HashMap<String, Vec<EvidenceId>>,
+    /// Account key to (posts, index of its first post).
+    per_account: BTreeMap<String, (u64, usize)>,
+    actors: Vec<ActorRef>,
+    /// Latest profile seen per account key: followers, creation.
+    profile: HashMap<String, (Option<u64>, Option<EventTime>)>,
+}
+
+/// What the posts hold: platforms, languages, links, hashtags, narratives.
+struct Content {
+    platforms: BTreeMap<String, u64>,
+    languages: BTreeMap<String, u64>,
+    links_top: Vec<Counted>,
+    link_platforms: HashMap<String, BTreeSet<String>>,
+    domains: HashMap<String, u64>,
+    hashtags: HashMap<String, u64>,
+    narratives: Vec<NarrativeRef>,
+}
+
+/// The near-duplicate families that seeded the group.
+struct Families {
+    refs: Vec<EvidenceId>,
+    /// Families of 10 or more copies within 6 hours.
+    floods: usize,
+    posts: BTreeSet<usize>,
+    /// Share of the group's posts in those families.
+    share: f64,
+}
+
+/// The sections built from the signals, before the scores and statements.
+struct Parts {
+    accounts: Accounts,
+    content: Content,
+    families: Families,
+    alerts: Vec<AlertRef>,
+    claim_matches: Vec<ClaimMatchRef>,
+    media: Vec<MediaRef>,
+}
+
+/// Measures the scores and statements share.
+struct Measures<'a> {
+    n_posts: usize,
+    n_accounts: usize,
+    coordinated_accounts: usize,
+    coordinated_posts: BTreeSet<usize>,
+    timeline: Timeline,
+    peak_per_hour: f64,
+    peak_time: EventTime,
+    followers: u64,
+    scored: Vec<f64>,
+    flagged: Vec<&'a ActorRef>,
+    new_accounts: Vec<&'a ActorRef>,
+    uptake_posts: usize,
+    uptake_accounts: HashSet<String>,
+    uptake_refs: Vec<EvidenceId>,
+    engagement: u64,
+    views: u64,
+    network_ids: Vec<EvidenceId>,
+    alert_ids: Vec<EvidenceId>,
+    match_ids: Vec<EvidenceId>,
+    narrative_ids: Vec<EvidenceId>,
+    first_post_ref: EvidenceId,
+    peak_ref: Option<EvidenceId>,
+    top_accounts: Vec<EvidenceId>,
+    ai_files: Vec<&'a MediaRef>,
+}
+
+/// Builds the incident of a group: one function per section (accounts and
+/// networks, content, families, alerts, claim matches, media; then the
+/// measures, severity, confidence, DISARM techniques, and the title, ABCDE
+/// and summary), each adding the evidence it points to.
 pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimInfo>) -> Incident {
     let mut ev = EvidenceBook {
         sig,
@@ -256,22 +343,111 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
         seen: HashSet::new(),
     };
     let posts = &g.posts;
-    let first = posts
-        .iter()
-        .map(|&i| sig.posts[i].time)
-        .min()
-        .unwrap_or_default();
-    let last = posts
-        .iter()
-        .map(|&i| sig.posts[i].time)
-        .max()
-        .unwrap_or_default();
-    let post_keys: HashSet<String> = posts
-        .iter()
-        .map(|&i| format!("{}:{}", sig.posts[i].platform, sig.posts[i].id))
-        .collect();
+    let s = Scope {
+        sig,
+        g,
+        posts,
+        first: posts
+            .iter()
+            .map(|&i| sig.posts[i].time)
+            .min()
+            .unwrap_or_default(),
+        last: posts
+            .iter()
+            .map(|&i| sig.posts[i].time)
+            .max()
+            .unwrap_or_default(),
+        post_keys: posts
+            .iter()
+            .map(|&i| format!("{}:{}", sig.posts[i].platform, sig.posts[i].id))
+            .collect(),
+    };
+    let parts = Parts {
+        accounts: accounts(&s, &mut ev),
+        content: content(&s, &mut ev),
+        families: families(&s, &mut ev),
+        alerts: alerts(&s, &mut ev),
+        claim_matches: claim_matches(&s, claims, &mut ev),
+        media: media(&s, &mut ev),
+    };
+    let m = measures(&s, &parts, &mut ev);
+    let severity = severity(&parts, &m);
+    let confidence = confidence(&parts, &m);
+    let techniques = techniques(&s, &parts, &m, &mut ev);
+    let (title, abcde, summary) = statements(&s, &parts, &m, &techniques, &severity, &confidence);
+    let timeline = m.timeline;
 
-    // ---- accounts and networks
+    // The sample of posts for the evidence list.
+    let first = s.first;
+    let last = s.last;
+    let step = (m.n_posts / SAMPLE_POSTS).max(1);
+    for &i in posts.iter().step_by(step).take(SAMPLE_POSTS) {
+        ev.post(i);
+    }
+    let account_keys: Vec<String> = parts.accounts.per_account.keys().cloned().collect();
+    let first_key = format!(
+        "{}:{}",
+        sig.posts[posts[0]].platform, sig.posts[posts[0]].id
+    );
+    let mut evidence = ev.entries;
+    evidence.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then_with(|| a.time.cmp(&b.time))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let Parts {
+        accounts: Accounts {
+            networks, actors, ..
+        },
+        content:
+            Content {
+                platforms,
+                languages,
+                links_top,
+                domains,
+                hashtags,
+                narratives,
+                ..
+            },
+        alerts,
+        claim_matches,
+        media,
+        ..
+    } = parts;
+    Incident {
+        id: Incident::derive_id(&account_keys, &first_key),
+        title,
+        summary,
+        first_seen: first,
+        last_seen: last,
+        timeline,
+        severity,
+        confidence,
+        abcde,
+        techniques,
+        narratives,
+        networks,
+        alerts,
+        claim_matches,
+        actors,
+        links: links_top,
+        domains: top_counts(&domains, 20),
+        hashtags: top_counts(&hashtags, 20),
+        platforms,
+        languages,
+        posts: posts
+            .iter()
+            .map(|&i| format!("{}:{}", sig.posts[i].platform, sig.posts[i].id))
+            .collect(),
+        evidence,
+        media,
+    }
+}
+
+/// Accounts and coordination networks, with their evidence.
+fn accounts(s: &Scope, ev: &mut EvidenceBook) -> Accounts {
+    let (sig, g, posts) = (s.sig, s.g, s.posts);
     let mut net_of: HashMap<String, Vec<EvidenceId>> = HashMap::new();
     let mut networks = Vec::new();
     for n in g.networks() {
@@ -396,8 +572,19 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             ..Default::default()
         });
     }
+    Accounts {
+        networks,
+        net_of,
+        per_account,
+        actors,
+        profile,
+    }
+}
 
-    // ---- content
+/// Platforms, languages, links, domains, hashtags and narratives of the
+/// posts, with the evidence of the top links and the narratives.
+fn content(s: &Scope, ev: &mut EvidenceBook) -> Content {
+    let (sig, posts) = (s.sig, s.posts);
     let mut platforms: BTreeMap<String, u64> = BTreeMap::new();
     let mut languages: BTreeMap<String, u64> = BTreeMap::new();
     let mut links: HashMap<String, u64> = HashMap::new();
@@ -550,6 +737,20 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             families,
         });
     }
+    Content {
+        platforms,
+        languages,
+        links_top,
+        link_platforms,
+        domains,
+        hashtags,
+        narratives,
+    }
+}
+
+/// The families that seeded the group (copy-paste floods), with their evidence.
+fn families(s: &Scope, ev: &mut EvidenceBook) -> Families {
+    let (sig, g, posts) = (s.sig, s.g, s.posts);
     // Families that are seeds (copy-paste floods).
     let mut family_refs: Vec<EvidenceId> = Vec::new();
     let mut flood_families = 0usize;
@@ -597,8 +798,17 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
         .flat_map(|s| s.posts.iter().copied())
         .collect();
     let families_share = family_posts.len() as f64 / posts.len().max(1) as f64;
+    Families {
+        refs: family_refs,
+        floods: flood_families,
+        posts: family_posts,
+        share: families_share,
+    }
+}
 
-    // ---- alerts
+/// The group's burst alerts, oldest first, with their evidence.
+fn alerts(s: &Scope, ev: &mut EvidenceBook) -> Vec<AlertRef> {
+    let (sig, g, posts) = (s.sig, s.g, s.posts);
     let mut alerts = Vec::new();
     for k in g.alerts() {
         let a = &sig.alerts[k].alert;
@@ -645,8 +855,16 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
         });
     }
     alerts.sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then_with(|| a.id.cmp(&b.id)));
+    alerts
+}
 
-    // ---- claim matches (every match on an incident post)
+/// Every claim match on the group's posts, one per claim, with its evidence.
+fn claim_matches(
+    s: &Scope,
+    claims: &HashMap<String, ClaimInfo>,
+    ev: &mut EvidenceBook,
+) -> Vec<ClaimMatchRef> {
+    let (sig, post_keys) = (s.sig, &s.post_keys);
     let mut by_claim: BTreeMap<String, (f64, Vec<String>)> = BTreeMap::new();
     for m in &sig.matches {
         let key = format!("{}:{}", m.platform, m.post_id);
@@ -700,13 +918,18 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             fact_checks: info.map(|c| c.fact_checks.clone()).unwrap_or_default(),
         });
     }
+    claim_matches
+}
 
-    // ---- media files (`pharos media scan`): evidence, AI declarations
+/// The media files (`pharos media scan`) of the posts: every AI-declared
+/// file and the first 20 others as evidence.
+fn media(s: &Scope, ev: &mut EvidenceBook) -> Vec<MediaRef> {
+    let (sig, posts) = (s.sig, s.posts);
     let media = crate::media::media_refs(sig, posts);
-    let mut ai_files: Vec<&MediaRef> = Vec::new();
+    let mut ai_seen = 0usize;
     for (k, m) in media.iter().enumerate() {
         // Every AI-declared file, and the first 20 others, as evidence.
-        if m.ai.is_none() && k >= 20 + ai_files.len() {
+        if m.ai.is_none() && k >= 20 + ai_seen {
             continue;
         }
         let refs: Vec<EvidenceId> = m
@@ -735,11 +958,24 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             ..Default::default()
         });
         if m.ai.is_some() {
-            ai_files.push(m);
+            ai_seen += 1;
         }
     }
+    media
+}
 
-    // ---- measures for scores and statements
+/// The measures the scores and statements share.
+fn measures<'a>(s: &Scope, p: &'a Parts, ev: &mut EvidenceBook) -> Measures<'a> {
+    let (sig, g, posts, first, last, post_keys) =
+        (s.sig, s.g, s.posts, s.first, s.last, &s.post_keys);
+    let Accounts {
+        networks,
+        per_account,
+        actors,
+        profile,
+        ..
+    } = &p.accounts;
+    let (alerts, claim_matches, narratives) = (&p.alerts, &p.claim_matches, &p.content.narratives);
     let n_posts = posts.len();
     let n_accounts = actors.len();
     let coordinated_accounts = actors.iter().filter(|a| a.coordinated).count();
@@ -814,14 +1050,68 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
         .find(|&&i| sig.posts[i].time >= peak_time)
         .map(|&i| ev.post(i));
     let top_accounts: Vec<EvidenceId> = actors.iter().take(5).map(|a| a.id.clone()).collect();
+    Measures {
+        n_posts,
+        n_accounts,
+        coordinated_accounts,
+        coordinated_posts,
+        timeline,
+        peak_per_hour,
+        peak_time,
+        followers,
+        scored,
+        flagged,
+        new_accounts,
+        uptake_posts,
+        uptake_accounts,
+        uptake_refs,
+        engagement,
+        views,
+        network_ids,
+        alert_ids,
+        match_ids,
+        narrative_ids,
+        first_post_ref,
+        peak_ref,
+        top_accounts,
+        ai_files: p.media.iter().filter(|m| m.ai.is_some()).collect(),
+    }
+}
 
-    // ---- severity: reach, velocity, spread, known falsehood
+/// Severity: reach, velocity, spread, known falsehood.
+fn severity(p: &Parts, m: &Measures) -> Score {
+    let Measures {
+        n_posts,
+        n_accounts,
+        followers,
+        engagement,
+        uptake_posts,
+        uptake_accounts,
+        peak_per_hour,
+        peak_time,
+        top_accounts,
+        uptake_refs,
+        peak_ref,
+        match_ids,
+        ..
+    } = m;
+    let (n_posts, n_accounts, followers, engagement, uptake_posts, peak_per_hour, peak_time) = (
+        *n_posts,
+        *n_accounts,
+        *followers,
+        *engagement,
+        *uptake_posts,
+        *peak_per_hour,
+        *peak_time,
+    );
+    let (platforms, languages, claim_matches) =
+        (&p.content.platforms, &p.content.languages, &p.claim_matches);
     // Half volume (300 posts give 0.63 of it), half audience on a log
     // scale (a million followers, engagements and outside uptakes give all).
     let audience = (followers + engagement + uptake_posts as u64) as f64;
     let reach_v = 0.5 * (1.0 - (-(n_posts as f64) / 300.0).exp())
         + 0.5 * clamp01((1.0 + audience).log10() / 6.0);
-    let severity = score(vec![
+    score(vec![
         term(
             "reach",
             reach_v,
@@ -888,9 +1178,34 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             },
             match_ids.clone(),
         ),
-    ]);
+    ])
+}
 
-    // ---- confidence: strength and independence of the evidence
+/// Confidence: strength and independence of the evidence.
+fn confidence(p: &Parts, m: &Measures) -> Score {
+    let Measures {
+        n_posts,
+        n_accounts,
+        coordinated_accounts,
+        coordinated_posts,
+        scored,
+        flagged,
+        new_accounts,
+        network_ids,
+        alert_ids,
+        match_ids,
+        ..
+    } = m;
+    let (n_posts, n_accounts, coordinated_accounts) =
+        (*n_posts, *n_accounts, *coordinated_accounts);
+    let (networks, alerts, claim_matches) = (&p.accounts.networks, &p.alerts, &p.claim_matches);
+    let Families {
+        refs: family_refs,
+        floods: flood_families,
+        posts: family_posts,
+        share: families_share,
+    } = &p.families;
+    let (flood_families, families_share) = (*flood_families, *families_share);
     let coord_share = coordinated_posts.len() as f64 / n_posts.max(1) as f64;
     let mean_inauth = if scored.is_empty() {
         0.0
@@ -915,7 +1230,7 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
     .filter(|(on, _)| *on)
     .map(|(_, name)| *name)
     .collect();
-    let confidence = score(vec![
+    score(vec![
         term(
             "coordination",
             coord_share.min(1.0) * (coordinated_accounts as f64 / 5.0).min(1.0),
@@ -1012,9 +1327,40 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             ]
             .concat(),
         ),
-    ]);
+    ])
+}
 
-    // ---- DISARM techniques
+/// The DISARM techniques the signals show, each with why and its evidence.
+fn techniques(s: &Scope, p: &Parts, m: &Measures, ev: &mut EvidenceBook) -> Vec<TechniqueTag> {
+    let (sig, g) = (s.sig, s.g);
+    let Accounts {
+        networks, net_of, ..
+    } = &p.accounts;
+    let Content {
+        platforms,
+        links_top,
+        link_platforms,
+        ..
+    } = &p.content;
+    let Families {
+        refs: family_refs,
+        floods: flood_families,
+        posts: family_posts,
+        share: families_share,
+    } = &p.families;
+    let (flood_families, families_share) = (*flood_families, *families_share);
+    let (alerts, claim_matches) = (&p.alerts, &p.claim_matches);
+    let Measures {
+        coordinated_accounts,
+        flagged,
+        new_accounts,
+        network_ids,
+        alert_ids,
+        match_ids,
+        ai_files,
+        ..
+    } = m;
+    let coordinated_accounts = *coordinated_accounts;
     let mut signals: Vec<(Signal, String, Vec<EvidenceId>, Option<&'static str>)> = Vec::new();
     // (signal, why, evidence, only this t_id or None for all of the signal's)
     if !networks.is_empty() {
@@ -1316,14 +1662,71 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
             });
         }
     }
+    techniques
+}
 
-    // ---- title, ABCDE, summary
-    let top_hashtag = top_counts(&hashtags, 1).into_iter().next();
+/// The title, the ABCDE statements and the summary.
+fn statements(
+    s: &Scope,
+    p: &Parts,
+    m: &Measures,
+    techniques: &[TechniqueTag],
+    severity: &Score,
+    confidence: &Score,
+) -> (String, Abcde, String) {
+    let (sig, g, first, last) = (s.sig, s.g, s.first, s.last);
+    let Accounts {
+        networks, actors, ..
+    } = &p.accounts;
+    let Content {
+        platforms,
+        languages,
+        links_top,
+        domains,
+        hashtags,
+        narratives,
+        ..
+    } = &p.content;
+    let family_refs = &p.families.refs;
+    let families_share = p.families.share;
+    let (alerts, claim_matches) = (&p.alerts, &p.claim_matches);
+    let Measures {
+        n_posts,
+        n_accounts,
+        coordinated_accounts,
+        flagged,
+        new_accounts,
+        uptake_posts,
+        uptake_accounts,
+        uptake_refs,
+        engagement,
+        views,
+        peak_per_hour,
+        network_ids,
+        alert_ids,
+        match_ids,
+        narrative_ids,
+        first_post_ref,
+        peak_ref,
+        top_accounts,
+        ai_files,
+        ..
+    } = m;
+    let (n_posts, n_accounts, coordinated_accounts, uptake_posts, engagement, views, peak_per_hour) = (
+        *n_posts,
+        *n_accounts,
+        *coordinated_accounts,
+        *uptake_posts,
+        *engagement,
+        *views,
+        *peak_per_hour,
+    );
+    let top_hashtag = top_counts(hashtags, 1).into_iter().next();
     let top_hashtag_share = top_hashtag
         .as_ref()
         .map_or(0.0, |h| h.posts as f64 / n_posts.max(1) as f64);
     let noun = campaign_noun(sig, g, families_share, top_hashtag_share);
-    let top_domain = top_counts(&domains, 1).into_iter().next();
+    let top_domain = top_counts(domains, 1).into_iter().next();
     let topic = match noun {
         "Hashtag flood" if top_hashtag.is_some() => {
             format!(
@@ -1435,7 +1838,7 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
                 if links_top.is_empty() && hashtags.is_empty() {
                     ".".to_string()
                 } else {
-                    let tags = top_counts(&hashtags, 3)
+                    let tags = top_counts(hashtags, 3)
                         .iter()
                         .map(|h| format!("#{}", h.key))
                         .collect::<Vec<_>>()
@@ -1550,50 +1953,5 @@ pub fn build_incident(sig: &Signals, g: &Group, claims: &HashMap<String, ClaimIn
         confidence.value
     )
     .replace("  ", " ");
-
-    // ---- sample of posts for the evidence list
-    let step = (n_posts / SAMPLE_POSTS).max(1);
-    for &i in posts.iter().step_by(step).take(SAMPLE_POSTS) {
-        ev.post(i);
-    }
-    let account_keys: Vec<String> = per_account.keys().cloned().collect();
-    let first_key = format!(
-        "{}:{}",
-        sig.posts[posts[0]].platform, sig.posts[posts[0]].id
-    );
-    let mut evidence = ev.entries;
-    evidence.sort_by(|a, b| {
-        a.kind
-            .cmp(&b.kind)
-            .then_with(|| a.time.cmp(&b.time))
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    Incident {
-        id: Incident::derive_id(&account_keys, &first_key),
-        title,
-        summary,
-        first_seen: first,
-        last_seen: last,
-        timeline,
-        severity,
-        confidence,
-        abcde,
-        techniques,
-        narratives,
-        networks,
-        alerts,
-        claim_matches,
-        actors,
-        links: links_top,
-        domains: top_counts(&domains, 20),
-        hashtags: top_counts(&hashtags, 20),
-        platforms,
-        languages,
-        posts: posts
-            .iter()
-            .map(|&i| format!("{}:{}", sig.posts[i].platform, sig.posts[i].id))
-            .collect(),
-        evidence,
-        media,
-    }
+    (title, abcde, summary)
 }
