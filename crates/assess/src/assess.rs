@@ -238,7 +238,7 @@ pub fn assess_posts_with(
         .filter(|p| opts.since.is_none_or(|s| p.time >= s) && opts.until.is_none_or(|u| p.time < u))
         .collect();
     let mut sig = Signals::compute_with(posts, pipeline, &opts.coordination, matches)?;
-    sig.media = crate::media::MediaFiles::new(opts.media.clone());
+    sig.set_media(crate::media::MediaFiles::new(opts.media.clone()));
     let claims: HashMap<String, ClaimInfo> = opts
         .claims
         .iter()

@@ -1559,6 +1559,47 @@ fn techniques(s: &Scope, p: &Parts, m: &Measures, ev: &mut EvidenceBook) -> Vec<
             Some("T0150.001"),
         ));
     }
+    let (actors, per_account) = (&p.accounts.actors, &p.accounts.per_account);
+    let copied: Vec<(&ActorRef, &crate::media::AvatarShare)> = actors
+        .iter()
+        .filter_map(|a| sig.avatar_reuse.get(&a.key()).map(|s| (a, s)))
+        .collect();
+    if !copied.is_empty() {
+        let inside = copied
+            .iter()
+            .filter(|(_, s)| s.others.iter().any(|o| per_account.contains_key(o)))
+            .count();
+        signals.push((
+            Signal::CopiedAccountImagery,
+            format!(
+                "{} near-identical profile pictures (PDQ distance 31 or less) with other accounts{}: {}.",
+                if copied.len() == 1 {
+                    "1 of its accounts shares".to_string()
+                } else {
+                    format!("{} of its accounts share", copied.len())
+                },
+                if inside > 0 {
+                    format!(" ({inside} with accounts of this incident)")
+                } else {
+                    String::new()
+                },
+                join_and(
+                    &copied
+                        .iter()
+                        .take(4)
+                        .map(|(a, s)| format!(
+                            "{} ({}, with {})",
+                            a.display(),
+                            s.file,
+                            join_and(&s.others.iter().take(3).cloned().collect::<Vec<_>>())
+                        ))
+                        .collect::<Vec<_>>()
+                )
+            ),
+            copied.iter().take(10).map(|(a, _)| a.id.clone()).collect(),
+            Some("T0145.001"),
+        ));
+    }
     if !alerts.is_empty() {
         signals.push((
             Signal::Burst,

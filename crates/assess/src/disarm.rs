@@ -324,6 +324,9 @@ pub enum Signal {
     /// Pictures or videos that declare themselves made by generative AI
     /// (C2PA or the IPTC digital source type; `pharos media scan`).
     AiGeneratedMedia,
+    /// Accounts whose profile pictures are near-identical (PDQ ≤ 31) to
+    /// other accounts' (`pharos media scan` hashed local avatars).
+    CopiedAccountImagery,
 }
 
 impl Signal {
@@ -339,6 +342,7 @@ impl Signal {
         Signal::Burst,
         Signal::ReplyFlood,
         Signal::AiGeneratedMedia,
+        Signal::CopiedAccountImagery,
     ];
 
     /// The signal's name in files and command lines (`coordinated-network`),
@@ -355,6 +359,7 @@ impl Signal {
             Signal::Burst => "burst",
             Signal::ReplyFlood => "reply-flood",
             Signal::AiGeneratedMedia => "ai-generated-media",
+            Signal::CopiedAccountImagery => "copied-account-imagery",
         }
     }
 }
@@ -508,6 +513,13 @@ pub const OBSERVABLE: &[Observable] = &[
         name: "Develop AI-Generated Videos (Deepfakes)",
         tactic_id: "TA06",
         shown_by: "videos (or their preview images) whose C2PA manifest or XMP metadata declares a generative-AI source type",
+    },
+    Observable {
+        signal: Signal::CopiedAccountImagery,
+        t_id: "T0145.001",
+        name: "Copy Account Imagery",
+        tactic_id: "TA15",
+        shown_by: "accounts whose profile pictures are near-identical (PDQ distance 31 or less) to other accounts'",
     },
 ];
 

@@ -39,6 +39,9 @@ pub struct ScannedFile {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaFiles {
     by_post: HashMap<String, Vec<ScannedFile>>,
+    /// PDQ hash and quality by platform and reference (profile pictures
+    /// are looked up this way: the same reference is the same file).
+    by_ref: HashMap<(String, String), (String, u8)>,
 }
 
 impl MediaFiles {
@@ -47,6 +50,7 @@ impl MediaFiles {
     /// hashes and is named in a warning; its provenance counts as unknown.
     pub fn new(records: Vec<MediaRecord>) -> MediaFiles {
         let mut by_post: HashMap<String, Vec<ScannedFile>> = HashMap::new();
+        let mut by_ref = HashMap::new();
         for record in records {
             let c2pa = record.c2pa.as_deref().and_then(|j| {
                 serde_json::from_str::<C2pa>(j)
@@ -61,12 +65,22 @@ impl MediaFiles {
                     .ok()
             });
             let ai = pharos_media::ai_declaration(c2pa.as_ref(), record.xmp_source_type.as_deref());
+            by_ref
+                .entry((record.platform.clone(), record.url.clone()))
+                .or_insert_with(|| (record.pdq.clone(), record.quality));
             by_post
                 .entry(format!("{}:{}", record.platform, record.post_id))
                 .or_default()
                 .push(ScannedFile { record, c2pa, ai });
         }
-        MediaFiles { by_post }
+        MediaFiles { by_post, by_ref }
+    }
+
+    /// The PDQ hash and quality stored for a reference on a platform.
+    pub fn hash_of(&self, platform: &str, reference: &str) -> Option<(&str, u8)> {
+        self.by_ref
+            .get(&(platform.to_string(), reference.to_string()))
+            .map(|(h, q)| (h.as_str(), *q))
     }
 
     /// The scanned files of a post (`platform:id`).
@@ -208,4 +222,81 @@ pub fn declaration_text(d: AiDeclaration) -> &'static str {
         }
         AiDeclaration::Xmp => "only in the unsigned XMP DigitalSourceType (weaker)",
     }
+}
+
+/// An account whose profile picture is near-identical to other accounts'.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AvatarShare {
+    /// The account's picture reference (its latest).
+    pub file: String,
+    /// The PDQ hash of the group's first picture (the key of the reuse).
+    pub pdq: String,
+    /// The other accounts (`platform:actor_id`) with a picture of the group, sorted.
+    pub others: Vec<String>,
+}
+
+/// Profile-picture reuse (DISARM T0145.001 Copy Account Imagery): each
+/// account's latest avatar reference, its stored PDQ hash (quality at least
+/// `min_quality`: flat default pictures collide), grouped at PDQ distance
+/// ≤ [`crate::signals::IMAGE_DISTANCE`] (chains of copies are one group);
+/// the accounts of groups holding two or more, by `platform:actor_id`.
+pub fn avatar_reuse(
+    posts: &[Post],
+    files: &MediaFiles,
+    min_quality: u8,
+) -> HashMap<String, AvatarShare> {
+    let mut latest: BTreeMap<String, (&str, &str)> = BTreeMap::new();
+    for p in posts {
+        if let Some(a) = p.actor.avatar.as_deref().filter(|a| !a.is_empty()) {
+            latest.insert(account_key(p), (p.platform.as_str(), a));
+        }
+    }
+    let mut hex: Vec<&str> = Vec::new();
+    let mut of_account: Vec<(String, &str, usize)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (account, (platform, file)) in &latest {
+        let Some((h, q)) = files.hash_of(platform, file) else {
+            continue;
+        };
+        if q < min_quality || h.parse::<pharos_media::PdqHash>().is_err() {
+            continue;
+        }
+        let k = *index.entry(h).or_insert_with(|| {
+            hex.push(h);
+            hex.len() - 1
+        });
+        of_account.push((account.clone(), file, k));
+    }
+    if of_account.len() < 2 {
+        return HashMap::new();
+    }
+    let hashes: Vec<pharos_media::PdqHash> = hex.iter().filter_map(|h| h.parse().ok()).collect();
+    let groups = pharos_media::groups(&hashes, crate::signals::IMAGE_DISTANCE);
+    let mut members: HashMap<u32, Vec<&str>> = HashMap::new();
+    for (account, _, k) in &of_account {
+        members.entry(groups[*k]).or_default().push(account);
+    }
+    let mut out = HashMap::new();
+    for (account, file, k) in &of_account {
+        let g = groups[*k];
+        let all = &members[&g];
+        if all.len() < 2 {
+            continue;
+        }
+        let mut others: Vec<String> = all
+            .iter()
+            .filter(|a| **a != account.as_str())
+            .map(|a| a.to_string())
+            .collect();
+        others.sort();
+        out.insert(
+            account.clone(),
+            AvatarShare {
+                file: file.to_string(),
+                pdq: hex[g as usize].to_string(),
+                others,
+            },
+        );
+    }
+    out
 }

@@ -180,6 +180,9 @@ pub struct Signals {
     /// The files posts reference as `pharos media scan` hashed them, with
     /// their provenance (set by the assessment from the store's records).
     pub media: crate::media::MediaFiles,
+    /// Accounts sharing near-identical profile pictures, by
+    /// `platform:actor_id` (set with [`Signals::media`]).
+    pub avatar_reuse: HashMap<String, crate::media::AvatarShare>,
 }
 
 /// Near-identical pictures as one key: each PDQ hash of the posts (media
@@ -317,7 +320,30 @@ impl Signals {
             templates,
             images,
             media: crate::media::MediaFiles::default(),
+            avatar_reuse: HashMap::new(),
         })
+    }
+
+    /// Sets the scanned media files, finds profile-picture reuse among the
+    /// accounts and adds it to their actor signals' reasons.
+    pub fn set_media(&mut self, files: crate::media::MediaFiles) {
+        self.avatar_reuse =
+            crate::media::avatar_reuse(&self.posts, &files, crate::assess::MIN_PDQ_QUALITY);
+        self.media = files;
+        for (account, share) in &self.avatar_reuse {
+            if let Some(score) = self.actors.get_mut(account) {
+                let why = format!(
+                    "shares a near-identical profile picture with {} other account{}",
+                    share.others.len(),
+                    if share.others.len() == 1 { "" } else { "s" }
+                );
+                if score.reasons.is_empty() {
+                    score.reasons = why;
+                } else {
+                    score.reasons = format!("{}; {why}", score.reasons);
+                }
+            }
+        }
     }
 
     /// `platform:actor_id` of post `i`.

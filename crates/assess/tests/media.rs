@@ -257,3 +257,83 @@ fn ai_media_alone_raises_no_incident_but_is_listed_with_its_posts() {
             .any(|t| t.signal == "ai-generated-media")
     );
 }
+
+/// What `pharos media scan` stores for an account's profile picture: a
+/// record on the first post showing it, keyed by the avatar reference.
+fn avatar_record(post_id: &str, url: &str, file: &str) -> MediaRecord {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../media/tests/fixtures/pdq")
+        .join(file);
+    let ins = pharos_media::inspect(&path).unwrap();
+    MediaRecord {
+        platform: "telegram".into(),
+        post_id: post_id.into(),
+        url: url.into(),
+        sha256: ins.sha256,
+        pdq: ins.pdq.to_string(),
+        quality: ins.quality,
+        width: ins.width,
+        height: ins.height,
+        c2pa: None,
+        xmp_source_type: None,
+        scanned_ms: 0,
+    }
+}
+
+#[test]
+fn accounts_sharing_a_profile_picture_show_copy_account_imagery() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut posts = Vec::new();
+    let mut records = Vec::new();
+    // a and b use copies of one picture (two files), c another, d none.
+    let avatars = [
+        ("a", Some(("avatars/a.png", "scene1.png"))),
+        ("b", Some(("avatars/b.png", "scene1.png"))),
+        ("c", Some(("avatars/c.png", "scene2.png"))),
+        ("d", None),
+    ];
+    for k in 0..5i64 {
+        let url = format!("https://example.com/story/{k}");
+        for (i, (acct, avatar)) in avatars.iter().enumerate() {
+            let id = format!("{k}{acct}");
+            let mut p = post(&id, acct, 10_000 + k * 3_600 + i as i64 * 5, &url, None);
+            p.actor.avatar = avatar.map(|(u, _)| u.to_string());
+            if k == 0
+                && let Some((u, f)) = avatar
+            {
+                records.push(avatar_record(&id, u, f));
+            }
+            posts.push(p);
+        }
+    }
+    let mut s = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    s.insert(&posts).unwrap();
+    s.save_media(&records).unwrap();
+    let a = assess_store(&s, &AssessOptions::default()).unwrap();
+    let inc = the_incident(&a.incidents);
+    let tag = inc
+        .techniques
+        .iter()
+        .find(|t| t.t_id == "T0145.001")
+        .expect("T0145.001 on the incident");
+    assert_eq!(tag.name, "Copy Account Imagery");
+    assert_eq!(tag.tactic_id.as_deref(), Some("TA15"));
+    assert_eq!(tag.signal, "copied-account-imagery");
+    let mut ev = tag.evidence.clone();
+    ev.sort();
+    assert_eq!(ev, ["account:telegram:a", "account:telegram:b"], "{tag:?}");
+    assert!(tag.shown_by.contains("avatars/a.png"), "{}", tag.shown_by);
+    for e in &tag.evidence {
+        assert!(inc.evidence(e).is_some(), "{e}");
+    }
+    // Without the scan's records the picture cannot be compared: no tag.
+    let mut bare = SqliteStore::open(dir.path().join("bare.db")).unwrap();
+    bare.insert(&posts).unwrap();
+    let b = assess_store(&bare, &AssessOptions::default()).unwrap();
+    assert!(
+        !the_incident(&b.incidents)
+            .techniques
+            .iter()
+            .any(|t| t.t_id == "T0145.001")
+    );
+}

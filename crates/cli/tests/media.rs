@@ -326,3 +326,100 @@ fn assess_finds_accounts_posting_the_same_pictures_once_scanned() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(networks(), 1, "the three accounts sharing pictures");
 }
+
+#[test]
+fn scan_hashes_profile_pictures_and_assess_flags_their_reuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(export.join("avatars")).unwrap();
+    // u1 and u2 use copies of one picture, u3 another; u4 a reference
+    // that leaves the export (refused, never hashed).
+    for (name, src) in [
+        ("u1.png", "scene1.png"),
+        ("u2.png", "scene1.png"),
+        ("u3.png", "scene2.png"),
+    ] {
+        std::fs::copy(
+            fixtures().join("pdq").join(src),
+            export.join("avatars").join(name),
+        )
+        .unwrap();
+    }
+    let mut lines = String::new();
+    for k in 0..5 {
+        for (a, acct) in ["u1", "u2", "u3", "u4"].iter().enumerate() {
+            let avatar = if *acct == "u4" {
+                "../outside.png".to_string()
+            } else {
+                format!("avatars/{acct}.png")
+            };
+            let post = serde_json::json!({
+                "platform": "telegram", "id": format!("{k}{acct}"),
+                "actor": {"id": acct, "avatar": avatar},
+                "time": 1_714_564_800_000i64 + k * 3_600_000 + a as i64 * 5_000,
+                "text": format!("story {k} as told by {acct}"),
+                "links": [pharos_core::Link::new(&format!("https://example.com/story/{k}"))]
+            });
+            lines.push_str(&post.to_string());
+            lines.push('\n');
+        }
+    }
+    let input = dir.path().join("posts.jsonl");
+    std::fs::write(&input, lines).unwrap();
+    let store = dir.path().join("s.db");
+    let store = store.to_str().unwrap();
+    let (code, _, err) = pharos(&[
+        "ingest",
+        "--store",
+        store,
+        "--format",
+        "jsonl",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = pharos(&[
+        "media",
+        "scan",
+        "--store",
+        store,
+        "--root",
+        export.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 1, "the escaping avatar is refused: {err}");
+    let sum: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        sum["hashed"], 3,
+        "one record per account and picture: {sum}"
+    );
+    assert_eq!(sum["refused"], 1, "{sum}");
+    assert!(err.contains("\"../outside.png\": refused"), "{err}");
+
+    let out_dir = dir.path().join("assessment");
+    let (code, _, err) = pharos(&[
+        "assess",
+        "--store",
+        store,
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let incidents: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("incidents.json")).unwrap()).unwrap();
+    let tags: Vec<&serde_json::Value> = incidents
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["techniques"].as_array().unwrap())
+        .filter(|t| t["t_id"] == "T0145.001")
+        .collect();
+    assert_eq!(tags.len(), 1, "{incidents:#}");
+    let mut ev: Vec<&str> = tags[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    ev.sort();
+    assert_eq!(ev, ["account:telegram:u1", "account:telegram:u2"]);
+}

@@ -34,6 +34,12 @@ pub struct Actor {
     pub posts: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
+    /// The account's profile picture as the source gives it: a URL
+    /// (Twitter's `profile_image_url`) or a path inside an export.
+    /// `pharos media scan` hashes local ones; the assessment flags accounts
+    /// sharing one (DISARM T0145.001 Copy Account Imagery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
 }
 
 /// What kind of media is attached.

@@ -28,6 +28,7 @@ fn corpus(n: usize) -> Vec<u8> {
                 following: Some((i * 13 % 2_000) as u64),
                 posts: Some((i * 7 % 50_000) as u64),
                 verified: Some(false),
+                avatar: None,
             },
             time: EventTime(1_700_000_000_000 + i as i64 * 250),
             text: format!(

@@ -242,7 +242,7 @@ fn users_page_is_not_tweets() {
 
 #[test]
 fn flattened_tweets() {
-    let line = r#"{"id":"20","text":"RT @orig: look https://t.co/a","author_id":"7","created_at":"2022-01-02T03:04:05.000Z","lang":"en","author":{"id":"7","username":"Flat","name":"Flat \"One\"","created_at":"2020-01-01T00:00:00.000Z","public_metrics":{"followers_count":5,"following_count":6,"tweet_count":7},"verified":true},"entities":{"mentions":[{"start":3,"end":8,"username":"orig","id":"8","name":"Orig"}]},"referenced_tweets":[{"type":"retweeted","id":"10","text":"look https://t.co/a #Tag","author_id":"8","entities":{"urls":[{"url":"https://t.co/a","expanded_url":"https://example.com/story?utm_source=tw"}],"hashtags":[{"tag":"Tag"}]},"attachments":{"media_keys":["3_1"],"media":[{"media_key":"3_1","type":"video","preview_image_url":"https://pbs.twimg.com/v.jpg"}]}}],"public_metrics":{"retweet_count":3,"reply_count":1,"like_count":2,"quote_count":9,"impression_count":100},"__twarc":{"url":"x"}}
+    let line = r#"{"id":"20","text":"RT @orig: look https://t.co/a","author_id":"7","created_at":"2022-01-02T03:04:05.000Z","lang":"en","author":{"id":"7","username":"Flat","name":"Flat \"One\"","created_at":"2020-01-01T00:00:00.000Z","public_metrics":{"followers_count":5,"following_count":6,"tweet_count":7},"verified":true,"profile_image_url":"https://pbs.twimg.com/profile_images/1/a_normal.jpg"},"entities":{"mentions":[{"start":3,"end":8,"username":"orig","id":"8","name":"Orig"}]},"referenced_tweets":[{"type":"retweeted","id":"10","text":"look https://t.co/a #Tag","author_id":"8","entities":{"urls":[{"url":"https://t.co/a","expanded_url":"https://example.com/story?utm_source=tw"}],"hashtags":[{"tag":"Tag"}]},"attachments":{"media_keys":["3_1"],"media":[{"media_key":"3_1","type":"video","preview_image_url":"https://pbs.twimg.com/v.jpg"}]}}],"public_metrics":{"retweet_count":3,"reply_count":1,"like_count":2,"quote_count":9,"impression_count":100},"__twarc":{"url":"x"}}
 {"id":"21","text":"quoting","author_id":"7","created_at":"2022-01-02T03:05:05.000Z","referenced_tweets":[{"type":"quoted","id":"10"},{"type":"replied_to","id":"11"}],"attachments":{"media":[{"type":"photo","url":"https://pbs.twimg.com/p.jpg"}]}}
 "#;
     let (posts, rejected) = collect_str(line);
@@ -253,6 +253,10 @@ fn flattened_tweets() {
     assert_eq!(p.actor.name.as_deref(), Some("Flat \"One\""));
     assert_eq!(p.actor.verified, Some(true));
     assert_eq!(p.actor.posts, Some(7));
+    assert_eq!(
+        p.actor.avatar.as_deref(),
+        Some("https://pbs.twimg.com/profile_images/1/a_normal.jpg")
+    );
     assert_eq!(p.reshare_of.as_deref(), Some("10"));
     assert_eq!(p.text, "RT @orig: look https://t.co/a");
     assert_eq!(p.links.len(), 1);
@@ -267,6 +271,7 @@ fn flattened_tweets() {
     assert_eq!(q.reply_to.as_deref(), Some("11"));
     assert_eq!(q.media[0].url, "https://pbs.twimg.com/p.jpg");
     assert_eq!(q.actor.handle, None, "no author object: bare id");
+    assert_eq!(q.actor.avatar, None);
     assert_eq!(q.actor.id, "7");
 }
 

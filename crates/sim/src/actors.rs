@@ -266,6 +266,7 @@ fn make_actor(
         },
         posts: Some(posts),
         verified: Some(verified),
+        avatar: None,
     }
 }
 

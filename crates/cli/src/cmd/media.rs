@@ -262,39 +262,56 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
     let mut refs: Vec<(String, String, String, usize)> = Vec::new();
     let mut files: Vec<PathBuf> = Vec::new();
     let mut file_index: HashMap<PathBuf, usize> = HashMap::new();
+    // Profile pictures: one record per account and picture, on the first
+    // post that shows it (the assessment reads them by platform and reference).
+    let mut avatars_seen: std::collections::HashSet<(String, String, String)> =
+        std::collections::HashSet::new();
     store.scan(&PostFilter::default(), &mut |post| {
         if post.media.iter().any(|m| !m.url.is_empty()) {
             sum.posts_with_media += 1;
         }
-        for m in &post.media {
-            if m.url.is_empty() {
+        let mut references: Vec<(&str, bool)> = post
+            .media
+            .iter()
+            .map(|m| {
+                let image = matches!(m.kind, MediaKind::Photo | MediaKind::Sticker)
+                    || pharos_media::is_image_path(std::path::Path::new(&m.url));
+                (m.url.as_str(), image)
+            })
+            .collect();
+        if let Some(a) = post.actor.avatar.as_deref().filter(|a| !a.is_empty())
+            && !post.media.iter().any(|m| m.url == a)
+            && avatars_seen.insert((post.platform.clone(), post.actor.id.clone(), a.to_string()))
+        {
+            references.push((a, true));
+        }
+        for (url, image) in references {
+            if url.is_empty() {
                 continue;
             }
-            if is_remote(&m.url) {
+            if is_remote(url) {
                 sum.remote += 1;
                 continue;
             }
-            let image = matches!(m.kind, MediaKind::Photo | MediaKind::Sticker)
-                || pharos_media::is_image_path(std::path::Path::new(&m.url));
             if !image {
                 sum.not_images += 1;
                 continue;
             }
-            match resolve_under(&root, &m.url) {
+            match resolve_under(&root, url) {
                 Ok(path) => {
                     let next = files.len();
                     let i = *file_index.entry(path.clone()).or_insert(next);
                     if i == next {
                         files.push(path);
                     }
-                    refs.push((post.platform.clone(), post.id.clone(), m.url.clone(), i));
+                    refs.push((post.platform.clone(), post.id.clone(), url.to_string(), i));
                 }
                 Err(e) => {
                     sum.refused += 1;
                     if problems.len() < SHOWN {
                         problems.push(format!(
                             "{}/{}: media {:?}: {e}",
-                            post.platform, post.id, m.url
+                            post.platform, post.id, url
                         ));
                     }
                 }

@@ -424,6 +424,12 @@ fn actor_of(author_id: &str, u: &User<'_>) -> Actor {
         following: m.and_then(|m| m.following_count),
         posts: m.and_then(|m| m.tweet_count),
         verified: u.verified,
+        avatar: u
+            .profile_image_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
     }
 }
 
@@ -625,6 +631,8 @@ struct User<'a> {
     public_metrics: Option<UserMetrics>,
     #[serde(default)]
     verified: Option<bool>,
+    #[serde(borrow, default)]
+    profile_image_url: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
