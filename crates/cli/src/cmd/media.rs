@@ -34,7 +34,10 @@ pub enum MediaCommand {
     /// current folder); a reference that would leave it (`..`, an absolute
     /// path, a symbolic link pointing out) is refused and named. Each file
     /// gets its SHA-256, PDQ hash and quality and C2PA findings, stored per
-    /// (post, reference); co-image coordination and the assessment read them.
+    /// (post, reference); co-image coordination and the assessment read them
+    /// (AI-declared pictures tag incidents with DISARM T0086.002 / T0087.001).
+    /// Accounts' profile pictures (`actor.avatar`) are hashed too, once per
+    /// account (reuse across accounts: T0145.001).
     /// Remote references (http...) are counted, not downloaded. Exit code 1
     /// when some references were refused or unreadable. See docs/media.md.
     Scan(ScanArgs),
