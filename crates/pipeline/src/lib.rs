@@ -348,17 +348,41 @@ struct Signals {
     claim_hits: u64,
 }
 
+/// `posts` as the claim signal should read them: each text without the
+/// lines its source repeats and the platform templates
+/// ([`NarrativeEngine::clean_text`], as the engine knows them right after
+/// assigning these posts), so a footer or signature that quotes a claim
+/// does not make every post of a channel match it, and one that does not
+/// dilutes nothing. `None` when there is no claim signal or nothing was
+/// removed (the posts are then read as they are).
+fn for_claims(claims: bool, engine: &NarrativeEngine, posts: &[Post]) -> Option<Vec<Post>> {
+    if !claims {
+        return None;
+    }
+    let mut out: Option<Vec<Post>> = None;
+    for (i, p) in posts.iter().enumerate() {
+        if let Cow::Owned(text) = engine.clean_text(p) {
+            out.get_or_insert_with(|| posts.to_vec())[i].text = text;
+        }
+    }
+    out
+}
+
 impl Signals {
     /// The signals of `posts` (assigned as `assignments`); returns the
     /// notifications to keep for the summary.
+    ///
+    /// `cleaned` is `posts` as the claim signal reads them, when the
+    /// narrative stage removed boilerplate from any ([`for_claims`]).
     fn process(
         &mut self,
         posts: &[Post],
         assignments: &[Assignment],
+        cleaned: Option<&[Post]>,
     ) -> Result<Vec<Notification>, DeliveryError> {
         let mut kept = Vec::new();
         let hits = match self.claim_signal.as_mut() {
-            Some(c) => c.claims_batch(posts),
+            Some(c) => c.claims_batch(cleaned.unwrap_or(posts)),
             None => Vec::new(),
         };
         for (i, (post, a)) in posts.iter().zip(assignments).enumerate() {
@@ -630,14 +654,16 @@ impl AlertPipeline {
         posts: &[Post],
     ) -> Result<Vec<Assignment>, DeliveryError> {
         let mut all: Vec<Assignment> = Vec::with_capacity(posts.len());
+        let claims = self.signals.claim_signal.is_some();
         let times = &mut self.stage_times;
         if posts.len() <= CHUNK {
             let read = timed(&mut times.read, || self.reader.read_here(posts));
-            let assigned = timed(&mut times.assign, || {
-                self.narratives.assign_read(posts, read)
+            let (assigned, cleaned) = timed(&mut times.assign, || {
+                let a = self.narratives.assign_read(posts, read);
+                (a, for_claims(claims, &self.narratives, posts))
             });
             let kept = timed(&mut times.signals, || {
-                self.signals.process(posts, &assigned)
+                self.signals.process(posts, &assigned, cleaned.as_deref())
             })?;
             self.absorb(kept);
             all.extend(assigned);
@@ -649,7 +675,7 @@ impl AlertPipeline {
         let signals = &mut self.signals;
         // In flight: chunk i read, chunk i - 1 assigned (waiting for signals).
         let mut read: Option<ReadPosts> = Some(reader.read(chunks[0]));
-        let mut assigned: Option<(usize, Vec<Assignment>)> = None;
+        let mut assigned: Option<(usize, Vec<Assignment>, Option<Vec<Post>>)> = None;
         let mut kept_all = Vec::new();
         for i in 0..=chunks.len() {
             let to_read = chunks.get(i + 1).copied();
@@ -666,14 +692,20 @@ impl AlertPipeline {
                         || timed(t_read, || to_read.map(|c| reader.read(c))),
                         || {
                             timed(t_assign, || {
-                                to_assign.map(|(i, r)| (i, narratives.assign_read(chunks[i], r)))
+                                to_assign.map(|(i, r)| {
+                                    let a = narratives.assign_read(chunks[i], r);
+                                    let cleaned = for_claims(claims, narratives, chunks[i]);
+                                    (i, a, cleaned)
+                                })
                             })
                         },
                     )
                 },
                 || {
                     timed(t_signals, || match to_signal {
-                        Some((j, a)) => signals.process(chunks[j], &a).map(|k| Some((a, k))),
+                        Some((j, a, cleaned)) => signals
+                            .process(chunks[j], &a, cleaned.as_deref())
+                            .map(|k| Some((a, k))),
                         None => Ok(None),
                     })
                 },
