@@ -4,8 +4,13 @@
 //! becomes one row of `server_audit`. Triggers in the store refuse UPDATE
 //! and DELETE on that table, so the log only grows, and each row carries a
 //! hash chained to the row before (`pharos audit verify` checks the chain).
-//! Rows are written by one thread in small transactions (so a busy API
-//! costs one insert per request, batched), in the order requests finished.
+//! Rows of reads are written by one thread in small transactions (so a busy
+//! API costs one insert per request, batched), in the order requests
+//! finished. A state-changing request's row is committed before its answer
+//! is sent: an HTTP ingest batch's row in the batch's own transaction (the
+//! writer stores both, or neither: [`InTransaction`]), the other changes'
+//! rows by the audit thread, which the request waits for (issue 14,
+//! finding 10).
 //!
 //! What a request can make the log write is bounded (issue 14, finding 3):
 //! a path is cut to [`MAX_PATH_BYTES`], details and names to
@@ -17,6 +22,8 @@
 use crate::auth::now_ms;
 use pharos_store::{AnyStore, Audit, AuditRecord, Location, StoreError};
 use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -230,26 +237,92 @@ fn run(store: AnyStore, rx: Receiver<Msg>, windows: std::sync::Arc<std::sync::Mu
     }
 }
 
+/// The store's row of an entry (its `seq` and hash are given when appended).
+fn record_of(e: &AuditEntry) -> AuditRecord {
+    AuditRecord {
+        seq: 0,
+        at_ms: e.at_ms,
+        token: e.token.clone(),
+        name: e.name.clone(),
+        role: e.role.clone(),
+        org: e.org.clone(),
+        action: e.action.clone(),
+        method: e.method.clone(),
+        path: e.path.clone(),
+        object: e.object.clone(),
+        status: e.status,
+        detail: e.detail.clone(),
+        hash: None,
+    }
+}
+
 fn write<S: Audit + ?Sized>(store: &S, batch: &[AuditEntry]) -> Result<(), StoreError> {
-    let rows: Vec<AuditRecord> = batch
-        .iter()
-        .map(|e| AuditRecord {
-            seq: 0,
-            at_ms: e.at_ms,
-            token: e.token.clone(),
-            name: e.name.clone(),
-            role: e.role.clone(),
-            org: e.org.clone(),
-            action: e.action.clone(),
-            method: e.method.clone(),
-            path: e.path.clone(),
-            object: e.object.clone(),
-            status: e.status,
-            detail: e.detail.clone(),
-            hash: None,
-        })
-        .collect();
+    let rows: Vec<AuditRecord> = batch.iter().map(record_of).collect();
     store.append_audit(&rows)
+}
+
+/// The audit row of an authenticated state-changing request, which a
+/// handler that writes through the writer hands on with its batch
+/// ([`crate::writer::WriteJob::audit`]), so that the row is committed in
+/// the batch's transaction. The access middleware puts it in the request
+/// and, after the answer, writes the row itself only if no transaction did
+/// (the batch was refused or failed: the row then says so).
+#[derive(Clone, Debug)]
+pub struct InTransaction {
+    entry: AuditEntry,
+    written: Arc<AtomicBool>,
+}
+
+/// An audit row to commit with a write, and the flag set once it is.
+#[derive(Debug)]
+pub struct Commit {
+    pub row: AuditRecord,
+    written: Arc<AtomicBool>,
+}
+
+impl Commit {
+    /// Called by the writer once the transaction holding the row committed.
+    pub fn committed(&self) {
+        self.written.store(true, Ordering::Release);
+    }
+}
+
+impl InTransaction {
+    /// The request's entry (its status not yet known).
+    pub fn new(mut entry: AuditEntry) -> InTransaction {
+        if entry.at_ms == 0 {
+            entry.at_ms = now_ms();
+        }
+        bound(&mut entry);
+        InTransaction {
+            entry,
+            written: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The row to store with the request's write: it says `status`, the
+    /// answer the request gets when that write commits.
+    pub fn commit(&self, status: u16) -> Commit {
+        let mut e = self.entry.clone();
+        e.status = status;
+        Commit {
+            row: record_of(&e),
+            written: self.written.clone(),
+        }
+    }
+
+    /// A transaction committed the row.
+    pub fn written(&self) -> bool {
+        self.written.load(Ordering::Acquire)
+    }
+
+    /// The entry, to write after the answer when no transaction did.
+    pub fn into_entry(self, status: u16) -> AuditEntry {
+        AuditEntry {
+            status,
+            ..self.entry
+        }
+    }
 }
 
 /// Writes one entry directly (the CLI's token commands).

@@ -1,7 +1,7 @@
 //! Extractors that answer bad input with the JSON error shape, and the
 //! access middleware (token → principal, audit).
 
-use crate::audit::AuditEntry;
+use crate::audit::{AuditEntry, InTransaction};
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
 use crate::state::Shared;
@@ -206,26 +206,42 @@ pub async fn access(State(state): State<Shared>, mut req: Request, next: Next) -
         return ApiError::forbidden(why).into_response();
     }
     req.extensions_mut().insert(p.clone());
-    let resp = next.run(req).await;
-    let status = resp.status().as_u16();
-    state.audit(AuditEntry {
+    let entry = AuditEntry {
         token: Some(p.token_id.clone()),
         name: Some(p.name.clone()),
         role: Some(p.role.as_str().into()),
         org: p.org.clone(),
-        action: if status == 403 {
-            "refused"
-        } else {
-            action_of(&method, &path)
-        }
-        .into(),
+        action: action_of(&method, &path).into(),
         method: method.to_string(),
         path,
         object: None,
-        status,
         detail: query,
         ..Default::default()
-    });
+    };
+    // A change's row is committed before its answer goes out (issue 14,
+    // finding 10): by the handler's own write transaction when it has one
+    // (HTTP ingest), else by the audit thread, waited for below.
+    let change = (!crate::headers::is_safe(&method)).then(|| InTransaction::new(entry.clone()));
+    if let Some(c) = &change {
+        req.extensions_mut().insert(c.clone());
+    }
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let refused = |mut e: AuditEntry| {
+        if status == 403 {
+            e.action = "refused".into();
+        }
+        e
+    };
+    match change {
+        Some(c) if c.written() => {}
+        Some(c) => {
+            state.audit(refused(c.into_entry(status)));
+            let log = state.audit.clone();
+            let _ = tokio::task::spawn_blocking(move || log.sync()).await;
+        }
+        None => state.audit(refused(AuditEntry { status, ..entry })),
+    }
     resp
 }
 

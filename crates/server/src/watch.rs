@@ -98,6 +98,7 @@ fn job(fp: FeedPoll<'_>) -> Option<WriteJob> {
         rejections,
         command: format!("serve watch {}", fp.url),
         started_ms: pharos_core::now_ms(),
+        audit: None,
         reply: None,
     })
 }

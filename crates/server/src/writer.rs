@@ -16,7 +16,9 @@
 //! posts from the store.
 
 use pharos_ingest::{Quarantine, Rejection};
-use pharos_store::{AnyStore, EncodedPosts, Inserted, Location, RunRecord, Store, TextIndex};
+use pharos_store::{
+    AnyStore, AuditRecord, EncodedPosts, Inserted, Location, RunRecord, Store, TextIndex,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
@@ -32,6 +34,9 @@ pub struct WriteJob {
     /// Names the run (`http ingest by <token id>`, `feed <url>`).
     pub command: String,
     pub started_ms: i64,
+    /// The audit row of the request that sent the batch, committed in the
+    /// batch's transaction (None: feed polling, no request).
+    pub audit: Option<crate::audit::Commit>,
     pub reply: Option<tokio::sync::oneshot::Sender<Result<Inserted, String>>>,
 }
 
@@ -141,46 +146,79 @@ fn run(
     let _ = quarantine.flush();
 }
 
-/// Stores the jobs' batches in one transaction and answers each; if that
-/// fails, each batch alone (so one batch's error is not another's). Each
-/// batch stored goes on to the live analysis.
+/// Stores the jobs' batches, with their requests' audit rows, in one
+/// transaction and answers each; if that fails, each batch alone (so one
+/// batch's error is not another's). Each batch stored goes on to the live
+/// analysis.
 fn store_jobs(
     store: &mut AnyStore,
     quarantine: &mut Quarantine,
     jobs: Vec<WriteJob>,
     analysis: &SyncSender<Stored>,
 ) {
-    let grouped = if jobs.len() > 1 {
-        let batches: Vec<&EncodedPosts> = jobs
+    let insert = |store: &mut AnyStore, jobs: &[WriteJob]| {
+        let batches: Vec<&EncodedPosts> = jobs.iter().map(|j| &j.posts).collect();
+        let audit: Vec<AuditRecord> = jobs
             .iter()
-            .filter(|j| !j.posts.is_empty())
-            .map(|j| &j.posts)
+            .filter_map(|j| j.audit.as_ref().map(|a| a.row.clone()))
             .collect();
-        store.insert_encoded_batches_rowids(&batches).ok()
-    } else {
-        None
+        store.insert_encoded_batches_rowids(&batches, &audit)
     };
-    let mut done = grouped.map(|d| d.into_iter());
-    for job in jobs {
-        let inserted = match (&mut done, job.posts.is_empty()) {
-            (_, true) => Ok((Inserted::default(), Vec::new())),
-            (Some(d), false) => Ok(d.next().unwrap_or_default()),
-            (None, false) => store
-                .insert_encoded_batches_rowids(&[&job.posts])
-                .map(|mut v| v.remove(0)),
-        };
-        let result = inserted
-            .and_then(|(i, rowids)| finish_job(store, quarantine, &job, i).map(|i| (i, rowids)));
-        let WriteJob { posts, reply, .. } = job;
-        let result = match result {
-            Ok((i, rowids)) => {
-                if i.stored > 0 {
-                    hand_over(analysis, Stored { posts, rowids });
-                }
-                Ok(i)
+    // Together; if that fails, each batch alone (one batch's error is not
+    // another's).
+    let grouped = match insert(store, &jobs) {
+        Ok(done) => Some(done),
+        Err(e) if jobs.len() == 1 => {
+            answer(store, quarantine, analysis, jobs, Err(e));
+            return;
+        }
+        Err(_) => None,
+    };
+    match grouped {
+        Some(done) => answer(store, quarantine, analysis, jobs, Ok(done)),
+        None => {
+            for job in jobs {
+                let one = std::slice::from_ref(&job);
+                let done = insert(store, one);
+                answer(store, quarantine, analysis, vec![job], done);
             }
-            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Answers each job of a transaction that committed (`done`, in the jobs'
+/// order) or failed.
+fn answer(
+    store: &mut AnyStore,
+    quarantine: &mut Quarantine,
+    analysis: &SyncSender<Stored>,
+    jobs: Vec<WriteJob>,
+    done: Result<Vec<(Inserted, Vec<i64>)>, pharos_store::StoreError>,
+) {
+    let (mut done, failed) = match done {
+        Ok(d) => (d.into_iter(), None),
+        Err(e) => (Vec::new().into_iter(), Some(e.to_string())),
+    };
+    for job in jobs {
+        let result = match &failed {
+            Some(e) => Err(e.clone()),
+            None => {
+                if let Some(a) = &job.audit {
+                    a.committed();
+                }
+                let (i, rowids) = done.next().unwrap_or_default();
+                finish_job(store, quarantine, &job, i)
+                    .map(|i| (i, rowids))
+                    .map_err(|e| e.to_string())
+            }
         };
+        let WriteJob { posts, reply, .. } = job;
+        let result = result.map(|(i, rowids)| {
+            if i.stored > 0 {
+                hand_over(analysis, Stored { posts, rowids });
+            }
+            i
+        });
         if let Some(reply) = reply {
             let _ = reply.send(result);
         }

@@ -699,6 +699,7 @@ async fn a_full_write_queue_answers_503_with_retry_after_and_stores_nothing() {
         rejections: vec![],
         command: "filler".into(),
         started_ms: 0,
+        audit: None,
         reply: None,
     })
     .unwrap();

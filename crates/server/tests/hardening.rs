@@ -11,7 +11,7 @@ use pharos_core::Post;
 use pharos_server::auth::{Role, create};
 use pharos_server::state::Shared;
 use pharos_server::{Config, router};
-use pharos_store::{Audit, SqliteStore, Store};
+use pharos_store::{Audit, Markings, SqliteStore, Store};
 use std::sync::OnceLock;
 use tower::ServiceExt;
 
@@ -315,4 +315,233 @@ async fn red_is_bound_to_a_token_id_not_a_name() {
     assert!(!list.contains(&format!("\"{}\"", p.id)), "nor in lists");
     let (status, _, _) = send(put(r#"{"tlp":"clear"}"#.into())).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// A POST of NDJSON lines to `uri` with a bearer token.
+fn post_ndjson(uri: &str, token: &str, ids: &[&str]) -> Request<Body> {
+    let mut body = Vec::new();
+    for id in ids {
+        body.extend(
+            serde_json::to_vec(&Post {
+                id: (*id).into(),
+                ..fixture().post.clone()
+            })
+            .unwrap(),
+        );
+        body.push(b'\n');
+    }
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// Finding 10: an HTTP ingest batch and its audit row are one
+/// transaction. When the answer arrives both are in the store (nothing
+/// waits for the audit thread), the chain holds, and a batch whose audit
+/// row cannot be written is not stored (the request says so).
+#[tokio::test]
+async fn an_ingest_batch_is_committed_with_its_audit_row() {
+    let f = fixture();
+    let (status, _, body) = send(post_ndjson(
+        "/api/ingest?note=audit-tx-1",
+        &f.analyst,
+        &["audit-tx-1", "audit-tx-2"],
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Read at once, behind the server's back: no sync with the audit thread.
+    let s = SqliteStore::open(&f.store).unwrap();
+    assert!(s.get(&f.post.platform, "audit-tx-2").unwrap().is_some());
+    let rows = s.audit(100_000, None).unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.detail.as_deref() == Some("note=audit-tx-1"))
+        .expect("the ingest's audit row is stored with the batch");
+    assert_eq!(
+        (
+            row.action.as_str(),
+            row.method.as_str(),
+            row.path.as_str(),
+            row.status,
+            row.name.as_deref()
+        ),
+        ("change", "POST", "/api/ingest", 200, Some("ann"))
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.detail.as_deref() == Some("note=audit-tx-1"))
+            .count(),
+        1,
+        "written once, not again after the answer"
+    );
+    assert_eq!(s.verify_audit().unwrap().broken, None);
+
+    // The audit table refuses this request's row: its batch is not stored.
+    rusqlite::Connection::open(&f.store)
+        .unwrap()
+        .execute(
+            "CREATE TRIGGER refuse_audit_tx BEFORE INSERT ON server_audit
+             WHEN NEW.detail = 'note=audit-tx-refused'
+             BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+            [],
+        )
+        .unwrap();
+    let (status, _, body) = send(post_ndjson(
+        "/api/ingest?note=audit-tx-refused",
+        &f.analyst,
+        &["audit-tx-3"],
+    ))
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("nothing was stored"), "{body}");
+    assert!(s.get(&f.post.platform, "audit-tx-3").unwrap().is_none());
+    assert_eq!(s.verify_audit().unwrap().broken, None);
+}
+
+/// Finding 10, other changes: a marking's audit row is in the store when
+/// the answer arrives.
+#[tokio::test]
+async fn a_change_is_audited_before_it_is_answered() {
+    let f = fixture();
+    // An object no other test reads.
+    let uri = "/api/markings/post/twitter:audit-marking?note=audit-before-answer";
+    let req = Request::builder()
+        .method("PUT")
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.admin))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"tlp":"amber"}"#))
+        .unwrap();
+    let (status, _, body) = send(req).await;
+    assert!(status.is_success(), "{status} {body}");
+    let rows = SqliteStore::open(&f.store)
+        .unwrap()
+        .audit(100_000, None)
+        .unwrap();
+    assert!(
+        rows.iter().any(|r| r.method == "PUT"
+            && r.detail.as_deref() == Some("note=audit-before-answer")
+            && r.status == status.as_u16()),
+        "the marking's audit row is stored before the answer"
+    );
+}
+
+/// Partner lists are filtered before they are paged: a page of N holds N
+/// posts the partner is cleared for when that many exist, and the pages
+/// together hold each of them once (none marked for others).
+#[tokio::test]
+async fn a_partners_pages_are_full_of_what_it_may_see() {
+    let f = fixture();
+    {
+        let mut s = SqliteStore::open(&f.store).unwrap();
+        let posts: Vec<Post> = (0..30)
+            .map(|i| Post {
+                platform: "pagetest".into(),
+                id: format!("pg{i:02}"),
+                time: pharos_core::EventTime(1_700_000_000_000 + i * 60_000),
+                ..f.post.clone()
+            })
+            .collect();
+        s.insert(&posts).unwrap();
+        // Two in three marked for another organisation, in a run at the
+        // newest end (a whole first page of them).
+        for i in (0..30).filter(|i| i % 3 != 0 || *i >= 24) {
+            s.set_marking(
+                "post",
+                &format!("pagetest:pg{i:02}"),
+                &pharos_store::MarkingRecord {
+                    tlp: "amber+strict".into(),
+                    orgs: vec!["zeta".into()],
+                    people: vec![],
+                },
+            )
+            .unwrap();
+        }
+    }
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, _, body) = send(get(
+            &format!("/api/posts?platform=pagetest&limit=3{cursor}"),
+            Some(&f.pat.0),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let ids: Vec<String> = page["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect();
+        sizes.push(ids.len());
+        seen.extend(ids);
+        match page["next"].as_str() {
+            Some(n) => cursor = format!("&cursor={n}"),
+            None => break,
+        }
+        assert!(sizes.len() < 20, "paging does not end");
+    }
+    let want: Vec<String> = (0..24)
+        .rev()
+        .filter(|i| i % 3 == 0)
+        .map(|i| format!("pg{i:02}"))
+        .collect();
+    assert_eq!(seen, want, "each cleared post once, newest first");
+    assert_eq!(&sizes[..2], [3, 3], "full pages: {sizes:?}");
+    // The team sees all 30.
+    let (_, _, body) = send(get(
+        "/api/posts?platform=pagetest&limit=500",
+        Some(&f.analyst),
+    ))
+    .await;
+    let all: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(all["posts"].as_array().unwrap().len(), 30);
+}
+
+/// The marking route addresses any object id: ids with `/` (Telegram post
+/// ids, URLs), raw or percent-encoded, and plain ones as before.
+#[tokio::test]
+async fn markings_address_ids_with_slashes() {
+    let f = fixture();
+    let put = |uri: &str| {
+        Request::builder()
+            .method("PUT")
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", f.admin))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"tlp":"amber+strict","orgs":["zeta"]}"#))
+            .unwrap()
+    };
+    for (uri, id) in [
+        ("/api/markings/post/telegram:77/4", "telegram:77/4"),
+        ("/api/markings/post/telegram:78%2F5", "telegram:78/5"),
+        (
+            "/api/markings/post/web:https:%2F%2Fexample.org%2Fa%2Fb%3Fc%3D1%23d",
+            "web:https://example.org/a/b?c=1#d",
+        ),
+        ("/api/markings/actor/twitter:plain-1", "twitter:plain-1"),
+    ] {
+        let (status, _, body) = send(put(uri)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        let kind = if uri.contains("/actor/") {
+            "actor"
+        } else {
+            "post"
+        };
+        let m = SqliteStore::open(&f.store)
+            .unwrap()
+            .marking(kind, id)
+            .unwrap();
+        assert_eq!(
+            m.map(|m| (m.tlp, m.orgs)),
+            Some(("amber+strict".to_string(), vec!["zeta".to_string()])),
+            "{uri} marks {id}"
+        );
+    }
 }

@@ -7,12 +7,17 @@
 //!   empty store: 16k-post transactions, then the index rebuild;
 //! - `insert_posts_bulk`: the same through [`Store::insert`], encoding inline;
 //! - `insert_200_commits_of_10`: HTTP-ingest-sized batches, one commit each
-//!   (throughput in commits).
+//!   (throughput in commits);
+//! - `insert_200_commits_of_10_audited`: the same, each batch committed
+//!   with its request's audit row (how `POST /api/ingest` writes since
+//!   issue 14, finding 10);
+//! - `insert_200_commits_of_10_audit_after`: each batch, then its audit row
+//!   in a second transaction (how the audit thread wrote it before).
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use pharos_core::Post;
 use pharos_sim::{SimConfig, simulate};
-use pharos_store::{EncodedPosts, SqliteStore, Store};
+use pharos_store::{Audit, AuditRecord, EncodedPosts, SqliteStore, Store};
 use std::hint::black_box;
 
 const POSTS: u64 = 100_000;
@@ -108,6 +113,46 @@ fn bench(c: &mut Criterion) {
             |(dir, mut store)| {
                 for batch in &small {
                     store.insert_encoded(batch).expect("insert");
+                }
+                (dir, store)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    let row = AuditRecord {
+        at_ms: 1,
+        token: Some("0123abcd".into()),
+        name: Some("ann".into()),
+        role: Some("analyst".into()),
+        action: "change".into(),
+        method: "POST".into(),
+        path: "/api/ingest".into(),
+        status: 200,
+        ..Default::default()
+    };
+    g.bench_function("insert_200_commits_of_10_audited", |b| {
+        b.iter_batched(
+            fresh_store,
+            |(dir, mut store)| {
+                for batch in &small {
+                    store
+                        .insert_encoded_batches_rowids(&[batch], std::slice::from_ref(&row))
+                        .expect("insert");
+                }
+                (dir, store)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("insert_200_commits_of_10_audit_after", |b| {
+        b.iter_batched(
+            fresh_store,
+            |(dir, mut store)| {
+                for batch in &small {
+                    store.insert_encoded(batch).expect("insert");
+                    store
+                        .append_audit(std::slice::from_ref(&row))
+                        .expect("audit");
                 }
                 (dir, store)
             },

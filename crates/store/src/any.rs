@@ -424,12 +424,14 @@ impl AnyStore {
     }
 
     /// Several batches in one transaction, with each post's sequence number
-    /// (0 for a post already stored).
+    /// (0 for a post already stored), and the audit rows of the requests
+    /// that sent them appended to the audit chain in that transaction.
     pub fn insert_encoded_batches_rowids(
         &mut self,
         batches: &[&EncodedPosts],
+        audit: &[AuditRecord],
     ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
-        each!(self, s => s.insert_encoded_batches_rowids(batches))
+        each!(self, s => s.insert_encoded_batches_rowids(batches, audit))
     }
 
     /// Stored records that reads of this handle skipped as unreadable.

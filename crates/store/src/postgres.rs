@@ -58,7 +58,7 @@ mod taxii;
 
 use crate::sqlite::actor_key;
 use crate::stats::{Count, Stats};
-use crate::{EncodedPosts, Inserted, PostFilter, RunRecord, Store, StoreError};
+use crate::{AuditRecord, EncodedPosts, Inserted, PostFilter, RunRecord, Store, StoreError};
 use ::postgres::binary_copy::BinaryCopyInWriter;
 use ::postgres::error::SqlState;
 use ::postgres::types::{ToSql, Type};
@@ -610,7 +610,7 @@ impl PgStore {
         batches: &[&EncodedPosts],
     ) -> Result<Vec<Inserted>, StoreError> {
         Ok(self
-            .insert_batches(batches)?
+            .insert_batches(batches, &[])?
             .into_iter()
             .map(|(i, _)| i)
             .collect())
@@ -618,17 +618,22 @@ impl PgStore {
 
     /// [`PgStore::insert_encoded_batches`], also giving the sequence number
     /// (rowid) each post got, in the batches' order: 0 for a post already
-    /// stored (or stored earlier in the same batch).
+    /// stored (or stored earlier in the same batch). `audit` rows (the
+    /// requests that sent these batches) are appended to the audit chain
+    /// in the same transaction: a batch is stored with its audit row, or
+    /// neither is (issue 14, finding 10).
     pub fn insert_encoded_batches_rowids(
         &mut self,
         batches: &[&EncodedPosts],
+        audit: &[AuditRecord],
     ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
-        self.insert_batches(batches)
+        self.insert_batches(batches, audit)
     }
 
     fn insert_batches(
         &self,
         batches: &[&EncodedPosts],
+        audit: &[AuditRecord],
     ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
         let mut c = self.conn();
         let e = |err| pg_err(&self.location, err);
@@ -738,6 +743,9 @@ impl PgStore {
             }
             out.push((done, rowids));
         }
+        // The audit lock last (held to the commit, briefly): the audit
+        // thread appends between batches.
+        server::append_audit_rows(&mut tx, audit).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(out)
     }
@@ -989,7 +997,7 @@ impl std::error::Error for PgError {}
 
 impl Store for PgStore {
     fn insert_encoded(&mut self, posts: &EncodedPosts) -> Result<Inserted, StoreError> {
-        Ok(self.insert_batches(&[posts])?.remove(0).0)
+        Ok(self.insert_batches(&[posts], &[])?.remove(0).0)
     }
 
     fn count(&self) -> Result<u64, StoreError> {

@@ -40,6 +40,10 @@ pub struct PostSearch {
 #[derive(Debug, Clone, Default)]
 pub struct SearchPage {
     pub posts: Vec<Post>,
+    /// Where a page starting after each post of `posts` starts (same
+    /// order): a reader that keeps only some of them (the server's TLP
+    /// clearance) cuts its page after any post and goes on from there.
+    pub cursors: Vec<SearchCursor>,
     /// Where the next page starts; `None` on the last.
     pub next: Option<SearchCursor>,
     /// Sequence numbers of posts indexed for full text / stored (the index

@@ -14,7 +14,7 @@ mod server;
 
 use crate::schema::POSTS;
 use crate::stats::{Count, Stats};
-use crate::{EncodedPosts, Inserted, PostFilter, RunRecord, Store, StoreError};
+use crate::{AuditRecord, EncodedPosts, Inserted, PostFilter, RunRecord, Store, StoreError};
 use pharos_core::{EventTime, Post};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::ops::ControlFlow;
@@ -370,21 +370,26 @@ impl SqliteStore {
         &mut self,
         batches: &[&EncodedPosts],
     ) -> Result<Vec<Inserted>, StoreError> {
-        self.insert_batches(batches, None)
+        self.insert_batches(batches, None, &[])
     }
 
     /// [`SqliteStore::insert_encoded_batches`], also giving the sequence
     /// number (rowid) each post got, in the batches' order: 0 for a post
     /// already stored. The server's writer hands these to its live analysis.
+    ///
+    /// `audit` rows (the requests that sent these batches) are appended to
+    /// the audit chain in the same transaction: a batch is stored with its
+    /// audit row, or neither is (issue 14, finding 10).
     pub fn insert_encoded_batches_rowids(
         &mut self,
         batches: &[&EncodedPosts],
+        audit: &[AuditRecord],
     ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
         let mut rowids: Vec<Vec<i64>> = batches
             .iter()
             .map(|b| Vec::with_capacity(b.len()))
             .collect();
-        let done = self.insert_batches(batches, Some(&mut rowids))?;
+        let done = self.insert_batches(batches, Some(&mut rowids), audit)?;
         Ok(done.into_iter().zip(rowids).collect())
     }
 
@@ -392,10 +397,16 @@ impl SqliteStore {
         &mut self,
         batches: &[&EncodedPosts],
         mut rowids: Option<&mut Vec<Vec<i64>>>,
+        audit: &[AuditRecord],
     ) -> Result<Vec<Inserted>, StoreError> {
         let path = self.path.clone();
         let e = |err| sql_err(&path, err);
-        let tx = self.conn.transaction().map_err(e)?;
+        // IMMEDIATE: the write lock from the start, so that the audit rows'
+        // chain (read, then appended) has no other writer in between.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
         let mut all = Vec::with_capacity(batches.len());
         for (b, posts) in batches.iter().enumerate() {
             let mut done = Inserted::default();
@@ -459,6 +470,7 @@ impl SqliteStore {
             }
             all.push(done);
         }
+        server::append_audit_rows(&tx, audit).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(all)
     }

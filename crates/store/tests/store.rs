@@ -40,6 +40,7 @@ both!(
     taxii_objects_are_added_once_with_increasing_times,
     the_audit_log_only_grows,
     the_audit_log_is_a_hash_chain_and_tampering_is_found,
+    a_batch_and_its_audit_row_are_stored_together_or_not_at_all,
     media_records_are_replaced_by_reference_and_attached_to_posts,
 );
 
@@ -265,7 +266,7 @@ fn batches_in_one_transaction_count_each_batch<S: Backend>() {
         post("3", 30, "c", &[], Some("https://e.com/")),
     ])
     .unwrap();
-    let done = s.batches(&[&a, &b]).unwrap();
+    let done = s.batches(&[&a, &b], &[]).unwrap();
     assert_eq!(
         done.iter()
             .map(|(d, _)| (d.stored, d.duplicates))
@@ -274,7 +275,7 @@ fn batches_in_one_transaction_count_each_batch<S: Backend>() {
     );
     assert_eq!(s.count().unwrap(), 3);
     assert_eq!(link_and_tag_rows::<S>(&s.location), (1, 1));
-    let again = s.batches(&[&b]).unwrap();
+    let again = s.batches(&[&b], &[]).unwrap();
     assert_eq!((again[0].0.stored, again[0].0.duplicates), (0, 2));
 }
 
@@ -286,7 +287,7 @@ fn batches_give_each_stored_post_its_rowid_and_duplicates_zero<S: Backend>() {
     let mut b = EncodedPosts::new();
     b.extend(&[post("2", 20, "b", &[], None), post("3", 30, "c", &[], None)])
         .unwrap();
-    let done = s.batches(&[&a, &b]).unwrap();
+    let done = s.batches(&[&a, &b], &[]).unwrap();
     assert_eq!(done[0].1, vec![1, 2]);
     assert_eq!(done[1].1, vec![0, 3], "the duplicate gets 0");
     assert_eq!((done[1].0.stored, done[1].0.duplicates), (1, 1));
@@ -372,17 +373,17 @@ fn a_bulk_load_stores_posts_repeated_across_batches_once<S: Backend>() {
     let a = batch(&[1, 2, 2, 3]);
     let b = batch(&[4, 3, 5, 1]);
     let c = batch(&[6, 7]);
-    let done = s.batches(&[&a, &b]).unwrap();
+    let done = s.batches(&[&a, &b], &[]).unwrap();
     assert_eq!(done[0].1, [1, 2, 0, 3]);
     assert_eq!(done[1].1, [4, 0, 5, 0]);
     assert_eq!((done[1].0.stored, done[1].0.duplicates), (2, 2));
-    let done = s.batches(&[&c]).unwrap();
+    let done = s.batches(&[&c], &[]).unwrap();
     assert_eq!(done[0].1, [6, 7]);
     s.end_bulk().unwrap();
     assert_eq!(s.count().unwrap(), 7);
     assert_eq!(link_and_tag_rows::<S>(&s.location), (7, 7));
     // Writes after the load go on numbering after it.
-    let done = s.batches(&[&batch(&[8, 1])]).unwrap();
+    let done = s.batches(&[&batch(&[8, 1])], &[]).unwrap();
     assert_eq!(done[0].1, [8, 0]);
     let ids: Vec<String> = all(&*s).into_iter().map(|p| p.id).collect();
     assert_eq!(ids, ["8", "7", "6", "5", "4", "3", "2", "1"]);
@@ -1476,4 +1477,47 @@ fn media_records_are_replaced_by_reference_and_attached_to_posts<S: Backend>() {
         Some("phash:7"),
         "a hash the source gave is kept"
     );
+}
+
+/// Issue 14, finding 10: an ingest batch and its request's audit row are
+/// one transaction. Both are stored, chained after the rows the audit
+/// thread wrote; when the audit row cannot be written, the batch is not
+/// stored either.
+fn a_batch_and_its_audit_row_are_stored_together_or_not_at_all<S: Backend>() {
+    let mut s = S::fresh();
+    s.append_audit(&[audit_row("/a")]).unwrap();
+    let mut a = EncodedPosts::new();
+    a.extend(&[post("1", 10, "a", &[], None), post("2", 20, "b", &[], None)])
+        .unwrap();
+    let ingest = AuditRecord {
+        action: "change".into(),
+        method: "POST".into(),
+        ..audit_row("/api/ingest")
+    };
+    let done = s.batches(&[&a], std::slice::from_ref(&ingest)).unwrap();
+    assert_eq!(done[0].0.stored, 2);
+    s.append_audit(&[audit_row("/b")]).unwrap();
+    let rows = s.audit(10, None).unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(),
+        ["/b", "/api/ingest", "/a"]
+    );
+    let check = s.verify_audit().unwrap();
+    assert_eq!((check.rows, check.broken), (3, None));
+
+    // The audit table refuses the next row: the batch is not stored.
+    let refuse = if S::NAME == "sqlite" {
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON server_audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+    } else {
+        "ALTER TABLE server_audit ADD CONSTRAINT refuse_audit CHECK (seq < 0) NOT VALID"
+    };
+    raw_sql::<S>(&s.location, refuse).unwrap();
+    let mut b = EncodedPosts::new();
+    b.extend(&[post("3", 30, "c", &["t"], Some("https://e.com/"))])
+        .unwrap();
+    assert!(s.batches(&[&b], std::slice::from_ref(&ingest)).is_err());
+    assert_eq!(s.count().unwrap(), 2, "the batch went with its audit row");
+    assert_eq!(link_and_tag_rows::<S>(&s.location), (0, 0));
+    // Without an audit row (feed polling, `pharos ingest`) nothing changes.
+    assert_eq!(s.batches(&[&b], &[]).unwrap()[0].0.stored, 1);
 }

@@ -186,9 +186,11 @@ pub struct MarkingRequest {
 }
 
 /// Sets the TLP marking of one object (admin). Kinds: post (`platform:id`),
-/// narrative, network, actor (`platform:id`), incident, claim.
+/// narrative, network, actor (`platform:id`), incident, claim. The id is
+/// the rest of the path, `/` included (`post/telegram:77/4`); percent-encode
+/// `%`, `?` and `#` in it (`post/web:https:%2F%2Fexample.org%2Fa%3Fb`).
 #[utoipa::path(put, path = "/api/markings/{kind}/{id}", tag = "admin",
-    params(("kind" = String, Path), ("id" = String, Path)), request_body = MarkingRequest,
+    params(("kind" = String, Path), ("id" = String, Path, description = "The object's id; may hold `/`")), request_body = MarkingRequest,
     responses((status = 200, body = Marking), (status = 400, body = crate::error::ErrorBody), (status = 403)),
     security(("token" = [])))]
 pub async fn set_marking(

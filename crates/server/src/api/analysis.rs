@@ -554,6 +554,7 @@ pub async fn actor(
                 limit: Some(20),
                 ..Default::default()
             },
+            |p| cl.sees_post(p),
         )?;
         Ok(Json(ActorDetail {
             platform,
@@ -568,7 +569,7 @@ pub async fn actor(
             languages: serde_json::Value::Object(langs),
             signals,
             networks,
-            recent: page.posts.into_iter().filter(|p| cl.sees_post(p)).collect(),
+            recent: page.posts,
         }))
     })
     .await

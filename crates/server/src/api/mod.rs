@@ -81,5 +81,6 @@ pub fn routes() -> Router<Shared> {
         .route("/api/tokens", get(admin::tokens).post(admin::create_token))
         .route("/api/tokens/{id}", delete(admin::revoke_token))
         .route("/api/audit", get(admin::audit))
-        .route("/api/markings/{kind}/{id}", put(admin::set_marking))
+        // `{*id}`: post ids and URLs hold `/` (`telegram:77/4`).
+        .route("/api/markings/{kind}/{*id}", put(admin::set_marking))
 }

@@ -83,21 +83,68 @@ fn hashtag_value(h: &str) -> String {
     h.trim_start_matches('#').to_lowercase()
 }
 
-/// Runs a post search on a read connection ([`PostSearcher`]).
+/// Store pages read for one page of a reader who may not see every post,
+/// at most ([`search`]): past it the page is short, and its `next` goes on
+/// where the reading stopped (docs/limits.md).
+pub const MAX_CLEARANCE_ROUNDS: usize = 64;
+/// Posts a store page holds, at least, when some posts are hidden.
+const CLEARANCE_CHUNK: usize = 100;
+
+/// Runs a post search on a read connection ([`PostSearcher`]), as the
+/// reader sees it (`sees`: [`crate::clearance::Clearance::sees_post`]): the
+/// posts it may not see are left out *before* the page is cut (issue 14),
+/// so a page of `limit` holds `limit` posts it sees when that many are
+/// left, and `next` goes on right after the last one. Every post list and
+/// search (REST, dashboard, an actor's posts) pages here.
 ///
 /// Pages are newest first, `(time, rowid)` descending, with the cursor
 /// `t<time>.<rowid>`; with `q`, newest stored first (`r<rowid>`).
-pub fn search<S: PostSearcher + ?Sized>(store: &S, f: &PostQuery) -> ApiResult<PostPage> {
-    let q = to_search(f)?;
-    let page = store.search_posts(&q)?;
+pub fn search<S: PostSearcher + ?Sized>(
+    store: &S,
+    f: &PostQuery,
+    sees: impl Fn(&Post) -> bool,
+) -> ApiResult<PostPage> {
+    let mut q = to_search(f)?;
+    let limit = q.limit;
+    let mut posts = Vec::with_capacity(limit.min(64));
+    let mut next = None;
+    let (mut indexed, mut stored) = (0, 0);
+    for round in 0..MAX_CLEARANCE_ROUNDS {
+        // The first store page is the page asked for (nothing hidden: one
+        // read); after it, larger ones through runs of hidden posts.
+        q.limit = match round {
+            0 => limit,
+            _ => (limit - posts.len()).max(CLEARANCE_CHUNK),
+        };
+        let page = store.search_posts(&q)?;
+        (indexed, stored) = (page.indexed, page.stored);
+        let (mut last, mut cut) = (None, false);
+        for (p, c) in page.posts.into_iter().zip(page.cursors) {
+            if posts.len() == limit {
+                cut = true;
+                break;
+            }
+            if sees(&p) {
+                posts.push(p);
+            }
+            last = Some(c);
+        }
+        // Cut inside the store's page: the next page starts after the last
+        // post read; else where the store's page ends.
+        next = if cut { last } else { page.next };
+        if next.is_none() || posts.len() == limit {
+            break;
+        }
+        q.cursor = next;
+    }
     Ok(PostPage {
-        posts: page.posts,
-        next: page.next.map(|c| match c {
+        posts,
+        next: next.map(|c| match c {
             SearchCursor::Stored(r) => format!("r{r}"),
             SearchCursor::Time(t, r) => format!("t{t}.{r}"),
         }),
-        indexed: page.indexed,
-        stored: page.stored,
+        indexed,
+        stored,
     })
 }
 
@@ -186,9 +233,7 @@ pub async fn list(
     Ok(Json(
         st.read(move |s| {
             let cl = st2.clearance(s, &who)?;
-            let mut page = search(s, &f)?;
-            page.posts.retain(|p| cl.sees_post(p));
-            Ok(page)
+            search(s, &f, |p| cl.sees_post(p))
         })
         .await?,
     ))
@@ -294,6 +339,7 @@ fn rejection_json(r: &Rejection) -> serde_json::Value {
 pub async fn ingest(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
+    audit: Option<Extension<crate::audit::InTransaction>>,
     Q(q): Q<IngestQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<IngestAnswer>)> {
@@ -379,6 +425,9 @@ pub async fn ingest(
         rejections,
         command: format!("http ingest by {}", who.token_id),
         started_ms,
+        // The request's audit row, committed with the batch (200: the
+        // answer once it is).
+        audit: audit.map(|Extension(a)| a.commit(200)),
         reply: Some(tx),
     };
     match st.writer.try_send(job) {
@@ -593,6 +642,15 @@ mod tests {
 
     /// Every page of a search, following `next`.
     fn pages(s: &SqliteStore, f: &PostQuery) -> Vec<Vec<String>> {
+        pages_seen(s, f, &|_| true)
+    }
+
+    /// Every page of a search as a reader who sees only what `sees` keeps.
+    fn pages_seen(
+        s: &SqliteStore,
+        f: &PostQuery,
+        sees: &dyn Fn(&Post) -> bool,
+    ) -> Vec<Vec<String>> {
         let mut out = Vec::new();
         let mut cursor = None;
         loop {
@@ -600,7 +658,7 @@ mod tests {
                 cursor: cursor.clone(),
                 ..clone(f)
             };
-            let page = search(s, &q).unwrap();
+            let page = search(s, &q, sees).unwrap();
             out.push(page.posts.iter().map(|p| p.id.clone()).collect());
             match page.next {
                 Some(n) => cursor = Some(n),
@@ -709,6 +767,49 @@ mod tests {
         assert!(nonempty >= 20, "only {nonempty} searches had several pages");
     }
 
+    /// Issue 14: a reader who may not see every post gets pages cut after
+    /// the hidden posts are left out: full pages of posts it sees, the same
+    /// pages as a store holding only those, nothing twice, nothing skipped.
+    #[test]
+    fn hidden_posts_are_left_out_before_the_page_is_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let posts = corpus();
+        let s = store(dir.path(), &posts);
+        // Two posts in three hidden, in runs (whole store pages of them).
+        let hidden = |id: &str| {
+            id.trim_start_matches('p')
+                .parse::<usize>()
+                .is_ok_and(|i| i % 3 != 0 || (400..700).contains(&i))
+        };
+        let mut full_pages = 0;
+        for f in queries() {
+            let want: Vec<String> = expected(&posts, &f)
+                .into_iter()
+                .filter(|id| !hidden(id))
+                .collect();
+            let got = pages_seen(&s, &f, &|p| !hidden(&p.id));
+            let limit = f.limit.unwrap();
+            let want_pages: Vec<Vec<String>> = if want.is_empty() {
+                vec![vec![]]
+            } else {
+                want.chunks(limit).map(|c| c.to_vec()).collect()
+            };
+            // The last page may be followed by an empty one (the store had
+            // hidden posts after the last one seen).
+            let got: Vec<Vec<String>> = match got.split_last() {
+                Some((last, rest)) if last.is_empty() && !rest.is_empty() => rest.to_vec(),
+                _ => got,
+            };
+            assert_eq!(
+                got, want_pages,
+                "hashtag={:?} domain={:?} q={:?} limit={limit}",
+                f.hashtag, f.domain, f.q
+            );
+            full_pages += got.iter().filter(|p| p.len() == limit).count();
+        }
+        assert!(full_pages >= 20, "only {full_pages} full pages");
+    }
+
     #[test]
     fn hashtag_and_domain_searches_walk_their_time_index_without_sorting() {
         let dir = tempfile::tempdir().unwrap();
@@ -765,7 +866,7 @@ mod tests {
                 limit,
                 ..Default::default()
             };
-            let e = search(&s, &f).expect_err("refused");
+            let e = search(&s, &f, |_| true).expect_err("refused");
             assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST);
         }
     }

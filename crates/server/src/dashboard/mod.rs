@@ -742,9 +742,7 @@ async fn search(
     let page = st
         .read(move |s| {
             let cl = st2.clearance(s, &w)?;
-            let mut page = crate::api::posts::search(s, &q)?;
-            page.posts.retain(|p| cl.sees_post(p));
-            Ok(page)
+            crate::api::posts::search(s, &q, |p| cl.sees_post(p))
         })
         .await;
     let results = match page {

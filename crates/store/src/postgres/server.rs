@@ -208,6 +208,76 @@ fn audit_row(r: &Row) -> AuditRecord {
 const AUDIT_COLUMNS: &str =
     "seq, at_ms, token, name, role, org, action, method, path, object, status, detail, hash";
 
+/// Appends `entries` to the audit chain inside the caller's transaction:
+/// takes the audit lock (held to the commit), reads the row before and
+/// writes the new rows. [`Audit::append_audit`] and an ingest batch written
+/// with its request's audit row ([`PgStore::insert_encoded_batches_rowids`])
+/// both append here.
+pub(crate) fn append_audit_rows(
+    tx: &mut ::postgres::Transaction<'_>,
+    entries: &[AuditRecord],
+) -> Result<(), ::postgres::Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    // The row before is read and the new rows written with no other
+    // appender in between (servers, their writers, the CLI's token commands).
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])?;
+    let (mut seq, mut prev): (i64, String) = tx
+        .query_opt(
+            "SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1",
+            &[],
+        )?
+        .map(|r| (r.get(0), r.get::<_, Option<String>>(1).unwrap_or_default()))
+        .unwrap_or((0, String::new()));
+    let ins = tx.prepare(&format!(
+        "INSERT INTO server_audit ({AUDIT_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ))?;
+    for a in entries {
+        seq += 1;
+        // The hash covers the row as stored (NUL as U+FFFD), so that
+        // verifying what is read back agrees.
+        let opt = |s: &Option<String>| s.as_deref().map(|v| column(v).into_owned());
+        let row = AuditRecord {
+            seq,
+            at_ms: a.at_ms,
+            token: opt(&a.token),
+            name: opt(&a.name),
+            role: opt(&a.role),
+            org: opt(&a.org),
+            action: column(&a.action).into_owned(),
+            method: column(&a.method).into_owned(),
+            path: column(&a.path).into_owned(),
+            object: opt(&a.object),
+            status: a.status,
+            detail: opt(&a.detail),
+            hash: None,
+        };
+        let hash = crate::audit_row_hash(&prev, &row);
+        tx.execute(
+            &ins,
+            &[
+                &seq,
+                &row.at_ms,
+                &row.token,
+                &row.name,
+                &row.role,
+                &row.org,
+                &row.action,
+                &row.method,
+                &row.path,
+                &row.object,
+                &(row.status as i64),
+                &row.detail,
+                &hash,
+            ],
+        )?;
+        prev = hash;
+    }
+    Ok(())
+}
+
 impl Audit for PgStore {
     fn append_audit(&self, entries: &[AuditRecord]) -> Result<(), StoreError> {
         if entries.is_empty() {
@@ -216,66 +286,7 @@ impl Audit for PgStore {
         let mut c = self.conn();
         let e = |err| self.err(err);
         let mut tx = c.client.transaction().map_err(e)?;
-        // The row before is read and the new rows written with no other
-        // appender in between (servers and the CLI's token commands).
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
-            .map_err(e)?;
-        let (mut seq, mut prev): (i64, String) = tx
-            .query_opt(
-                "SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1",
-                &[],
-            )
-            .map_err(e)?
-            .map(|r| (r.get(0), r.get::<_, Option<String>>(1).unwrap_or_default()))
-            .unwrap_or((0, String::new()));
-        let ins = tx
-            .prepare(&format!(
-                "INSERT INTO server_audit ({AUDIT_COLUMNS})
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-            ))
-            .map_err(e)?;
-        for a in entries {
-            seq += 1;
-            // The hash covers the row as stored (NUL as U+FFFD), so that
-            // verifying what is read back agrees.
-            let opt = |s: &Option<String>| s.as_deref().map(|v| column(v).into_owned());
-            let row = AuditRecord {
-                seq,
-                at_ms: a.at_ms,
-                token: opt(&a.token),
-                name: opt(&a.name),
-                role: opt(&a.role),
-                org: opt(&a.org),
-                action: column(&a.action).into_owned(),
-                method: column(&a.method).into_owned(),
-                path: column(&a.path).into_owned(),
-                object: opt(&a.object),
-                status: a.status,
-                detail: opt(&a.detail),
-                hash: None,
-            };
-            let hash = crate::audit_row_hash(&prev, &row);
-            tx.execute(
-                &ins,
-                &[
-                    &seq,
-                    &row.at_ms,
-                    &row.token,
-                    &row.name,
-                    &row.role,
-                    &row.org,
-                    &row.action,
-                    &row.method,
-                    &row.path,
-                    &row.object,
-                    &(row.status as i64),
-                    &row.detail,
-                    &hash,
-                ],
-            )
-            .map_err(e)?;
-            prev = hash;
-        }
+        append_audit_rows(&mut tx, entries).map_err(e)?;
         tx.commit().map_err(e)
     }
 
@@ -597,26 +608,32 @@ impl PostSearcher for PgStore {
         )?;
         let mut by_rowid: HashMap<i64, &str> =
             records.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let cursor = |r: i64, t: i64| {
+            if p.text {
+                SearchCursor::Stored(r)
+            } else {
+                SearchCursor::Time(t, r)
+            }
+        };
         let mut posts = Vec::with_capacity(page.len());
-        for &(rowid, _) in &page {
+        let mut cursors = Vec::with_capacity(page.len());
+        for &(rowid, t) in &page {
             // An unreadable record is skipped (and named), the page goes on;
             // the cursor still moves past it.
             if let Some(rec) = by_rowid.remove(&rowid)
                 && let Some(post) = self.decode(rowid, rec)
             {
                 posts.push(post);
+                cursors.push(cursor(rowid, t));
             }
         }
         let next = match (seen > limit, page.last()) {
-            (true, Some(&(r, t))) => Some(if p.text {
-                SearchCursor::Stored(r)
-            } else {
-                SearchCursor::Time(t, r)
-            }),
+            (true, Some(&(r, t))) => Some(cursor(r, t)),
             _ => None,
         };
         Ok(SearchPage {
             posts,
+            cursors,
             next,
             indexed: self.indexed_rowid()?,
             stored: self.max_rowid()?,

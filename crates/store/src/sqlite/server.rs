@@ -224,6 +224,50 @@ fn audit_row(r: &rusqlite::Row) -> rusqlite::Result<AuditRecord> {
 const AUDIT_COLUMNS: &str =
     "seq, at_ms, token, name, role, org, action, method, path, object, status, detail, hash";
 
+/// Appends `entries` to the audit chain inside the caller's transaction on
+/// `conn`, which must already hold the write lock (an IMMEDIATE transaction,
+/// or one that has written): the row before is read and the new rows
+/// written with no other writer in between. [`Audit::append_audit`] and an
+/// ingest batch written with its request's audit row
+/// ([`SqliteStore::insert_encoded_batches_rowids`]) both append here.
+pub(crate) fn append_audit_rows(
+    conn: &rusqlite::Connection,
+    entries: &[AuditRecord],
+) -> rusqlite::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, mut prev): (i64, String) = conn
+        .prepare_cached("SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            ))
+        })
+        .optional()?
+        .unwrap_or((0, String::new()));
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO server_audit (seq, at_ms, token, name, role, org, action, method, path, object, status, detail, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    for a in entries {
+        seq += 1;
+        let row = AuditRecord {
+            seq,
+            hash: None,
+            ..a.clone()
+        };
+        let hash = crate::audit_row_hash(&prev, &row);
+        ins.execute(params![
+            seq, a.at_ms, a.token, a.name, a.role, a.org, a.action, a.method, a.path, a.object,
+            a.status, a.detail, hash
+        ])?;
+        prev = hash;
+    }
+    Ok(())
+}
+
 impl Audit for SqliteStore {
     fn append_audit(&self, entries: &[AuditRecord]) -> Result<(), StoreError> {
         if entries.is_empty() {
@@ -231,48 +275,14 @@ impl Audit for SqliteStore {
         }
         let e = |err| self.err(err);
         // IMMEDIATE: the row before is read and the new rows written with
-        // no other writer in between (the server's audit thread and the
-        // CLI's token commands both append).
+        // no other writer in between (the server's audit thread, its
+        // writer and the CLI's token commands all append).
         let tx = rusqlite::Transaction::new_unchecked(
             &self.conn,
             rusqlite::TransactionBehavior::Immediate,
         )
         .map_err(e)?;
-        {
-            let (mut seq, mut prev): (i64, String) = tx
-                .prepare_cached("SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1")
-                .map_err(e)?
-                .query_row([], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                    ))
-                })
-                .optional()
-                .map_err(e)?
-                .unwrap_or((0, String::new()));
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO server_audit (seq, at_ms, token, name, role, org, action, method, path, object, status, detail, hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(e)?;
-            for a in entries {
-                seq += 1;
-                let row = AuditRecord {
-                    seq,
-                    hash: None,
-                    ..a.clone()
-                };
-                let hash = crate::audit_row_hash(&prev, &row);
-                ins.execute(params![
-                    seq, a.at_ms, a.token, a.name, a.role, a.org, a.action, a.method, a.path,
-                    a.object, a.status, a.detail, hash
-                ])
-                .map_err(e)?;
-                prev = hash;
-            }
-        }
+        append_audit_rows(&tx, entries).map_err(e)?;
         tx.commit().map_err(e)
     }
 
@@ -620,6 +630,14 @@ impl PostSearcher for SqliteStore {
             .prepare_cached("SELECT record FROM posts WHERE rowid = ?1")
             .map_err(e)?;
         let mut posts = Vec::new();
+        let mut cursors = Vec::new();
+        let cursor = |t: i64, r: i64| {
+            if text {
+                SearchCursor::Stored(r)
+            } else {
+                SearchCursor::Time(t, r)
+            }
+        };
         let mut last: Option<(i64, i64)> = None;
         let mut more = false;
         let mut seen = 0usize;
@@ -640,21 +658,19 @@ impl PostSearcher for SqliteStore {
             last = Some((t, rowid));
             if let Some(p) = self.decode(rowid, &rec) {
                 posts.push(p);
+                cursors.push(cursor(t, rowid));
             }
         }
         // A query with a LIMIT that returned all its rows has more, even when
         // a skipped record left this page short.
         more |= seen > limit;
         let next = match (more, last) {
-            (true, Some((t, r))) => Some(if text {
-                SearchCursor::Stored(r)
-            } else {
-                SearchCursor::Time(t, r)
-            }),
+            (true, Some((t, r))) => Some(cursor(t, r)),
             _ => None,
         };
         Ok(SearchPage {
             posts,
+            cursors,
             next,
             indexed: self.indexed_rowid()?,
             stored: self.max_rowid()?,

@@ -39,9 +39,12 @@ pub trait Backend:
     fn open_existing_at(location: &str) -> Result<Self, StoreError>;
     /// A store location where there is none.
     fn missing(fx: &Fixture<Self>) -> String;
+    /// Batches in one transaction, with the audit rows of the requests
+    /// that sent them.
     fn batches(
         &mut self,
         batches: &[&EncodedPosts],
+        audit: &[AuditRecord],
     ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError>;
     fn begin_bulk(&mut self) -> Result<(), StoreError>;
     fn end_bulk(&mut self) -> Result<(), StoreError>;
@@ -101,8 +104,9 @@ impl Backend for SqliteStore {
     fn batches(
         &mut self,
         batches: &[&EncodedPosts],
+        audit: &[AuditRecord],
     ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
-        self.insert_encoded_batches_rowids(batches)
+        self.insert_encoded_batches_rowids(batches, audit)
     }
     fn begin_bulk(&mut self) -> Result<(), StoreError> {
         SqliteStore::begin_bulk(self)
@@ -141,8 +145,9 @@ impl Backend for PgStore {
     fn batches(
         &mut self,
         batches: &[&EncodedPosts],
+        audit: &[AuditRecord],
     ) -> Result<Vec<(Inserted, Vec<i64>)>, StoreError> {
-        self.insert_encoded_batches_rowids(batches)
+        self.insert_encoded_batches_rowids(batches, audit)
     }
     fn begin_bulk(&mut self) -> Result<(), StoreError> {
         PgStore::begin_bulk(self)
