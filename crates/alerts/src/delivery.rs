@@ -159,36 +159,14 @@ pub struct Webhook {
     http: reqwest::blocking::Client,
 }
 
-fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
-/// Follows at most 10 redirects, and none to an internal address that
-/// `guard` does not allow (issue 14, finding 9).
-pub fn redirect_policy(guard: pharos_core::net::RedirectGuard) -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(move |attempt| {
-        match guard.decide(attempt.previous(), attempt.url()) {
-            Ok(()) => attempt.follow(),
-            Err(reason) => attempt.error(reason),
-        }
-    })
-}
-
 impl Webhook {
     pub fn new(cfg: WebhookConfig) -> Result<Webhook, DeliveryError> {
-        install_crypto_provider();
-        let http = reqwest::blocking::Client::builder()
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.timeout)
-            .user_agent(concat!("pharos/", env!("CARGO_PKG_VERSION"), " (alerts)"))
-            .redirect(redirect_policy(pharos_core::net::RedirectGuard::new(
-                cfg.redirect_allow.clone(),
-            )))
-            .build()
-            .map_err(|e| DeliveryError::Client(e.to_string()))?;
+        let http = pharos_core::net::http_client(
+            "alerts",
+            cfg.timeout,
+            pharos_core::net::RedirectGuard::new(cfg.redirect_allow.clone()),
+        )
+        .map_err(|e| DeliveryError::Client(e.to_string()))?;
         Ok(Webhook { cfg, http })
     }
 

@@ -423,3 +423,141 @@ fn scan_hashes_profile_pictures_and_assess_flags_their_reuse() {
     ev.sort();
     assert_eq!(ev, ["account:telegram:u1", "account:telegram:u2"]);
 }
+
+/// Serves `/a.png` (a fixture image, 20 KB), `/big.png` (past a 30 KB limit) and
+/// counts every request.
+fn serve_images(asked: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let png = std::fs::read(fixtures().join("pdq/scene1.png")).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let body: Vec<u8> = if first.starts_with("GET /a.png ") {
+                png.clone()
+            } else {
+                vec![0u8; 50_000]
+            };
+            let mut resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            resp.extend(body);
+            let _ = stream.write_all(&resp);
+        }
+    });
+    port
+}
+
+/// Issue 17, item 3: remote media are downloaded only with --fetch, from
+/// hosts --fetch-allow names, within the size limit; cached by URL and
+/// hashed like the local files (same PDQ as the local copy).
+#[test]
+fn scan_fetches_remote_images_only_from_allowed_hosts_within_limits() {
+    use pharos_store::{MediaHashes, SqliteStore};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
+    let port = serve_images(asked.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    let msg = |id: u32, photo: String| {
+        serde_json::json!({
+            "id": id, "type": "message", "date": "2024-05-01T12:00:00",
+            "date_unixtime": (1714564800 + id * 10).to_string(),
+            "from": "a", "from_id": format!("user{id}"),
+            "text": format!("message {id}"), "photo": photo
+        })
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let messages = vec![
+        msg(1, format!("{base}/a.png")),
+        msg(2, format!("{base}/a.png")),
+        msg(3, format!("{base}/big.png")),
+        msg(4, format!("http://localhost:{port}/a.png")),
+    ];
+    let export_json = serde_json::json!({
+        "name": "Remote", "type": "public_supergroup", "id": 78, "messages": messages
+    });
+    std::fs::write(export.join("result.json"), export_json.to_string()).unwrap();
+    let store = dir.path().join("s.db");
+    let store_s = store.to_str().unwrap();
+    let (code, _, err) = pharos(&[
+        "ingest",
+        "--store",
+        store_s,
+        "--format",
+        "telegram",
+        export.join("result.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+
+    // Without --fetch nothing is asked.
+    let (code, out, err) = pharos(&["media", "scan", "--store", store_s, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let sum: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (sum["remote"].as_u64(), sum["fetched"].as_u64()),
+        (Some(4), Some(0))
+    );
+    assert_eq!(asked.load(Ordering::SeqCst), 0);
+
+    let cache = dir.path().join("cache");
+    let scan = || {
+        pharos(&[
+            "media",
+            "scan",
+            "--store",
+            store_s,
+            "--json",
+            "--fetch",
+            "--fetch-allow",
+            "127.0.0.1",
+            "--fetch-max-bytes",
+            "30000",
+            "--cache",
+            cache.to_str().unwrap(),
+        ])
+    };
+    let (code, out, err) = scan();
+    assert_eq!(code, 1, "a failed download makes the exit code 1: {err}");
+    let sum: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(sum["fetched"], 2, "{sum}");
+    assert_eq!(sum["hashed"], 2, "{sum}");
+    assert_eq!(sum["files"], 1, "{sum}");
+    assert_eq!(sum["fetch_failed"], 1, "{sum}");
+    assert_eq!(sum["remote"], 1, "localhost is not listed: {sum}");
+    assert!(
+        err.contains("big.png") && err.contains("larger than the limit"),
+        "{err}"
+    );
+    // a.png once, big.png once; localhost never.
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+    let recs = SqliteStore::open_existing(&store)
+        .unwrap()
+        .media_records()
+        .unwrap();
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| r.url == format!("{base}/a.png")));
+    assert_eq!(
+        recs[0].pdq, "d2f7b4ad6dadda4a3dc96d492bcd729cc6941ce87949c16a1f00fc17d0160936",
+        "hashed as the local copy is"
+    );
+    // Again: a.png comes from the cache.
+    let (_, out, _) = scan();
+    let sum: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(sum["fetched"], 2, "{sum}");
+    assert_eq!(asked.load(Ordering::SeqCst), 3, "only big.png asked again");
+}

@@ -250,3 +250,109 @@ fn streams_coordination_pairs_of_items_sharing_a_link() {
     // One post each: under the default min participation of 2.
     assert_eq!(p["coordinated"], false);
 }
+
+/// Answers `/start` with a redirect to `http://localhost:PORT/feed.xml`
+/// (another host than the `127.0.0.1` asked for, and an internal one), and
+/// `/feed.xml` with a feed of two items.
+fn serve_redirect() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let resp = if first.starts_with("GET /start ") {
+                format!(
+                    "HTTP/1.1 302 Found\r\nLocation: http://localhost:{port}/feed.xml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+            } else {
+                let b = feed(2);
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                    b.len()
+                )
+            };
+            let _ = stream.write_all(resp.as_bytes());
+        }
+    });
+    port
+}
+
+/// Issue 14, finding 9, on the command line: `pharos watch` and `pharos
+/// ingest URL` refuse a redirect to an internal host, and follow it when
+/// `--redirect-allow HOST` names it.
+#[test]
+fn redirects_to_internal_hosts_need_redirect_allow() {
+    let port = serve_redirect();
+    let url = format!("http://127.0.0.1:{port}/start");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_pharos"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let store = dir.path().join("w.db");
+    let st = store.to_str().unwrap();
+    let out = run(&["watch", "--json", "--once", "--feed", &url, "--store", st]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("refused") && text.contains("localhost"),
+        "{text}"
+    );
+    let out = run(&[
+        "watch",
+        "--json",
+        "--once",
+        "--feed",
+        &url,
+        "--store",
+        st,
+        "--redirect-allow",
+        "localhost",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(report["stored"], 2, "{report}");
+
+    let other = dir.path().join("once.db");
+    let ot = other.to_str().unwrap();
+    let out = run(&["ingest", "--json", "--store", ot, &url]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("refused") && text.contains("localhost"),
+        "{text}"
+    );
+    let out = run(&[
+        "ingest",
+        "--json",
+        "--store",
+        ot,
+        "--redirect-allow",
+        "localhost",
+        &url,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["stored"], 2);
+}

@@ -58,12 +58,32 @@ pub struct RedirectGuard {
     /// Hosts (names or addresses, as written in URLs, any case) that
     /// redirects may lead to even when they are internal.
     pub allow: Vec<String>,
+    /// When set, the only hosts a redirect may lead to at all (remote
+    /// media: the `--fetch-allow` list).
+    pub only: Option<Vec<String>>,
+}
+
+/// Whether `host` is one of `list` (as written in URLs, any case, IPv6
+/// with or without brackets).
+fn listed(list: &[String], host: &str) -> bool {
+    list.iter().any(|a| {
+        let a = a.trim().trim_start_matches('[').trim_end_matches(']');
+        a.eq_ignore_ascii_case(host)
+    })
 }
 
 impl RedirectGuard {
     /// A guard that lets redirects reach the `allow`ed hosts.
     pub fn new(allow: Vec<String>) -> RedirectGuard {
-        RedirectGuard { allow }
+        RedirectGuard { allow, only: None }
+    }
+
+    /// This guard, also refusing redirects to any host not in `hosts`.
+    pub fn only_to(self, hosts: Vec<String>) -> RedirectGuard {
+        RedirectGuard {
+            only: Some(hosts),
+            ..self
+        }
     }
 
     /// Most redirects followed for one request.
@@ -105,11 +125,14 @@ impl RedirectGuard {
             url::Host::Ipv4(a) => a.to_string(),
             url::Host::Ipv6(a) => a.to_string(),
         };
-        let allowed = self.allow.iter().any(|a| {
-            let a = a.trim().trim_start_matches('[').trim_end_matches(']');
-            a.eq_ignore_ascii_case(&name)
-        });
-        if allowed {
+        if let Some(only) = &self.only
+            && !listed(only, &name)
+        {
+            return Err(format!(
+                "redirect to {url} refused: {name} is not on the allow-list"
+            ));
+        }
+        if listed(&self.allow, &name) {
             return Ok(());
         }
         let refuse = |ip: IpAddr| {
@@ -140,6 +163,47 @@ impl RedirectGuard {
             }
         }
     }
+}
+
+/// Installs rustls' `ring` crypto provider as the process default, once.
+/// Harmless when a provider is already installed.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// The redirect policy of every HTTP client Pharos makes to reach hosts
+/// others run (feeds, webhooks, remote media): at most
+/// [`RedirectGuard::MAX_REDIRECTS`], none to an internal address `guard`
+/// does not allow.
+pub fn redirect_policy(guard: RedirectGuard) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        match guard.decide(attempt.previous(), attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(reason) => attempt.error(reason),
+        }
+    })
+}
+
+/// A blocking HTTP client with that policy: redirects as `guard` decides
+/// (internal hosts only when it allows them); each request (connect, send,
+/// read) gives up after `timeout`; it says `pharos/<version> (<purpose>)`.
+/// The feed poller, the webhook and `pharos media scan --fetch` are made
+/// here, so they follow one policy.
+pub fn http_client(
+    purpose: &str,
+    timeout: std::time::Duration,
+    guard: RedirectGuard,
+) -> reqwest::Result<reqwest::blocking::Client> {
+    install_crypto_provider();
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(redirect_policy(guard))
+        .user_agent(format!("pharos/{} ({purpose})", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 #[cfg(test)]

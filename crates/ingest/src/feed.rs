@@ -46,14 +46,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest feed body read (bigger documents are refused): 32 MiB, as a feed file.
 pub const MAX_BODY: u64 = crate::limits::MAX_FEED_BYTES;
 
-/// Installs rustls' `ring` crypto provider as the process default, once.
-/// Harmless when a provider is already installed.
-pub fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
+pub use pharos_core::net::install_crypto_provider;
 
 /// A blocking HTTP client for feeds: follows redirects (up to 10, and none
 /// that leaves the feed's host for a loopback, link-local or private
@@ -83,24 +76,12 @@ impl FeedClient {
         timeout: Duration,
         redirect_allow: Vec<String>,
     ) -> Result<FeedClient, FeedError> {
-        install_crypto_provider();
-        let guard = pharos_core::net::RedirectGuard::new(redirect_allow);
-        let http = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::custom(
-                move |attempt| match guard.decide(attempt.previous(), attempt.url()) {
-                    Ok(()) => attempt.follow(),
-                    Err(reason) => attempt.error(reason),
-                },
-            ))
-            .user_agent(concat!(
-                "pharos/",
-                env!("CARGO_PKG_VERSION"),
-                " (feed poller)"
-            ))
-            .build()
-            .map_err(|e| FeedError::Client(e.to_string()))?;
+        let http = pharos_core::net::http_client(
+            "feed poller",
+            timeout,
+            pharos_core::net::RedirectGuard::new(redirect_allow),
+        )
+        .map_err(|e| FeedError::Client(e.to_string()))?;
         Ok(FeedClient { http, timeout })
     }
 

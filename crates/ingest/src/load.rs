@@ -298,10 +298,11 @@ fn is_bulk(store: &AnyStore, files: &[PathBuf]) -> Result<bool, StoreError> {
 }
 
 /// Reads RSS/Atom feeds given as URLs once (no conditional GET state:
-/// [`crate::watch`] polls), adding to `summary`. With `strict`, stops at the
-/// first bad record.
+/// [`crate::watch`] polls) with `client`, adding to `summary`. With
+/// `strict`, stops at the first bad record.
 pub fn ingest_urls(
     store: &mut AnyStore,
+    client: &FeedClient,
     urls: &[String],
     opts: &Options,
     strict: bool,
@@ -311,7 +312,6 @@ pub fn ingest_urls(
     if urls.is_empty() {
         return Ok(());
     }
-    let client = FeedClient::new()?;
     let mut quarantine = Quarantine::new(store.quarantine_path());
     let qerr = |q: &Quarantine, source| LoadError::Quarantine {
         path: q.path().display().to_string(),
@@ -324,7 +324,7 @@ pub fn ingest_urls(
         let mut posts = Vec::new();
         let mut rejected = Vec::new();
         let mut state = FeedState::new();
-        let res = poll(&client, url, &mut state, opts, &mut |item| {
+        let res = poll(client, url, &mut state, opts, &mut |item| {
             match item {
                 Item::Post(p) => posts.push(*p),
                 Item::Rejected(r) => rejected.push(r),

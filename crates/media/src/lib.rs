@@ -3,6 +3,7 @@
 //! C2PA provenance with the IPTC digital source type.
 
 pub mod decode;
+pub mod fetch;
 pub mod index;
 pub mod pdq;
 pub mod provenance;

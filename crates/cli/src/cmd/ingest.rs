@@ -70,6 +70,12 @@ pub struct Args {
     /// `duplicates` those it dropped as published already (docs/deploy.md).
     #[arg(long, value_name = "nats://HOST:PORT[/NAMESPACE]")]
     pub bus: Option<String>,
+
+    /// A feed URL's redirects may reach this internal host (loopback,
+    /// private, link-local: refused by default; docs/limits.md); repeat
+    /// for several.
+    #[arg(long = "redirect-allow", value_name = "HOST")]
+    pub redirect_allow: Vec<String>,
 }
 
 pub fn options(
@@ -115,8 +121,13 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             .iter()
             .map(|u| u.to_string_lossy().into_owned())
             .collect();
+        let client = pharos_ingest::feed::FeedClient::with_options(
+            pharos_ingest::feed::DEFAULT_TIMEOUT,
+            args.redirect_allow.clone(),
+        )?;
         ingest_urls(
             &mut store,
+            &client,
             &urls,
             &opts,
             args.strict,

@@ -38,8 +38,13 @@ pub enum MediaCommand {
     /// (AI-declared pictures tag incidents with DISARM T0086.002 / T0087.001).
     /// Accounts' profile pictures (`actor.avatar`) are hashed too, once per
     /// account (reuse across accounts: T0145.001).
-    /// Remote references (http...) are counted, not downloaded. Exit code 1
-    /// when some references were refused or unreadable. See docs/media.md.
+    /// Remote references (http...) are counted, not downloaded, unless
+    /// --fetch is given: then image URLs on a host named by --fetch-allow
+    /// are downloaded (within --fetch-max-bytes and --fetch-timeout,
+    /// redirects never to an internal address nor to an unlisted host),
+    /// cached by URL (--cache) and hashed as local files. Exit code 1 when
+    /// some references were refused, unreadable or failed to download.
+    /// See docs/media.md.
     Scan(ScanArgs),
 }
 
@@ -80,6 +85,24 @@ pub struct ScanArgs {
     /// The summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Download remote image references from the hosts --fetch-allow names
+    /// (without it nothing is downloaded).
+    #[arg(long)]
+    pub fetch: bool,
+    /// A host media may be downloaded from (as written in URLs); repeat
+    /// for several. Other hosts are never contacted.
+    #[arg(long = "fetch-allow", value_name = "HOST", requires = "fetch")]
+    pub fetch_allow: Vec<String>,
+    /// Largest download, in bytes (a larger one is refused).
+    #[arg(long, value_name = "BYTES", default_value_t = pharos_media::fetch::DEFAULT_MAX_BYTES)]
+    pub fetch_max_bytes: u64,
+    /// Time limit of one download, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = pharos_media::fetch::DEFAULT_TIMEOUT.as_secs())]
+    pub fetch_timeout: u64,
+    /// Where downloads are kept, one file per URL (default: beside the
+    /// store, `<store>.media-cache`).
+    #[arg(long, value_name = "DIR", requires = "fetch")]
+    pub cache: Option<PathBuf>,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
@@ -225,8 +248,14 @@ struct ScanSummary {
     hashed: u64,
     /// Distinct files behind them.
     files: u64,
-    /// References to remote media (not downloaded).
+    /// References to remote media not downloaded (no --fetch, or a host
+    /// not on --fetch-allow).
     remote: u64,
+    /// Remote image references downloaded (or found in the cache) and hashed.
+    fetched: u64,
+    /// Remote image references whose download failed (too large, timed
+    /// out, an HTTP error, a refused redirect).
+    fetch_failed: u64,
     /// References that are not images (video, audio, documents).
     not_images: u64,
     /// References refused (leaving the root) or missing.
@@ -269,6 +298,24 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
     // post that shows it (the assessment reads them by platform and reference).
     let mut avatars_seen: std::collections::HashSet<(String, String, String)> =
         std::collections::HashSet::new();
+    let fetcher = if args.fetch {
+        let cache = args
+            .cache
+            .clone()
+            .unwrap_or_else(|| args.store.store.beside("media-cache"));
+        Some(pharos_media::fetch::Fetcher::new(
+            pharos_media::fetch::FetchOptions {
+                allow: args.fetch_allow.clone(),
+                max_bytes: args.fetch_max_bytes,
+                timeout: std::time::Duration::from_secs(args.fetch_timeout.max(1)),
+                cache,
+            },
+        )?)
+    } else {
+        None
+    };
+    // (platform, post id, URL) of remote images to download.
+    let mut remote: Vec<(String, String, String)> = Vec::new();
     store.scan(&PostFilter::default(), &mut |post| {
         if post.media.iter().any(|m| !m.url.is_empty()) {
             sum.posts_with_media += 1;
@@ -292,12 +339,23 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
             if url.is_empty() {
                 continue;
             }
-            if is_remote(url) {
+            let far = is_remote(url);
+            if far && fetcher.is_none() {
                 sum.remote += 1;
                 continue;
             }
+            // A remote reference's image extension is before its query.
+            let image = image
+                || (far
+                    && pharos_media::is_image_path(std::path::Path::new(
+                        url.split(['?', '#']).next().unwrap_or(url),
+                    )));
             if !image {
                 sum.not_images += 1;
+                continue;
+            }
+            if far {
+                remote.push((post.platform.clone(), post.id.clone(), url.to_string()));
                 continue;
             }
             match resolve_under(&root, url) {
@@ -322,6 +380,33 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
         }
         std::ops::ControlFlow::Continue(())
     })?;
+    // Remote images: each URL downloaded once (or read from the cache),
+    // then hashed as the local files are.
+    if let Some(f) = &fetcher {
+        let mut done: HashMap<String, Result<PathBuf, pharos_media::fetch::FetchError>> =
+            HashMap::new();
+        for (platform, post_id, url) in remote {
+            let got = done.entry(url.clone()).or_insert_with(|| f.fetch(&url));
+            match got {
+                Ok(path) => {
+                    sum.fetched += 1;
+                    let next = files.len();
+                    let i = *file_index.entry(path.clone()).or_insert(next);
+                    if i == next {
+                        files.push(path.clone());
+                    }
+                    refs.push((platform, post_id, url, i));
+                }
+                Err(pharos_media::fetch::FetchError::NotAllowed(_)) => sum.remote += 1,
+                Err(e) => {
+                    sum.fetch_failed += 1;
+                    if problems.len() < SHOWN {
+                        problems.push(format!("{platform}/{post_id}: media {url:?}: {e}"));
+                    }
+                }
+            }
+        }
+    }
     // Each distinct file once, in parallel, within `inspect`'s limits.
     let inspected = pharos_media::scan::inspect_files(&files);
     let now = pharos_core::time::now_ms();
@@ -360,7 +445,7 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
     for p in &problems {
         eprintln!("pharos: {p}");
     }
-    let failed = sum.refused + sum.unreadable;
+    let failed = sum.refused + sum.unreadable + sum.fetch_failed;
     if failed > problems.len() as u64 {
         eprintln!(
             "pharos: ... and {} more references refused or unreadable",
@@ -369,20 +454,22 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
     }
     if args.json {
         println!("{}", serde_json::to_string(&sum)?);
-    } else if !global.quiet || sum.refused + sum.unreadable > 0 {
+    } else if !global.quiet || failed > 0 {
         println!(
-            "{} posts with media: {} references hashed ({} files) into {}; {} remote (not downloaded), {} not images, {} refused or missing, {} unreadable",
+            "{} posts with media: {} references hashed ({} files) into {}; {} remote downloaded, {} failed to download, {} remote (not downloaded), {} not images, {} refused or missing, {} unreadable",
             sum.posts_with_media,
             sum.hashed,
             sum.files,
             store.location(),
+            sum.fetched,
+            sum.fetch_failed,
             sum.remote,
             sum.not_images,
             sum.refused,
             sum.unreadable
         );
     }
-    Ok(if sum.refused + sum.unreadable > 0 {
+    Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -79,6 +79,11 @@ pub struct Args {
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
 
+    /// A feed's redirects may reach this internal host (loopback, private,
+    /// link-local: refused by default; docs/limits.md); repeat for several.
+    #[arg(long = "redirect-allow", value_name = "HOST")]
+    pub redirect_allow: Vec<String>,
+
     /// Where feed state is kept (default: `<store>.feeds.json` beside the store).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
@@ -306,7 +311,10 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         .state
         .clone()
         .unwrap_or_else(|| args.store.store.beside("feeds.json"));
-    let client = FeedClient::with_timeout(Duration::from_secs(args.timeout.max(1)))?;
+    let client = FeedClient::with_options(
+        Duration::from_secs(args.timeout.max(1)),
+        args.redirect_allow.clone(),
+    )?;
     let mut opts = Options::new();
     opts.platform = args.platform.clone();
     let mut feeds = FeedWatch::open(args.feeds.clone(), client, opts, state_path)?;
