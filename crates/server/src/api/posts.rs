@@ -497,6 +497,9 @@ async fn ingest_to_bus(
             rejections,
             command: format!("http ingest by {} (to the bus)", who.token_id),
             started_ms,
+            // The request's row is written by the access middleware, before
+            // the answer (the bus, not this store, holds the posts).
+            audit: None,
             reply: None,
         };
         let writer = st.writer.clone();
