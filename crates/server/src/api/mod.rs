@@ -24,6 +24,61 @@ impl Modify for TokenAuth {
     }
 }
 
+/// Answers every route may give, documented on every operation (so the
+/// document says what the server does: schemathesis, `.ci/api-fuzz`): 400
+/// (a bad parameter), 401 (no or a wrong token), 403 (a role or clearance
+/// short of it); 404 on the routes that name an object in their path. And
+/// the NDJSON body of `POST /api/ingest` is also taken as `text/plain`.
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Response, ResponseBuilder};
+        let error = || -> RefOr<Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description("An error: `{\"error\", \"message\"}`")
+                    .content(
+                        "application/json",
+                        utoipa::openapi::ContentBuilder::new()
+                            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                                "ErrorBody",
+                            ))))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in api.paths.paths.iter_mut() {
+            let named = path.contains('{');
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let r = &mut op.responses.responses;
+                for code in ["400", "401", "403"] {
+                    r.entry(code.into()).or_insert_with(error);
+                }
+                if named {
+                    r.entry("404".into()).or_insert_with(error);
+                }
+                if path == "/api/ingest"
+                    && let Some(body) = &mut op.request_body
+                    && let Some(nd) = body.content.get("application/x-ndjson").cloned()
+                {
+                    body.content.entry("text/plain".into()).or_insert(nd);
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Pharos API", description = "Posts, narratives, coordination networks, actors, alerts, incidents, claims and STIX sharing. Every route needs `Authorization: Bearer TOKEN` (`pharos token create`); partners see what TLP clears them for. See docs/server.md."),
@@ -36,7 +91,8 @@ impl Modify for TokenAuth {
         admin::tokens, admin::create_token, admin::revoke_token, admin::audit, admin::set_marking,
         openapi,
     ),
-    modifiers(&TokenAuth),
+    modifiers(&TokenAuth, &CommonAnswers),
+    components(schemas(crate::error::ErrorBody)),
     tags((name = "posts"), (name = "analysis"), (name = "alerts"), (name = "incidents"), (name = "claims"), (name = "share"), (name = "admin"))
 )]
 pub struct ApiDoc;
