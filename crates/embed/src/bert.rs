@@ -184,6 +184,23 @@ impl Embedder {
         self.max_tokens
     }
 
+    /// Cuts each text to at most `n` tokens (framing tokens included; at
+    /// least 3, at most what the model's positions allow): fewer tokens,
+    /// less work, when only a text's lead matters (narratives read the
+    /// first 128). Returns the cap now in force.
+    pub fn set_max_tokens(&mut self, n: usize) -> usize {
+        let most = self.model.positions().min(512);
+        self.max_tokens = n.clamp(3, most);
+        if let TextTokenizer::Hf(t) = &mut self.tokenizer {
+            // Only the length changes; the rest of the parameters stay valid.
+            let _ = t.with_truncation(Some(TruncationParams {
+                max_length: self.max_tokens,
+                ..TruncationParams::default()
+            }));
+        }
+        self.max_tokens
+    }
+
     /// The kernel the dense layers run: `amx`, `avx512-bf16` or
     /// `portable`. It starts as the fastest this CPU has, or as
     /// `PHAROS_EMBED_KERNEL` says.

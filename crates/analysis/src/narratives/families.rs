@@ -403,6 +403,18 @@ impl FamilyIndex {
         best
     }
 
+    /// The family `prep` would join now (its slot), changing nothing but
+    /// look-up scratch: `None` when it would start one or has no words.
+    pub fn probe(&mut self, prep: &Prepared) -> Option<u32> {
+        if prep.shingles.is_empty() {
+            return None;
+        }
+        let (steps, verifications) = (self.steps, self.verifications);
+        let found = self.best_match(&prep.shingles, &prep.band_keys);
+        (self.steps, self.verifications) = (steps, verifications);
+        found.map(|f| f.0)
+    }
+
     /// Puts the post in a family (its best verified match or a new one).
     /// `None` when the post has no words.
     pub fn join(&mut self, prep: &Prepared, time: i64) -> Option<Joined> {

@@ -42,25 +42,29 @@
 //! list is a bounded sketch. See `docs/narratives.md`.
 
 pub mod boilerplate;
+mod dense;
 mod families;
 mod features;
+pub mod score;
 mod stopwords;
 mod summary;
 mod title;
 
 pub use boilerplate::{BoilerplateConfig, BoilerplateSource, SharedBoilerplate, strip_templates};
+pub use dense::{DENSE_TOKENS, ModelEmbedder, default_embedder, set_default_embedder};
 pub use families::FamilyParams;
 pub use features::STEM_CHARS;
 pub use stopwords::is_stopword;
 pub use summary::{
-    Counted, FamilyCount, LabelTerm, NarrativeLabel, NarrativeSummary, RepresentativePost,
-    TimelineBin, TimelineSeries,
+    Counted, FamilyCount, LabelTerm, LanguageView, NarrativeLabel, NarrativeSummary,
+    RepresentativePost, TimelineBin, TimelineSeries,
 };
 
 use crate::similarity::hash_bytes;
 use ahash::AHashMap;
 use ahash::AHashSet;
 use boilerplate::{Learner, Snapshot};
+use dense::DenseCache;
 use families::FamilyIndex;
 use features::{PairMinHasher, Prepared, Reader};
 use pharos_core::{EventTime, Post};
@@ -78,15 +82,44 @@ pub const PROFILE_TERMS: usize = 24;
 const HOUR_MS: i64 = 3_600_000;
 
 /// A dense text representation (a sentence-embedding model) that can stand
-/// beside TF-IDF. With an embedder set, a post's candidate narratives are
-/// those sharing a term with it plus the [`NarrativeConfig::recent_dense`]
-/// most recently active narratives, and their score is
-/// `(1 − dense_weight) · cosine(TF-IDF) + dense_weight · cosine(embedding)`.
-/// A multilingual model lets posts meet across languages without a shared
-/// term (not measured yet: no model is wired in this crate).
+/// beside TF-IDF: a multilingual model lets posts that tell one story in
+/// different languages meet without a shared term.
+///
+/// With an embedder set, only the posts that need a narrative decision
+/// (those that start a near-duplicate family, or whose family has none)
+/// are embedded — a family's later posts follow it — in batches, cached by
+/// text. A post's candidate narratives are those sharing a term with it
+/// plus the [`NarrativeConfig::recent_dense`] most recently active ones;
+/// a candidate's score is `t + d − t·d`, where `t` is the TF-IDF cosine
+/// and `d` the embedder's [`evidence`](Self::evidence) for the cosine of
+/// the two embeddings, so a lexical match is never lost and the embedding
+/// adds what words miss (docs/narratives.md, "Across languages").
+/// [`ModelEmbedder`] is the sentence encoder of `pharos-embed`
+/// (multilingual-e5-small by default); [`NarrativeConfig::default`] takes
+/// the application's [`set_default_embedder`].
 pub trait TextEmbedder: Send + Sync {
-    /// The embedding of `text` (the post's original text), or `None`.
+    /// The embedding of `text` (the post's text as read: boilerplate and
+    /// templates removed), or `None`.
     fn embed(&self, text: &str, lang: Option<&str>) -> Option<Vec<f32>>;
+
+    /// The embeddings of many texts, in their order (a model encodes a
+    /// batch on all cores). By default one [`embed`](Self::embed) each.
+    fn embed_batch(&self, texts: &[(&str, Option<&str>)]) -> Vec<Option<Vec<f32>>> {
+        texts.iter().map(|(t, l)| self.embed(t, *l)).collect()
+    }
+
+    /// How strongly a cosine between a post's embedding and a narrative's
+    /// mean embedding says they tell the same story, in `[0, 1]`: 0 at or
+    /// below what unrelated texts reach with this model. By default the
+    /// cosine itself (at least 0).
+    fn evidence(&self, cosine: f32) -> f32 {
+        cosine.clamp(0.0, 1.0)
+    }
+
+    /// What to call it in reports (the model's name).
+    fn name(&self) -> &str {
+        "a sentence-embedding model"
+    }
 }
 
 /// How narratives are formed, summarised and forgotten.
@@ -131,11 +164,16 @@ pub struct NarrativeConfig {
     pub sweep_every_ms: i64,
     /// Entries in each top-k list of a summary (default 10).
     pub top_k: usize,
+    /// Narratives by meaning as well as by words (see [`TextEmbedder`]);
+    /// by default the application's [`set_default_embedder`], else none
+    /// (lexical).
     pub embedder: Option<Arc<dyn TextEmbedder>>,
-    /// Weight of the embedding cosine in the blended score (default 0.5).
-    pub dense_weight: f64,
-    /// Recently active narratives compared by embedding (default 256).
+    /// Recently active narratives compared by embedding besides those
+    /// sharing a term (default 2,048).
     pub recent_dense: usize,
+    /// Texts whose embeddings are kept for reuse (default 8,192; two
+    /// generations of half that, the older dropped when the newer fills).
+    pub dense_cache: usize,
 }
 
 impl Default for NarrativeConfig {
@@ -160,9 +198,9 @@ impl Default for NarrativeConfig {
             detect_language: true,
             sweep_every_ms: HOUR_MS,
             top_k: 10,
-            embedder: None,
-            dense_weight: 0.5,
-            recent_dense: 256,
+            embedder: dense::default_embedder(),
+            recent_dense: 2048,
+            dense_cache: 8192,
         }
     }
 }
@@ -215,6 +253,13 @@ pub struct EngineStats {
     pub boilerplate_posts: u64,
     pub mostly_boilerplate: u64,
     pub reread: u64,
+    /// Posts that needed a narrative decision and were given an embedding
+    /// (an embedder set), texts the encoder read for them (the rest came
+    /// from the cache), and texts embedded ahead of assignment that
+    /// turned out not to be needed (their family already had a narrative).
+    pub embedded_posts: u64,
+    pub encoded_texts: u64,
+    pub encoded_unused: u64,
 }
 
 struct Narrative {
@@ -222,7 +267,12 @@ struct Narrative {
     /// Term hash → summed weight, sorted by hash, at most `centroid_terms`.
     centroid: Vec<(u64, f32)>,
     norm: f32,
+    /// Sum of the embeddings of its posts that were embedded, and how many.
     dense: Option<Vec<f32>>,
+    dense_n: u32,
+    /// When it was last active, in the engine's activity count (the
+    /// recent-narratives queue holds `(slot, seq)` pairs).
+    seq: u64,
     posts: u64,
     first: i64,
     last: i64,
@@ -239,6 +289,23 @@ struct Narrative {
     /// The representative post's text as read (boilerplate and templates
     /// removed), at most 1,000 characters: the title comes from it.
     rep_text: Box<str>,
+    /// Per language (the first [`MAX_LANGUAGES`] seen): posts, telling
+    /// terms and a representative text, for per-language labels and titles.
+    langs: Vec<LangStats>,
+}
+
+/// Languages a narrative keeps labels and titles for.
+pub const MAX_LANGUAGES: usize = 12;
+/// Terms counted per language of a narrative.
+const LANG_TERMS: usize = 16;
+
+struct LangStats {
+    lang: Box<str>,
+    posts: u64,
+    terms: TopK,
+    /// Best score of a post of this language when it arrived, and its text
+    /// as read (at most 600 characters).
+    rep: Option<(f32, Box<str>)>,
 }
 
 /// The online narrative engine. See the [module documentation](self).
@@ -261,16 +328,29 @@ pub struct NarrativeEngine {
     archive: Vec<Narrative>,
     acc: Vec<f32>,
     touched: Vec<u32>,
-    recent: std::collections::VecDeque<u32>,
+    /// `(slot, seq)` of narratives as they were active; stale entries (the
+    /// narrative active again since, or gone) are skipped and compacted.
+    recent: std::collections::VecDeque<(u32, u64)>,
+    seq: u64,
+    cache: DenseCache,
+    /// Sum and count of the embeddings of the posts embedded so far: their
+    /// mean is taken out of every vector before a cosine (see
+    /// [`centered_cosine`]).
+    mean_sum: Vec<f64>,
+    mean_n: u64,
+    embedded_posts: u64,
+    encoded_texts: u64,
+    encoded_unused: u64,
     watermark: i64,
     last_sweep: i64,
     posts: u64,
 }
 
-/// A prepared post with its optional embedding.
+/// A prepared post with its embedding, when one was made ahead of
+/// assignment ([`NarrativeEngine::prefetch_dense`]).
 struct Read {
     prep: Prepared,
-    dense: Option<Vec<f32>>,
+    dense: Option<Arc<[f32]>>,
 }
 
 /// Posts read by [`NarrativeReader::read`], waiting for
@@ -297,7 +377,6 @@ impl ReadPosts {
 #[derive(Clone)]
 pub struct NarrativeReader {
     reader: Reader,
-    embedder: Option<Arc<dyn TextEmbedder>>,
     /// The engine's boilerplate as last published.
     boiler: Snapshot,
 }
@@ -310,7 +389,7 @@ impl NarrativeReader {
             posts
                 .par_iter()
                 .with_min_len(64)
-                .map(|p| read_post(&self.reader, self.embedder.as_deref(), p, &boiler))
+                .map(|p| read_post(&self.reader, p, &boiler))
                 .collect(),
         )
     }
@@ -321,26 +400,23 @@ impl NarrativeReader {
         ReadPosts(
             posts
                 .iter()
-                .map(|p| read_post(&self.reader, self.embedder.as_deref(), p, &boiler))
+                .map(|p| read_post(&self.reader, p, &boiler))
                 .collect(),
         )
     }
 }
 
-fn read_post(
-    reader: &Reader,
-    embedder: Option<&dyn TextEmbedder>,
-    post: &Post,
-    boiler: &AHashSet<u64>,
-) -> Read {
-    let prep = reader.prepare(post, boiler);
-    let dense = embedder.and_then(|e| {
-        e.embed(
-            prep.cleaned.as_deref().unwrap_or(&post.text),
-            prep.lang.as_deref(),
-        )
-    });
-    Read { prep, dense }
+fn read_post(reader: &Reader, post: &Post, boiler: &AHashSet<u64>) -> Read {
+    Read {
+        prep: reader.prepare(post, boiler),
+        dense: None,
+    }
+}
+
+/// The text a post's embedding is made from: as read (boilerplate and
+/// templates removed), links left out.
+fn dense_text<'a>(post: &'a Post, prep: &'a Prepared) -> std::borrow::Cow<'a, str> {
+    features::strip_links(prep.cleaned.as_deref().unwrap_or(&post.text))
 }
 
 impl Default for NarrativeEngine {
@@ -373,12 +449,19 @@ fn dot_sorted(a: &[(u64, f32)], b: &[(u64, f32)]) -> f32 {
     s
 }
 
-fn dense_cosine(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() != b.len() {
+/// The cosine of `post` (already centred) and the mean of `k` vectors
+/// summing to `sum`, centred on `mean`. Sentence encoders put every text
+/// in one narrow cone (two unrelated texts reach a cosine of 0.8 with e5),
+/// and a mean of many texts points down its axis, so without centring a
+/// large narrative looks close to every post and swallows them all.
+fn centered_cosine(post: &[f32], sum: &[f32], k: u32, mean: &[f32]) -> f32 {
+    if post.len() != sum.len() || post.len() != mean.len() || k == 0 {
         return 0.0;
     }
+    let inv = 1.0 / k as f32;
     let (mut d, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
-    for (x, y) in a.iter().zip(b) {
+    for ((x, s), m) in post.iter().zip(sum).zip(mean) {
+        let y = s * inv - m;
         d += x * y;
         na += x * x;
         nb += y * y;
@@ -392,6 +475,7 @@ fn dense_cosine(a: &[f32], b: &[f32]) -> f32 {
 
 impl NarrativeEngine {
     pub fn new(cfg: NarrativeConfig) -> NarrativeEngine {
+        let cfg_cache = cfg.dense_cache;
         let fp = &cfg.families;
         let reader = Reader {
             hasher: PairMinHasher::new(fp.bands * fp.rows, 0x6661_6d69_6c79),
@@ -419,6 +503,13 @@ impl NarrativeEngine {
             acc: Vec::new(),
             touched: Vec::new(),
             recent: std::collections::VecDeque::new(),
+            seq: 0,
+            cache: DenseCache::new(cfg_cache),
+            mean_sum: Vec::new(),
+            mean_n: 0,
+            embedded_posts: 0,
+            encoded_texts: 0,
+            encoded_unused: 0,
             watermark: i64::MIN,
             last_sweep: i64::MIN,
             posts: 0,
@@ -435,12 +526,7 @@ impl NarrativeEngine {
     }
 
     fn read(&self, post: &Post) -> Read {
-        read_post(
-            &self.reader,
-            self.cfg.embedder.as_deref(),
-            post,
-            self.learner.current(),
-        )
+        read_post(&self.reader, post, self.learner.current())
     }
 
     /// Assigns one post to a family and a narrative.
@@ -475,7 +561,6 @@ impl NarrativeEngine {
     ) -> Vec<Assignment> {
         const CHUNK: usize = 1024;
         let reader = self.reader.clone();
-        let embedder = self.cfg.embedder.clone();
         let snapshot = self.learner.snapshot();
         self.learner.publish();
         let read_chunk = |chunk: &[Post]| -> Vec<Read> {
@@ -483,7 +568,7 @@ impl NarrativeEngine {
             chunk
                 .par_iter()
                 .with_min_len(64)
-                .map(|p| read_post(&reader, embedder.as_deref(), p, &boiler))
+                .map(|p| read_post(&reader, p, &boiler))
                 .collect()
         };
         let mut out = Vec::with_capacity(posts.len());
@@ -495,10 +580,11 @@ impl NarrativeEngine {
         let mut offset = 0;
         loop {
             let next = chunks.next();
-            let (chunk, reads) = current;
+            let (chunk, mut reads) = current;
             let (next_reads, ()) = rayon::join(
                 || next.map(read_chunk),
                 || {
+                    self.prefetch_dense(chunk, &mut reads);
                     for (i, (r, p)) in reads.into_iter().zip(chunk).enumerate() {
                         out.push(self.assign(p, r, network(offset + i)));
                     }
@@ -518,7 +604,6 @@ impl NarrativeEngine {
     pub fn reader(&self) -> NarrativeReader {
         NarrativeReader {
             reader: self.reader.clone(),
-            embedder: self.cfg.embedder.clone(),
             boiler: self.learner.snapshot(),
         }
     }
@@ -529,8 +614,9 @@ impl NarrativeEngine {
     ///
     /// # Panics
     /// When `read` was not made from `posts` (different lengths).
-    pub fn assign_read(&mut self, posts: &[Post], read: ReadPosts) -> Vec<Assignment> {
+    pub fn assign_read(&mut self, posts: &[Post], mut read: ReadPosts) -> Vec<Assignment> {
         assert_eq!(posts.len(), read.0.len(), "ReadPosts made from other posts");
+        self.prefetch_dense(posts, &mut read.0);
         let out = posts
             .iter()
             .zip(read.0)
@@ -562,12 +648,8 @@ impl NarrativeEngine {
                 self.reread += 1;
                 let edges = std::mem::take(&mut prep.edges);
                 prep = self.reader.prepare_masked(post, prep.source, edges, mask);
-                if let Some(e) = &self.cfg.embedder {
-                    dense = e.embed(
-                        prep.cleaned.as_deref().unwrap_or(&post.text),
-                        prep.lang.as_deref(),
-                    );
-                }
+                // Made from other text: embedded again if it is needed.
+                dense = None;
             }
             if mask != 0 {
                 self.boilerplate_posts += 1;
@@ -606,7 +688,29 @@ impl NarrativeEngine {
         let mut sim = 0.0f32;
         // Posts with no words (link-only ones) start no narrative.
         if slot.is_none() && prep.word_terms > 0 && !vec.is_empty() {
-            match self.best_narrative(&vec, dense.as_deref()) {
+            if self.cfg.embedder.is_some() {
+                if dense.is_none() {
+                    dense = self.embed_now(post, &prep);
+                }
+                if dense.is_some() {
+                    self.embedded_posts += 1;
+                }
+            } else {
+                dense = None;
+            }
+            let found = self.best_narrative(&vec, dense.as_deref());
+            if let Some(d) = &dense {
+                if self.mean_sum.len() != d.len() {
+                    self.mean_sum = vec![0.0; d.len()];
+                    self.mean_n = 0;
+                }
+                self.mean_sum
+                    .iter_mut()
+                    .zip(d.iter())
+                    .for_each(|(s, x)| *s += f64::from(*x));
+                self.mean_n += 1;
+            }
+            match found {
                 Some((s, score)) if f64::from(score) >= self.cfg.similarity => {
                     slot = Some(s);
                     sim = score;
@@ -617,10 +721,15 @@ impl NarrativeEngine {
                 }
             }
         } else if let Some(s) = slot {
+            if dense.take().is_some() {
+                self.encoded_unused += 1;
+            }
             let n = self.narratives[s as usize].as_ref().expect("live");
             if n.norm > 0.0 {
                 sim = dot_sorted(&vec, &n.centroid) / n.norm;
             }
+        } else if dense.take().is_some() {
+            self.encoded_unused += 1;
         }
         let narrative_id = slot.map(|s| self.narratives[s as usize].as_ref().expect("live").id);
         if let (Some(j), Some(s), Some(nid)) = (&joined, slot, narrative_id) {
@@ -705,14 +814,37 @@ impl NarrativeEngine {
         for &s in &self.touched {
             self.acc[s as usize] = 0.0;
         }
+        let embedder = self.cfg.embedder.as_deref();
+        // The post and the narratives' means, centred on the mean of all
+        // embedded posts so far.
+        let mean: Vec<f32> = if self.mean_n > 0 {
+            let inv = 1.0 / self.mean_n as f64;
+            self.mean_sum.iter().map(|x| (x * inv) as f32).collect()
+        } else {
+            Vec::new()
+        };
+        let dense: Option<Vec<f32>> = dense
+            .filter(|d| d.len() == mean.len())
+            .map(|d| d.iter().zip(&mean).map(|(x, m)| x - m).collect());
         if dense.is_some() {
-            for &s in &self.recent {
-                if !cands.contains(&s) {
-                    cands.push(s);
+            // The most recently active narratives, newest first; each once
+            // (its latest entry is the one whose seq it still has).
+            let mut left = self.cfg.recent_dense;
+            for &(s, seq) in self.recent.iter().rev() {
+                if left == 0 {
+                    break;
+                }
+                if self.narratives[s as usize]
+                    .as_ref()
+                    .is_some_and(|n| n.seq == seq)
+                {
+                    left -= 1;
+                    if !cands.contains(&s) {
+                        cands.push(s);
+                    }
                 }
             }
         }
-        let alpha = self.cfg.dense_weight as f32;
         let mut best: Option<(u32, f32)> = None;
         for s in cands {
             let Some(n) = self.narratives[s as usize].as_ref() else {
@@ -723,14 +855,108 @@ impl NarrativeEngine {
             } else {
                 0.0
             };
-            if let (Some(d), Some(nd)) = (dense, n.dense.as_deref()) {
-                score = (1.0 - alpha) * score + alpha * dense_cosine(d, nd);
+            if let (Some(e), Some(d), Some(nd)) = (embedder, dense.as_deref(), n.dense.as_deref()) {
+                // Evidence adds up: a lexical match is kept, the embedding
+                // adds what words miss.
+                let m = e.evidence(centered_cosine(d, nd, n.dense_n, &mean));
+                score = score + m - score * m;
             }
             if best.is_none_or(|b| score > b.1 || (score == b.1 && s < b.0)) {
                 best = Some((s, score));
             }
         }
         best
+    }
+
+    /// Embeds, ahead of assignment and in one batch, the posts of `posts`
+    /// that will likely need a narrative decision: those that would not
+    /// join a family that has a narrative, and share no LSH band with an
+    /// earlier such post of the batch (it would likely join that one's new
+    /// family). A guess: a post that turns out to need an embedding gets
+    /// one when it is assigned ([`embed_now`](Self::embed_now)), and one
+    /// embedded for nothing is counted (`EngineStats::encoded_unused`);
+    /// the assignments are the same either way.
+    fn prefetch_dense(&mut self, posts: &[Post], reads: &mut [Read]) {
+        let Some(embedder) = self.cfg.embedder.clone() else {
+            return;
+        };
+        let mut local: AHashSet<u64> = AHashSet::new();
+        let mut need: Vec<(usize, u64, String)> = Vec::new();
+        for (i, post) in posts.iter().enumerate() {
+            let Some(r) = reads.get(i) else { break };
+            let prep = &r.prep;
+            if r.dense.is_some()
+                || prep.mostly_boilerplate
+                || prep.word_terms == 0
+                || prep.shingles.is_empty()
+            {
+                continue;
+            }
+            if let Some(f) = self.families.probe(prep)
+                && let Some((nid, s)) = self.families.families[f as usize].narrative
+                && self.narratives[s as usize]
+                    .as_ref()
+                    .is_some_and(|n| n.id == nid)
+            {
+                continue;
+            }
+            let near = prep.band_keys.iter().any(|k| local.contains(k));
+            local.extend(prep.band_keys.iter().copied());
+            if near {
+                continue;
+            }
+            let text = dense_text(post, prep);
+            let key = h(&text);
+            let text = text.into_owned();
+            match self.cache.get(key) {
+                Some(v) => reads[i].dense = Some(v),
+                None => need.push((i, key, text)),
+            }
+        }
+        if need.is_empty() {
+            return;
+        }
+        // One text once, however many posts of the batch carry it.
+        let mut first: AHashMap<u64, usize> = AHashMap::new();
+        let mut texts: Vec<(&str, Option<&str>)> = Vec::new();
+        let mut keys: Vec<u64> = Vec::new();
+        let mut at: Vec<usize> = Vec::with_capacity(need.len());
+        for (i, key, text) in &need {
+            let j = *first.entry(*key).or_insert_with(|| {
+                texts.push((text.as_str(), reads[*i].prep.lang.as_deref()));
+                keys.push(*key);
+                texts.len() - 1
+            });
+            at.push(j);
+        }
+        let vectors: Vec<Option<Arc<[f32]>>> = embedder
+            .embed_batch(&texts)
+            .into_iter()
+            .map(|v| v.map(Arc::from))
+            .collect();
+        self.encoded_texts += texts.len() as u64;
+        for (key, v) in keys.iter().zip(&vectors) {
+            if let Some(v) = v {
+                self.cache.put(*key, v.clone());
+            }
+        }
+        for ((i, _, _), j) in need.iter().zip(at) {
+            reads[*i].dense = vectors.get(j).cloned().flatten();
+        }
+    }
+
+    /// A post's embedding now (from the cache, or the encoder).
+    fn embed_now(&mut self, post: &Post, prep: &Prepared) -> Option<Arc<[f32]>> {
+        let embedder = self.cfg.embedder.clone()?;
+        let text = dense_text(post, prep);
+        let key = h(&text);
+        if let Some(v) = self.cache.get(key) {
+            return Some(v);
+        }
+        let v: Arc<[f32]> = Arc::from(embedder.embed(&text, prep.lang.as_deref())?);
+        self.encoded_texts += 1;
+        self.cache.put(key, v.clone());
+        Some(v)
     }
 
     fn new_narrative(&mut self, t: i64) -> u32 {
@@ -754,6 +980,9 @@ impl NarrativeEngine {
             families: 0,
             rep: None,
             rep_text: Box::default(),
+            langs: Vec::new(),
+            seq: 0,
+            dense_n: 0,
         };
         self.next_id += 1;
         self.live += 1;
@@ -776,7 +1005,7 @@ impl NarrativeEngine {
         post: &Post,
         prep: &Prepared,
         vec: &[(u64, f32)],
-        dense: Option<Vec<f32>>,
+        dense: Option<Arc<[f32]>>,
         redundant: bool,
         sim: f32,
         family: Option<u64>,
@@ -784,6 +1013,8 @@ impl NarrativeEngine {
     ) {
         let cfg = &self.cfg;
         let n = self.narratives[slot as usize].as_mut().expect("live");
+        self.seq += 1;
+        n.seq = self.seq;
         let t = post.time.0;
         n.posts += 1;
         n.first = n.first.min(t);
@@ -837,6 +1068,35 @@ impl NarrativeEngine {
         for term in &prep.terms {
             n.terms.add_n(term.hash, 1, || prep.surface(term).into());
         }
+        let li = match n.langs.iter().position(|l| &*l.lang == lang) {
+            Some(i) => Some(i),
+            None if n.langs.len() < MAX_LANGUAGES => {
+                n.langs.push(LangStats {
+                    lang: lang.into(),
+                    posts: 0,
+                    terms: TopK::new(LANG_TERMS),
+                    rep: None,
+                });
+                Some(n.langs.len() - 1)
+            }
+            None => None,
+        };
+        if let Some(l) = li.map(|i| &mut n.langs[i]) {
+            l.posts += 1;
+            for term in &prep.terms {
+                l.terms.add_n(term.hash, 1, || prep.surface(term).into());
+            }
+            if l.rep.as_ref().is_none_or(|r| sim > r.0) {
+                let text: String = prep
+                    .cleaned
+                    .as_deref()
+                    .unwrap_or(&post.text)
+                    .chars()
+                    .take(600)
+                    .collect();
+                l.rep = Some((sim, text.into()));
+            }
+        }
         if n.rep.as_ref().is_none_or(|r| sim > r.0) {
             let text: String = post.text.chars().take(500).collect();
             n.rep_text = prep
@@ -860,17 +1120,35 @@ impl NarrativeEngine {
         }
         if let Some(d) = dense {
             match &mut n.dense {
-                Some(c) if c.len() == d.len() => c.iter_mut().zip(&d).for_each(|(x, y)| *x += y),
-                _ => n.dense = Some(d),
+                Some(c) if c.len() == d.len() => {
+                    c.iter_mut().zip(d.iter()).for_each(|(x, y)| *x += y);
+                    n.dense_n += 1;
+                }
+                _ => {
+                    n.dense = Some(d.to_vec());
+                    n.dense_n = 1;
+                }
             }
         }
-        if cfg.embedder.is_some() {
-            self.recent.retain(|&s| s != slot);
-            self.recent.push_back(slot);
-            if self.recent.len() > cfg.recent_dense {
-                self.recent.pop_front();
+        if cfg.embedder.is_some() && n.dense.is_some() {
+            self.recent.push_back((slot, n.seq));
+            if self.recent.len() > 2 * cfg.recent_dense + 1024 {
+                // Keep the newest entry of each of the `recent_dense` most
+                // recently active narratives (amortised O(1) a post).
+                let narratives = &self.narratives;
+                let mut kept: Vec<(u32, u64)> = self
+                    .recent
+                    .iter()
+                    .rev()
+                    .filter(|&&(s, q)| narratives[s as usize].as_ref().is_some_and(|n| n.seq == q))
+                    .take(cfg.recent_dense)
+                    .copied()
+                    .collect();
+                kept.reverse();
+                self.recent = kept.into();
             }
         }
+        let n = self.narratives[slot as usize].as_mut().expect("live");
         // Copies reinforce nothing: the centroid moves with distinct texts only.
         if redundant || vec.is_empty() {
             return;
@@ -965,7 +1243,6 @@ impl NarrativeEngine {
             }
             self.free.push(slot as u32);
             self.live -= 1;
-            self.recent.retain(|&s| s as usize != slot);
             if n.posts >= self.cfg.archive_min_posts {
                 n.centroid = Vec::new();
                 n.dense = None;
@@ -1033,6 +1310,9 @@ impl NarrativeEngine {
             boilerplate_posts: self.boilerplate_posts,
             mostly_boilerplate: self.mostly_boilerplate,
             reread: self.reread,
+            embedded_posts: self.embedded_posts,
+            encoded_texts: self.encoded_texts,
+            encoded_unused: self.encoded_unused,
         }
     }
 
@@ -1083,11 +1363,15 @@ impl NarrativeEngine {
     /// `share` is the fraction of its posts containing the term and
     /// `background` the term's document frequency over all distinct texts.
     fn label(&self, n: &Narrative, k: usize) -> Vec<LabelTerm> {
-        let posts = n.posts.max(1) as f64;
-        let min = 2u32.min(n.posts as u32).max(1);
+        self.label_of(&n.terms, n.posts, k)
+    }
+
+    /// [`label`](Self::label) of the terms counted in `terms` over `posts` posts.
+    fn label_of(&self, terms: &TopK, posts: u64, k: usize) -> Vec<LabelTerm> {
+        let min = 2u32.min(posts as u32).max(1);
+        let posts = posts.max(1) as f64;
         let docs = self.docs as f64 + 1.0;
-        let mut terms: Vec<LabelTerm> = n
-            .terms
+        let mut terms: Vec<LabelTerm> = terms
             .entries()
             .iter()
             .filter(|e| e.count >= min && !e.key.contains('/') && !e.key.contains('.'))
@@ -1172,6 +1456,7 @@ impl NarrativeEngine {
                 .collect::<Vec<_>>()
                 .join(" ");
         }
+        let by_language = self.languages_of(n, &languages, &title, &terms);
         Some(NarrativeSummary {
             id: n.id,
             title,
@@ -1206,6 +1491,7 @@ impl NarrativeEngine {
                 .collect(),
             platforms,
             languages,
+            by_language,
             timeline,
             actors: n.actors.top(k),
             links: n.links.top(k),
@@ -1213,6 +1499,67 @@ impl NarrativeEngine {
             hashtags: n.hashtags.top(k),
             networks: n.networks.top(k),
         })
+    }
+}
+
+impl NarrativeEngine {
+    /// Per language, most posts first: posts over the narrative's life,
+    /// and a label and title from that language's own posts. A narrative
+    /// in one language gets its own title and label; a language beyond
+    /// the first [`MAX_LANGUAGES`] seen gets counts only.
+    fn languages_of(
+        &self,
+        n: &Narrative,
+        languages: &BTreeMap<String, u64>,
+        title: &str,
+        terms: &[LabelTerm],
+    ) -> Vec<LanguageView> {
+        let join = |t: &[LabelTerm]| {
+            t.iter()
+                .map(|t| t.term.as_str())
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
+        let mut out: Vec<LanguageView> = languages
+            .iter()
+            .map(|(lang, &posts)| {
+                let stats = n.langs.iter().find(|l| &*l.lang == lang.as_str());
+                let (title, label) = match stats {
+                    _ if languages.len() == 1 => (title.to_string(), join(terms)),
+                    None => (String::new(), String::new()),
+                    Some(l) => {
+                        let t = self.label_of(&l.terms, l.posts, LABEL_TERMS);
+                        let mut centroid: Vec<(u64, f32)> = l
+                            .terms
+                            .entries()
+                            .iter()
+                            .map(|e| (e.hash, e.count as f32))
+                            .collect();
+                        centroid.sort_unstable_by_key(|x| x.0);
+                        let norm = centroid.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
+                        let text = l.rep.as_ref().map_or("", |r| &*r.1);
+                        let mut title = title::title(text, &centroid, norm);
+                        if title.is_empty() {
+                            title = t
+                                .iter()
+                                .take(4)
+                                .map(|t| t.term.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                        }
+                        (title, join(&t))
+                    }
+                };
+                LanguageView {
+                    lang: lang.clone(),
+                    posts,
+                    title,
+                    label,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.posts.cmp(&a.posts).then(a.lang.cmp(&b.lang)));
+        out
     }
 }
 

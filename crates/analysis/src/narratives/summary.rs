@@ -186,6 +186,21 @@ pub struct TimelineBin {
     pub posts: u64,
 }
 
+/// A narrative in one language: how many of its posts are in it, and a
+/// title and label from those posts alone (in that language).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LanguageView {
+    /// ISO 639-1 code, `und` when unknown.
+    pub lang: String,
+    /// Posts in this language over the narrative's life.
+    pub posts: u64,
+    /// A headline from the language's most representative post (empty for
+    /// a language beyond the first twelve a narrative saw).
+    pub title: String,
+    /// Its most telling terms in this language, joined by ` · `.
+    pub label: String,
+}
+
 /// A near-duplicate family inside a narrative.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FamilyCount {
@@ -229,6 +244,10 @@ pub struct NarrativeSummary {
     pub top_families: Vec<FamilyCount>,
     pub platforms: BTreeMap<String, u64>,
     pub languages: BTreeMap<String, u64>,
+    /// Per language, most posts first: posts, and a title and label in
+    /// that language (a story told in several languages is one narrative).
+    #[serde(default)]
+    pub by_language: Vec<LanguageView>,
     pub timeline: Vec<TimelineSeries>,
     pub actors: Vec<Counted>,
     pub links: Vec<Counted>,

@@ -25,6 +25,14 @@ use std::process::ExitCode;
 /// are left out of what narratives see; lines several sources sign with
 /// are listed at the end as coordination evidence (possibly one operator,
 /// DISARM T0092). docs/narratives.md explains each field.
+///
+/// With the sentence-embedding model (`pharos model fetch` puts the
+/// default, multilingual-e5-small, in place; PHAROS_EMBED_MODEL names
+/// another), posts that tell one story in different languages join one
+/// narrative, shown with a title, label and count per language. Without
+/// it (or with PHAROS_NARRATIVES_LEXICAL=1) narratives are by words only:
+/// languages meet through names, hashtags and links. Near-duplicate
+/// families are exact either way.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -62,11 +70,20 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         until,
         platform: None,
     };
+    // In chunks: posts are read on all cores, and the encoder embeds the
+    // posts that need it in batches (the same assignments as one by one).
+    const CHUNK: usize = 4096;
+    let mut chunk = Vec::with_capacity(CHUNK);
     store.scan(&filter, &mut |post| {
-        engine.observe(&post);
-        pb.inc(1);
+        chunk.push(post);
+        if chunk.len() == CHUNK {
+            engine.observe_batch(&chunk);
+            pb.inc(chunk.len() as u64);
+            chunk.clear();
+        }
         ControlFlow::Continue(())
     })?;
+    engine.observe_batch(&chunk);
     pb.finish_and_clear();
     let mut list = engine.narratives(since, until);
     list.retain(|n| n.posts >= args.min_posts);
@@ -82,8 +99,16 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         }
     }
     let stats = engine.stats();
+    let by = match &engine.config().embedder {
+        Some(e) => format!(
+            "by meaning and words ({}; {} posts embedded)",
+            e.name(),
+            stats.embedded_posts
+        ),
+        None => "by words only (no sentence-embedding model: `pharos model fetch`)".to_string(),
+    };
     println!(
-        "{} narratives with at least {} posts in the window ({} posts read; {} live and {} archived narratives, {} near-duplicate families live)",
+        "{} narratives with at least {} posts in the window ({} posts read; {} live and {} archived narratives, {} near-duplicate families live; narratives {by})",
         list.len(),
         args.min_posts,
         stats.posts,
@@ -123,6 +148,18 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             fmt_map(&n.platforms),
             fmt_map(&n.languages)
         );
+        // A story told in several languages: its title and label in each.
+        if n.by_language.len() > 1 {
+            for l in n.by_language.iter().take(8) {
+                println!(
+                    "      {} ({} posts): {}  [{}]",
+                    l.lang,
+                    l.posts,
+                    one_line(&l.title, 100),
+                    l.label
+                );
+            }
+        }
         let top = |v: &[pharos_analysis::narratives::Counted]| {
             v.iter()
                 .take(5)
