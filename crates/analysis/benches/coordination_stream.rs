@@ -5,7 +5,10 @@
 //! by one into a [`StreamingCoordinator`] (60 s window) and flushed; pairs
 //! are counted, not kept. The `shuffled` case perturbs the order within a
 //! 30 s lateness (the reorder buffer's work). The `directed` case streams
-//! the same rows as co-retweet messages.
+//! the same rows as co-retweet messages; the `co-image` case streams them as
+//! pictures: each object is a random PDQ hash and each share posts a copy
+//! of it with 0–15 bits flipped (a re-encoded or resized copy), so every
+//! message probes the live index of the window's hashes at distance 31.
 //!
 //! `cargo bench -p pharos-analysis --bench coordination_stream`
 
@@ -72,6 +75,41 @@ fn run_directed(rows: &[Row]) -> u64 {
     pairs
 }
 
+/// The rows as co-image messages: `(message, user, time_ms, hash hex)`.
+fn image_rows(rows: &[Row]) -> Vec<(String, String, i64, String)> {
+    let mix = |mut x: u64| {
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
+    };
+    rows.iter()
+        .map(|(o, a, c, t)| {
+            let object: u64 = o[1..].parse().unwrap();
+            let share: u64 = c[1..].parse().unwrap();
+            let mut h: [u64; 4] = std::array::from_fn(|i| mix(object * 4 + i as u64 + 1));
+            for b in 0..mix(share) % 16 {
+                let bit = mix(share ^ (b << 40)) % 256;
+                h[(bit / 64) as usize] ^= 1 << (bit % 64);
+            }
+            let hex: String = h.iter().map(|w| format!("{w:016x}")).collect();
+            (c.clone(), a.clone(), t * 1000, hex)
+        })
+        .collect()
+}
+
+fn run_co_image(rows: &[(String, String, i64, String)]) -> u64 {
+    let mut s = StreamingDirected::new(Kind::CoImage, DirectedStreamParams::default()).unwrap();
+    let mut pairs = 0u64;
+    let mut sink = |_: &MatchedPair| pairs += 1;
+    for (c, a, t, h) in rows {
+        s.push_keys(c, a, *t, [h], &mut sink);
+    }
+    s.flush(&mut sink);
+    pairs
+}
+
 fn stream_bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("coordination_stream");
     g.sample_size(10);
@@ -93,6 +131,10 @@ fn stream_bench(c: &mut Criterion) {
             &sorted,
             |b, r| b.iter(|| run_directed(r)),
         );
+        let images = image_rows(&sorted);
+        g.bench_with_input(BenchmarkId::new("directed co-image", n), &images, |b, r| {
+            b.iter(|| run_co_image(r))
+        });
     }
     g.finish();
 }

@@ -455,6 +455,7 @@ fn directed_stream_edges_are_directed_network_edges() {
                         allowed_lateness_ms: lateness_ms,
                         self_loops,
                         max_pairs_per_key: None,
+                        ..Default::default()
                     },
                 )
                 .unwrap();
@@ -541,7 +542,135 @@ fn directed_stream_reads_posts_like_the_message_table() {
         assert_eq!(s.network(1.0), want, "{kind}");
     }
     assert!(StreamingDirected::new(Kind::CoSimilarText, DirectedStreamParams::default()).is_err());
-    assert!(StreamingDirected::new(Kind::CoImage, DirectedStreamParams::default()).is_err());
+}
+
+/// A random PDQ hash as 64 hex digits.
+fn random_pdq(r: &mut Rng) -> [u64; 4] {
+    [r.next(), r.next(), r.next(), r.next()]
+}
+
+fn pdq_hex(h: [u64; 4]) -> String {
+    h.iter().rev().map(|w| format!("{w:016x}")).collect()
+}
+
+/// `h` with `bits` random bits flipped (some may repeat: at most `bits` away).
+fn near(r: &mut Rng, mut h: [u64; 4], bits: u64) -> [u64; 4] {
+    for _ in 0..bits {
+        let b = r.below(256);
+        h[(b / 64) as usize] ^= 1 << (b % 64);
+    }
+    h
+}
+
+/// Posts sharing copies of a few pictures: copies 0–40 bits from their
+/// original (so some pairs of copies fall beyond the distance), up to three
+/// pictures in one post, reshares (never keyed), accounts reusing a picture
+/// of their own.
+fn image_posts(seed: u64, n: usize, span_ms: u64) -> Vec<Post> {
+    let mut r = Rng::new(seed);
+    let originals: Vec<[u64; 4]> = (0..40).map(|_| random_pdq(&mut r)).collect();
+    let mut posts = Vec::new();
+    for k in 0..n {
+        let mut p = Post {
+            platform: "x".into(),
+            id: format!("p{k}"),
+            ..Default::default()
+        };
+        p.actor.id = format!("a{}", r.skewed(120));
+        p.time = EventTime::from_millis(r.below(span_ms) as i64);
+        if r.below(20) == 0 {
+            p.reshare_of = Some(format!("r{}", r.below(9)));
+        }
+        for _ in 0..1 + r.below(3) {
+            let o = originals[r.skewed(originals.len() as u64) as usize];
+            let bits = r.below(41);
+            let h = near(&mut r, o, bits);
+            p.media.push(pharos_core::Media {
+                url: format!("m{k}.jpg"),
+                hash: Some(format!("pdq:{}", pdq_hex(h))),
+                ..Default::default()
+            });
+        }
+        posts.push(p);
+    }
+    posts.sort_by_key(|p| p.time);
+    posts
+}
+
+#[test]
+fn co_image_stream_edges_are_the_directed_methods_edges() {
+    for (seed, window_s, lateness_ms) in [(91, 60, 0), (92, 300, 0), (93, 60, 30_000)] {
+        let posts = image_posts(seed, 2_500, 3_000_000);
+        let table = MessageTable::from_posts(&posts, Kind::CoImage);
+        for distance in [31, 12] {
+            let mut s = StreamingDirected::new(
+                Kind::CoImage,
+                DirectedStreamParams {
+                    time_window_ms: window_s * 1000,
+                    allowed_lateness_ms: lateness_ms,
+                    image_distance: distance,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            // With lateness, posts arrive out of order within it.
+            let mut order: Vec<&Post> = posts.iter().collect();
+            if lateness_ms > 0 {
+                let mut r = Rng::new(seed + 7);
+                let mut keyed: Vec<(i64, u64, &Post)> = order
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.time.millis() + r.below(lateness_ms as u64) as i64,
+                            r.next(),
+                            *p,
+                        )
+                    })
+                    .collect();
+                keyed.sort_by_key(|x| (x.0, x.1));
+                order = keyed.into_iter().map(|x| x.2).collect();
+            }
+            let mut matched = std::collections::HashSet::new();
+            let mut max_live = 0;
+            for p in order {
+                let pushed = s.push_post(p, &mut |m: &MatchedPair| {
+                    assert!(m.time_ms <= m.time_y_ms);
+                    assert!(m.time_y_ms - m.time_ms <= window_s * 1000);
+                    assert_ne!(m.user, m.user_y);
+                    assert!(
+                        matched.insert((m.message.to_string(), m.message_y.to_string())),
+                        "one pair per matched message"
+                    );
+                });
+                assert_eq!(pushed, Pushed::Accepted);
+                max_live = max_live.max(s.live_images());
+            }
+            s.flush(&mut |_: &MatchedPair| {});
+            assert!(!matched.is_empty());
+            for min in [1.0, 2.0] {
+                let mut p = DirectedParams::new(window_s, min);
+                p.image_distance = distance;
+                let want = directed_network(&table, &p);
+                assert!(!want.edges.is_empty());
+                assert_eq!(
+                    s.network(min),
+                    want,
+                    "seed {seed} window {window_s} s distance {distance} min {min}"
+                );
+            }
+            // The live index holds the window's hashes, not the stream's.
+            let all: std::collections::HashSet<&str> = posts
+                .iter()
+                .flat_map(|p| p.media.iter().filter_map(|m| m.pdq()))
+                .collect();
+            assert!(
+                max_live * 4 < all.len(),
+                "{max_live} live of {} hashes",
+                all.len()
+            );
+            assert_eq!(s.live_images(), s.state_size().live_objects);
+        }
+    }
 }
 
 #[test]

@@ -5,76 +5,163 @@
 //! distance `r` agree, by pigeonhole, to within `⌊r / 16⌋` bits on at least
 //! one chunk; so a query looks up, in each chunk's table, every 16-bit value
 //! within that many bits of its own chunk (17 values a chunk at `r` = 31, 137
-//! at `r` ≤ 47), and verifies the candidates with the full distance. Each
-//! table is a bucket array (offsets into one id list, like a CSR matrix):
-//! 16 × (256 KiB + 4 bytes a hash).
+//! at `r` ≤ 47), and verifies the candidates with the full distance.
+//!
+//! The index is mutable: [`Index::insert`] and [`Index::remove`] keep it
+//! current as a stream's window slides (the streaming `co-image`
+//! coordination holds the live window's hashes in one), and
+//! [`Index::new`] builds it at once from a list (`pharos media match`, the
+//! directed method). Each chunk's table maps a 16-bit value to the ids of
+//! the hashes with that chunk, allocated to size when built from a list;
+//! memory follows the hashes held, about 16 × 4 bytes a hash in the id
+//! lists plus the tables' buckets (at most 65,536 a chunk) and 33 bytes a
+//! hash; slots of removed hashes are reused.
 
 use crate::pdq::PdqHash;
+use ahash::AHashMap;
 
 const CHUNKS: usize = 16;
-const BUCKETS: usize = 1 << 16;
 
-/// An immutable index over a list of hashes; results name positions in it.
+/// A mutable near-duplicate index; results name ids (positions in the list
+/// it was built from, then the ids [`Index::insert`] hands out).
+#[derive(Default)]
 pub struct Index {
+    /// By id; the slot of a removed hash is in `free`.
     hashes: Vec<PdqHash>,
-    /// Per chunk: `offsets[v]..offsets[v + 1]` are the positions of the
-    /// hashes whose chunk equals `v`, in `ids`.
-    offsets: Vec<Vec<u32>>,
-    ids: Vec<Vec<u32>>,
+    alive: Vec<bool>,
+    free: Vec<u32>,
+    live: usize,
+    /// Per chunk: chunk value → ids of the live hashes with that value.
+    tables: Vec<AHashMap<u16, Vec<u32>>>,
 }
 
 /// A hash within the radius of a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Hit {
     pub distance: u32,
-    /// Position of the hash in the list the index was built from.
+    /// Id of the hash: its position in the list the index was built from,
+    /// or what [`Index::insert`] returned.
     pub id: u32,
 }
 
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("len", &self.live)
+            .field("slots", &self.hashes.len())
+            .finish()
+    }
+}
+
 impl Index {
-    /// Build the index. At most `u32::MAX` hashes.
+    /// Build the index; hash `i` of the list gets id `i`. At most
+    /// `u32::MAX` hashes.
     pub fn new(hashes: Vec<PdqHash>) -> Index {
         assert!(
             hashes.len() < u32::MAX as usize,
             "too many hashes for one index"
         );
-        let mut offsets = Vec::with_capacity(CHUNKS);
-        let mut ids = Vec::with_capacity(CHUNKS);
-        for c in 0..CHUNKS {
-            let mut counts = vec![0u32; BUCKETS + 1];
-            for h in &hashes {
-                counts[h.chunk16(c) as usize + 1] += 1;
-            }
-            for v in 0..BUCKETS {
-                counts[v + 1] += counts[v];
-            }
-            let mut fill = counts.clone();
-            let mut list = vec![0u32; hashes.len()];
-            for (i, h) in hashes.iter().enumerate() {
-                let v = h.chunk16(c) as usize;
-                list[fill[v] as usize] = i as u32;
-                fill[v] += 1;
-            }
-            offsets.push(counts);
-            ids.push(list);
-        }
+        let tables = (0..CHUNKS)
+            .map(|c| {
+                // Counted first, so each id list is allocated to size.
+                let mut counts: AHashMap<u16, u32> = AHashMap::new();
+                for h in &hashes {
+                    *counts.entry(h.chunk16(c)).or_default() += 1;
+                }
+                let mut table: AHashMap<u16, Vec<u32>> = counts
+                    .into_iter()
+                    .map(|(v, n)| (v, Vec::with_capacity(n as usize)))
+                    .collect();
+                for (i, h) in hashes.iter().enumerate() {
+                    if let Some(ids) = table.get_mut(&h.chunk16(c)) {
+                        ids.push(i as u32);
+                    }
+                }
+                table
+            })
+            .collect();
         Index {
+            alive: vec![true; hashes.len()],
+            live: hashes.len(),
             hashes,
-            offsets,
-            ids,
+            free: Vec::new(),
+            tables,
         }
     }
 
+    /// Hashes held.
     pub fn len(&self) -> usize {
-        self.hashes.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
+        self.live == 0
     }
 
-    pub fn hashes(&self) -> &[PdqHash] {
-        &self.hashes
+    /// The hash of `id`, if it is held.
+    pub fn get(&self, id: u32) -> Option<PdqHash> {
+        let i = id as usize;
+        (self.alive.get(i) == Some(&true)).then(|| self.hashes[i])
+    }
+
+    /// Adds `hash`; returns its id (the slot of a removed hash, if any).
+    pub fn insert(&mut self, hash: PdqHash) -> u32 {
+        if self.tables.is_empty() {
+            self.tables = (0..CHUNKS).map(|_| AHashMap::new()).collect();
+        }
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.hashes[id as usize] = hash;
+                self.alive[id as usize] = true;
+                id
+            }
+            None => {
+                assert!(
+                    self.hashes.len() < u32::MAX as usize - 1,
+                    "too many hashes for one index"
+                );
+                self.hashes.push(hash);
+                self.alive.push(true);
+                (self.hashes.len() - 1) as u32
+            }
+        };
+        for (c, table) in self.tables.iter_mut().enumerate() {
+            table.entry(hash.chunk16(c)).or_default().push(id);
+        }
+        self.live += 1;
+        id
+    }
+
+    /// Removes the hash of `id`; returns it (`None` when `id` is not held).
+    /// Costs one scan of its bucket in each chunk's table.
+    pub fn remove(&mut self, id: u32) -> Option<PdqHash> {
+        let hash = self.get(id)?;
+        for (c, table) in self.tables.iter_mut().enumerate() {
+            let v = hash.chunk16(c);
+            if let Some(ids) = table.get_mut(&v) {
+                if let Some(at) = ids.iter().position(|&x| x == id) {
+                    ids.swap_remove(at);
+                }
+                if ids.is_empty() {
+                    table.remove(&v);
+                }
+            }
+            // Give memory back once the table is mostly empty.
+            if table.capacity() > 64 && table.len() * 4 < table.capacity() {
+                let keep = table.len() * 2;
+                table.shrink_to(keep);
+            }
+        }
+        self.alive[id as usize] = false;
+        self.free.push(id);
+        self.live -= 1;
+        if self.live == 0 {
+            // Nothing held: drop the slots too.
+            self.hashes.clear();
+            self.alive.clear();
+            self.free.clear();
+        }
+        Some(hash)
     }
 
     /// Every hash within `radius` of `query` (each once), nearest first.
@@ -87,14 +174,14 @@ impl Index {
     /// As [`Index::query`], appending to `hits` (cleared first).
     pub fn query_into(&self, query: &PdqHash, radius: u32, hits: &mut Vec<Hit>) {
         hits.clear();
-        if self.hashes.is_empty() {
+        if self.live == 0 {
             return;
         }
         if radius >= 64 {
             // Past 3 flips a chunk the probes outnumber a scan.
             for (i, h) in self.hashes.iter().enumerate() {
                 let d = h.distance(query);
-                if d <= radius {
+                if d <= radius && self.alive[i] {
                     hits.push(Hit {
                         distance: d,
                         id: i as u32,
@@ -104,14 +191,13 @@ impl Index {
         } else {
             let flips = radius / CHUNKS as u32;
             let mut probes = Vec::with_capacity(256);
-            for c in 0..CHUNKS {
+            for (c, table) in self.tables.iter().enumerate() {
                 let base = query.chunk16(c);
                 probes.clear();
                 neighbours(base, flips, &mut probes);
-                let (offsets, ids) = (&self.offsets[c], &self.ids[c]);
-                for &v in &probes {
-                    let (lo, hi) = (offsets[v as usize], offsets[v as usize + 1]);
-                    for &id in &ids[lo as usize..hi as usize] {
+                for v in &probes {
+                    let Some(ids) = table.get(v) else { continue };
+                    for &id in ids {
                         let d = self.hashes[id as usize].distance(query);
                         if d <= radius {
                             hits.push(Hit { distance: d, id });
@@ -124,11 +210,13 @@ impl Index {
         hits.dedup();
     }
 
-    /// Every pair `(i, j, distance)` with `i < j` within `radius`.
+    /// Every pair `(i, j, distance)` of held hashes with `i < j` within
+    /// `radius`.
     pub fn pairs(&self, radius: u32) -> Vec<(u32, u32, u32)> {
         use rayon::prelude::*;
         let mut out: Vec<(u32, u32, u32)> = (0..self.hashes.len())
             .into_par_iter()
+            .filter(|&i| self.alive[i])
             .map_init(Vec::new, |hits, i| {
                 self.query_into(&self.hashes[i], radius, hits);
                 hits.iter()
@@ -242,6 +330,69 @@ mod tests {
         }
         let near = index.query(&base, 31);
         assert_eq!(near.len(), 4, "{near:?}");
+    }
+
+    #[test]
+    fn inserts_and_removals_answer_as_a_linear_scan_of_what_is_held() {
+        // A sliding window: insert a hash, query, expire the oldest.
+        let stream = hashes(4000, 13);
+        let mut planted = stream.clone();
+        for k in (0..4000).step_by(7) {
+            planted[k] = flip(stream[k / 2], &[k % 256, (k * 7) % 256, (k * 13) % 256]);
+        }
+        let mut index = Index::default();
+        let mut held: std::collections::VecDeque<(u32, PdqHash)> = Default::default();
+        let mut max_slots = 0;
+        for (k, h) in planted.iter().enumerate() {
+            let got = index.query(h, 31);
+            let mut want: Vec<Hit> = held
+                .iter()
+                .filter(|(_, x)| x.distance(h) <= 31)
+                .map(|&(id, x)| Hit {
+                    distance: x.distance(h),
+                    id,
+                })
+                .collect();
+            want.sort_unstable();
+            assert_eq!(got, want, "query {k}");
+            let id = index.insert(*h);
+            assert_eq!(index.get(id), Some(*h));
+            held.push_back((id, *h));
+            if held.len() > 300 {
+                let (old, x) = held.pop_front().unwrap();
+                assert_eq!(index.remove(old), Some(x));
+                assert_eq!(index.remove(old), None, "removed once");
+                assert_eq!(index.get(old), None);
+            }
+            assert_eq!(index.len(), held.len());
+            max_slots = max_slots.max(index.hashes.len());
+        }
+        // Slots are reused: memory follows what is held, not what was seen.
+        assert!(max_slots <= 301, "{max_slots} slots");
+        while let Some((id, _)) = held.pop_front() {
+            index.remove(id);
+        }
+        assert!(index.is_empty());
+        assert!(index.query(&planted[0], 255).is_empty());
+        assert!(index.tables.iter().all(|t| t.is_empty()));
+    }
+
+    #[test]
+    fn removed_hashes_leave_pairs_and_scans() {
+        let mut all = hashes(100, 5);
+        all.push(flip(all[10], &[1, 2, 3]));
+        let mut index = Index::new(all.clone());
+        assert_eq!(index.pairs(31), vec![(10, 100, 3)]);
+        index.remove(100);
+        assert!(index.pairs(31).is_empty());
+        assert_eq!(
+            index.query(&all[100], 80).len(),
+            1,
+            "the linear path skips it too"
+        );
+        let id = index.insert(all[100]);
+        assert_eq!(id, 100, "the free slot is reused");
+        assert_eq!(index.pairs(31), vec![(10, 100, 3)]);
     }
 
     #[test]

@@ -63,7 +63,11 @@ use pharos_analysis::bursts::{
     EntityKind, Observation, post_observations,
 };
 use pharos_analysis::coordination::ObjectRule;
-use pharos_analysis::coordination::stream::{StreamPair, StreamParams, StreamingCoordinator};
+use pharos_analysis::coordination::directed::{IMAGE_DISTANCE, Kind};
+use pharos_analysis::coordination::stream::{
+    DirectedStreamParams, MatchedPair, StreamPair, StreamParams, StreamingCoordinator,
+    StreamingDirected,
+};
 use pharos_analysis::narratives::{
     Assignment, NarrativeConfig, NarrativeEngine, NarrativeReader, ReadPosts,
 };
@@ -118,6 +122,15 @@ pub trait ClaimSignal: Send {
 /// partner at least `min_repeats` times — the edge weight of CooRTweet's
 /// network. Both accounts of such an edge are then flagged coordinated for
 /// `horizon_s` after their latest pair.
+///
+/// Pictures pair accounts too (`images`, on by default): two posts by
+/// different accounts within the window whose PDQ hashes (the `pdq:` hashes
+/// posts carry, or that `pharos assess` attaches from `pharos media scan`)
+/// are at most `image_distance` apart are a pair, found by the directed
+/// method's streaming `co-image` kind (`StreamingDirected`, near keys from
+/// a live index of the window's hashes). Such a pair skips CooRTweet's
+/// participation rule (its accounts may share no object) and counts
+/// towards `min_repeats` like any other.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoordinationFlags {
     /// Seconds within which two shares of one object pair up (default 10).
@@ -135,8 +148,14 @@ pub struct CoordinationFlags {
     /// posting the same text within the window pair up (default false:
     /// organic template posts pair up too often).
     pub families: bool,
-    /// Most pairs one object may emit per window (default 10,000).
+    /// Most pairs one object may emit per window (default 10,000); also
+    /// caps the pairs of one picture.
     pub max_pairs_per_object: u64,
+    /// Also pair accounts posting near-identical pictures (default true).
+    pub images: bool,
+    /// Largest PDQ distance between two pictures that count as the same
+    /// (default 31, Meta's threshold).
+    pub image_distance: u32,
     /// A flag lasts this long after the account's latest coordinated pair
     /// (default 7 days).
     pub horizon_s: i64,
@@ -152,6 +171,8 @@ impl Default for CoordinationFlags {
             object: ObjectRule::Auto,
             families: false,
             max_pairs_per_object: 10_000,
+            images: true,
+            image_distance: IMAGE_DISTANCE,
             horizon_s: 7 * 86_400,
         }
     }
@@ -196,6 +217,8 @@ pub struct StreamStats {
     /// Coordination pairs seen, and of them coordinated.
     pub pairs: u64,
     pub coordinated_pairs: u64,
+    /// Of `pairs`, pairs of near-identical pictures (co-image).
+    pub image_pairs: u64,
     /// Accounts flagged coordinated now (within the horizon).
     pub coordinated_accounts: usize,
     /// Claim matches handed in by the claim signal.
@@ -208,15 +231,19 @@ pub struct StreamStats {
 struct Coordination {
     cfg: CoordinationFlags,
     engine: StreamingCoordinator,
+    /// Co-image pairs (when `cfg.images`).
+    images: Option<StreamingDirected>,
     /// Account id → event time (s) of its latest coordinated pair.
     flagged: AHashMap<Box<str>, i64>,
     /// Pair of account hashes (smaller first) → (pairs so far, event time
     /// of the latest), forgotten after the horizon.
     edges: AHashMap<(u64, u64), (u32, i64)>,
-    pairs: Vec<(Box<str>, Box<str>)>,
+    /// Pairs to settle: accounts, and whether of pictures.
+    pairs: Vec<(Box<str>, Box<str>, bool)>,
     next_sweep: i64,
     seen_pairs: u64,
     coordinated_pairs: u64,
+    image_pairs: u64,
 }
 
 impl Coordination {
@@ -227,22 +254,40 @@ impl Coordination {
             max_pairs_per_object: Some(cfg.max_pairs_per_object),
         })
         .expect("window and lateness are not negative");
+        let images = cfg.images.then(|| {
+            StreamingDirected::new(
+                Kind::CoImage,
+                DirectedStreamParams {
+                    time_window_ms: cfg.time_window_s.max(0).saturating_mul(1000),
+                    allowed_lateness_ms: cfg.lateness_s.max(0).saturating_mul(1000),
+                    self_loops: false,
+                    max_pairs_per_key: Some(cfg.max_pairs_per_object),
+                    image_distance: cfg.image_distance,
+                    // Pairs only: the state stays bounded by the window.
+                    weights: false,
+                },
+            )
+            .expect("co-image streams; window and lateness are not negative")
+        });
         Coordination {
             cfg,
             engine,
+            images,
             flagged: AHashMap::new(),
             edges: AHashMap::new(),
             pairs: Vec::new(),
             next_sweep: i64::MIN,
             seen_pairs: 0,
             coordinated_pairs: 0,
+            image_pairs: 0,
         }
     }
 
     /// Streams the post's shares; returns whether its account is flagged.
     fn push(&mut self, post: &Post, family: Option<u64>) -> bool {
         let pairs = &mut self.pairs;
-        let mut sink = |p: &StreamPair<'_>| pairs.push((p.account.into(), p.account_y.into()));
+        let mut sink =
+            |p: &StreamPair<'_>| pairs.push((p.account.into(), p.account_y.into(), false));
         self.engine.push_post(post, self.cfg.object, &mut sink);
         if self.cfg.families
             && let Some(f) = family
@@ -256,6 +301,14 @@ impl Coordination {
                 &mut sink,
             );
         }
+        if let Some(images) = self.images.as_mut()
+            && post.media.iter().any(|m| m.pdq().is_some())
+        {
+            let pairs = &mut self.pairs;
+            images.push_post(post, &mut |p: &MatchedPair<'_>| {
+                pairs.push((p.user.into(), p.user_y.into(), true))
+            });
+        }
         let now = post.time.secs();
         self.settle(now);
         self.flagged.contains_key(post.actor.id.as_str())
@@ -263,12 +316,14 @@ impl Coordination {
 
     /// Flags the accounts of coordinated pairs; forgets old flags.
     fn settle(&mut self, now: i64) {
-        for (a, b) in std::mem::take(&mut self.pairs) {
+        for (a, b, image) in std::mem::take(&mut self.pairs) {
             self.seen_pairs += 1;
+            self.image_pairs += u64::from(image);
             if a == b
-                || !self
-                    .engine
-                    .is_coordinated(&a, &b, self.cfg.min_participation)
+                || !image
+                    && !self
+                        .engine
+                        .is_coordinated(&a, &b, self.cfg.min_participation)
             {
                 continue;
             }
@@ -293,8 +348,14 @@ impl Coordination {
 
     fn finish(&mut self) {
         let pairs = &mut self.pairs;
-        self.engine
-            .flush(&mut |p: &StreamPair<'_>| pairs.push((p.account.into(), p.account_y.into())));
+        self.engine.flush(&mut |p: &StreamPair<'_>| {
+            pairs.push((p.account.into(), p.account_y.into(), false))
+        });
+        if let Some(images) = self.images.as_mut() {
+            images.flush(&mut |p: &MatchedPair<'_>| {
+                pairs.push((p.user.into(), p.user_y.into(), true))
+            });
+        }
         let now = self.engine.watermark().unwrap_or(0);
         self.settle(now);
     }
@@ -630,6 +691,7 @@ impl AlertPipeline {
             posts: s.posts,
             pairs: s.coordination.as_ref().map_or(0, |c| c.seen_pairs),
             coordinated_pairs: s.coordination.as_ref().map_or(0, |c| c.coordinated_pairs),
+            image_pairs: s.coordination.as_ref().map_or(0, |c| c.image_pairs),
             coordinated_accounts: s.coordination.as_ref().map_or(0, |c| c.flagged.len()),
             claim_hits: s.claim_hits,
             live_entities: s.detector.stats().live_entities,
@@ -770,7 +832,73 @@ impl AlertPipeline {
 
 #[cfg(test)]
 mod tests {
-    use super::decimal;
+    use super::{Coordination, CoordinationFlags, decimal};
+    use pharos_core::{EventTime, Media, Post};
+
+    fn post(id: usize, account: &str, secs: i64, pdq: &str) -> Post {
+        let mut p = Post {
+            platform: "x".into(),
+            id: format!("p{id}"),
+            time: EventTime::from_millis(secs * 1000),
+            ..Default::default()
+        };
+        p.actor.id = account.into();
+        p.media.push(Media {
+            url: format!("img/{id}.jpg"),
+            hash: Some(format!("pdq:{pdq}")),
+            ..Default::default()
+        });
+        p
+    }
+
+    /// `base` with the first `bits` hex digits' low bits flipped.
+    fn copy(base: &str, bits: usize) -> String {
+        base.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                let d = c.to_digit(16).unwrap();
+                let d = if i < bits { d ^ 1 } else { d };
+                char::from_digit(d, 16).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn accounts_posting_copies_of_a_picture_within_the_window_are_flagged() {
+        let pictures = [
+            "f0e1d2c3b4a5968778695a4b3c2d1e0f0123456789abcdeffedcba9876543210",
+            "00112233445566778899aabbccddeeff0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "a5a5a5a55a5a5a5a0ff00ff0f00ff00f123456789abcdef00fedcba987654321",
+        ];
+        let run = |images: bool, gap: i64| {
+            let mut c = Coordination::new(CoordinationFlags {
+                images,
+                ..Default::default()
+            });
+            let mut n = 0;
+            // Three pictures, each posted by a, then by b `gap` s later
+            // (a copy 12 bits away); c posts another picture meanwhile.
+            for (k, pic) in pictures.iter().enumerate() {
+                let t = 1_000 * k as i64;
+                for (account, at, hash) in [
+                    ("a", t, pic.to_string()),
+                    ("b", t + gap, copy(pic, 12)),
+                    ("c", t + 1, copy(pictures[(k + 1) % 3], 40)),
+                ] {
+                    c.push(&post(n, account, at, &hash), None);
+                    n += 1;
+                }
+            }
+            c.finish();
+            let mut flagged: Vec<&str> = c.flagged.keys().map(|k| &**k).collect();
+            flagged.sort_unstable();
+            (flagged.join(","), c.image_pairs)
+        };
+        assert_eq!(run(true, 4), ("a,b".to_string(), 3));
+        // Beyond the window (10 s), or without images: nothing.
+        assert_eq!(run(true, 11), (String::new(), 0));
+        assert_eq!(run(false, 4), (String::new(), 0));
+    }
 
     #[test]
     fn decimal_is_to_string() {

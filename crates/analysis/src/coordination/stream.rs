@@ -78,8 +78,14 @@
 //! break it are counted in [`StreamStats::content_conflicts`].
 //!
 //! The directed (QUT) method streams the same way: [`StreamingDirected`].
+//! Its `co-image` kind matches near keys, not equal ones: the live window's
+//! distinct PDQ hashes are held in a [`pharos_media::Index`] (inserted when
+//! a hash first goes live, removed when its last message expires, so the
+//! index is bounded by the window like the rest of the state), and each
+//! message probes every live hash within
+//! [`DirectedStreamParams::image_distance`] of its own.
 
-use super::directed::{DirectedNetwork, Kind};
+use super::directed::{DirectedNetwork, IMAGE_DISTANCE, Kind, image_keys};
 use super::shares::{Interner, ObjectRule};
 use crate::similarity;
 use hashbrown::HashTable;
@@ -1010,6 +1016,16 @@ pub struct DirectedStreamParams {
     pub self_loops: bool,
     /// Most matched pairs one key may emit per window (`None`: no cap).
     pub max_pairs_per_key: Option<u64>,
+    /// `co-image`: largest PDQ distance between two hashes that count as
+    /// the same picture (default 31, as
+    /// [`DirectedParams::image_distance`](super::directed::DirectedParams::image_distance)).
+    pub image_distance: u32,
+    /// Keep the running edge weights for [`StreamingDirected::network`]
+    /// and [`StreamingDirected::weight`] (default true). They grow with the
+    /// distinct edges ever seen; a long-running consumer that only reads
+    /// the matched pairs (the pipeline) turns them off, and the state is
+    /// then bounded by the window (plus the account names).
+    pub weights: bool,
 }
 
 impl Default for DirectedStreamParams {
@@ -1020,13 +1036,16 @@ impl Default for DirectedStreamParams {
             allowed_lateness_ms: 0,
             self_loops: false,
             max_pairs_per_key: None,
+            image_distance: IMAGE_DISTANCE,
+            weights: true,
         }
     }
 }
 
 /// Two messages with a key in common within the window: `message` (the
 /// earlier, by `user`) is matched by `message_y` (by `user_y`) and the
-/// other way round. One per shared key.
+/// other way round. One per shared key; for `co-image`, one per matched
+/// message, and `key` is the earlier message's hash that matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MatchedPair<'a> {
     pub key: &'a str,
@@ -1044,10 +1063,35 @@ struct MessageItem {
     keys: Vec<Box<str>>,
 }
 
-#[derive(Default)]
 struct KeyState {
     live: VecDeque<LiveMessage>,
     budget: Budget,
+    /// `co-image`: the key's id in the live index ([`NO_IMAGE`]: not a
+    /// PDQ hash, matched exactly).
+    image: u32,
+}
+
+const NO_IMAGE: u32 = u32::MAX;
+
+impl Default for KeyState {
+    fn default() -> Self {
+        KeyState {
+            live: VecDeque::new(),
+            budget: Budget::default(),
+            image: NO_IMAGE,
+        }
+    }
+}
+
+/// `co-image`: the live window's distinct hashes.
+#[derive(Default)]
+struct LiveImages {
+    index: pharos_media::Index,
+    /// Index id → key slot.
+    key_of: Vec<u32>,
+    hits: Vec<pharos_media::Hit>,
+    /// Messages already matched by the message being processed.
+    emitted: HashSet<u32, ahash::RandomState>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -1087,6 +1131,10 @@ pub struct StreamingDirected {
     capped: Vec<CappedWindow>,
     stats: StreamStats,
     scratch: Vec<(u32, u32)>,
+    /// Key slots the message being processed probes, and its own.
+    probes: Vec<u32>,
+    own: Vec<u32>,
+    images: Option<LiveImages>,
 }
 
 impl std::fmt::Debug for StreamingDirected {
@@ -1100,11 +1148,10 @@ impl std::fmt::Debug for StreamingDirected {
 }
 
 impl StreamingDirected {
-    /// A stream for `kind` (all kinds but `co-similar-text` and
-    /// `co-image`, which match near keys rather than equal ones; the
-    /// pipeline streams images as shared objects instead).
+    /// A stream for `kind`: every kind but `co-similar-text` (its near
+    /// keys are token sets, matched by MinHash LSH over the whole input).
     pub fn new(kind: Kind, params: DirectedStreamParams) -> Result<Self, StreamError> {
-        if matches!(kind, Kind::CoSimilarText | Kind::CoImage) {
+        if kind == Kind::CoSimilarText {
             return Err(StreamError::UnsupportedKind(kind));
         }
         if params.time_window_ms < 0 {
@@ -1127,6 +1174,9 @@ impl StreamingDirected {
             capped: Vec::new(),
             stats: StreamStats::default(),
             scratch: Vec::new(),
+            probes: Vec::new(),
+            own: Vec::new(),
+            images: (kind == Kind::CoImage).then(LiveImages::default),
         })
     }
 
@@ -1199,7 +1249,8 @@ impl StreamingDirected {
                 .collect(),
             Kind::CoHashtag => post.hashtags.clone(),
             Kind::CoMedia => post.media.iter().filter_map(|m| m.hash.clone()).collect(),
-            Kind::CoSimilarText | Kind::CoImage => Vec::new(),
+            Kind::CoImage => image_keys(post),
+            Kind::CoSimilarText => Vec::new(),
         };
         self.push_keys(&id, user, time, keys, sink)
     }
@@ -1235,7 +1286,13 @@ impl StreamingDirected {
         std::mem::take(&mut self.capped)
     }
 
-    /// The current weight of `user_1 → user_2`.
+    /// `co-image`: distinct hashes in the live index (0 for other kinds).
+    pub fn live_images(&self) -> usize {
+        self.images.as_ref().map_or(0, |i| i.index.len())
+    }
+
+    /// The current weight of `user_1 → user_2` (0 when
+    /// [`DirectedStreamParams::weights`] is off).
     pub fn weight(&self, user_1: &str, user_2: &str) -> u32 {
         match (
             self.users.get(user_1.as_bytes()),
@@ -1292,10 +1349,49 @@ impl StreamingDirected {
             refs: item.keys.len() as u32,
             matched_by: Vec::new(),
         };
+        // The message's own keys, and the keys it probes: its own, or for
+        // co-image every live hash within the distance of one of them.
+        self.own.clear();
+        self.probes.clear();
+        for key in &item.keys {
+            let (k, new) = self.keys.intern(key, KeyState::default);
+            self.own.push(k);
+            let Some(images) = self.images.as_mut() else {
+                self.probes.push(k);
+                continue;
+            };
+            if new && let Ok(h) = key.parse::<pharos_media::PdqHash>() {
+                let id = images.index.insert(h);
+                if images.key_of.len() <= id as usize {
+                    images.key_of.resize(id as usize + 1, 0);
+                }
+                images.key_of[id as usize] = k;
+                self.keys.get_mut(k).image = id;
+            }
+            let id = self.keys.get(k).image;
+            match images.index.get(id) {
+                Some(h) => {
+                    images
+                        .index
+                        .query_into(&h, self.params.image_distance, &mut images.hits);
+                    let key_of = &images.key_of;
+                    self.probes
+                        .extend(images.hits.iter().map(|hit| key_of[hit.id as usize]));
+                }
+                None => self.probes.push(k),
+            }
+        }
+        if self.images.is_some() {
+            self.probes.sort_unstable();
+            self.probes.dedup();
+        }
+        if let Some(images) = self.images.as_mut() {
+            images.emitted.clear();
+        }
         let w = self.params.time_window_ms;
         let span = w.saturating_add(1);
-        for key in &item.keys {
-            let (k, _) = self.keys.intern(key, KeyState::default);
+        for p in 0..self.probes.len() {
+            let k = self.probes[p];
             let st = self.keys.get_mut(k);
             let lo = st.live.partition_point(|s| s.time < t.saturating_sub(w));
             let candidates = (st.live.len() - lo) as u64;
@@ -1328,6 +1424,13 @@ impl StreamingDirected {
                 if s.user == v && !self.params.self_loops {
                     continue;
                 }
+                // Co-image: a message reached through several hashes is
+                // matched once.
+                if let Some(images) = self.images.as_mut()
+                    && !images.emitted.insert(s.message)
+                {
+                    continue;
+                }
                 sink(&MatchedPair {
                     key: key_name,
                     message: &self.messages[s.message as usize].id,
@@ -1356,13 +1459,21 @@ impl StreamingDirected {
                 // `other` (of u) is matched by v; m (of v) is matched by u.
                 if self.matched.insert((other, v)) {
                     self.messages[other as usize].matched_by.push(v);
-                    *self.weights.entry((u, v)).or_default() += 1;
+                    if self.params.weights {
+                        *self.weights.entry((u, v)).or_default() += 1;
+                    }
                 }
                 if self.matched.insert((m, u)) {
                     self.messages[m as usize].matched_by.push(u);
-                    *self.weights.entry((v, u)).or_default() += 1;
+                    if self.params.weights {
+                        *self.weights.entry((v, u)).or_default() += 1;
+                    }
                 }
             }
+        }
+        // Then the message goes live under its own keys.
+        for i in 0..self.own.len() {
+            let k = self.own[i];
             self.keys.get_mut(k).live.push_back(LiveMessage {
                 time: t,
                 user: v,
@@ -1382,7 +1493,7 @@ impl StreamingDirected {
             let st = self.keys.get_mut(k);
             st.live.pop_front();
             if st.live.is_empty() {
-                let b = st.budget;
+                let (b, image) = (st.budget, st.image);
                 if b.dropped > 0 {
                     let span = self.params.time_window_ms.saturating_add(1);
                     self.capped.push(CappedWindow {
@@ -1391,6 +1502,9 @@ impl StreamingDirected {
                         emitted: b.emitted,
                         dropped: b.dropped,
                     });
+                }
+                if let Some(images) = self.images.as_mut() {
+                    images.index.remove(image);
                 }
                 self.keys.remove(k);
             }
