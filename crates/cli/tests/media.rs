@@ -561,3 +561,85 @@ fn scan_fetches_remote_images_only_from_allowed_hosts_within_limits() {
     assert_eq!(sum["fetched"], 2, "{sum}");
     assert_eq!(asked.load(Ordering::SeqCst), 3, "only big.png asked again");
 }
+
+#[test]
+fn coordination_co_image_from_a_store_reads_the_hashes_media_scan_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(export.join("photos")).unwrap();
+    let mut messages = Vec::new();
+    // Accounts 1 and 2 post copies of the same picture 20 s apart, three
+    // times; account 3 posts another picture in between.
+    for (k, pic) in ["scene1.png", "scene2.png", "scene3.jpg"]
+        .iter()
+        .enumerate()
+    {
+        for (a, (acct, src)) in [("1", *pic), ("2", *pic), ("3", "exif_rotated.png")]
+            .iter()
+            .enumerate()
+        {
+            let name = format!("photos/{k}_{acct}_{src}");
+            std::fs::copy(fixtures().join("pdq").join(src), export.join(&name)).unwrap();
+            let id = messages.len() + 1;
+            messages.push(serde_json::json!({
+                "id": id, "type": "message", "date": "2024-05-01T12:00:00",
+                "date_unixtime": (1714564800 + k * 3600 + a * 20).to_string(),
+                "from": format!("u{acct}"), "from_id": format!("user{acct}"),
+                "text": format!("post {id}"), "photo": name
+            }));
+        }
+    }
+    let export_json = serde_json::json!({
+        "name": "G", "type": "public_supergroup", "id": 9, "messages": messages
+    });
+    std::fs::write(export.join("result.json"), export_json.to_string()).unwrap();
+    let store = dir.path().join("s.db");
+    let store = store.to_str().unwrap();
+    let (code, _, err) = pharos(&[
+        "ingest",
+        "--store",
+        store,
+        "--format",
+        "telegram",
+        export.join("result.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let edges_csv = dir.path().join("edges.csv");
+    let edges = || {
+        let (code, _, err) = pharos(&[
+            "coordination",
+            "--store",
+            store,
+            "--method",
+            "directed",
+            "--kind",
+            "co-image",
+            "--time-window",
+            "60",
+            "--min-edge-weight",
+            "1",
+            "--edges-out",
+            edges_csv.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let mut rows: Vec<String> = std::fs::read_to_string(&edges_csv)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert!(edges().is_empty(), "no hashes before the scan");
+    let (code, _, err) = pharos(&[
+        "media",
+        "scan",
+        "--store",
+        store,
+        "--root",
+        export.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(edges(), ["user1,user2,3", "user2,user1,3"]);
+}

@@ -27,7 +27,7 @@ use pharos_analysis::coordination::{
     read_coortweet_csv, write_edges, write_nodes,
 };
 use pharos_ingest::{Format, Item};
-use pharos_store::{AnyStore, PostFilter, Store};
+use pharos_store::{AnyStore, MediaHashes, PostFilter, Store};
 use serde_json::json;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -69,9 +69,11 @@ pub struct Args {
     pub method: String,
 
     /// `--method directed`: co-retweet, co-tweet, co-link, co-domain, co-reply,
-    /// co-hashtag, co-media or co-similar-text. A comma list `KIND[:WEIGHT],...`
+    /// co-hashtag, co-media, co-image or co-similar-text. A comma list `KIND[:WEIGHT],...`
     /// (weight default 1, e.g. `co-link:1,co-hashtag:0.5,co-media:2`) builds a
     /// multi-modal network: the weighted sum of the kinds' edge weights.
+    /// co-image reads the PDQ hashes posts carry (`pdq:` media hashes) and,
+    /// with --store, the hashes `pharos media scan` stored.
     #[arg(long, default_value = "co-retweet")]
     pub kind: String,
 
@@ -495,7 +497,8 @@ fn run_multimodal(args: &Args, kinds: &[(Kind, f64)]) -> Result<()> {
         _ => {
             let mut tables: Vec<MessageTable> =
                 kinds.iter().map(|&(k, _)| MessageTable::new(k)).collect();
-            read_posts(args, |post| {
+            let images = kinds.iter().any(|&(k, _)| k == Kind::CoImage);
+            read_posts(args, images, |post| {
                 for t in &mut tables {
                     push_post(t, post);
                 }
@@ -547,7 +550,7 @@ fn run_directed_one(args: &Args, kind: Kind, opts: &ReportOptions) -> Result<()>
         }
         _ => {
             let mut table = MessageTable::new(kind);
-            read_posts(args, |post| {
+            read_posts(args, kind == Kind::CoImage, |post| {
                 push_post(&mut table, post);
                 if report {
                     index.insert_post(post, true);
@@ -601,8 +604,10 @@ fn run_directed_one(args: &Args, kind: Kind, opts: &ReportOptions) -> Result<()>
 }
 
 /// Reads the posts of the store or of the input (with an importer),
-/// handing each to `f`.
-fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> {
+/// handing each to `f`. With `images` and a store, posts first get the PDQ
+/// hashes `pharos media scan` stored, as `pharos assess` attaches them
+/// (quality ≥ 50; the store's posts are then held in memory).
+fn read_posts(args: &Args, images: bool, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> {
     if let Some(path) = &args.store {
         let store = AnyStore::open_existing(path)?;
         let filter = PostFilter {
@@ -610,6 +615,20 @@ fn read_posts(args: &Args, mut f: impl FnMut(&pharos_core::Post)) -> Result<()> 
             until: super::export::parse_time("until", &args.report.until)?,
             platform: args.report.platform.clone(),
         };
+        if images {
+            let mut posts = Vec::new();
+            store.scan(&filter, &mut |post| {
+                posts.push(post);
+                ControlFlow::Continue(())
+            })?;
+            let attached =
+                store.attach_media_hashes(&mut posts, pharos_assess::assess::MIN_PDQ_QUALITY)?;
+            eprintln!(
+                "pharos coordination: {attached} pictures with the PDQ hashes `pharos media scan` stored"
+            );
+            posts.iter().for_each(&mut f);
+            return Ok(());
+        }
         store.scan(&filter, &mut |post| {
             f(&post);
             ControlFlow::Continue(())
@@ -671,7 +690,7 @@ fn load(args: &Args) -> Result<(ShareTable, Option<PostIndex>)> {
     })?;
     let mut table = ShareTable::new();
     let mut index = args.wants_report().then(PostIndex::new);
-    read_posts(args, |post| {
+    read_posts(args, false, |post| {
         table.push_post(post, rule);
         if let Some(i) = index.as_mut() {
             i.insert_post(post, false);
