@@ -19,6 +19,7 @@ use crate::actors::{self, Cover, Platform, Profile};
 use crate::config::{CampaignKind, SimConfig};
 use crate::content::{CampaignContent, content};
 use crate::factcheck;
+use crate::images::ImageRef;
 use crate::lexicon::{EMOJI, LANGS, Lang, lang_index};
 use crate::rng::{SimRng, chance, exp, pick};
 use crate::text::{article_url, copy_paste_variant, fill, organic_text, push_hashtags};
@@ -54,6 +55,8 @@ pub(crate) struct Planned {
     pub slot: Option<u32>,
     /// An ordinary-looking post by a campaign account.
     pub cover: bool,
+    /// The picture it carries (image-reuse campaign).
+    pub media: Option<ImageRef>,
 }
 
 pub(crate) struct CampaignPlan {
@@ -149,6 +152,7 @@ impl Ctx<'_> {
             links,
             slot,
             cover: false,
+            media: None,
         });
     }
     /// Ordinary posts by about half of the accounts, anywhere before the campaign ends.
@@ -181,8 +185,15 @@ impl Ctx<'_> {
                     links: Vec::new(),
                     slot: None,
                     cover: true,
+                    media: None,
                 });
             }
+        }
+    }
+    /// Attaches a picture to the event pushed last.
+    fn last_media(&mut self, r: ImageRef) {
+        if let Some(e) = self.events.last_mut() {
+            e.media = Some(r);
         }
     }
     fn headline(&mut self) -> String {
@@ -259,6 +270,7 @@ pub(crate) fn plan(cfg: &SimConfig) -> Result<Plan, SimError> {
             CampaignKind::LinkNetwork => link_network(&mut ctx, &mut plan),
             CampaignKind::HashtagFlood => hashtag_flood(&mut ctx, &mut plan),
             CampaignKind::FalseNarrative => false_narrative(&mut ctx, &mut plan, &mut reviews),
+            CampaignKind::ImageReuse => image_reuse(&mut ctx, &mut plan),
         }
         let last = ctx.events.iter().map(|e| e.time).max().unwrap_or(start);
         ctx.add_cover_posts(last);
@@ -653,5 +665,62 @@ fn false_narrative(ctx: &mut Ctx, plan: &mut CampaignPlan, reviews: &mut Vec<Fac
         c.claim,
         c.fake_domains[0],
         k - 3
+    );
+}
+
+fn image_reuse(ctx: &mut Ctx, plan: &mut CampaignPlan) {
+    let k = ctx.size(16.0, 4, 300);
+    let n_images = ((6.0 * ctx.g.sqrt()).round() as usize).clamp(3, 24);
+    let span = ctx.window(24 * HOUR, 0.2);
+    let lead = ctx.account(Platform::Telegram, Cover::Lead);
+    let members: Vec<u32> = (1..k)
+        .map(|_| {
+            let platform = if chance(&mut ctx.rng, 0.3) {
+                Platform::Telegram
+            } else {
+                Platform::Twitter
+            };
+            let c = ctx.cover();
+            ctx.account(platform, c)
+        })
+        .collect();
+    let mut posts = 0;
+    for j in 0..n_images {
+        let image = j as u16;
+        let t0 = ctx.start
+            + (span as f64 * (j as f64 + 0.5 * ctx.rng.random::<f64>()) / n_images as f64) as i64;
+        // The lead posts the original (the first one declared AI-generated) ...
+        let mut variant = 0u32;
+        let text = ctx.headline();
+        ctx.push(t0, lead, Action::Original, text, Vec::new());
+        ctx.last_media(ImageRef {
+            image,
+            variant,
+            ai: j == 0,
+        });
+        posts += 1;
+        // ... and members re-post copies within minutes.
+        for &m in &members {
+            if !chance(&mut ctx.rng, 0.8) {
+                continue;
+            }
+            variant += 1;
+            let delay = 10 * SEC + (exp(&mut ctx.rng, 3.0 * MIN as f64) as i64).min(13 * MIN);
+            let mut text = ctx.headline();
+            if chance(&mut ctx.rng, 0.3) {
+                text.push(' ');
+                text.push_str(pick(&mut ctx.rng, EMOJI));
+            }
+            ctx.push(t0 + delay, m, Action::Original, text, Vec::new());
+            ctx.last_media(ImageRef {
+                image,
+                variant,
+                ai: false,
+            });
+            posts += 1;
+        }
+    }
+    plan.description = format!(
+        "{k} accounts post copies of the same {n_images} pictures (cropped, resized, re-encoded) within minutes of each other ({posts} posts); the first picture is declared AI-generated (XMP DigitalSourceType trainedAlgorithmicMedia)"
     );
 }

@@ -17,6 +17,10 @@ pub enum CampaignKind {
     HashtagFlood,
     /// A false claim seeded by a channel and amplified; it is in the fact-check library.
     FalseNarrative,
+    /// The same pictures (cropped, resized, re-encoded copies) posted by a
+    /// group of accounts within minutes, one of them declared AI-generated.
+    /// Not in the defaults: [`SimConfig::with_images`] plants it.
+    ImageReuse,
 }
 
 impl CampaignKind {
@@ -27,6 +31,7 @@ impl CampaignKind {
             CampaignKind::LinkNetwork => "link_network",
             CampaignKind::HashtagFlood => "hashtag_flood",
             CampaignKind::FalseNarrative => "false_narrative",
+            CampaignKind::ImageReuse => "image_reuse",
         }
     }
 }
@@ -107,6 +112,21 @@ impl SimConfig {
             seed,
             ..Default::default()
         }
+    }
+
+    /// Also plants the image-reuse campaign (in Ukrainian, at 78 % of the
+    /// span), unless the campaigns already hold one. Its posts reference
+    /// pictures by relative path; [`crate::write_images`] writes them.
+    pub fn with_images(mut self) -> SimConfig {
+        if !self
+            .campaigns
+            .iter()
+            .any(|c| c.kind == CampaignKind::ImageReuse)
+        {
+            self.campaigns
+                .push(CampaignSpec::new(CampaignKind::ImageReuse, "uk", 0.78));
+        }
+        self
     }
 
     pub fn span_days(&self) -> f64 {

@@ -82,6 +82,9 @@ impl Ring {
 struct Running {
     slots: Vec<Option<Recent>>,
     posts: Vec<String>,
+    /// Pictures its posts carry, and which are declared AI-generated.
+    media: Vec<String>,
+    ai_media: Vec<String>,
     cover: Vec<String>,
     first: Option<i64>,
     last: i64,
@@ -477,6 +480,8 @@ pub fn simulate(
         .map(|c| Running {
             slots: vec![None; c.slots],
             posts: Vec::new(),
+            media: Vec::new(),
+            ai_media: Vec::new(),
             cover: Vec::new(),
             first: None,
             last: 0,
@@ -538,7 +543,21 @@ pub fn simulate(
                     engine.build(platform, lang, actor, e.time, text, links, None, None)
                 }
             };
+            let mut post = post;
             let r = &mut running[ci];
+            if let Some(m) = e.media {
+                let url = crate::images::image_path(&plan.id, m.image, m.variant);
+                if m.ai {
+                    r.ai_media.push(url.clone());
+                }
+                r.media.push(url.clone());
+                post.media = vec![Media {
+                    url,
+                    kind: MediaKind::Photo,
+                    hash: None,
+                    key: None,
+                }];
+            }
             if e.cover {
                 r.cover.push(post.id.clone());
             } else {
@@ -622,6 +641,8 @@ pub fn simulate(
             urls: c.urls,
             claim: c.claim,
             factcheck_url: c.factcheck_url,
+            media: r.media,
+            ai_media: r.ai_media,
         })
         .collect();
     let template_networks = vec![TemplateNetworkTruth {

@@ -7,7 +7,10 @@
 //!   campaign events by time and writes canonical JSONL.
 //! - `clock`: when organic posts happen (daily and weekly cycles, news spikes).
 //! - `actors`: accounts derived on demand from the seed (Zipf activity).
-//! - `campaigns`: the five planted campaign kinds, planned up front.
+//! - `campaigns`: the planted campaign kinds, planned up front (five by
+//!   default; the image-reuse campaign with [`SimConfig::with_images`]).
+//! - `images`: that campaign's pictures, generated and varied; written only
+//!   by [`write_images`].
 //! - `lexicon`, `content`, `text`: word lists, templates and claims in
 //!   en, ru, uk, de, fr and pl, and how posts are written from them.
 //! - `boilerplate`: channel signatures, page sign-offs, `via @x`, and one
@@ -31,6 +34,7 @@ pub mod config;
 mod content;
 mod engine;
 pub mod factcheck;
+mod images;
 mod lexicon;
 pub mod recurrence;
 mod rng;
@@ -41,6 +45,7 @@ pub use actors::Platform;
 pub use config::{CampaignKind, CampaignSpec, SimConfig};
 pub use engine::simulate;
 pub use factcheck::claim_review_feed;
+pub use images::{AI_SOURCE_TYPE, image_path};
 pub use truth::{CampaignTruth, FactCheckTruth, Summary, TemplateNetworkTruth, Truth};
 
 use std::fs::File;
@@ -56,6 +61,45 @@ pub enum SimError {
     Io(#[from] std::io::Error),
     #[error("cannot serialise: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("cannot encode a picture: {0}")]
+    Image(#[from] image::ImageError),
+}
+
+/// What [`write_images`] wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImagesWritten {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Writes the pictures the posts of `cfg`'s scenario reference under `dir`
+/// (at the posts' relative paths, so `pharos media scan --root DIR` finds
+/// them). Scenarios without the image-reuse campaign reference none. The
+/// campaign plan is computed again (it is a function of `cfg`), so this can
+/// run before, after or without [`simulate`]; same config, same bytes.
+pub fn write_images(cfg: &SimConfig, dir: &Path) -> Result<ImagesWritten, SimError> {
+    let plan = campaigns::plan(cfg)?;
+    let mut refs: Vec<(u16, images::ImageRef)> = plan
+        .events
+        .iter()
+        .filter_map(|e| e.media.map(|m| (e.campaign, m)))
+        .collect();
+    refs.sort_by_key(|&(c, m)| (c, m.image, m.variant));
+    let mut done = ImagesWritten::default();
+    let mut base: Option<((u16, u16), image::RgbImage)> = None;
+    for (c, m) in refs {
+        let key = (c, m.image);
+        if base.as_ref().map(|b| b.0) != Some(key) {
+            base = Some((key, images::generate(cfg.seed, c, m.image)));
+        }
+        let img = &base.as_ref().expect("generated above").1;
+        let bytes = images::variant(img, cfg.seed, m)?;
+        let id = &plan.campaigns[c as usize].id;
+        images::write_file(dir, &images::image_path(id, m.image, m.variant), &bytes)?;
+        done.files += 1;
+        done.bytes += bytes.len() as u64;
+    }
+    Ok(done)
 }
 
 /// `x.jsonl` → `x.truth.json`.

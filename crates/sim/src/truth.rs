@@ -19,7 +19,8 @@
 //!     "start": "...", "end": "...", "language": "ru", "platforms": ["twitter"],
 //!     "accounts": ["<actor id>", ...], "posts": ["<post id>", ...],
 //!     "cover_posts": ["<post id>", ...],
-//!     "hashtags": ["..."], "urls": ["..."], "claim": "...", "factcheck_url": "..."
+//!     "hashtags": ["..."], "urls": ["..."], "claim": "...", "factcheck_url": "...",
+//!     "media": ["media/c6-image-reuse/img00-v000.jpg", ...], "ai_media": ["..."]
 //!   }],
 //!   "template_networks": [{"footer": "⚡️ Правда без цензуры — …", "platform": "telegram",
 //!                          "language": "ru", "accounts": ["<actor id>", ...]}],
@@ -102,6 +103,15 @@ pub struct CampaignTruth {
     pub claim: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factcheck_url: Option<String>,
+    /// Image reuse: the pictures its posts carry, as the posts reference
+    /// them (paths relative to the media folder, `media/<id>/imgNN-vMMM.jpg`;
+    /// the same NN is one picture).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<String>,
+    /// Of `media`, the files declared AI-generated (XMP `DigitalSourceType`
+    /// `trainedAlgorithmicMedia`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ai_media: Vec<String>,
 }
 
 /// Channels sharing one footer.

@@ -17,6 +17,13 @@ use std::process::ExitCode;
 /// small edits, a link-sharing network across two platforms, hashtag
 /// flooding, and a false-narrative burst. Same seed, same bytes; memory does
 /// not grow with --posts.
+///
+/// With --media-dir DIR a sixth campaign is planted: a group of accounts
+/// posting copies of the same generated pictures (cropped, resized,
+/// re-encoded) within minutes, the first declared AI-generated in its XMP
+/// metadata. Its pictures are written under DIR at the paths the posts
+/// reference (media/...); hash them into a store with
+/// `pharos media scan --store S --root DIR`.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -38,10 +45,16 @@ pub struct Args {
     /// Print the truth (as in FILE.truth.json) instead of a description.
     #[arg(long)]
     pub json: bool,
+    /// Also plant the image-reuse campaign and write its pictures here.
+    #[arg(long, value_name = "DIR")]
+    pub media_dir: Option<PathBuf>,
 }
 
 pub fn config(args: &Args) -> Result<SimConfig> {
     let mut cfg = SimConfig::new(args.posts, args.seed);
+    if args.media_dir.is_some() {
+        cfg = cfg.with_images();
+    }
     cfg.days = args.days;
     if let Some(s) = &args.start {
         cfg.start = pharos_core::EventTime::parse(s).context("--start")?;
@@ -67,13 +80,31 @@ pub fn write(cfg: &SimConfig, out: &Path, quiet: bool) -> Result<Truth> {
     Ok(truth)
 }
 
+/// Writes the pictures the scenario's posts reference under `dir`.
+pub fn write_images(cfg: &SimConfig, dir: &Path) -> Result<pharos_sim::ImagesWritten> {
+    pharos_sim::write_images(cfg, dir)
+        .with_context(|| format!("writing pictures into {}", dir.display()))
+}
+
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let cfg = config(&args)?;
     let truth = write(&cfg, &args.out, global.quiet || args.json)?;
+    let images = match &args.media_dir {
+        Some(dir) => Some(write_images(&cfg, dir)?),
+        None => None,
+    };
     if args.json {
         println!("{}", serde_json::to_string(&truth)?);
     } else if !global.quiet {
         describe(&truth, &args.out);
+        if let (Some(w), Some(dir)) = (images, &args.media_dir) {
+            println!(
+                "  pictures: {} files ({} KB) under {}; hash them with pharos media scan --store S --root {0}",
+                w.files,
+                w.bytes / 1024,
+                dir.display()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
