@@ -12,7 +12,9 @@ use std::process::ExitCode;
 /// Try Pharos end to end on a simulated scenario.
 ///
 /// Writes a scenario (DIR/scenario.jsonl with its truth and fact-check
-/// files), ingests it into DIR/pharos.db, imports the fact-checks into the
+/// files, and the pictures of its image-reuse campaign under DIR/media),
+/// ingests it into DIR/pharos.db, hashes the pictures the posts reference
+/// (as `pharos media scan --root DIR`), imports the fact-checks into the
 /// claim library (DIR/pharos.library), then runs the whole assessment as
 /// `pharos assess --out DIR` does: claim matches, alerts, incidents,
 /// briefing.html/.md, report.html, recovery.html, stix.json. It prints the
@@ -53,10 +55,20 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             std::fs::remove_file(&stale)?;
         }
     }
-    let cfg = SimConfig::new(args.posts, args.seed);
+    let cfg = SimConfig::new(args.posts, args.seed).with_images();
     let truth = super::simulate::write(&cfg, &scenario, global.quiet)?;
+    let media = args.dir.join("media");
+    if media.exists() {
+        std::fs::remove_dir_all(&media)?;
+    }
+    let pictures = super::simulate::write_images(&cfg, &args.dir)?;
     if !global.quiet {
         super::simulate::describe(&truth, &scenario);
+        println!(
+            "  pictures: {} files under {}",
+            pictures.files,
+            media.display()
+        );
     }
     let mut store = AnyStore::open(&store_path)?;
     let mut opts = Options::new();
@@ -71,6 +83,19 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     )?;
     pb.finish_and_clear();
     super::ingest::report(&summary, false, global.quiet)?;
+    // The pictures posts reference, hashed into the store (co-image
+    // coordination and AI-media declarations read them).
+    let (scan, _) = super::media::scan_store(&store, &args.dir, None)?;
+    if !global.quiet {
+        println!(
+            "media scan: {} picture references hashed ({} files); {} referenced files are not in {} (the simulated export's other photos), {} remote",
+            scan.hashed,
+            scan.files,
+            scan.refused,
+            args.dir.display(),
+            scan.remote
+        );
+    }
     let stats = store.stats(10)?;
     drop(store);
     if !global.quiet {
@@ -109,6 +134,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     })?;
     println!();
     print!("{}", super::assessment::summary(&done));
+    print!("{}", image_incidents(&done.assessment.incidents));
     println!(
         "\nnext: open {0}/briefing.html; pharos narratives --store {1}; pharos serve --store {1}",
         args.dir.display(),
@@ -142,4 +168,33 @@ fn demo_model(quiet: bool) -> Option<PathBuf> {
         default.package
     );
     None
+}
+
+/// The incidents whose coordination includes accounts posting copies of the
+/// same pictures (`co-image`), with their DISARM techniques.
+fn image_incidents(incidents: &[pharos_assess::Incident]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for inc in incidents {
+        let Some(net) = inc
+            .networks
+            .iter()
+            .find(|n| n.kind.split('+').any(|k| k == "co-image"))
+        else {
+            continue;
+        };
+        let _ = writeln!(
+            s,
+            "\nreused pictures: incident {} \"{}\": {} accounts post copies of the same pictures ({}; median {:.0} s apart)",
+            inc.id,
+            inc.title,
+            net.accounts.len(),
+            net.kind,
+            net.median_time_delta_s
+        );
+        for t in &inc.techniques {
+            let _ = writeln!(s, "  DISARM {} {}: {}", t.t_id, t.name, t.shown_by);
+        }
+    }
+    s
 }

@@ -241,27 +241,27 @@ fn matches(args: MatchArgs, global: &Global) -> Result<ExitCode> {
 
 /// What `pharos media scan` did.
 #[derive(Debug, Default, serde::Serialize)]
-struct ScanSummary {
+pub struct ScanSummary {
     /// Posts with at least one media reference.
-    posts_with_media: u64,
+    pub posts_with_media: u64,
     /// Local image references resolved and hashed (rows written).
-    hashed: u64,
+    pub hashed: u64,
     /// Distinct files behind them.
-    files: u64,
+    pub files: u64,
     /// References to remote media not downloaded (no --fetch, or a host
     /// not on --fetch-allow).
-    remote: u64,
+    pub remote: u64,
     /// Remote image references downloaded (or found in the cache) and hashed.
-    fetched: u64,
+    pub fetched: u64,
     /// Remote image references whose download failed (too large, timed
     /// out, an HTTP error, a refused redirect).
-    fetch_failed: u64,
+    pub fetch_failed: u64,
     /// References that are not images (video, audio, documents).
-    not_images: u64,
+    pub not_images: u64,
     /// References refused (leaving the root) or missing.
-    refused: u64,
+    pub refused: u64,
     /// Files that exist but could not be read or decoded.
-    unreadable: u64,
+    pub unreadable: u64,
 }
 
 /// The C2PA findings as stored: `inspect`'s object plus the failure codes.
@@ -277,27 +277,8 @@ fn c2pa_json(c: &pharos_media::C2pa) -> Result<String> {
 const SHOWN: usize = 50;
 
 fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
-    use pharos_core::MediaKind;
-    use pharos_media::scan::{is_remote, resolve_under};
-    use pharos_store::{AnyStore, MediaHashes, MediaRecord, PostFilter, Store};
-    use std::collections::HashMap;
-
-    let root = std::fs::canonicalize(&args.root)
-        .map_err(|e| anyhow::anyhow!("--root {}: {e}", args.root.display()))?;
-    if !root.is_dir() {
-        anyhow::bail!("--root {}: not a folder", args.root.display());
-    }
-    let store = AnyStore::open_existing(&args.store.store)?;
-    let mut sum = ScanSummary::default();
-    let mut problems: Vec<String> = Vec::new();
-    // (platform, post id, reference, file index)
-    let mut refs: Vec<(String, String, String, usize)> = Vec::new();
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut file_index: HashMap<PathBuf, usize> = HashMap::new();
-    // Profile pictures: one record per account and picture, on the first
-    // post that shows it (the assessment reads them by platform and reference).
-    let mut avatars_seen: std::collections::HashSet<(String, String, String)> =
-        std::collections::HashSet::new();
+    use pharos_store::Store;
+    let store = pharos_store::AnyStore::open_existing(&args.store.store)?;
     let fetcher = if args.fetch {
         let cache = args
             .cache
@@ -314,6 +295,72 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
     } else {
         None
     };
+    let (sum, problems) = scan_store(&store, &args.root, fetcher.as_ref())?;
+    for p in &problems {
+        eprintln!("pharos: {p}");
+    }
+    let failed = sum.refused + sum.unreadable + sum.fetch_failed;
+    if failed > problems.len() as u64 {
+        eprintln!(
+            "pharos: ... and {} more references refused or unreadable",
+            failed - problems.len() as u64
+        );
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&sum)?);
+    } else if !global.quiet || failed > 0 {
+        println!(
+            "{} posts with media: {} references hashed ({} files) into {}; {} remote downloaded, {} failed to download, {} remote (not downloaded), {} not images, {} refused or missing, {} unreadable",
+            sum.posts_with_media,
+            sum.hashed,
+            sum.files,
+            store.location(),
+            sum.fetched,
+            sum.fetch_failed,
+            sum.remote,
+            sum.not_images,
+            sum.refused,
+            sum.unreadable
+        );
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `pharos media scan`'s work (also run by `pharos demo`): hashes the
+/// files the store's posts (and their accounts' profile pictures)
+/// reference under `root`, and the remote ones `fetcher` may download,
+/// into the store; returns the summary and the first refused, unreadable
+/// or failed references, named.
+pub fn scan_store(
+    store: &pharos_store::AnyStore,
+    root: &std::path::Path,
+    fetcher: Option<&pharos_media::fetch::Fetcher>,
+) -> Result<(ScanSummary, Vec<String>)> {
+    use pharos_core::MediaKind;
+    use pharos_media::scan::{is_remote, resolve_under};
+    use pharos_store::{MediaHashes, MediaRecord, PostFilter, Store};
+    use std::collections::HashMap;
+
+    let root_arg = root;
+    let root = std::fs::canonicalize(root_arg)
+        .map_err(|e| anyhow::anyhow!("--root {}: {e}", root_arg.display()))?;
+    if !root.is_dir() {
+        anyhow::bail!("--root {}: not a folder", root_arg.display());
+    }
+    let mut sum = ScanSummary::default();
+    let mut problems: Vec<String> = Vec::new();
+    // (platform, post id, reference, file index)
+    let mut refs: Vec<(String, String, String, usize)> = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut file_index: HashMap<PathBuf, usize> = HashMap::new();
+    // Profile pictures: one record per account and picture, on the first
+    // post that shows it (the assessment reads them by platform and reference).
+    let mut avatars_seen: std::collections::HashSet<(String, String, String)> =
+        std::collections::HashSet::new();
     // (platform, post id, URL) of remote images to download.
     let mut remote: Vec<(String, String, String)> = Vec::new();
     store.scan(&PostFilter::default(), &mut |post| {
@@ -382,7 +429,7 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
     })?;
     // Remote images: each URL downloaded once (or read from the cache),
     // then hashed as the local files are.
-    if let Some(f) = &fetcher {
+    if let Some(f) = fetcher {
         let mut done: HashMap<String, Result<PathBuf, pharos_media::fetch::FetchError>> =
             HashMap::new();
         for (platform, post_id, url) in remote {
@@ -442,36 +489,5 @@ fn scan(args: ScanArgs, global: &Global) -> Result<ExitCode> {
     for chunk in records.chunks(1000) {
         sum.hashed += store.save_media(chunk)?;
     }
-    for p in &problems {
-        eprintln!("pharos: {p}");
-    }
-    let failed = sum.refused + sum.unreadable + sum.fetch_failed;
-    if failed > problems.len() as u64 {
-        eprintln!(
-            "pharos: ... and {} more references refused or unreadable",
-            failed - problems.len() as u64
-        );
-    }
-    if args.json {
-        println!("{}", serde_json::to_string(&sum)?);
-    } else if !global.quiet || failed > 0 {
-        println!(
-            "{} posts with media: {} references hashed ({} files) into {}; {} remote downloaded, {} failed to download, {} remote (not downloaded), {} not images, {} refused or missing, {} unreadable",
-            sum.posts_with_media,
-            sum.hashed,
-            sum.files,
-            store.location(),
-            sum.fetched,
-            sum.fetch_failed,
-            sum.remote,
-            sum.not_images,
-            sum.refused,
-            sum.unreadable
-        );
-    }
-    Ok(if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok((sum, problems))
 }
