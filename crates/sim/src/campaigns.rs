@@ -706,7 +706,10 @@ fn image_reuse(ctx: &mut Ctx, plan: &mut CampaignPlan) {
             }
             variant += 1;
             let delay = 10 * SEC + (exp(&mut ctx.rng, 3.0 * MIN as f64) as i64).min(13 * MIN);
-            let mut text = ctx.headline();
+            // Captions of their own: the pictures are what they share.
+            let topic = &ctx.l.topics[ctx.rng.random_range(0..6)];
+            let mut text = String::new();
+            organic_text(&mut text, ctx.l, topic, &mut ctx.rng);
             if chance(&mut ctx.rng, 0.3) {
                 text.push(' ');
                 text.push_str(pick(&mut ctx.rng, EMOJI));
