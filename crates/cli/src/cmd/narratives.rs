@@ -105,7 +105,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             e.name(),
             stats.embedded_posts
         ),
-        None => "by words only (no sentence-embedding model: `pharos model fetch`)".to_string(),
+        None => "by words only".to_string(),
     };
     println!(
         "{} narratives with at least {} posts in the window ({} posts read; {} live and {} archived narratives, {} near-duplicate families live; narratives {by})",
@@ -151,12 +151,16 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         // A story told in several languages: its title and label in each.
         if n.by_language.len() > 1 {
             for l in n.by_language.iter().take(8) {
+                let label = if l.label.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", l.label)
+                };
                 println!(
-                    "      {} ({} posts): {}  [{}]",
+                    "      {} ({} posts): {}{label}",
                     l.lang,
                     l.posts,
-                    one_line(&l.title, 100),
-                    l.label
+                    one_line(&l.title, 100)
                 );
             }
         }
