@@ -123,7 +123,7 @@ fn main() -> ExitCode {
         quiet: cli.quiet,
         offline: cli.offline || models::offline_env(),
     };
-    models::register_narratives_embedder(cli.quiet);
+    models::register_narratives_embedder(cli.quiet, matches!(cli.command, Command::Narratives(_)));
     let result = match cli.command {
         Command::Ingest(a) => cmd::ingest::run(a, &global),
         Command::Stats(a) => cmd::stats::run(a, &global),

@@ -157,16 +157,21 @@ pub fn narratives_lexical_env() -> bool {
     std::env::var("PHAROS_NARRATIVES_LEXICAL").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Gives every narrative engine of this process (`pharos narratives`,
-/// `assess`, `watch`, `serve`, `worker`, response scans: all through
-/// `NarrativeConfig::default()`) the sentence-embedding model, so posts
-/// that tell one story in different languages join one narrative: the
-/// model `PHAROS_EMBED_MODEL` names, else the default model when `pharos
-/// model fetch` has put it in place. Loaded the first time narratives are
-/// built, once. Narratives never download a model; without one (or with
-/// `PHAROS_NARRATIVES_LEXICAL=1`) they are lexical, as the note printed
-/// once on stderr says.
-pub fn register_narratives_embedder(quiet: bool) {
+/// Gives the narrative engines of this process (all through
+/// `NarrativeConfig::default()`) the multilingual sentence-embedding model,
+/// so posts that tell one story in different languages join one narrative.
+///
+/// The model costs one encoder call for each post that starts a
+/// near-duplicate family (hundreds a second on two cores, against tens of
+/// thousands of posts a second for the lexical stages), so it is on by
+/// default only where an analyst reads narratives (`by_default`: `pharos
+/// narratives`), using the default model when `pharos model fetch` has put
+/// it in place. Everywhere else (`assess`, `watch`, `serve`, `worker`,
+/// response scans) it is on when `PHAROS_NARRATIVES_MODEL` names a model
+/// directory (or `default`). Narratives never download a model;
+/// `PHAROS_NARRATIVES_LEXICAL=1` keeps them lexical everywhere. What was
+/// chosen is said once on stderr.
+pub fn register_narratives_embedder(quiet: bool, by_default: bool) {
     use pharos_analysis::narratives::{ModelEmbedder, TextEmbedder, set_default_embedder};
     set_default_embedder(move || {
         if narratives_lexical_env() {
@@ -175,12 +180,15 @@ pub fn register_narratives_embedder(quiet: bool) {
             }
             return None;
         }
-        let path = std::env::var_os("PHAROS_EMBED_MODEL")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| is_present(DEFAULT).then(|| dir_of(DEFAULT)));
+        let named = std::env::var_os("PHAROS_NARRATIVES_MODEL").filter(|v| !v.is_empty());
+        let path = match named {
+            Some(v) if v == "default" => Some(dir_of(DEFAULT)),
+            Some(v) => Some(PathBuf::from(v)),
+            None if by_default && is_present(DEFAULT) => Some(dir_of(DEFAULT)),
+            None => None,
+        };
         let Some(path) = path else {
-            if !quiet {
+            if !quiet && by_default {
                 eprintln!(
                     "note: narratives by words only: no sentence-embedding model in {} (posts in different languages meet only through names, hashtags and links). \
                      `pharos model fetch` (once, about 90 MB) adds narratives across languages.",

@@ -27,8 +27,8 @@ use std::process::ExitCode;
 /// DISARM T0092). docs/narratives.md explains each field.
 ///
 /// With the sentence-embedding model (`pharos model fetch` puts the
-/// default, multilingual-e5-small, in place; PHAROS_EMBED_MODEL names
-/// another), posts that tell one story in different languages join one
+/// default, multilingual-e5-small, in place; PHAROS_NARRATIVES_MODEL names
+/// another, and also gives it to assess, watch, serve and worker), posts that tell one story in different languages join one
 /// narrative, shown with a title, label and count per language. Without
 /// it (or with PHAROS_NARRATIVES_LEXICAL=1) narratives are by words only:
 /// languages meet through names, hashtags and links. Near-duplicate

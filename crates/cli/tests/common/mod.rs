@@ -8,10 +8,12 @@ use std::process::{Command, Output};
 
 /// Environment variables that would make a run depend on the machine it
 /// runs on (a default store, library, model, key or producer name).
-const HOST_ENV: [&str; 5] = [
+const HOST_ENV: [&str; 7] = [
     "PHAROS_STORE",
     "PHAROS_LIBRARY",
     "PHAROS_EMBED_MODEL",
+    "PHAROS_NARRATIVES_MODEL",
+    "PHAROS_NARRATIVES_LEXICAL",
     "PHAROS_PSEUDONYM_KEY_FILE",
     "PHAROS_PRODUCER",
 ];
