@@ -329,3 +329,58 @@ fn a_model_reranks_paraphrases_to_their_claim() {
     let (lexical, _) = run(false);
     assert_ne!(first(&lexical, "t4"), "c-bleach", "{lexical}");
 }
+
+/// `--store` matches each post without its source's learned boilerplate
+/// (issue 19), as the stream paths' claim signal does: a channel whose
+/// footer repeats a known claim under every story does not match the claim
+/// on every post, while another account writing the same line once does.
+/// The stored posts keep their footers.
+#[test]
+fn stored_posts_are_matched_without_their_channels_footer() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    library(&lib);
+    let footer = "We expose the lie: 5G towers spread the coronavirus. Subscribe!";
+    let post = |id: usize, actor: &str, text: &str| {
+        format!(
+            r#"{{"platform":"telegram","id":"{id}","actor":{{"id":"{actor}"}},"time":"2024-01-01T10:{:02}:00Z","text":"{text}","lang":"en"}}"#,
+            id % 60
+        )
+    };
+    // Stories with words of their own, so none of them is boilerplate.
+    let mut lines: Vec<String> = (0..20)
+        .map(|n| {
+            post(
+                n,
+                "channel",
+                &format!("Council meeting {n}: road w{n}x closes for repairs v{n}q.\\n\\n{footer}"),
+            )
+        })
+        .collect();
+    lines.push(post(20, "someone", footer));
+    let posts = dir.path().join("posts.jsonl");
+    std::fs::write(&posts, lines.join("\n")).unwrap();
+    let db = dir.path().join("s.db");
+    ok(&["-q", "ingest", "--store", s(&db), s(&posts)]);
+    ok(&["claims", "match", "--library", s(&lib), "--store", s(&db)]);
+    let store = pharos_store::SqliteStore::open_existing(&db).unwrap();
+    let first = |id: usize| {
+        pharos_claims::retrieval::store::stored_matches(&store, "telegram", &id.to_string())
+            .unwrap()
+            .first()
+            .map(|m| m.claim_id.clone())
+    };
+    // The channel's first post still carries its footer (nothing is known
+    // yet); from its second post on the footer is learned and gone.
+    assert_eq!(first(0).as_deref(), Some("c-5g"));
+    for n in 1..20 {
+        assert_eq!(first(n), None, "post {n} matched through its footer");
+    }
+    // Another account saying it once is read whole.
+    assert_eq!(first(20).as_deref(), Some("c-5g"));
+    // The stored post is unchanged.
+    let stored = pharos_store::Store::get(&store, "telegram", "5")
+        .unwrap()
+        .unwrap();
+    assert!(stored.text.ends_with(footer), "{:?}", stored.text);
+}

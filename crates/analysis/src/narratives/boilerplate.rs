@@ -374,6 +374,69 @@ pub struct SharedBoilerplate {
     pub posts: u64,
     pub first_seen: EventTime,
     pub last_seen: EventTime,
+    /// The line's key (letters and digits, case-folded): which posts carry
+    /// it, see [`SharedBoilerplate::carried_by`]. Not serialised.
+    #[serde(skip)]
+    pub key: u64,
+}
+
+impl SharedBoilerplate {
+    /// Whether `text` carries this line among its edge lines (its first
+    /// [`HEAD`] or last [`TAIL`] lines with a word), as the learner saw it.
+    pub fn carried_by(&self, text: &str) -> bool {
+        let key = if self.key != 0 {
+            self.key
+        } else {
+            match line_key(&self.text) {
+                Some((k, _)) => k,
+                None => return false,
+            }
+        };
+        let mut lines = Vec::new();
+        edge_lines(text, &mut lines);
+        lines.iter().any(|l| l.key == key)
+    }
+}
+
+/// Reads posts in event-time order and gives each one's text without its
+/// source's learned boilerplate and the platforms' templates: the same
+/// learner and the same cleaning as [`super::NarrativeEngine`] (for a
+/// post, [`Self::observe`] gives what `NarrativeEngine::clean_text` gives
+/// right after the engine assigned it), for readers that do not need
+/// narratives (`pharos claims match --store`). Bounded as the engine's
+/// learner ([`BoilerplateConfig`]).
+pub struct BoilerplateReader {
+    learner: Learner,
+    lines: Vec<EdgeLine>,
+}
+
+impl BoilerplateReader {
+    pub fn new(cfg: BoilerplateConfig) -> BoilerplateReader {
+        BoilerplateReader {
+            learner: Learner::new(cfg),
+            lines: Vec::new(),
+        }
+    }
+
+    /// Learns from `post` and returns its text without the lines that are
+    /// boilerplate for its source (this post counted) and without
+    /// templates.
+    pub fn observe<'a>(&mut self, post: &'a Post) -> Cow<'a, str> {
+        edge_lines(&post.text, &mut self.lines);
+        let mask = self.learner.observe(source_key(post), &self.lines, post);
+        clean(&post.text, &self.lines, mask).0
+    }
+
+    /// Sources tracked and `(source, line)` pairs that are boilerplate now.
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.learner.sources(), self.learner.boilerplate_lines())
+    }
+}
+
+impl Default for BoilerplateReader {
+    fn default() -> Self {
+        BoilerplateReader::new(BoilerplateConfig::default())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -611,9 +674,9 @@ impl Learner {
     pub fn shared(&self, min_sources: usize) -> Vec<SharedBoilerplate> {
         let mut out: Vec<SharedBoilerplate> = self
             .shared
-            .values()
-            .filter(|s| s.sources.len() >= min_sources.max(2))
-            .map(|s| {
+            .iter()
+            .filter(|(_, s)| s.sources.len() >= min_sources.max(2))
+            .map(|(k, s)| {
                 let mut sources: Vec<BoilerplateSource> =
                     s.sources.iter().map(|x| x.1.clone()).collect();
                 sources.sort_by(|a, b| b.posts.cmp(&a.posts).then(a.actor.cmp(&b.actor)));
@@ -632,6 +695,7 @@ impl Learner {
                         .max()
                         .unwrap_or_default(),
                     sources,
+                    key: *k,
                 }
             })
             .collect();

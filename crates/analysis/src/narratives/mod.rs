@@ -50,7 +50,9 @@ mod stopwords;
 mod summary;
 mod title;
 
-pub use boilerplate::{BoilerplateConfig, BoilerplateSource, SharedBoilerplate, strip_templates};
+pub use boilerplate::{
+    BoilerplateConfig, BoilerplateReader, BoilerplateSource, SharedBoilerplate, strip_templates,
+};
 pub use dense::{DENSE_TOKENS, ModelEmbedder, default_embedder, set_default_embedder};
 pub use families::FamilyParams;
 pub use features::STEM_CHARS;

@@ -27,6 +27,12 @@ pub struct Annotated {
 /// library and records, per post, the claims whose confidence is at least
 /// `threshold` (up to `k` a post). A post's earlier matches are replaced.
 /// `progress` is called with the number of posts done so far.
+///
+/// Each post is matched as the stream paths' claim signal reads it: without
+/// the lines its source repeats (a channel's footer, learned as the posts
+/// are read in event-time order) and the platforms' templates
+/// ([`pharos_analysis::narratives::BoilerplateReader`], the narrative
+/// engine's learner). The stored posts are not changed.
 pub fn annotate<S: Store + ClaimMatches + ?Sized>(
     store: &mut S,
     matcher: &Matcher,
@@ -40,6 +46,7 @@ pub fn annotate<S: Store + ClaimMatches + ?Sized>(
     let mut summary = Annotated::default();
     let mut batch: Vec<(String, String, String, Option<String>)> = Vec::with_capacity(BATCH);
     let mut failure: Option<StoreError> = None;
+    let mut boilerplate = pharos_analysis::narratives::BoilerplateReader::default();
     let flush = |batch: &mut Vec<(String, String, String, Option<String>)>,
                  summary: &mut Annotated|
      -> Result<(), StoreError> {
@@ -67,7 +74,8 @@ pub fn annotate<S: Store + ClaimMatches + ?Sized>(
         Ok(())
     };
     store.scan(filter, &mut |post| {
-        batch.push((post.platform, post.id, post.text, post.lang));
+        let text = boilerplate.observe(&post).into_owned();
+        batch.push((post.platform, post.id, text, post.lang));
         if batch.len() >= BATCH {
             if let Err(e) = flush(&mut batch, &mut summary) {
                 failure = Some(e);
