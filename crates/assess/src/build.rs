@@ -239,6 +239,7 @@ fn campaign_noun(
         return "Copy-paste campaign";
     }
     match top {
+        Some(crate::signals::TEMPLATE_KIND) => "Shared-template network",
         Some("co-retweet") if kinds["co-retweet"] >= 0.4 * total => "Reshare ring",
         Some("co-link") => "Link-sharing network",
         Some("co-hashtag") => "Hashtag flood",
@@ -471,10 +472,15 @@ fn accounts(s: &Scope, ev: &mut EvidenceBook) -> Accounts {
                 Evidence::account_id(p, id)
             })
             .collect();
-        ev.push(Evidence {
-            id: id.clone(),
-            kind: Some(EvidenceKind::Network),
-            label: format!(
+        let label = match &net.template {
+            Some(line) => format!(
+                "shared-template network {}: {} accounts sign {} posts with the same line «{}» (DISARM T0092 Build Network)",
+                net.id,
+                net.accounts.len(),
+                net.posts.len(),
+                line
+            ),
+            None => format!(
                 "coordination network {} ({}): {} accounts, {} edges, {} coordinated posts, median {} between matched posts",
                 net.id,
                 kind,
@@ -483,7 +489,13 @@ fn accounts(s: &Scope, ev: &mut EvidenceBook) -> Accounts {
                 net.posts.len(),
                 duration(net.median_delta_s)
             ),
+        };
+        ev.push(Evidence {
+            id: id.clone(),
+            kind: Some(EvidenceKind::Network),
+            label,
             time: net.posts.first().map(|&i| sig.posts[i].time),
+            text: net.template.clone(),
             value: Some(net.edges.iter().map(|e| e.2).sum()),
             refs,
             ..Default::default()
@@ -504,6 +516,7 @@ fn accounts(s: &Scope, ev: &mut EvidenceBook) -> Accounts {
             density,
             median_time_delta_s: net.median_delta_s,
             coordinated_posts: net.posts.len() as u64,
+            template: net.template.clone(),
         });
     }
     let mut per_account: BTreeMap<String, (u64, usize)> = BTreeMap::new();
@@ -1333,9 +1346,7 @@ fn confidence(p: &Parts, m: &Measures) -> Score {
 /// The DISARM techniques the signals show, each with why and its evidence.
 fn techniques(s: &Scope, p: &Parts, m: &Measures, ev: &mut EvidenceBook) -> Vec<TechniqueTag> {
     let (sig, g) = (s.sig, s.g);
-    let Accounts {
-        networks, net_of, ..
-    } = &p.accounts;
+    let Accounts { net_of, .. } = &p.accounts;
     let Content {
         platforms,
         links_top,
@@ -1354,7 +1365,6 @@ fn techniques(s: &Scope, p: &Parts, m: &Measures, ev: &mut EvidenceBook) -> Vec<
         coordinated_accounts,
         flagged,
         new_accounts,
-        network_ids,
         alert_ids,
         match_ids,
         ai_files,
@@ -1363,25 +1373,65 @@ fn techniques(s: &Scope, p: &Parts, m: &Measures, ev: &mut EvidenceBook) -> Vec<
     let coordinated_accounts = *coordinated_accounts;
     let mut signals: Vec<(Signal, String, Vec<EvidenceId>, Option<&'static str>)> = Vec::new();
     // (signal, why, evidence, only this t_id or None for all of the signal's)
-    if !networks.is_empty() {
+    // Networks of accounts acting within a window, and shared-template
+    // networks (the same signature under their posts, no timing).
+    let timed: Vec<usize> = g
+        .networks()
+        .filter(|&n| sig.networks[n].template.is_none())
+        .collect();
+    let templated: Vec<usize> = g
+        .networks()
+        .filter(|&n| sig.networks[n].template.is_some())
+        .collect();
+    let net_id = |n: usize| format!("network:{}", sig.networks[n].id);
+    for &n in &templated {
+        let net = &sig.networks[n];
+        let samples: Vec<EvidenceId> = net.posts.iter().take(5).map(|&i| ev.post(i)).collect();
+        signals.push((
+            Signal::CoordinatedNetwork,
+            format!(
+                "{} accounts that look independent sign {} posts with the same line «{}»: possibly one operator behind them.",
+                net.accounts.len(),
+                net.posts.len(),
+                net.template.as_deref().unwrap_or_default()
+            ),
+            [vec![net_id(n)], samples].concat(),
+            Some("T0092"),
+        ));
+    }
+    if !timed.is_empty() {
+        let timed_ids: Vec<EvidenceId> = timed.iter().map(|&n| net_id(n)).collect();
+        let timed_accounts: HashSet<&str> = timed
+            .iter()
+            .flat_map(|&n| sig.networks[n].accounts.iter().map(String::as_str))
+            .collect();
+        let in_incident = if templated.is_empty() {
+            coordinated_accounts
+        } else {
+            timed_accounts
+                .iter()
+                .filter(|a| p.accounts.per_account.contains_key(**a))
+                .count()
+        };
         signals.push((
             Signal::CoordinatedNetwork,
             format!(
                 "{} accounts in {} posted or shared the same items within a median {} of each other.",
-                coordinated_accounts,
-                plural(networks.len(), "coordination network", "coordination networks"),
+                in_incident,
+                plural(timed.len(), "coordination network", "coordination networks"),
                 duration(
-                    g.networks()
-                        .map(|n| sig.networks[n].median_delta_s)
+                    timed
+                        .iter()
+                        .map(|&n| sig.networks[n].median_delta_s)
                         .fold(f64::INFINITY, f64::min)
                 )
             ),
-            network_ids.clone(),
+            timed_ids.clone(),
             Some("T0049.005"),
         ));
-        let active_days = g
-            .networks()
-            .map(|n| {
+        let active_days = timed
+            .iter()
+            .map(|&n| {
                 let ps = &sig.networks[n].posts;
                 let t0 = ps
                     .iter()
@@ -1400,7 +1450,7 @@ fn techniques(s: &Scope, p: &Parts, m: &Measures, ev: &mut EvidenceBook) -> Vec<
             signals.push((
                 Signal::CoordinatedNetwork,
                 format!("The network kept acting together over {active_days:.1} days."),
-                network_ids.clone(),
+                timed_ids,
                 Some("T0092"),
             ));
         }
@@ -1768,7 +1818,13 @@ fn statements(
         .map_or(0.0, |h| h.posts as f64 / n_posts.max(1) as f64);
     let noun = campaign_noun(sig, g, families_share, top_hashtag_share);
     let top_domain = top_counts(domains, 1).into_iter().next();
+    let template_line = g
+        .networks()
+        .find_map(|n| sig.networks[n].template.as_deref());
     let topic = match noun {
+        "Shared-template network" if template_line.is_some() => {
+            format!("«{}»", template_line.unwrap_or_default())
+        }
         "Hashtag flood" if top_hashtag.is_some() => {
             format!(
                 "#{}",

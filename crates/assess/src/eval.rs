@@ -14,7 +14,9 @@
 //!   share of its accounts (posts) that are the campaign's.
 //!
 //! Ids are compared without the platform (the simulator's ids are unique
-//! across platforms).
+//! across platforms). A network of channels sharing one template (the
+//! truth's `template_networks`, DISARM T0092) counts as a campaign of kind
+//! `template-network`: its accounts and its signed posts.
 
 use crate::incident::Incident;
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,36 @@ use std::collections::HashSet;
 #[derive(Clone, Debug, Deserialize)]
 pub struct TruthFile {
     pub campaigns: Vec<TruthCampaign>,
+    #[serde(default)]
+    pub template_networks: Vec<TruthTemplateNetwork>,
+}
+
+/// Channels sharing one footer (one operator).
+#[derive(Clone, Debug, Deserialize)]
+pub struct TruthTemplateNetwork {
+    pub footer: String,
+    pub accounts: Vec<String>,
+    /// Their posts signed with the footer.
+    #[serde(default)]
+    pub posts: Vec<String>,
+}
+
+impl TruthFile {
+    /// The campaigns and the template networks (as campaigns of kind
+    /// `template-network`, ids `tN-template-network`).
+    pub fn all_campaigns(&self) -> Vec<TruthCampaign> {
+        let mut out = self.campaigns.clone();
+        for (i, t) in self.template_networks.iter().enumerate() {
+            out.push(TruthCampaign {
+                id: format!("t{}-template-network", i + 1),
+                kind: "template-network".into(),
+                accounts: t.accounts.clone(),
+                posts: t.posts.clone(),
+                cover_posts: Vec::new(),
+            });
+        }
+        out
+    }
 }
 
 /// One planted campaign.
@@ -107,6 +139,7 @@ fn bare(key: &str) -> &str {
 
 /// Scores `incidents` against `truth`.
 pub fn evaluate(incidents: &[Incident], truth: &TruthFile) -> Evaluation {
+    let campaigns = truth.all_campaigns();
     let inc_accounts: Vec<HashSet<&str>> = incidents
         .iter()
         .map(|i| i.actors.iter().map(|a| a.actor_id.as_str()).collect())
@@ -117,19 +150,17 @@ pub fn evaluate(incidents: &[Incident], truth: &TruthFile) -> Evaluation {
         .collect();
     let all_found_a: HashSet<&str> = inc_accounts.iter().flatten().copied().collect();
     let all_found_p: HashSet<&str> = inc_posts.iter().flatten().copied().collect();
-    let all_true_a: HashSet<&str> = truth
-        .campaigns
+    let all_true_a: HashSet<&str> = campaigns
         .iter()
         .flat_map(|c| c.accounts.iter().map(String::as_str))
         .collect();
-    let all_true_p: HashSet<&str> = truth
-        .campaigns
+    let all_true_p: HashSet<&str> = campaigns
         .iter()
         .flat_map(|c| c.posts.iter().map(String::as_str))
         .collect();
     let mut per_campaign = Vec::new();
     let mut found = 0;
-    for c in &truth.campaigns {
+    for c in &campaigns {
         let ta: HashSet<&str> = c.accounts.iter().map(String::as_str).collect();
         let tp: HashSet<&str> = c.posts.iter().map(String::as_str).collect();
         let best = inc_posts
@@ -163,7 +194,7 @@ pub fn evaluate(incidents: &[Incident], truth: &TruthFile) -> Evaluation {
     }
     Evaluation {
         incidents: incidents.len(),
-        campaigns: truth.campaigns.len(),
+        campaigns: campaigns.len(),
         campaigns_found: found,
         accounts: PrecisionRecall::of(&all_found_a, &all_true_a),
         posts: PrecisionRecall::of(&all_found_p, &all_true_p),

@@ -1,7 +1,8 @@
 //! Fusion: signals → incidents, one per campaign.
 //!
 //! 1. **Seeds.** Each strong signal proposes a set of posts: a coordination
-//!    network (its members' coordinated posts), a copy-paste family (a
+//!    network (its members' coordinated posts; a shared-template network:
+//!    its members' posts signed with the shared line), a copy-paste family (a
 //!    near-duplicate family posted by many accounts), a raised burst alert
 //!    (its posts: the entity's posts during the burst), the posts matching
 //!    one known claim.
@@ -181,7 +182,11 @@ pub fn seeds(sig: &Signals, opts: &FusionOptions) -> Vec<Seed> {
         // Accounts that keep acting within a minute of each other; heavy
         // posters who happen to share popular hashtags and links minutes
         // apart (median gaps of several minutes) are not a network.
-        if n.posts.is_empty() || n.median_delta_s > opts.network_max_median_s {
+        // A shared-template network (one footer under many channels' posts,
+        // DISARM T0092) is evidence whatever its timing.
+        if n.posts.is_empty()
+            || (n.template.is_none() && n.median_delta_s > opts.network_max_median_s)
+        {
             continue;
         }
         out.push(make(

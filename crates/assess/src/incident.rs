@@ -293,7 +293,8 @@ pub struct NetworkRef {
     /// Evidence id (`network:<id>`).
     pub id: EvidenceId,
     /// What the accounts shared (`co-retweet`, `co-link`, `co-tweet`,
-    /// `co-hashtag`, `co-similar-text`, or several joined by `+`).
+    /// `co-hashtag`, `co-similar-text`, or several joined by `+`;
+    /// `shared-template`: the same signature line under their posts).
     pub kind: String,
     /// Member accounts (`platform:actor_id`).
     pub accounts: Vec<String>,
@@ -303,8 +304,13 @@ pub struct NetworkRef {
     pub density: f64,
     /// Median seconds between matched posts.
     pub median_time_delta_s: f64,
-    /// Posts of members that are in an evidence pair.
+    /// Posts of members that are in an evidence pair (a shared-template
+    /// network: posts signed with its line).
     pub coordinated_posts: u64,
+    /// A shared-template network (kind `shared-template`, DISARM T0092
+    /// Build Network): the line its accounts sign their posts with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
 }
 
 /// An edge of a [`NetworkRef`].

@@ -3,7 +3,9 @@
 //!
 //! Incidents and STIX name networks `network:<id>` with the ids of
 //! [`Signals::networks`] (directed co-retweet, co-link, co-tweet and
-//! co-hashtag networks summed and split with Leiden). This report keeps
+//! co-hashtag networks summed and split with Leiden, then the
+//! shared-template networks, whose evidence pairs are posts signed with
+//! the shared line). This report keeps
 //! those ids, so network 3 on the dashboard is network 3 of the incidents
 //! and of a STIX export: one numbering.
 //!
@@ -102,14 +104,17 @@ fn network(
         .collect();
     let mut listed: Vec<Vec<EvidencePair>> = vec![Vec::new(); n.edges.len()];
     let mut totals = vec![0u64; n.edges.len()];
-    let found = matched_pairs(
-        &sig.posts,
-        account_of,
-        posts_of,
-        &n.accounts,
-        opts,
-        &sig.images,
-    );
+    let found = match &n.template {
+        Some(line) => template_pairs(account_of, &n.posts, line),
+        None => matched_pairs(
+            &sig.posts,
+            account_of,
+            posts_of,
+            &n.accounts,
+            opts,
+            &sig.images,
+        ),
+    };
     for (i, j, key) in found {
         let (a, b) = (account_of[i].as_str(), account_of[j].as_str());
         let Some(&e) = edge_ix.get(&(a.min(b), a.max(b))) else {
@@ -266,6 +271,28 @@ fn matched_pairs(
                         out.push((i, i2, key.clone()));
                     }
                 }
+            }
+        }
+    }
+    out
+}
+
+/// Pairs of a shared-template network: each signed post and the next
+/// signed post of each other member (at most `SCAN_AHEAD` looked at), the
+/// shared line as their key; no window (a template is not timing).
+fn template_pairs(
+    account_of: &[String],
+    signed: &[usize],
+    line: &str,
+) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    for (j, &i) in signed.iter().enumerate() {
+        let mut taken: Vec<&str> = Vec::new();
+        for &i2 in signed[j + 1..].iter().take(SCAN_AHEAD) {
+            let other = account_of[i2].as_str();
+            if other != account_of[i] && !taken.contains(&other) {
+                taken.push(other);
+                out.push((i, i2, line.to_string()));
             }
         }
     }

@@ -109,6 +109,10 @@ pub struct FoundNetwork {
     pub posts: Vec<usize>,
     /// Median seconds between a coordinated post and its nearest match.
     pub median_delta_s: f64,
+    /// A shared-template network (kind `shared-template`): the line its
+    /// accounts sign their posts with (DISARM T0092 Build Network). Its
+    /// posts are the members' posts carrying the line; no time window.
+    pub template: Option<String>,
 }
 
 /// A stored claim match.
@@ -232,6 +236,86 @@ impl ImageClasses {
 /// one-word line ("Подписаться") is shared by unrelated channels.
 pub const MIN_TEMPLATE_WORDS: u32 = 3;
 
+/// Posts carrying a shared line (once it was the source's boilerplate) an
+/// account needs to be a member of its template network: an account that
+/// reshared a member's post once or twice carries the footer too.
+pub const MIN_TEMPLATE_POSTS: u64 = 3;
+
+/// The kind name of shared-template networks.
+pub const TEMPLATE_KIND: &str = "shared-template";
+
+/// Shared-template networks as coordination networks (ids from
+/// `first_id`, in the order of `templates`): per shared line, the accounts
+/// that signed at least [`MIN_TEMPLATE_POSTS`] posts with it (at least
+/// `min_accounts` of them), every pair of them an edge weighted by the
+/// smaller of their signed posts, and their posts that carry the line.
+/// The median gap is between a signed post and the nearest signed post of
+/// another member, whenever that was (a template is no time window).
+pub fn template_networks(
+    posts: &[Post],
+    templates: &[SharedBoilerplate],
+    first_id: usize,
+    min_accounts: usize,
+) -> Vec<FoundNetwork> {
+    let mut out = Vec::new();
+    let mut account_of: Vec<String> = Vec::new();
+    for t in templates {
+        let mut members: Vec<(String, u64)> = t
+            .sources
+            .iter()
+            .filter(|s| s.posts >= MIN_TEMPLATE_POSTS)
+            .map(|s| (format!("{}:{}", s.platform, s.actor), s.posts))
+            .collect();
+        if members.len() < min_accounts.max(2) {
+            continue;
+        }
+        members.sort();
+        if account_of.is_empty() {
+            account_of = posts.iter().map(account_key).collect();
+        }
+        let set: HashSet<&str> = members.iter().map(|m| m.0.as_str()).collect();
+        let carrying: Vec<usize> = posts
+            .iter()
+            .enumerate()
+            .filter(|&(i, p)| set.contains(account_of[i].as_str()) && t.carried_by(&p.text))
+            .map(|(i, _)| i)
+            .collect();
+        let mut edges = Vec::new();
+        for (x, (a, pa)) in members.iter().enumerate() {
+            for (b, pb) in &members[x + 1..] {
+                edges.push((a.clone(), b.clone(), (*pa).min(*pb) as f64));
+            }
+        }
+        // Gap to the nearest signed post of another member (posts are in
+        // event-time order).
+        let mut gaps: Vec<f64> = Vec::with_capacity(carrying.len());
+        for (j, &i) in carrying.iter().enumerate() {
+            let me = &account_of[i];
+            let t0 = posts[i].time.millis();
+            let other = |&&k: &&usize| &account_of[k] != me;
+            let gap = |k: &usize| (posts[*k].time.millis() - t0).abs();
+            let after = carrying[j + 1..].iter().find(other).map(gap);
+            let before = carrying[..j].iter().rev().find(other).map(gap);
+            if let Some(g) = after.into_iter().chain(before).min() {
+                gaps.push(g as f64 / 1000.0);
+            }
+        }
+        gaps.sort_by(f64::total_cmp);
+        let median = gaps.get(gaps.len() / 2).copied().unwrap_or(0.0);
+        let weight: f64 = edges.iter().map(|e| e.2).sum();
+        out.push(FoundNetwork {
+            id: first_id + out.len(),
+            accounts: members.into_iter().map(|m| m.0).collect(),
+            edges,
+            kinds: BTreeMap::from([(TEMPLATE_KIND, weight)]),
+            posts: carrying,
+            median_delta_s: median,
+            template: Some(t.text.clone()),
+        });
+    }
+    out
+}
+
 impl Signals {
     /// Computes every signal over `posts` (sorted here by event time).
     pub fn compute(
@@ -271,7 +355,7 @@ impl Signals {
             .into_iter()
             .map(|n| (n.id, n))
             .collect();
-        let templates = pipeline
+        let templates: Vec<SharedBoilerplate> = pipeline
             .narratives()
             .shared_boilerplate(2)
             .into_iter()
@@ -307,7 +391,14 @@ impl Signals {
             .map(|(i, p)| (format!("{}:{}", p.platform, p.id), i))
             .collect();
         let images = ImageClasses::of(&posts);
-        let networks = coordination_networks_with(&posts, coordination, &images);
+        let mut networks = coordination_networks_with(&posts, coordination, &images);
+        let first = networks.len();
+        networks.extend(template_networks(
+            &posts,
+            &templates,
+            first,
+            coordination.min_accounts,
+        ));
         Ok(Signals {
             posts,
             assignments,
@@ -509,6 +600,7 @@ pub fn coordination_networks_with(
             kinds,
             posts: coordinated,
             median_delta_s: median,
+            template: None,
         });
     }
     out.sort_by(|a, b| {

@@ -479,4 +479,56 @@ fn narratives_are_named_by_their_titles_and_template_networks_are_evidence() {
     assert!(found.words >= 3, "{found:?}");
     assert!(md.contains("T0092"), "{md}");
     assert!(summary.contains("shared-template networks"), "{summary}");
+    // It is coordination evidence as the other networks are: an incident
+    // holding the network (kind shared-template, the footer as its line),
+    // tagged T0092 Build Network on the network's evidence entry, which
+    // quotes the line; the network's accounts and none other.
+    let inc = a
+        .incidents
+        .iter()
+        .find(|i| {
+            i.networks
+                .iter()
+                .any(|n| n.template.as_deref() == Some(found.text.as_str()))
+        })
+        .unwrap_or_else(|| panic!("no incident holds the template network"));
+    let n = inc.networks.iter().find(|n| n.template.is_some()).unwrap();
+    assert_eq!(n.kind, "shared-template");
+    let members: Vec<&str> = n
+        .accounts
+        .iter()
+        .map(|a| a.split_once(':').unwrap().1)
+        .collect();
+    assert!(members.len() >= 4, "{members:?}");
+    assert!(
+        members.iter().all(|m| net.accounts.iter().any(|x| x == m)),
+        "{members:?} vs {:?}",
+        net.accounts
+    );
+    let t = inc
+        .techniques
+        .iter()
+        .find(|t| t.t_id == "T0092")
+        .unwrap_or_else(|| panic!("no T0092 on {}", inc.title));
+    assert!(t.evidence.contains(&n.id), "{t:?}");
+    assert!(t.shown_by.contains(&found.text), "{}", t.shown_by);
+    let e = inc.evidence(&n.id).expect("the network's evidence entry");
+    assert_eq!(e.text.as_deref(), Some(found.text.as_str()));
+    assert!(
+        inc.title.starts_with("Shared-template network"),
+        "{}",
+        inc.title
+    );
+    // Its posts are the network's signed posts.
+    let signed: HashSet<&str> = net.posts.iter().map(String::as_str).collect();
+    let in_inc = inc
+        .posts
+        .iter()
+        .filter(|p| signed.contains(p.split_once(':').unwrap().1))
+        .count();
+    assert!(
+        in_inc * 10 >= inc.posts.len() * 9,
+        "{in_inc} of {} posts signed",
+        inc.posts.len()
+    );
 }

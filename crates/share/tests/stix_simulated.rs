@@ -61,6 +61,53 @@ fn simulated_incidents_export_as_sound_bundles() {
                 "{name}"
             );
         }
+        // The simulator's channels sharing one footer are an incident of
+        // their own network (DISARM T0092), its line in a note.
+        let notes: Vec<&serde_json::Value> = b["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| {
+                o["type"] == "note"
+                    && o["abstract"]
+                        .as_str()
+                        .is_some_and(|a| a.starts_with("Shared template (DISARM T0092"))
+            })
+            .collect();
+        assert_eq!(notes.len(), 1, "{name}: {notes:?}");
+        let content = notes[0]["content"].as_str().unwrap();
+        assert!(content.contains("Правда без цензуры"), "{content}");
+        let inc = incidents
+            .iter()
+            .find(|i| i.networks.iter().any(|n| n.template.is_some()))
+            .unwrap();
+        let inc_ref = pharos_share::stix::ids::sdo_id("incident", &inc.id);
+        assert!(
+            notes[0]["object_refs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r == &serde_json::json!(inc_ref))
+        );
+        assert!(
+            inc.techniques.iter().any(|t| t.t_id == "T0092"),
+            "{:?}",
+            inc.techniques
+        );
+        for a in &inc
+            .networks
+            .iter()
+            .find(|n| n.template.is_some())
+            .unwrap()
+            .accounts
+        {
+            let actor = a.split_once(':').unwrap().1;
+            assert_eq!(
+                content.contains(actor),
+                p.is_none(),
+                "{name}: account {actor} in {content}"
+            );
+        }
         let path = bundle_dir().join(format!("simulated-{name}.json"));
         std::fs::write(path, serde_json::to_vec_pretty(&b).unwrap()).unwrap();
     }

@@ -56,6 +56,8 @@ const VIA: [&str; 6] = ["Reuters", "AP", "AFP", "dpa", "PAP_MediaRoom", "ukrinfo
 pub(crate) struct TemplateNetwork {
     pub ranks: Vec<u32>,
     pub actors: Vec<String>,
+    /// Ids of the posts signed with the footer so far.
+    pub posts: Vec<String>,
 }
 
 impl TemplateNetwork {

@@ -396,6 +396,9 @@ impl Engine<'_> {
             None,
             None,
         );
+        if self.network.ranks.contains(&rank) {
+            self.network.posts.push(post.id.clone());
+        }
         if followers > 20_000 && chance(&mut self.rng, 0.25) || chance(&mut self.rng, 0.005) {
             self.rings[ri].hot = Some(recent(&post));
         }
@@ -650,6 +653,7 @@ pub fn simulate(
         platform: "telegram".into(),
         language: "ru".into(),
         accounts: std::mem::take(&mut engine.network.actors),
+        posts: std::mem::take(&mut engine.network.posts),
     }];
     let mut factchecks = factcheck::organic_library(cfg.start);
     factchecks.extend(reviews);

@@ -23,7 +23,8 @@
 //!     "media": ["media/c6-image-reuse/img00-v000.jpg", ...], "ai_media": ["..."]
 //!   }],
 //!   "template_networks": [{"footer": "⚡️ Правда без цензуры — …", "platform": "telegram",
-//!                          "language": "ru", "accounts": ["<actor id>", ...]}],
+//!                          "language": "ru", "accounts": ["<actor id>", ...],
+//!                          "posts": ["<post id>", ...]}],
 //!   "factchecks": [{"claim": "...", "lang": "en", "url": "...", "rating": "False",
 //!                   "organisation": "...", "published": "...", "claim_author": "...",
 //!                   "claim_published": "...",
@@ -123,6 +124,9 @@ pub struct TemplateNetworkTruth {
     pub language: String,
     /// Their actor ids.
     pub accounts: Vec<String>,
+    /// Their posts signed with the footer (every original post of theirs).
+    #[serde(default)]
+    pub posts: Vec<String>,
 }
 
 /// One entry of the fact-check library.

@@ -475,6 +475,15 @@ fn channels_sign_their_posts_and_one_network_shares_a_footer() {
         }
     }
     assert!(network_posts >= 20, "{network_posts}");
+    // The truth lists exactly those signed posts.
+    let listed: BTreeSet<&str> = net.posts.iter().map(String::as_str).collect();
+    let signed_ids: BTreeSet<&str> = s
+        .posts
+        .iter()
+        .filter(|p| net.accounts.contains(&p.actor.id) && original(p))
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(listed, signed_ids);
     // Other channels sign with their own name: the same line under each of
     // their originals, different from channel to channel.
     let mut by_actor: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();

@@ -459,6 +459,7 @@ mod tests {
             density: 0.4,
             median_time_delta_s: 3.0,
             coordinated_posts: 10,
+            template: None,
         };
         let labels = HashMap::from([("twitter:0".to_string(), "@hub".to_string())]);
         let svg = network(&net, 400, 10, &labels);

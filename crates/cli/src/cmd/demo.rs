@@ -135,6 +135,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     println!();
     print!("{}", super::assessment::summary(&done));
     print!("{}", image_incidents(&done.assessment.incidents));
+    print!("{}", template_incidents(&done.assessment.incidents));
     println!(
         "\nnext: open {0}/briefing.html; pharos narratives --store {1}; pharos serve --store {1}",
         args.dir.display(),
@@ -193,6 +194,33 @@ fn image_incidents(incidents: &[pharos_assess::Incident]) -> String {
             net.median_time_delta_s
         );
         for t in &inc.techniques {
+            let _ = writeln!(s, "  DISARM {} {}: {}", t.t_id, t.name, t.shown_by);
+        }
+    }
+    s
+}
+
+/// The incidents of shared-template networks (channels that look
+/// independent signing their posts with one line: DISARM T0092 Build
+/// Network), with the line and their DISARM techniques.
+fn template_incidents(incidents: &[pharos_assess::Incident]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for inc in incidents {
+        let Some(net) = inc.networks.iter().find(|n| n.template.is_some()) else {
+            continue;
+        };
+        let _ = writeln!(
+            s,
+            "
+shared template: incident {} \"{}\": {} accounts sign {} posts with the same line «{}»",
+            inc.id,
+            inc.title,
+            net.accounts.len(),
+            net.coordinated_posts,
+            net.template.as_deref().unwrap_or_default()
+        );
+        for t in inc.techniques.iter().filter(|t| t.t_id == "T0092") {
             let _ = writeln!(s, "  DISARM {} {}: {}", t.t_id, t.name, t.shown_by);
         }
     }

@@ -865,6 +865,50 @@ fn export_incident(inc: &Incident, ctx: &Ctx, objs: &mut Objects) {
         )));
     }
 
+    // Shared-template networks (DISARM T0092 Build Network): the line the
+    // accounts sign their posts with is the evidence, as a note on the
+    // incident and its campaign.
+    for n in &inc.networks {
+        let Some(line) = n.template.as_deref() else {
+            continue;
+        };
+        let note_id = sdo_id("note", &format!("{}|template|{}", inc.id, n.id));
+        let mut note = ctx.base("note", &note_id, &created, &modified);
+        note.insert(
+            "abstract".into(),
+            json!(format!(
+                "Shared template (DISARM T0092 Build Network): {} accounts sign their posts alike",
+                n.accounts.len()
+            )),
+        );
+        let accounts: Vec<String> = n
+            .accounts
+            .iter()
+            .map(|a| match opts.pseudonymiser {
+                Some(p) => {
+                    let (platform, actor) = a.split_once(':').unwrap_or(("", a));
+                    format!("{platform}:{}", p.account(platform, actor))
+                }
+                None => a.clone(),
+            })
+            .collect();
+        note.insert(
+            "content".into(),
+            json!(format!(
+                "{} accounts that look independent sign {} posts with the same line: «{}». Accounts: {}. Evidence {} of incident {}.",
+                n.accounts.len(),
+                n.coordinated_posts,
+                sc.text(line),
+                accounts.join(", "),
+                sc.evidence(&n.id),
+                inc.id
+            )),
+        );
+        note.insert("authors".into(), json!([opts.producer]));
+        note.insert("object_refs".into(), json!([inc_id, camp_id]));
+        members.push(objs.push(Value::Object(note)));
+    }
+
     // The assessment as a note, for people.
     let note_id = sdo_id("note", &inc.id);
     let mut note = ctx.base("note", &note_id, &created, &modified);
