@@ -146,7 +146,11 @@ pub struct AuditLog {
 impl AuditLog {
     /// Starts the audit thread on its own connection to the store.
     pub fn start(store_path: &Location) -> anyhow::Result<AuditLog> {
-        let store = AnyStore::open(store_path)?;
+        Self::start_on(AnyStore::open(store_path)?)
+    }
+
+    /// Starts the audit thread writing to `store`.
+    fn start_on<S: Audit + Send + 'static>(store: S) -> anyhow::Result<AuditLog> {
         let (tx, rx) = channel();
         let w = || Window {
             start_ms: now_ms(),
@@ -189,52 +193,131 @@ impl AuditLog {
         let _ = self.tx.send(Msg::Entry(Box::new(e)));
     }
 
-    /// Waits (at most 10 s) until every entry recorded before this call is written.
-    pub fn sync(&self) {
+    /// Waits (at most 30 s) until every entry recorded before this call is
+    /// written; false when they are not written by then (the store refuses
+    /// them: the audit thread keeps them and tries again) or the thread is gone.
+    pub fn sync(&self) -> bool {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        if self.tx.send(Msg::Sync(tx)).is_ok() {
-            let _ = rx.recv_timeout(Duration::from_secs(10));
-        }
+        self.tx.send(Msg::Sync(tx)).is_ok() && rx.recv_timeout(Duration::from_secs(30)).is_ok()
     }
 }
 
-fn run(store: AnyStore, rx: Receiver<Msg>, windows: std::sync::Arc<std::sync::Mutex<[Window; 2]>>) {
+/// Rows the audit thread holds while the store refuses them (then it
+/// logs, and keeps the newest, counting what it had to drop).
+const MAX_PENDING: usize = 100_000;
+
+fn run<S: Audit>(
+    store: S,
+    rx: Receiver<Msg>,
+    windows: std::sync::Arc<std::sync::Mutex<[Window; 2]>>,
+) {
+    // Rows not yet written, and the callers waiting for them. A store that
+    // cannot write now (busy, full, gone) loses none: they are written with
+    // a later try. A row the store refuses for what it is (a trigger, a
+    // constraint) is logged and dropped, and holds back no other row.
+    let mut pending: Vec<AuditEntry> = Vec::new();
+    let mut waiters: Vec<std::sync::mpsc::SyncSender<()>> = Vec::new();
+    let mut failures = 0u32;
     loop {
-        let first = match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok(m) => m,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                // The summary of a minute that ended with requests counted.
-                let sums: Vec<AuditEntry> = windows
-                    .lock()
-                    .map(|mut ws| ws.iter_mut().filter_map(|w| w.close(now_ms())).collect())
-                    .unwrap_or_default();
-                if let Err(e) = write(&store, &sums) {
-                    tracing::error!("audit log: cannot write the summary row: {e}");
-                }
-                continue;
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        // While rows wait, look again soon (backing off to 6.4 s).
+        let idle = if pending.is_empty() {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_millis(50u64 << failures.min(7))
         };
-        let mut batch = Vec::new();
-        let mut waiters = Vec::new();
-        let mut next = Some(first);
+        let mut next = match rx.recv_timeout(idle) {
+            Ok(m) => Some(m),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                // The server is going: one last try.
+                if let Err(e) = write(&store, &pending) {
+                    tracing::error!("audit log: {} rows not written at exit: {e}", pending.len());
+                }
+                break;
+            }
+        };
+        if next.is_none() {
+            // The summary of a minute that ended with requests counted.
+            if let Ok(mut ws) = windows.lock() {
+                pending.extend(ws.iter_mut().filter_map(|w| w.close(now_ms())));
+            }
+        }
+        let mut taken = 0;
         while let Some(m) = next {
             match m {
-                Msg::Entry(e) => batch.push(*e),
+                Msg::Entry(e) => {
+                    pending.push(*e);
+                    taken += 1;
+                }
                 Msg::Sync(w) => waiters.push(w),
             }
-            if batch.len() >= 512 {
+            if taken >= 512 {
                 break;
             }
             next = rx.recv_timeout(Duration::from_millis(5)).ok();
         }
-        if let Err(e) = write(&store, &batch) {
-            tracing::error!("audit log: cannot write {} entries: {e}", batch.len());
+        if !pending.is_empty() {
+            match write(&store, &pending) {
+                Ok(()) => {
+                    failures = 0;
+                    pending.clear();
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::error!(
+                        "audit log: cannot write {} entries (try {failures}): {e}",
+                        pending.len()
+                    );
+                    pending = one_by_one(&store, std::mem::take(&mut pending));
+                }
+            }
         }
-        for w in waiters {
-            let _ = w.try_send(());
+        if pending.is_empty() {
+            for w in waiters.drain(..) {
+                let _ = w.try_send(());
+            }
         }
     }
+}
+
+/// After a batch failed: writes the rows one at a time, so that one the
+/// store refuses holds back no other, and returns those the store could
+/// not write now, to try again. When the first three tried all fail for
+/// want of the store, the rest are kept untried.
+fn one_by_one<S: Audit>(store: &S, mut pending: Vec<AuditEntry>) -> Vec<AuditEntry> {
+    if pending.len() > MAX_PENDING {
+        let over = pending.len() - MAX_PENDING;
+        pending.drain(..over);
+        tracing::error!("audit log: {over} oldest unwritten rows dropped (the store cannot write)");
+    }
+    let mut kept = Vec::new();
+    let mut unavailable = 0usize;
+    let mut answered = false;
+    for row in pending {
+        if !answered && unavailable >= 3 {
+            kept.push(row);
+            continue;
+        }
+        match write(store, std::slice::from_ref(&row)) {
+            Ok(()) => answered = true,
+            Err(e) if e.is_refusal() => {
+                answered = true;
+                tracing::error!(
+                    "audit log: the store refuses this row, dropped: {} {} {} {} {:?}: {e}",
+                    row.at_ms,
+                    row.method,
+                    row.path,
+                    row.status,
+                    row.detail
+                );
+            }
+            Err(_) => {
+                unavailable += 1;
+                kept.push(row);
+            }
+        }
+    }
+    kept
 }
 
 /// The store's row of an entry (its `seq` and hash are given when appended).
@@ -407,5 +490,106 @@ mod tests {
         assert!(rows.iter().any(|r| r.path == "/api/status"));
         assert!(rows.iter().all(|r| r.path.len() <= MAX_PATH_BYTES + 20));
         assert_eq!(s.verify_audit().unwrap().broken, None);
+    }
+
+    /// A store that refuses its first `refuse` writes, and always a row
+    /// whose path is `poison`.
+    struct Refusing {
+        refuse: std::sync::Mutex<u32>,
+        poison: &'static str,
+        rows: Arc<std::sync::Mutex<Vec<AuditRecord>>>,
+    }
+
+    impl Audit for Refusing {
+        fn append_audit(&self, entries: &[AuditRecord]) -> Result<(), StoreError> {
+            let mut n = self.refuse.lock().unwrap();
+            if entries.iter().any(|e| e.path == self.poison) {
+                return Err(StoreError::Invalid("a trigger refuses it".into()));
+            }
+            if *n > 0 {
+                *n -= 1;
+                return Err(StoreError::Io {
+                    path: "test".into(),
+                    reason: "database is locked".into(),
+                });
+            }
+            self.rows.lock().unwrap().extend_from_slice(entries);
+            Ok(())
+        }
+        fn audit(&self, _: usize, _: Option<i64>) -> Result<Vec<AuditRecord>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn verify_audit(&self) -> Result<pharos_store::AuditCheck, StoreError> {
+            unreachable!("not called by the audit thread")
+        }
+    }
+
+    /// Rows the store refuses are kept and written on a later try, each
+    /// once; `sync` waits for them.
+    #[test]
+    fn rows_the_store_refuses_are_written_later_not_lost() {
+        let rows = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = AuditLog::start_on(Refusing {
+            refuse: std::sync::Mutex::new(3),
+            poison: "",
+            rows: rows.clone(),
+        })
+        .unwrap();
+        for i in 0..10 {
+            log.record(AuditEntry {
+                token: Some("t".into()),
+                action: "read".into(),
+                method: "GET".into(),
+                path: format!("/api/posts/{i}"),
+                status: 200,
+                ..Default::default()
+            });
+        }
+        assert!(log.sync(), "sync waits until the rows are written");
+        let mut paths: Vec<String> = rows
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.path.clone())
+            .collect();
+        // Each once (rows refused alone may come after later ones).
+        paths.sort();
+        let mut want: Vec<String> = (0..10).map(|i| format!("/api/posts/{i}")).collect();
+        want.sort();
+        assert_eq!(paths, want);
+    }
+
+    /// A row the store refuses while it takes others is dropped, and holds
+    /// back none of them (a batch used to be lost with it).
+    #[test]
+    fn a_row_the_store_refuses_alone_holds_back_no_other() {
+        let rows = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = AuditLog::start_on(Refusing {
+            refuse: std::sync::Mutex::new(0),
+            poison: "/poison",
+            rows: rows.clone(),
+        })
+        .unwrap();
+        let entry = |path: &str| AuditEntry {
+            token: Some("t".into()),
+            action: "change".into(),
+            method: "PUT".into(),
+            path: path.into(),
+            status: 200,
+            ..Default::default()
+        };
+        log.record(entry("/a"));
+        log.record(entry("/poison"));
+        log.record(entry("/b"));
+        assert!(log.sync(), "the refused row does not hold back the others");
+        log.record(entry("/c"));
+        assert!(log.sync());
+        let paths: Vec<String> = rows
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.path.clone())
+            .collect();
+        assert_eq!(paths, ["/a", "/b", "/c"]);
     }
 }

@@ -88,7 +88,7 @@ fn store_bytes(f: &Fixture) -> u64 {
 #[tokio::test]
 async fn requests_without_a_token_cannot_flood_the_audit_log() {
     let f = fixture();
-    f.state.audit.sync();
+    assert!(f.state.audit.sync(), "the audit rows are written");
     let before_rows = SqliteStore::open(&f.store)
         .unwrap()
         .audit(100_000, None)
@@ -100,7 +100,7 @@ async fn requests_without_a_token_cannot_flood_the_audit_log() {
         let (status, _, _) = send(get(&format!("/api/posts/flood/{i}{long}"), None)).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    f.state.audit.sync();
+    assert!(f.state.audit.sync(), "the audit rows are written");
     let s = SqliteStore::open(&f.store).unwrap();
     let rows = s.audit(100_000, None).unwrap();
     let flood: Vec<_> = rows
@@ -265,7 +265,7 @@ async fn failed_logins_are_audited_and_limited() {
         "192.0.2.8:5555".parse::<std::net::SocketAddr>().unwrap(),
     ));
     assert_eq!(send(r).await.0, StatusCode::SEE_OTHER);
-    f.state.audit.sync();
+    assert!(f.state.audit.sync(), "the audit rows are written");
     let rows = SqliteStore::open(&f.store)
         .unwrap()
         .audit(100_000, None)
@@ -280,7 +280,11 @@ async fn failed_logins_are_audited_and_limited() {
         .count();
     assert_eq!(
         failed,
-        pharos_server::auth::FAILED_LOGINS_PER_MINUTE as usize
+        pharos_server::auth::FAILED_LOGINS_PER_MINUTE as usize,
+        "the /login rows: {:#?}",
+        rows.iter()
+            .filter(|r| r.path == "/login")
+            .collect::<Vec<_>>()
     );
     assert!(rows.iter().any(|r| r.path == "/login" && r.status == 429));
 }

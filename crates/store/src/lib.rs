@@ -109,6 +109,38 @@ impl StoreError {
             source: Box::new(source),
         }
     }
+
+    /// Whether the store refused what was asked for what it is (a
+    /// constraint, a trigger, a value it cannot hold), so that asking again
+    /// gives the same answer; false when the store could not answer now
+    /// (busy, locked, full, unreachable), so that a later try may succeed.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            StoreError::Backend { source, .. } => {
+                if let Some(e) = source.downcast_ref::<rusqlite::Error>() {
+                    return matches!(
+                        e.sqlite_error_code(),
+                        Some(
+                            rusqlite::ErrorCode::ConstraintViolation
+                                | rusqlite::ErrorCode::TooBig
+                                | rusqlite::ErrorCode::TypeMismatch
+                        )
+                    );
+                }
+                if let Some(e) = source.downcast_ref::<::postgres::Error>() {
+                    // Class 22 (data exception), 23 (integrity constraint
+                    // violation), P0 (raised by PL/pgSQL: a trigger).
+                    return e.code().is_some_and(|c| {
+                        let c = c.code();
+                        c.starts_with("22") || c.starts_with("23") || c.starts_with("P0")
+                    });
+                }
+                false
+            }
+            StoreError::Encode { .. } | StoreError::Invalid(_) => true,
+            StoreError::TooNew { .. } | StoreError::Corrupt { .. } | StoreError::Io { .. } => false,
+        }
+    }
 }
 
 /// What an insert did.
