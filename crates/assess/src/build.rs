@@ -56,6 +56,16 @@ impl<'a> EvidenceBook<'a> {
         }
         id
     }
+    /// The evidence of the first five of `keys` (`platform:id`), those
+    /// among the signals' posts.
+    fn first_posts(&mut self, keys: &[String]) -> Vec<EvidenceId> {
+        let found: Vec<usize> = keys
+            .iter()
+            .take(5)
+            .filter_map(|k| self.sig.index.get(k).copied())
+            .collect();
+        found.into_iter().map(|i| self.post(i)).collect()
+    }
     fn push(&mut self, e: Evidence) -> EvidenceId {
         let id = e.id.clone();
         if self.seen.insert(id.clone()) {
@@ -895,14 +905,7 @@ fn claim_matches(
         mposts.dedup();
         let info = claims.get(&claim_id);
         let id = format!("match:{claim_id}");
-        let refs: Vec<EvidenceId> = mposts
-            .iter()
-            .take(5)
-            .filter_map(|k| sig.index.get(k).copied())
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|i| ev.post(i))
-            .collect();
+        let refs = ev.first_posts(&mposts);
         ev.push(Evidence {
             id: id.clone(),
             kind: Some(EvidenceKind::Match),
@@ -945,15 +948,7 @@ fn media(s: &Scope, ev: &mut EvidenceBook) -> Vec<MediaRef> {
         if m.ai.is_none() && k >= 20 + ai_seen {
             continue;
         }
-        let refs: Vec<EvidenceId> = m
-            .posts
-            .iter()
-            .take(5)
-            .filter_map(|key| sig.index.get(key).copied())
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|i| ev.post(i))
-            .collect();
+        let refs = ev.first_posts(&m.posts);
         ev.push(Evidence {
             id: m.id.clone(),
             kind: Some(EvidenceKind::Media),
