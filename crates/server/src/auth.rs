@@ -115,6 +115,18 @@ pub fn create<S: Tokens + ?Sized>(
     org: Option<&str>,
     name: &str,
 ) -> Result<NewToken, TokenError> {
+    create_audited(store, role, org, name, |_| Vec::new())
+}
+
+/// [`create`], committing the audit rows `audit` makes for the new token
+/// in the same transaction (both are stored, or neither).
+pub fn create_audited<S: Tokens + ?Sized>(
+    store: &S,
+    role: Role,
+    org: Option<&str>,
+    name: &str,
+    audit: impl FnOnce(&TokenInfo) -> Vec<pharos_store::AuditRecord>,
+) -> Result<NewToken, TokenError> {
     let org = org.map(str::trim).filter(|o| !o.is_empty());
     if role == Role::Partner && org.is_none() {
         return Err(TokenError::PartnerWithoutOrg);
@@ -134,26 +146,27 @@ pub fn create<S: Tokens + ?Sized>(
     let hash = hash_token(&token);
     let id = hash[..12].to_string();
     let created = now_ms();
-    store.insert_token(&TokenRecord {
+    let info = TokenInfo {
         id: id.clone(),
-        hash,
-        role: role.as_str().to_string(),
-        org: org.map(str::to_string),
         name: name.to_string(),
-        created_ms: created,
-        revoked_ms: None,
-    })?;
-    Ok(NewToken {
-        token,
-        info: TokenInfo {
+        role,
+        org: org.map(str::to_string),
+        created: rfc3339(created),
+        revoked: None,
+    };
+    store.insert_token_audited(
+        &TokenRecord {
             id,
-            name: name.to_string(),
-            role,
+            hash,
+            role: role.as_str().to_string(),
             org: org.map(str::to_string),
-            created: rfc3339(created),
-            revoked: None,
+            name: name.to_string(),
+            created_ms: created,
+            revoked_ms: None,
         },
-    })
+        &audit(&info),
+    )?;
+    Ok(NewToken { token, info })
 }
 
 /// Every token, newest first.
@@ -174,7 +187,17 @@ pub fn list<S: Tokens + ?Sized>(store: &S) -> Result<Vec<TokenInfo>, TokenError>
 
 /// Revokes a token by id; revoking twice is not an error.
 pub fn revoke<S: Tokens + ?Sized>(store: &S, id: &str) -> Result<(), TokenError> {
-    if !store.revoke_token(id, now_ms())? {
+    revoke_audited(store, id, &[])
+}
+
+/// [`revoke`], committing `audit` in the same transaction (both are
+/// stored, or neither: nothing for an unknown id).
+pub fn revoke_audited<S: Tokens + ?Sized>(
+    store: &S,
+    id: &str,
+    audit: &[pharos_store::AuditRecord],
+) -> Result<(), TokenError> {
+    if !store.revoke_token_audited(id, now_ms(), audit)? {
         return Err(TokenError::Unknown(id.to_string()));
     }
     Ok(())

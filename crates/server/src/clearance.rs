@@ -405,6 +405,77 @@ impl Clearance {
         !(self.hidden.posts.is_empty() && self.hidden.actors.is_empty())
     }
 
+    /// Whether this reader sees every stored post: the team, or a partner
+    /// cleared for the default marking from whom no post or account is
+    /// hidden (a post is hidden only by its own marking, its account's, or
+    /// one of the posts it names). Only such a reader is told a count over
+    /// the whole store or a whole object (posts stored and indexed, store
+    /// statistics, a network's evidence pairs, an account's posts): a
+    /// partner never learns how many there are of what it is not cleared
+    /// for (issue 14, finding 2).
+    pub fn sees_every_post(&self) -> bool {
+        self.team() || !self.hides_posts_or_actors()
+    }
+
+    /// Whether this reader sees every object (posts, accounts, narratives,
+    /// networks, incidents, claims): only such a reader is told summaries
+    /// counted over all of them (a coordination run's accounts, edges and
+    /// networks).
+    pub fn sees_everything(&self) -> bool {
+        self.team() || (self.nothing_hidden() && self.hidden.incidents.is_empty())
+    }
+
+    /// A count taken over everything (the store, an object's posts), as
+    /// this reader may be told it: whole for a reader who sees every post
+    /// ([`Clearance::sees_every_post`]), else `None` (the route leaves it
+    /// out, or counts only what the reader sees).
+    pub fn whole_count<T>(&self, n: T) -> Option<T> {
+        self.sees_every_post().then_some(n)
+    }
+
+    /// An account's posts summarised (count, first and last time,
+    /// languages) over the posts this reader sees: the store's summary for
+    /// a reader who sees every post, else its posts read through the
+    /// reader's filter ([`crate::api::posts::search`], pages of 500; time
+    /// linear in the account's posts).
+    pub fn actor_summary(
+        &self,
+        s: &pharos_store::AnyStore,
+        platform: &str,
+        id: &str,
+    ) -> ApiResult<pharos_store::ActorSummary> {
+        use pharos_store::Actors;
+        if self.sees_every_post() {
+            return Ok(s.actor_summary(platform, id)?);
+        }
+        let mut sum = pharos_store::ActorSummary::default();
+        let mut langs: HashMap<String, u64> = HashMap::new();
+        let mut q = crate::api::posts::PostQuery {
+            actor: Some(format!("{platform}:{id}")),
+            limit: Some(500),
+            ..Default::default()
+        };
+        loop {
+            let page = crate::api::posts::search(s, &q, |p| self.sees_post(p))?;
+            for p in &page.posts {
+                sum.posts += 1;
+                let t = p.time.millis();
+                sum.first_ms = Some(sum.first_ms.map_or(t, |f| f.min(t)));
+                sum.last_ms = Some(sum.last_ms.map_or(t, |l| l.max(t)));
+                let lang = p.lang.clone().unwrap_or_else(|| "und".into());
+                *langs.entry(lang).or_default() += 1;
+            }
+            match page.next {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        sum.languages = langs.into_iter().collect();
+        sum.languages
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(sum)
+    }
+
     /// The claims marked for others.
     pub fn hidden_claims(&self) -> impl Iterator<Item = &String> {
         self.hidden.claims.iter()

@@ -22,7 +22,6 @@
 //! as `Authorization: Bearer TOKEN` or HTTP Basic with the token as the
 //! password ([`crate::extract::presented_token`]).
 
-use crate::audit::AuditEntry;
 use crate::auth::{Principal, Role};
 use crate::config::TaxiiCollection;
 use crate::error::ApiError;
@@ -822,6 +821,7 @@ fn object_tlp(o: &Value) -> Option<pharos_share::Tlp> {
 async fn add_objects(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
+    audit: Option<Extension<crate::audit::InTransaction>>,
     Path(cid): Path<String>,
     h: HeaderMap,
     body: Bytes,
@@ -879,8 +879,14 @@ async fn add_objects(
     );
     let path = st.store_path.clone();
     let total = objects.len();
-    let sid = status_id.clone();
-    let (status_v, report) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+    let sid = status_id;
+    // The request's audit row is committed with the objects the inbox
+    // takes (the partner's objects were imported just before, in a
+    // transaction of their own; when the inbox's fails, the row written
+    // after the answer says so).
+    let commit = audit.map(|Extension(a)| a.commit(202));
+    let audited_path = format!("/taxii2/pharos/collections/{}/objects/", c.id);
+    let status_v = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let mut store = AnyStore::open(&path)?;
         let bundle = json!({
             "type": "bundle",
@@ -964,7 +970,20 @@ async fn add_objects(
                 json: j,
             })
             .collect();
-        store.add_objects(INBOX, &news)?;
+        let rows: Vec<pharos_store::AuditRecord> = commit
+            .iter()
+            .map(|c| pharos_store::AuditRecord {
+                path: audited_path.clone(),
+                object: Some(format!("status:{sid}")),
+                detail: Some(format!(
+                    "TAXII envelope: {} objects, {} added, {} updated, {} unchanged, {} quarantined",
+                    report.objects, report.added, report.updated, report.unchanged, report.rejected
+                )),
+                ..c.row.clone()
+            })
+            .collect();
+        store.add_objects_audited(INBOX, &news, &rows)?;
+        commit.iter().for_each(crate::audit::Commit::committed);
         let status = json!({
             "id": sid,
             "status": "complete",
@@ -977,26 +996,10 @@ async fn add_objects(
             "pending_count": 0,
         });
         store.put_status(&sid, &status.to_string())?;
-        Ok((status, report))
+        Ok(status)
     })
     .await
     .map_err(ApiError::internal)??;
-    st.audit(AuditEntry {
-        token: Some(who.token_id.clone()),
-        name: Some(who.name.clone()),
-        role: Some(who.role.as_str().into()),
-        org: who.org.clone(),
-        action: "change".into(),
-        method: "POST".into(),
-        path: format!("/taxii2/pharos/collections/{}/objects/", c.id),
-        object: Some(format!("status:{status_id}")),
-        status: 202,
-        detail: Some(format!(
-            "TAXII envelope: {} objects, {} added, {} updated, {} unchanged, {} quarantined",
-            report.objects, report.added, report.updated, report.unchanged, report.rejected
-        )),
-        ..Default::default()
-    });
     let mut r = ok(&status_v);
     *r.status_mut() = StatusCode::ACCEPTED;
     Ok(r)

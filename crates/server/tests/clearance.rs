@@ -549,6 +549,98 @@ async fn round(marks: &[Mark], who: usize) -> Result<(), TestCaseError> {
     }
     let live = streamed(&partner.token).await;
     check("/api/alerts/stream", StatusCode::OK, &live)?;
+    counts(partner, &hidden).await
+}
+
+/// Every post of `route` (a post list), following `next`.
+async fn all_posts(route: &str, token: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let uri = match &next {
+            Some(c) => format!("{route}&cursor={c}"),
+            None => route.to_string(),
+        };
+        let (status, body) = get(&uri, token).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        out.extend(v["posts"].as_array().unwrap().iter().cloned());
+        match v["next"].as_str() {
+            Some(c) => next = Some(c.to_string()),
+            None => return out,
+        }
+    }
+}
+
+/// A partner is never told how many there are of what it may not see
+/// (issue 14, finding 2): every count it gets is of what it can list.
+async fn counts(partner: &Partner, hidden: &[&Obj]) -> Result<(), TestCaseError> {
+    let f = fixture();
+    // By the TLP rules above: is some post hidden, by its own marking or
+    // its account's?
+    let posts_hidden = hidden.iter().any(|o| o.kind == "post" || o.kind == "actor");
+    // Whole-store counters: only when every post is seen.
+    let (_, body) = get("/api/posts?limit=1", &partner.token).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (_, status_body) = get("/api/status", &partner.token).await;
+    let status: serde_json::Value = serde_json::from_str(&status_body).unwrap();
+    let (stats_code, _) = get("/api/stats", &partner.token).await;
+    if posts_hidden {
+        prop_assert!(
+            v.get("stored").is_none() && v.get("indexed").is_none(),
+            "/api/posts tells a partner the store's counts: {body}"
+        );
+        prop_assert!(
+            ["posts", "analysed", "indexed_rowid", "stored_rowid"]
+                .iter()
+                .all(|k| status.get(k).is_none()),
+            "/api/status tells a partner the store's counts: {status_body}"
+        );
+        prop_assert_eq!(stats_code, StatusCode::FORBIDDEN, "/api/stats");
+    } else {
+        prop_assert!(v["stored"].as_i64().is_some(), "{}", body);
+        prop_assert!(status["posts"].as_u64().is_some(), "{}", status_body);
+        prop_assert_eq!(stats_code, StatusCode::OK, "/api/stats");
+    }
+    // An account's post count is the number of its posts the partner can list.
+    for (p, a) in &f.actors {
+        let (code, body) = get(&format!("/api/actors/{p}/{a}"), &partner.token).await;
+        if code != StatusCode::OK {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let listed = all_posts(
+            &format!("/api/posts?actor={p}:{a}&limit=500"),
+            &partner.token,
+        )
+        .await;
+        prop_assert_eq!(
+            v["posts"].as_u64(),
+            Some(listed.len() as u64),
+            "/api/actors/{}/{} counts posts the partner cannot list",
+            p,
+            a
+        );
+    }
+    // A network's pair count, when some post is hidden, is the pairs listed.
+    if posts_hidden {
+        for n in &f.networks {
+            let (code, body) = get(&format!("/api/networks/{n}/posts"), &partner.token).await;
+            if code != StatusCode::OK {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let listed = v["pairs"].as_array().unwrap().len() as u64;
+            if listed < 500 {
+                prop_assert_eq!(
+                    v["total"].as_u64(),
+                    Some(listed),
+                    "/api/networks/{}/posts counts pairs the partner does not see",
+                    n
+                );
+            }
+        }
+    }
     Ok(())
 }
 

@@ -301,9 +301,9 @@ delegate!(Actors {
 });
 
 delegate!(Tokens {
-    fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError>;
+    fn insert_token_audited(&self, t: &TokenRecord, audit: &[AuditRecord]) -> Result<(), StoreError>;
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
-    fn revoke_token(&self, id: &str, at_ms: i64) -> Result<bool, StoreError>;
+    fn revoke_token_audited(&self, id: &str, at_ms: i64, audit: &[AuditRecord]) -> Result<bool, StoreError>;
     fn active_token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 });
 
@@ -316,7 +316,7 @@ delegate!(Audit {
 delegate!(Markings {
     fn marking(&self, kind: &str, id: &str) -> Result<Option<MarkingRecord>, StoreError>;
     fn markings_of_kind(&self, kind: &str) -> Result<Vec<(String, MarkingRecord)>, StoreError>;
-    fn set_marking(&self, kind: &str, id: &str, m: &MarkingRecord) -> Result<(), StoreError>;
+    fn set_marking_audited(&self, kind: &str, id: &str, m: &MarkingRecord, audit: &[AuditRecord]) -> Result<(), StoreError>;
 });
 
 delegate!(TextIndex {
@@ -325,7 +325,7 @@ delegate!(TextIndex {
 });
 
 delegate!(TaxiiStore {
-    fn add_objects(&mut self, collection: &str, objects: &[NewObject<'_>]) -> Result<u64, StoreError>;
+    fn add_objects_audited(&mut self, collection: &str, objects: &[NewObject<'_>], audit: &[AuditRecord]) -> Result<u64, StoreError>;
     fn object_rows(&self, collection: &str, id: Option<&str>) -> Result<Vec<ObjectRow>, StoreError>;
     fn object_json(&self, seqs: &[i64]) -> Result<Vec<String>, StoreError>;
     fn put_status(&self, id: &str, json: &str) -> Result<(), StoreError>;

@@ -203,7 +203,7 @@ pub enum StixOutcome {
 }
 
 /// One bundle's import.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StixImport<'a> {
     pub source: &'a str,
     pub bundle_id: Option<&'a str>,
@@ -211,6 +211,27 @@ pub struct StixImport<'a> {
     pub objects: u64,
     pub rejected: u64,
     pub at_ms: i64,
+    /// The audit rows of the request that sent the bundle, made from what
+    /// happened to each object, appended to the audit chain in the
+    /// import's transaction (both are stored, or neither).
+    pub audit: Option<&'a StixAuditRows<'a>>,
+}
+
+/// Makes the audit rows of a STIX import from what happened to each
+/// object ([`StixImport::audit`]).
+pub type StixAuditRows<'a> = dyn Fn(&[StixOutcome]) -> Vec<AuditRecord> + 'a;
+
+impl std::fmt::Debug for StixImport<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StixImport")
+            .field("source", &self.source)
+            .field("bundle_id", &self.bundle_id)
+            .field("objects", &self.objects)
+            .field("rejected", &self.rejected)
+            .field("at_ms", &self.at_ms)
+            .field("audit", &self.audit.is_some())
+            .finish()
+    }
 }
 
 /// Partners' STIX objects (`pharos import stix`).
@@ -371,12 +392,31 @@ pub struct TokenRecord {
 
 /// The server's API tokens.
 pub trait Tokens {
-    fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError>;
+    fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        self.insert_token_audited(t, &[])
+    }
+    /// Inserts a token and appends `audit` to the audit chain in one
+    /// transaction (both are stored, or neither).
+    fn insert_token_audited(
+        &self,
+        t: &TokenRecord,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError>;
     /// Every token, newest first.
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes a token (keeping an earlier revocation's time); false when
     /// no token has this id.
-    fn revoke_token(&self, id: &str, at_ms: i64) -> Result<bool, StoreError>;
+    fn revoke_token(&self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        self.revoke_token_audited(id, at_ms, &[])
+    }
+    /// Revokes a token and appends `audit` in one transaction; when no
+    /// token has this id, nothing is written (false).
+    fn revoke_token_audited(
+        &self,
+        id: &str,
+        at_ms: i64,
+        audit: &[AuditRecord],
+    ) -> Result<bool, StoreError>;
     /// The unrevoked token with this hash.
     fn active_token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 }
@@ -520,7 +560,18 @@ pub trait Markings {
     fn marking(&self, kind: &str, id: &str) -> Result<Option<MarkingRecord>, StoreError>;
     fn markings_of_kind(&self, kind: &str) -> Result<Vec<(String, MarkingRecord)>, StoreError>;
     /// Sets (or replaces) an object's marking.
-    fn set_marking(&self, kind: &str, id: &str, m: &MarkingRecord) -> Result<(), StoreError>;
+    fn set_marking(&self, kind: &str, id: &str, m: &MarkingRecord) -> Result<(), StoreError> {
+        self.set_marking_audited(kind, id, m, &[])
+    }
+    /// Sets a marking and appends `audit` to the audit chain in one
+    /// transaction (both are stored, or neither).
+    fn set_marking_audited(
+        &self,
+        kind: &str,
+        id: &str,
+        m: &MarkingRecord,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError>;
 }
 
 /// The posts' full-text index (filled in the background by the server's

@@ -11,6 +11,7 @@
 
 mod repos;
 mod server;
+pub(crate) use server::append_audit_rows;
 
 use crate::schema::POSTS;
 use crate::stats::{Count, Stats};

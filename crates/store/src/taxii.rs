@@ -53,6 +53,16 @@ pub trait TaxiiStore {
         &mut self,
         collection: &str,
         objects: &[NewObject<'_>],
+    ) -> Result<u64, StoreError> {
+        self.add_objects_audited(collection, objects, &[])
+    }
+    /// [`TaxiiStore::add_objects`], appending `audit` to the audit chain in
+    /// the same transaction (both are stored, or neither).
+    fn add_objects_audited(
+        &mut self,
+        collection: &str,
+        objects: &[NewObject<'_>],
+        audit: &[crate::AuditRecord],
     ) -> Result<u64, StoreError>;
     /// Every object version of a collection (no JSON), in the order added.
     /// `id`: only that object's versions.
@@ -83,10 +93,11 @@ pub trait TaxiiStore {
 }
 
 impl TaxiiStore for SqliteStore {
-    fn add_objects(
+    fn add_objects_audited(
         &mut self,
         collection: &str,
         objects: &[NewObject<'_>],
+        audit: &[crate::AuditRecord],
     ) -> Result<u64, StoreError> {
         let path = self.path().display().to_string();
         let err = |e| StoreError::backend(path.clone(), e);
@@ -133,6 +144,7 @@ impl TaxiiStore for SqliteStore {
                 }
             }
         }
+        crate::sqlite::append_audit_rows(&tx, audit).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(added)
     }

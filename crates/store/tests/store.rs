@@ -41,6 +41,7 @@ both!(
     the_audit_log_only_grows,
     the_audit_log_is_a_hash_chain_and_tampering_is_found,
     a_batch_and_its_audit_row_are_stored_together_or_not_at_all,
+    other_changes_and_their_audit_rows_are_stored_together_or_not_at_all,
     media_records_are_replaced_by_reference_and_attached_to_posts,
 );
 
@@ -1153,6 +1154,7 @@ fn stix_objects_keep_the_newer_version<S: Backend>() {
         objects: 3,
         rejected: 0,
         at_ms: 1,
+        audit: None,
     };
     let out = s
         .import_stix(
@@ -1520,4 +1522,144 @@ fn a_batch_and_its_audit_row_are_stored_together_or_not_at_all<S: Backend>() {
     assert_eq!(link_and_tag_rows::<S>(&s.location), (0, 0));
     // Without an audit row (feed polling, `pharos ingest`) nothing changes.
     assert_eq!(s.batches(&[&b], &[]).unwrap()[0].0.stored, 1);
+}
+
+/// Issue 14, finding 10: a marking, a token created or revoked, a STIX
+/// import and objects added to a TAXII collection are each stored in one
+/// transaction with the audit row of the request that made them: both, or
+/// neither.
+fn other_changes_and_their_audit_rows_are_stored_together_or_not_at_all<S: Backend>() {
+    let mut s = S::fresh();
+    let change = |path: &str| AuditRecord {
+        action: "change".into(),
+        method: "PUT".into(),
+        ..audit_row(path)
+    };
+    let tok = |id: &str| TokenRecord {
+        id: id.into(),
+        hash: format!("hash-{id}"),
+        role: "partner".into(),
+        org: Some("acme".into()),
+        name: format!("name {id}"),
+        created_ms: 1,
+        revoked_ms: None,
+    };
+    let marking = MarkingRecord {
+        tlp: "red".into(),
+        orgs: vec![],
+        people: vec!["t1".into()],
+    };
+    let obj = |id: &'static str| NewObject {
+        id,
+        version: "v1",
+        scope: "tlp:clear",
+        stix_type: "url",
+        spec_version: "2.1",
+        json: "{}",
+    };
+    let stix = |id: &str| StixObjectRecord {
+        id: id.into(),
+        stix_type: "url".into(),
+        key: None,
+        name: None,
+        modified: Some("2026-01-01T00:00:00Z".into()),
+        tlp: None,
+        markings: vec![],
+        created_by_ref: None,
+        json: "{}".into(),
+    };
+    let newer = |a: Option<&str>, b: Option<&str>| a > b;
+    let rows = |out: &[StixOutcome]| {
+        vec![AuditRecord {
+            detail: Some(format!("{} objects", out.len())),
+            ..change("/api/stix/import")
+        }]
+    };
+    let import = |bundle| StixImport {
+        source: "partner",
+        bundle_id: Some(bundle),
+        objects: 1,
+        rejected: 0,
+        at_ms: 1,
+        audit: Some(&rows),
+    };
+    s.set_marking_audited("post", "x:1", &marking, &[change("/api/markings/post/x:1")])
+        .unwrap();
+    s.insert_token_audited(&tok("t1"), &[change("/api/tokens")])
+        .unwrap();
+    assert!(
+        s.revoke_token_audited("t1", 9, &[change("/api/tokens/t1")])
+            .unwrap()
+    );
+    // An unknown token: nothing revoked, no row.
+    assert!(
+        !s.revoke_token_audited("nobody", 9, &[change("/api/tokens/nobody")])
+            .unwrap()
+    );
+    s.import_stix(&import("bundle--1"), &[stix("url--a")], &newer)
+        .unwrap();
+    assert_eq!(
+        s.add_objects_audited("inbox", &[obj("url--1")], &[change("/taxii2/inbox")])
+            .unwrap(),
+        1
+    );
+    let paths = |s: &S| -> Vec<String> {
+        s.audit(20, None)
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|r| r.path)
+            .collect()
+    };
+    assert_eq!(
+        paths(&s),
+        [
+            "/api/markings/post/x:1",
+            "/api/tokens",
+            "/api/tokens/t1",
+            "/api/stix/import",
+            "/taxii2/inbox"
+        ]
+    );
+    assert_eq!(
+        s.audit(1, Some(5)).unwrap()[0].detail.as_deref(),
+        Some("1 objects"),
+        "the import's row is made from its outcomes"
+    );
+    assert_eq!(s.verify_audit().unwrap().broken, None);
+
+    // The audit table refuses the next row: no change is stored.
+    let refuse = if S::NAME == "sqlite" {
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON server_audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+    } else {
+        "ALTER TABLE server_audit ADD CONSTRAINT refuse_audit CHECK (seq < 0) NOT VALID"
+    };
+    raw_sql::<S>(&s.location, refuse).unwrap();
+    let open = MarkingRecord {
+        tlp: "clear".into(),
+        ..Default::default()
+    };
+    assert!(
+        s.set_marking_audited("post", "x:1", &open, &[change("/m")])
+            .is_err()
+    );
+    assert_eq!(s.marking("post", "x:1").unwrap(), Some(marking.clone()));
+    assert!(s.insert_token_audited(&tok("t2"), &[change("/t")]).is_err());
+    assert!(s.revoke_token_audited("t1", 10, &[change("/r")]).is_err());
+    assert_eq!(s.tokens().unwrap().len(), 1, "no token t2");
+    assert_eq!(s.tokens().unwrap()[0].revoked_ms, Some(9));
+    assert!(
+        s.import_stix(&import("bundle--2"), &[stix("url--b")], &newer)
+            .is_err()
+    );
+    assert_eq!(s.stix_objects(None).unwrap().len(), 1, "no url--b");
+    assert!(
+        s.add_objects_audited("inbox", &[obj("url--2")], &[change("/x")])
+            .is_err()
+    );
+    assert_eq!(s.object_rows("inbox", None).unwrap().len(), 1, "no url--2");
+    // Without audit rows (the CLI, the server's own publishing) changes go on.
+    s.set_marking("post", "x:1", &open).unwrap();
+    assert_eq!(s.add_objects("inbox", &[obj("url--2")]).unwrap(), 1);
+    assert_eq!(paths(&s).len(), 5);
 }

@@ -1,6 +1,6 @@
 //! Status, tokens, markings and the audit log.
 
-use crate::audit::AuditEntry;
+use crate::audit::{AuditEntry, Commit, InTransaction};
 use crate::auth::{NewToken, Principal, Role, TokenInfo};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{J, Q, require};
@@ -9,7 +9,7 @@ use crate::tlp::{Marking, Tlp};
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
-use pharos_store::{Markings, PostLog, Store, TextIndex};
+use pharos_store::{AuditRecord, Markings, PostLog, Store, TextIndex};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -17,14 +17,21 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Serialize, ToSchema)]
 pub struct Status {
     pub version: String,
-    pub posts: u64,
+    /// Posts stored. This and the other counts (`analysed`,
+    /// `indexed_rowid`, `stored_rowid`) count the whole store: they are
+    /// left out for a partner from whom some post or account is hidden.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posts: Option<u64>,
     /// Posts the live analysis has read.
-    pub analysed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysed: Option<u64>,
     /// The start-up read of the store is done.
     pub ready: bool,
     /// Rows indexed for full-text search, of `stored_rowid`.
-    pub indexed_rowid: i64,
-    pub stored_rowid: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexed_rowid: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_rowid: Option<i64>,
     pub uptime_s: u64,
     /// Who is asking.
     pub you: Principal,
@@ -42,20 +49,23 @@ pub async fn status(
         let s = st.snapshot.read().map_err(ApiError::internal)?;
         (s.ready, s.posts)
     };
-    let (posts, indexed, stored) = st
-        .read(|s| {
+    let st2 = st.clone();
+    let w = who.clone();
+    let (whole, posts, indexed, stored) = st
+        .read(move |s| {
+            let whole = st2.clearance(s, &w)?.sees_every_post();
             let indexed = s.indexed_rowid()?;
             let stored = s.max_rowid()?;
-            Ok((s.count()?, indexed, stored))
+            Ok((whole, s.count()?, indexed, stored))
         })
         .await?;
     Ok(Json(Status {
         version: env!("CARGO_PKG_VERSION").into(),
-        posts,
-        analysed,
+        posts: whole.then_some(posts),
+        analysed: whole.then_some(analysed),
         ready,
-        indexed_rowid: indexed,
-        stored_rowid: stored,
+        indexed_rowid: whole.then_some(indexed),
+        stored_rowid: whole.then_some(stored),
         uptime_s: st.started.elapsed().as_secs(),
         you: who,
     }))
@@ -92,33 +102,36 @@ pub struct NewTokenRequest {
 pub async fn create_token(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
+    audit: Option<Extension<InTransaction>>,
     J(req): J<NewTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<NewToken>)> {
     require(&who, Role::Admin)?;
+    // The request's audit row, naming the token, is committed with it.
+    let commit = audit.map(|Extension(a)| a.commit(201));
     let t = st
         .read(move |s| {
-            crate::auth::create(s, req.role, req.org.as_deref(), &req.name).map_err(|e| match e {
+            let t = crate::auth::create_audited(s, req.role, req.org.as_deref(), &req.name, |t| {
+                commit
+                    .iter()
+                    .map(|c| AuditRecord {
+                        object: Some(format!("token {}", t.id)),
+                        detail: Some(format!(
+                            "created {} token for {:?}",
+                            t.role.as_str(),
+                            t.name
+                        )),
+                        ..c.row.clone()
+                    })
+                    .collect()
+            })
+            .map_err(|e| match e {
                 crate::auth::TokenError::Store(e) => ApiError::from(e),
                 e => ApiError::bad_request(e.to_string()),
-            })
+            })?;
+            commit.iter().for_each(Commit::committed);
+            Ok(t)
         })
         .await?;
-    st.audit(AuditEntry {
-        token: Some(who.token_id.clone()),
-        name: Some(who.name.clone()),
-        role: Some(who.role.as_str().into()),
-        action: "change".into(),
-        method: "POST".into(),
-        path: "/api/tokens".into(),
-        object: Some(format!("token {}", t.info.id)),
-        status: 201,
-        detail: Some(format!(
-            "created {} token for {:?}",
-            t.info.role.as_str(),
-            t.info.name
-        )),
-        ..Default::default()
-    });
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -129,14 +142,25 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
+    audit: Option<Extension<InTransaction>>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     require(&who, Role::Admin)?;
+    let commit = audit.map(|Extension(a)| a.commit(204));
     st.read(move |s| {
-        crate::auth::revoke(s, &id).map_err(|e| match e {
+        let rows: Vec<AuditRecord> = commit
+            .iter()
+            .map(|c| AuditRecord {
+                object: Some(format!("token {id}")),
+                ..c.row.clone()
+            })
+            .collect();
+        crate::auth::revoke_audited(s, &id, &rows).map_err(|e| match e {
             crate::auth::TokenError::Unknown(_) => ApiError::not_found(e.to_string()),
             e => ApiError::internal(e),
-        })
+        })?;
+        commit.iter().for_each(Commit::committed);
+        Ok(())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -196,6 +220,7 @@ pub struct MarkingRequest {
 pub async fn set_marking(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
+    audit: Option<Extension<InTransaction>>,
     Path((kind, id)): Path<(String, String)>,
     J(req): J<MarkingRequest>,
 ) -> ApiResult<Json<Marking>> {
@@ -236,8 +261,17 @@ pub async fn set_marking(
         people: req.people,
     };
     let m2 = m.clone();
+    // The request's audit row is committed with the marking.
+    let commit = audit.map(|Extension(a)| a.commit(200));
     st.read(move |s| {
-        s.set_marking(
+        let rows: Vec<AuditRecord> = commit
+            .iter()
+            .map(|c| AuditRecord {
+                object: Some(format!("{kind} {id}")),
+                ..c.row.clone()
+            })
+            .collect();
+        s.set_marking_audited(
             &kind,
             &id,
             &pharos_store::MarkingRecord {
@@ -245,7 +279,9 @@ pub async fn set_marking(
                 orgs: m2.orgs,
                 people: m2.people,
             },
+            &rows,
         )?;
+        commit.iter().for_each(Commit::committed);
         Ok(())
     })
     .await?;

@@ -13,7 +13,7 @@ use pharos_alerts::Notification;
 use pharos_analysis::coordination::report::{EdgeReport, EvidencePost, NetworkReport};
 use pharos_analysis::narratives::NarrativeSummary;
 use pharos_core::Post;
-use pharos_store::{Actors, AnyStore, Store};
+use pharos_store::{AnyStore, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use tokio_stream::StreamExt;
@@ -188,6 +188,8 @@ pub struct NetworkList {
     /// When they were computed; null before the first computation.
     pub computed_at: Option<String>,
     pub error: Option<String>,
+    /// Counts over the whole run (accounts, edges, networks); null for a
+    /// partner from whom some object is hidden.
     #[schema(value_type = Object)]
     pub summary: Option<serde_json::Value>,
     #[schema(value_type = Object)]
@@ -226,7 +228,10 @@ pub async fn networks(
         networks: Vec::new(),
     };
     if let Some(r) = report {
-        out.summary = serde_json::to_value(&r.summary).ok();
+        out.summary = cl
+            .sees_everything()
+            .then(|| serde_json::to_value(&r.summary).ok())
+            .flatten();
         out.parameters = Some(r.parameters.clone());
         // Without evidence, made once per computation (copying the
         // evidence to drop it cost more than the rest of the answer).
@@ -334,7 +339,9 @@ pub struct EvidencePage {
     pub network: u32,
     pub account: Option<String>,
     pub peer: Option<String>,
-    /// Pairs behind the chosen edges (all counted, at most 100 per edge listed).
+    /// Pairs behind the chosen edges (all counted, at most 100 per edge
+    /// listed). For a partner from whom some post or account is hidden:
+    /// the listed pairs it sees (never a count of what it may not see).
     pub total: u64,
     pub pairs: Vec<EvidenceRow>,
 }
@@ -401,9 +408,14 @@ pub async fn network_posts(
             if !hit {
                 continue;
             }
-            total += e.evidence_total;
+            // A reader from whom some post is hidden is told how many of
+            // the listed pairs it sees, never the edge's whole count.
+            let whole = cl.sees_every_post();
+            if whole {
+                total += e.evidence_total;
+            }
             for ev in e.evidence.iter().take(100) {
-                if pairs.len() >= 500 {
+                if whole && pairs.len() >= 500 {
                     break;
                 }
                 let mut row = EvidenceRow {
@@ -423,7 +435,12 @@ pub async fn network_posts(
                 {
                     continue;
                 }
-                pairs.push(row);
+                if !whole {
+                    total += 1;
+                }
+                if pairs.len() < 500 {
+                    pairs.push(row);
+                }
             }
         }
         Ok(Json(EvidencePage {
@@ -481,6 +498,9 @@ pub async fn actors(
 pub struct ActorDetail {
     pub platform: String,
     pub actor_id: String,
+    /// Its stored posts; `first`, `last` and `languages` are over the same
+    /// posts. For a partner from whom some post is hidden, the posts it
+    /// sees.
     pub posts: u64,
     pub first: Option<String>,
     pub last: Option<String>,
@@ -537,7 +557,8 @@ pub async fn actor(
             .into_iter()
             .filter(|n| cl.sees("network", &n.to_string()))
             .collect();
-        let summary = s.actor_summary(&platform, &id)?;
+        // Counted over the posts this reader sees.
+        let summary = cl.actor_summary(s, &platform, &id)?;
         if summary.posts == 0 {
             return Err(ApiError::not_found(format!(
                 "no posts by {platform}:{id} in the store"

@@ -52,9 +52,13 @@ pub struct PostPage {
     /// Pass as `cursor` for the next page; absent on the last.
     pub next: Option<String>,
     /// Rows of the store indexed for full text / rows stored (the index
-    /// catches up in the background after large loads).
-    pub indexed: i64,
-    pub stored: i64,
+    /// catches up in the background after large loads). Left out for a
+    /// partner from whom some post or account is hidden: they count the
+    /// whole store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored: Option<i64>,
 }
 
 fn time(name: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
@@ -143,8 +147,8 @@ pub fn search<S: PostSearcher + ?Sized>(
             SearchCursor::Stored(r) => format!("r{r}"),
             SearchCursor::Time(t, r) => format!("t{t}.{r}"),
         }),
-        indexed,
-        stored,
+        indexed: Some(indexed),
+        stored: Some(stored),
     })
 }
 
@@ -233,7 +237,10 @@ pub async fn list(
     Ok(Json(
         st.read(move |s| {
             let cl = st2.clearance(s, &who)?;
-            search(s, &f, |p| cl.sees_post(p))
+            let mut page = search(s, &f, |p| cl.sees_post(p))?;
+            page.indexed = page.indexed.and_then(|n| cl.whole_count(n));
+            page.stored = page.stored.and_then(|n| cl.whole_count(n));
+            Ok(page)
         })
         .await?,
     ))
@@ -267,6 +274,8 @@ pub async fn get(
 }
 
 /// Counts by platform, language and day; top domains, hashtags, actors (`pharos stats --json`).
+/// They count the whole store: a partner from whom some post or account is
+/// hidden is refused (403).
 #[utoipa::path(get, path = "/api/stats", tag = "posts",
     responses((status = 200, body = Object)), security(("token" = [])))]
 pub async fn stats(
@@ -275,12 +284,12 @@ pub async fn stats(
 ) -> ApiResult<Json<pharos_store::Stats>> {
     st.check_collection(&who)?;
     let cl = st.clearance_of(&who).await?;
-    let mut stats = pharos_store::Stats::clone(&*st.stats(10).await?);
-    // `platform:actor_id (@handle)`: an account marked for others is left out.
-    stats
-        .top_actors
-        .retain(|c| cl.sees_actor_key(c.key.split(' ').next().unwrap_or(&c.key)));
-    Ok(Json(stats))
+    if !cl.sees_every_post() {
+        return Err(ApiError::forbidden(
+            "the store's statistics count posts or accounts marked for others; they are served only to readers cleared for every post",
+        ));
+    }
+    Ok(Json(pharos_store::Stats::clone(&*st.stats(10).await?)))
 }
 
 /// How an ingest request went.

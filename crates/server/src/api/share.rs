@@ -476,6 +476,7 @@ pub struct ImportAnswer {
 pub async fn stix_import(
     State(st): State<Shared>,
     Extension(who): Extension<Principal>,
+    audit: Option<Extension<crate::audit::InTransaction>>,
     body: axum::body::Bytes,
 ) -> ApiResult<axum::Json<ImportAnswer>> {
     require(&who, Role::Analyst)?;
@@ -495,11 +496,33 @@ pub async fn stix_import(
     drop(v);
     let path = st.store_path.clone();
     let source = format!("api upload by {} ({})", who.name, who.token_id);
+    // The request's audit row, with what the import did, is committed in
+    // the import's transaction.
+    let commit = audit.map(|Extension(a)| a.commit(200));
     let report = tokio::task::spawn_blocking(move || {
         let mut store = pharos_store::AnyStore::open(&path)?;
         let mut imp = pharos_share::stix::import::Importer::new(&mut store)
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        match imp.import_bytes(&body, &source) {
+        if let Some(c) = &commit {
+            let row = c.row.clone();
+            imp.audit_with(move |r| {
+                vec![pharos_store::AuditRecord {
+                    object: r.bundle_id.clone(),
+                    detail: Some(format!(
+                        "STIX import: {} objects, {} added, {} updated, {} unchanged, {} quarantined",
+                        r.objects, r.added, r.updated, r.unchanged, r.rejected
+                    )),
+                    ..row.clone()
+                }]
+            });
+        }
+        let r = imp.import_bytes(&body, &source);
+        if r.is_ok()
+            && let Some(c) = &commit
+        {
+            c.committed();
+        }
+        match r {
             Ok(r) => {
                 // Records the run (so `pharos stats` counts the quarantined objects).
                 imp.finish()
@@ -514,22 +537,6 @@ pub async fn stix_import(
     })
     .await
     .map_err(ApiError::internal)??;
-    st.audit(crate::audit::AuditEntry {
-        token: Some(who.token_id.clone()),
-        name: Some(who.name.clone()),
-        role: Some(who.role.as_str().into()),
-        org: who.org.clone(),
-        action: "change".into(),
-        method: "POST".into(),
-        path: "/api/stix/import".into(),
-        object: report.bundle_id.clone(),
-        status: 200,
-        detail: Some(format!(
-            "STIX import: {} objects, {} added, {} updated, {} unchanged, {} quarantined",
-            report.objects, report.added, report.updated, report.unchanged, report.rejected
-        )),
-        ..Default::default()
-    });
     Ok(axum::Json(ImportAnswer {
         bundle_id: report.bundle_id,
         objects: report.objects,

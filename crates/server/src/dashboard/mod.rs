@@ -254,11 +254,12 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
     let cl = st.clearance_of(&who).await?;
     let (ready, narratives, alerts, nets) = {
         let s = st.snapshot.read().map_err(ApiError::internal)?;
-        // Open alerts first (most severe first), then the most severe closed ones.
+        // Open alerts first (most severe first), then the most severe
+        // closed ones. Counts are of what the reader sees.
         let open = s
             .alerts
             .values()
-            .filter(|n| n.alert.closed_at.is_none())
+            .filter(|n| n.alert.closed_at.is_none() && cl.sees_alert(n))
             .count();
         let mut alerts: Vec<_> = s
             .alerts
@@ -280,10 +281,15 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
             (open, alerts),
             s.coordination
                 .as_ref()
-                .map(|r| r.summary.communities)
+                .map(|r| r.communities.iter().filter(|n| cl.sees_network(n)).count())
                 .unwrap_or(0),
         )
     };
+    // Store-wide counts only for a reader who sees every post (issue 14,
+    // finding 2): a partner never learns how many posts it may not see.
+    let empty = pharos_store::Stats::default();
+    let whole = cl.sees_every_post();
+    let stats = if whole { &*stats } else { &empty };
     let by_platform: Vec<(String, u64)> = stats
         .by_platform
         .iter()
@@ -305,11 +311,12 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
         stats.by_day.iter().map(|c| c.count).collect::<Vec<_>>(),
     )];
     let (open, alerts) = alerts;
-    let top: Vec<_> = narratives
-        .iter()
-        .filter(|n| cl.sees_narrative(n))
-        .take(8)
-        .collect();
+    let seen: Vec<_> = narratives.iter().filter(|n| cl.sees_narrative(n)).collect();
+    let n_narratives = seen.len();
+    let top: Vec<_> = seen.into_iter().take(8).collect();
+    let count = |n: u64| {
+        if whole { fmt_n(n) } else { "-".to_string() }
+    };
     let body = format!(
         "<h1>Overview</h1>{}<div class=kpis><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>{}</b><span>accounts</span></div><div class=kpi><b>{}</b><span>narratives</span></div><div class=kpi><b>{}</b><span>coordination networks</span></div><div class=kpi><b>{}</b><span>open alerts</span></div><div class=kpi><b>{}</b><span>{} to {}</span></div></div>
         <div class=grid><div class=card><h2>Volume by platform</h2>{}</div><div class=card><h2>Volume by language</h2>{}</div>
@@ -318,9 +325,9 @@ async fn overview(State(st): State<Shared>, Extension(who): Extension<Principal>
         <div class=\"card wide\"><h2>Narratives, largest and fastest-growing first</h2>{}<p><a href=/narratives>All narratives →</a></p></div>
         <div class=\"card wide\" id=newest-incidents><h2>Newest incidents</h2>{}<p><a href=/incidents>All incidents →</a></p></div></div>",
         if ready { String::new() } else { "<p class=note>Reading the store: lists fill in as the analysis catches up.</p>".into() },
-        fmt_n(stats.posts),
-        fmt_n(stats.actors),
-        fmt_n(narratives.len() as u64),
+        count(stats.posts),
+        count(stats.actors),
+        fmt_n(n_narratives as u64),
         nets,
         open,
         stats.by_day.len(),
@@ -573,13 +580,20 @@ async fn networks(State(st): State<Shared>, Extension(who): Extension<Principal>
             body.push_str("<p class=note>Not computed yet: the analysis is reading the store.</p>")
         }
         Some(r) => {
+            // The run's counts only to a reader who sees every object.
+            let counts = if cl.sees_everything() {
+                format!(
+                    " {} accounts, {} edges, {} networks.",
+                    r.summary.accounts, r.summary.edges, r.summary.communities
+                )
+            } else {
+                String::new()
+            };
             let _ = write!(
                 body,
-                "<p class=muted>Accounts that reshared the same post, shared the same link or text, or used the same hashtag within seconds to minutes, again and again (the networks incidents name); computed {}. {} accounts, {} edges, {} networks.</p><div class=card><table><tr><th>Network</th><th class=num>Accounts</th><th class=num>Edges</th><th class=num>Median Δt (s)</th><th>Platforms</th><th>Active</th></tr>",
+                "<p class=muted>Accounts that reshared the same post, shared the same link or text, or used the same hashtag within seconds to minutes, again and again (the networks incidents name); computed {}.{}</p><div class=card><table><tr><th>Network</th><th class=num>Accounts</th><th class=num>Edges</th><th class=num>Median Δt (s)</th><th>Platforms</th><th>Active</th></tr>",
                 esc(at.as_deref().unwrap_or("")),
-                r.summary.accounts,
-                r.summary.edges,
-                r.summary.communities
+                counts
             );
             for n in r
                 .communities

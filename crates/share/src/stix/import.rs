@@ -20,7 +20,7 @@ use pharos_core::now_ms;
 use pharos_ingest::Rejection;
 use pharos_ingest::quarantine::Quarantine;
 use pharos_store::{
-    AnyStore, RunRecord, StixImport, StixObjectRecord, StixObjects, StixOutcome, Store,
+    AnyStore, AuditRecord, RunRecord, StixImport, StixObjectRecord, StixObjects, StixOutcome, Store,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -142,7 +142,12 @@ pub struct Importer<'a> {
     started_ms: i64,
     sources: Vec<String>,
     totals: FileReport,
+    audit: Option<AuditHook<'a>>,
 }
+
+/// Makes the audit rows of a bundle's import from its counts
+/// ([`Importer::audit_with`]).
+type AuditHook<'a> = Box<dyn Fn(&FileReport) -> Vec<AuditRecord> + Send + 'a>;
 
 /// A checked object, ready to store.
 struct Checked {
@@ -382,7 +387,21 @@ impl<'a> Importer<'a> {
             started_ms: now_ms(),
             sources: Vec::new(),
             totals: FileReport::default(),
+            audit: None,
         })
+    }
+
+    /// The next bundle's import appends the audit rows `rows` makes from
+    /// its report (bundle id, objects added, updated, unchanged and
+    /// quarantined) in the same transaction as its objects: both are
+    /// stored, or neither (issue 14, finding 10). Once, for the next
+    /// bundle.
+    pub fn audit_with(
+        &mut self,
+        rows: impl Fn(&FileReport) -> Vec<AuditRecord> + Send + 'a,
+    ) -> &mut Self {
+        self.audit = Some(Box::new(rows));
+        self
     }
 
     /// Imports one bundle file. A file that cannot be read or is not a STIX
@@ -453,6 +472,27 @@ impl<'a> Importer<'a> {
                 Err(reason) => rejected.push((i, reason, o)),
             }
         }
+        let hook = self.audit.take();
+        let audit_rows = |out: &[StixOutcome]| -> Vec<AuditRecord> {
+            let Some(rows) = &hook else {
+                return Vec::new();
+            };
+            let mut r = FileReport {
+                file: rep.file.clone(),
+                bundle_id: rep.bundle_id.clone(),
+                objects: rep.objects,
+                rejected: rejected.len() as u64,
+                ..Default::default()
+            };
+            for o in out {
+                match o {
+                    StixOutcome::Added => r.added += 1,
+                    StixOutcome::Updated => r.updated += 1,
+                    StixOutcome::Unchanged => r.unchanged += 1,
+                }
+            }
+            rows(&r)
+        };
         let outcomes = self.store.import_stix(
             &StixImport {
                 source,
@@ -460,6 +500,9 @@ impl<'a> Importer<'a> {
                 objects: rep.objects,
                 rejected: rejected.len() as u64,
                 at_ms: at,
+                audit: hook
+                    .is_some()
+                    .then_some(&audit_rows as &pharos_store::StixAuditRows<'_>),
             },
             &kept,
             &newer_than,

@@ -417,6 +417,9 @@ impl StixObjects for PgStore {
             ],
         )
         .map_err(e)?;
+        if let Some(rows) = import.audit {
+            super::server::append_audit_rows(&mut tx, &rows(&out)).map_err(e)?;
+        }
         tx.commit().map_err(e)?;
         Ok(out)
     }

@@ -140,9 +140,37 @@ fn token_row(r: &Row) -> TokenRecord {
     }
 }
 
+impl PgStore {
+    /// Runs statement `sql` and appends `audit` in one transaction (the
+    /// audit lock held to the commit); when `keep` says no for the rows
+    /// it changed, rolls back and writes nothing. Returns the rows changed.
+    fn audited(
+        &self,
+        sql: &str,
+        args: &[&(dyn ::postgres::types::ToSql + Sync)],
+        audit: &[AuditRecord],
+        keep: impl FnOnce(u64) -> bool,
+    ) -> Result<u64, StoreError> {
+        let mut c = self.conn();
+        let e = |err| self.err(err);
+        let mut tx = c.client.transaction().map_err(e)?;
+        let n = tx.execute(sql, args).map_err(e)?;
+        if !keep(n) {
+            return Ok(n);
+        }
+        append_audit_rows(&mut tx, audit).map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(n)
+    }
+}
+
 impl Tokens for PgStore {
-    fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
-        self.execute(
+    fn insert_token_audited(
+        &self,
+        t: &TokenRecord,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        self.audited(
             "INSERT INTO server_tokens (id, hash, role, org, name, created_ms, revoked_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &column(&t.id),
@@ -153,6 +181,8 @@ impl Tokens for PgStore {
                 &t.created_ms,
                 &t.revoked_ms,
             ],
+            audit,
+            |_| true,
         )
         .map(|_| ())
     }
@@ -168,10 +198,17 @@ impl Tokens for PgStore {
             .collect())
     }
 
-    fn revoke_token(&self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
-        self.execute(
+    fn revoke_token_audited(
+        &self,
+        id: &str,
+        at_ms: i64,
+        audit: &[AuditRecord],
+    ) -> Result<bool, StoreError> {
+        self.audited(
             "UPDATE server_tokens SET revoked_ms = COALESCE(revoked_ms, $2) WHERE id = $1",
             &[&column(id), &at_ms],
+            audit,
+            |n| n > 0,
         )
         .map(|n| n > 0)
     }
@@ -357,8 +394,14 @@ impl Markings for PgStore {
             .collect())
     }
 
-    fn set_marking(&self, kind: &str, id: &str, m: &MarkingRecord) -> Result<(), StoreError> {
-        self.execute(
+    fn set_marking_audited(
+        &self,
+        kind: &str,
+        id: &str,
+        m: &MarkingRecord,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        self.audited(
             "INSERT INTO server_markings (kind, id, tlp, orgs, people) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (pharos_key(kind), pharos_key(id))
              DO UPDATE SET tlp = excluded.tlp, orgs = excluded.orgs, people = excluded.people",
@@ -369,6 +412,8 @@ impl Markings for PgStore {
                 &column(&serde_json::to_string(&m.orgs).unwrap_or_default()),
                 &column(&serde_json::to_string(&m.people).unwrap_or_default()),
             ],
+            audit,
+            |_| true,
         )
         .map(|_| ())
     }

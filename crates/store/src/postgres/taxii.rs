@@ -10,10 +10,11 @@ use pharos_core::time::now_us;
 const TAXII_LOCK: i64 = 0x7068_6172_6f73_0005;
 
 impl TaxiiStore for PgStore {
-    fn add_objects(
+    fn add_objects_audited(
         &mut self,
         collection: &str,
         objects: &[NewObject<'_>],
+        audit: &[crate::AuditRecord],
     ) -> Result<u64, StoreError> {
         let mut c = self.conn();
         let e = |err| self.err(err);
@@ -59,6 +60,7 @@ impl TaxiiStore for PgStore {
                 at += 1;
             }
         }
+        super::server::append_audit_rows(&mut tx, audit).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(added)
     }

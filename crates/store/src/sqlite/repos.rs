@@ -447,6 +447,9 @@ impl StixObjects for SqliteStore {
             )
             .map_err(e)?;
         }
+        if let Some(rows) = import.audit {
+            super::server::append_audit_rows(&tx, &rows(&out)).map_err(e)?;
+        }
         tx.commit().map_err(e)?;
         Ok(out)
     }

@@ -155,15 +155,44 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
     })
 }
 
+impl SqliteStore {
+    /// Runs `change` and appends `audit` in one IMMEDIATE transaction
+    /// (the audit chain's row before is read with no other writer in
+    /// between); `change` answering `false` rolls back and writes nothing.
+    fn audited<T>(
+        &self,
+        audit: &[AuditRecord],
+        change: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<(T, bool)>,
+    ) -> Result<T, StoreError> {
+        let e = |err| self.err(err);
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(e)?;
+        let (out, keep) = change(&tx).map_err(e)?;
+        if !keep {
+            return Ok(out);
+        }
+        append_audit_rows(&tx, audit).map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(out)
+    }
+}
+
 impl Tokens for SqliteStore {
-    fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
-        self.conn
-            .execute(
+    fn insert_token_audited(
+        &self,
+        t: &TokenRecord,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        self.audited(audit, |c| {
+            c.execute(
                 "INSERT INTO server_tokens (id, hash, role, org, name, created_ms, revoked_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![t.id, t.hash, t.role, t.org, t.name, t.created_ms, t.revoked_ms],
             )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+            .map(|_| ((), true))
+        })
     }
 
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
@@ -180,14 +209,19 @@ impl Tokens for SqliteStore {
             .map_err(e)
     }
 
-    fn revoke_token(&self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
-        self.conn
-            .execute(
+    fn revoke_token_audited(
+        &self,
+        id: &str,
+        at_ms: i64,
+        audit: &[AuditRecord],
+    ) -> Result<bool, StoreError> {
+        self.audited(audit, |c| {
+            c.execute(
                 "UPDATE server_tokens SET revoked_ms = COALESCE(revoked_ms, ?2) WHERE id = ?1",
                 params![id, at_ms],
             )
-            .map(|n| n > 0)
-            .map_err(|e| self.err(e))
+            .map(|n| (n > 0, n > 0))
+        })
     }
 
     fn active_token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
@@ -355,9 +389,15 @@ impl Markings for SqliteStore {
         .map_err(e)
     }
 
-    fn set_marking(&self, kind: &str, id: &str, m: &MarkingRecord) -> Result<(), StoreError> {
-        self.conn
-            .execute(
+    fn set_marking_audited(
+        &self,
+        kind: &str,
+        id: &str,
+        m: &MarkingRecord,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        self.audited(audit, |c| {
+            c.execute(
                 "INSERT INTO server_markings (kind, id, tlp, orgs, people) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(kind, id) DO UPDATE SET tlp = excluded.tlp, orgs = excluded.orgs, people = excluded.people",
                 params![
@@ -368,8 +408,8 @@ impl Markings for SqliteStore {
                     serde_json::to_string(&m.people).unwrap_or_default()
                 ],
             )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+            .map(|_| ((), true))
+        })
     }
 }
 
