@@ -165,6 +165,22 @@ impl RedirectGuard {
     }
 }
 
+/// An error and its causes, `: `-separated (reqwest's own message leaves
+/// out why: "error following redirect" without the refusal).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let s = c.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 /// Installs rustls' `ring` crypto provider as the process default, once.
 /// Harmless when a provider is already installed.
 pub fn install_crypto_provider() {

@@ -197,7 +197,7 @@ pub enum PollOutcome {
 pub enum FeedError {
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
-    #[error("{url}: {}", error_chain(source))]
+    #[error("{url}: {}", pharos_core::net::error_chain(source))]
     Http {
         url: String,
         #[source]
@@ -209,22 +209,6 @@ pub enum FeedError {
     TooLarge { url: String },
     #[error("{url}: {reason}")]
     NotAFeed { url: String, reason: String },
-}
-
-/// An error and its causes, `: `-separated (reqwest's own message leaves
-/// out why: "error following redirect" without the refusal).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let s = c.to_string();
-        if !out.contains(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        cause = c.source();
-    }
-    out
 }
 
 /// Polls one feed once.

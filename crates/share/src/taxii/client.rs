@@ -7,6 +7,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// How long one request to a TAXII server may take (connect, send, read).
+pub const TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The TAXII 2.1 media type.
 pub const MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 /// STIX 2.1 objects in an envelope.
@@ -66,13 +69,6 @@ pub struct Remote {
     http: reqwest::blocking::Client,
 }
 
-fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 /// `base` joined with a relative or absolute `url`.
 fn resolve(base: &str, url: &str) -> String {
     if url.starts_with("http://") || url.starts_with("https://") {
@@ -107,17 +103,22 @@ struct Page {
 impl Remote {
     /// Connects to an API root, or to a discovery URL's default API root
     /// (its first when it names no default).
+    ///
+    /// The client follows Pharos' one HTTP policy
+    /// ([`pharos_core::net::http_client`]): each request gives up after
+    /// [`TIMEOUT`], and a redirect to a loopback, link-local or private
+    /// address other than the configured host is refused (issue 14,
+    /// finding 9).
     pub fn connect(url: &str, auth: Auth) -> Result<Remote, ClientError> {
-        install_crypto_provider();
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .connect_timeout(Duration::from_secs(20))
-            .user_agent(concat!("pharos/", env!("CARGO_PKG_VERSION"), " (taxii)"))
-            .build()
-            .map_err(|e| ClientError::Transport {
-                url: url.to_string(),
-                reason: e.to_string(),
-            })?;
+        let http = pharos_core::net::http_client(
+            "taxii",
+            TIMEOUT,
+            pharos_core::net::RedirectGuard::default(),
+        )
+        .map_err(|e| ClientError::Transport {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
         let mut r = Remote {
             api_root: with_slash(url),
             info: Value::Null,
@@ -199,7 +200,7 @@ impl Remote {
             .send()
             .map_err(|e| ClientError::Transport {
                 url: url.to_string(),
-                reason: e.to_string(),
+                reason: pharos_core::net::error_chain(&e),
             })?;
         Self::answer(url, resp)
     }
@@ -273,7 +274,7 @@ impl Remote {
             .send()
             .map_err(|e| ClientError::Transport {
                 url: url.clone(),
-                reason: e.to_string(),
+                reason: pharos_core::net::error_chain(&e),
             })?;
         let (mut status, _) = Self::answer(&url, resp)?;
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -530,6 +531,37 @@ mod tests {
             assert!(json!({ "objects": e }).to_string().len() <= 20_000);
         }
         assert!(envelopes(&objs, 1 << 30).iter().all(|e| e.len() <= 1000));
+    }
+
+    /// A server that answers every request with a redirect to `to`.
+    fn redirecting(to: String) -> String {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let at = format!("http://{}/taxii2/", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for c in l.incoming().take(4) {
+                let Ok(mut c) = c else { continue };
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf);
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        at
+    }
+
+    #[test]
+    fn a_redirect_to_an_internal_host_is_refused() {
+        // Another port of the loopback: internal, and not the configured host.
+        let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let to = format!("http://{}/taxii2/", target.local_addr().unwrap());
+        let err = match Remote::connect(&redirecting(to), Auth::None) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("the redirect was followed"),
+        };
+        assert!(err.contains("internal address"), "{err}");
     }
 
     #[test]
