@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = pharos_store::SqliteStore::open(dir.path().join("f.db")).unwrap();
+    let mut store = pharos_store::AnyStore::open(dir.path().join("f.db")).unwrap();
     let mut imp = pharos_share::stix::import::Importer::new(&mut store).unwrap();
     let _ = imp.import_bytes(data, "fuzz.json");
     imp.finish().unwrap();
