@@ -7,10 +7,11 @@
 //! Rows of reads are written by one thread in small transactions (so a busy
 //! API costs one insert per request, batched), in the order requests
 //! finished. A state-changing request's row is committed before its answer
-//! is sent: an HTTP ingest batch's row in the batch's own transaction (the
-//! writer stores both, or neither: [`InTransaction`]), the other changes'
-//! rows by the audit thread, which the request waits for (issue 14,
-//! finding 10).
+//! is sent, in the change's own transaction ([`InTransaction`]: an HTTP
+//! ingest batch, a marking, a token created or revoked, a STIX import, the
+//! objects the TAXII inbox takes: both are stored, or neither); a change
+//! that wrote nothing (refused, failed) gets its row from the audit thread,
+//! which the request waits for (issue 14, finding 10).
 //!
 //! What a request can make the log write is bounded (issue 14, finding 3):
 //! a path is cut to [`MAX_PATH_BYTES`], details and names to
