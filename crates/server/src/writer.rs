@@ -53,24 +53,15 @@ pub struct Stored {
     pub rowids: Vec<i64>,
 }
 
-/// Progress of the full-text index, and whether ingest is busy. (The live
-/// analysis no longer yields to a busy ingest: the writer hands it each
-/// batch, and when it falls behind it reads the batches from the store.)
+/// Progress of the full-text index. (The live analysis does not yield to
+/// a busy ingest: the writer hands it each batch, and when it falls
+/// behind it reads the batches from the store.)
 #[derive(Debug, Default)]
 pub struct IndexProgress {
     /// Highest post rowid indexed.
     pub indexed: AtomicI64,
     /// Highest post rowid stored (as of the writer's last look).
     pub stored: AtomicI64,
-    /// Wall clock (ms) when the writer last started or finished storing batches.
-    pub last_write_ms: AtomicI64,
-}
-
-impl IndexProgress {
-    /// A batch was being stored within the last `within_ms`.
-    pub fn busy(&self, within_ms: i64) -> bool {
-        pharos_core::now_ms() - self.last_write_ms.load(Ordering::Relaxed) < within_ms
-    }
 }
 
 /// The writer's handles: where to send batches, the index's progress, and
@@ -128,10 +119,7 @@ fn run(
                         Err(_) => break,
                     }
                 }
-                let now = pharos_core::now_ms;
-                progress.last_write_ms.store(now(), Ordering::Relaxed);
                 store_jobs(&mut store, &mut quarantine, jobs, &stored);
-                progress.last_write_ms.store(now(), Ordering::Relaxed);
                 // The index catches up when no batch waits (below), so a
                 // sustained ingest is not slowed by it.
             }
