@@ -202,6 +202,12 @@ fn network(
         members: n.accounts.clone(),
         evidence_left_out: total - evidence.len() as u64,
         evidence,
+        layers: {
+            let mut k: Vec<(&str, f64)> = n.kinds.iter().map(|(k, w)| (*k, *w)).collect();
+            k.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            k.into_iter().map(|(k, _)| k.to_string()).collect()
+        },
+        template: n.template.clone(),
     };
     let edges = n
         .edges
@@ -452,6 +458,9 @@ mod tests {
         assert_eq!(n.kinds.keys().copied().collect::<Vec<_>>(), ["co-image"]);
         assert_eq!(n.posts.len(), 9, "every copy is a coordinated post");
         let r = network_report(&sig, &opts);
+        // The dashboard says what made the network, and that it is no template.
+        assert_eq!(r.communities[0].layers, ["co-image"]);
+        assert_eq!(r.communities[0].template, None);
         let e = &r.edges[0];
         assert!(e.evidence_total >= 3, "{e:?}");
         // The evidence names the picture by its group's hash: one of the

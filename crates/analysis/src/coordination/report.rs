@@ -233,6 +233,16 @@ pub struct NetworkReport {
     pub evidence: Vec<EvidencePair>,
     /// Pairs of its edges not listed in `evidence`.
     pub evidence_left_out: u64,
+    /// The layers whose matches made its edges (`co-retweet`, `co-link`,
+    /// `co-tweet`, `co-hashtag`, `co-image`, `shared-template`), heaviest
+    /// first; empty where the method does not say (a one-layer run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
+    /// A shared-template network: the line its accounts sign their posts
+    /// with (DISARM T0092 Build Network). Its evidence is that line, not
+    /// timing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
 }
 
 /// One account of the network.
@@ -587,6 +597,8 @@ impl ReportBuilder {
             members: names,
             evidence_left_out: total - evidence.len() as u64,
             evidence,
+            layers: Vec::new(),
+            template: None,
         }
     }
 }

@@ -198,7 +198,7 @@ pub struct NetworkList {
     pub networks: Vec<NetworkReport>,
 }
 
-/// Coordination networks: communities of accounts that reshared the same posts, shared the same links or text, or used the same hashtags within seconds to minutes, again and again (the networks incidents and STIX exports name: same ids).
+/// Coordination networks: communities of accounts that reshared the same posts, shared the same links, text, hashtags or pictures within seconds to minutes, again and again, or that sign their posts with one shared template line (`template`; `layers` says what made each network). The networks incidents and STIX exports name: same ids.
 #[utoipa::path(get, path = "/api/networks", params(ListQuery), tag = "analysis",
     responses((status = 200, body = NetworkList)), security(("token" = [])))]
 pub async fn networks(

@@ -591,7 +591,7 @@ async fn networks(State(st): State<Shared>, Extension(who): Extension<Principal>
             };
             let _ = write!(
                 body,
-                "<p class=muted>Accounts that reshared the same post, shared the same link or text, or used the same hashtag within seconds to minutes, again and again (the networks incidents name); computed {}.{}</p><div class=card><table><tr><th>Network</th><th class=num>Accounts</th><th class=num>Edges</th><th class=num>Median Δt (s)</th><th>Platforms</th><th>Active</th></tr>",
+                "<p class=muted>Accounts that reshared the same post, shared the same link, text, hashtag or picture within seconds to minutes, again and again, or that sign their posts with one shared template line (the networks incidents name); computed {}.{}</p><div class=card><table><tr><th>Network</th><th>Evidence</th><th class=num>Accounts</th><th class=num>Edges</th><th class=num>Median Δt (s)</th><th>Platforms</th><th>Active</th></tr>",
                 esc(at.as_deref().unwrap_or("")),
                 counts
             );
@@ -603,12 +603,15 @@ async fn networks(State(st): State<Shared>, Extension(who): Extension<Principal>
             {
                 let _ = write!(
                     body,
-                    "<tr><td><a href=\"/networks/{0}\">Network {0}</a></td><td class=num>{1}</td><td class=num>{2}</td><td class=num>{3}</td><td>{4}</td><td>{5} – {6}</td></tr>",
+                    "<tr><td><a href=\"/networks/{0}\">Network {0}</a></td><td>{7}</td><td class=num>{1}</td><td class=num>{2}</td><td class=num>{3}</td><td>{4}</td><td>{5} – {6}</td></tr>",
                     n.id,
                     n.accounts,
                     n.edges,
-                    n.median_time_delta
-                        .map_or("-".into(), |t| format!("{t:.0}")),
+                    // A template is no timing: its Δt says nothing.
+                    match (&n.template, n.median_time_delta) {
+                        (Some(_), _) | (None, None) => "-".to_string(),
+                        (None, Some(t)) => format!("{t:.0}"),
+                    },
                     n.platforms
                         .iter()
                         .map(|c| format!("<span class=tag>{}</span>", esc(&c.value)))
@@ -623,12 +626,33 @@ async fn networks(State(st): State<Shared>, Extension(who): Extension<Principal>
                         .as_deref()
                         .and_then(|t| t.get(..16))
                         .unwrap_or("")),
+                    network_evidence(n),
                 );
             }
             body.push_str("</table></div>");
         }
     }
     Ok(layout("Networks", "/networks", &who, &tlp, &body))
+}
+
+/// What made a network, for its row: the template line its accounts sign
+/// with (cut to 80 characters), or its layers, heaviest first.
+fn network_evidence(n: &pharos_analysis::coordination::report::NetworkReport) -> String {
+    match &n.template {
+        Some(line) => {
+            let cut: String = line.chars().take(80).collect();
+            let more = if cut.len() < line.len() { "…" } else { "" };
+            format!(
+                "<span class=tag>shared template</span> <q>{}{more}</q>",
+                esc(&cut)
+            )
+        }
+        None => n
+            .layers
+            .iter()
+            .map(|l| format!("<span class=tag>{}</span>", esc(l)))
+            .collect(),
+    }
 }
 
 /// Most accounts drawn in one graph (the strongest ones).
@@ -1605,5 +1629,53 @@ mod tests {
             let html = verdicts_html(&[item(good)]);
             assert!(html.contains("href=\""), "{good:?} is a link: {html}");
         }
+    }
+
+    /// Issue 19: the networks page says what made each network; a shared
+    /// template's line (written by whoever runs the channels) is escaped
+    /// and cut, and its Δt is not shown as timing.
+    #[test]
+    fn a_network_row_names_its_evidence() {
+        let mut n = pharos_analysis::coordination::report::NetworkReport {
+            kind: "community".into(),
+            id: 0,
+            accounts: 4,
+            edges: 6,
+            weight: 6.0,
+            density: 1.0,
+            median_time_delta: Some(12.0),
+            edge_symmetry: None,
+            coordinated_posts: 8,
+            member_posts: 9,
+            coordinated_share: None,
+            platforms: Vec::new(),
+            languages: Vec::new(),
+            first_activity: None,
+            last_activity: None,
+            members: Vec::new(),
+            evidence: Vec::new(),
+            evidence_left_out: 0,
+            layers: vec!["co-retweet".into(), "co-link".into()],
+            template: None,
+        };
+        let html = network_evidence(&n);
+        assert!(
+            html.find("co-retweet").unwrap() < html.find("co-link").unwrap(),
+            "{html}"
+        );
+        assert!(!html.contains("shared template"), "{html}");
+        n.template = Some(format!(
+            "<script>x</script> Подписаться {}",
+            "ж".repeat(200)
+        ));
+        let html = network_evidence(&n);
+        assert!(html.contains("shared template"), "{html}");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(
+            html.contains('…') && html.chars().filter(|&c| c == 'ж').count() < 80,
+            "{html}"
+        );
+        assert!(!html.contains("co-retweet"), "{html}");
     }
 }
