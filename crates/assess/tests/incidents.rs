@@ -51,8 +51,18 @@ fn incidents_recover_the_planted_campaigns() {
             c.campaign, c.posts.recall, c.posts.precision, c.accounts.recall, c.accounts.precision
         );
     }
-    // Floors below what this scenario gives (see docs/BENCHMARKS.md):
-    // accounts 0.987 / 0.963, posts 0.991 / 0.966, 5 of 5 campaigns.
+    eprintln!(
+        "{} of {} campaigns; accounts P {:.3} R {:.3}, posts P {:.3} R {:.3}",
+        e.campaigns_found,
+        e.campaigns,
+        e.accounts.precision,
+        e.accounts.recall,
+        e.posts.precision,
+        e.posts.recall
+    );
+    // Floors below what this scenario gives (see docs/BENCHMARKS.md): 6 of 6
+    // campaigns (the five timed ones and the shared-template network),
+    // accounts P 0.988 R 0.954, posts P 0.986 R 0.963.
     assert!(
         e.campaigns_found >= 4,
         "{} of {} campaigns",
