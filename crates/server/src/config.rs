@@ -36,6 +36,7 @@
 //! collection = "0f3a7c1e-5d2b-4e8a-9c6f-1b4d7e2a9c01"
 //! token = "pharos_..."             # or user = "..." and password = "..."
 //! every_s = 3600
+//! redirect_allow = []              # internal hosts its redirects may reach (docs/limits.md)
 //!
 //! [bus]                            # replicas of one deployment (docs/deploy.md); `pharos serve --bus` wins
 //! url = "nats://127.0.0.1:4222/team"  # live alerts and incidents reach every replica's SSE clients
@@ -165,6 +166,9 @@ pub struct TaxiiPull {
     pub password: Option<String>,
     #[serde(default = "hourly")]
     pub every_s: u64,
+    /// Internal hosts a redirect of the remote may lead to (docs/limits.md).
+    #[serde(default)]
+    pub redirect_allow: Vec<String>,
 }
 
 fn hourly() -> u64 {

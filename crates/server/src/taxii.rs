@@ -878,12 +878,11 @@ async fn add_objects(
         c.id, who.name, who.token_id
     );
     let path = st.store_path.clone();
-    let total = objects.len();
     let sid = status_id;
-    // The request's audit row is committed with the objects the inbox
-    // takes (the partner's objects were imported just before, in a
-    // transaction of their own; when the inbox's fails, the row written
-    // after the answer says so).
+    // The partner's objects, the inbox's rows, the status resource and
+    // the request's audit row are committed in one transaction (issue 14):
+    // a crash leaves all of them or none. When it fails, the row written
+    // after the answer says so.
     let commit = audit.map(|Extension(a)| a.commit(202));
     let audited_path = format!("/taxii2/pharos/collections/{}/objects/", c.id);
     let status_v = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
@@ -894,115 +893,129 @@ async fn add_objects(
             "objects": objects,
         });
         let bytes = serde_json::to_vec(&bundle).map_err(ApiError::internal)?;
-        let report = {
+        let mut status_out: Option<Value> = None;
+        {
             let mut imp = pharos_share::stix::import::Importer::new(&mut store)
                 .map_err(|e| ApiError::internal(e.to_string()))?;
-            let r = match imp.import_bytes(&bytes, &source) {
-                Ok(r) => r,
+            if let Some(c) = &commit {
+                let row = c.row.clone();
+                let sid = sid.clone();
+                imp.audit_with(move |report| {
+                    vec![pharos_store::AuditRecord {
+                        path: audited_path.clone(),
+                        object: Some(format!("status:{sid}")),
+                        detail: Some(format!(
+                            "TAXII envelope: {} objects, {} added, {} updated, {} unchanged, {} quarantined",
+                            report.objects, report.added, report.updated, report.unchanged, report.rejected
+                        )),
+                        ..row.clone()
+                    }]
+                });
+            }
+            let out = &mut status_out;
+            let (sid2, requested2) = (sid.clone(), requested.clone());
+            imp.inbox_with(move |rejections| {
+                let (inbox, status) = inbox_rows(&objects, rejections, &sid2, &requested2);
+                *out = Some(status);
+                inbox
+            });
+            match imp.import_bytes(&bytes, &source) {
+                Ok(_) => {}
                 Err(e @ pharos_share::stix::ImportError::File { .. }) => {
                     return Err(ApiError::unprocessable(e.to_string()));
                 }
                 Err(e) => return Err(ApiError::internal(e)),
-            };
+            }
+            commit.iter().for_each(crate::audit::Commit::committed);
             imp.finish()
                 .map_err(|e| ApiError::internal(e.to_string()))?;
-            r
-        };
-        let rejected: HashMap<String, String> = report
-            .rejections
-            .iter()
-            .filter_map(|r| {
-                r.split_once(": ")
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-            })
-            .collect();
-        let mut successes = Vec::new();
-        let mut failures = Vec::new();
-        let mut kept_json = Vec::new();
-        for (i, o) in objects.iter().enumerate() {
-            let id = o.get("id").and_then(Value::as_str).unwrap_or("");
-            let who_key = if id.is_empty() {
-                format!("object #{}", i + 1)
-            } else {
-                id.to_string()
-            };
-            let version = stored_version(o);
-            if let Some(why) = rejected.get(&who_key) {
-                let mut fail = json!({"id": who_key, "message": why});
-                if !version.is_empty() {
-                    fail["version"] = json!(version);
-                }
-                failures.push(fail);
-                continue;
-            }
-            let mut ok = json!({"id": id});
-            if !version.is_empty() {
-                ok["version"] = json!(version);
-            }
-            successes.push(ok);
-            let scope = match object_tlp(o) {
-                Some(t) => format!("tlp:{}", t.as_str()),
-                None => "default".to_string(),
-            };
-            kept_json.push((
-                id.to_string(),
-                version,
-                scope,
-                o.get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                o.get("spec_version")
-                    .and_then(Value::as_str)
-                    .unwrap_or("2.1")
-                    .to_string(),
-                o.to_string(),
-            ));
         }
-        let news: Vec<repo::NewObject<'_>> = kept_json
-            .iter()
-            .map(|(id, version, scope, ty, sv, j)| repo::NewObject {
-                id,
-                version,
-                scope,
-                stix_type: ty,
-                spec_version: sv,
-                json: j,
-            })
-            .collect();
-        let rows: Vec<pharos_store::AuditRecord> = commit
-            .iter()
-            .map(|c| pharos_store::AuditRecord {
-                path: audited_path.clone(),
-                object: Some(format!("status:{sid}")),
-                detail: Some(format!(
-                    "TAXII envelope: {} objects, {} added, {} updated, {} unchanged, {} quarantined",
-                    report.objects, report.added, report.updated, report.unchanged, report.rejected
-                )),
-                ..c.row.clone()
-            })
-            .collect();
-        store.add_objects_audited(INBOX, &news, &rows)?;
-        commit.iter().for_each(crate::audit::Commit::committed);
-        let status = json!({
-            "id": sid,
-            "status": "complete",
-            "request_timestamp": requested,
-            "total_count": total,
-            "success_count": successes.len(),
-            "successes": successes,
-            "failure_count": failures.len(),
-            "failures": failures,
-            "pending_count": 0,
-        });
-        store.put_status(&sid, &status.to_string())?;
-        Ok(status)
+        status_out.ok_or_else(|| ApiError::internal("the import made no status"))
     })
     .await
     .map_err(ApiError::internal)??;
     let mut r = ok(&status_v);
     *r.status_mut() = StatusCode::ACCEPTED;
     Ok(r)
+}
+
+/// A TAXII POST's rows for the inbox and its status resource: the objects
+/// not rejected (`rejections`: `id or object #n: reason`), each under the
+/// TLP it carries.
+fn inbox_rows(
+    objects: &[Value],
+    rejections: &[String],
+    sid: &str,
+    requested: &str,
+) -> (pharos_share::stix::import::Inbox, Value) {
+    use pharos_share::stix::import::{Inbox, InboxObject};
+    let rejected: HashMap<&str, &str> = rejections
+        .iter()
+        .filter_map(|r| r.split_once(": "))
+        .collect();
+    let mut successes = Vec::new();
+    let mut failures = Vec::new();
+    let mut kept = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        let id = o.get("id").and_then(Value::as_str).unwrap_or("");
+        let who_key = if id.is_empty() {
+            format!("object #{}", i + 1)
+        } else {
+            id.to_string()
+        };
+        let version = stored_version(o);
+        if let Some(why) = rejected.get(who_key.as_str()) {
+            let mut fail = json!({"id": who_key, "message": why});
+            if !version.is_empty() {
+                fail["version"] = json!(version);
+            }
+            failures.push(fail);
+            continue;
+        }
+        let mut ok = json!({"id": id});
+        if !version.is_empty() {
+            ok["version"] = json!(version);
+        }
+        successes.push(ok);
+        let scope = match object_tlp(o) {
+            Some(t) => format!("tlp:{}", t.as_str()),
+            None => "default".to_string(),
+        };
+        kept.push(InboxObject {
+            id: id.to_string(),
+            version,
+            scope,
+            stix_type: o
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            spec_version: o
+                .get("spec_version")
+                .and_then(Value::as_str)
+                .unwrap_or("2.1")
+                .to_string(),
+            json: o.to_string(),
+        });
+    }
+    let status = json!({
+        "id": sid,
+        "status": "complete",
+        "request_timestamp": requested,
+        "total_count": objects.len(),
+        "success_count": successes.len(),
+        "successes": successes,
+        "failure_count": failures.len(),
+        "failures": failures,
+        "pending_count": 0,
+    });
+    let inbox = Inbox {
+        collection: INBOX.to_string(),
+        objects: kept,
+        status_id: sid.to_string(),
+        status_json: status.to_string(),
+    };
+    (inbox, status)
 }
 
 use pharos_core::time::now_us;
@@ -1114,7 +1127,7 @@ fn pull_once(
 ) -> anyhow::Result<pharos_share::taxii::PullReport> {
     use pharos_share::taxii::{Auth, Remote};
     let auth = Auth::from_options(p.token.as_deref(), p.user.as_deref(), p.password.as_deref());
-    let remote = Remote::connect(&p.taxii, auth)?;
+    let remote = Remote::connect_allowing(&p.taxii, auth, p.redirect_allow.clone())?;
     let mut store = AnyStore::open(path)?;
     Ok(pharos_share::taxii::pull(
         &remote,

@@ -549,3 +549,79 @@ async fn markings_address_ids_with_slashes() {
         );
     }
 }
+
+/// Issue 14: a TAXII POST's objects, the inbox's rows, its status resource
+/// and its audit row are one transaction. When the audit row is refused,
+/// none of them is stored (the partner's objects were once committed
+/// before the inbox's transaction failed).
+#[tokio::test]
+async fn a_taxii_post_is_stored_whole_or_not_at_all() {
+    use pharos_server::taxii::{INBOX, MEDIA_TYPE};
+    use pharos_store::StixObjects;
+    use pharos_store::taxii::TaxiiStore;
+    let f = fixture();
+    let object = |n: u32| {
+        serde_json::json!({
+            "type": "url", "spec_version": "2.1",
+            "id": format!("url--7a7a7a7a-0000-4000-8000-{n:012x}"),
+            "value": format!("https://partner.example/tx/{n}"),
+        })
+    };
+    let post = |objects: Vec<serde_json::Value>| {
+        Request::builder()
+            .method("POST")
+            .uri(format!("/taxii2/pharos/collections/{INBOX}/objects/"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", f.analyst))
+            .header(header::ACCEPT, MEDIA_TYPE)
+            .header(header::CONTENT_TYPE, MEDIA_TYPE)
+            .body(Body::from(
+                serde_json::to_vec(&serde_json::json!({ "objects": objects })).unwrap(),
+            ))
+            .unwrap()
+    };
+    let statuses = || -> i64 {
+        rusqlite::Connection::open(&f.store)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM taxii_status", [], |r| r.get(0))
+            .unwrap()
+    };
+    let stored = |n: u32| {
+        let s = SqliteStore::open(&f.store).unwrap();
+        let id = object(n)["id"].as_str().unwrap().to_string();
+        let stix = s
+            .stix_objects(Some("url"))
+            .unwrap()
+            .iter()
+            .any(|o| o.id == id);
+        let inbox = !s.object_rows(INBOX, Some(&id)).unwrap().is_empty();
+        (stix, inbox)
+    };
+    // Accepted: the object, its inbox row and the status are there.
+    let before = statuses();
+    let (status, _, body) = send(post(vec![object(1)])).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(stored(1), (true, true));
+    assert_eq!(statuses(), before + 1);
+    // The audit table refuses the POST's row: nothing of it is stored.
+    rusqlite::Connection::open(&f.store)
+        .unwrap()
+        .execute(
+            "CREATE TRIGGER refuse_taxii_tx BEFORE INSERT ON server_audit
+             WHEN NEW.object LIKE 'status:%'
+             BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+            [],
+        )
+        .unwrap();
+    let (status, _, body) = send(post(vec![object(2)])).await;
+    assert!(status.is_server_error(), "{status} {body}");
+    assert_eq!(
+        stored(2),
+        (false, false),
+        "the partner's object or its inbox row was stored without the POST's audit row"
+    );
+    assert_eq!(statuses(), before + 1, "a status without its objects");
+    rusqlite::Connection::open(&f.store)
+        .unwrap()
+        .execute("DROP TRIGGER refuse_taxii_tx", [])
+        .unwrap();
+}

@@ -103,3 +103,37 @@ fn markings_that_contradict_their_id_or_are_unknown_are_rejected() {
         "{e}"
     );
 }
+
+/// Issue 14: a bundle whose rejected objects cannot be quarantined is not
+/// imported: no answer claims an object quarantined that is not on disk,
+/// and the kept objects are not stored without their bundle's rejections.
+#[test]
+fn a_quarantine_that_cannot_be_written_stores_nothing_of_the_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = AnyStore::open(&path).unwrap();
+    // A directory where the quarantine file would be: it cannot be opened.
+    std::fs::create_dir(store.quarantine_path()).unwrap();
+    let mut bad = incident("yesterday", "y", WHITE);
+    bad["id"] = json!("incident--2b0a5c3e-33a5-4b8e-9a3c-7b9f0e6f2a11");
+    let ok = incident("2024-05-01T00:00:00.000Z", "fine", WHITE);
+    {
+        let mut imp = Importer::new(&mut store).unwrap();
+        let e = imp
+            .import_bytes(&bundle(vec![bad.clone(), ok.clone()]), "p.json")
+            .unwrap_err();
+        assert!(e.to_string().contains("quarantine"), "{e}");
+        assert_eq!(imp.totals().added, 0);
+    }
+    assert!(
+        stored_objects(&store, None).unwrap().is_empty(),
+        "the kept object was stored though its bundle's rejection is in no quarantine"
+    );
+    // Once the quarantine can be written, the same bundle goes in whole.
+    std::fs::remove_dir(store.quarantine_path()).unwrap();
+    let mut imp = Importer::new(&mut store).unwrap();
+    let r = imp.import_bytes(&bundle(vec![bad, ok]), "p.json").unwrap();
+    assert_eq!((r.added, r.rejected), (1, 1), "{:?}", r.rejections);
+    let q = std::fs::read_to_string(imp.quarantine_path()).unwrap();
+    assert_eq!(q.lines().count(), 1);
+}

@@ -215,6 +215,20 @@ pub struct StixImport<'a> {
     /// happened to each object, appended to the audit chain in the
     /// import's transaction (both are stored, or neither).
     pub audit: Option<&'a StixAuditRows<'a>>,
+    /// A TAXII POST's objects for its collection and its status resource,
+    /// written in the import's transaction (the import, the inbox, the
+    /// status and the audit rows are stored together, or none of them).
+    pub inbox: Option<&'a TaxiiInbox<'a>>,
+}
+
+/// What a TAXII POST adds beside the STIX import ([`StixImport::inbox`]).
+#[derive(Clone, Debug)]
+pub struct TaxiiInbox<'a> {
+    pub collection: &'a str,
+    pub objects: &'a [crate::taxii::NewObject<'a>],
+    /// The status resource: its id and JSON.
+    pub status_id: &'a str,
+    pub status_json: &'a str,
 }
 
 /// Makes the audit rows of a STIX import from what happened to each
@@ -230,6 +244,7 @@ impl std::fmt::Debug for StixImport<'_> {
             .field("rejected", &self.rejected)
             .field("at_ms", &self.at_ms)
             .field("audit", &self.audit.is_some())
+            .field("inbox", &self.inbox)
             .finish()
     }
 }

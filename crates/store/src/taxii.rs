@@ -92,6 +92,58 @@ pub trait TaxiiStore {
     ) -> Result<(), StoreError>;
 }
 
+/// Adds object versions to a collection inside transaction `tx` (see
+/// [`TaxiiStore::add_objects`]); how many were new.
+pub(crate) fn insert_objects(
+    tx: &rusqlite::Transaction<'_>,
+    collection: &str,
+    objects: &[NewObject<'_>],
+) -> rusqlite::Result<u64> {
+    let last: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(date_added_us), 0) FROM taxii_objects",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut at = now_us().max(last + 1);
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO taxii_objects
+         (collection, id, version, scope, type, spec_version, date_added_us, json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut added = 0;
+    for o in objects {
+        let n = stmt.execute(params![
+            collection,
+            o.id,
+            o.version,
+            o.scope,
+            o.stix_type,
+            o.spec_version,
+            at,
+            o.json
+        ])?;
+        if n > 0 {
+            added += 1;
+            at += 1;
+        }
+    }
+    Ok(added)
+}
+
+/// Keeps a status resource, on a connection or inside a transaction.
+pub(crate) fn insert_status(
+    conn: &rusqlite::Connection,
+    id: &str,
+    json: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO taxii_status (id, at_ms, json) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms, json = excluded.json",
+        params![id, now_us() / 1000, json],
+    )
+    .map(|_| ())
+}
+
 impl TaxiiStore for SqliteStore {
     fn add_objects_audited(
         &mut self,
@@ -108,42 +160,7 @@ impl TaxiiStore for SqliteStore {
             .conn_mut()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(err)?;
-        let mut added = 0;
-        {
-            let last: i64 = tx
-                .query_row(
-                    "SELECT COALESCE(MAX(date_added_us), 0) FROM taxii_objects",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(err)?;
-            let mut at = now_us().max(last + 1);
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO taxii_objects
-                     (collection, id, version, scope, type, spec_version, date_added_us, json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
-                .map_err(err)?;
-            for o in objects {
-                let n = stmt
-                    .execute(params![
-                        collection,
-                        o.id,
-                        o.version,
-                        o.scope,
-                        o.stix_type,
-                        o.spec_version,
-                        at,
-                        o.json
-                    ])
-                    .map_err(err)?;
-                if n > 0 {
-                    added += 1;
-                    at += 1;
-                }
-            }
-        }
+        let added = insert_objects(&tx, collection, objects).map_err(err)?;
         crate::sqlite::append_audit_rows(&tx, audit).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(added)
@@ -207,13 +224,8 @@ impl TaxiiStore for SqliteStore {
     }
 
     fn put_status(&self, id: &str, json: &str) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "INSERT OR REPLACE INTO taxii_status (id, at_ms, json) VALUES (?1, ?2, ?3)",
-                params![id, now_us() / 1000, json],
-            )
-            .map_err(|e| StoreError::backend(self.path().display().to_string(), e))?;
-        Ok(())
+        insert_status(self.conn(), id, json)
+            .map_err(|e| StoreError::backend(self.path().display().to_string(), e))
     }
 
     fn status(&self, id: &str) -> Result<Option<String>, StoreError> {

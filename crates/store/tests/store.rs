@@ -1155,6 +1155,7 @@ fn stix_objects_keep_the_newer_version<S: Backend>() {
         rejected: 0,
         at_ms: 1,
         audit: None,
+        inbox: None,
     };
     let out = s
         .import_stix(
@@ -1582,7 +1583,19 @@ fn other_changes_and_their_audit_rows_are_stored_together_or_not_at_all<S: Backe
         rejected: 0,
         at_ms: 1,
         audit: Some(&rows),
+        inbox: None,
     };
+    // A TAXII POST: the import, its inbox objects and its status resource
+    // in one transaction with its audit row (issue 14).
+    let inbox_objs = [obj("url--in1")];
+    let inbox = |status_id: &'static str| TaxiiInbox {
+        collection: "inbox",
+        objects: &inbox_objs,
+        status_id,
+        status_json: "{\"status\": \"complete\"}",
+    };
+    let inbox_ok = inbox("status-1");
+    let inbox_refused = inbox("status-2");
     s.set_marking_audited("post", "x:1", &marking, &[change("/api/markings/post/x:1")])
         .unwrap();
     s.insert_token_audited(&tok("t1"), &[change("/api/tokens")])
@@ -1598,6 +1611,17 @@ fn other_changes_and_their_audit_rows_are_stored_together_or_not_at_all<S: Backe
     );
     s.import_stix(&import("bundle--1"), &[stix("url--a")], &newer)
         .unwrap();
+    s.import_stix(
+        &StixImport {
+            inbox: Some(&inbox_ok),
+            ..import("bundle--in1")
+        },
+        &[stix("url--in1")],
+        &newer,
+    )
+    .unwrap();
+    assert_eq!(s.object_rows("inbox", None).unwrap().len(), 1);
+    assert!(s.status("status-1").unwrap().is_some());
     assert_eq!(
         s.add_objects_audited("inbox", &[obj("url--1")], &[change("/taxii2/inbox")])
             .unwrap(),
@@ -1617,6 +1641,7 @@ fn other_changes_and_their_audit_rows_are_stored_together_or_not_at_all<S: Backe
             "/api/markings/post/x:1",
             "/api/tokens",
             "/api/tokens/t1",
+            "/api/stix/import",
             "/api/stix/import",
             "/taxii2/inbox"
         ]
@@ -1652,14 +1677,28 @@ fn other_changes_and_their_audit_rows_are_stored_together_or_not_at_all<S: Backe
         s.import_stix(&import("bundle--2"), &[stix("url--b")], &newer)
             .is_err()
     );
-    assert_eq!(s.stix_objects(None).unwrap().len(), 1, "no url--b");
+    assert_eq!(s.stix_objects(None).unwrap().len(), 2, "no url--b");
+    // A TAXII POST whose row is refused: no object, inbox row or status.
+    assert!(
+        s.import_stix(
+            &StixImport {
+                inbox: Some(&inbox_refused),
+                ..import("bundle--in2")
+            },
+            &[stix("url--in2")],
+            &newer,
+        )
+        .is_err()
+    );
+    assert_eq!(s.stix_objects(None).unwrap().len(), 2, "no url--in2");
+    assert!(s.status("status-2").unwrap().is_none(), "no status-2");
     assert!(
         s.add_objects_audited("inbox", &[obj("url--2")], &[change("/x")])
             .is_err()
     );
-    assert_eq!(s.object_rows("inbox", None).unwrap().len(), 1, "no url--2");
+    assert_eq!(s.object_rows("inbox", None).unwrap().len(), 2, "no url--2");
     // Without audit rows (the CLI, the server's own publishing) changes go on.
     s.set_marking("post", "x:1", &open).unwrap();
     assert_eq!(s.add_objects("inbox", &[obj("url--2")]).unwrap(), 1);
-    assert_eq!(paths(&s).len(), 5);
+    assert_eq!(paths(&s).len(), 6);
 }

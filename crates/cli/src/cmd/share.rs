@@ -67,6 +67,11 @@ pub struct RemoteArgs {
     /// A token, sent as `Authorization: Bearer TOKEN`.
     #[arg(long, env = "PHAROS_TAXII_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// An internal host (loopback, private, link-local) a redirect may lead
+    /// to; repeat for several. Without it such redirects are refused
+    /// (docs/limits.md, Redirects).
+    #[arg(long = "redirect-allow", value_name = "HOST")]
+    pub redirect_allow: Vec<String>,
 }
 
 impl RemoteArgs {
@@ -78,7 +83,7 @@ impl RemoteArgs {
         )
     }
     fn connect(&self) -> Result<Remote> {
-        Remote::connect(&self.taxii, self.auth())
+        Remote::connect_allowing(&self.taxii, self.auth(), self.redirect_allow.clone())
             .with_context(|| format!("cannot reach the TAXII server at {}", self.taxii))
     }
 }

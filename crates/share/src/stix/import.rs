@@ -143,7 +143,34 @@ pub struct Importer<'a> {
     sources: Vec<String>,
     totals: FileReport,
     audit: Option<AuditHook<'a>>,
+    inbox: Option<InboxHook<'a>>,
 }
+
+/// A TAXII POST's collection rows and status resource, made from the
+/// bundle's rejections ([`Importer::inbox_with`]).
+#[derive(Clone, Debug, Default)]
+pub struct Inbox {
+    pub collection: String,
+    pub objects: Vec<InboxObject>,
+    pub status_id: String,
+    pub status_json: String,
+}
+
+/// One object version for a TAXII collection
+/// ([`pharos_store::taxii::NewObject`], owned).
+#[derive(Clone, Debug, Default)]
+pub struct InboxObject {
+    pub id: String,
+    pub version: String,
+    pub scope: String,
+    pub stix_type: String,
+    pub spec_version: String,
+    pub json: String,
+}
+
+/// Makes a TAXII POST's rows from the bundle's rejections (`object id (or
+/// object #n): reason`, in the order of the bundle).
+type InboxHook<'a> = Box<dyn FnOnce(&[String]) -> Inbox + Send + 'a>;
 
 /// Makes the audit rows of a bundle's import from its counts
 /// ([`Importer::audit_with`]).
@@ -388,6 +415,7 @@ impl<'a> Importer<'a> {
             sources: Vec::new(),
             totals: FileReport::default(),
             audit: None,
+            inbox: None,
         })
     }
 
@@ -401,6 +429,15 @@ impl<'a> Importer<'a> {
         rows: impl Fn(&FileReport) -> Vec<AuditRecord> + Send + 'a,
     ) -> &mut Self {
         self.audit = Some(Box::new(rows));
+        self
+    }
+
+    /// The next bundle's import also writes the TAXII collection rows and
+    /// status resource `rows` makes from its rejections, in the same
+    /// transaction as its objects and audit rows: the server's TAXII inbox
+    /// (a crash leaves all of them, or none). Once, for the next bundle.
+    pub fn inbox_with(&mut self, rows: impl FnOnce(&[String]) -> Inbox + Send + 'a) -> &mut Self {
+        self.inbox = Some(Box::new(rows));
         self
     }
 
@@ -472,6 +509,50 @@ impl<'a> Importer<'a> {
                 Err(reason) => rejected.push((i, reason, o)),
             }
         }
+        // The rejected objects go to the quarantine before the kept ones
+        // are committed: an import that answers is one whose rejections
+        // are all on disk, and a quarantine that cannot be written stores
+        // nothing of the bundle (issue 14: no result claims a record
+        // quarantined that is not).
+        for (i, reason, o) in &rejected {
+            let who = s(o, "id").map_or_else(|| format!("object #{}", i + 1), str::to_string);
+            let reason = format!("stix: {who}: {reason}");
+            let q = Rejection {
+                file: source.to_string(),
+                line: None,
+                record: Some(*i as u64 + 1),
+                reason: reason.clone(),
+                raw: raw_of(o),
+            };
+            if let Err(e) = self.quarantine.put(&q) {
+                return Err(self.quarantine_error(e));
+            }
+            rep.rejections
+                .push(reason.trim_start_matches("stix: ").to_string());
+            rep.rejected += 1;
+        }
+        if let Err(e) = self.quarantine.flush() {
+            return Err(self.quarantine_error(e));
+        }
+        let inbox = self.inbox.take().map(|f| f(&rep.rejections));
+        let inbox_objects: Vec<pharos_store::taxii::NewObject<'_>> = inbox
+            .iter()
+            .flat_map(|i| &i.objects)
+            .map(|o| pharos_store::taxii::NewObject {
+                id: &o.id,
+                version: &o.version,
+                scope: &o.scope,
+                stix_type: &o.stix_type,
+                spec_version: &o.spec_version,
+                json: &o.json,
+            })
+            .collect();
+        let inbox_rows = inbox.as_ref().map(|i| pharos_store::TaxiiInbox {
+            collection: &i.collection,
+            objects: &inbox_objects,
+            status_id: &i.status_id,
+            status_json: &i.status_json,
+        });
         let hook = self.audit.take();
         let audit_rows = |out: &[StixOutcome]| -> Vec<AuditRecord> {
             let Some(rows) = &hook else {
@@ -503,6 +584,7 @@ impl<'a> Importer<'a> {
                 audit: hook
                     .is_some()
                     .then_some(&audit_rows as &pharos_store::StixAuditRows<'_>),
+                inbox: inbox_rows.as_ref(),
             },
             &kept,
             &newer_than,
@@ -518,32 +600,6 @@ impl<'a> Importer<'a> {
                 .entry(o.tlp.clone().unwrap_or_else(|| "unmarked".into()))
                 .or_default() += 1;
         }
-        for (i, reason, o) in rejected {
-            let who = s(o, "id").map_or_else(|| format!("object #{}", i + 1), str::to_string);
-            let reason = format!("stix: {who}: {reason}");
-            let q = Rejection {
-                file: source.to_string(),
-                line: None,
-                record: Some(i as u64 + 1),
-                reason: reason.clone(),
-                raw: raw_of(o),
-            };
-            if let Err(e) = self.quarantine.put(&q) {
-                return Err(ImportError::File {
-                    file: self.quarantine.path().display().to_string(),
-                    reason: format!("cannot write the quarantine: {e}"),
-                });
-            }
-            rep.rejections
-                .push(reason.trim_start_matches("stix: ").to_string());
-            rep.rejected += 1;
-        }
-        if let Err(e) = self.quarantine.flush() {
-            return Err(ImportError::File {
-                file: self.quarantine.path().display().to_string(),
-                reason: format!("cannot write the quarantine: {e}"),
-            });
-        }
         let t = &mut self.totals;
         t.objects += rep.objects;
         t.added += rep.added;
@@ -557,6 +613,13 @@ impl<'a> Importer<'a> {
             *t.by_tlp.entry(k.clone()).or_default() += v;
         }
         Ok(rep)
+    }
+
+    fn quarantine_error(&self, e: std::io::Error) -> ImportError {
+        ImportError::File {
+            file: self.quarantine.path().display().to_string(),
+            reason: format!("cannot write the quarantine ({e}); nothing of the bundle was stored"),
+        }
     }
 
     fn stored_markings(&self) -> Result<HashMap<String, Option<Tlp>>, ImportError> {

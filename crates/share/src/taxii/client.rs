@@ -10,6 +10,12 @@ use std::time::Duration;
 /// How long one request to a TAXII server may take (connect, send, read).
 pub const TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The most bytes one answer of a TAXII server may have (a page of up to
+/// 1,000 objects, a status, a collection): a longer one is refused, read
+/// no further than this, so a hostile or broken server cannot make the
+/// client hold more (docs/limits.md).
+pub const MAX_ANSWER_BYTES: usize = 64 << 20;
+
 /// The TAXII 2.1 media type.
 pub const MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 /// STIX 2.1 objects in an envelope.
@@ -110,10 +116,21 @@ impl Remote {
     /// address other than the configured host is refused (issue 14,
     /// finding 9).
     pub fn connect(url: &str, auth: Auth) -> Result<Remote, ClientError> {
+        Self::connect_allowing(url, auth, Vec::new())
+    }
+
+    /// [`Remote::connect`], letting redirects reach the internal hosts in
+    /// `redirect_allow` (as feeds' and webhooks' `redirect_allow`:
+    /// `--redirect-allow HOST`, `[[taxii.pull]] redirect_allow`).
+    pub fn connect_allowing(
+        url: &str,
+        auth: Auth,
+        redirect_allow: Vec<String>,
+    ) -> Result<Remote, ClientError> {
         let http = pharos_core::net::http_client(
             "taxii",
             TIMEOUT,
-            pharos_core::net::RedirectGuard::default(),
+            pharos_core::net::RedirectGuard::new(redirect_allow),
         )
         .map_err(|e| ClientError::Transport {
             url: url.to_string(),
@@ -164,10 +181,7 @@ impl Remote {
     ) -> Result<(Value, reqwest::header::HeaderMap), ClientError> {
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.bytes().map_err(|e| ClientError::Transport {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })?;
+        let body = Self::body(url, resp)?;
         if !status.is_success() {
             let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let message = v
@@ -192,6 +206,35 @@ impl Remote {
             })?
         };
         Ok((v, headers))
+    }
+
+    /// The answer's body, at most [`MAX_ANSWER_BYTES`] (refused past it,
+    /// without reading further).
+    fn body(url: &str, mut resp: reqwest::blocking::Response) -> Result<Vec<u8>, ClientError> {
+        use std::io::Read;
+        let too_long = |n: String| ClientError::Protocol {
+            url: url.to_string(),
+            reason: format!(
+                "the answer is {n} bytes, more than a TAXII answer may have ({MAX_ANSWER_BYTES}); nothing of it was used"
+            ),
+        };
+        if let Some(n) = resp.content_length()
+            && n > MAX_ANSWER_BYTES as u64
+        {
+            return Err(too_long(n.to_string()));
+        }
+        let mut body = Vec::new();
+        (&mut resp)
+            .take(MAX_ANSWER_BYTES as u64 + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| ClientError::Transport {
+                url: url.to_string(),
+                reason: pharos_core::net::error_chain(&e),
+            })?;
+        if body.len() > MAX_ANSWER_BYTES {
+            return Err(too_long("more than that".into()));
+        }
+        Ok(body)
     }
 
     fn get_json(&self, url: &str) -> Result<(Value, reqwest::header::HeaderMap), ClientError> {
@@ -503,6 +546,88 @@ fn micros(s: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
+    /// A server on 127.0.0.1 that answers each of its first four requests
+    /// with `head` and then `body_len` spaces, and the URL it listens on.
+    fn serve(head: String, body_len: usize) -> String {
+        use std::io::{BufRead, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/taxii2/", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let chunk = vec![b' '; 1 << 20];
+            for c in l.incoming().take(4) {
+                let Ok(c) = c else { continue };
+                let mut r = std::io::BufReader::new(c.try_clone().unwrap());
+                let mut line = String::new();
+                while r.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let mut w = std::io::BufWriter::new(c);
+                let _ = w.write_all(head.as_bytes());
+                let mut left = body_len;
+                while left > 0 {
+                    let n = left.min(chunk.len());
+                    if w.write_all(&chunk[..n]).is_err() {
+                        break;
+                    }
+                    left -= n;
+                }
+                let _ = w.flush();
+            }
+        });
+        url
+    }
+
+    const OK_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\nConnection: close\r\n\r\n";
+
+    /// Issue 14: an answer longer than [`MAX_ANSWER_BYTES`] is refused,
+    /// whether it says its length or not, and read no further.
+    #[test]
+    fn an_answer_past_the_cap_is_refused() {
+        let said = serve(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\nContent-Length: 1000000000000\r\n\r\n".into(),
+            0,
+        );
+        let e = Remote::connect(&said, Auth::None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("more than a TAXII answer may have"), "{e}");
+        let unsaid = serve(OK_HEAD.into(), MAX_ANSWER_BYTES + (1 << 20));
+        let e = Remote::connect(&unsaid, Auth::None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("more than a TAXII answer may have"), "{e}");
+        // Up to the cap, an answer is read (here: not an API root).
+        let fits = serve(OK_HEAD.into(), 1000);
+        let e = Remote::connect(&fits, Auth::None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(!e.contains("more than"), "{e}");
+    }
+
+    /// A redirect to an internal host is followed when it is allowed.
+    #[test]
+    fn a_redirect_to_an_allowed_internal_host_is_followed() {
+        // A TAXII API root on 127.0.0.1, which a server on "localhost"
+        // (another host name) redirects to.
+        let target = serve(
+            format!(
+                "{OK_HEAD}{{\"title\": \"inside\", \"versions\": [\"application/taxii+json;version=2.1\"]}}"
+            ),
+            0,
+        );
+        let from = redirecting(target).replace("127.0.0.1", "localhost");
+        let e = Remote::connect(&from, Auth::None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("internal address"), "{e}");
+        let r = Remote::connect_allowing(&from, Auth::None, vec!["127.0.0.1".into()]).unwrap();
+        assert_eq!(r.info["title"], "inside");
+    }
+
     #[test]
     fn urls_resolve_against_the_discovery_url() {
         assert_eq!(
@@ -535,21 +660,12 @@ mod tests {
 
     /// A server that answers every request with a redirect to `to`.
     fn redirecting(to: String) -> String {
-        use std::io::{Read, Write};
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let at = format!("http://{}/taxii2/", l.local_addr().unwrap());
-        std::thread::spawn(move || {
-            for c in l.incoming().take(4) {
-                let Ok(mut c) = c else { continue };
-                let mut buf = [0u8; 4096];
-                let _ = c.read(&mut buf);
-                let _ = write!(
-                    c,
-                    "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                );
-            }
-        });
-        at
+        serve(
+            format!(
+                "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            ),
+            0,
+        )
     }
 
     #[test]

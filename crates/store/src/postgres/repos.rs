@@ -417,6 +417,10 @@ impl StixObjects for PgStore {
             ],
         )
         .map_err(e)?;
+        if let Some(i) = import.inbox {
+            super::taxii::insert_objects(&mut tx, i.collection, i.objects).map_err(e)?;
+            super::taxii::insert_status(&mut tx, i.status_id, i.status_json).map_err(e)?;
+        }
         if let Some(rows) = import.audit {
             super::server::append_audit_rows(&mut tx, &rows(&out)).map_err(e)?;
         }

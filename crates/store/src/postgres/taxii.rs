@@ -9,6 +9,65 @@ use pharos_core::time::now_us;
 /// no other writer in between, so it stays strictly increasing.
 const TAXII_LOCK: i64 = 0x7068_6172_6f73_0005;
 
+/// Adds object versions to a collection inside transaction `tx` (see
+/// [`TaxiiStore::add_objects`]), under the TAXII lock; how many were new.
+pub(crate) fn insert_objects(
+    tx: &mut ::postgres::Transaction<'_>,
+    collection: &str,
+    objects: &[NewObject<'_>],
+) -> Result<u64, ::postgres::Error> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&TAXII_LOCK])?;
+    let last: i64 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(date_added_us), 0)::BIGINT FROM taxii_objects",
+            &[],
+        )?
+        .get(0);
+    let mut at = now_us().max(last + 1);
+    let stmt = tx.prepare(
+        "INSERT INTO taxii_objects
+         (collection, id, version, scope, type, spec_version, date_added_us, json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (collection, id, version, scope) DO NOTHING",
+    )?;
+    let collection = column(collection);
+    let mut added = 0;
+    for o in objects {
+        let n = tx.execute(
+            &stmt,
+            &[
+                &collection,
+                &column(o.id),
+                &column(o.version),
+                &column(o.scope),
+                &column(o.stix_type),
+                &column(o.spec_version),
+                &at,
+                &column(o.json),
+            ],
+        )?;
+        if n > 0 {
+            added += 1;
+            at += 1;
+        }
+    }
+    Ok(added)
+}
+
+/// Keeps a status resource inside transaction `tx`.
+pub(crate) fn insert_status(
+    tx: &mut ::postgres::Transaction<'_>,
+    id: &str,
+    json: &str,
+) -> Result<(), ::postgres::Error> {
+    tx.execute(
+        "INSERT INTO taxii_status (id, at_ms, json) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms, json = excluded.json",
+        &[&column(id), &(now_us() / 1000), &column(json)],
+    )
+    .map(|_| ())
+}
+
 impl TaxiiStore for PgStore {
     fn add_objects_audited(
         &mut self,
@@ -19,47 +78,7 @@ impl TaxiiStore for PgStore {
         let mut c = self.conn();
         let e = |err| self.err(err);
         let mut tx = c.client.transaction().map_err(e)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&TAXII_LOCK])
-            .map_err(e)?;
-        let last: i64 = tx
-            .query_one(
-                "SELECT COALESCE(MAX(date_added_us), 0)::BIGINT FROM taxii_objects",
-                &[],
-            )
-            .map_err(e)?
-            .get(0);
-        let mut at = now_us().max(last + 1);
-        let stmt = tx
-            .prepare(
-                "INSERT INTO taxii_objects
-                 (collection, id, version, scope, type, spec_version, date_added_us, json)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (collection, id, version, scope) DO NOTHING",
-            )
-            .map_err(e)?;
-        let collection = column(collection);
-        let mut added = 0;
-        for o in objects {
-            let n = tx
-                .execute(
-                    &stmt,
-                    &[
-                        &collection,
-                        &column(o.id),
-                        &column(o.version),
-                        &column(o.scope),
-                        &column(o.stix_type),
-                        &column(o.spec_version),
-                        &at,
-                        &column(o.json),
-                    ],
-                )
-                .map_err(e)?;
-            if n > 0 {
-                added += 1;
-                at += 1;
-            }
-        }
+        let added = insert_objects(&mut tx, collection, objects).map_err(e)?;
         super::server::append_audit_rows(&mut tx, audit).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(added)
@@ -106,12 +125,11 @@ impl TaxiiStore for PgStore {
     }
 
     fn put_status(&self, id: &str, json: &str) -> Result<(), StoreError> {
-        self.execute(
-            "INSERT INTO taxii_status (id, at_ms, json) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms, json = excluded.json",
-            &[&column(id), &(now_us() / 1000), &column(json)],
-        )
-        .map(|_| ())
+        let mut c = self.conn();
+        let e = |err| self.err(err);
+        let mut tx = c.client.transaction().map_err(e)?;
+        insert_status(&mut tx, id, json).map_err(e)?;
+        tx.commit().map_err(e)
     }
 
     fn status(&self, id: &str) -> Result<Option<String>, StoreError> {

@@ -447,6 +447,10 @@ impl StixObjects for SqliteStore {
             )
             .map_err(e)?;
         }
+        if let Some(i) = import.inbox {
+            crate::taxii::insert_objects(&tx, i.collection, i.objects).map_err(e)?;
+            crate::taxii::insert_status(&tx, i.status_id, i.status_json).map_err(e)?;
+        }
         if let Some(rows) = import.audit {
             super::server::append_audit_rows(&tx, &rows(&out)).map_err(e)?;
         }
