@@ -62,6 +62,10 @@ struct Hidden {
     networks: HashSet<u32>,
     incidents: HashSet<String>,
     claims: HashSet<String>,
+    /// Accounts (`platform:id`, and bare ids) that wrote a post hidden
+    /// from the reader: their signals and networks count it.
+    authors: HashSet<String>,
+    author_ids: HashSet<String>,
 }
 
 fn split_key(key: &str) -> (&str, &str) {
@@ -95,7 +99,17 @@ impl Clearance {
         c.hide_own();
         // Composite objects that name a hidden one.
         if !c.nothing_hidden() {
+            // The posts hidden from this reader, by rowid (one pass over
+            // the store per set of markings, then only new posts).
+            let hidden_posts = if c.hides_posts_or_actors() {
+                Some(st.hidden_posts.of(s, &c)?)
+            } else {
+                None
+            };
             let snap = st.snapshot.read().map_err(ApiError::internal)?;
+            if let Some(hp) = &hidden_posts {
+                c.hide_holders(&snap, hp);
+            }
             for n in snap.narratives.iter() {
                 if !c.narrative_names_only_seen(n) {
                     c.hidden.narratives.insert(n.id);
@@ -168,6 +182,56 @@ impl Clearance {
             }
         }
         self.hidden = h;
+    }
+
+    /// Hides what counts a hidden post (issue 14, finding 2: a partner
+    /// does not learn of a hidden post even by a count): a narrative that
+    /// holds one (its `total_posts`, platform, language and timeline
+    /// counts include it), a network with an account that wrote one (its
+    /// `member_posts`, platform and language counts), and that account's
+    /// signals ([`Clearance::sees_signals`]). Linear in the narratives'
+    /// members and the networks' accounts.
+    fn hide_holders(&mut self, snap: &crate::analyst::Snapshot, hidden: &[HiddenPost]) {
+        if hidden.is_empty() {
+            return;
+        }
+        let rowids: HashSet<i64> = hidden.iter().map(|p| p.rowid).collect();
+        for p in hidden {
+            self.hidden
+                .authors
+                .insert(format!("{}:{}", p.platform, p.actor_id));
+            self.hidden.author_ids.insert(p.actor_id.clone());
+        }
+        for (n, members) in &snap.members.posts {
+            if members.iter().any(|m| rowids.contains(&m.rowid)) {
+                self.hidden.narratives.insert(*n);
+            }
+        }
+        if let Some(r) = &snap.coordination {
+            for n in &r.communities {
+                if n.members.iter().any(|m| self.wrote_hidden(m)) {
+                    self.hidden.networks.insert(n.id);
+                }
+            }
+        }
+    }
+
+    /// Whether account `key` (`platform:id`, or a bare id) wrote a post
+    /// hidden from this reader.
+    fn wrote_hidden(&self, key: &str) -> bool {
+        match key.split_once(':') {
+            Some(_) if self.hidden.authors.contains(key) => true,
+            Some((_, id)) => self.hidden.author_ids.contains(id),
+            None => self.hidden.author_ids.contains(key),
+        }
+    }
+
+    /// An account's signals (its row in the actors list: posts, rate,
+    /// burstiness, first and last seen, all counted over its posts): seen
+    /// when the account is, and none of its posts is hidden from the
+    /// reader. `key` is `platform:id` or a bare id.
+    pub fn sees_signals(&self, key: &str) -> bool {
+        self.team() || (self.sees_actor_key(key) && !self.wrote_hidden(key))
     }
 
     fn nothing_hidden(&self) -> bool {
@@ -511,6 +575,123 @@ impl Clearance {
             return self.sees("incident", id);
         }
         self.scope_marking(scope).allows(&self.who, &self.community)
+    }
+}
+
+/// A post hidden from a reader ([`Clearance::sees_post`] says no).
+#[derive(Clone, Debug)]
+pub struct HiddenPost {
+    pub rowid: i64,
+    pub platform: String,
+    pub actor_id: String,
+}
+
+/// The posts hidden from readers, by what hides them (the posts and
+/// accounts the markings hide from a reader): found by one pass over the
+/// store, then kept up to date with the posts stored since (rowids only
+/// grow). At most [`HiddenPostsCache::KEPT`] sets are kept, the least
+/// recently used dropped.
+#[derive(Default)]
+pub struct HiddenPostsCache {
+    entries: std::sync::Mutex<Vec<HiddenEntry>>,
+}
+
+struct HiddenEntry {
+    key: String,
+    /// Every post up to this rowid was looked at.
+    upto: i64,
+    posts: std::sync::Arc<Vec<HiddenPost>>,
+    used: std::time::Instant,
+}
+
+impl HiddenPostsCache {
+    /// Sets of markings kept at once.
+    pub const KEPT: usize = 8;
+    /// Posts read a page at a time.
+    const PAGE: usize = 2_000;
+
+    /// The posts hidden from `c`'s reader, up to the store's newest.
+    pub fn of(
+        &self,
+        s: &pharos_store::AnyStore,
+        c: &Clearance,
+    ) -> ApiResult<std::sync::Arc<Vec<HiddenPost>>> {
+        use pharos_store::PostLog;
+        let key = c.hidden_key();
+        let (mut upto, mut posts) = {
+            let e = self.entries.lock().map_err(ApiError::internal)?;
+            match e.iter().find(|e| e.key == key) {
+                Some(e) => (e.upto, e.posts.clone()),
+                None => (0, Default::default()),
+            }
+        };
+        let newest = s.max_rowid()?;
+        if newest < upto {
+            // Another store behind the same name: start again.
+            upto = 0;
+            posts = Default::default();
+        }
+        if newest > upto {
+            let mut more: Vec<HiddenPost> = Vec::new();
+            loop {
+                let page = s.posts_after_rowid(upto, Self::PAGE)?;
+                for (rowid, p) in &page {
+                    upto = upto.max(*rowid);
+                    if !c.sees_post(p) {
+                        more.push(HiddenPost {
+                            rowid: *rowid,
+                            platform: p.platform.clone(),
+                            actor_id: p.actor.id.clone(),
+                        });
+                    }
+                }
+                if page.len() < Self::PAGE || upto >= newest {
+                    break;
+                }
+            }
+            upto = upto.max(newest);
+            if !more.is_empty() {
+                let mut all = (*posts).clone();
+                all.extend(more);
+                posts = std::sync::Arc::new(all);
+            }
+        }
+        let mut e = self.entries.lock().map_err(ApiError::internal)?;
+        e.retain(|e| e.key != key);
+        e.push(HiddenEntry {
+            key,
+            upto,
+            posts: posts.clone(),
+            used: std::time::Instant::now(),
+        });
+        if e.len() > Self::KEPT {
+            e.sort_by_key(|e| std::cmp::Reverse(e.used));
+            e.truncate(Self::KEPT);
+        }
+        Ok(posts)
+    }
+}
+
+impl Clearance {
+    /// What decides which posts are hidden from this reader: the hidden
+    /// posts and accounts, sorted.
+    fn hidden_key(&self) -> String {
+        let h = &self.hidden;
+        let mut parts: Vec<String> = vec![format!(
+            "d{}",
+            self.default.allows(&self.who, &self.community)
+        )];
+        for (tag, set) in [
+            ("p", &h.posts),
+            ("i", &h.post_ids),
+            ("a", &h.actors),
+            ("b", &h.actor_ids),
+        ] {
+            let mut v: Vec<&String> = set.iter().collect();
+            v.sort();
+            parts.extend(v.into_iter().map(|x| format!("{tag}{x}")));
+        }
+        parts.join("\n")
     }
 }
 

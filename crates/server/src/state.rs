@@ -38,6 +38,9 @@ pub struct AppState {
     pub started: Instant,
     /// `pharos stats` of the store, by `top`: (posts stored, runs, when, stats).
     stats: Mutex<HashMap<usize, StatsEntry>>,
+    /// The posts hidden from partners, by the markings that hide them
+    /// ([`Clearance::load`]).
+    pub hidden_posts: crate::clearance::HiddenPostsCache,
 }
 
 type StatsEntry = (i64, i64, Instant, Arc<pharos_store::Stats>);
@@ -67,6 +70,7 @@ impl AppState {
             logins: Default::default(),
             started: Instant::now(),
             stats: Mutex::new(HashMap::new()),
+            hidden_posts: Default::default(),
         }
     }
 

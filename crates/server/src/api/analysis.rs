@@ -479,7 +479,9 @@ pub async fn actors(
         .actors
         .iter()
         .filter(|a| needle.is_empty() || a.actor_id.to_lowercase().contains(&needle))
-        .filter(|a| cl.sees_actor_key(&a.actor_id))
+        // An account's row counts its posts: one hidden from the reader
+        // hides the row (the clearance found them once for the request).
+        .filter(|a| cl.sees_signals(&a.actor_id))
         .cloned()
         .collect();
     Ok(Json(ActorPage {
@@ -506,6 +508,8 @@ pub struct ActorDetail {
     pub last: Option<String>,
     #[schema(value_type = Object)]
     pub languages: serde_json::Value,
+    /// None for a partner from whom one of its posts is hidden (the
+    /// signals are counted over all of them).
     pub signals: Option<ActorRow>,
     /// Coordination networks it belongs to.
     pub networks: Vec<u32>,
@@ -557,6 +561,8 @@ pub async fn actor(
             .into_iter()
             .filter(|n| cl.sees("network", &n.to_string()))
             .collect();
+        // Signals are counted over all its posts: none when one is hidden.
+        let signals = signals.filter(|_| cl.sees_signals(&format!("{platform}:{id}")));
         // Counted over the posts this reader sees.
         let summary = cl.actor_summary(s, &platform, &id)?;
         if summary.posts == 0 {
