@@ -55,3 +55,53 @@ fn verify_names_the_first_row_changed_behind_the_stores_back() {
     let out = common::run(&["audit", "verify", "--store", "/nonexistent/s.db"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 14: `pharos token create` and `revoke` commit their audit row in
+/// the token change's own transaction. When the row cannot be written (a
+/// trigger refuses it here), the change is not made either.
+#[test]
+fn a_token_change_whose_audit_row_fails_is_not_made() {
+    use pharos_store::Tokens;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let store = db.to_str().unwrap();
+    drop(SqliteStore::open(&db).unwrap());
+    common::ok(&[
+        "token", "create", "--role", "analyst", "--name", "kept", "--store", store,
+    ]);
+    let kept = SqliteStore::open(&db).unwrap().tokens().unwrap();
+    assert_eq!(kept.len(), 1);
+    let kept_id = kept[0].id.clone();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON server_audit
+             BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END;",
+        )
+        .unwrap();
+    let out = common::run(&[
+        "token", "create", "--role", "admin", "--name", "ghost", "--store", store,
+    ]);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "create must fail without its row"
+    );
+    let out = common::run(&["token", "revoke", &kept_id, "--store", store]);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "revoke must fail without its row"
+    );
+    let s = SqliteStore::open(&db).unwrap();
+    let tokens = s.tokens().unwrap();
+    assert_eq!(
+        tokens.len(),
+        1,
+        "a token was created though its audit row was refused: {tokens:?}"
+    );
+    assert_eq!(
+        tokens[0].revoked_ms, None,
+        "the token was revoked though its audit row was refused"
+    );
+}

@@ -56,6 +56,9 @@ pub struct AuditEntry {
 pub const MAX_PATH_BYTES: usize = 512;
 /// Longest query string (`detail`), token name or organisation kept in a row.
 pub const MAX_DETAIL_BYTES: usize = 1024;
+/// How long a request waits for the audit rows recorded before it to be
+/// written ([`AuditLog::sync`]) before it answers 503.
+pub const SYNC_WAIT: Duration = Duration::from_secs(30);
 /// Rows a minute for requests without a valid token; the rest are counted
 /// into one row.
 pub const UNAUTHENTICATED_PER_MINUTE: u64 = 60;
@@ -140,6 +143,8 @@ enum Msg {
 #[derive(Clone)]
 pub struct AuditLog {
     tx: Sender<Msg>,
+    /// How long [`AuditLog::sync`] waits ([`SYNC_WAIT`]).
+    sync_wait: Duration,
     /// Requests without a valid token: failed logins, and the others.
     unauthenticated: std::sync::Arc<std::sync::Mutex<[Window; 2]>>,
 }
@@ -160,6 +165,7 @@ impl AuditLog {
         let unauthenticated = std::sync::Arc::new(std::sync::Mutex::new([w(), w()]));
         let log = AuditLog {
             tx,
+            sync_wait: SYNC_WAIT,
             unauthenticated,
         };
         let windows = log.unauthenticated.clone();
@@ -194,13 +200,46 @@ impl AuditLog {
         let _ = self.tx.send(Msg::Entry(Box::new(e)));
     }
 
-    /// Waits (at most 30 s) until every entry recorded before this call is
+    /// Waits (at most [`SYNC_WAIT`]) until every entry recorded before this call is
     /// written; false when they are not written by then (the store refuses
     /// them: the audit thread keeps them and tries again) or the thread is gone.
     pub fn sync(&self) -> bool {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.tx.send(Msg::Sync(tx)).is_ok() && rx.recv_timeout(Duration::from_secs(30)).is_ok()
+        self.tx.send(Msg::Sync(tx)).is_ok() && rx.recv_timeout(self.sync_wait).is_ok()
     }
+
+    /// [`AuditLog::sync`] off the async runtime, for a request that must
+    /// not answer before its rows are written. On false (logged, naming
+    /// `what`) the caller answers [`unwritten`] instead of what it would
+    /// have said: the access middleware for a change answered 2xx without
+    /// its row, the audit list (which would miss rows).
+    pub async fn synced(&self, what: &str) -> bool {
+        let log = self.clone();
+        let ok = tokio::task::spawn_blocking(move || log.sync())
+            .await
+            .unwrap_or(false);
+        if !ok {
+            tracing::error!(
+                "audit log: {what}: the rows recorded before it are not written within {} s (the store cannot take them now, or the audit thread is gone); answering 503",
+                SYNC_WAIT.as_secs()
+            );
+        }
+        ok
+    }
+}
+
+/// The 503 of a request whose audit rows could not be written in time
+/// ([`AuditLog::synced`] said false).
+pub fn unwritten(what: &str) -> crate::error::ApiError {
+    let mut e = crate::error::ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "audit_unavailable",
+        format!(
+            "{what}: the audit log cannot be written now (the server logs why); try again later"
+        ),
+    );
+    e.retry_after = Some(30);
+    e
 }
 
 /// Rows the audit thread holds while the store refuses them (then it
@@ -409,13 +448,17 @@ impl InTransaction {
     }
 }
 
-/// Writes one entry directly (the CLI's token commands).
-pub fn write_now<S: Audit + ?Sized>(store: &S, e: AuditEntry) -> Result<(), StoreError> {
-    let mut e = e;
+/// The row of `e` (cut to the bounds, stamped now when it has no time) to
+/// commit in a change's own transaction: the CLI's token commands hand it
+/// to [`crate::auth::create_audited`] and [`crate::auth::revoke_audited`],
+/// as the server does, so a token change and its row are stored together
+/// or not at all.
+pub fn row(mut e: AuditEntry) -> AuditRecord {
     if e.at_ms == 0 {
         e.at_ms = now_ms();
     }
-    write(store, &[e])
+    bound(&mut e);
+    record_of(&e)
 }
 
 /// The newest entries first, at most `limit`, before sequence `before`.
@@ -558,6 +601,73 @@ mod tests {
         let mut want: Vec<String> = (0..10).map(|i| format!("/api/posts/{i}")).collect();
         want.sort();
         assert_eq!(paths, want);
+    }
+
+    /// Issue 14: `GET /api/audit` lists the log once every row recorded
+    /// before it is written; when they cannot be (the store cannot take
+    /// them), it answers 503 instead of a list missing them.
+    #[tokio::test]
+    async fn the_audit_list_is_503_when_its_rows_cannot_be_written() {
+        use crate::auth::{Principal, Role};
+        use axum::extract::{Extension, State};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(AnyStore::open(&path).unwrap());
+        let admin = Principal {
+            token_id: "t".into(),
+            name: "ada".into(),
+            role: Role::Admin,
+            org: None,
+        };
+        let state = |log: AuditLog| {
+            let (writer, _) = std::sync::mpsc::sync_channel(1);
+            let (alerts, _) = tokio::sync::broadcast::channel(4);
+            Arc::new(crate::state::AppState::new(
+                path.as_path().into(),
+                crate::Config::default(),
+                writer,
+                Default::default(),
+                alerts,
+                log,
+            ))
+        };
+        let entry = AuditEntry {
+            token: Some("t".into()),
+            action: "read".into(),
+            method: "GET".into(),
+            path: "/api/posts".into(),
+            status: 200,
+            ..Default::default()
+        };
+        // A store that cannot take any row now.
+        let mut stuck = AuditLog::start_on(Refusing {
+            refuse: std::sync::Mutex::new(u32::MAX),
+            poison: "",
+            rows: Default::default(),
+        })
+        .unwrap();
+        stuck.sync_wait = Duration::from_millis(300);
+        stuck.record(entry.clone());
+        let e = crate::api::admin::audit(
+            State(state(stuck)),
+            Extension(admin.clone()),
+            crate::extract::Q(Default::default()),
+        )
+        .await
+        .expect_err("no list while rows wait");
+        assert_eq!(e.status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.retry_after, Some(30));
+        // The same store taking rows: the list.
+        let log = AuditLog::start(&path.as_path().into()).unwrap();
+        log.record(entry);
+        let list = crate::api::admin::audit(
+            State(state(log)),
+            Extension(admin),
+            crate::extract::Q(Default::default()),
+        )
+        .await
+        .expect("a list once the rows are written");
+        assert_eq!(list.0.len(), 1);
     }
 
     /// A row the store refuses while it takes others is dropped, and holds

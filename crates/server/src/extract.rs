@@ -237,8 +237,18 @@ pub async fn access(State(state): State<Shared>, mut req: Request, next: Next) -
         Some(c) if c.written() => {}
         Some(c) => {
             state.audit(refused(c.into_entry(status)));
-            let log = state.audit.clone();
-            let _ = tokio::task::spawn_blocking(move || log.sync()).await;
+            // A change is audited before it is answered (issue 14,
+            // finding 10): when its row cannot be written, a change
+            // answered as done becomes 503 (a refused or failed one keeps
+            // its answer; both are logged).
+            if !state
+                .audit
+                .synced(&format!("{method} {}", entry.path))
+                .await
+                && resp.status().is_success()
+            {
+                return crate::audit::unwritten("the change's audit row").into_response();
+            }
         }
         None => state.audit(refused(AuditEntry { status, ..entry })),
     }

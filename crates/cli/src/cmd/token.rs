@@ -2,7 +2,7 @@
 
 use super::{Global, StoreArg};
 use anyhow::{Context, Result};
-use pharos_server::audit::{AuditEntry, write_now};
+use pharos_server::audit::{self, AuditEntry};
 use pharos_server::auth::{self, Role};
 use pharos_store::AnyStore;
 use std::process::ExitCode;
@@ -57,22 +57,20 @@ fn open(store: &StoreArg) -> Result<AnyStore> {
     Ok(AnyStore::open_existing(&store.store)?)
 }
 
-fn cli_audit(store: &mut AnyStore, object: String, detail: String) -> Result<()> {
+/// The audit row of a token change made here, committed in the change's
+/// own transaction (both are stored, or neither).
+fn cli_audit(object: String, detail: String) -> pharos_store::AuditRecord {
     let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    write_now(
-        store,
-        AuditEntry {
-            name: Some(format!("cli:{who}")),
-            action: "change".into(),
-            method: "CLI".into(),
-            path: "pharos token".into(),
-            object: Some(object),
-            status: 0,
-            detail: Some(detail),
-            ..Default::default()
-        },
-    )
-    .context("writing the audit log")
+    audit::row(AuditEntry {
+        name: Some(format!("cli:{who}")),
+        action: "change".into(),
+        method: "CLI".into(),
+        path: "pharos token".into(),
+        object: Some(object),
+        status: 0,
+        detail: Some(detail),
+        ..Default::default()
+    })
 }
 
 pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
@@ -86,14 +84,15 @@ pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
         } => {
             let role = Role::parse(&role)
                 .with_context(|| format!("--role {role:?}: use admin, analyst or partner"))?;
-            let mut s = open(&store)?;
+            let s = open(&store)?;
             let name = name.unwrap_or_else(|| role.as_str().to_string());
-            let t = auth::create(&s, role, org.as_deref(), &name)?;
-            cli_audit(
-                &mut s,
-                format!("token {}", t.info.id),
-                format!("created {} token for {:?}", role.as_str(), t.info.name),
-            )?;
+            let t = auth::create_audited(&s, role, org.as_deref(), &name, |t| {
+                vec![cli_audit(
+                    format!("token {}", t.id),
+                    format!("created {} token for {:?}", role.as_str(), t.name),
+                )]
+            })
+            .context("creating the token and its audit row")?;
             if json {
                 println!("{}", serde_json::to_string(&t)?);
             } else {
@@ -133,9 +132,13 @@ pub fn run(args: Args, _global: &Global) -> Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { id, store } => {
-            let mut s = open(&store)?;
-            auth::revoke(&s, &id)?;
-            cli_audit(&mut s, format!("token {id}"), "revoked".into())?;
+            let s = open(&store)?;
+            auth::revoke_audited(
+                &s,
+                &id,
+                &[cli_audit(format!("token {id}"), "revoked".into())],
+            )
+            .context("revoking the token with its audit row")?;
             eprintln!("token {id} revoked");
         }
     }

@@ -190,7 +190,13 @@ pub async fn audit(
             "limit={limit}: give 1 to 1000"
         )));
     }
-    st.audit.sync();
+    // The list is read once every row recorded before it is written: a
+    // log that cannot be written now answers 503, not a list missing rows.
+    if !st.audit.synced("GET /api/audit").await {
+        return Err(crate::audit::unwritten(
+            "the audit log's newest rows are not written",
+        ));
+    }
     Ok(Json(
         st.read(move |s| Ok(crate::audit::list(s, limit, q.before)?))
             .await?,
