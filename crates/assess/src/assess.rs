@@ -193,6 +193,22 @@ pub fn assess_store_with<S>(
 where
     S: Store + ClaimMatches + Responses + MediaHashes + ?Sized,
 {
+    assess_store_numbered(store, opts, pipeline, &mut |_| {})
+}
+
+/// [`assess_store_with`], the coordination networks numbered by `number`
+/// before fusion (the server's live passes carry network ids from pass to
+/// pass: [`crate::live::NetworkIds`]); by default they are numbered 0, 1,
+/// … largest first.
+pub fn assess_store_numbered<S>(
+    store: &S,
+    opts: &AssessOptions,
+    pipeline: AlertPipeline,
+    number: &mut dyn FnMut(&mut [crate::signals::FoundNetwork]),
+) -> Result<Assessment, AssessError>
+where
+    S: Store + ClaimMatches + Responses + MediaHashes + ?Sized,
+{
     let filter = PostFilter {
         since: opts.since,
         until: opts.until,
@@ -213,7 +229,7 @@ where
     let mut opts = opts.clone();
     opts.responses = responses;
     opts.media.extend(records);
-    assess_posts_with(posts, matches, &opts, pipeline)
+    assess_posts_numbered(posts, matches, &opts, pipeline, number)
 }
 
 /// Assesses posts directly (any order), with their claim matches.
@@ -233,11 +249,22 @@ pub fn assess_posts_with(
     opts: &AssessOptions,
     pipeline: AlertPipeline,
 ) -> Result<Assessment, AssessError> {
+    assess_posts_numbered(posts, matches, opts, pipeline, &mut |_| {})
+}
+
+fn assess_posts_numbered(
+    posts: Vec<Post>,
+    matches: Vec<MatchRow>,
+    opts: &AssessOptions,
+    pipeline: AlertPipeline,
+    number: &mut dyn FnMut(&mut [crate::signals::FoundNetwork]),
+) -> Result<Assessment, AssessError> {
     let posts: Vec<Post> = posts
         .into_iter()
         .filter(|p| opts.since.is_none_or(|s| p.time >= s) && opts.until.is_none_or(|u| p.time < u))
         .collect();
     let mut sig = Signals::compute_with(posts, pipeline, &opts.coordination, matches)?;
+    number(&mut sig.networks);
     sig.set_media(crate::media::MediaFiles::new(opts.media.clone()));
     let claims: HashMap<String, ClaimInfo> = opts
         .claims

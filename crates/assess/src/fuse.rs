@@ -84,7 +84,8 @@ impl Default for FusionOptions {
 /// Where a seed came from.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SeedKind {
-    /// Index into [`Signals::networks`].
+    /// Index into [`Signals::networks`] (not its id: the server's live
+    /// passes carry ids from pass to pass).
     Network(usize),
     /// A near-duplicate family id.
     Family(u64),
@@ -178,7 +179,7 @@ pub fn seeds(sig: &Signals, opts: &FusionOptions) -> Vec<Seed> {
             span,
         }
     };
-    for n in &sig.networks {
+    for (k, n) in sig.networks.iter().enumerate() {
         // Accounts that keep acting within a minute of each other; heavy
         // posters who happen to share popular hashtags and links minutes
         // apart (median gaps of several minutes) are not a network.
@@ -190,7 +191,7 @@ pub fn seeds(sig: &Signals, opts: &FusionOptions) -> Vec<Seed> {
             continue;
         }
         out.push(make(
-            SeedKind::Network(n.id),
+            SeedKind::Network(k),
             n.posts.iter().copied().collect(),
         ));
     }

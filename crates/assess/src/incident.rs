@@ -631,14 +631,15 @@ pub fn save_incidents<S: Incidents + ?Sized>(
     Ok(store.save_incidents(&records(incidents)?)?)
 }
 
-/// Makes `incidents` the store's whole set, in one transaction: each is
-/// inserted or replaced by id, and stored incidents not among them are
-/// deleted (an incident that grew has a new id, and the old one is gone).
-pub fn replace_incidents<S: Incidents + ?Sized>(
+/// In one transaction: saves `save` (insert or replace by id) and deletes
+/// the stored incidents `delete` names (the server's live incidents: what a
+/// pass found, and the open incidents it no longer finds).
+pub fn update_incidents<S: Incidents + ?Sized>(
     store: &mut S,
-    incidents: &[Incident],
+    save: &[Incident],
+    delete: &[String],
 ) -> Result<(), IncidentStoreError> {
-    Ok(store.replace_incidents(&records(incidents)?)?)
+    Ok(store.update_incidents(&records(save)?, delete)?)
 }
 
 fn records(incidents: &[Incident]) -> Result<Vec<IncidentRecord>, IncidentStoreError> {
@@ -680,7 +681,7 @@ pub fn load_incidents<S: Incidents + ?Sized>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use pharos_store::SqliteStore;
 

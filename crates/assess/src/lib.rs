@@ -33,6 +33,10 @@ pub mod build;
 /// The entry point: a store in, incidents, alerts and response effects out.
 pub mod assess;
 
+/// Live incidents over an unbounded stream: bounded windows, frozen
+/// incidents, stable incident and network ids, storylines from a separate pass.
+pub mod live;
+
 /// Prebunking: storylines likely to come back, when, and a brief for each.
 pub mod prebunk;
 
@@ -44,6 +48,6 @@ pub mod report;
 
 pub use assess::{
     AssessError, AssessOptions, Assessment, assess_posts, assess_posts_with, assess_store,
-    assess_store_with,
+    assess_store_numbered, assess_store_with,
 };
-pub use incident::{Incident, load_incidents, replace_incidents, save_incidents};
+pub use incident::{Incident, load_incidents, save_incidents, update_incidents};

@@ -96,7 +96,8 @@ impl Default for CoordinationOptions {
 /// A coordination network found in the posts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FoundNetwork {
-    /// 0, 1, ... by size (largest first).
+    /// 0, 1, ... by size (largest first); the server's live passes
+    /// renumber them so ids carry on ([`crate::live::NetworkIds`]).
     pub id: usize,
     /// Member accounts (`platform:actor_id`), sorted.
     pub accounts: Vec<String>,

@@ -133,3 +133,75 @@ fn planted_recurrences_are_forecast_with_briefs() {
         "the briefing links the briefs"
     );
 }
+
+/// The server's storylines come from a pass over the whole store that holds
+/// no post (`pharos_assess::live::prebunk_store`): its forecasts are those
+/// of an assessment of the same posts, and its briefs name the incidents
+/// whose posts are in the storyline's narratives.
+#[test]
+fn the_pass_holding_no_post_forecasts_what_the_assessment_does() {
+    use pharos_store::{SqliteStore, Store};
+    let sc = recurrence_scenario(&RecurrenceConfig::default());
+    let posts: Vec<_> = sc
+        .posts
+        .iter()
+        .filter(|p| p.time < sc.cutoff)
+        .cloned()
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    store.insert(&posts).unwrap();
+    let opts = AssessOptions::default();
+    let a = pharos_assess::assess_store(&store, &opts).unwrap();
+    assert!(!a.prebunk.forecasts.is_empty());
+    // An incident holding the posts of the first brief's storyline, as the
+    // server's stored incidents would.
+    let line = &a.prebunk.lines[a
+        .prebunk
+        .lines
+        .iter()
+        .position(|l| l.id == a.prebunk.briefs[0].forecast.storyline)
+        .unwrap()];
+    let narratives: HashSet<u64> = line.narratives().collect();
+    let sig = pharos_assess::signals::Signals::compute(
+        posts.clone(),
+        Default::default(),
+        &Default::default(),
+        Vec::new(),
+    )
+    .unwrap();
+    // (The recurrence scenario plants no campaign: an incident of the
+    // simulator's default scenario stands for one.)
+    let mut buf = Vec::new();
+    pharos_sim::simulate(&pharos_sim::SimConfig::new(2_000, 3), &mut buf, &mut |_| {}).unwrap();
+    let sim: Vec<pharos_core::Post> = buf
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let mut inc = assess_posts(sim, Vec::new(), &opts)
+        .unwrap()
+        .incidents
+        .into_iter()
+        .next()
+        .expect("the default scenario has incidents");
+    inc.id = "inc-storyline".into();
+    inc.posts = sig
+        .posts
+        .iter()
+        .zip(&sig.assignments)
+        .filter(|(_, a)| a.narrative.is_some_and(|n| narratives.contains(&n)))
+        .map(|(p, _)| format!("{}:{}", p.platform, p.id))
+        .collect();
+    assert!(!inc.posts.is_empty());
+    let p =
+        pharos_assess::live::prebunk_store(&store, std::slice::from_ref(&inc), &[], &opts).unwrap();
+    let key = |f: &pharos_assess::prebunk::Forecast| (f.storyline.clone(), f.chance.to_bits());
+    assert_eq!(
+        p.forecasts.iter().map(key).collect::<Vec<_>>(),
+        a.prebunk.forecasts.iter().map(key).collect::<Vec<_>>()
+    );
+    assert_eq!(p.now, a.prebunk.now);
+    assert_eq!(p.briefs.len(), a.prebunk.briefs.len());
+    assert_eq!(p.briefs[0].incidents, ["inc-storyline"]);
+}

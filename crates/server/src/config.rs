@@ -47,6 +47,9 @@
 //!
 //! [incidents]
 //! every_s = 30                     # live incidents (and coordination networks) reassessed at most this often when posts arrived
+//! window_h = 48                    # each pass reads the posts of this many hours before the newest (docs/server.md)
+//! max_span_h = 168                 # … back to the first post of open incidents, at most this far; older incidents freeze
+//! prebunk_every_s = 3600           # storylines (prebunk) from a pass over the whole store at most this often
 //!
 //! [coordination]                   # read but no longer used (2026-12): networks come from the
 //!                                  # live incidents' pass, with `pharos assess`'s settings
@@ -115,11 +118,28 @@ pub struct IncidentsConfig {
     /// Reassess at most this often while posts arrive (and no more than a
     /// fifth of the time: a pass that takes 20 s waits 100 s for the next).
     pub every_s: u64,
+    /// Each pass reads the posts of this many hours before the newest post
+    /// (a backlog: passes step half a window at a time until they reach it).
+    pub window_h: u64,
+    /// A pass reaches back to the first post of the incidents still open,
+    /// at most this many hours; an incident with no post in the last
+    /// `window_h`, or whose first post is older than this, is frozen: kept
+    /// as stored, never recomputed.
+    pub max_span_h: u64,
+    /// Storylines likely to come back (prebunk, `/prebunk`) need months of
+    /// history: a separate pass over the whole store (holding no post)
+    /// at start, then at most this often, and no more than a tenth of the time.
+    pub prebunk_every_s: u64,
 }
 
 impl Default for IncidentsConfig {
     fn default() -> Self {
-        IncidentsConfig { every_s: 30 }
+        IncidentsConfig {
+            every_s: 30,
+            window_h: 48,
+            max_span_h: 168,
+            prebunk_every_s: 3600,
+        }
     }
 }
 
@@ -306,6 +326,12 @@ impl Config {
             if p.every_s == 0 {
                 anyhow::bail!("config {origin}: [[taxii.pull]] every_s must be above 0");
             }
+        }
+        if c.incidents.window_h == 0 {
+            anyhow::bail!("config {origin}: [incidents] window_h must be above 0");
+        }
+        if c.incidents.max_span_h < c.incidents.window_h {
+            anyhow::bail!("config {origin}: [incidents] max_span_h must be at least window_h");
         }
         if c.watch.every_s == 0 {
             anyhow::bail!("config {origin}: [watch] every_s must be above 0");

@@ -7,7 +7,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::tlp::Tlp;
 use pharos_analysis::coordination::report::CoordinationReport;
 use pharos_assess::Incident;
-use pharos_store::{AnyStore, Incidents, Location};
+use pharos_core::EventTime;
+use pharos_store::{AnyStore, Incidents, Location, PostLog};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -120,20 +121,38 @@ const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Starts the live incidents: a thread that, once the live analysis has
 /// read the store and whenever it has analysed new posts since, assesses
-/// the store as `pharos assess` does (`pharos_assess::assess_store`, the
-/// same stages and settings, claim matches from the store's
-/// `claim_matches`, claims named from the fact-check library when there is
-/// one) and makes the incidents found the store's incidents
-/// (`pharos_assess::replace_incidents`), so `/api/incidents`, the
-/// dashboard and exports show them as posts arrive. The same pass gives
-/// the coordination networks the dashboard and `/api/networks` show
-/// (`Snapshot::coordination`), so their ids are the incidents' `network:<id>`. It runs at most every
-/// `[incidents] every_s`, and no more than a fifth of the time (a pass over
-/// the whole store grows with it).
+/// a bounded window of event time as `pharos assess` does
+/// (`pharos_assess::live::pass`: the same stages and settings, claim
+/// matches from the store's `claim_matches`, claims named from the
+/// fact-check library when there is one) and saves the incidents found,
+/// so `/api/incidents`, the dashboard and exports show them as posts
+/// arrive.
 ///
-/// Each incident that a pass finds new, or changed (its summary differs),
-/// goes out as an `incident` event on `events` (`/api/alerts/stream`);
-/// those already stored when the server started are not announced again.
+/// - Each pass reads the posts of `[incidents] window_h` before its end,
+///   back to the first post of the incidents still open (at most
+///   `max_span_h`); the others are frozen, kept as stored. A found incident
+///   continuing an open one keeps its id; an open one nothing continues is
+///   deleted (`pharos_assess::live::reconcile`), in one transaction
+///   (`update_incidents`).
+/// - Passes end half a window after the previous one until they reach the
+///   newest post: a backlog stored faster than passes run is read window
+///   by window (the first pass starts from the oldest post, or half a
+///   window before the latest stored incident ends).
+/// - The same pass gives the coordination networks the dashboard and
+///   `/api/networks` show (`Snapshot::coordination`); their ids carry on
+///   from pass to pass and are never reused
+///   (`pharos_assess::live::NetworkIds`), so they are the incidents'
+///   `network:<id>`.
+/// - Storylines likely to come back (`/prebunk`) come from a separate pass
+///   over the whole store holding no post
+///   (`pharos_assess::live::prebunk_store`): at start, then at most every
+///   `prebunk_every_s` and no more than a tenth of the time.
+///
+/// It runs at most every `[incidents] every_s`, and no more than a fifth of
+/// the time (measured on the last pass). Each incident that a pass finds new,
+/// or changed (its summary differs), goes out as an `incident` event on
+/// `events` (`/api/alerts/stream`); those already stored when the server
+/// started are not announced again.
 pub fn start_live(
     store_path: Location,
     config: &crate::config::Config,
@@ -141,6 +160,7 @@ pub fn start_live(
     events: tokio::sync::broadcast::Sender<crate::analyst::LiveEvent>,
 ) -> anyhow::Result<()> {
     let every = std::time::Duration::from_secs(config.incidents.every_s);
+    let prebunk_every = std::time::Duration::from_secs(config.incidents.prebunk_every_s);
     let library = config
         .library
         .clone()
@@ -149,18 +169,37 @@ pub fn start_live(
         Some(p) => pharos_alerts::Rules::load(p)?,
         None => pharos_alerts::Rules::default(),
     };
+    let window = pharos_assess::live::LiveOptions::hours(
+        config.incidents.window_h,
+        config.incidents.max_span_h,
+    );
+    let stored = load(&AnyStore::open_existing(&store_path)?)
+        .map_err(|e| anyhow::anyhow!("reading the stored incidents: {}", e.message))?;
     // What was announced (or stored before the start): id → summary JSON.
-    let mut known: HashMap<String, String> = load(&AnyStore::open_existing(&store_path)?)
-        .map_err(|e| anyhow::anyhow!("reading the stored incidents: {}", e.message))?
+    let known: HashMap<String, String> = stored
         .iter()
         .map(|i| (i.id.clone(), summary_json(i)))
         .collect();
+    let latest = stored.iter().map(|i| i.last_seen).max();
+    let ids = pharos_assess::live::NetworkIds::resume(&stored, &stored);
+    let mut live = LiveIncidents {
+        store_path,
+        library,
+        rules,
+        window,
+        ids,
+        done: latest.map(|t| EventTime(t.millis().saturating_sub(window.window_ms))),
+        known,
+        events,
+        snapshot: snapshot.clone(),
+    };
     std::thread::Builder::new()
         .name("pharos-incidents".into())
         .spawn(move || {
             let mut done_rowid = 0i64;
             let mut wait = std::time::Duration::ZERO;
             let mut last = std::time::Instant::now();
+            let mut prebunk_at: Option<(std::time::Instant, std::time::Duration)> = None;
             loop {
                 std::thread::sleep(LOOK_EVERY);
                 let analysed = {
@@ -170,90 +209,186 @@ pub fn start_live(
                     }
                     s.members.analysed_rowid
                 };
+                let prebunk_due = prebunk_at
+                    .is_none_or(|(at, took)| at.elapsed() >= prebunk_every.max(took * 10));
+                if prebunk_due {
+                    let t = std::time::Instant::now();
+                    live.prebunk();
+                    prebunk_at = Some((std::time::Instant::now(), t.elapsed()));
+                }
                 // A first pass once the start-up read is done, even over an
                 // empty store (so callers see the live incidents are on).
                 if (analysed <= done_rowid && done_rowid > 0) || last.elapsed() < wait {
                     continue;
                 }
-                let t = std::time::Instant::now();
-                let result = assess_live(&store_path, &library, &rules);
-                let took = t.elapsed();
+                let took = live.catch_up(analysed);
                 wait = every.max(took * 5);
                 last = std::time::Instant::now();
-                let now = pharos_core::EventTime(pharos_core::now_ms()).to_rfc3339();
-                let mut s = snapshot.write().unwrap_or_else(|p| p.into_inner());
-                s.incidents_at = Some(now.clone());
-                match result {
-                    Ok(live) => {
-                        announce(&events, &mut known, &live.found);
-                        done_rowid = analysed.max(1);
-                        s.incidents_rowid = analysed;
-                        s.incidents = live.incidents;
-                        s.incidents_error = None;
-                        s.prebunk = std::sync::Arc::new(live.prebunk);
-                        tracing::info!(
-                            "incidents: {} from the posts up to row {analysed} in {:.1} s",
-                            live.incidents,
-                            took.as_secs_f64()
-                        );
-                        s.set_networks(live.networks, now);
-                    }
-                    Err(e) => {
-                        tracing::warn!("incidents: {e:#}");
-                        s.incidents_error = Some(format!("{e:#}"));
-                        s.coordination_error = Some(format!("{e:#}"));
-                    }
-                }
+                done_rowid = analysed.max(1);
             }
         })?;
     Ok(())
 }
 
-/// What one live assessment found.
-struct Live {
-    /// Incidents kept.
-    incidents: usize,
-    /// Their summaries.
-    found: Vec<IncidentSummary>,
-    /// Its coordination networks, numbered as its incidents name them.
-    networks: CoordinationReport,
-    /// Its storylines likely to come back, with their briefs.
-    prebunk: pharos_assess::prebunk::brief::Prebunk,
+/// The live incidents' state between passes.
+struct LiveIncidents {
+    store_path: Location,
+    library: std::path::PathBuf,
+    rules: pharos_alerts::Rules,
+    window: pharos_assess::live::LiveOptions,
+    ids: pharos_assess::live::NetworkIds,
+    /// The end of the last pass (event time, exclusive).
+    done: Option<EventTime>,
+    /// What was announced: id → summary JSON (the open incidents').
+    known: HashMap<String, String>,
+    events: tokio::sync::broadcast::Sender<crate::analyst::LiveEvent>,
+    snapshot: std::sync::Arc<std::sync::RwLock<crate::analyst::Snapshot>>,
 }
 
-/// One live assessment of the store.
-fn assess_live(
-    store_path: &Location,
-    library: &std::path::Path,
-    rules: &pharos_alerts::Rules,
-) -> anyhow::Result<Live> {
-    let mut store = AnyStore::open_existing(store_path)?;
-    let mut opts = pharos_assess::AssessOptions {
-        rules: rules.clone(),
-        network_report: true,
-        ..Default::default()
-    };
-    if library.join("claims.jsonl").exists() {
-        let lib = pharos_claims::library::Library::open(library)?;
-        opts.claims = lib
-            .claims()
-            .iter()
-            .map(pharos_assess::signals::ClaimInfo::of)
-            .collect();
+impl LiveIncidents {
+    fn options(&self) -> anyhow::Result<pharos_assess::AssessOptions> {
+        let mut opts = pharos_assess::AssessOptions {
+            rules: self.rules.clone(),
+            network_report: true,
+            ..Default::default()
+        };
+        if self.library.join("claims.jsonl").exists() {
+            let lib = pharos_claims::library::Library::open(&self.library)?;
+            opts.claims = lib
+                .claims()
+                .iter()
+                .map(pharos_assess::signals::ClaimInfo::of)
+                .collect();
+        }
+        Ok(opts)
     }
-    let mut a = pharos_assess::assess_store(&store, &opts)?;
-    pharos_assess::replace_incidents(&mut store, &a.incidents)?;
-    Ok(Live {
-        incidents: a.incidents.len(),
-        found: a.incidents.iter().map(IncidentSummary::of).collect(),
-        networks: a
-            .networks
-            .ok_or_else(|| anyhow::anyhow!("the assessment made no network report"))?,
-        prebunk: {
-            // The storylines themselves are for evaluation: not kept.
-            let mut p = std::mem::take(&mut a.prebunk);
-            p.lines = Vec::new();
-            p
-        },
-    })
+
+    /// Passes until the newest post (analysed up to row `analysed`) is
+    /// read; returns how long the last one took.
+    fn catch_up(&mut self, analysed: i64) -> std::time::Duration {
+        loop {
+            let t = std::time::Instant::now();
+            let result = self.step();
+            let took = t.elapsed();
+            let now = EventTime(pharos_core::now_ms()).to_rfc3339();
+            let mut s = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+            s.incidents_at = Some(now.clone());
+            match result {
+                Ok(step) => {
+                    s.incidents = step.stored;
+                    s.incidents_error = None;
+                    if let Some(n) = step.networks {
+                        s.set_networks(n, now);
+                    }
+                    if let Some((since, end)) = step.window {
+                        tracing::info!(
+                            "incidents: {} found in [{}, {}), {} stored, in {:.1} s",
+                            step.found,
+                            since.to_rfc3339(),
+                            end.to_rfc3339(),
+                            step.stored,
+                            took.as_secs_f64()
+                        );
+                    }
+                    if step.reached {
+                        s.incidents_rowid = analysed;
+                        return took;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("incidents: {e:#}");
+                    s.incidents_error = Some(format!("{e:#}"));
+                    s.coordination_error = Some(format!("{e:#}"));
+                    return took;
+                }
+            }
+        }
+    }
+
+    /// One pass: the window ending half a window after the last one (or at
+    /// the newest post), saved and announced.
+    fn step(&mut self) -> anyhow::Result<Step> {
+        let mut store = AnyStore::open_existing(&self.store_path)?;
+        let stored = pharos_assess::load_incidents(&store)?;
+        let Some(newest) = store.newest_time_ms()?.map(EventTime) else {
+            return Ok(Step {
+                stored: stored.len(),
+                reached: true,
+                ..Default::default()
+            });
+        };
+        let oldest = store
+            .posts_in_time_order(i64::MAX, (i64::MIN, i64::MIN), 1)?
+            .first()
+            .map_or(newest, |(_, p)| p.time);
+        let end = self.window.next_end(self.done, oldest, newest);
+        let opts = self.options()?;
+        let pass =
+            pharos_assess::live::pass(&store, &opts, &self.window, &stored, &mut self.ids, end)?;
+        let r = &pass.reconciled;
+        pharos_assess::update_incidents(&mut store, &r.save, &r.delete)?;
+        self.done = Some(end);
+        let found: Vec<IncidentSummary> = r.save.iter().map(IncidentSummary::of).collect();
+        announce(&self.events, &mut self.known, &found);
+        // Only open incidents change: the others are never announced again.
+        let open: std::collections::HashSet<&str> = r.save.iter().map(|i| i.id.as_str()).collect();
+        self.known.retain(|id, _| open.contains(id.as_str()));
+        let mut ids: std::collections::HashSet<&str> =
+            stored.iter().map(|i| i.id.as_str()).collect();
+        for d in &r.delete {
+            ids.remove(d.as_str());
+        }
+        ids.extend(open);
+        Ok(Step {
+            found: r.save.len(),
+            stored: ids.len(),
+            networks: Some(
+                pass.assessment
+                    .networks
+                    .ok_or_else(|| anyhow::anyhow!("the assessment made no network report"))?,
+            ),
+            window: Some((pass.since, pass.end)),
+            reached: end.millis() > newest.millis(),
+        })
+    }
+
+    /// Storylines likely to come back, from the whole store (holding no
+    /// post), linked to the stored incidents.
+    fn prebunk(&mut self) {
+        let result = (|| -> anyhow::Result<pharos_assess::prebunk::brief::Prebunk> {
+            let store = AnyStore::open_existing(&self.store_path)?;
+            let stored = pharos_assess::load_incidents(&store)?;
+            let opts = self.options()?;
+            Ok(pharos_assess::live::prebunk_store(
+                &store,
+                &stored,
+                &opts.claims,
+                &opts,
+            )?)
+        })();
+        match result {
+            Ok(mut p) => {
+                // The storylines themselves are for evaluation: not kept.
+                p.lines = Vec::new();
+                let mut s = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+                s.prebunk = std::sync::Arc::new(p);
+            }
+            Err(e) => tracing::warn!("prebunk: {e:#}"),
+        }
+    }
+}
+
+/// What one live pass did.
+#[derive(Default)]
+struct Step {
+    /// Incidents it found (saved).
+    found: usize,
+    /// Incidents stored after it.
+    stored: usize,
+    /// Its coordination networks, numbered as its incidents name them.
+    networks: Option<CoordinationReport>,
+    /// The event time it read.
+    window: Option<(EventTime, EventTime)>,
+    /// It read up to the newest post.
+    reached: bool,
 }

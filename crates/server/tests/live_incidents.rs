@@ -6,6 +6,12 @@
 //! live analysis through the writer's channel (none is read back from the
 //! store), each live incident is announced as an SSE `incident` event, and
 //! the networks of `/api/networks` are the incidents' networks, same ids.
+//!
+//! The scenario arrives in two parts, cut in the middle of a campaign: the
+//! live passes read bounded windows of event time (`[incidents] window_h`),
+//! so the cut incident grows in the second part and keeps its id, and the
+//! incidents that ended more than a window before the newest post are
+//! frozen (kept as stored, unchanged).
 
 mod common;
 
@@ -47,6 +53,39 @@ fn max_rowid(path: &std::path::Path) -> i64 {
     SqliteStore::open(path).unwrap().max_rowid().unwrap()
 }
 
+/// Sends posts through `POST /api/ingest` in batches of 500.
+async fn send(st: &Shared, token: &str, posts: &[pharos_core::Post]) {
+    for chunk in posts.chunks(500) {
+        let mut body = Vec::new();
+        for p in chunk {
+            body.extend(serde_json::to_vec(p).unwrap());
+            body.push(b'\n');
+        }
+        let (status, j) = call(st, "POST", "/api/ingest", token, body).await;
+        assert_eq!(status, StatusCode::OK, "{j}");
+    }
+}
+
+/// Waits until the live analysis and the live incidents cover the posts
+/// up to row `stored`.
+async fn caught_up(st: &Shared, stored: i64) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        {
+            let s = st.snapshot.read().unwrap();
+            assert!(s.incidents_error.is_none(), "{:?}", s.incidents_error);
+            if s.ready && s.members.analysed_rowid >= stored && s.incidents_rowid >= stored {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the live incidents did not catch up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,35 +110,55 @@ async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds(
     assert_eq!(resp.status(), StatusCode::OK);
     let mut sse = resp.into_body();
 
-    // The scenario through HTTP ingest, in batches, in event-time order.
-    for chunk in posts.chunks(500) {
-        let mut body = Vec::new();
-        for p in chunk {
-            body.extend(serde_json::to_vec(p).unwrap());
-            body.push(b'\n');
-        }
-        let (status, j) = call(&st, "POST", "/api/ingest", &token, body).await;
-        assert_eq!(status, StatusCode::OK, "{j}");
-    }
+    // Where to cut: at 80 % of the posts, in the middle of the campaign
+    // (as `pharos assess` finds it in the whole scenario) with the most
+    // posts on both sides.
+    let cut = posts[posts.len() * 8 / 10].time;
+    let whole = pharos_assess::assess_posts(posts.clone(), Vec::new(), &Default::default())
+        .unwrap()
+        .incidents;
+    let time_of: std::collections::HashMap<String, pharos_core::EventTime> = posts
+        .iter()
+        .map(|p| (format!("{}:{}", p.platform, p.id), p.time))
+        .collect();
+    let sides = |i: &pharos_assess::Incident| {
+        let before = i.posts.iter().filter(|p| time_of[*p] < cut).count();
+        before.min(i.posts.len() - before)
+    };
+    let cut_campaign = whole
+        .iter()
+        .max_by_key(|i| sides(i))
+        .filter(|i| sides(i) >= 5)
+        .expect("a campaign goes on across the cut");
+    let (early, late): (Vec<_>, Vec<_>) = posts.iter().cloned().partition(|p| p.time < cut);
+    assert!(!early.is_empty() && !late.is_empty());
+
+    // The first part through HTTP ingest, in batches, in event-time order.
+    send(&st, &token, &early).await;
+    let first_stored = max_rowid(&path);
+    caught_up(&st, first_stored).await;
+    let before: Vec<pharos_assess::Incident> = {
+        let store = SqliteStore::open_existing(&path).unwrap();
+        pharos_assess::load_incidents(&store).unwrap()
+    };
+    // The live incident holding most of the cut campaign's first half.
+    let want: HashSet<&str> = cut_campaign.posts.iter().map(String::as_str).collect();
+    let held =
+        |i: &pharos_assess::Incident| i.posts.iter().filter(|p| want.contains(p.as_str())).count();
+    let cut_live = before
+        .iter()
+        .max_by_key(|i| held(i))
+        .filter(|i| held(i) >= 5)
+        .unwrap_or_else(|| {
+            panic!("no live incident of the cut campaign before the cut: {before:?}")
+        })
+        .clone();
+
+    // The rest.
+    send(&st, &token, &late).await;
     let stored = max_rowid(&path);
     assert!(stored > 4_000, "the scenario is stored ({stored} rows)");
-
-    // Wait until the live analysis and the live incidents cover every post.
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        {
-            let s = st.snapshot.read().unwrap();
-            assert!(s.incidents_error.is_none(), "{:?}", s.incidents_error);
-            if s.ready && s.members.analysed_rowid >= stored && s.incidents_rowid >= stored {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the live incidents did not catch up"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    caught_up(&st, stored).await;
     {
         // Fed by the writer, not by reading the store.
         let s = st.snapshot.read().unwrap();
@@ -169,8 +228,40 @@ async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds(
         }
     }
 
-    // One numbering of networks: those the incidents name are those the
-    // dashboard's API lists, with the same accounts.
+    // The cut incident grew and kept its id.
+    let grown = live
+        .iter()
+        .find(|i| i.id == cut_live.id)
+        .unwrap_or_else(|| panic!("the cut incident {} is gone: {listed:?}", cut_live.id));
+    assert!(
+        grown.posts.len() > cut_live.posts.len(),
+        "{} grew from {} posts, has {}",
+        grown.id,
+        cut_live.posts.len(),
+        grown.posts.len()
+    );
+    assert!(
+        held(grown) > held(&cut_live),
+        "it holds more of its campaign"
+    );
+    // Incidents that had ended a window (48 h) before the newest post of
+    // the first part were frozen then: kept as they were.
+    let newest = posts.iter().map(|p| p.time).max().unwrap();
+    let newest_early = early.iter().map(|p| p.time).max().unwrap();
+    let window = pharos_server::Config::default().incidents.window_h as i64 * 3_600_000;
+    let frozen: Vec<&pharos_assess::Incident> = before
+        .iter()
+        .filter(|i| i.last_seen.millis() < newest_early.millis() - window)
+        .collect();
+    assert!(!frozen.is_empty(), "early incidents freeze: {before:?}");
+    for f in &frozen {
+        let now = live.iter().find(|i| i.id == f.id);
+        assert_eq!(now, Some(*f), "frozen incident {} changed", f.id);
+    }
+
+    // One numbering of networks: those the open incidents name are those
+    // the dashboard's API lists (the last pass's), with the same accounts;
+    // a frozen incident's network id names no other network.
     let (status, nets) = call(&st, "GET", "/api/networks", &token, Vec::new()).await;
     assert_eq!(status, StatusCode::OK, "{nets}");
     let listed_nets: std::collections::HashMap<String, Vec<String>> = nets["networks"]
@@ -186,7 +277,20 @@ async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds(
         .collect();
     let mut named = 0;
     for inc in &live {
+        let open = inc.last_seen.millis() >= newest.millis() - window;
         for n in &inc.networks {
+            if !open {
+                if let Some(accounts) = listed_nets.get(&n.id.to_string()) {
+                    let common = accounts.iter().filter(|a| n.accounts.contains(a)).count();
+                    assert!(
+                        2 * common >= accounts.len().min(n.accounts.len()),
+                        "{} of frozen {} is another network now: {accounts:?}",
+                        n.id,
+                        inc.id
+                    );
+                }
+                continue;
+            }
             named += 1;
             assert_eq!(
                 listed_nets.get(&n.id.to_string()),

@@ -266,8 +266,7 @@ delegate!(ClaimMatches {
 });
 
 delegate!(Incidents {
-    fn save_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError>;
-    fn replace_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError>;
+    fn update_incidents(&mut self, save: &[IncidentRecord], delete: &[String]) -> Result<(), StoreError>;
     fn incidents(&self) -> Result<Vec<IncidentRecord>, StoreError>;
 });
 
@@ -289,6 +288,7 @@ delegate!(StixObjects {
 
 delegate!(PostLog {
     fn max_rowid(&self) -> Result<i64, StoreError>;
+    fn newest_time_ms(&self) -> Result<Option<i64>, StoreError>;
     fn write_stamp(&self) -> Result<(i64, i64), StoreError>;
     fn posts_after_rowid(&self, after: i64, limit: usize) -> Result<Vec<(i64, Post)>, StoreError>;
     fn posts_in_time_order(&self, upto: i64, after: (i64, i64), limit: usize) -> Result<Vec<(i64, Post)>, StoreError>;

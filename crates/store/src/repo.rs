@@ -72,12 +72,20 @@ pub struct IncidentRecord {
 
 /// Incidents (`pharos assess`, the server's live analysis).
 pub trait Incidents {
-    /// Inserts or replaces incidents by id, in one transaction.
-    fn save_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError>;
-    /// Makes `incidents` the whole stored set, in one transaction: each is
-    /// inserted or replaced by id, and stored incidents not among them are
-    /// deleted.
-    fn replace_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError>;
+    /// In one transaction: inserts or replaces `save` by id and deletes the
+    /// incidents `delete` names (ids not stored are ignored; an id in both
+    /// is saved). The server's live incidents save what a pass recomputed
+    /// and delete what it no longer finds, leaving the frozen ones alone.
+    fn update_incidents(
+        &mut self,
+        save: &[IncidentRecord],
+        delete: &[String],
+    ) -> Result<(), StoreError>;
+    /// Inserts or replaces incidents by id, in one transaction (deletes
+    /// nothing).
+    fn save_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError> {
+        self.update_incidents(incidents, &[])
+    }
     /// Every stored incident, by first-seen time then id.
     fn incidents(&self) -> Result<Vec<IncidentRecord>, StoreError>;
 }
@@ -275,6 +283,9 @@ pub trait StixObjects {
 pub trait PostLog {
     /// The highest sequence number stored (0 for an empty store).
     fn max_rowid(&self) -> Result<i64, StoreError>;
+    /// The event time (ms) of the newest stored post (`None`: no post); one
+    /// walk of the time index.
+    fn newest_time_ms(&self) -> Result<Option<i64>, StoreError>;
     /// The highest post sequence number and ingest-run number: when neither
     /// moved, nothing was stored.
     fn write_stamp(&self) -> Result<(i64, i64), StoreError>;

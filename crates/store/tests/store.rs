@@ -393,6 +393,7 @@ fn a_bulk_load_stores_posts_repeated_across_batches_once<S: Backend>() {
 fn the_post_log_follows_storage_and_event_time_order<S: Backend>() {
     let mut s = S::fresh();
     assert_eq!(s.max_rowid().unwrap(), 0);
+    assert_eq!(s.newest_time_ms().unwrap(), None);
     // Stored out of event-time order.
     let posts = [
         post("a", 30, "x", &[], Some("https://s.example/1")),
@@ -405,6 +406,11 @@ fn the_post_log_follows_storage_and_event_time_order<S: Backend>() {
     reshare.reshare_of = Some("b".into());
     s.insert(std::slice::from_ref(&reshare)).unwrap();
     assert_eq!(s.max_rowid().unwrap(), 5);
+    assert_eq!(
+        s.newest_time_ms().unwrap(),
+        Some(posts[0].time.millis()),
+        "the newest post by event time, not the last stored"
+    );
     let ids = |v: Vec<(i64, Post)>| {
         v.into_iter()
             .map(|(r, p)| format!("{r}{}", p.id))
@@ -1042,10 +1048,20 @@ fn incidents_are_saved_and_replaced<S: Backend>() {
     s.save_incidents(&[grown.clone()]).unwrap();
     assert_eq!(s.incidents().unwrap()[1], grown);
     assert_ne!(s.incidents_fingerprint().unwrap(), fp);
-    s.replace_incidents(&[incident("d", 1), grown.clone()])
+    // One update saves, replaces and deletes: "c" goes, "b" stays as it
+    // was, "a" named in both is saved, an unknown id is ignored.
+    let mut regrown = grown.clone();
+    regrown.title = "regrown".into();
+    s.update_incidents(
+        &[incident("d", 1), regrown.clone()],
+        &["c".into(), "a".into(), "nowhere".into()],
+    )
+    .unwrap();
+    assert_eq!(ids(&s), ["d", "a", "b"]);
+    assert_eq!(s.incidents().unwrap()[1], regrown);
+    assert_eq!(s.incidents().unwrap()[2], incident("b", 20));
+    s.update_incidents(&[], &["d".into(), "a".into(), "b".into()])
         .unwrap();
-    assert_eq!(ids(&s), ["d", "a"]);
-    s.replace_incidents(&[]).unwrap();
     assert!(s.incidents().unwrap().is_empty());
 }
 

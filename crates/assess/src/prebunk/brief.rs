@@ -8,9 +8,10 @@ use super::draft::{PrebunkDraft, Technique, draft};
 use super::{Episode, Forecast, Outbreak, PrebunkOptions, Storyline, forecast, link};
 use crate::incident::Incident;
 use crate::signals::{ClaimInfo, Signals};
+use pharos_analysis::narratives::NarrativeSummary;
 use pharos_core::EventTime;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Forecasts kept in [`Prebunk::forecasts`] (the highest chances).
 pub const MAX_FORECASTS: usize = 100;
@@ -90,27 +91,196 @@ pub fn prebunk(
     opts: &PrebunkOptions,
     now: EventTime,
 ) -> Prebunk {
-    // Each narrative's activity by day, from its posts: a narrative can
-    // stay live across outbreaks a few days apart.
-    let mut days: HashMap<u64, BTreeMap<i64, (EventTime, EventTime, u64)>> = HashMap::new();
+    let mut history = History::default();
     for (p, a) in sig.posts.iter().zip(&sig.assignments) {
-        if let Some(n) = a.narrative {
-            let d = days
+        history.count(p.time, a.narrative);
+    }
+    // Claim matches through each matched post's narrative.
+    let matched: Vec<(u64, String)> = sig
+        .matches
+        .iter()
+        .filter_map(|m| {
+            let i = *sig.index.get(&format!("{}:{}", m.platform, m.post_id))?;
+            let n = sig.assignments.get(i)?.narrative?;
+            Some((n, m.claim_id.clone()))
+        })
+        .collect();
+    // Incidents through the narratives they name.
+    let of_incidents: Vec<(&Incident, BTreeSet<u64>)> = incidents
+        .iter()
+        .map(|inc| {
+            let ns = inc
+                .narratives
+                .iter()
+                .filter_map(|r| r.id.strip_prefix("narrative:")?.parse::<u64>().ok())
+                .collect();
+            (inc, ns)
+        })
+        .collect();
+    let summaries: Vec<&NarrativeSummary> = sig.narratives.values().collect();
+    brief_all(
+        &summaries,
+        history,
+        &matched,
+        &of_incidents,
+        claims,
+        opts,
+        now,
+    )
+}
+
+/// Each narrative's activity by day (first and last post, posts): what
+/// storylines are linked and forecast from, kept apart from the posts so a
+/// pass over a long history holds no post ([`PrebunkHistory`]).
+#[derive(Default)]
+struct History {
+    days: HashMap<u64, BTreeMap<i64, (EventTime, EventTime, u64)>>,
+}
+
+impl History {
+    fn count(&mut self, t: EventTime, narrative: Option<u64>) {
+        if let Some(n) = narrative {
+            let d = self
+                .days
                 .entry(n)
                 .or_default()
-                .entry(p.time.0.div_euclid(86_400_000))
-                .or_insert((p.time, p.time, 0));
-            d.0 = d.0.min(p.time);
-            d.1 = d.1.max(p.time);
+                .entry(t.0.div_euclid(86_400_000))
+                .or_insert((t, t, 0));
+            d.0 = d.0.min(t);
+            d.1 = d.1.max(t);
             d.2 += 1;
         }
     }
-    let episodes: Vec<Episode> = sig
-        .narratives
-        .values()
+}
+
+/// Prebunk briefs from a whole history read once in event-time order,
+/// holding no post: the narrative engine (bounded: families and narratives
+/// expire, archived ones are capped), each narrative's posts per day, and
+/// the narrative of the posts that matter to briefs (claim-matched posts
+/// and the incidents' posts, named up front). The server's live incidents
+/// assess a bounded window of days; storylines need months, so they come
+/// from this separate pass (`pharos serve`, `[incidents] prebunk_every_s`).
+pub struct PrebunkHistory {
+    engine: pharos_analysis::narratives::NarrativeEngine,
+    history: History,
+    /// `platform:id` of the posts whose narrative briefs need, and the
+    /// narrative each was put in once read.
+    watched: HashMap<String, Option<u64>>,
+    last: Option<EventTime>,
+}
+
+impl PrebunkHistory {
+    /// A pass that will note the narratives of `watched` posts
+    /// (`platform:id`).
+    pub fn new(watched: impl IntoIterator<Item = String>) -> PrebunkHistory {
+        PrebunkHistory {
+            engine: pharos_analysis::narratives::NarrativeEngine::new(
+                crate::stream::StreamConfig::default().narratives,
+            ),
+            history: History::default(),
+            watched: watched.into_iter().map(|k| (k, None)).collect(),
+            last: None,
+        }
+    }
+
+    /// The next posts, in event-time order.
+    pub fn push(&mut self, posts: &[pharos_core::Post]) {
+        let assigned = self.engine.observe_batch(posts);
+        for (p, a) in posts.iter().zip(&assigned) {
+            self.history.count(p.time, a.narrative);
+            if !self.watched.is_empty()
+                && let Some(w) = self.watched.get_mut(&format!("{}:{}", p.platform, p.id))
+            {
+                *w = a.narrative;
+            }
+            self.last = Some(self.last.map_or(p.time, |l| l.max(p.time)));
+        }
+        // Days of narratives the engine no longer knows (expired and not
+        // archived, or pushed out of the archive) are dropped now and then,
+        // so the counts stay as bounded as the engine.
+        if self.history.days.len() > 4 * self.engine.config().archive_cap.max(1024) {
+            let known: HashSet<u64> = self
+                .engine
+                .narratives(None, None)
+                .iter()
+                .map(|n| n.id)
+                .collect();
+            self.history.days.retain(|n, _| known.contains(n));
+        }
+    }
+
+    /// The briefs, forecast at `now` (default: the last post read), with
+    /// the claim matches (`MatchRow`s of the store) and incidents given.
+    pub fn finish(
+        self,
+        matches: &[crate::signals::MatchRow],
+        incidents: &[Incident],
+        claims: &HashMap<String, ClaimInfo>,
+        opts: &PrebunkOptions,
+        now: Option<EventTime>,
+    ) -> Prebunk {
+        let narrative_of = |platform: &str, id: &str| {
+            self.watched
+                .get(&format!("{platform}:{id}"))
+                .copied()
+                .flatten()
+        };
+        let matched: Vec<(u64, String)> = matches
+            .iter()
+            .filter_map(|m| Some((narrative_of(&m.platform, &m.post_id)?, m.claim_id.clone())))
+            .collect();
+        let of_incidents: Vec<(&Incident, BTreeSet<u64>)> = incidents
+            .iter()
+            .map(|inc| {
+                // The narratives holding a tenth of its posts or more (a
+                // stray post does not tie an incident to a storyline).
+                let mut count: BTreeMap<u64, usize> = BTreeMap::new();
+                for k in &inc.posts {
+                    if let Some(n) = self.watched.get(k).copied().flatten() {
+                        *count.entry(n).or_insert(0) += 1;
+                    }
+                }
+                let ns = count
+                    .into_iter()
+                    .filter(|&(_, c)| c * 10 >= inc.posts.len())
+                    .map(|(n, _)| n)
+                    .collect();
+                (inc, ns)
+            })
+            .collect();
+        let summaries = self.engine.narratives(None, None);
+        let summaries: Vec<&NarrativeSummary> = summaries.iter().collect();
+        let now = now.or(self.last).unwrap_or(EventTime(0));
+        brief_all(
+            &summaries,
+            self.history,
+            &matched,
+            &of_incidents,
+            claims,
+            opts,
+            now,
+        )
+    }
+}
+
+/// Storylines of `summaries` (with their activity by day), forecast at
+/// `now`; a brief for each likely one with the claims matched in its
+/// narratives (`(narrative, claim id)` per matched post) and the incidents
+/// holding its narratives.
+fn brief_all(
+    summaries: &[&NarrativeSummary],
+    mut history: History,
+    matched_posts: &[(u64, String)],
+    incidents: &[(&Incident, BTreeSet<u64>)],
+    claims: &HashMap<String, ClaimInfo>,
+    opts: &PrebunkOptions,
+    now: EventTime,
+) -> Prebunk {
+    let episodes: Vec<Episode> = summaries
+        .iter()
         .map(|n| {
             let mut e = Episode::from_summary(n);
-            if let Some(d) = days.remove(&n.id) {
+            if let Some(d) = history.days.remove(&n.id) {
                 e.activity = d.into_values().collect();
             }
             e
@@ -130,33 +300,23 @@ pub fn prebunk(
         .map(|(i, l)| (l.id.as_str(), i))
         .collect();
 
-    // Claim matches per storyline, through each matched post's narrative.
+    // Claim matches per storyline.
     let mut matched: HashMap<usize, BTreeMap<String, u64>> = HashMap::new();
-    for m in &sig.matches {
-        let key = format!("{}:{}", m.platform, m.post_id);
-        let Some(&i) = sig.index.get(&key) else {
-            continue;
-        };
-        let Some(n) = sig.assignments.get(i).and_then(|a| a.narrative) else {
-            continue;
-        };
-        if let Some(&s) = of_narrative.get(&n) {
+    for (n, claim) in matched_posts {
+        if let Some(&s) = of_narrative.get(n) {
             *matched
                 .entry(s)
                 .or_default()
-                .entry(m.claim_id.clone())
+                .entry(claim.clone())
                 .or_insert(0) += 1;
         }
     }
     // Incidents (and their techniques) per storyline, through their narratives.
     let mut incs: HashMap<usize, Vec<&Incident>> = HashMap::new();
-    for inc in incidents {
+    for (inc, narratives) in incidents {
         let mut seen = BTreeSet::new();
-        for r in &inc.narratives {
-            if let Some(&s) =
-                r.id.strip_prefix("narrative:")
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .and_then(|n| of_narrative.get(&n))
+        for n in narratives {
+            if let Some(&s) = of_narrative.get(n)
                 && seen.insert(s)
             {
                 incs.entry(s).or_default().push(inc);

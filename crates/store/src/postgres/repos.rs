@@ -90,12 +90,12 @@ impl ClaimMatches for PgStore {
 }
 
 impl Incidents for PgStore {
-    fn save_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError> {
-        self.write_incidents(incidents, false)
-    }
-
-    fn replace_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError> {
-        self.write_incidents(incidents, true)
+    fn update_incidents(
+        &mut self,
+        save: &[IncidentRecord],
+        delete: &[String],
+    ) -> Result<(), StoreError> {
+        self.write_incidents(save, delete)
     }
 
     fn incidents(&self) -> Result<Vec<IncidentRecord>, StoreError> {
@@ -124,11 +124,22 @@ impl PgStore {
     fn write_incidents(
         &self,
         incidents: &[IncidentRecord],
-        replace: bool,
+        delete: &[String],
     ) -> Result<(), StoreError> {
         let mut c = self.conn();
         let e = |err| self.err(err);
         let mut tx = c.client.transaction().map_err(e)?;
+        let saved: std::collections::HashSet<&str> =
+            incidents.iter().map(|i| i.id.as_str()).collect();
+        let gone: Vec<String> = delete
+            .iter()
+            .filter(|id| !saved.contains(id.as_str()))
+            .map(|id| column(id).into_owned())
+            .collect();
+        if !gone.is_empty() {
+            tx.execute("DELETE FROM incidents WHERE id = ANY($1)", &[&gone])
+                .map_err(e)?;
+        }
         let stmt = tx
             .prepare(
                 "INSERT INTO incidents (id, title, first_seen_ms, last_seen_ms, severity,
@@ -155,14 +166,6 @@ impl PgStore {
                 ],
             )
             .map_err(e)?;
-        }
-        if replace {
-            let keep: Vec<String> = incidents
-                .iter()
-                .map(|i| column(&i.id).into_owned())
-                .collect();
-            tx.execute("DELETE FROM incidents WHERE id <> ALL($1)", &[&keep])
-                .map_err(e)?;
         }
         tx.commit().map_err(e)
     }

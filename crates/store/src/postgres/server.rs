@@ -24,6 +24,10 @@ impl PostLog for PgStore {
             .unwrap_or(0))
     }
 
+    fn newest_time_ms(&self) -> Result<Option<i64>, StoreError> {
+        self.one_opt_i64("SELECT MAX(time_ms) FROM posts", &[])
+    }
+
     fn write_stamp(&self) -> Result<(i64, i64), StoreError> {
         let rows = self.query(
             "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM posts), (SELECT COALESCE(MAX(run), 0) FROM runs)",

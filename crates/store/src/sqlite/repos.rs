@@ -90,12 +90,12 @@ impl ClaimMatches for SqliteStore {
 }
 
 impl Incidents for SqliteStore {
-    fn save_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError> {
-        self.write_incidents(incidents, false)
-    }
-
-    fn replace_incidents(&mut self, incidents: &[IncidentRecord]) -> Result<(), StoreError> {
-        self.write_incidents(incidents, true)
+    fn update_incidents(
+        &mut self,
+        save: &[IncidentRecord],
+        delete: &[String],
+    ) -> Result<(), StoreError> {
+        self.write_incidents(save, delete)
     }
 
     fn incidents(&self) -> Result<Vec<IncidentRecord>, StoreError> {
@@ -107,12 +107,20 @@ impl SqliteStore {
     fn write_incidents(
         &mut self,
         incidents: &[IncidentRecord],
-        replace: bool,
+        delete: &[String],
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let e = |err| super::sql_err(&path, err);
         let tx = self.conn.transaction().map_err(e)?;
         {
+            let saved: std::collections::HashSet<&str> =
+                incidents.iter().map(|i| i.id.as_str()).collect();
+            let mut del = tx
+                .prepare("DELETE FROM incidents WHERE id = ?1")
+                .map_err(e)?;
+            for id in delete.iter().filter(|id| !saved.contains(id.as_str())) {
+                del.execute([id]).map_err(e)?;
+            }
             let mut stmt = tx
                 .prepare(
                     "INSERT INTO incidents (id, title, first_seen_ms, last_seen_ms, severity,
@@ -136,21 +144,6 @@ impl SqliteStore {
                     i.json
                 ])
                 .map_err(e)?;
-            }
-            if replace {
-                let keep: std::collections::HashSet<&str> =
-                    incidents.iter().map(|i| i.id.as_str()).collect();
-                let stored: Vec<String> = {
-                    let mut stmt = tx.prepare("SELECT id FROM incidents").map_err(e)?;
-                    let rows = stmt.query_map([], |r| r.get(0)).map_err(e)?;
-                    rows.collect::<Result<_, _>>().map_err(e)?
-                };
-                let mut delete = tx
-                    .prepare("DELETE FROM incidents WHERE id = ?1")
-                    .map_err(e)?;
-                for id in stored.iter().filter(|id| !keep.contains(id.as_str())) {
-                    delete.execute([id]).map_err(e)?;
-                }
             }
         }
         tx.commit().map_err(e)

@@ -44,6 +44,12 @@ impl PostLog for SqliteStore {
         self.one_i64("SELECT COALESCE(MAX(rowid), 0) FROM posts")
     }
 
+    fn newest_time_ms(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT MAX(time_ms) FROM posts", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     fn write_stamp(&self) -> Result<(i64, i64), StoreError> {
         self.conn
             .query_row(
