@@ -11,6 +11,8 @@
 //!     --model target/models/all-MiniLM-L6-v2 --gate-sweep                  # choose the encoder gate (dev, train)
 //! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model DIR --crosslingual                                           # the dev tweets in 7 languages
+//! cargo run --release -p pharos-claims --example checkthat -- \
+//!     --model DIR --crosslingual --prime FILE                              # + language means from FILE's posts
 //! ```
 //!
 //! Data: `$PHAROS_DATA/claims/checkthat2021` (default `../shared/data`
@@ -47,6 +49,7 @@ fn run() -> Result<(), String> {
     });
     let split = arg(&args, "--split").unwrap_or_else(|| "test".into());
     let fit = args.iter().any(|a| a == "--fit");
+    let crosslingual_too = args.iter().any(|a| a == "--crosslingual");
     let read = |name: &str| data.join(name);
     let (claims, _) = eval::read_checkthat_claims(&read("CT2021-Task2A-EN-Verified_Claims.txt"))
         .map_err(|e| {
@@ -113,38 +116,6 @@ fn run() -> Result<(), String> {
         }
         return Ok(());
     }
-    if args.iter().any(|a| a == "--crosslingual") {
-        let dir = arg(&args, "--crosslingual-dir")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crosslingual")
-            });
-        let dev = queries("dev")?;
-        let mut all = (0.0, 0.0, 0.0, 0usize);
-        let mut fused = 0.0;
-        let _ = report(&matcher, "en", &dev, &qrels);
-        for lang in eval::CROSSLINGUAL {
-            let q =
-                eval::read_crosslingual(&dir, lang, &dev).map_err(|e| format!("{lang}: {e}"))?;
-            if let Some(e) = q.errors.first() {
-                return Err(format!("{}:{}: {}", e.path, e.line, e.message));
-            }
-            let a = report(&matcher, lang, &q.queries, &qrels);
-            all.0 += a.bm25;
-            all.1 += a.lexical;
-            all.2 += a.semantic.unwrap_or(0.0);
-            all.3 += 1;
-            fused += a.fused.unwrap_or(0.0);
-        }
-        let n = all.3 as f64;
-        println!(
-            "all 7 languages MAP@5: BM25 {:.4}, cosine {:.4}, fused {:.4}",
-            all.0 / n,
-            all.2 / n,
-            fused / n
-        );
-        return Ok(());
-    }
     if fit {
         let train = queries("train")?;
         let dev = queries("dev")?;
@@ -166,6 +137,10 @@ fn run() -> Result<(), String> {
             println!("// cross-language\n{}", c.to_rust("CROSS"));
             matcher.set_cross_fusion(c);
         }
+        if let Some(c) = eval::fit_cross_centred_fusion(&mut matcher, &train, &qrels, l2) {
+            println!("// cross-language, centred\n{}", c.to_rust("XC"));
+            matcher.set_cross_centred_fusion(c);
+        }
         let full_or_current = full.unwrap_or_else(pharos_claims::retrieval::fusion::Fusion::full);
         matcher.set_fusion(lexical, full_or_current);
         let _ = report(&matcher, "dev", &dev, &qrels);
@@ -175,7 +150,12 @@ fn run() -> Result<(), String> {
                 c.threshold, c.precision, c.recall, c.false_match_rate
             );
         }
-        return Ok(());
+        if !crosslingual_too {
+            return Ok(());
+        }
+    }
+    if crosslingual_too {
+        return crosslingual(&mut matcher, &args, &queries("dev")?, &qrels);
     }
     let qs = queries(&split)?;
     let _ = report(&matcher, &split, &qs, &qrels);
@@ -184,6 +164,107 @@ fn run() -> Result<(), String> {
             println!(
                 "{split} threshold {:.2}: precision {:.3} recall {:.3} false-match rate {:.3}",
                 c.threshold, c.precision, c.recall, c.false_match_rate
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The cross-lingual set (`--crosslingual`): each language without
+/// centring, then centred on means from posts other than the evaluated
+/// ones.
+fn crosslingual(
+    matcher: &mut Matcher,
+    args: &[String],
+    dev: &[(String, String)],
+    qrels: &Qrels,
+) -> Result<(), String> {
+    let dir = arg(&args, "--crosslingual-dir")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crosslingual")
+        });
+    // Reference posts for the running language means (`--prime FILE`:
+    // one `text` per line, `LANG<TAB>text` to restrict it to one
+    // language of the set); none of the evaluated tweets.
+    let prime: Vec<(Option<String>, String)> = match arg(&args, "--prime") {
+        Some(p) => std::fs::read_to_string(&p)
+            .map_err(|e| format!("{p}: {e}"))?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| match l.split_once('\t') {
+                Some((lang, t)) if lang.len() <= 3 => (Some(lang.to_string()), t.to_string()),
+                _ => (None, l.to_string()),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    matcher.centred_dense = !args.iter().any(|a| a == "--no-centred-dense");
+    let mut all = (0.0, 0.0, 0.0, 0usize);
+    let (mut fused, mut folds, mut primed) = (0.0, 0.0, 0.0);
+    matcher.centring = false;
+    let _ = report(matcher, "en", dev, qrels);
+    for lang in eval::CROSSLINGUAL {
+        let q = eval::read_crosslingual(&dir, lang, dev).map_err(|e| format!("{lang}: {e}"))?;
+        if let Some(e) = q.errors.first() {
+            return Err(format!("{}:{}: {}", e.path, e.line, e.message));
+        }
+        // Without centring (the figure before it).
+        matcher.centring = false;
+        let a = report(matcher, lang, &q.queries, qrels);
+        all.0 += a.bm25;
+        all.1 += a.lexical;
+        all.2 += a.semantic.unwrap_or(0.0);
+        all.3 += 1;
+        fused += a.fused.unwrap_or(0.0);
+        if !matcher.has_model() {
+            continue;
+        }
+        // Centred, the language's mean from the other half of the set
+        // (odd ids for the even ones and back): never from the evaluated
+        // tweets.
+        matcher.centring = true;
+        let m = eval::map_centred_held_out(matcher, &q.queries, qrels, 5);
+        println!("{lang} MAP@5 centred (mean of the other half): {m:.4}");
+        folds += m;
+        // Centred, the means from the reference posts only (their
+        // language as labelled in the file, else detected).
+        let mine: Vec<(&str, Option<&str>)> = prime
+            .iter()
+            .filter(|(l, _)| l.as_deref().is_none_or(|l| l == lang))
+            .map(|(l, t)| (t.as_str(), l.as_deref()))
+            .collect();
+        if !mine.is_empty() {
+            matcher.reset_lang_means();
+            for chunk in mine.chunks(256) {
+                let _ = matcher.score_batch(chunk, 1);
+            }
+            let seen = matcher.lang_mean_posts();
+            let m = eval::map_at_k(&eval::fused_run(matcher, &q.queries, 5), qrels, 5);
+            println!(
+                "{lang} MAP@5 centred (means of {} reference posts: {seen:?}): {m:.4}",
+                mine.len()
+            );
+            primed += m;
+        }
+        matcher.reset_lang_means();
+    }
+    let n = all.3 as f64;
+    println!(
+        "all 7 languages MAP@5: BM25 {:.4}, cosine {:.4}, fused {:.4}",
+        all.0 / n,
+        all.2 / n,
+        fused / n
+    );
+    if matcher.has_model() {
+        println!(
+            "all 7 languages MAP@5 centred (mean of the other half): {:.4}",
+            folds / n
+        );
+        if !prime.is_empty() {
+            println!(
+                "all 7 languages MAP@5 centred (reference posts): {:.4}",
+                primed / n
             );
         }
     }

@@ -128,24 +128,36 @@ fn default_model_finds_english_fact_checks_for_posts_in_seven_languages() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/crosslingual"
     ));
-    let mut all = 0.0;
+    let mut all = (0.0, 0.0);
     let mut report = Vec::new();
     for lang in eval::CROSSLINGUAL {
         let q = eval::read_crosslingual(&dir, lang, &dev).expect(lang);
         assert!(q.errors.is_empty(), "{lang}: {:?}", q.errors);
         assert_eq!(q.queries.len(), 199, "{lang}");
+        // No language mean yet (a new library): the raw cosines.
+        matcher.reset_lang_means();
         let a = eval::ablation(matcher, &q.queries, &d.qrels, 5);
         let fused = a.fused.expect("fused");
-        println!("{lang}: {a:?}");
-        report.push((lang, fused));
-        all += fused;
+        // The language's running mean learnt from the other half of the
+        // set (never from the scored posts).
+        let centred = eval::map_centred_held_out(matcher, &q.queries, &d.qrels, 5);
+        println!("{lang}: {a:?}; centred {centred:.4}");
+        report.push((lang, fused, centred));
+        all.0 += fused;
+        all.1 += centred;
     }
-    let all = all / eval::CROSSLINGUAL.len() as f64;
-    println!("all seven languages: MAP@5 {all:.4}");
-    // Measured (docs/claim-retrieval.md): 0.7674 over all; ru 0.7807, uk 0.7503, pl 0.7816, de 0.8255, fr 0.8044, es 0.8534, ar 0.5762 — below the 0.85 goal, the encoder's cosine alone gives 0.7694.
-    assert!(all >= 0.76, "cross-lingual MAP@5 {all:.4}: {report:?}");
-    for (lang, m) in &report {
+    let n = eval::CROSSLINGUAL.len() as f64;
+    let (raw, centred) = (all.0 / n, all.1 / n);
+    println!("all seven languages: MAP@5 {raw:.4}, centred {centred:.4}");
+    // Measured (docs/claim-retrieval.md): without a mean 0.7674 over all; ru
+    // 0.7807, uk 0.7503, pl 0.7816, de 0.8255, fr 0.8044, es 0.8534, ar
+    // 0.5762. Centred on means from the other half: 0.8254 (ar 0.7236) —
+    // below the 0.85 goal.
+    assert!(raw >= 0.76, "cross-lingual MAP@5 {raw:.4}: {report:?}");
+    assert!(centred >= 0.815, "centred MAP@5 {centred:.4}: {report:?}");
+    for (lang, m, c) in &report {
         assert!(*m >= 0.55, "{lang}: MAP@5 {m:.4}");
+        assert!(*c >= 0.7, "{lang}: centred MAP@5 {c:.4}");
     }
 }
 

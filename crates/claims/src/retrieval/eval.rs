@@ -366,6 +366,54 @@ pub fn ablation(
     }
 }
 
+/// The top `k` of each query by the fused ranking (as the matcher
+/// answers).
+pub fn fused_run(matcher: &Matcher, queries: &[(String, String)], k: usize) -> Run {
+    let scored = score_queries(matcher, queries, matcher.candidates.max(k));
+    let semantic = matcher.has_model();
+    queries
+        .iter()
+        .zip(scored)
+        .map(|((qid, _), cands)| {
+            let docs = matcher
+                .rank(cands, semantic, k)
+                .into_iter()
+                .map(|m| (m.claim_id, m.score))
+                .collect();
+            (qid.clone(), docs)
+        })
+        .collect()
+}
+
+/// MAP@`k` of posts of one language with the running language means
+/// ([`super::centre`]) learnt from the other half of the set only: the
+/// matcher's means are forgotten, the posts with odd ids (the number after
+/// the last `-`) are matched to learn their language's mean, the even ones
+/// scored; then the other way round. No post is ever centred on a mean it
+/// contributed to. The means are forgotten again at the end.
+pub fn map_centred_held_out(
+    matcher: &Matcher,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    k: usize,
+) -> f64 {
+    let odd = |id: &str| {
+        id.rsplit('-')
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| n % 2 == 1)
+    };
+    let (o, e): (Vec<_>, Vec<_>) = queries.iter().cloned().partition(|(id, _)| odd(id));
+    let mut run = Run::new();
+    for (from, to) in [(&o, &e), (&e, &o)] {
+        matcher.reset_lang_means();
+        let _ = score_queries(matcher, from, 1);
+        run.extend(fused_run(matcher, to, k));
+    }
+    matcher.reset_lang_means();
+    map_at_k(&run, qrels, k)
+}
+
 /// Each query of `chunk` run two ways, as the calibration sees posts:
 /// against the whole library (`lists[2i]`) and against the library without
 /// its relevant claims (`lists[2i + 1]`: what an unmatched post looks
@@ -423,7 +471,7 @@ pub fn fit_fusion(
     qrels: &Qrels,
     l2: f32,
 ) -> (Fusion, Option<Fusion>) {
-    let (xs, ys) = training_set(matcher, queries, qrels, false);
+    let (xs, ys) = training_set(matcher, queries, qrels, false, &|_| true);
     let lexical = Fusion::fit(fusion::LEXICAL, &xs, &ys, l2, 400);
     let full = matcher
         .has_model()
@@ -439,6 +487,7 @@ fn training_set(
     queries: &[(String, String)],
     qrels: &Qrels,
     cosine_only: bool,
+    keep: &dyn Fn(&Scored) -> bool,
 ) -> (Vec<Features>, Vec<bool>) {
     let ords = claim_ords(matcher);
     let mut xs = Vec::new();
@@ -446,7 +495,7 @@ fn training_set(
     for chunk in queries.chunks(256) {
         let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
         for (pair, rel) in lists.chunks(2).zip(&rels) {
-            for s in pair.iter().flatten() {
+            for s in pair.iter().flatten().filter(|s| keep(s)) {
                 let mut f = s.features;
                 if cosine_only {
                     f[..fusion::LEXICAL].fill(0.0);
@@ -472,14 +521,43 @@ pub fn fit_cross_fusion(
     if !matcher.has_model() {
         return None;
     }
-    let (xs, ys) = training_set(matcher, queries, qrels, true);
-    let mut m = Fusion::fit(fusion::FULL, &xs, &ys, l2, 400);
+    let (xs, ys) = training_set(matcher, queries, qrels, true, &|_| true);
+    Some(cosine_only(Fusion::fit(fusion::FULL, &xs, &ys, l2, 400)))
+}
+
+fn cosine_only(mut m: Fusion) -> Fusion {
     for i in 0..fusion::LEXICAL {
         m.weights[i] = 0.0;
         m.mean[i] = 0.0;
         m.scale[i] = 1.0;
     }
-    Some(m)
+    m
+}
+
+/// The centred cross-language fusion ([`Fusion::cross_centred_e5`]): the
+/// queries (one language, English for CheckThat!) are embedded once to
+/// give their language's running mean, then fitted like
+/// [`fit_cross_fusion`] with every candidate centred
+/// ([`Matcher::centre_all`]); candidates that could not be centred (a
+/// post whose detected language has too few posts) are left out. The
+/// matcher's post means are forgotten before and after. `None` without a
+/// model.
+pub fn fit_cross_centred_fusion(
+    matcher: &mut Matcher,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    l2: f32,
+) -> Option<Fusion> {
+    if !matcher.has_model() {
+        return None;
+    }
+    matcher.reset_lang_means();
+    let _ = score_queries(matcher, queries, 1);
+    matcher.centre_all = true;
+    let (xs, ys) = training_set(matcher, queries, qrels, true, &|s| s.centred);
+    matcher.centre_all = false;
+    matcher.reset_lang_means();
+    (!xs.is_empty()).then(|| cosine_only(Fusion::fit(fusion::FULL, &xs, &ys, l2, 400)))
 }
 
 /// Precision and recall of "confidence >= threshold" on the top candidate

@@ -76,6 +76,15 @@ impl Fusion {
         Self::from_consts(FULL, &CROSS_MEAN, &CROSS_SCALE, &CROSS_W, CROSS_B)
     }
 
+    /// The model for a candidate in another language than the post's whose
+    /// cosines are those of the language-centred vectors
+    /// ([`super::centre`]): the cosine features only, fitted on the English
+    /// train queries with every candidate centred (post on the running mean
+    /// of the train posts, claims on the library's mean).
+    pub fn cross_centred_e5() -> Self {
+        Self::from_consts(FULL, &XC_MEAN, &XC_SCALE, &XC_W, XC_B)
+    }
+
     /// The model used with multilingual-e5-small's embeddings (the
     /// default model), fitted with the dense candidate stage on.
     pub fn full_e5() -> Self {
@@ -236,6 +245,20 @@ const CROSS_W: [f32; 10] = [
     0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.204910, 0.252768, -0.174646, 0.433311,
 ];
 const CROSS_B: f32 = -4.918456;
+
+// The centred cross-language model: fitted in the same run with every
+// candidate centred (`--fit` prints it as XC), the train posts' mean learnt
+// from the train posts.
+const XC_MEAN: [f32; 10] = [
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.129727, 0.112795, -0.292158, 0.046949,
+];
+const XC_SCALE: [f32; 10] = [
+    1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.106351, 0.103499, 0.147413, 0.110743,
+];
+const XC_W: [f32; 10] = [
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.237627, 0.200566, -0.152849, 0.420476,
+];
+const XC_B: f32 = -4.933135;
 
 #[cfg(test)]
 mod tests {

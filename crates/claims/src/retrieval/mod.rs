@@ -20,6 +20,7 @@
 //! Without a model the matcher runs stages 1 and 3 (its lexical model).
 //! Accuracy and speed: docs/claim-retrieval.md.
 
+pub mod centre;
 pub mod eval;
 pub mod fusion;
 pub mod index;
@@ -68,6 +69,10 @@ pub const LEXICAL_CANDIDATES: usize = 50;
 /// docs/claim-retrieval.md, "The encoder gate".
 pub const STREAM_GATE: f64 = 0.075;
 
+/// New posts added to the running language means ([`centre`]) after which
+/// the means are written beside the library.
+pub const SAVE_EVERY: u64 = 256;
+
 /// One claim matched by a post.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match {
@@ -104,6 +109,10 @@ pub struct Scored {
     /// known): their word-level features then say nothing, and the
     /// candidate is ranked by the cross-language fusion.
     pub cross: bool,
+    /// Whether the cosines (features 6–9) are those of the language-centred
+    /// vectors ([`centre`]): the candidate is then ranked by the centred
+    /// cross-language fusion.
+    pub centred: bool,
 }
 
 /// What the sentence encoder was asked to do since the matcher was built
@@ -137,7 +146,24 @@ pub struct Matcher {
     lexical: Fusion,
     full: Fusion,
     cross: Fusion,
+    cross_centred: Fusion,
     langs: ClaimLangs,
+    /// Running means of post vectors per language ([`centre`]).
+    means: std::sync::Mutex<centre::LangMeans>,
+    /// The mean claim text vector of each claim language (index as in
+    /// `langs.codes`) with enough claims, and of the whole library.
+    claim_means: (Vec<Option<Vec<f32>>>, Option<Vec<f32>>),
+    /// Whether candidates in another language than the post's are ranked on
+    /// language-centred cosines (with the multilingual model, once the
+    /// post's language has [`centre::MIN_POSTS`] posts). On by default.
+    pub centring: bool,
+    /// Centres every candidate, same language or not, and ranks it by the
+    /// centred fusion: for fitting that fusion on English queries only.
+    #[doc(hidden)]
+    pub centre_all: bool,
+    /// With centring, whether the dense stage also searches with the
+    /// centred post vector (claims in other languages only). On by default.
+    pub centred_dense: bool,
     /// BM25 candidates considered per post.
     pub candidates: usize,
     /// Claims the dense stage adds per post, with the multilingual model
@@ -151,6 +177,17 @@ pub struct Matcher {
     /// chosen on dev for a stream.
     pub gate: f64,
     stats: [std::sync::atomic::AtomicUsize; 3],
+}
+
+impl Drop for Matcher {
+    fn drop(&mut self) {
+        let unsaved = self.means.get_mut().map(|m| m.unsaved).unwrap_or(0);
+        if unsaved > 0
+            && let Err(e) = self.save_lang_means()
+        {
+            tracing::warn!("{e}");
+        }
+    }
 }
 
 impl std::fmt::Debug for Matcher {
@@ -267,7 +304,13 @@ impl Matcher {
             lexical: Fusion::lexical(),
             full: Fusion::full(),
             cross: Fusion::cross_e5(),
+            cross_centred: Fusion::cross_centred_e5(),
             langs: ClaimLangs::new(claims),
+            means: std::sync::Mutex::new(centre::LangMeans::new("", 0)),
+            claim_means: (Vec::new(), None),
+            centring: true,
+            centre_all: false,
+            centred_dense: true,
             candidates: DEFAULT_CANDIDATES,
             dense: DENSE_CANDIDATES,
             encoder_author: true,
@@ -300,9 +343,59 @@ impl Matcher {
     ) -> Result<(), MatchError> {
         let cache = self.index_dir.as_ref().map(|d| d.join("embeddings"));
         let sem = semantic::Semantic::load(model_dir, claims, cache.as_deref(), generation)?;
-        self.full = Self::fusion_for(&sem);
-        self.semantic = Some(sem);
+        self.install(sem);
         Ok(())
+    }
+
+    /// Uses `sem` for semantic re-ranking: its fusion, the claims' language
+    /// means, and the post means kept for its model beside the library.
+    fn install(&mut self, sem: semantic::Semantic) {
+        self.full = Self::fusion_for(&sem);
+        self.claim_means = sem.text_means(
+            &self.langs.of,
+            self.langs.codes.len(),
+            centre::MIN_POSTS as usize,
+        );
+        let key = sem.means_key();
+        let means = match self.means_path() {
+            Some(p) => centre::LangMeans::load(&p, &key, sem.dim()),
+            None => centre::LangMeans::new(&key, sem.dim()),
+        };
+        *self.means.lock().unwrap_or_else(|e| e.into_inner()) = means;
+        self.semantic = Some(sem);
+    }
+
+    fn means_path(&self) -> Option<PathBuf> {
+        self.index_dir.as_ref().map(|d| d.join(centre::FILE))
+    }
+
+    /// Forgets the post means of every language (evaluation: means from
+    /// the posts of one protocol only). Kept beside the library at the next
+    /// save.
+    pub fn reset_lang_means(&self) {
+        let mut m = self.means.lock().unwrap_or_else(|e| e.into_inner());
+        m.langs.clear();
+        m.unsaved += 1;
+    }
+
+    /// Posts seen so far per language by the running means ([`centre`]).
+    pub fn lang_mean_posts(&self) -> Vec<(String, u64)> {
+        let m = self.means.lock().unwrap_or_else(|e| e.into_inner());
+        m.langs.iter().map(|(l, r)| (l.clone(), r.n)).collect()
+    }
+
+    /// Writes the running post means beside the library now (they are also
+    /// written every [`SAVE_EVERY`] new posts and when the matcher is
+    /// dropped). Nothing to do without an index directory or a model.
+    pub fn save_lang_means(&self) -> Result<(), MatchError> {
+        let (Some(path), true) = (self.means_path(), self.has_model()) else {
+            return Ok(());
+        };
+        let mut m = self.means.lock().unwrap_or_else(|e| e.into_inner());
+        m.save(&path).map_err(|e| MatchError::Io {
+            path,
+            message: e.to_string(),
+        })
     }
 
     /// The full fusion fitted for the model's family.
@@ -330,8 +423,7 @@ impl Matcher {
             .as_ref()
             .ok_or_else(|| MatchError::Model("the source matcher has no model".into()))?;
         let sem = sem.remapped(model_dir, self.ids.len(), source)?;
-        self.full = Self::fusion_for(&sem);
-        self.semantic = Some(sem);
+        self.install(sem);
         Ok(self)
     }
 
@@ -382,6 +474,11 @@ impl Matcher {
         self.cross = cross;
     }
 
+    /// Replaces the centred cross-language fusion (for fitting).
+    pub fn set_cross_centred_fusion(&mut self, cross: Fusion) {
+        self.cross_centred = cross;
+    }
+
     /// The `k` best claims for `text`, best first, each with its calibrated
     /// confidence. `lang` (ISO 639-1), when known, is the post's language;
     /// claims in every language are searched either way.
@@ -417,10 +514,11 @@ impl Matcher {
         // Posts the gate kept from the encoder (or whose embedding failed)
         // are ranked as without a model.
         let semantic = semantic && cands.first().is_some_and(|c| c.semantic);
-        let model = |c: &Scored| match (semantic, c.cross) {
-            (false, _) => &self.lexical,
-            (true, false) => &self.full,
-            (true, true) => &self.cross,
+        let model = |c: &Scored| match (semantic, c.cross, c.centred) {
+            (false, _, _) => &self.lexical,
+            (true, _, true) => &self.cross_centred,
+            (true, false, false) => &self.full,
+            (true, true, false) => &self.cross,
         };
         // (score, logit, ord): ids are cloned for the k kept only.
         let mut scored: Vec<(f64, f32, u32)> = cands
@@ -511,26 +609,116 @@ impl Matcher {
             return out;
         };
         let near = sem.nearest(&vecs, self.dense_k());
-        for (&i, &w) in plan.posts.iter().zip(&plan.slot) {
+        // The post means as they were before this batch (a batch is never
+        // centred on itself), for the languages of its posts.
+        let centring = self.centring && sem.is_e5();
+        let post_langs: Vec<Option<String>> = plan
+            .posts
+            .iter()
+            .map(|&i| {
+                langs[i]
+                    .and_then(pharos_core::lang::normalize_lang)
+                    .or_else(|| detect_language(&cleaned[i]).map(str::to_string))
+            })
+            .collect();
+        let means: std::collections::HashMap<&str, Vec<f32>> = if centring {
+            let m = self.means.lock().unwrap_or_else(|e| e.into_inner());
+            post_langs
+                .iter()
+                .flatten()
+                .filter_map(|l| m.mean(l).map(|v| (l.as_str(), v)))
+                .collect()
+        } else {
+            Default::default()
+        };
+        // The dense stage again with each centred post vector (posts whose
+        // language has a mean): claims in other languages nearest by what
+        // the post says rather than by its language.
+        let mut centred_slot: Vec<Option<usize>> = vec![None; vecs.len()];
+        let mut centred_q: Vec<Vec<f32>> = Vec::new();
+        if self.centred_dense {
+            for (&w, lang) in plan.slot.iter().zip(&post_langs) {
+                if centred_slot[w].is_none()
+                    && let Some(m) = lang.as_deref().and_then(|l| means.get(l))
+                {
+                    centred_slot[w] = Some(centred_q.len());
+                    centred_q.push(centre::centred(&vecs[w], m));
+                }
+            }
+        }
+        let near_centred = sem.nearest(&centred_q, self.dense_k());
+        for ((&i, &w), lang) in plan.posts.iter().zip(&plan.slot).zip(&post_langs) {
             let list = &mut out[i];
             for &ord in &near[w] {
                 if !list.iter().any(|c| c.ord == ord) && !excluded(i).contains(&ord) {
                     list.push(self.dense_only(ord, &terms[i]));
                 }
             }
-            sem.fill_features(&vecs[w], list);
+            if let (Some(k), Some(lang)) = (centred_slot[w], lang) {
+                for &ord in &near_centred[k] {
+                    let l = self.langs.of(ord);
+                    if !l.is_empty()
+                        && l != lang
+                        && !list.iter().any(|c| c.ord == ord)
+                        && !excluded(i).contains(&ord)
+                    {
+                        list.push(self.dense_only(ord, &terms[i]));
+                    }
+                }
+            }
             // The post's language: as given, else detected once here.
-            let lang = langs[i]
-                .and_then(pharos_core::lang::normalize_lang)
-                .or_else(|| detect_language(&cleaned[i]).map(str::to_string));
             if let Some(lang) = lang {
                 for c in list.iter_mut() {
                     let l = self.langs.of(c.ord);
-                    c.cross = !l.is_empty() && l != lang;
+                    c.cross = self.centre_all || (!l.is_empty() && l != lang);
                 }
             }
+            let post_mean = lang.as_deref().and_then(|l| means.get(l));
+            sem.fill_features(
+                &vecs[w],
+                list,
+                post_mean.map(|m| (m.as_slice(), |o: u32| self.claim_mean(o))),
+            );
+        }
+        if sem.is_e5() {
+            self.learn_means(&plan, &post_langs, &vecs);
         }
         out
+    }
+
+    /// The mean a claim is centred on: its language's, else the library's.
+    fn claim_mean(&self, ord: u32) -> Option<&[f32]> {
+        let code = self.langs.of[ord as usize] as usize;
+        self.claim_means
+            .0
+            .get(code)
+            .and_then(|m| m.as_deref())
+            .or(self.claim_means.1.as_deref())
+    }
+
+    /// Adds each embedded text of a known language to its language's
+    /// running mean, and writes the means every [`SAVE_EVERY`] posts.
+    fn learn_means(
+        &self,
+        plan: &EncoderPlan<'_>,
+        post_langs: &[Option<String>],
+        vecs: &[Vec<f32>],
+    ) {
+        let mut seen = vec![false; vecs.len()];
+        let mut m = self.means.lock().unwrap_or_else(|e| e.into_inner());
+        for (&w, lang) in plan.slot.iter().zip(post_langs) {
+            if let Some(l) = lang
+                && !std::mem::replace(&mut seen[w], true)
+            {
+                m.add(l, &vecs[w]);
+            }
+        }
+        if m.unsaved >= SAVE_EVERY
+            && let Some(path) = self.means_path()
+            && let Err(e) = m.save(&path)
+        {
+            tracing::warn!("cannot keep the language means in {}: {e}", path.display());
+        }
     }
 
     /// Claims the dense stage adds per post: [`Matcher::dense`] with the
@@ -558,6 +746,7 @@ impl Matcher {
             features: f,
             semantic: false,
             cross: false,
+            centred: false,
         }
     }
 
@@ -678,6 +867,7 @@ impl Matcher {
                 features: f,
                 semantic: false,
                 cross: false,
+                centred: false,
             });
         }
         (out, query_terms)
@@ -827,6 +1017,139 @@ mod tests {
         let out = m.match_text("zzkq wvvx plorf", Some("en"), 3);
         assert_eq!(out.len(), 3);
         assert!(out.iter().all(|x| (0.0..=1.0).contains(&x.confidence)));
+    }
+
+    fn tiny_e5() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../embed/tests/fixtures/tiny-e5.bin")
+    }
+
+    /// Distinct Russian posts about nothing in the library.
+    fn russian_posts(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                format!("Сегодня в городе {i} снова говорят о погоде и ценах на хлеб, выпуск {i}")
+            })
+            .collect()
+    }
+
+    const RU_POST: &str =
+        "Говорят, что ветряные турбины вызывают рак у людей, которые живут рядом с ними";
+
+    /// Features 6–9 and the flags of each candidate, by claim.
+    fn sem_features(m: &Matcher, post: &str, lang: &str) -> Vec<(u32, [f32; 4], bool, bool)> {
+        let mut v: Vec<_> = m.score_batch(&[(post, Some(lang))], DEFAULT_CANDIDATES)[0]
+            .iter()
+            .map(|c| {
+                let f = &c.features;
+                (c.ord, [f[6], f[7], f[8], f[9]], c.cross, c.centred)
+            })
+            .collect();
+        v.sort_by_key(|x| x.0);
+        v
+    }
+
+    /// Centring: only candidates in another language than the post's, only
+    /// once the post's language has its mean, never from the batch itself.
+    #[test]
+    fn centring_applies_across_languages_only_and_from_earlier_posts() {
+        let cl = claims();
+        let m = Matcher::in_memory(&cl)
+            .expect("index")
+            .with_model(&tiny_e5(), &cl, "test")
+            .expect("tiny model");
+        let raw_en = sem_features(&m, &cl[3].text, "en");
+        let raw_ru = sem_features(&m, RU_POST, "ru");
+        assert!(raw_ru.iter().all(|x| x.2 && !x.3), "{raw_ru:?}");
+        // 19 Russian posts (the one above and 18 more): not enough for a
+        // mean, still raw.
+        let ru = russian_posts(centre::MIN_POSTS as usize);
+        let batch: Vec<(&str, Option<&str>)> =
+            ru[..18].iter().map(|t| (t.as_str(), Some("ru"))).collect();
+        let first = m.score_batch(&batch, DEFAULT_CANDIDATES);
+        assert!(first.iter().flatten().all(|c| c.cross && !c.centred));
+        assert_eq!(sem_features(&m, RU_POST, "ru"), raw_ru);
+        let posts = m.lang_mean_posts();
+        assert!(posts.contains(&("ru".to_string(), 20)), "{posts:?}");
+        // The post above was the 20th: now Russian posts are centred.
+        let centred = sem_features(&m, RU_POST, "ru");
+        assert_eq!(centred.len(), raw_ru.len());
+        assert!(centred.iter().all(|x| x.2 && x.3), "{centred:?}");
+        assert!(
+            centred
+                .iter()
+                .zip(&raw_ru)
+                .any(|(c, r)| (c.1[0] - r.1[0]).abs() > 1e-3),
+            "centring changed no cosine"
+        );
+        // Ranked by the centred fusion.
+        let cands = m
+            .score_batch(&[(RU_POST, Some("ru"))], DEFAULT_CANDIDATES)
+            .remove(0);
+        let best = cands
+            .iter()
+            .map(|c| (m.cross_centred.logit(&c.features), c.ord))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap();
+        let ranked = m.rank(cands, true, 3);
+        assert_eq!(ranked[0].claim_id, m.claim_id(best.1));
+        assert!((ranked[0].score - best.0 as f64).abs() < 1e-6);
+        // An English post against English claims: nothing centred, the same
+        // features as before any Russian post.
+        assert_eq!(sem_features(&m, &cl[3].text, "en"), raw_en);
+        assert!(raw_en.iter().all(|x| !x.2 && !x.3));
+        // Centring off: the raw cosines again.
+        let mut m = m;
+        m.centring = false;
+        assert_eq!(sem_features(&m, RU_POST, "ru"), raw_ru);
+    }
+
+    /// The running means are written beside the library and read back by
+    /// the next matcher of the same model, which then matches exactly as
+    /// the first did; another model's means are not used.
+    #[test]
+    fn language_means_are_kept_beside_the_library_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let cl = claims();
+        let open = || {
+            Matcher::with_index_dir(&cl, dir.path())
+                .expect("index")
+                .with_model(&tiny_e5(), &cl, "test")
+                .expect("tiny model")
+        };
+        let m = open();
+        let ru = russian_posts(25);
+        let batch: Vec<(&str, Option<&str>)> =
+            ru.iter().map(|t| (t.as_str(), Some("ru"))).collect();
+        m.score_batch(&batch, DEFAULT_CANDIDATES);
+        assert_eq!(m.lang_mean_posts(), vec![("ru".to_string(), 25)]);
+        m.save_lang_means().expect("saved");
+        let kept = m.means.lock().unwrap().clone();
+        let path = dir.path().join(centre::FILE);
+        assert!(path.is_file());
+        let before = sem_features(&m, RU_POST, "ru");
+        assert!(before.iter().all(|x| x.3));
+        // A second process opening the library: the same means, the same
+        // answer.
+        let again = open();
+        assert_eq!(*again.means.lock().unwrap(), kept);
+        assert_eq!(sem_features(&again, RU_POST, "ru"), before);
+        // Both now have 26 Russian posts, written when dropped.
+        drop(m);
+        drop(again);
+        assert_eq!(open().lang_mean_posts(), vec![("ru".to_string(), 26)]);
+        // Means of another model, or a damaged file: not used, no panic.
+        let other = centre::LangMeans::load(&path, "another model", kept.dim);
+        assert_eq!(
+            centre::LangMeans::load(&path, &kept.model, kept.dim)
+                .langs
+                .len(),
+            1
+        );
+        assert!(other.langs.is_empty());
+        std::fs::write(&path, b"{not json").unwrap();
+        let fresh = open();
+        assert!(fresh.lang_mean_posts().is_empty());
+        assert!(sem_features(&fresh, RU_POST, "ru").iter().all(|x| !x.3));
     }
 
     /// With the model (PHAROS_EMBED_MODEL): the encoder embeds the repeat

@@ -11,7 +11,7 @@
 //! claims (text and title) takes about 40 s on two busy cores, reading
 //! them back milliseconds.
 
-use super::{EncoderPlan, MatchError, Scored};
+use super::{EncoderPlan, MatchError, Scored, centre};
 use crate::Claim;
 use half::f16;
 use half::slice::HalfFloatSliceExt;
@@ -143,6 +143,17 @@ impl Semantic {
         }
     }
 
+    /// The vectors' length.
+    pub(crate) fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Names the model and encoder arithmetic whose vectors the running
+    /// language means ([`centre::LangMeans`]) average.
+    pub(crate) fn means_key(&self) -> String {
+        format!("{} {}", pharos_embed::ENCODER, self.embedder.model_id())
+    }
+
     /// Whether the model marks texts by role (the e5 family): the fusion
     /// fitted for it is used.
     pub(crate) fn is_e5(&self) -> bool {
@@ -219,14 +230,23 @@ impl Semantic {
     }
 
     /// Fills features 6–9 of a post's candidates from the post's vector `q`.
-    pub(crate) fn fill_features(&self, q: &[f32], list: &mut [Scored]) {
+    /// With `centring` (the post's language mean, and each claim's language
+    /// mean by ordinal), a candidate in another language ([`Scored::cross`])
+    /// whose claim has a mean gets the cosines of the centred vectors instead
+    /// (see [`super::centre`]), its rank features among those candidates,
+    /// and is marked [`Scored::centred`]; the others keep the raw cosines.
+    pub(crate) fn fill_features<'m, F: Fn(u32) -> Option<&'m [f32]>>(
+        &self,
+        q: &[f32],
+        list: &mut [Scored],
+        centring: Option<(&[f32], F)>,
+    ) {
         let d = self.dim;
         let mut claim = vec![0f32; d];
         let mut cosine = |v: &[f16]| {
             v.convert_to_f32_slice(&mut claim);
             pharos_embed::cosine(q, &claim)
         };
-        let mut best = f32::MIN;
         let mut maxes = Vec::with_capacity(list.len());
         for c in list.iter_mut() {
             let o = c.ord as usize;
@@ -239,16 +259,97 @@ impl Semantic {
             c.features[6] = ct;
             c.features[7] = cl;
             c.semantic = true;
-            let m = ct.max(cl);
-            maxes.push(m);
-            best = best.max(m);
+            c.centred = false;
+            maxes.push(ct.max(cl));
         }
-        let mut order: Vec<usize> = (0..list.len()).collect();
-        order.sort_by(|&a, &b| maxes[b].total_cmp(&maxes[a]));
-        for (r, &j) in order.iter().enumerate() {
-            list[j].features[8] = maxes[j] - best;
-            list[j].features[9] = 1.0 / (r as f32 + 1.0);
+        let all: Vec<usize> = (0..list.len()).collect();
+        rank_features(list, &maxes, &all);
+        let Some((post_mean, claim_mean)) = centring else {
+            return;
+        };
+        let qc = centre::centred(q, post_mean);
+        let mut group = Vec::new();
+        for (j, c) in list.iter_mut().enumerate() {
+            if !c.cross {
+                continue;
+            }
+            let Some(cm) = claim_mean(c.ord) else {
+                continue;
+            };
+            let o = c.ord as usize;
+            let mut cos = |v: &[f16]| {
+                v.convert_to_f32_slice(&mut claim);
+                pharos_embed::cosine(&qc, &centre::centred(&claim, cm))
+            };
+            let ct = cos(&self.text[o * d..(o + 1) * d]);
+            let cl = if self.has_title[o] {
+                cos(&self.title[o * d..(o + 1) * d])
+            } else {
+                ct
+            };
+            c.features[6] = ct;
+            c.features[7] = cl;
+            c.centred = true;
+            maxes[j] = ct.max(cl);
+            group.push(j);
         }
+        if !group.is_empty() {
+            // Raw and centred cosines are on different scales: each group
+            // is ranked among itself.
+            rank_features(list, &maxes, &group);
+            let rest: Vec<usize> = (0..list.len()).filter(|&j| !list[j].centred).collect();
+            rank_features(list, &maxes, &rest);
+        }
+    }
+
+    /// The mean text vector of the claims of each language (`of[i]`: claim
+    /// `i`'s language index, `codes` of them), for languages with at least
+    /// `min` claims; and the mean over all claims.
+    pub(crate) fn text_means(
+        &self,
+        of: &[u16],
+        codes: usize,
+        min: usize,
+    ) -> (Vec<Option<Vec<f32>>>, Option<Vec<f32>>) {
+        let d = self.dim;
+        let mut sums = vec![vec![0f64; d]; codes];
+        let mut counts = vec![0usize; codes];
+        let mut total = vec![0f64; d];
+        let mut row = vec![0f32; d];
+        for (r, &l) in self.text.chunks_exact(d).zip(of) {
+            r.convert_to_f32_slice(&mut row);
+            let l = l as usize;
+            if l < codes {
+                counts[l] += 1;
+                for (s, &x) in sums[l].iter_mut().zip(&row) {
+                    *s += x as f64;
+                }
+            }
+            for (s, &x) in total.iter_mut().zip(&row) {
+                *s += x as f64;
+            }
+        }
+        let mean =
+            |s: &[f64], n: usize| -> Vec<f32> { s.iter().map(|x| (x / n as f64) as f32).collect() };
+        let n = self.text.len() / d.max(1);
+        let per = sums
+            .iter()
+            .zip(&counts)
+            .map(|(s, &c)| (c >= min.max(1)).then(|| mean(s, c)))
+            .collect();
+        (per, (n > 0).then(|| mean(&total, n)))
+    }
+}
+
+/// Features 8 (cosine minus the best) and 9 (reciprocal rank by cosine) of
+/// the candidates `group` of `list`, among themselves.
+fn rank_features(list: &mut [Scored], maxes: &[f32], group: &[usize]) {
+    let best = group.iter().map(|&j| maxes[j]).fold(f32::MIN, f32::max);
+    let mut order = group.to_vec();
+    order.sort_by(|&a, &b| maxes[b].total_cmp(&maxes[a]));
+    for (r, &j) in order.iter().enumerate() {
+        list[j].features[8] = maxes[j] - best;
+        list[j].features[9] = 1.0 / (r as f32 + 1.0);
     }
 }
 
