@@ -179,7 +179,7 @@ fn crosslingual(
     dev: &[(String, String)],
     qrels: &Qrels,
 ) -> Result<(), String> {
-    let dir = arg(&args, "--crosslingual-dir")
+    let dir = arg(args, "--crosslingual-dir")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crosslingual")
@@ -187,7 +187,7 @@ fn crosslingual(
     // Reference posts for the running language means (`--prime FILE`:
     // one `text` per line, `LANG<TAB>text` to restrict it to one
     // language of the set); none of the evaluated tweets.
-    let prime: Vec<(Option<String>, String)> = match arg(&args, "--prime") {
+    let prime: Vec<(Option<String>, String)> = match arg(args, "--prime") {
         Some(p) => std::fs::read_to_string(&p)
             .map_err(|e| format!("{p}: {e}"))?
             .lines()
