@@ -5,6 +5,11 @@
 //! cargo run --release -p pharos-server --example serve -- STORE [LISTEN] [CONFIG.toml]
 //! cargo run --release -p pharos-server --example serve -- token STORE   # creates the store if absent, prints an admin token
 //! ```
+//!
+//! With `PHAROS_MONITOR=1` it prints a line to stderr after each live
+//! incidents pass: seconds since start, the posts analysed and covered by
+//! incidents (rowids), incidents stored, and the process's RSS and peak RSS
+//! (`/proc/self/status`), for the live incidents' benchmark.
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,5 +29,55 @@ fn main() -> anyhow::Result<()> {
         Some(p) => pharos_server::Config::load(p.as_ref())?,
         None => pharos_server::Config::default(),
     };
-    pharos_server::run(&store.into(), listen, config)
+    let store: pharos_store::Location = store.into();
+    if std::env::var_os("PHAROS_MONITOR").is_none() {
+        return pharos_server::run(&store, listen, config);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let state = pharos_server::start(&store, config)?;
+        let snapshot = state.snapshot.clone();
+        std::thread::spawn(move || monitor(snapshot));
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        eprintln!("serve: http://{}/", listener.local_addr()?);
+        pharos_server::serve(listener, state).await
+    })
+}
+
+/// One line per live incidents pass (see the module docs).
+fn monitor(snapshot: std::sync::Arc<std::sync::RwLock<pharos_server::analyst::Snapshot>>) {
+    let start = std::time::Instant::now();
+    let mut last: Option<String> = None;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let (at, analysed, covered, incidents) = {
+            let s = snapshot.read().unwrap_or_else(|p| p.into_inner());
+            (
+                s.incidents_at.clone(),
+                s.members.analysed_rowid,
+                s.incidents_rowid,
+                s.incidents,
+            )
+        };
+        if at.is_none() || at == last {
+            continue;
+        }
+        last = at;
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim().trim_end_matches(" kB").to_string())
+                .unwrap_or_default()
+        };
+        eprintln!(
+            "monitor {:.1} s: analysed {analysed} covered {covered} incidents {incidents} rss_kb {} hwm_kb {}",
+            start.elapsed().as_secs_f64(),
+            kb("VmRSS:"),
+            kb("VmHWM:")
+        );
+    }
 }
