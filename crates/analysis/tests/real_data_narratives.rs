@@ -270,6 +270,80 @@ fn pheme_event(event: &str) -> (Vec<Tweet>, usize) {
     (out, unjoined)
 }
 
+/// PHEME's measures of one run (`got`, one assignment per tweet).
+struct PhemeScores {
+    /// In narratives of ≥ 2 tweets, the share of the majority thread.
+    purity: f64,
+    /// ... and of the majority of rumour / non-rumour.
+    rumour_purity: f64,
+    /// For each thread of ≥ 2 tweets, the share of its tweets in its
+    /// largest narrative (tweets in no narrative count against it).
+    completeness: f64,
+    /// ... in its source tweet's narrative.
+    source_completeness: f64,
+    /// Narrative → its tweets.
+    members: HashMap<u64, Vec<usize>>,
+    /// Thread → its tweets.
+    threads: HashMap<String, Vec<usize>>,
+    /// Tweets in threads of ≥ 2.
+    thread_posts: usize,
+    /// Tweets in narratives of ≥ 2.
+    in_multi: usize,
+}
+
+fn pheme_scores(tweets: &[Tweet], got: &[Assignment]) -> PhemeScores {
+    let mut members: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, a) in got.iter().enumerate() {
+        if let Some(n) = a.narrative {
+            members.entry(n).or_default().push(i);
+        }
+    }
+    let (mut pure, mut pure_rumour, mut in_multi) = (0usize, 0usize, 0usize);
+    for idx in members.values().filter(|v| v.len() >= 2) {
+        let mut by: HashMap<&str, usize> = HashMap::new();
+        let mut rumours = 0;
+        for &i in idx {
+            *by.entry(&tweets[i].thread).or_default() += 1;
+            rumours += usize::from(tweets[i].rumour);
+        }
+        pure += by.values().copied().max().unwrap_or(0);
+        pure_rumour += rumours.max(idx.len() - rumours);
+        in_multi += idx.len();
+    }
+    let mut threads: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, t) in tweets.iter().enumerate() {
+        threads.entry(t.thread.clone()).or_default().push(i);
+    }
+    let (mut complete, mut with_source, mut thread_posts) = (0usize, 0usize, 0usize);
+    for idx in threads.values().filter(|v| v.len() >= 2) {
+        let mut by: HashMap<u64, usize> = HashMap::new();
+        for &i in idx {
+            if let Some(n) = got[i].narrative {
+                *by.entry(n).or_default() += 1;
+            }
+        }
+        complete += by.values().copied().max().unwrap_or(0);
+        if let Some(n) = idx
+            .iter()
+            .find(|&&i| tweets[i].source)
+            .and_then(|&i| got[i].narrative)
+        {
+            with_source += by[&n];
+        }
+        thread_posts += idx.len();
+    }
+    PhemeScores {
+        purity: pure as f64 / in_multi.max(1) as f64,
+        rumour_purity: pure_rumour as f64 / in_multi.max(1) as f64,
+        completeness: complete as f64 / thread_posts.max(1) as f64,
+        source_completeness: with_source as f64 / thread_posts.max(1) as f64,
+        members,
+        threads,
+        thread_posts,
+        in_multi,
+    }
+}
+
 #[test]
 fn pheme_narratives_against_rumour_threads() {
     let mut tweets = Vec::new();
@@ -292,59 +366,31 @@ fn pheme_narratives_against_rumour_threads() {
             .then_with(|| a.post.id.cmp(&b.post.id))
     });
     let posts: Vec<Post> = tweets.iter().map(|t| t.post.clone()).collect();
-    let mut engine = NarrativeEngine::default();
-    let got = engine.observe_batch(&posts);
+    // Before (no boilerplate learning; the templates go either way) and after.
+    let (_, plain) = run(&posts, false);
+    let before = pheme_scores(&tweets, &plain);
+    let (engine, got) = run(&posts, true);
     eprintln!("{:?}", engine.stats());
-
-    // Purity: in narratives of ≥ 2 tweets, the share of the majority thread.
-    let mut members: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (i, a) in got.iter().enumerate() {
-        if let Some(n) = a.narrative {
-            members.entry(n).or_default().push(i);
-        }
-    }
-    let (mut pure, mut pure_rumour, mut in_multi) = (0usize, 0usize, 0usize);
-    for idx in members.values().filter(|v| v.len() >= 2) {
-        let mut by: HashMap<&str, usize> = HashMap::new();
-        let mut rumours = 0;
-        for &i in idx {
-            *by.entry(&tweets[i].thread).or_default() += 1;
-            rumours += usize::from(tweets[i].rumour);
-        }
-        pure += by.values().copied().max().unwrap_or(0);
-        pure_rumour += rumours.max(idx.len() - rumours);
-        in_multi += idx.len();
-    }
-    let purity = pure as f64 / in_multi as f64;
-    let rumour_purity = pure_rumour as f64 / in_multi as f64;
-
-    // Completeness: for each thread of ≥ 2 tweets, the share of its tweets
-    // in its largest narrative (tweets in no narrative count against it);
-    // sources alone: the share of a thread's tweets in its source's narrative.
-    let mut threads: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, t) in tweets.iter().enumerate() {
-        threads.entry(&t.thread).or_default().push(i);
-    }
-    let (mut complete, mut with_source, mut thread_posts) = (0usize, 0usize, 0usize);
-    for idx in threads.values().filter(|v| v.len() >= 2) {
-        let mut by: HashMap<u64, usize> = HashMap::new();
-        for &i in idx {
-            if let Some(n) = got[i].narrative {
-                *by.entry(n).or_default() += 1;
-            }
-        }
-        complete += by.values().copied().max().unwrap_or(0);
-        if let Some(n) = idx
-            .iter()
-            .find(|&&i| tweets[i].source)
-            .and_then(|&i| got[i].narrative)
-        {
-            with_source += by[&n];
-        }
-        thread_posts += idx.len();
-    }
-    let completeness = complete as f64 / thread_posts as f64;
-    let source_completeness = with_source as f64 / thread_posts as f64;
+    let after = pheme_scores(&tweets, &got);
+    println!(
+        "PHEME without boilerplate learning: purity against threads {:.3}, against rumour/non-rumour {:.3}, completeness {:.3}; with: {:.3}, {:.3}, {:.3}",
+        before.purity,
+        before.rumour_purity,
+        before.completeness,
+        after.purity,
+        after.rumour_purity,
+        after.completeness
+    );
+    let PhemeScores {
+        purity,
+        rumour_purity,
+        completeness,
+        source_completeness,
+        members,
+        threads,
+        thread_posts,
+        in_multi,
+    } = after;
 
     // Titled by its rumour: a rumour thread's source tweet's narrative has
     // a title at least half of whose content words are the source tweet's.

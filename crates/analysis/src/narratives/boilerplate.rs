@@ -25,6 +25,12 @@
 //! reposting one story several times does not turn the story into its own
 //! boilerplate.
 //!
+//! **Links** are learned by the same rule, per source and on every
+//! platform: a post's first [`LINKS`] distinct links (normalised, so a
+//! changing UTM tail is one link), in a sketch of [`LINKS_PER_SOURCE`]
+//! keys apart from the lines'. A link under most of a source's posts (its
+//! site, a link-in-bio) then is no narrative term and no narrative link.
+//!
 //! **Templates** (stateless): a retweet's `RT @name:` prefix, `via @name`,
 //! WordPress/RSS `The post … appeared first on …`, Telegram's
 //! `Forwarded from …` / `Переслано от …` first line. Posts with nothing but
@@ -42,7 +48,8 @@
 //!
 //! **Bounds.** At most [`BoilerplateConfig::max_sources`] sources (the
 //! least recently active are forgotten first), each with at most
-//! `lines_per_source` line counters; at most
+//! `lines_per_source` line counters and [`LINKS_PER_SOURCE`] link
+//! counters; at most
 //! [`BoilerplateConfig::max_shared_lines`] lines tracked as shared, each
 //! with at most [`MAX_SHARED_SOURCES`] sources listed.
 //!
@@ -70,8 +77,15 @@ pub const MAX_LINE_BYTES: usize = 400;
 pub const MIN_CONTENT_TERMS: usize = 3;
 /// Sources listed per shared line.
 pub const MAX_SHARED_SOURCES: usize = 64;
+/// Links of a post counted for its source (its first distinct ones).
+pub const LINKS: usize = 3;
+/// Link counters per source (a space-saving sketch apart from the lines',
+/// so a news account linking a new article under every post does not
+/// crowd its footer out of the line sketch).
+pub const LINKS_PER_SOURCE: usize = 8;
 
 const LINE_SEED: u64 = 0x006c_696e_656b_6579;
+const LINK_SEED: u64 = 0x006c_696e_6b6b_6579;
 
 /// How boilerplate is learned.
 #[derive(Clone, Debug, PartialEq)]
@@ -109,12 +123,52 @@ impl Default for BoilerplateConfig {
     }
 }
 
-/// One edge line of a post: its key and where it is in the text.
+/// One edge line of a post: its key and where it is in the text; or one
+/// of its links (`link`: no span in the text, the key of its normalised
+/// URL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct EdgeLine {
     pub key: u64,
     pub start: u32,
     pub end: u32,
+    pub link: bool,
+}
+
+/// The key of a link as the learner counts it: its normalised URL
+/// (`pharos_core::Link`: scheme and host case-folded, tracking parameters
+/// such as `utm_*` dropped), so a site's link with a changing UTM tail is
+/// one link.
+pub(crate) fn link_key(link: &pharos_core::Link) -> u64 {
+    hash_bytes(link.url.as_bytes(), LINK_SEED)
+}
+
+/// `post`'s edge lines ([`edge_lines`]) followed by its first [`LINKS`]
+/// distinct links (not the links to a Telegram channel, which are never
+/// terms): what the learner counts for its source. A link under most of a
+/// source's posts (its own site, a link-in-bio, a donation page) is
+/// boilerplate as a footer is, and stops being a narrative term for it.
+pub(crate) fn edges_of(post: &Post, out: &mut Vec<EdgeLine>) {
+    edge_lines(&post.text, out);
+    let mut n = 0;
+    for link in &post.links {
+        if n == LINKS {
+            break;
+        }
+        if link.url.is_empty() || super::features::is_channel_link(link) {
+            continue;
+        }
+        let key = link_key(link);
+        if out.iter().any(|l| l.link && l.key == key) {
+            continue;
+        }
+        out.push(EdgeLine {
+            key,
+            start: 0,
+            end: 0,
+            link: true,
+        });
+        n += 1;
+    }
 }
 
 /// The source of a post: its platform and account.
@@ -211,6 +265,7 @@ pub(crate) fn edge_lines(text: &str, out: &mut Vec<EdgeLine>) {
                 key,
                 start: s,
                 end: e,
+                link: false,
             });
         }
     }
@@ -234,7 +289,9 @@ pub(crate) fn clean<'a>(text: &'a str, lines: &[EdgeLine], mask: u8) -> (Cow<'a,
         let mut out = String::with_capacity(text.len());
         let mut at = 0usize;
         for (i, l) in lines.iter().enumerate() {
-            if mask & (1 << i) == 0 {
+            // Links are not in the text's lines: the reader leaves them out
+            // of the terms.
+            if mask & (1 << i) == 0 || l.link {
                 continue;
             }
             let (s, e) = (l.start as usize, l.end as usize);
@@ -343,6 +400,7 @@ struct Source {
     posts: u32,
     last: i64,
     lines: Vec<LineStat>,
+    links: Vec<LineStat>,
 }
 
 /// A source that uses a shared line.
@@ -422,7 +480,7 @@ impl BoilerplateReader {
     /// boilerplate for its source (this post counted) and without
     /// templates.
     pub fn observe<'a>(&mut self, post: &'a Post) -> Cow<'a, str> {
-        edge_lines(&post.text, &mut self.lines);
+        edges_of(post, &mut self.lines);
         let mask = self.learner.observe(source_key(post), &self.lines, post);
         clean(&post.text, &self.lines, mask).0
     }
@@ -515,11 +573,11 @@ impl Learner {
             return 0;
         }
         let t = post.time.0;
-        let cap = self.cfg.lines_per_source.max(1);
         let src = self.sources.entry(source).or_insert_with(|| Source {
             posts: 0,
             last: t,
             lines: Vec::new(),
+            links: Vec::new(),
         });
         src.posts += 1;
         src.last = src.last.max(t);
@@ -527,9 +585,14 @@ impl Learner {
         let mut mask = 0u8;
         for (i, l) in lines.iter().enumerate() {
             let ctx = ((all ^ l.key) >> 32) as u32 ^ (all ^ l.key) as u32;
-            let stat = match src.lines.iter_mut().position(|s| s.key == l.key) {
+            let (sketch, cap) = if l.link {
+                (&mut src.links, LINKS_PER_SOURCE)
+            } else {
+                (&mut src.lines, self.cfg.lines_per_source.max(1))
+            };
+            let stat = match sketch.iter_mut().position(|s| s.key == l.key) {
                 Some(p) => {
-                    let s = &mut src.lines[p];
+                    let s = &mut sketch[p];
                     if s.ctx != ctx {
                         s.count += 1;
                         s.ctx = ctx;
@@ -544,9 +607,9 @@ impl Learner {
                         since: src.posts - 1,
                         ctx,
                     };
-                    if src.lines.len() < cap {
-                        src.lines.push(fresh);
-                    } else if let Some(min) = src.lines.iter_mut().min_by_key(|s| s.count) {
+                    if sketch.len() < cap {
+                        sketch.push(fresh);
+                    } else if let Some(min) = sketch.iter_mut().min_by_key(|s| s.count) {
                         let floor = min.count;
                         let was = pair_key(source, min.key);
                         if self.current.remove(&was) {
@@ -586,7 +649,8 @@ impl Learner {
 
     fn record_shared(&mut self, source: u64, lines: &[EdgeLine], mask: u8, post: &Post) {
         for (i, l) in lines.iter().enumerate() {
-            if mask & (1 << i) == 0 {
+            // A link shared by sources is the co-link layer's evidence.
+            if mask & (1 << i) == 0 || l.link {
                 continue;
             }
             if !self.shared.contains_key(&l.key) {
@@ -654,7 +718,7 @@ impl Learner {
         let mut dropped: Vec<(u64, Vec<u64>)> = Vec::new();
         self.sources.retain(|&k, s| {
             if s.last < cutoff {
-                dropped.push((k, s.lines.iter().map(|l| l.key).collect()));
+                dropped.push((k, s.lines.iter().chain(&s.links).map(|l| l.key).collect()));
                 false
             } else {
                 true

@@ -18,7 +18,9 @@
 //!
 //! [`match_key`]: crate::similarity::translit::match_key
 
-use super::boilerplate::{EdgeLine, MIN_CONTENT_TERMS, clean, edge_lines, pair_key, source_key};
+use super::boilerplate::{
+    EdgeLine, MIN_CONTENT_TERMS, clean, edges_of, link_key, pair_key, source_key,
+};
 use super::stopwords::is_stopword;
 use crate::similarity::hash_bytes;
 use crate::similarity::translit::{detect_language, match_key_into};
@@ -155,7 +157,7 @@ impl Reader {
         let mut edges = Vec::new();
         let mut mask = 0u8;
         if self.boilerplate {
-            edge_lines(&post.text, &mut edges);
+            edges_of(post, &mut edges);
             if !boiler.is_empty() {
                 for (i, l) in edges.iter().enumerate() {
                     if boiler.contains(&pair_key(source, l.key)) {
@@ -217,6 +219,11 @@ impl Reader {
             if link.url.is_empty() || is_channel_link(link) {
                 continue;
             }
+            // A link under most of its source's posts (learned as its
+            // boilerplate) is no term.
+            if is_learned_link(&edges, mask, link) {
+                continue;
+            }
             let start = surfaces.len() + 1;
             surfaces.push(' ');
             surfaces.push_str(&link.url);
@@ -250,6 +257,19 @@ impl Reader {
             mostly_boilerplate,
         }
     }
+}
+
+/// Whether `link` is among `edges` as a link learned as its source's
+/// boilerplate (its bit set in `mask`).
+pub(crate) fn is_learned_link(edges: &[EdgeLine], mask: u8, link: &pharos_core::Link) -> bool {
+    if mask == 0 {
+        return false;
+    }
+    let k = link_key(link);
+    edges
+        .iter()
+        .enumerate()
+        .any(|(i, e)| e.link && e.key == k && mask & (1 << i) != 0)
 }
 
 /// A link to a Telegram channel, group, bot or invite rather than to one

@@ -1040,19 +1040,20 @@ impl NarrativeEngine {
         };
         series.add(hour_of(t), cfg.timeline_hours);
         n.actors.add(h(&post.actor.id), &post.actor.id);
-        // A channel's own links (its call to subscribe) say nothing of the
-        // story: not counted, nor their domain when no other link has it.
+        // A channel's own links (its call to subscribe) and a link learned
+        // as its source's boilerplate (its site under every post) say
+        // nothing of the story: not counted, nor their domain when no
+        // other link has it.
+        let own = |l: &pharos_core::Link| {
+            features::is_channel_link(l) || features::is_learned_link(&prep.edges, prep.mask, l)
+        };
         for l in &post.links {
-            if !features::is_channel_link(l) {
+            if !own(l) {
                 n.links.add(h(&l.url), &l.url);
             }
         }
         for d in &post.domains {
-            let only_channel_links = post
-                .links
-                .iter()
-                .filter(|l| l.domain == *d)
-                .all(features::is_channel_link);
+            let only_channel_links = post.links.iter().filter(|l| l.domain == *d).all(own);
             if post.links.iter().any(|l| l.domain == *d) && only_channel_links {
                 continue;
             }
@@ -1281,7 +1282,7 @@ impl NarrativeEngine {
         let mut edges = Vec::new();
         let mut mask = 0u8;
         if self.cfg.boilerplate.enabled {
-            boilerplate::edge_lines(&post.text, &mut edges);
+            boilerplate::edges_of(post, &mut edges);
             let source = boilerplate::source_key(post);
             let current = self.learner.current();
             for (i, l) in edges.iter().enumerate() {
