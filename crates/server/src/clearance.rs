@@ -66,6 +66,10 @@ struct Hidden {
     /// from the reader: their signals and networks count it.
     authors: HashSet<String>,
     author_ids: HashSet<String>,
+    /// Every post hidden from the reader (`platform:id`), whatever hides
+    /// it (its own marking, its account's, a post it names): an incident
+    /// that lists one counts it.
+    held: HashSet<String>,
 }
 
 fn split_key(key: &str) -> (&str, &str) {
@@ -188,9 +192,11 @@ impl Clearance {
     /// does not learn of a hidden post even by a count): a narrative that
     /// holds one (its `total_posts`, platform, language and timeline
     /// counts include it), a network with an account that wrote one (its
-    /// `member_posts`, platform and language counts), and that account's
-    /// signals ([`Clearance::sees_signals`]). Linear in the narratives'
-    /// members and the networks' accounts.
+    /// `member_posts`, platform and language counts), that account's
+    /// signals ([`Clearance::sees_signals`]) and an incident that lists one
+    /// (its post, platform and language counts; the incidents are checked
+    /// after this). Linear in the narratives' members and the networks'
+    /// accounts.
     fn hide_holders(&mut self, snap: &crate::analyst::Snapshot, hidden: &[HiddenPost]) {
         if hidden.is_empty() {
             return;
@@ -201,6 +207,7 @@ impl Clearance {
                 .authors
                 .insert(format!("{}:{}", p.platform, p.actor_id));
             self.hidden.author_ids.insert(p.actor_id.clone());
+            self.hidden.held.insert(format!("{}:{}", p.platform, p.id));
         }
         for (n, members) in &snap.members.posts {
             if members.iter().any(|m| rowids.contains(&m.rowid)) {
@@ -403,7 +410,7 @@ impl Clearance {
         self.incident_networks_seen(i)
             && i.posts.iter().all(|k| {
                 let (p, id) = split_key(k);
-                self.sees_post_key(p, id) && self.sees_post_id(id)
+                self.sees_post_key(p, id) && self.sees_post_id(id) && !self.hidden.held.contains(k)
             })
             && i.actors
                 .iter()
@@ -583,6 +590,7 @@ impl Clearance {
 pub struct HiddenPost {
     pub rowid: i64,
     pub platform: String,
+    pub id: String,
     pub actor_id: String,
 }
 
@@ -641,6 +649,7 @@ impl HiddenPostsCache {
                         more.push(HiddenPost {
                             rowid: *rowid,
                             platform: p.platform.clone(),
+                            id: p.id.clone(),
                             actor_id: p.actor.id.clone(),
                         });
                     }

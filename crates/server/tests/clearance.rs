@@ -663,6 +663,7 @@ async fn held_counts(partner: &Partner, hidden: &[&Obj]) -> Result<(), TestCaseE
         .collect();
     let store = SqliteStore::open(&f.store).unwrap();
     let all = store.posts_after_rowid(0, 1_000_000).unwrap();
+    let mut hidden_keys = HashSet::new();
     let mut hidden_rowids = HashSet::new();
     let mut hidden_authors = HashSet::new();
     let mut hidden_author_ids = HashSet::new();
@@ -674,12 +675,38 @@ async fn held_counts(partner: &Partner, hidden: &[&Obj]) -> Result<(), TestCaseE
                 .flatten()
                 .any(|r| marked_ids.contains(&bare(r)));
         if is_hidden {
+            hidden_keys.insert(format!("{}:{}", p.platform, p.id));
             hidden_rowids.insert(*rowid);
             hidden_authors.insert(format!("{}:{}", p.platform, p.actor.id));
             hidden_author_ids.insert(p.actor.id.clone());
         }
     }
+    let incidents = pharos_assess::load_incidents(&store).unwrap();
     drop(store);
+    // An incident counts its posts (`posts`, platforms, languages).
+    let (_, body) = get("/api/incidents", &partner.token).await;
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let listed_ids: Vec<&str> = listed
+        .as_array()
+        .or_else(|| listed["incidents"].as_array())
+        .expect("a list of incidents")
+        .iter()
+        .filter_map(|i| i["id"].as_str())
+        .collect();
+    for i in incidents
+        .iter()
+        .filter(|i| listed_ids.contains(&i.id.as_str()))
+    {
+        let held = i.posts.iter().filter(|k| hidden_keys.contains(*k)).count();
+        prop_assert_eq!(
+            held,
+            0,
+            "/api/incidents lists incident {} which counts {} posts hidden from partner {}",
+            &i.id,
+            held,
+            &partner.id
+        );
+    }
     let members: std::collections::HashMap<u64, Vec<i64>> = {
         let s = f.state.snapshot.read().unwrap();
         s.members
