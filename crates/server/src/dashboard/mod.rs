@@ -532,7 +532,7 @@ async fn narrative(
         "<h1 id=narrative-title>{}</h1><p class=muted id=narrative-terms>{}</p>{rep}<div class=kpis><div class=kpi><b>{}</b><span>posts</span></div><div class=kpi><b>×{:.1}</b><span>growth (last 6 h)</span></div><div class=kpi><b>{}</b><span>near-duplicate families</span></div><div class=kpi><b>{}</b><span>first seen</span></div></div>
         <p><a class=btn id=export-stix href=\"/api/stix/export?narrative={}\" download>Export STIX bundle</a> <a class=\"btn secondary\" href=\"/api/narratives/{}\">JSON</a></p>
         <div class=grid><div class=\"card wide\"><h2>Timeline (posts per hour, by platform)</h2>{}</div>
-        <div class=card><h2>Languages</h2>{}</div><div class=card><h2>Actors</h2>{}</div>
+        <div class=card><h2>Languages</h2>{}</div>{}<div class=card><h2>Actors</h2>{}</div>
         <div class=card><h2>Hashtags</h2>{}</div><div class=card><h2>Links</h2>{}</div>
         {claim_sections}
         <div class=\"card wide\" id=top-posts><h2>Newest posts</h2>{}</div></div>",
@@ -546,6 +546,7 @@ async fn narrative(
         n.id,
         svg::stacked(&bins, &series, 1180, 220),
         svg::bars(&langs, 520),
+        by_language_html(&n.by_language),
         counted(&n.actors, &actor_link),
         counted(&n.hashtags, &tag_link),
         counted(&n.links, &plain),
@@ -633,6 +634,28 @@ async fn networks(State(st): State<Shared>, Extension(who): Extension<Principal>
         }
     }
     Ok(layout("Networks", "/networks", &who, &tlp, &body))
+}
+
+/// A story told in several languages: its headline and terms in each
+/// (issue 15), most posts first; nothing for a one-language narrative.
+fn by_language_html(v: &[pharos_analysis::narratives::LanguageView]) -> String {
+    if v.len() < 2 {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<div class=\"card wide\" id=by-language><h2>In each language</h2><table><tr><th>Language</th><th class=num>Posts</th><th>Title</th><th>Terms</th></tr>",
+    );
+    for l in v.iter().take(12) {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td class=num>{}</td><td>{}</td><td class=muted>{}</td></tr>",
+            esc(&l.lang),
+            fmt_n(l.posts),
+            esc(&l.title),
+            esc(&l.label)
+        );
+    }
+    s + "</table></div>"
 }
 
 /// What made a network, for its row: the template line its accounts sign
@@ -1629,6 +1652,34 @@ mod tests {
             let html = verdicts_html(&[item(good)]);
             assert!(html.contains("href=\""), "{good:?} is a link: {html}");
         }
+    }
+
+    /// Issue 15: a narrative told in several languages shows its title and
+    /// terms in each (escaped); a one-language narrative shows no card.
+    #[test]
+    fn a_narrative_page_lists_its_languages() {
+        use pharos_analysis::narratives::LanguageView;
+        let view = |lang: &str, posts: u64, title: &str| LanguageView {
+            lang: lang.into(),
+            posts,
+            title: title.into(),
+            label: format!("{lang}-term"),
+        };
+        assert_eq!(by_language_html(&[view("en", 9, "Only one")]), "");
+        let html = by_language_html(&[
+            view("ru", 1200, "Доллар взлетел выше 99 рублей"),
+            view("en", 7, "<b>Dollar</b> tops 99 roubles"),
+        ]);
+        assert!(html.contains("In each language"), "{html}");
+        assert!(
+            html.find("Доллар").unwrap() < html.find("Dollar").unwrap(),
+            "{html}"
+        );
+        assert!(html.contains("1,200") && html.contains("ru-term"), "{html}");
+        assert!(
+            !html.contains("<b>") && html.contains("&lt;b&gt;"),
+            "{html}"
+        );
     }
 
     /// Issue 19: the networks page says what made each network; a shared
