@@ -101,9 +101,9 @@ fn purity(got: &[Assignment], stories: &[u64]) -> (f64, usize) {
     (main as f64 / all.max(1) as f64, all)
 }
 
-#[test]
-fn channel_footers_do_not_make_narratives() {
-    let (posts, stories) = footer_stream(200, 7);
+/// `posts` through an engine that learns no boilerplate (templates are
+/// still removed), one by one.
+fn without_learning(posts: &[Post]) -> (NarrativeEngine, Vec<Assignment>) {
     let mut plain = NarrativeEngine::new(NarrativeConfig {
         boilerplate: pharos_analysis::narratives::BoilerplateConfig {
             enabled: false,
@@ -111,7 +111,14 @@ fn channel_footers_do_not_make_narratives() {
         },
         ..Default::default()
     });
-    let before: Vec<Assignment> = posts.iter().map(|p| plain.observe(p)).collect();
+    let got = posts.iter().map(|p| plain.observe(p)).collect();
+    (plain, got)
+}
+
+#[test]
+fn channel_footers_do_not_make_narratives() {
+    let (posts, stories) = footer_stream(200, 7);
+    let (_, before) = without_learning(&posts);
     let mut e = NarrativeEngine::default();
     let after: Vec<Assignment> = posts.iter().map(|p| e.observe(p)).collect();
     let (p_before, _) = purity(&before, &stories);
@@ -352,14 +359,7 @@ fn site_link_stream(per_account: usize, seed: u64) -> (Vec<Post>, Vec<u64>) {
 #[test]
 fn an_accounts_own_link_under_every_post_is_its_boilerplate() {
     let (posts, stories) = site_link_stream(200, 5);
-    let mut plain = NarrativeEngine::new(NarrativeConfig {
-        boilerplate: pharos_analysis::narratives::BoilerplateConfig {
-            enabled: false,
-            ..Default::default()
-        },
-        ..Default::default()
-    });
-    let before: Vec<Assignment> = posts.iter().map(|p| plain.observe(p)).collect();
+    let (plain, before) = without_learning(&posts);
     let mut e = NarrativeEngine::default();
     let after = e.observe_batch(&posts);
     let (p_before, _) = purity(&before, &stories);
