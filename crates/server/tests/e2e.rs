@@ -279,7 +279,28 @@ fn dashboard_in_headless_chromium() {
         std::thread::sleep(Duration::from_millis(250));
     }
 
-    // Incidents, built by the server itself.
+    // Incidents, built by the server itself: once they cover every stored
+    // post (a backlog is assessed window by window, and the incidents of
+    // its first windows can still change or go).
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let body = http_get(
+            base.trim_start_matches("http://"),
+            "/api/status",
+            Some(&token),
+        );
+        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        if v["stored_rowid"].as_i64().is_some()
+            && v["incidents_rowid"].as_i64() >= v["stored_rowid"].as_i64()
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the live incidents did not cover the store: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let deadline = Instant::now() + Duration::from_secs(300);
     let incident = loop {
         let body = http_get(

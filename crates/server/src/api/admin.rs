@@ -32,6 +32,12 @@ pub struct Status {
     pub indexed_rowid: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stored_rowid: Option<i64>,
+    /// Rows the live incidents have assessed, of `stored_rowid`: when it
+    /// reaches `stored_rowid` the incidents are up to date (a backlog is
+    /// assessed window by window, and incidents of its early windows can
+    /// still change or go).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incidents_rowid: Option<i64>,
     pub uptime_s: u64,
     /// Who is asking.
     pub you: Principal,
@@ -45,9 +51,9 @@ pub async fn status(
     Extension(who): Extension<Principal>,
 ) -> ApiResult<Json<Status>> {
     st.check_collection(&who)?;
-    let (ready, analysed) = {
+    let (ready, analysed, incidents) = {
         let s = st.snapshot.read().map_err(ApiError::internal)?;
-        (s.ready, s.posts)
+        (s.ready, s.posts, s.incidents_rowid)
     };
     let st2 = st.clone();
     let w = who.clone();
@@ -66,6 +72,7 @@ pub async fn status(
         ready,
         indexed_rowid: whole.then_some(indexed),
         stored_rowid: whole.then_some(stored),
+        incidents_rowid: whole.then_some(incidents),
         uptime_s: st.started.elapsed().as_secs(),
         you: who,
     }))
