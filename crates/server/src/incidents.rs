@@ -152,7 +152,9 @@ const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 /// the time (measured on the last pass). Each incident that a pass finds new,
 /// or changed (its summary differs), goes out as an `incident` event on
 /// `events` (`/api/alerts/stream`); those already stored when the server
-/// started are not announced again.
+/// started are not announced again. A backlog read window by window is
+/// announced by the pass that reaches its newest post: what stands then,
+/// including incidents its earlier passes froze.
 pub fn start_live(
     store_path: Location,
     config: &crate::config::Config,
@@ -190,6 +192,7 @@ pub fn start_live(
         ids,
         done: latest.map(|t| EventTime(t.millis().saturating_sub(window.window_ms))),
         known,
+        unannounced: std::collections::HashSet::new(),
         events,
         snapshot: snapshot.clone(),
     };
@@ -241,6 +244,8 @@ struct LiveIncidents {
     done: Option<EventTime>,
     /// What was announced: id → summary JSON (the open incidents').
     known: HashMap<String, String>,
+    /// Incidents a catch-up pass saved and no pass has announced yet.
+    unannounced: std::collections::HashSet<String>,
     events: tokio::sync::broadcast::Sender<crate::analyst::LiveEvent>,
     snapshot: std::sync::Arc<std::sync::RwLock<crate::analyst::Snapshot>>,
 }
@@ -328,8 +333,34 @@ impl LiveIncidents {
         let r = &pass.reconciled;
         pharos_assess::update_incidents(&mut store, &r.save, &r.delete)?;
         self.done = Some(end);
-        let found: Vec<IncidentSummary> = r.save.iter().map(IncidentSummary::of).collect();
-        announce(&self.events, &mut self.known, &found);
+        let reached = end.millis() > newest.millis();
+        // A backlog is read window by window, and the incidents of its
+        // first windows can change or go when the next pass reads more:
+        // only the pass that reaches the newest post announces (what
+        // stands then); the passes of a stream as it arrives all do.
+        if reached {
+            let mut found: Vec<IncidentSummary> = r.save.iter().map(IncidentSummary::of).collect();
+            // Those a catch-up pass saved and a later one froze stand too.
+            let saved: std::collections::HashSet<&str> =
+                r.save.iter().map(|i| i.id.as_str()).collect();
+            found.extend(
+                stored
+                    .iter()
+                    .filter(|i| {
+                        self.unannounced.contains(&i.id)
+                            && !saved.contains(i.id.as_str())
+                            && !r.delete.contains(&i.id)
+                    })
+                    .map(IncidentSummary::of),
+            );
+            self.unannounced.clear();
+            announce(&self.events, &mut self.known, &found);
+        } else {
+            for d in &r.delete {
+                self.unannounced.remove(d);
+            }
+            self.unannounced.extend(r.save.iter().map(|i| i.id.clone()));
+        }
         // Only open incidents change: the others are never announced again.
         let open: std::collections::HashSet<&str> = r.save.iter().map(|i| i.id.as_str()).collect();
         self.known.retain(|id, _| open.contains(id.as_str()));
@@ -348,7 +379,7 @@ impl LiveIncidents {
                     .ok_or_else(|| anyhow::anyhow!("the assessment made no network report"))?,
             ),
             window: Some((pass.since, pass.end)),
-            reached: end.millis() > newest.millis(),
+            reached,
         })
     }
 

@@ -355,3 +355,54 @@ async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds(
     assert!(!assessed_alerts.is_empty(), "the scenario raises alerts");
     assert_eq!(live_alerts, assessed_alerts);
 }
+
+/// A store opened with a backlog (a week of posts) is assessed window by
+/// window; only the incidents standing once the passes reach the newest
+/// post are announced on the stream, not those of the first windows that
+/// a later pass does not continue (and deletes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_announces_only_the_incidents_that_stand() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pharos.db");
+    let (_, posts) = common::scenario(dir.path(), 20_000, 7);
+    let mut store = SqliteStore::open(&path).unwrap();
+    pharos_store::Store::insert(&mut store, &posts).unwrap();
+    let token = create(&store, Role::Analyst, None, "ann").unwrap().token;
+    drop(store);
+    let stored = max_rowid(&path);
+    let mut config = Config::default();
+    config.incidents.every_s = 1;
+    let st = pharos_server::start(&path, config).unwrap();
+    // Subscribed before the start-up read is done, so before any pass.
+    assert!(!st.snapshot.read().unwrap().ready || stored == 0);
+    let mut events = st.alerts_tx.subscribe();
+    caught_up(&st, stored).await;
+    let (status, listed) = call(&st, "GET", "/api/incidents", &token, Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: HashSet<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!listed.is_empty(), "no incident in the backlog");
+    let mut announced = HashSet::new();
+    loop {
+        let e = match events.try_recv() {
+            Ok(e) => e,
+            Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+            Err(e) => panic!("the stream lost events: {e}"),
+        };
+        if e.kind != "incident" {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&e.data).unwrap();
+        announced.insert(v["incident"]["id"].as_str().unwrap().to_string());
+    }
+    let gone: Vec<&String> = announced.difference(&listed).collect();
+    assert!(
+        gone.is_empty(),
+        "announced, then gone: {gone:?} (standing: {listed:?})"
+    );
+    assert_eq!(announced, listed, "every standing incident is announced");
+}
