@@ -62,14 +62,9 @@ struct Hidden {
     networks: HashSet<u32>,
     incidents: HashSet<String>,
     claims: HashSet<String>,
-    /// Accounts (`platform:id`, and bare ids) that wrote a post hidden
-    /// from the reader: their signals and networks count it.
-    authors: HashSet<String>,
-    author_ids: HashSet<String>,
-    /// Every post hidden from the reader (`platform:id`), whatever hides
-    /// it (its own marking, its account's, a post it names): an incident
-    /// that lists one counts it.
-    held: HashSet<String>,
+    /// What the posts hidden from the reader hide in the live analysis
+    /// (kept per set of markings, [`HiddenPostsCache::holders`]).
+    holders: std::sync::Arc<Holders>,
 }
 
 fn split_key(key: &str) -> (&str, &str) {
@@ -106,23 +101,30 @@ impl Clearance {
             // The posts hidden from this reader, by rowid (one pass over
             // the store per set of markings, then only new posts).
             let hidden_posts = if c.hides_posts_or_actors() {
-                Some(st.hidden_posts.of(s, &c)?)
+                let key = c.hidden_key();
+                Some((st.hidden_posts.of(s, &c, &key)?, key))
             } else {
                 None
             };
             let snap = st.snapshot.read().map_err(ApiError::internal)?;
-            if let Some(hp) = &hidden_posts {
-                c.hide_holders(&snap, hp);
-            }
-            for n in snap.narratives.iter() {
-                if !c.narrative_names_only_seen(n) {
-                    c.hidden.narratives.insert(n.id);
+            if let Some((hp, key)) = &hidden_posts {
+                // Brought up to date with what changed since the last
+                // request under these markings, not recomputed.
+                let h = st.hidden_posts.holders(&c, key, &snap, hp)?;
+                c.hidden.narratives.extend(h.narratives.iter().copied());
+                c.hidden.networks.extend(h.networks.iter().copied());
+                c.hidden.holders = h;
+            } else {
+                for n in snap.narratives.iter() {
+                    if !c.narrative_names_only_seen(n) {
+                        c.hidden.narratives.insert(n.id);
+                    }
                 }
-            }
-            if let Some(r) = &snap.coordination {
-                for n in &r.communities {
-                    if !c.network_names_only_seen(n) {
-                        c.hidden.networks.insert(n.id);
+                if let Some(r) = &snap.coordination {
+                    for n in &r.communities {
+                        if !c.network_names_only_seen(n) {
+                            c.hidden.networks.insert(n.id);
+                        }
                     }
                 }
             }
@@ -188,49 +190,11 @@ impl Clearance {
         self.hidden = h;
     }
 
-    /// Hides what counts a hidden post (issue 14, finding 2: a partner
-    /// does not learn of a hidden post even by a count): a narrative that
-    /// holds one (its `total_posts`, platform, language and timeline
-    /// counts include it), a network with an account that wrote one (its
-    /// `member_posts`, platform and language counts), that account's
-    /// signals ([`Clearance::sees_signals`]) and an incident that lists one
-    /// (its post, platform and language counts; the incidents are checked
-    /// after this). Linear in the narratives' members and the networks'
-    /// accounts.
-    fn hide_holders(&mut self, snap: &crate::analyst::Snapshot, hidden: &[HiddenPost]) {
-        if hidden.is_empty() {
-            return;
-        }
-        let rowids: HashSet<i64> = hidden.iter().map(|p| p.rowid).collect();
-        for p in hidden {
-            self.hidden
-                .authors
-                .insert(format!("{}:{}", p.platform, p.actor_id));
-            self.hidden.author_ids.insert(p.actor_id.clone());
-            self.hidden.held.insert(format!("{}:{}", p.platform, p.id));
-        }
-        for (n, members) in &snap.members.posts {
-            if members.iter().any(|m| rowids.contains(&m.rowid)) {
-                self.hidden.narratives.insert(*n);
-            }
-        }
-        if let Some(r) = &snap.coordination {
-            for n in &r.communities {
-                if n.members.iter().any(|m| self.wrote_hidden(m)) {
-                    self.hidden.networks.insert(n.id);
-                }
-            }
-        }
-    }
-
     /// Whether account `key` (`platform:id`, or a bare id) wrote a post
-    /// hidden from this reader.
+    /// hidden from this reader (accounts are matched by their bare id, as
+    /// actor lists name them).
     fn wrote_hidden(&self, key: &str) -> bool {
-        match key.split_once(':') {
-            Some(_) if self.hidden.authors.contains(key) => true,
-            Some((_, id)) => self.hidden.author_ids.contains(id),
-            None => self.hidden.author_ids.contains(key),
-        }
+        self.hidden.holders.author_ids.contains(split_key(key).1)
     }
 
     /// An account's signals (its row in the actors list: posts, rate,
@@ -410,7 +374,9 @@ impl Clearance {
         self.incident_networks_seen(i)
             && i.posts.iter().all(|k| {
                 let (p, id) = split_key(k);
-                self.sees_post_key(p, id) && self.sees_post_id(id) && !self.hidden.held.contains(k)
+                self.sees_post_key(p, id)
+                    && self.sees_post_id(id)
+                    && !self.hidden.holders.held.contains(k)
             })
             && i.actors
                 .iter()
@@ -609,6 +575,8 @@ struct HiddenEntry {
     /// Every post up to this rowid was looked at.
     upto: i64,
     posts: std::sync::Arc<Vec<HiddenPost>>,
+    /// What they hide in the live analysis, as of the last request.
+    holders: Option<std::sync::Arc<Holders>>,
     used: std::time::Instant,
 }
 
@@ -623,9 +591,9 @@ impl HiddenPostsCache {
         &self,
         s: &pharos_store::AnyStore,
         c: &Clearance,
+        key: &str,
     ) -> ApiResult<std::sync::Arc<Vec<HiddenPost>>> {
         use pharos_store::PostLog;
-        let key = c.hidden_key();
         let (mut upto, mut posts) = {
             let e = self.entries.lock().map_err(ApiError::internal)?;
             match e.iter().find(|e| e.key == key) {
@@ -634,10 +602,12 @@ impl HiddenPostsCache {
             }
         };
         let newest = s.max_rowid()?;
+        let mut restarted = false;
         if newest < upto {
             // Another store behind the same name: start again.
             upto = 0;
             posts = Default::default();
+            restarted = true;
         }
         if newest > upto {
             let mut more: Vec<HiddenPost> = Vec::new();
@@ -666,11 +636,16 @@ impl HiddenPostsCache {
             }
         }
         let mut e = self.entries.lock().map_err(ApiError::internal)?;
+        let holders = e
+            .iter()
+            .find(|e| e.key == key && !restarted)
+            .and_then(|e| e.holders.clone());
         e.retain(|e| e.key != key);
         e.push(HiddenEntry {
-            key,
+            key: key.to_string(),
             upto,
             posts: posts.clone(),
+            holders,
             used: std::time::Instant::now(),
         });
         if e.len() > Self::KEPT {
@@ -678,6 +653,164 @@ impl HiddenPostsCache {
             e.truncate(Self::KEPT);
         }
         Ok(posts)
+    }
+}
+
+impl HiddenPostsCache {
+    /// What the posts hidden from `c`'s reader ([`HiddenPostsCache::of`],
+    /// `posts`) hide in the live analysis `snap`: the entry's last answer
+    /// brought up to date with the posts, members and networks that
+    /// changed since (time linear in what changed, not in the posts
+    /// analysed).
+    pub fn holders(
+        &self,
+        c: &Clearance,
+        key: &str,
+        snap: &crate::analyst::Snapshot,
+        posts: &std::sync::Arc<Vec<HiddenPost>>,
+    ) -> ApiResult<std::sync::Arc<Holders>> {
+        let (upto, kept) = {
+            let e = self.entries.lock().map_err(ApiError::internal)?;
+            match e.iter().find(|e| e.key == key) {
+                Some(e) => (e.upto, e.holders.clone()),
+                None => (0, None),
+            }
+        };
+        let mut h = kept.unwrap_or_default();
+        if h.counted > posts.len() {
+            h = Default::default();
+        }
+        std::sync::Arc::make_mut(&mut h).update(c, snap, posts, upto);
+        let mut e = self.entries.lock().map_err(ApiError::internal)?;
+        if let Some(e) = e.iter_mut().find(|e| e.key == key) {
+            e.holders = Some(h.clone());
+        }
+        Ok(h)
+    }
+}
+
+/// What the posts hidden from a reader hide in the live analysis (issue
+/// 14, finding 2: a partner does not learn of a hidden post even by a
+/// count): a narrative that holds one (its `total_posts`, platform,
+/// language and timeline counts include it), a network with an account
+/// that wrote one (its `member_posts`, platform and language counts), that
+/// account's signals ([`Clearance::sees_signals`]) and an incident that
+/// lists one (its post, platform and language counts). Also the
+/// narratives and networks that name a hidden post or account. Kept per
+/// set of markings and brought up to date ([`Holders::update`]).
+#[derive(Clone, Default)]
+pub struct Holders {
+    /// The hidden posts taken in (a prefix of the cache's list, which only
+    /// grows).
+    counted: usize,
+    rowids: HashSet<i64>,
+    /// Bare ids of the accounts that wrote a hidden post.
+    author_ids: HashSet<String>,
+    /// Every hidden post (`platform:id`), whatever hides it (its own
+    /// marking, its account's, a post it names).
+    held: HashSet<String>,
+    /// Per narrative, how many of its members were looked at and the last
+    /// of them (members are only appended; another last one means the list
+    /// was cut, and it is looked at again).
+    examined: HashMap<u64, (usize, crate::analyst::Member)>,
+    /// Members analysed after the hidden posts were listed (rowid above
+    /// the list's): looked at again once the list reaches them.
+    pending: Vec<(u64, i64)>,
+    /// Narratives that held a hidden post (never forgotten: a cut member
+    /// list does not unhide one).
+    holding: HashSet<u64>,
+    /// The published narratives and networks the sets below are of.
+    narratives_of: Option<std::sync::Arc<Vec<NarrativeSummary>>>,
+    networks_of: Option<std::sync::Arc<pharos_analysis::coordination::report::CoordinationReport>>,
+    authors_at: usize,
+    /// Hidden narratives: holding a hidden post, or naming one or a hidden
+    /// account.
+    narratives: HashSet<u64>,
+    /// Hidden networks: with an account that wrote a hidden post, or
+    /// naming a hidden post or account.
+    networks: HashSet<u32>,
+}
+
+impl Holders {
+    fn update(
+        &mut self,
+        c: &Clearance,
+        snap: &crate::analyst::Snapshot,
+        posts: &[HiddenPost],
+        upto: i64,
+    ) {
+        use std::sync::Arc;
+        for p in &posts[self.counted..] {
+            self.rowids.insert(p.rowid);
+            self.author_ids.insert(p.actor_id.clone());
+            self.held.insert(format!("{}:{}", p.platform, p.id));
+        }
+        let new_posts = self.counted != posts.len();
+        self.counted = posts.len();
+        let mut holding_changed = false;
+        let mut later = Vec::new();
+        for (n, rowid) in std::mem::take(&mut self.pending) {
+            if rowid > upto {
+                later.push((n, rowid));
+            } else if self.rowids.contains(&rowid) {
+                holding_changed |= self.holding.insert(n);
+            }
+        }
+        for (n, members) in &snap.members.posts {
+            let from = match self.examined.get(n) {
+                Some((len, last))
+                    if *len >= 1 && *len <= members.len() && members[*len - 1] == *last =>
+                {
+                    *len
+                }
+                _ => 0,
+            };
+            for m in &members[from..] {
+                if m.rowid > upto {
+                    later.push((*n, m.rowid));
+                } else if self.rowids.contains(&m.rowid) {
+                    holding_changed |= self.holding.insert(*n);
+                }
+            }
+            if let Some(last) = members.last() {
+                self.examined.insert(*n, (members.len(), *last));
+            }
+        }
+        self.pending = later;
+        let narratives_new = !matches!(
+            (&self.narratives_of, Some(&snap.narratives)),
+            (Some(a), Some(b)) if Arc::ptr_eq(a, b)
+        );
+        if narratives_new || holding_changed {
+            self.narratives = self.holding.clone();
+            for n in snap.narratives.iter() {
+                if !c.narrative_names_only_seen(n) {
+                    self.narratives.insert(n.id);
+                }
+            }
+            self.narratives_of = Some(snap.narratives.clone());
+        }
+        let networks_new = match (&self.networks_of, &snap.coordination) {
+            (Some(a), Some(b)) => !Arc::ptr_eq(a, b),
+            (None, None) => false,
+            _ => true,
+        };
+        if networks_new || new_posts || self.authors_at != self.author_ids.len() {
+            self.networks.clear();
+            if let Some(r) = &snap.coordination {
+                for n in &r.communities {
+                    if !c.network_names_only_seen(n)
+                        || n.members
+                            .iter()
+                            .any(|m| self.author_ids.contains(split_key(m).1))
+                    {
+                        self.networks.insert(n.id);
+                    }
+                }
+            }
+            self.networks_of = snap.coordination.clone();
+            self.authors_at = self.author_ids.len();
+        }
     }
 }
 
@@ -718,4 +851,99 @@ pub fn refused(who: &Principal, m: &Marking) -> ApiError {
         m.tlp.label(),
         describe(who)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyst::{Member, Snapshot};
+
+    fn partner_hiding_nothing() -> Clearance {
+        Clearance {
+            who: Principal {
+                token_id: "t".into(),
+                name: "p".into(),
+                role: Role::Partner,
+                org: Some("o".into()),
+            },
+            community: Vec::new(),
+            default: Marking::new(Tlp::Clear),
+            marks: HashMap::new(),
+            hidden: Hidden::default(),
+        }
+    }
+
+    fn hidden(rowids: &[i64]) -> Vec<HiddenPost> {
+        rowids
+            .iter()
+            .map(|r| HiddenPost {
+                rowid: *r,
+                platform: "x".into(),
+                id: format!("p{r}"),
+                actor_id: format!("a{r}"),
+            })
+            .collect()
+    }
+
+    fn members(snap: &mut Snapshot, n: u64, rowids: &[i64]) {
+        snap.members
+            .posts
+            .insert(n, rowids.iter().map(|r| Member::new(*r, None)).collect());
+    }
+
+    /// Each step brought up to date gives what a fresh computation gives.
+    fn step(h: &mut Holders, c: &Clearance, snap: &Snapshot, posts: &[HiddenPost], upto: i64) {
+        h.update(c, snap, posts, upto);
+        let mut fresh = Holders::default();
+        fresh.update(c, snap, posts, upto);
+        assert_eq!(h.narratives, fresh.narratives, "narratives at upto {upto}");
+        assert_eq!(h.held, fresh.held);
+        assert_eq!(h.author_ids, fresh.author_ids);
+    }
+
+    #[test]
+    fn holders_brought_up_to_date_hide_what_a_fresh_look_hides() {
+        let c = partner_hiding_nothing();
+        let mut snap = Snapshot::default();
+        let mut h = Holders::default();
+        members(&mut snap, 1, &[1, 3]);
+        step(&mut h, &c, &snap, &hidden(&[]), 5);
+        assert!(h.narratives.is_empty());
+
+        // A hidden post joins narrative 1; narrative 2 is new.
+        members(&mut snap, 1, &[1, 3, 7]);
+        members(&mut snap, 2, &[8]);
+        step(&mut h, &c, &snap, &hidden(&[7]), 10);
+        assert_eq!(h.narratives, HashSet::from([1]));
+        assert!(h.held.contains("x:p7") && h.author_ids.contains("a7"));
+
+        // A member analysed before the hidden posts were listed up to it
+        // is looked at again once they are.
+        members(&mut snap, 2, &[8, 12]);
+        step(&mut h, &c, &snap, &hidden(&[7]), 10);
+        assert_eq!(h.narratives, HashSet::from([1]));
+        h.update(&c, &snap, &hidden(&[7, 12]), 15);
+        assert_eq!(h.narratives, HashSet::from([1, 2]));
+
+        // A member list cut at its front is looked at again whole.
+        members(&mut snap, 3, &[20, 21]);
+        h.update(&c, &snap, &hidden(&[7, 12]), 25);
+        assert!(!h.narratives.contains(&3));
+        members(&mut snap, 3, &[21, 26]);
+        h.update(&c, &snap, &hidden(&[7, 12, 26]), 30);
+        assert!(h.narratives.contains(&3));
+    }
+
+    #[test]
+    fn a_narrative_that_held_a_hidden_post_stays_hidden_when_its_list_is_cut() {
+        let c = partner_hiding_nothing();
+        let mut snap = Snapshot::default();
+        let mut h = Holders::default();
+        members(&mut snap, 4, &[2, 3]);
+        h.update(&c, &snap, &hidden(&[2]), 5);
+        assert!(h.narratives.contains(&4));
+        members(&mut snap, 4, &[3, 6]);
+        h.update(&c, &snap, &hidden(&[2]), 10);
+        assert!(h.narratives.contains(&4));
+    }
 }
