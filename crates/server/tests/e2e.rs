@@ -259,65 +259,44 @@ fn dashboard_in_headless_chromium() {
         "pharos serve did not say where it listens"
     );
 
+    let addr = base.trim_start_matches("http://").to_string();
     // Wait for the analysis to be ready (status over the API).
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let body = http_get(
-            base.trim_start_matches("http://"),
-            "/api/networks",
-            Some(&token),
-        );
-        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        let ready = v["ready"] == json!(true) && v["computed_at"].is_string();
-        if ready {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server's analysis did not finish"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-
+    poll(
+        &addr,
+        "/api/networks",
+        &token,
+        300,
+        "the server's analysis did not finish",
+        |v| (v["ready"] == json!(true) && v["computed_at"].is_string()).then_some(()),
+    );
     // Incidents, built by the server itself: once they cover every stored
     // post (a backlog is assessed window by window, and the incidents of
     // its first windows can still change or go).
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let body = http_get(
-            base.trim_start_matches("http://"),
-            "/api/status",
-            Some(&token),
-        );
-        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        if v["stored_rowid"].as_i64().is_some()
-            && v["incidents_rowid"].as_i64() >= v["stored_rowid"].as_i64()
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the live incidents did not cover the store: {body}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let incident = loop {
-        let body = http_get(
-            base.trim_start_matches("http://"),
-            "/api/incidents",
-            Some(&token),
-        );
-        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        if let Some(first) = v.as_array().and_then(|a| a.first()) {
-            break first["id"].as_str().unwrap().to_string();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server built no incident live: {body}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    poll(
+        &addr,
+        "/api/status",
+        &token,
+        600,
+        "the live incidents did not cover the store",
+        |v| {
+            (v["stored_rowid"].as_i64().is_some()
+                && v["incidents_rowid"].as_i64() >= v["stored_rowid"].as_i64())
+            .then_some(())
+        },
+    );
+    let incident = poll(
+        &addr,
+        "/api/incidents",
+        &token,
+        300,
+        "the server built no incident live",
+        |v| {
+            v.as_array()
+                .and_then(|a| a.first())
+                .and_then(|first| first["id"].as_str())
+                .map(str::to_string)
+        },
+    );
 
     let profile = tmp.path().join("chromium");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
@@ -497,4 +476,27 @@ fn dashboard_in_headless_chromium() {
             .any(|o| o["type"] == "user-account" && o["user_id"] == actor_id),
         "the bundle has {key}'s user-account"
     );
+}
+
+/// GETs `path` every half second until `until` takes something from its
+/// JSON answer, for at most `secs` seconds (then fails with `what` and the
+/// last answer).
+fn poll<T>(
+    addr: &str,
+    path: &str,
+    token: &str,
+    secs: u64,
+    what: &str,
+    until: impl Fn(&Value) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let body = http_get(addr, path, Some(token));
+        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        if let Some(t) = until(&v) {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "{what}: {body}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
