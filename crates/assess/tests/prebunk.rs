@@ -142,12 +142,7 @@ fn planted_recurrences_are_forecast_with_briefs() {
 fn the_pass_holding_no_post_forecasts_what_the_assessment_does() {
     use pharos_store::{SqliteStore, Store};
     let sc = recurrence_scenario(&RecurrenceConfig::default());
-    let posts: Vec<_> = sc
-        .posts
-        .iter()
-        .filter(|p| p.time < sc.cutoff)
-        .cloned()
-        .collect();
+    let posts = sc.history();
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path().join("s.db")).unwrap();
     store.insert(&posts).unwrap();

@@ -30,12 +30,7 @@ async fn the_dashboard_lists_and_shows_prebunk_briefs_to_the_team_only() {
     let path = dir.path().join("pharos.db");
     // The history up to the cut-off: what the server knows "now".
     let sc = recurrence_scenario(&RecurrenceConfig::default());
-    let posts: Vec<_> = sc
-        .posts
-        .iter()
-        .filter(|p| p.time < sc.cutoff)
-        .cloned()
-        .collect();
+    let posts = sc.history();
     let mut store = SqliteStore::open(&path).unwrap();
     store.insert(&posts).unwrap();
     let analyst = create(&store, Role::Analyst, None, "ann").unwrap().token;

@@ -89,6 +89,18 @@ pub struct RecurrenceScenario {
     pub cutoff: EventTime,
 }
 
+impl RecurrenceScenario {
+    /// The posts before the cut-off: the history a forecast made then
+    /// knows.
+    pub fn history(&self) -> Vec<Post> {
+        self.posts
+            .iter()
+            .filter(|p| p.time < self.cutoff)
+            .cloned()
+            .collect()
+    }
+}
+
 const SYLLABLES: &[&str] = &[
     "ka", "lo", "mi", "ran", "tesh", "vo", "dar", "qui", "zen", "bra", "fel", "gor", "hul", "jin",
     "kre", "mos", "nav", "pol", "rus", "sil", "tor", "uva", "wex", "yal", "zor", "pet", "lin",
