@@ -308,7 +308,9 @@ pub struct Pass {
 /// One live pass ending at `end`: reads the window (see
 /// [`LiveOptions::since`]), assesses it as `pharos assess` does with the
 /// networks numbered by `ids`, and reconciles its incidents with the
-/// `stored` ones. The caller saves and deletes ([`crate::update_incidents`]).
+/// `stored` ones (those whose last post is before the window are not
+/// needed: the caller may leave them out). The caller saves and deletes
+/// ([`crate::update_incidents`]).
 pub fn pass<S>(
     store: &S,
     opts: &AssessOptions,
@@ -320,9 +322,12 @@ pub fn pass<S>(
 where
     S: Store + ClaimMatches + Responses + MediaHashes + ?Sized,
 {
-    let (open, frozen): (Vec<Incident>, Vec<Incident>) =
+    let (open, mut frozen): (Vec<Incident>, Vec<Incident>) =
         stored.iter().cloned().partition(|i| live.is_open(i, end));
     let since = live.since(end, &open);
+    // A frozen incident whose last post is before the window shares no
+    // post with what the pass finds.
+    frozen.retain(|i| i.last_seen.millis() >= since.millis());
     let mut opts = opts.clone();
     opts.since = Some(since);
     opts.until = Some(end);

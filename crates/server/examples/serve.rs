@@ -9,7 +9,55 @@
 //! With `PHAROS_MONITOR=1` it prints a line to stderr after each live
 //! incidents pass: seconds since start, the posts analysed and covered by
 //! incidents (rowids), incidents stored, and the process's RSS and peak RSS
-//! (`/proc/self/status`), for the live incidents' benchmark.
+//! (`/proc/self/status`), for the live incidents' benchmark; RSS split
+//! into anonymous memory and the store's pages mapped from the file
+//! (`RssAnon`, `RssFile`: SQLite readers map up to 1 GiB of the store, and
+//! those pages are the kernel's page cache, dropped under pressure); the
+//! bytes allocated and not yet freed (`heap_kb`, counted by this example's
+//! allocator: what RSS holds beyond it is the allocator's free pages) and
+//! the entries the live analysis holds (`Snapshot::footprint`, JSON).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The system allocator, counting the bytes it holds for the program.
+struct Counting;
+
+static HEAP: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call goes to the system allocator unchanged; only a counter
+// is updated beside it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            HEAP.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            HEAP.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+            HEAP.fetch_add(new_size, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,13 +100,14 @@ fn monitor(snapshot: std::sync::Arc<std::sync::RwLock<pharos_server::analyst::Sn
     let mut last: Option<String> = None;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        let (at, analysed, covered, incidents) = {
+        let (at, analysed, covered, incidents, footprint) = {
             let s = snapshot.read().unwrap_or_else(|p| p.into_inner());
             (
                 s.incidents_at.clone(),
                 s.members.analysed_rowid,
                 s.incidents_rowid,
                 s.incidents,
+                serde_json::to_string(&s.footprint).unwrap_or_default(),
             )
         };
         if at.is_none() || at == last {
@@ -74,10 +123,13 @@ fn monitor(snapshot: std::sync::Arc<std::sync::RwLock<pharos_server::analyst::Sn
                 .unwrap_or_default()
         };
         eprintln!(
-            "monitor {:.1} s: analysed {analysed} covered {covered} incidents {incidents} rss_kb {} hwm_kb {}",
+            "monitor {:.1} s: analysed {analysed} covered {covered} incidents {incidents} rss_kb {} hwm_kb {} anon_kb {} file_kb {} heap_kb {} {footprint}",
             start.elapsed().as_secs_f64(),
             kb("VmRSS:"),
-            kb("VmHWM:")
+            kb("VmHWM:"),
+            kb("RssAnon:"),
+            kb("RssFile:"),
+            HEAP.load(Ordering::Relaxed) / 1024
         );
     }
 }

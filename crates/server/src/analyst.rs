@@ -33,6 +33,8 @@ use utoipa::ToSchema;
 
 /// Post keys kept per narrative (its newest posts).
 const POSTS_PER_NARRATIVE: usize = 30;
+/// Bursts kept per narrative (the latest opened).
+const BURSTS_PER_NARRATIVE: usize = 100;
 /// Posts read at once.
 const CHUNK: usize = 4096;
 /// How long the live analysis waits for the writer before it looks at the
@@ -117,6 +119,38 @@ pub struct Snapshot {
     /// ... and those read from the store (written by other processes, or
     /// handed over while the analysis was too far behind to take them).
     pub read_from_store: u64,
+    /// What the live analysis holds, as of the last publish (entry counts,
+    /// for the memory benchmark and `PHAROS_MONITOR`).
+    pub footprint: Footprint,
+}
+
+/// Entries the live analysis holds (each bounded: docs/limits.md).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Footprint {
+    /// Post ids → narrative kept for attributing bursts.
+    pub post_narratives: usize,
+    /// Narratives with members, and the members kept over all of them.
+    pub member_narratives: usize,
+    pub members: usize,
+    /// Narratives with newest-post keys, and the keys.
+    pub key_narratives: usize,
+    pub keys: usize,
+    /// Narratives carrying bursts, and the bursts over all of them.
+    pub burst_narratives: usize,
+    pub bursts: usize,
+    /// Alerts (latest notification of each).
+    pub alerts: usize,
+    /// Narratives listed (live and archived), and the engine's state.
+    pub narratives: usize,
+    pub live_narratives: usize,
+    pub archived_narratives: usize,
+    pub live_families: usize,
+    pub lsh_buckets: usize,
+    pub vocabulary: usize,
+    pub postings: usize,
+    /// Accounts the actor tracker holds; burst-detector entities.
+    pub accounts: usize,
+    pub burst_entities: usize,
 }
 
 impl Snapshot {
@@ -142,11 +176,19 @@ impl Snapshot {
 /// in store order they are also what one pass over the store in event-time
 /// order finds (`pharos_claims::respond::scan::scan` runs the same engine
 /// with the same settings); either way they are the narratives it lists.
+///
+/// Bounded (docs/limits.md): each narrative keeps its newest
+/// `[analysis] members_per_narrative` posts (older ones are counted in
+/// [`Members::trimmed`]), and the narratives the engine no longer holds
+/// (expired, not archived) lose theirs at the next publish.
 #[derive(Default)]
 pub struct Members {
-    /// Each narrative's posts, in the order analysed. A published narrative
-    /// summary with `total_posts` = k covers the first k.
+    /// Each narrative's kept posts, in the order analysed. A published
+    /// narrative summary with `total_posts` = k covers its first k posts
+    /// analysed, the first `trimmed` of which are no longer kept.
     pub posts: HashMap<u64, Vec<Member>>,
+    /// Oldest posts of each narrative no longer kept.
+    pub trimmed: HashMap<u64, u64>,
     /// The highest rowid analysed (every stored post up to it is analysed).
     pub analysed_rowid: i64,
 }
@@ -175,14 +217,76 @@ impl Member {
 }
 
 impl Members {
-    fn push(&mut self, rowid: i64, narrative: Option<u64>, family: Option<u64>) {
+    /// Adds a post to `narrative`, keeping its newest `keep` posts (the
+    /// list is cut when it reaches half as many again: amortised O(1)).
+    fn push(&mut self, rowid: i64, narrative: Option<u64>, family: Option<u64>, keep: usize) {
         self.analysed_rowid = self.analysed_rowid.max(rowid);
         if let Some(n) = narrative {
-            self.posts
-                .entry(n)
-                .or_default()
-                .push(Member::new(rowid, family));
+            let v = self.posts.entry(n).or_default();
+            v.push(Member::new(rowid, family));
+            let keep = keep.max(1);
+            if v.len() >= keep + keep / 2 + 1 {
+                let cut = v.len() - keep;
+                v.drain(..cut);
+                *self.trimmed.entry(n).or_default() += cut as u64;
+            }
         }
+    }
+
+    /// The kept posts of narrative `n` that a summary counting
+    /// `total_posts` covers (its newest ones at most
+    /// `members_per_narrative`), oldest first.
+    pub fn listed(&self, n: u64, total_posts: u64) -> Option<&[Member]> {
+        let kept = self.posts.get(&n)?;
+        let trimmed = self.trimmed.get(&n).copied().unwrap_or(0);
+        let k = (total_posts.saturating_sub(trimmed) as usize).min(kept.len());
+        Some(&kept[..k])
+    }
+
+    /// Keeps only the narratives `held` says the engine still holds.
+    fn retain(&mut self, held: &dyn Fn(u64) -> bool) {
+        self.posts.retain(|n, _| held(*n));
+        self.trimmed.retain(|n, _| held(*n));
+    }
+}
+
+/// Post ids (hashed, [`post_key`]) → narrative for the posts of the last
+/// [`RecentNarratives::HORIZON_MS`] of event time at least, for attributing
+/// bursts (a burst's evidence is its first posts): two generations, the
+/// older dropped when the newer spans the horizon or holds
+/// [`RecentNarratives::MAX`] posts.
+#[derive(Default)]
+struct RecentNarratives {
+    current: HashMap<u64, u64>,
+    previous: HashMap<u64, u64>,
+    /// Event time (ms) of the first post of `current`.
+    since: Option<i64>,
+}
+
+impl RecentNarratives {
+    /// Seven days: a burst open that long still finds its first posts.
+    const HORIZON_MS: i64 = 7 * 86_400_000;
+    /// Posts per generation (about 40 MB for both at most).
+    const MAX: usize = 1_000_000;
+
+    fn insert(&mut self, key: u64, narrative: u64, time_ms: i64) {
+        let since = *self.since.get_or_insert(time_ms);
+        if time_ms.saturating_sub(since) >= Self::HORIZON_MS || self.current.len() >= Self::MAX {
+            self.previous = std::mem::take(&mut self.current);
+            self.since = Some(time_ms);
+        }
+        self.current.insert(key, narrative);
+    }
+
+    fn get(&self, key: u64) -> Option<u64> {
+        self.current
+            .get(&key)
+            .or_else(|| self.previous.get(&key))
+            .copied()
+    }
+
+    fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
     }
 }
 
@@ -217,9 +321,11 @@ struct Analyst {
     pending_posts: Vec<(u64, (String, String))>,
     /// `(rowid, narrative, family)` of each post analysed, not yet in the snapshot.
     pending_members: Vec<(i64, Option<u64>, Option<u64>)>,
-    /// The narrative of each post analysed (by a hash of its id; the
-    /// latest post with that id wins), for the bursts narratives carry.
-    post_narrative: HashMap<u64, u64>,
+    /// The narrative of each recent post analysed (by a hash of its id;
+    /// the latest post with that id wins), for the bursts narratives carry.
+    post_narrative: RecentNarratives,
+    /// What it keeps (`[analysis]`).
+    limits: crate::config::AnalysisConfig,
     /// The bursts each narrative carries: (opened at, alert id) → last state.
     bursts: HashMap<u64, BTreeMap<(i64, String), Alert>>,
     /// Narratives whose bursts changed since the last publish.
@@ -281,36 +387,7 @@ pub fn start(
         &config.alerts.webhooks,
         &config.alerts.redirect_allow,
     )?;
-    let live = Arc::new(AtomicBool::new(false));
-    let delivered = Arc::new(Mutex::new(Vec::new()));
-    // The configuration `pharos assess` runs (suspicious = younger than
-    // 150 days; coordinated = streaming coordination), so the server flags
-    // the same accounts and raises the same alerts.
-    let mut pipe = AlertPipeline::with_config(StreamConfig::default(), rules, false);
-    pipe.tap_events();
-    pipe.add_sink(Box::new(LiveSink {
-        live: live.clone(),
-        alerts_tx,
-        hooks,
-        delivered: delivered.clone(),
-    }));
-    let mut a = Analyst {
-        pipe,
-        delivered,
-        snapshot,
-        live,
-        pending_posts: Vec::new(),
-        pending_members: Vec::new(),
-        post_narrative: HashMap::new(),
-        bursts: HashMap::new(),
-        bursts_changed: HashSet::new(),
-        as_of: None,
-        analysed_rowid: 0,
-        platforms: Vec::new(),
-        posts: 0,
-        fed_by_writer: 0,
-        read_from_store: 0,
-    };
+    let mut a = Analyst::new(config, rules, snapshot, alerts_tx, hooks);
     std::thread::Builder::new()
         .name("pharos-analyst".into())
         .spawn(move || {
@@ -363,6 +440,46 @@ fn post_key(id: &str) -> u64 {
 }
 
 impl Analyst {
+    fn new(
+        config: &Config,
+        rules: Rules,
+        snapshot: Arc<RwLock<Snapshot>>,
+        alerts_tx: broadcast::Sender<LiveEvent>,
+        hooks: Option<std::sync::mpsc::Sender<Notification>>,
+    ) -> Analyst {
+        let live = Arc::new(AtomicBool::new(false));
+        let delivered = Arc::new(Mutex::new(Vec::new()));
+        // The configuration `pharos assess` runs (suspicious = younger than
+        // 150 days; coordinated = streaming coordination), so the server flags
+        // the same accounts and raises the same alerts.
+        let mut pipe = AlertPipeline::with_config(StreamConfig::default(), rules, false);
+        pipe.tap_events();
+        pipe.add_sink(Box::new(LiveSink {
+            live: live.clone(),
+            alerts_tx,
+            hooks,
+            delivered: delivered.clone(),
+        }));
+        Analyst {
+            pipe,
+            delivered,
+            snapshot,
+            live,
+            pending_posts: Vec::new(),
+            pending_members: Vec::new(),
+            post_narrative: RecentNarratives::default(),
+            limits: config.analysis.clone(),
+            bursts: HashMap::new(),
+            bursts_changed: HashSet::new(),
+            as_of: None,
+            analysed_rowid: 0,
+            platforms: Vec::new(),
+            posts: 0,
+            fed_by_writer: 0,
+            read_from_store: 0,
+        }
+    }
+
     fn run(&mut self, store_path: &Location, stored: &Receiver<Stored>) -> anyhow::Result<()> {
         let store = AnyStore::open(store_path)?;
         let max = store.max_rowid()?;
@@ -523,7 +640,8 @@ impl Analyst {
                 .push((rowid, asg.narrative, asg.family));
             self.as_of = Some(self.as_of.map_or(post.time, |t| t.max(post.time)));
             if let Some(n) = asg.narrative {
-                self.post_narrative.insert(post_key(&post.id), n);
+                self.post_narrative
+                    .insert(post_key(&post.id), n, post.time.millis());
             }
             if !self.platforms.contains(&post.platform) {
                 self.platforms.push(post.platform.clone());
@@ -547,8 +665,9 @@ impl Analyst {
             }
             q.push_back(key);
         }
+        let keep = self.limits.members_per_narrative;
         for (rowid, n, family) in self.pending_members.drain(..) {
-            s.members.push(rowid, n, family);
+            s.members.push(rowid, n, family, keep);
         }
         s.members.analysed_rowid = s.members.analysed_rowid.max(self.analysed_rowid);
         for n in delivered {
@@ -566,7 +685,7 @@ impl Analyst {
                 continue;
             }
             let post_narrative = &self.post_narrative;
-            let carriers = scan::carriers(a, &|id| post_narrative.get(&post_key(id)).copied());
+            let carriers = scan::carriers(a, &|id| post_narrative.get(post_key(id)));
             for n in carriers {
                 let kept = Alert {
                     // Not shown in a pack; the alert list keeps them.
@@ -574,10 +693,11 @@ impl Analyst {
                     explanation: String::new(),
                     ..a.clone()
                 };
-                self.bursts
-                    .entry(n)
-                    .or_default()
-                    .insert((a.opened_at.0, a.id.clone()), kept);
+                let b = self.bursts.entry(n).or_default();
+                b.insert((a.opened_at.0, a.id.clone()), kept);
+                while b.len() > BURSTS_PER_NARRATIVE {
+                    b.pop_first();
+                }
                 self.bursts_changed.insert(n);
             }
         }
@@ -585,6 +705,9 @@ impl Analyst {
 
     fn publish(&mut self, ready: bool) {
         let mut narratives = self.pipe.narratives().narratives(None, None);
+        // What the engine still holds (live, or archived): the rest of
+        // what is kept per narrative goes below.
+        let held: HashSet<u64> = narratives.iter().map(|n| n.id).collect();
         narratives.retain(|n| n.total_posts >= 2);
         let model = StreamModel::default_model();
         let mut actors: Vec<ActorRow> = self
@@ -636,11 +759,23 @@ impl Analyst {
         s.read_from_store = self.read_from_store;
         s.published_rowid = self.analysed_rowid;
         s.as_of = self.as_of;
+        self.bursts.retain(|n, _| held.contains(n));
         for n in self.bursts_changed.drain() {
             if let Some(b) = self.bursts.get(&n) {
                 s.narrative_bursts
                     .insert(n, Arc::new(b.values().cloned().collect()));
             }
+        }
+        s.narrative_bursts.retain(|n, _| held.contains(n));
+        s.narrative_posts.retain(|n, _| held.contains(n));
+        s.members.retain(&|n| held.contains(&n));
+        // Closed alerts stay listed `closed_alerts_h` of event time.
+        if let Some(now) = self.as_of {
+            let keep_ms = (self.limits.closed_alerts_h.min(i64::MAX as u64 / 3_600_000) as i64)
+                .saturating_mul(3_600_000);
+            let cutoff = now.millis().saturating_sub(keep_ms);
+            s.alerts
+                .retain(|_, n| n.alert.closed_at.is_none_or(|c| c.millis() >= cutoff));
         }
         s.members.analysed_rowid = s.members.analysed_rowid.max(self.analysed_rowid);
         s.narrative_list = Arc::new(
@@ -655,5 +790,112 @@ impl Analyst {
         s.narratives = Arc::new(narratives);
         s.actors = Arc::new(actors);
         s.platforms = self.platforms.clone();
+        let engine = self.pipe.narratives().stats();
+        s.footprint = Footprint {
+            post_narratives: self.post_narrative.len(),
+            member_narratives: s.members.posts.len(),
+            members: s.members.posts.values().map(Vec::len).sum(),
+            key_narratives: s.narrative_posts.len(),
+            keys: s.narrative_posts.values().map(VecDeque::len).sum(),
+            burst_narratives: self.bursts.len(),
+            bursts: self.bursts.values().map(BTreeMap::len).sum(),
+            alerts: s.alerts.len(),
+            narratives: s.narratives.len(),
+            live_narratives: engine.live_narratives,
+            archived_narratives: engine.archived_narratives,
+            live_families: engine.live_families,
+            lsh_buckets: engine.lsh_buckets,
+            vocabulary: engine.vocabulary,
+            postings: engine.postings,
+            accounts: self.pipe.actors().len(),
+            burst_entities: self.pipe.stats().live_entities,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Posts of a simulated scenario, in event-time order.
+    fn scenario(posts: u64, days: u32) -> Vec<Post> {
+        let mut cfg = pharos_sim::SimConfig::new(posts, 7);
+        cfg.days = Some(days.into());
+        let mut out = Vec::new();
+        pharos_sim::simulate(&cfg, &mut out, &mut |_| {}).expect("simulate");
+        let mut v: Vec<Post> = std::str::from_utf8(&out)
+            .expect("utf-8")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("post"))
+            .collect();
+        v.sort_by_key(|p| p.time);
+        v
+    }
+
+    /// What the analysis keeps per post stays bounded by event time and by
+    /// count, however long the stream: fed 60 days, it holds the posts of
+    /// the last two weeks at most for bursts, a narrative's newest posts,
+    /// the narratives the engine still holds, and recent closed alerts.
+    #[test]
+    fn what_the_analysis_keeps_per_post_stays_bounded_over_a_long_stream() {
+        let posts = scenario(40_000, 60);
+        let mut config = Config::default();
+        config.analysis.members_per_narrative = 40;
+        config.analysis.closed_alerts_h = 24;
+        let snapshot = Arc::new(RwLock::new(Snapshot::default()));
+        let (tx, _rx) = broadcast::channel(16);
+        let mut a = Analyst::new(&config, Rules::default(), snapshot.clone(), tx, None);
+        for (i, chunk) in posts.chunks(2_000).enumerate() {
+            let rowids: Vec<i64> = (0..chunk.len())
+                .map(|k| (i * 2_000 + k) as i64 + 1)
+                .collect();
+            a.push_batch(&rowids, chunk);
+            a.publish(false);
+            let s = snapshot.read().unwrap();
+            for (n, kept) in &s.members.posts {
+                assert!(kept.len() <= 60, "narrative {n} keeps {}", kept.len());
+            }
+        }
+        let s = snapshot.read().unwrap();
+        let now = s.as_of.expect("analysed").millis();
+        let total: usize = s.members.posts.values().map(Vec::len).sum();
+        let trimmed: u64 = s.members.trimmed.values().sum();
+        // Post → narrative for bursts: two generations of at most 7 days.
+        let recent = posts
+            .iter()
+            .filter(|p| p.time.millis() >= now - 14 * 86_400_000)
+            .count();
+        assert!(
+            a.post_narrative.len() <= recent,
+            "{} kept, {recent} posts in the last 14 days",
+            a.post_narrative.len()
+        );
+        assert!(a.post_narrative.len() < posts.len() / 3);
+        // Members: the newest 40–60 of each narrative the engine holds.
+        let held: HashSet<u64> = a
+            .pipe
+            .narratives()
+            .narratives(None, None)
+            .iter()
+            .map(|n| n.id)
+            .collect();
+        assert!(s.members.posts.keys().all(|n| held.contains(n)));
+        assert!(s.narrative_posts.keys().all(|n| held.contains(n)));
+        assert!(s.narrative_bursts.keys().all(|n| held.contains(n)));
+        assert!(trimmed > 0, "some narrative outgrew 40 posts");
+        assert!(total < posts.len() / 3, "{total} members kept");
+        // A listed narrative's routes read its newest kept posts.
+        for n in s.narratives.iter() {
+            let listed = s.members.listed(n.id, n.total_posts).expect("kept");
+            let trimmed = s.members.trimmed.get(&n.id).copied().unwrap_or(0);
+            assert_eq!(listed.len() as u64, n.total_posts - trimmed);
+            assert!(listed.len() <= 60);
+        }
+        // Closed alerts: those closed in the last day only.
+        assert!(s.alerts.values().all(|n| {
+            n.alert
+                .closed_at
+                .is_none_or(|c| c.millis() >= now - 86_400_000)
+        }));
     }
 }

@@ -535,16 +535,16 @@ struct LiveNarrative {
 
 fn live_narrative(st: &AppState, n: u64) -> ApiResult<Option<LiveNarrative>> {
     let snap = st.snapshot.read().map_err(ApiError::internal)?;
-    let (Some(summary), Some(members)) = (
-        snap.narratives.iter().find(|x| x.id == n),
-        snap.members.posts.get(&n),
-    ) else {
+    // Members analysed after the publish are not in the listed summary;
+    // the oldest of a large narrative are no longer kept (docs/limits.md).
+    let Some(summary) = snap.narratives.iter().find(|x| x.id == n) else {
         return Ok(None);
     };
-    // Members analysed after the publish are not in the listed summary.
-    let k = (summary.total_posts as usize).min(members.len());
+    let Some(members) = snap.members.listed(n, summary.total_posts) else {
+        return Ok(None);
+    };
     Ok(Some(LiveNarrative {
-        members: members[..k].to_vec(),
+        members: members.to_vec(),
         label: summary.label.text.clone(),
         bursts: snap.narrative_bursts.get(&n).cloned().unwrap_or_default(),
         as_of: snap.as_of,

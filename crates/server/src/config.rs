@@ -51,6 +51,10 @@
 //! max_span_h = 168                 # … back to the first post of open incidents, at most this far; older incidents freeze
 //! prebunk_every_s = 3600           # storylines (prebunk) from a pass over the whole store at most this often
 //!
+//! [analysis]                       # what the live analysis keeps of an unbounded stream (docs/limits.md)
+//! members_per_narrative = 50000    # newest posts of a narrative its routes read (packs, matches, clearance)
+//! closed_alerts_h = 168            # a closed alert stays listed this many hours of event time
+//!
 //! [coordination]                   # read but no longer used (2026-12): networks come from the
 //!                                  # live incidents' pass, with `pharos assess`'s settings
 //! ```
@@ -71,6 +75,7 @@ pub struct Config {
     pub watch: WatchConfig,
     pub coordination: CoordinationConfig,
     pub incidents: IncidentsConfig,
+    pub analysis: AnalysisConfig,
     pub taxii: TaxiiConfig,
     pub bus: BusConfig,
     pub media: MediaConfig,
@@ -139,6 +144,29 @@ impl Default for IncidentsConfig {
             window_h: 48,
             max_span_h: 168,
             prebunk_every_s: 3600,
+        }
+    }
+}
+
+/// `[analysis]`: what the live analysis (`crate::analyst`) keeps, so its
+/// memory stays bounded over an unbounded stream (docs/limits.md).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalysisConfig {
+    /// A narrative's routes (its posts, fact-check matches, response pack)
+    /// and the clearance filter read its newest this many posts; older
+    /// posts still count in its summary (at least 1).
+    pub members_per_narrative: usize,
+    /// A closed alert stays in the alert list this many hours of event
+    /// time after it closed (open alerts always stay).
+    pub closed_alerts_h: u64,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        AnalysisConfig {
+            members_per_narrative: 50_000,
+            closed_alerts_h: 168,
         }
     }
 }

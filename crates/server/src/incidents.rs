@@ -175,8 +175,9 @@ pub fn start_live(
         config.incidents.window_h,
         config.incidents.max_span_h,
     );
-    let stored = load(&AnyStore::open_existing(&store_path)?)
-        .map_err(|e| anyhow::anyhow!("reading the stored incidents: {}", e.message))?;
+    let store = AnyStore::open_existing(&store_path)?;
+    let stored =
+        load(&store).map_err(|e| anyhow::anyhow!("reading the stored incidents: {}", e.message))?;
     // What was announced (or stored before the start): id → summary JSON.
     let known: HashMap<String, String> = stored
         .iter()
@@ -184,18 +185,23 @@ pub fn start_live(
         .collect();
     let latest = stored.iter().map(|i| i.last_seen).max();
     let ids = pharos_assess::live::NetworkIds::resume(&stored, &stored);
+    let done = latest.map(|t| EventTime(t.millis().saturating_sub(window.window_ms)));
     let mut live = LiveIncidents {
-        store_path,
+        store,
         library,
         rules,
         window,
         ids,
-        done: latest.map(|t| EventTime(t.millis().saturating_sub(window.window_ms))),
+        done,
+        oldest: None,
+        total: stored.len(),
+        stored: Vec::new(),
         known,
-        unannounced: std::collections::HashSet::new(),
+        unannounced: HashMap::new(),
         events,
         snapshot: snapshot.clone(),
     };
+    live.keep(stored);
     std::thread::Builder::new()
         .name("pharos-incidents".into())
         .spawn(move || {
@@ -235,19 +241,41 @@ pub fn start_live(
 
 /// The live incidents' state between passes.
 struct LiveIncidents {
-    store_path: Location,
+    /// Opened once, at start.
+    store: AnyStore,
     library: std::path::PathBuf,
     rules: pharos_alerts::Rules,
     window: pharos_assess::live::LiveOptions,
     ids: pharos_assess::live::NetworkIds,
     /// The end of the last pass (event time, exclusive).
     done: Option<EventTime>,
+    /// The oldest post, read once for the first pass.
+    oldest: Option<EventTime>,
+    /// The stored incidents a pass can still reconcile with: those whose
+    /// last post is within `max_span` of the last pass's end (older ones
+    /// share no post with any later window). Read from the store at start,
+    /// then kept up to date with what each pass saves and deletes.
+    stored: Vec<Incident>,
+    /// Incidents stored (all of them).
+    total: usize,
     /// What was announced: id → summary JSON (the open incidents').
     known: HashMap<String, String>,
     /// Incidents a catch-up pass saved and no pass has announced yet.
-    unannounced: std::collections::HashSet<String>,
+    unannounced: HashMap<String, IncidentSummary>,
     events: tokio::sync::broadcast::Sender<crate::analyst::LiveEvent>,
     snapshot: std::sync::Arc<std::sync::RwLock<crate::analyst::Snapshot>>,
+}
+
+/// Hands the memory the allocator holds free back to the system (glibc
+/// keeps what a pass freed in its per-thread arenas, and process RSS grew
+/// pass after pass while the bytes in use stayed flat: docs/BENCHMARKS.md).
+fn return_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages of the allocator's own
+    // arenas; it reads no pointer of ours.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 impl LiveIncidents {
@@ -274,6 +302,7 @@ impl LiveIncidents {
         loop {
             let t = std::time::Instant::now();
             let result = self.step();
+            return_free_memory();
             let took = t.elapsed();
             let now = EventTime(pharos_core::now_ms()).to_rfc3339();
             let mut s = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
@@ -310,69 +339,106 @@ impl LiveIncidents {
         }
     }
 
+    /// Keeps of `stored` those a later pass can reconcile with (see
+    /// [`LiveIncidents::stored`]).
+    fn keep(&mut self, stored: Vec<Incident>) {
+        let floor = self.done.map_or(i64::MIN, |d| {
+            d.millis().saturating_sub(self.window.max_span_ms)
+        });
+        self.stored = stored
+            .into_iter()
+            .filter(|i| i.last_seen.millis() >= floor)
+            .collect();
+    }
+
     /// One pass: the window ending half a window after the last one (or at
     /// the newest post), saved and announced.
     fn step(&mut self) -> anyhow::Result<Step> {
-        let mut store = AnyStore::open_existing(&self.store_path)?;
-        let stored = pharos_assess::load_incidents(&store)?;
-        let Some(newest) = store.newest_time_ms()?.map(EventTime) else {
+        let Some(newest) = self.store.newest_time_ms()?.map(EventTime) else {
             return Ok(Step {
-                stored: stored.len(),
+                stored: self.total,
                 reached: true,
                 ..Default::default()
             });
         };
-        let oldest = store
-            .posts_in_time_order(i64::MAX, (i64::MIN, i64::MIN), 1)?
-            .first()
-            .map_or(newest, |(_, p)| p.time);
-        let end = self.window.next_end(self.done, oldest, newest);
+        if self.done.is_none() && self.oldest.is_none() {
+            self.oldest = self
+                .store
+                .posts_in_time_order(i64::MAX, (i64::MIN, i64::MIN), 1)?
+                .first()
+                .map(|(_, p)| p.time);
+        }
+        let end = self
+            .window
+            .next_end(self.done, self.oldest.unwrap_or(newest), newest);
         let opts = self.options()?;
-        let pass =
-            pharos_assess::live::pass(&store, &opts, &self.window, &stored, &mut self.ids, end)?;
+        let pass = pharos_assess::live::pass(
+            &self.store,
+            &opts,
+            &self.window,
+            &self.stored,
+            &mut self.ids,
+            end,
+        )?;
         let r = &pass.reconciled;
-        pharos_assess::update_incidents(&mut store, &r.save, &r.delete)?;
+        pharos_assess::update_incidents(&mut self.store, &r.save, &r.delete)?;
         self.done = Some(end);
         let reached = end.millis() > newest.millis();
         // A backlog is read window by window, and the incidents of its
         // first windows can change or go when the next pass reads more:
         // only the pass that reaches the newest post announces (what
         // stands then); the passes of a stream as it arrives all do.
+        for d in &r.delete {
+            self.unannounced.remove(d);
+        }
         if reached {
             let mut found: Vec<IncidentSummary> = r.save.iter().map(IncidentSummary::of).collect();
             // Those a catch-up pass saved and a later one froze stand too.
-            let saved: std::collections::HashSet<&str> =
-                r.save.iter().map(|i| i.id.as_str()).collect();
-            found.extend(
-                stored
-                    .iter()
-                    .filter(|i| {
-                        self.unannounced.contains(&i.id)
-                            && !saved.contains(i.id.as_str())
-                            && !r.delete.contains(&i.id)
-                    })
-                    .map(IncidentSummary::of),
-            );
-            self.unannounced.clear();
+            for i in r.save.iter() {
+                self.unannounced.remove(&i.id);
+            }
+            found.extend(self.unannounced.drain().map(|(_, i)| i));
             announce(&self.events, &mut self.known, &found);
         } else {
-            for d in &r.delete {
-                self.unannounced.remove(d);
-            }
-            self.unannounced.extend(r.save.iter().map(|i| i.id.clone()));
+            self.unannounced.extend(
+                r.save
+                    .iter()
+                    .map(|i| (i.id.clone(), IncidentSummary::of(i))),
+            );
         }
         // Only open incidents change: the others are never announced again.
         let open: std::collections::HashSet<&str> = r.save.iter().map(|i| i.id.as_str()).collect();
         self.known.retain(|id, _| open.contains(id.as_str()));
-        let mut ids: std::collections::HashSet<&str> =
-            stored.iter().map(|i| i.id.as_str()).collect();
-        for d in &r.delete {
-            ids.remove(d.as_str());
-        }
-        ids.extend(open);
+        // The stored incidents after the update: those deleted go (all were
+        // open, so kept here), those saved replace or join them.
+        let kept: std::collections::HashSet<&str> =
+            self.stored.iter().map(|i| i.id.as_str()).collect();
+        let deleted = r
+            .delete
+            .iter()
+            .filter(|d| kept.contains(d.as_str()))
+            .count();
+        let new = r
+            .save
+            .iter()
+            .filter(|i| !kept.contains(i.id.as_str()))
+            .count();
+        self.total = (self.total + new).saturating_sub(deleted);
+        let gone: std::collections::HashSet<&str> = r
+            .delete
+            .iter()
+            .map(String::as_str)
+            .chain(open.iter().copied())
+            .collect();
+        let mut stored: Vec<Incident> = std::mem::take(&mut self.stored)
+            .into_iter()
+            .filter(|i| !gone.contains(i.id.as_str()))
+            .collect();
+        stored.extend(r.save.iter().cloned());
+        self.keep(stored);
         Ok(Step {
             found: r.save.len(),
-            stored: ids.len(),
+            stored: self.total,
             networks: Some(
                 pass.assessment
                     .networks
@@ -387,16 +453,18 @@ impl LiveIncidents {
     /// post), linked to the stored incidents.
     fn prebunk(&mut self) {
         let result = (|| -> anyhow::Result<pharos_assess::prebunk::brief::Prebunk> {
-            let store = AnyStore::open_existing(&self.store_path)?;
-            let stored = pharos_assess::load_incidents(&store)?;
+            // Every stored incident (the briefs link to them): read for this
+            // pass only, at most every `prebunk_every_s`.
+            let stored = pharos_assess::load_incidents(&self.store)?;
             let opts = self.options()?;
             Ok(pharos_assess::live::prebunk_store(
-                &store,
+                &self.store,
                 &stored,
                 &opts.claims,
                 &opts,
             )?)
         })();
+        return_free_memory();
         match result {
             Ok(mut p) => {
                 // The storylines themselves are for evaluation: not kept.
