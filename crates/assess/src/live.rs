@@ -81,10 +81,14 @@ impl LiveOptions {
         EventTime(first.min(window).max(floor))
     }
 
-    /// The end of the next pass after one that ended at `done` (`None`:
-    /// none yet, start from `oldest`), given the newest post: half a window
-    /// further, so a backlog stored faster than passes run is read window by
-    /// window; never past the newest post.
+    /// The end of the next pass after one that ended at `done`, given the
+    /// newest post: half a window further, so a backlog stored faster than
+    /// passes run is read window by window; never past the newest post. The
+    /// first pass (`done` is `None`) ends a whole window after `oldest`, so
+    /// it reads a full window like every later one: one that read half a
+    /// window found fragments of what the next pass found whole, and its
+    /// incidents were deleted by that pass (3 of 4 on the 20k-post week of
+    /// `a_backlog_announces_only_the_incidents_that_stand`).
     pub fn next_end(
         &self,
         done: Option<EventTime>,
@@ -92,8 +96,11 @@ impl LiveOptions {
         newest: EventTime,
     ) -> EventTime {
         let last = newest.millis().saturating_add(1);
-        let from = done.map_or(oldest.millis(), |d| d.millis());
-        EventTime(from.saturating_add((self.window_ms / 2).max(1)).min(last))
+        let end = match done {
+            Some(d) => d.millis().saturating_add((self.window_ms / 2).max(1)),
+            None => oldest.millis().saturating_add(self.window_ms),
+        };
+        EventTime(end.min(last))
     }
 }
 
@@ -484,7 +491,8 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(ends, [24, 48, 60]);
+        // A whole window first, then half a window at a time.
+        assert_eq!(ends, [48, 60]);
         assert_eq!(live.next_end(done, oldest, newest), EventTime(newest.0 + 1));
     }
 

@@ -136,8 +136,8 @@ const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 ///   (`update_incidents`).
 /// - Passes end half a window after the previous one until they reach the
 ///   newest post: a backlog stored faster than passes run is read window
-///   by window (the first pass starts from the oldest post, or half a
-///   window before the latest stored incident ends).
+///   by window (the first pass reads the whole window after the oldest post,
+///   or ends half a window before the latest stored incident ends).
 /// - The same pass gives the coordination networks the dashboard and
 ///   `/api/networks` show (`Snapshot::coordination`); their ids carry on
 ///   from pass to pass and are never reused
@@ -316,10 +316,11 @@ impl LiveIncidents {
                     }
                     if let Some((since, end)) = step.window {
                         tracing::info!(
-                            "incidents: {} found in [{}, {}), {} stored, in {:.1} s",
+                            "incidents: {} found in [{}, {}), {} deleted (open, not continued), {} stored, in {:.1} s",
                             step.found,
                             since.to_rfc3339(),
                             end.to_rfc3339(),
+                            step.deleted,
                             step.stored,
                             took.as_secs_f64()
                         );
@@ -438,6 +439,7 @@ impl LiveIncidents {
         self.keep(stored);
         Ok(Step {
             found: r.save.len(),
+            deleted: r.delete.len(),
             stored: self.total,
             networks: Some(
                 pass.assessment
@@ -482,6 +484,8 @@ impl LiveIncidents {
 struct Step {
     /// Incidents it found (saved).
     found: usize,
+    /// Open incidents it deleted (nothing it found continues them).
+    deleted: usize,
     /// Incidents stored after it.
     stored: usize,
     /// Its coordination networks, numbered as its incidents name them.
