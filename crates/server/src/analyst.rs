@@ -225,7 +225,7 @@ impl Members {
             let v = self.posts.entry(n).or_default();
             v.push(Member::new(rowid, family));
             let keep = keep.max(1);
-            if v.len() >= keep + keep / 2 + 1 {
+            if v.len() > keep + keep / 2 {
                 let cut = v.len() - keep;
                 v.drain(..cut);
                 *self.trimmed.entry(n).or_default() += cut as u64;
