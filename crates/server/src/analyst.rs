@@ -189,6 +189,9 @@ pub struct Members {
     pub posts: HashMap<u64, Vec<Member>>,
     /// Oldest posts of each narrative no longer kept.
     pub trimmed: HashMap<u64, u64>,
+    /// Their rowids, for the clearance filter: a post marked hidden after
+    /// it left a narrative's kept posts still hides the narrative.
+    pub cut: HashMap<u64, CutRowids>,
     /// The highest rowid analysed (every stored post up to it is analysed).
     pub analysed_rowid: i64,
 }
@@ -219,7 +222,13 @@ impl Member {
 impl Members {
     /// Adds a post to `narrative`, keeping its newest `keep` posts (the
     /// list is cut when it reaches half as many again: amortised O(1)).
-    fn push(&mut self, rowid: i64, narrative: Option<u64>, family: Option<u64>, keep: usize) {
+    pub(crate) fn push(
+        &mut self,
+        rowid: i64,
+        narrative: Option<u64>,
+        family: Option<u64>,
+        keep: usize,
+    ) {
         self.analysed_rowid = self.analysed_rowid.max(rowid);
         if let Some(n) = narrative {
             let v = self.posts.entry(n).or_default();
@@ -227,6 +236,10 @@ impl Members {
             let keep = keep.max(1);
             if v.len() > keep + keep / 2 {
                 let cut = v.len() - keep;
+                let f = self.cut.entry(n).or_insert_with(|| CutRowids::new(keep));
+                for m in &v[..cut] {
+                    f.insert(m.rowid);
+                }
                 v.drain(..cut);
                 *self.trimmed.entry(n).or_default() += cut as u64;
             }
@@ -247,6 +260,52 @@ impl Members {
     fn retain(&mut self, held: &dyn Fn(u64) -> bool) {
         self.posts.retain(|n, _| held(*n));
         self.trimmed.retain(|n, _| held(*n));
+        self.cut.retain(|n, _| held(*n));
+    }
+}
+
+/// The rowids cut from one narrative's member list, as a Bloom filter of
+/// fixed size (about ten bits per kept member, so 64 KiB for the default
+/// 50,000): asked whether a rowid was cut, it may say yes wrongly (the
+/// clearance filter then hides the narrative from a partner although the
+/// hidden post was never in it: about 1 % of hidden posts when as many
+/// posts were cut as are kept, more beyond) but never says no wrongly.
+#[derive(Clone)]
+pub struct CutRowids {
+    bits: Vec<u64>,
+}
+
+impl CutRowids {
+    const HASHES: u64 = 3;
+
+    fn new(keep: usize) -> CutRowids {
+        let bits = (keep.max(64) * 10).next_power_of_two();
+        CutRowids {
+            bits: vec![0; bits / 64],
+        }
+    }
+
+    fn positions(&self, rowid: i64) -> impl Iterator<Item = usize> + use<> {
+        // splitmix64, then double hashing.
+        let mut z = (rowid as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let (h1, h2) = (z & 0xffff_ffff, (z >> 32) | 1);
+        let mask = (self.bits.len() * 64 - 1) as u64;
+        (0..Self::HASHES).map(move |i| (h1.wrapping_add(i.wrapping_mul(h2)) & mask) as usize)
+    }
+
+    fn insert(&mut self, rowid: i64) {
+        for b in self.positions(rowid) {
+            self.bits[b / 64] |= 1 << (b % 64);
+        }
+    }
+
+    /// Whether `rowid` may have been cut (never false for one that was).
+    pub fn may_hold(&self, rowid: i64) -> bool {
+        self.positions(rowid)
+            .all(|b| self.bits[b / 64] & (1 << (b % 64)) != 0)
     }
 }
 

@@ -713,6 +713,9 @@ pub struct Holders {
     /// of them (members are only appended; another last one means the list
     /// was cut, and it is looked at again).
     examined: HashMap<u64, (usize, crate::analyst::Member)>,
+    /// Per narrative, its posts cut from the member list when last looked
+    /// at ([`crate::analyst::Members::trimmed`]).
+    cut_seen: HashMap<u64, u64>,
     /// Members analysed after the hidden posts were listed (rowid above
     /// the list's): looked at again once the list reaches them.
     pending: Vec<(u64, i64)>,
@@ -740,6 +743,22 @@ impl Holders {
         upto: i64,
     ) {
         use std::sync::Arc;
+        let mut holding_changed = false;
+        // Posts cut from a member list: new hidden posts against every
+        // narrative's cut rowids, and every hidden post against the cut
+        // rowids of a narrative that lost more posts since.
+        for (n, cut) in &snap.members.cut {
+            let trimmed = snap.members.trimmed.get(n).copied().unwrap_or(0);
+            let from = if self.cut_seen.get(n) == Some(&trimmed) {
+                self.counted
+            } else {
+                0
+            };
+            if posts[from..].iter().any(|p| cut.may_hold(p.rowid)) {
+                holding_changed |= self.holding.insert(*n);
+            }
+            self.cut_seen.insert(*n, trimmed);
+        }
         for p in &posts[self.counted..] {
             self.rowids.insert(p.rowid);
             self.author_ids.insert(p.actor_id.clone());
@@ -747,7 +766,6 @@ impl Holders {
         }
         let new_posts = self.counted != posts.len();
         self.counted = posts.len();
-        let mut holding_changed = false;
         let mut later = Vec::new();
         for (n, rowid) in std::mem::take(&mut self.pending) {
             if rowid > upto {
@@ -932,6 +950,38 @@ mod tests {
         members(&mut snap, 3, &[21, 26]);
         h.update(&c, &snap, &hidden(&[7, 12, 26]), 30);
         assert!(h.narratives.contains(&3));
+    }
+
+    #[test]
+    fn a_post_cut_from_a_narratives_list_still_hides_it_when_marked_later() {
+        let c = partner_hiding_nothing();
+        let mut snap = Snapshot::default();
+        // 40 posts, 10 kept: rowids 1..=30 cut (through the analyst's own
+        // bounded push).
+        for r in 1..=40 {
+            snap.members.push(r, Some(9), None, 10);
+        }
+        members_of(&snap, 9);
+        // A fresh look, with rowid 5 hidden (marked after it was cut).
+        let mut h = Holders::default();
+        h.update(&c, &snap, &hidden(&[5]), 50);
+        assert!(h.narratives.contains(&9), "a cut post hides its narrative");
+        // Hidden posts that were never in it leave it shown (the filter's
+        // false positives aside: 30 rowids in 1,024 bits).
+        let mut h = Holders::default();
+        h.update(&c, &snap, &hidden(&[45]), 50);
+        assert!(!h.narratives.contains(&9));
+        // Brought up to date: a cut post hidden later.
+        h.update(&c, &snap, &hidden(&[45, 12]), 50);
+        assert!(h.narratives.contains(&9));
+    }
+
+    fn members_of(snap: &Snapshot, n: u64) {
+        let kept = &snap.members.posts[&n];
+        assert!(
+            kept.len() < 20 && snap.members.trimmed[&n] > 20,
+            "the list was cut"
+        );
     }
 
     #[test]
