@@ -50,6 +50,8 @@
 //! window_h = 48                    # each pass reads the posts of this many hours before the newest (docs/server.md)
 //! max_span_h = 168                 # … back to the first post of open incidents, at most this far; older incidents freeze
 //! prebunk_every_s = 3600           # storylines (prebunk) from a pass over the whole store at most this often
+//! prebunk_calendar = "events.csv"  # dated events that can trigger a storyline (`pharos prebunk --calendar`'s format)
+//! prebunk_horizon_days = 30        # storylines forecast this many days ahead
 //!
 //! [analysis]                       # what the live analysis keeps of an unbounded stream (docs/limits.md)
 //! members_per_narrative = 50000    # newest posts of a narrative its routes read (packs, matches, clearance)
@@ -135,6 +137,13 @@ pub struct IncidentsConfig {
     /// history: a separate pass over the whole store (holding no post)
     /// at start, then at most this often, and no more than a tenth of the time.
     pub prebunk_every_s: u64,
+    /// Dated events that can trigger a storyline (elections, summits,
+    /// anniversaries): a `pharos prebunk --calendar` file, read at start
+    /// (an error stops the server, naming the line) and again before each
+    /// storyline pass (an error then keeps the last good calendar).
+    pub prebunk_calendar: Option<PathBuf>,
+    /// Storylines are forecast this many days ahead.
+    pub prebunk_horizon_days: f64,
 }
 
 impl Default for IncidentsConfig {
@@ -144,6 +153,8 @@ impl Default for IncidentsConfig {
             window_h: 48,
             max_span_h: 168,
             prebunk_every_s: 3600,
+            prebunk_calendar: None,
+            prebunk_horizon_days: 30.0,
         }
     }
 }
@@ -337,6 +348,12 @@ impl Config {
         if c.ingest.queue == 0 || c.ingest.max_body_bytes == 0 {
             anyhow::bail!("config {origin}: [ingest] queue and max_body_bytes must be above 0");
         }
+        let h = c.incidents.prebunk_horizon_days;
+        if !(h.is_finite() && h > 0.0 && h <= 3650.0) {
+            anyhow::bail!(
+                "config {origin}: [incidents] prebunk_horizon_days takes a number of days above 0 and at most 3650, not {h}"
+            );
+        }
         let mut c = c;
         for (i, t) in c.taxii.collections.iter_mut().enumerate() {
             if t.orgs.is_empty() {
@@ -365,5 +382,49 @@ impl Config {
             anyhow::bail!("config {origin}: [watch] every_s must be above 0");
         }
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_storyline_settings_are_read_and_checked() {
+        let c = Config::parse(
+            "[incidents]\nprebunk_calendar = \"events.csv\"\nprebunk_horizon_days = 90\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.incidents.prebunk_calendar,
+            Some(PathBuf::from("events.csv"))
+        );
+        assert_eq!(c.incidents.prebunk_horizon_days, 90.0);
+        assert_eq!(Config::default().incidents.prebunk_horizon_days, 30.0);
+        for bad in ["0", "-3", "1e9", "nan"] {
+            let e = Config::parse(
+                &format!("[incidents]\nprebunk_horizon_days = {bad}\n"),
+                "t.toml",
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("prebunk_horizon_days"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_broken_calendar_stops_the_server_naming_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let cal = dir.path().join("events.csv");
+        std::fs::write(&cal, "2026-05-09,Victory Day,yearly\nnot a date,Summit\n").unwrap();
+        let e = crate::incidents::read_calendar(&cal)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("prebunk_calendar") && e.contains(":2"), "{e}");
+        let e = crate::incidents::read_calendar(&dir.path().join("none.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("none.csv"), "{e}");
     }
 }

@@ -175,6 +175,14 @@ pub fn start_live(
         config.incidents.window_h,
         config.incidents.max_span_h,
     );
+    let prebunk = PrebunkSettings {
+        calendar_path: config.incidents.prebunk_calendar.clone(),
+        calendar: match &config.incidents.prebunk_calendar {
+            Some(p) => read_calendar(p)?,
+            None => Default::default(),
+        },
+        horizon_days: config.incidents.prebunk_horizon_days,
+    };
     let store = AnyStore::open_existing(&store_path)?;
     let stored =
         load(&store).map_err(|e| anyhow::anyhow!("reading the stored incidents: {}", e.message))?;
@@ -190,6 +198,7 @@ pub fn start_live(
         store,
         library,
         rules,
+        prebunk,
         window,
         ids,
         done,
@@ -245,6 +254,7 @@ struct LiveIncidents {
     store: AnyStore,
     library: std::path::PathBuf,
     rules: pharos_alerts::Rules,
+    prebunk: PrebunkSettings,
     window: pharos_assess::live::LiveOptions,
     ids: pharos_assess::live::NetworkIds,
     /// The end of the last pass (event time, exclusive).
@@ -264,6 +274,25 @@ struct LiveIncidents {
     unannounced: HashMap<String, IncidentSummary>,
     events: tokio::sync::broadcast::Sender<crate::analyst::LiveEvent>,
     snapshot: std::sync::Arc<std::sync::RwLock<crate::analyst::Snapshot>>,
+}
+
+/// What the storyline pass forecasts with (`[incidents] prebunk_*`).
+struct PrebunkSettings {
+    calendar_path: Option<std::path::PathBuf>,
+    /// The last calendar read without error.
+    calendar: pharos_assess::prebunk::Calendar,
+    horizon_days: f64,
+}
+
+/// A calendar file (`pharos prebunk --calendar`'s format); errors name the
+/// file and line.
+pub(crate) fn read_calendar(
+    path: &std::path::Path,
+) -> anyhow::Result<pharos_assess::prebunk::Calendar> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("[incidents] prebunk_calendar {}: {e}", path.display()))?;
+    pharos_assess::prebunk::Calendar::parse(&text, &path.display().to_string())
+        .map_err(|e| anyhow::anyhow!("[incidents] prebunk_calendar: {e}"))
 }
 
 /// Hands the memory the allocator holds free back to the system (glibc
@@ -454,11 +483,21 @@ impl LiveIncidents {
     /// Storylines likely to come back, from the whole store (holding no
     /// post), linked to the stored incidents.
     fn prebunk(&mut self) {
+        if let Some(p) = &self.prebunk.calendar_path {
+            // Edits apply at the next pass; a broken file keeps the last
+            // good calendar.
+            match read_calendar(p) {
+                Ok(c) => self.prebunk.calendar = c,
+                Err(e) => tracing::warn!("{e:#}; the last calendar read is used"),
+            }
+        }
         let result = (|| -> anyhow::Result<pharos_assess::prebunk::brief::Prebunk> {
             // Every stored incident (the briefs link to them): read for this
             // pass only, at most every `prebunk_every_s`.
             let stored = pharos_assess::load_incidents(&self.store)?;
-            let opts = self.options()?;
+            let mut opts = self.options()?;
+            opts.prebunk.calendar = self.prebunk.calendar.clone();
+            opts.prebunk.horizon_days = self.prebunk.horizon_days;
             Ok(pharos_assess::live::prebunk_store(
                 &self.store,
                 &stored,

@@ -38,8 +38,18 @@ async fn the_dashboard_lists_and_shows_prebunk_briefs_to_the_team_only() {
         .unwrap()
         .token;
     drop(store);
+    // The calendar of the scenario's triggers, as a user writes one.
+    let calendar = dir.path().join("events.csv");
+    let lines: Vec<String> = sc
+        .calendar
+        .iter()
+        .map(|c| format!("{},{}", c.date.day(), c.label))
+        .collect();
+    std::fs::write(&calendar, format!("# date,label\n{}\n", lines.join("\n"))).unwrap();
     let mut config = Config::default();
     config.incidents.every_s = 1;
+    config.incidents.prebunk_calendar = Some(calendar);
+    config.incidents.prebunk_horizon_days = f64::from(sc.config.days - sc.config.cutoff_days);
     let st = pharos_server::start(&path, config).unwrap();
 
     // Wait for the live assessment.
@@ -76,6 +86,23 @@ async fn the_dashboard_lists_and_shows_prebunk_briefs_to_the_team_only() {
             "{} not linked",
             f.storyline
         );
+    }
+    // Triggered storylines are expected on their calendar date
+    // (`[incidents] prebunk_calendar`).
+    let triggered: Vec<_> = sc
+        .storylines
+        .iter()
+        .filter(|t| t.kind == "triggered")
+        .collect();
+    assert!(!triggered.is_empty());
+    for t in &triggered {
+        let f = p
+            .forecasts
+            .iter()
+            .find(|f| f.terms.contains(&t.marker))
+            .unwrap_or_else(|| panic!("no forecast for {}", t.marker));
+        assert_eq!(f.basis, pharos_assess::prebunk::Basis::Trigger, "{f:?}");
+        assert_eq!(f.trigger, t.trigger, "{f:?}");
     }
     let id = &p.briefs[0].forecast.storyline;
     let (status, brief) = page(&st, &format!("/prebunk/{id}"), &analyst).await;
