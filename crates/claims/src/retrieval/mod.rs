@@ -608,7 +608,6 @@ impl Matcher {
         let Some(vecs) = sem.embed(&plan) else {
             return out;
         };
-        let near = sem.nearest(&vecs, self.dense_k());
         // The post means as they were before this batch (a batch is never
         // centred on itself), for the languages of its posts.
         let centring = self.centring && sem.is_e5();
@@ -646,7 +645,10 @@ impl Matcher {
                 }
             }
         }
-        let near_centred = sem.nearest(&centred_q, self.dense_k());
+        // One search for the raw and the centred vectors: the claims'
+        // vectors are read once.
+        let mut near = sem.nearest(&[vecs.as_slice(), &centred_q].concat(), self.dense_k());
+        let near_centred = near.split_off(vecs.len());
         for ((&i, &w), lang) in plan.posts.iter().zip(&plan.slot).zip(&post_langs) {
             let list = &mut out[i];
             for &ord in &near[w] {
