@@ -321,7 +321,10 @@ mod tests {
             }
             let first = &index.nearest(&queries[..1], 4)[0];
             let tied: Vec<u32> = first.iter().map(|h| h.0).collect();
-            assert_eq!(tied, vec![5, 1000, CHUNK as u32 + 3, 2 * CHUNK as u32 + 700]);
+            assert_eq!(
+                tied,
+                vec![5, 1000, CHUNK as u32 + 3, 2 * CHUNK as u32 + 700]
+            );
         }
     }
 
