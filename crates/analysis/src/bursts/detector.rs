@@ -298,13 +298,16 @@ impl BurstDetector {
         e.profile = profile;
         e.last_seen = e.last_seen.max(ms);
         e.count += 1;
-        let recent = Recent {
+        // The post id is copied only where it is kept (the entity's
+        // recent posts, a burst's evidence): most observations keep it
+        // nowhere.
+        let mut recent = Recent {
             ms,
             actor: fnv(obs.actor),
             flags: obs.flags.0,
             platform,
             lang,
-            post: obs.post.into(),
+            post: Box::default(),
         };
         let factor = self.profiles.factor(profile, ms);
         let w = if e.burst.as_ref().is_some_and(|b| b.opened.is_some()) {
@@ -315,7 +318,7 @@ impl BurstDetector {
         e.level.add(ms, w, self.tau_ms);
 
         if let Some(b) = e.burst.as_mut() {
-            add_to_burst(&self.cfg, b, &recent);
+            add_to_burst(&self.cfg, b, &recent, obs.post);
         } else {
             // Would this bin, as it stands, put the entity in a burst?
             let mid = e.bin * self.bin_ms + self.bin_ms / 2;
@@ -326,15 +329,16 @@ impl BurstDetector {
                 let mut b = self.new_burst(&e, start_bin, ms, peek.state());
                 for r in &e.recent {
                     if r.ms >= start_bin * self.bin_ms {
-                        add_to_burst(&self.cfg, &mut b, r);
+                        add_to_burst(&self.cfg, &mut b, r, &r.post);
                     }
                 }
-                add_to_burst(&self.cfg, &mut b, &recent);
+                add_to_burst(&self.cfg, &mut b, &recent, obs.post);
                 e.burst = Some(b);
                 self.open.insert(slot);
             }
         }
         if e.recent.len() < RECENT_CAP {
+            recent.post = obs.post.into();
             e.recent.push(recent);
         }
         // Open the alert once the burst is big enough.
@@ -465,7 +469,7 @@ impl BurstDetector {
                 let mut burst = self.new_burst(e, start_bin, (b + 1) * self.bin_ms - 1, state);
                 for r in &e.recent {
                     if r.ms >= start_bin * self.bin_ms {
-                        add_to_burst(&self.cfg, &mut burst, r);
+                        add_to_burst(&self.cfg, &mut burst, r, &r.post);
                     }
                 }
                 e.burst = Some(burst);
@@ -652,7 +656,8 @@ impl BurstDetector {
     }
 }
 
-fn add_to_burst(cfg: &BurstConfig, b: &mut Burst, r: &Recent) {
+/// Counts `r` (of post `post`) into the burst.
+fn add_to_burst(cfg: &BurstConfig, b: &mut Burst, r: &Recent, post: &str) {
     b.volume += 1;
     b.last_ms = b.last_ms.max(r.ms);
     b.start_ms = b.start_ms.min(r.ms);
@@ -678,6 +683,6 @@ fn add_to_burst(cfg: &BurstConfig, b: &mut Burst, r: &Recent) {
         b.langs.push(r.lang);
     }
     if b.evidence.len() < cfg.evidence_posts {
-        b.evidence.push(r.post.clone());
+        b.evidence.push(post.into());
     }
 }
