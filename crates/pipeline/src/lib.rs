@@ -57,7 +57,9 @@
 
 use ahash::AHashMap;
 use pharos_alerts::{DeliveryError, JsonlFile, Notification, RuleEngine, Rules, Sink, Status};
-use pharos_analysis::actors::{ActorTracker, StreamModel, sigmoid};
+use pharos_analysis::actors::{
+    ActorTracker, PostFlags, StreamModel, normalised_text_hash, sigmoid,
+};
 use pharos_analysis::bursts::{
     ActorFlags, AlertEvent, BurstConfig, BurstDetector, ClaimConfig, ClaimObservation, ClaimWatch,
     EntityKind, Observation, post_observations,
@@ -72,6 +74,7 @@ use pharos_analysis::narratives::{
     Assignment, NarrativeConfig, NarrativeEngine, NarrativeReader, ReadPosts,
 };
 use pharos_core::{EventTime, Post};
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
@@ -376,6 +379,26 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[i..]).expect("ASCII digits")
 }
 
+/// The actor tracker's duplicate-text hash of each post
+/// ([`normalised_text_hash`]; 0, unused, for reshares), made in the read
+/// stage so the serial signals stage does not walk every text again.
+fn text_hashes(posts: &[Post]) -> Vec<u64> {
+    posts.iter().map(text_hash).collect()
+}
+
+/// [`text_hashes`] on the rayon pool.
+fn par_text_hashes(posts: &[Post]) -> Vec<u64> {
+    posts.par_iter().with_min_len(64).map(text_hash).collect()
+}
+
+fn text_hash(post: &Post) -> u64 {
+    if post.reshare_of.is_some() {
+        0
+    } else {
+        normalised_text_hash(&post.text)
+    }
+}
+
 /// FNV-1a of an account id (edge keys).
 fn account_hash(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -439,6 +462,7 @@ impl Signals {
         &mut self,
         posts: &[Post],
         assignments: &[Assignment],
+        text_hashes: &[u64],
         cleaned: Option<&[Post]>,
     ) -> Result<Vec<Notification>, DeliveryError> {
         let mut kept = Vec::new();
@@ -447,15 +471,28 @@ impl Signals {
             None => Vec::new(),
         };
         for (i, (post, a)) in posts.iter().zip(assignments).enumerate() {
-            self.post(post, *a, hits.get(i).map(Vec::as_slice).unwrap_or(&[]));
+            let hits = hits.get(i).map(Vec::as_slice).unwrap_or(&[]);
+            self.post(post, *a, text_hashes.get(i).copied(), hits);
             self.deliver(&mut kept)?;
         }
         Ok(kept)
     }
 
-    fn post(&mut self, post: &Post, assignment: Assignment, hits: &[ClaimHit]) {
+    fn post(
+        &mut self,
+        post: &Post,
+        assignment: Assignment,
+        text_hash: Option<u64>,
+        hits: &[ClaimHit],
+    ) {
         self.posts += 1;
-        self.tracker.observe(post);
+        self.tracker.observe_with(
+            post,
+            PostFlags {
+                text_hash,
+                ..PostFlags::default()
+            },
+        );
         // The score alone (`sigmoid(logit)`, equal to `score().score`)
         // without building its explanation.
         let mut flags = ActorFlags::NONE;
@@ -719,13 +756,16 @@ impl AlertPipeline {
         let claims = self.signals.claim_signal.is_some();
         let times = &mut self.stage_times;
         if posts.len() <= CHUNK {
-            let read = timed(&mut times.read, || self.reader.read_here(posts));
+            let (read, hashes) = timed(&mut times.read, || {
+                (self.reader.read_here(posts), text_hashes(posts))
+            });
             let (assigned, cleaned) = timed(&mut times.assign, || {
                 let a = self.narratives.assign_read(posts, read);
                 (a, for_claims(claims, &self.narratives, posts))
             });
             let kept = timed(&mut times.signals, || {
-                self.signals.process(posts, &assigned, cleaned.as_deref())
+                self.signals
+                    .process(posts, &assigned, &hashes, cleaned.as_deref())
             })?;
             self.absorb(kept);
             all.extend(assigned);
@@ -736,8 +776,12 @@ impl AlertPipeline {
         let narratives = &mut self.narratives;
         let signals = &mut self.signals;
         // In flight: chunk i read, chunk i - 1 assigned (waiting for signals).
-        let mut read: Option<ReadPosts> = Some(reader.read(chunks[0]));
-        let mut assigned: Option<(usize, Vec<Assignment>, Option<Vec<Post>>)> = None;
+        let read_chunk = |c: &[Post]| -> (ReadPosts, Vec<u64>) {
+            rayon::join(|| reader.read(c), || par_text_hashes(c))
+        };
+        let mut read: Option<(ReadPosts, Vec<u64>)> = Some(read_chunk(chunks[0]));
+        type Assigned = (usize, Vec<Assignment>, Vec<u64>, Option<Vec<Post>>);
+        let mut assigned: Option<Assigned> = None;
         let mut kept_all = Vec::new();
         for i in 0..=chunks.len() {
             let to_read = chunks.get(i + 1).copied();
@@ -751,13 +795,13 @@ impl AlertPipeline {
             let ((next_read, now_assigned), signalled) = rayon::join(
                 || {
                     rayon::join(
-                        || timed(t_read, || to_read.map(|c| reader.read(c))),
+                        || timed(t_read, || to_read.map(read_chunk)),
                         || {
                             timed(t_assign, || {
-                                to_assign.map(|(i, r)| {
+                                to_assign.map(|(i, (r, hashes))| {
                                     let a = narratives.assign_read(chunks[i], r);
                                     let cleaned = for_claims(claims, narratives, chunks[i]);
-                                    (i, a, cleaned)
+                                    (i, a, hashes, cleaned)
                                 })
                             })
                         },
@@ -765,8 +809,8 @@ impl AlertPipeline {
                 },
                 || {
                     timed(t_signals, || match to_signal {
-                        Some((j, a, cleaned)) => signals
-                            .process(chunks[j], &a, cleaned.as_deref())
+                        Some((j, a, hashes, cleaned)) => signals
+                            .process(chunks[j], &a, &hashes, cleaned.as_deref())
                             .map(|k| Some((a, k))),
                         None => Ok(None),
                     })

@@ -56,7 +56,9 @@ pub use eval::{AucSummary, CvReport, roc_auc, stratified_folds};
 pub use profile::{ProfileFeatures, ProfileModel};
 pub use score::{Contribution, InauthenticityScore, Model, Term, sigmoid};
 pub use stream_model::StreamModel;
-pub use tracker::{ActorSignals, ActorTracker, PostFlags, Synchrony, TrackerConfig};
+pub use tracker::{
+    ActorSignals, ActorTracker, PostFlags, Synchrony, TrackerConfig, normalised_text_hash,
+};
 
 #[cfg(test)]
 mod tests;

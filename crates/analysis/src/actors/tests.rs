@@ -58,6 +58,7 @@ fn duplicate_share_uses_flag_when_given() {
             &post("a", i * 60, &format!("unique {i}")),
             PostFlags {
                 near_duplicate: Some(i % 2 == 0),
+                ..Default::default()
             },
         );
     }

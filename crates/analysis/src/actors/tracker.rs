@@ -66,6 +66,10 @@ pub struct PostFlags {
     /// exact duplicate of the normalised text among the account's last
     /// [`TEXT_RING`] posts itself.
     pub near_duplicate: Option<bool>,
+    /// [`normalised_text_hash`] of the post's text, when the caller made it
+    /// already (off the tracker's thread: the pipeline's parallel read
+    /// stage); `None`: the tracker hashes the text itself when it needs to.
+    pub text_hash: Option<u64>,
 }
 
 /// Synchrony with others, from the coordination engine.
@@ -347,7 +351,9 @@ impl ActorTracker {
             let dup = match flags.near_duplicate {
                 Some(d) => d,
                 None => {
-                    let h = normalised_text_hash(&post.text);
+                    let h = flags
+                        .text_hash
+                        .unwrap_or_else(|| normalised_text_hash(&post.text));
                     h != 0 && st.seen_text(h)
                 }
             };
