@@ -795,6 +795,15 @@ impl Holders {
             }
         }
         self.pending = later;
+        // Narratives the analysis no longer holds (expired) are no longer
+        // listed: what was kept of them goes.
+        let held = |n: &u64| snap.members.posts.contains_key(n);
+        self.examined.retain(|n, _| held(n));
+        self.cut_seen.retain(|n, _| held(n));
+        self.pending.retain(|(n, _)| held(n));
+        let before = self.holding.len();
+        self.holding.retain(|n| held(n));
+        holding_changed |= self.holding.len() != before;
         let narratives_new = !matches!(
             (&self.narratives_of, Some(&snap.narratives)),
             (Some(a), Some(b)) if Arc::ptr_eq(a, b)
@@ -950,6 +959,13 @@ mod tests {
         members(&mut snap, 3, &[21, 26]);
         h.update(&c, &snap, &hidden(&[7, 12, 26]), 30);
         assert!(h.narratives.contains(&3));
+
+        // An expired narrative (the analysis dropped its members) is
+        // forgotten.
+        snap.members.posts.remove(&3);
+        h.update(&c, &snap, &hidden(&[7, 12, 26]), 30);
+        assert!(!h.narratives.contains(&3) && !h.examined.contains_key(&3));
+        assert_eq!(h.narratives, HashSet::from([1, 2]));
     }
 
     #[test]
