@@ -31,6 +31,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
+/// How far after the server's clock a post's event time may be and still
+/// move the live analysis and the live incidents (clock skew between
+/// sources); a post dated later is stored but not analysed live.
+pub const FUTURE_TOLERANCE_MS: i64 = 24 * 3_600_000;
+
+/// The latest event time the live path reads: the clock plus
+/// [`FUTURE_TOLERANCE_MS`].
+pub fn live_horizon_ms() -> i64 {
+    pharos_core::now_ms().saturating_add(FUTURE_TOLERANCE_MS)
+}
+
 /// Post keys kept per narrative (its newest posts).
 const POSTS_PER_NARRATIVE: usize = 30;
 /// Bursts kept per narrative (the latest opened).
@@ -119,6 +130,9 @@ pub struct Snapshot {
     /// ... and those read from the store (written by other processes, or
     /// handed over while the analysis was too far behind to take them).
     pub read_from_store: u64,
+    /// Posts stored but not analysed live: dated more than
+    /// [`FUTURE_TOLERANCE_MS`] after the clock when read.
+    pub future_skipped: u64,
     /// What the live analysis holds, as of the last publish (entry counts,
     /// for the memory benchmark and `PHAROS_MONITOR`).
     pub footprint: Footprint,
@@ -400,6 +414,7 @@ struct Analyst {
     /// the writer could not hand over).
     fed_by_writer: u64,
     read_from_store: u64,
+    future_skipped: u64,
 }
 
 /// The pipeline's sink in the server: every notification goes into the
@@ -536,6 +551,7 @@ impl Analyst {
             posts: 0,
             fed_by_writer: 0,
             read_from_store: 0,
+            future_skipped: 0,
         }
     }
 
@@ -653,6 +669,21 @@ impl Analyst {
                 self.fed_by_writer += rows.len() as u64;
             }
             tail = rows.iter().map(|(r, _)| *r).max().unwrap_or(tail);
+            // A post dated after the clock's horizon would move the live
+            // clock past every other post (its narratives, bursts and
+            // alerts would expire at once): stored, not analysed live.
+            let horizon = live_horizon_ms();
+            let before = rows.len();
+            rows.retain(|(_, p)| p.time.millis() <= horizon);
+            if rows.len() < before {
+                self.future_skipped += (before - rows.len()) as u64;
+                tracing::warn!(
+                    "live analysis: {} posts dated more than {} h after the clock are stored but not analysed live ({} so far)",
+                    before - rows.len(),
+                    FUTURE_TOLERANCE_MS / 3_600_000,
+                    self.future_skipped
+                );
+            }
             rows.sort_by_key(|(r, p)| (p.time.millis(), *r));
             let (ids, posts): (Vec<i64>, Vec<Post>) = rows.into_iter().unzip();
             self.analysed_rowid = self.analysed_rowid.max(tail);
@@ -816,6 +847,7 @@ impl Analyst {
         s.posts = self.posts;
         s.fed_by_writer = self.fed_by_writer;
         s.read_from_store = self.read_from_store;
+        s.future_skipped = self.future_skipped;
         s.published_rowid = self.analysed_rowid;
         s.as_of = self.as_of;
         self.bursts.retain(|n, _| held.contains(n));

@@ -384,7 +384,11 @@ impl LiveIncidents {
     /// One pass: the window ending half a window after the last one (or at
     /// the newest post), saved and announced.
     fn step(&mut self) -> anyhow::Result<Step> {
-        let Some(newest) = self.store.newest_time_ms()?.map(EventTime) else {
+        // The newest post up to the clock's horizon: one dated later would
+        // move every window past the other posts (and delete the open
+        // incidents nothing continued).
+        let horizon = crate::analyst::live_horizon_ms();
+        let Some(newest) = self.store.newest_time_ms(horizon)?.map(EventTime) else {
             return Ok(Step {
                 stored: self.total,
                 reached: true,

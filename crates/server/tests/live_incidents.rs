@@ -406,3 +406,51 @@ async fn a_backlog_announces_only_the_incidents_that_stand() {
     );
     assert_eq!(announced, listed, "every standing incident is announced");
 }
+
+/// Hostile input: one post dated far in the future (year 9999, and one two
+/// days ahead of the clock) sent with a scenario through `POST
+/// /api/ingest` is stored, but moves neither the live analysis's clock
+/// (which would expire every narrative and closed alert at once) nor the
+/// live incidents' windows (which would end after every other post, so no
+/// incident would be found and the open ones deleted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_dated_in_the_future_does_not_move_the_live_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pharos.db");
+    let (_, mut posts) = common::scenario(dir.path(), 6_000, 3);
+    let store = SqliteStore::open(&path).unwrap();
+    let token = create(&store, Role::Analyst, None, "ann").unwrap().token;
+    drop(store);
+    let mut config = Config::default();
+    config.incidents.every_s = 1;
+    let st = pharos_server::start(&path, config).unwrap();
+    let mut far = posts[10].clone();
+    far.id = "from-the-future".into();
+    far.time = pharos_core::EventTime::MAX;
+    let mut soon = posts[11].clone();
+    soon.id = "two-days-ahead".into();
+    soon.time = pharos_core::EventTime(pharos_core::now_ms() + 2 * 86_400_000);
+    let mid = posts.len() / 2;
+    posts.insert(mid, far);
+    posts.insert(mid + 1, soon);
+    send(&st, &token, &posts).await;
+    let stored = max_rowid(&path);
+    assert_eq!(stored as usize, posts.len(), "every post is stored");
+    caught_up(&st, stored).await;
+    let newest = posts
+        .iter()
+        .filter(|p| !p.id.ends_with("future") && p.id != "two-days-ahead")
+        .map(|p| p.time)
+        .max()
+        .unwrap();
+    {
+        let s = st.snapshot.read().unwrap();
+        assert_eq!(s.future_skipped, 2);
+        assert_eq!(s.as_of, Some(newest), "the live clock is the scenario's");
+        assert!(s.incidents > 0, "the live incidents found nothing");
+        assert!(s.narratives.len() > 5, "{} narratives", s.narratives.len());
+    }
+    let (status, listed) = call(&st, "GET", "/api/incidents", &token, Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!listed.as_array().unwrap().is_empty());
+}

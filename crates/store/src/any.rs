@@ -288,7 +288,7 @@ delegate!(StixObjects {
 
 delegate!(PostLog {
     fn max_rowid(&self) -> Result<i64, StoreError>;
-    fn newest_time_ms(&self) -> Result<Option<i64>, StoreError>;
+    fn newest_time_ms(&self, at_most: i64) -> Result<Option<i64>, StoreError>;
     fn write_stamp(&self) -> Result<(i64, i64), StoreError>;
     fn posts_after_rowid(&self, after: i64, limit: usize) -> Result<Vec<(i64, Post)>, StoreError>;
     fn posts_in_time_order(&self, upto: i64, after: (i64, i64), limit: usize) -> Result<Vec<(i64, Post)>, StoreError>;

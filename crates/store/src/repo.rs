@@ -283,9 +283,9 @@ pub trait StixObjects {
 pub trait PostLog {
     /// The highest sequence number stored (0 for an empty store).
     fn max_rowid(&self) -> Result<i64, StoreError>;
-    /// The event time (ms) of the newest stored post (`None`: no post); one
-    /// walk of the time index.
-    fn newest_time_ms(&self) -> Result<Option<i64>, StoreError>;
+    /// The event time (ms) of the newest stored post dated at or before
+    /// `at_most` (`None`: no such post); one walk of the time index.
+    fn newest_time_ms(&self, at_most: i64) -> Result<Option<i64>, StoreError>;
     /// The highest post sequence number and ingest-run number: when neither
     /// moved, nothing was stored.
     fn write_stamp(&self) -> Result<(i64, i64), StoreError>;

@@ -393,7 +393,7 @@ fn a_bulk_load_stores_posts_repeated_across_batches_once<S: Backend>() {
 fn the_post_log_follows_storage_and_event_time_order<S: Backend>() {
     let mut s = S::fresh();
     assert_eq!(s.max_rowid().unwrap(), 0);
-    assert_eq!(s.newest_time_ms().unwrap(), None);
+    assert_eq!(s.newest_time_ms(i64::MAX).unwrap(), None);
     // Stored out of event-time order.
     let posts = [
         post("a", 30, "x", &[], Some("https://s.example/1")),
@@ -407,10 +407,16 @@ fn the_post_log_follows_storage_and_event_time_order<S: Backend>() {
     s.insert(std::slice::from_ref(&reshare)).unwrap();
     assert_eq!(s.max_rowid().unwrap(), 5);
     assert_eq!(
-        s.newest_time_ms().unwrap(),
+        s.newest_time_ms(i64::MAX).unwrap(),
         Some(posts[0].time.millis()),
         "the newest post by event time, not the last stored"
     );
+    assert_eq!(
+        s.newest_time_ms(posts[2].time.millis()).unwrap(),
+        Some(posts[2].time.millis()),
+        "the newest at or before a time"
+    );
+    assert_eq!(s.newest_time_ms(i64::MIN).unwrap(), None);
     let ids = |v: Vec<(i64, Post)>| {
         v.into_iter()
             .map(|(r, p)| format!("{r}{}", p.id))

@@ -24,8 +24,11 @@ impl PostLog for PgStore {
             .unwrap_or(0))
     }
 
-    fn newest_time_ms(&self) -> Result<Option<i64>, StoreError> {
-        self.one_opt_i64("SELECT MAX(time_ms) FROM posts", &[])
+    fn newest_time_ms(&self, at_most: i64) -> Result<Option<i64>, StoreError> {
+        self.one_opt_i64(
+            "SELECT MAX(time_ms) FROM posts WHERE time_ms <= $1",
+            &[&at_most],
+        )
     }
 
     fn write_stamp(&self) -> Result<(i64, i64), StoreError> {

@@ -44,9 +44,13 @@ impl PostLog for SqliteStore {
         self.one_i64("SELECT COALESCE(MAX(rowid), 0) FROM posts")
     }
 
-    fn newest_time_ms(&self) -> Result<Option<i64>, StoreError> {
+    fn newest_time_ms(&self, at_most: i64) -> Result<Option<i64>, StoreError> {
         self.conn
-            .query_row("SELECT MAX(time_ms) FROM posts", [], |r| r.get(0))
+            .query_row(
+                "SELECT MAX(time_ms) FROM posts WHERE time_ms <= ?1",
+                [at_most],
+                |r| r.get(0),
+            )
             .map_err(|e| self.err(e))
     }
 
