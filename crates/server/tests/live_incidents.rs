@@ -66,6 +66,20 @@ async fn send(st: &Shared, token: &str, posts: &[pharos_core::Post]) {
     }
 }
 
+/// An empty store in `dir` with an analyst's token, and the server on it
+/// (incidents reassessed every second): the store's path, the token, the
+/// server.
+fn empty_server(dir: &std::path::Path) -> (std::path::PathBuf, String, Shared) {
+    let path = dir.join("pharos.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let token = create(&store, Role::Analyst, None, "ann").unwrap().token;
+    drop(store);
+    let mut config = Config::default();
+    config.incidents.every_s = 1;
+    let st = pharos_server::start(&path, config).unwrap();
+    (path, token, st)
+}
+
 /// Waits until the live analysis and the live incidents cover the posts
 /// up to row `stored`.
 async fn caught_up(st: &Shared, stored: i64) {
@@ -89,17 +103,11 @@ async fn caught_up(st: &Shared, stored: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incidents_built_live_from_http_ingest_are_the_ones_pharos_assess_finds() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pharos.db");
     let (_, mut posts) = common::scenario(dir.path(), 5_000, 7);
     posts.sort_by_key(|p| p.time);
 
     // An empty store and a token; then the server, with nothing assessed.
-    let store = SqliteStore::open(&path).unwrap();
-    let token = create(&store, Role::Analyst, None, "ann").unwrap().token;
-    drop(store);
-    let mut config = Config::default();
-    config.incidents.every_s = 1;
-    let st = pharos_server::start(&path, config).unwrap();
+    let (path, token, st) = empty_server(dir.path());
 
     // A live stream subscriber, from before the first post.
     let req = Request::get("/api/alerts/stream")
@@ -416,14 +424,8 @@ async fn a_backlog_announces_only_the_incidents_that_stand() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_dated_in_the_future_does_not_move_the_live_clock() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pharos.db");
     let (_, mut posts) = common::scenario(dir.path(), 6_000, 3);
-    let store = SqliteStore::open(&path).unwrap();
-    let token = create(&store, Role::Analyst, None, "ann").unwrap().token;
-    drop(store);
-    let mut config = Config::default();
-    config.incidents.every_s = 1;
-    let st = pharos_server::start(&path, config).unwrap();
+    let (path, token, st) = empty_server(dir.path());
     let mut far = posts[10].clone();
     far.id = "from-the-future".into();
     far.time = pharos_core::EventTime::MAX;
