@@ -669,10 +669,13 @@ impl HiddenPostsCache {
         snap: &crate::analyst::Snapshot,
         posts: &std::sync::Arc<Vec<HiddenPost>>,
     ) -> ApiResult<std::sync::Arc<Holders>> {
+        // Taken out of the entry while it is brought up to date, so that
+        // (once the last request's clearance is dropped) it is not shared
+        // and `make_mut` updates it in place instead of copying it.
         let (upto, kept) = {
-            let e = self.entries.lock().map_err(ApiError::internal)?;
-            match e.iter().find(|e| e.key == key) {
-                Some(e) => (e.upto, e.holders.clone()),
+            let mut e = self.entries.lock().map_err(ApiError::internal)?;
+            match e.iter_mut().find(|e| e.key == key) {
+                Some(e) => (e.upto, e.holders.take()),
                 None => (0, None),
             }
         };
