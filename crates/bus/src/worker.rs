@@ -55,7 +55,8 @@ use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use futures_util::StreamExt;
 use pharos_alerts::{DeliveryError, Notification, Outcome, Rules, Sink};
-use pharos_core::Post;
+use pharos_core::time::{drop_after_horizon, live_horizon_at};
+use pharos_core::{FUTURE_TOLERANCE_MS, Post};
 use pharos_ingest::{Format, Item, Options, Quarantine, Rejection};
 use pharos_pipeline::{AlertPipeline, StreamConfig};
 use pharos_store::{EncodedPosts, Store};
@@ -111,6 +112,10 @@ pub struct Lease {
     /// (the replay included).
     pub posts: u64,
     pub alerts: u64,
+    /// Posts not analysed because they were dated more than
+    /// `pharos_core::FUTURE_TOLERANCE_MS` after their message reached the
+    /// stream (stored all the same).
+    pub future_skipped: u64,
     /// Seconds of this term spent reading the stream and decoding posts,
     /// in the pipeline's stages (read, assign, signals: see
     /// `pharos_pipeline::StageTimes`), and publishing alerts.
@@ -496,9 +501,12 @@ fn lead(
             Ok(Some(Err(e))) => return Err(bus.err("pipeline reader")(Box::new(e))),
             Ok(Some(Ok(m))) => m,
         };
-        let seq = msg
+        let (seq, published_ms) = msg
             .info()
-            .map(|i| i.stream_sequence)
+            .map(|i| {
+                let ms = i.published.unix_timestamp_nanos() / 1_000_000;
+                (i.stream_sequence, ms.clamp(0, i64::MAX as i128) as i64)
+            })
             .map_err(|e| BusError::Other(format!("pipeline reader: {e}")))?;
         if msg.payload.len() > MAX_MESSAGE_BYTES as usize {
             lease.processed = seq;
@@ -506,6 +514,20 @@ fn lead(
         }
         let t = Instant::now();
         let (mut posts, _) = decode(&msg.payload, &format!("nats:{stream}#{seq}"));
+        // A post dated far after its message reached the stream would move
+        // the pipeline's clock past every other post. The horizon is the
+        // message's stream time, not the wall clock, so that a replay
+        // skips the very same posts.
+        let future = drop_after_horizon(&mut posts, live_horizon_at(published_ms), |p| {
+            p.time.millis()
+        });
+        if future > 0 {
+            lease.future_skipped += future as u64;
+            tracing::warn!(
+                "pipeline: {future} posts of nats:{stream}#{seq} dated more than {} h after the message are not analysed",
+                FUTURE_TOLERANCE_MS / 3_600_000
+            );
+        }
         posts.sort_by(|a, b| (a.time, &a.platform, &a.id).cmp(&(b.time, &b.platform, &b.id)));
         lease.decode_s += t.elapsed().as_secs_f64() + waited;
         pipe.push_batch(&posts)

@@ -251,6 +251,76 @@ fn streams_coordination_pairs_of_items_sharing_a_link() {
     assert_eq!(p["coordinated"], false);
 }
 
+#[test]
+fn an_item_dated_in_the_future_is_stored_but_does_not_move_the_stream_clock() {
+    // Two feeds read in one round. Without the guard, the first feed's item
+    // dated 9999 moves the coordination's watermark past everything: bob's
+    // share in the second feed comes late and is never paired with alice's.
+    let first = Arc::new(Mutex::new(authored_feed(&[
+        (
+            "urn:z",
+            "zed@example.org (Zed)",
+            "https://story.example.net/a",
+            "Fri, 31 Dec 9999 23:00:00 +0000",
+        ),
+        (
+            "urn:a",
+            "alice@example.org (Alice)",
+            "https://story.example.net/a",
+            "Mon, 01 Jan 2024 10:00:00 +0000",
+        ),
+    ])));
+    let second = Arc::new(Mutex::new(authored_feed(&[(
+        "urn:b",
+        "bob@example.org (Bob)",
+        "https://story.example.net/a",
+        "Mon, 01 Jan 2024 10:00:30 +0000",
+    )])));
+    let urls = [first, second].map(|body| {
+        let port = serve(body, Arc::new(AtomicUsize::new(0)));
+        format!("http://127.0.0.1:{port}/feed.xml")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("c.db");
+    let pairs_path = dir.path().join("pairs.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
+        .args([
+            "watch", "--json", "--once", "--feed", &urls[0], "--feed", &urls[1],
+        ])
+        .arg("--store")
+        .arg(&store)
+        .arg("--coordination-out")
+        .arg(&pairs_path)
+        .args([
+            "--time-window",
+            "60",
+            "--object",
+            "link",
+            "--lateness",
+            "10m",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["stored"], 2, "the future item is stored too");
+    assert_eq!(lines[1]["stored"], 1);
+    assert_eq!(lines[1]["late"], 0, "{lines:?}");
+    assert_eq!(lines[2]["coordination"]["pairs"], 1, "{lines:?}");
+    let text = std::fs::read_to_string(&pairs_path).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("\"content_id_y\":\"urn:b\""), "{text}");
+    assert!(
+        stderr
+            .contains("1 items dated more than 24 h after the clock were stored but not analysed"),
+        "{stderr}"
+    );
+}
+
 /// Answers `/start` with a redirect to `http://localhost:PORT/feed.xml`
 /// (another host than the `127.0.0.1` asked for, and an internal one), and
 /// `/feed.xml` with a feed of two items.

@@ -26,5 +26,5 @@ pub mod tlp;
 
 pub use link::{Link, normalize_url};
 pub use post::{Actor, Engagement, Media, MediaKind, Post, Provenance};
-pub use time::{EventTime, TimeError, now_ms};
+pub use time::{EventTime, FUTURE_TOLERANCE_MS, TimeError, live_horizon_ms, now_ms};
 pub use tlp::Tlp;

@@ -302,6 +302,36 @@ pub fn now_ms() -> i64 {
     now_us() / 1000
 }
 
+/// How far after the clock a post's event time may be and still move a
+/// live analysis (the server's, `pharos watch`'s, a bus worker's): clock
+/// skew between sources. A post dated later is stored but not analysed
+/// live: one hostile post dated 9999 would otherwise move the live clock
+/// past every other post and expire every narrative, burst and alert.
+pub const FUTURE_TOLERANCE_MS: i64 = 24 * 3_600_000;
+
+/// The latest event time a live analysis reads when the clock reads
+/// `now_ms`: `now_ms` plus [`FUTURE_TOLERANCE_MS`].
+pub fn live_horizon_at(now_ms: i64) -> i64 {
+    now_ms.saturating_add(FUTURE_TOLERANCE_MS)
+}
+
+/// [`live_horizon_at`] the wall clock.
+pub fn live_horizon_ms() -> i64 {
+    live_horizon_at(now_ms())
+}
+
+/// Drops from `items` those whose event time (`time_ms`) is after
+/// `horizon_ms`, keeping the order of the rest; returns how many went.
+pub fn drop_after_horizon<T>(
+    items: &mut Vec<T>,
+    horizon_ms: i64,
+    time_ms: impl Fn(&T) -> i64,
+) -> usize {
+    let before = items.len();
+    items.retain(|x| time_ms(x) <= horizon_ms);
+    before - items.len()
+}
+
 /// The wall clock in epoch microseconds (0 before 1970): TAXII's
 /// `date_added`, which orders object versions, needs them.
 pub fn now_us() -> i64 {
@@ -314,6 +344,18 @@ pub fn now_us() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_posts_dated_after_the_horizon_are_dropped() {
+        let now = p("2026-12-08T00:00:00Z");
+        let h = live_horizon_at(now);
+        assert_eq!(h - now, 24 * 3_600_000);
+        let mut t = vec![now, h, h + 1, i64::MAX, now - 1];
+        assert_eq!(drop_after_horizon(&mut t, h, |x| *x), 2);
+        assert_eq!(t, vec![now, h, now - 1]);
+        // No overflow at the end of time.
+        assert_eq!(live_horizon_at(i64::MAX), i64::MAX);
+    }
 
     fn p(s: &str) -> i64 {
         EventTime::parse(s).unwrap().0

@@ -20,7 +20,8 @@ use pharos_analysis::coordination::report::{CoordinationReport, NetworkReport};
 use pharos_analysis::narratives::NarrativeSummary;
 use pharos_assess::stream::{AlertPipeline, StreamConfig};
 use pharos_claims::respond::scan;
-use pharos_core::{EventTime, Post};
+use pharos_core::time::drop_after_horizon;
+use pharos_core::{EventTime, FUTURE_TOLERANCE_MS, Post, live_horizon_ms};
 use pharos_store::{AnyStore, Location, PostLog};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -30,17 +31,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
-
-/// How far after the server's clock a post's event time may be and still
-/// move the live analysis and the live incidents (clock skew between
-/// sources); a post dated later is stored but not analysed live.
-pub const FUTURE_TOLERANCE_MS: i64 = 24 * 3_600_000;
-
-/// The latest event time the live path reads: the clock plus
-/// [`FUTURE_TOLERANCE_MS`].
-pub fn live_horizon_ms() -> i64 {
-    pharos_core::now_ms().saturating_add(FUTURE_TOLERANCE_MS)
-}
 
 /// Post keys kept per narrative (its newest posts).
 const POSTS_PER_NARRATIVE: usize = 30;
@@ -672,14 +662,12 @@ impl Analyst {
             // A post dated after the clock's horizon would move the live
             // clock past every other post (its narratives, bursts and
             // alerts would expire at once): stored, not analysed live.
-            let horizon = live_horizon_ms();
-            let before = rows.len();
-            rows.retain(|(_, p)| p.time.millis() <= horizon);
-            if rows.len() < before {
-                self.future_skipped += (before - rows.len()) as u64;
+            let future = drop_after_horizon(&mut rows, live_horizon_ms(), |(_, p)| p.time.millis());
+            if future > 0 {
+                self.future_skipped += future as u64;
                 tracing::warn!(
                     "live analysis: {} posts dated more than {} h after the clock are stored but not analysed live ({} so far)",
-                    before - rows.len(),
+                    future,
                     FUTURE_TOLERANCE_MS / 3_600_000,
                     self.future_skipped
                 );

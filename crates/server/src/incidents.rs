@@ -387,7 +387,7 @@ impl LiveIncidents {
         // The newest post up to the clock's horizon: one dated later would
         // move every window past the other posts (and delete the open
         // incidents nothing continued).
-        let horizon = crate::analyst::live_horizon_ms();
+        let horizon = pharos_core::live_horizon_ms();
         let Some(newest) = self.store.newest_time_ms(horizon)?.map(EventTime) else {
             return Ok(Step {
                 stored: self.total,

@@ -7,7 +7,8 @@ use pharos_analysis::coordination::ObjectRule;
 use pharos_analysis::coordination::stream::{
     OwnedPair, StreamPair, StreamParams, StreamingCoordinator,
 };
-use pharos_core::{EventTime, Post};
+use pharos_core::time::drop_after_horizon;
+use pharos_core::{EventTime, FUTURE_TOLERANCE_MS, Post, live_horizon_ms};
 use pharos_ingest::feed::{FeedClient, PollOutcome};
 use pharos_ingest::watch::{FeedPoll, FeedWatch};
 use pharos_ingest::{Options, Quarantine};
@@ -379,6 +380,18 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             quarantine.flush()?;
             rep.stored = done.stored;
             rep.duplicates = done.duplicates;
+            // Stored, but not analysed live: a post dated far after the
+            // clock would move the alerts' and the coordination's clocks
+            // past every other post.
+            if alerts.is_some() || coordination.is_some() {
+                let future = drop_after_horizon(&mut posts, live_horizon_ms(), |p| p.time.millis());
+                if future > 0 {
+                    eprintln!(
+                        "pharos: {url}: {future} items dated more than {} h after the clock were stored but not analysed",
+                        FUTURE_TOLERANCE_MS / 3_600_000
+                    );
+                }
+            }
             if let Some(a) = alerts.as_mut() {
                 posts.sort_by_key(|p| p.time);
                 a.push_batch(&posts)?;
