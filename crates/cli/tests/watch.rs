@@ -163,6 +163,40 @@ fn authored_feed(items: &[(&str, &str, &str, &str)]) -> String {
     )
 }
 
+/// `pharos watch --once` over `feeds` with `--coordination-out` (links,
+/// 60 s window, 10 min lateness): the JSON lines printed, stderr, and the
+/// pairs written.
+fn watch_pairs(dir: &std::path::Path, feeds: &[&str]) -> (Vec<Value>, String, String) {
+    let pairs_path = dir.join("pairs.jsonl");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pharos"));
+    cmd.args(["watch", "--json", "--once"]);
+    for f in feeds {
+        cmd.args(["--feed", f]);
+    }
+    let out = cmd
+        .arg("--store")
+        .arg(dir.join("c.db"))
+        .arg("--coordination-out")
+        .arg(&pairs_path)
+        .args([
+            "--time-window",
+            "60",
+            "--object",
+            "link",
+            "--lateness",
+            "10m",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (lines, stderr, std::fs::read_to_string(&pairs_path).unwrap())
+}
+
 #[test]
 fn streams_coordination_pairs_of_items_sharing_a_link() {
     // Newest first, as feeds list them: carol shares the link two hours
@@ -196,43 +230,12 @@ fn streams_coordination_pairs_of_items_sharing_a_link() {
     let port = serve(body, Arc::new(AtomicUsize::new(0)));
     let url = format!("http://127.0.0.1:{port}/feed.xml");
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("c.db");
-    let pairs_path = dir.path().join("pairs.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args([
-            "watch",
-            "--json",
-            "--once",
-            "--feed",
-            &url,
-            "--store",
-            store.to_str().unwrap(),
-            "--coordination-out",
-            pairs_path.to_str().unwrap(),
-            "--time-window",
-            "60",
-            "--object",
-            "link",
-            "--lateness",
-            "10m",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (lines, _, text) = watch_pairs(dir.path(), &[&url]);
     assert_eq!(lines[0]["stored"], 4);
     assert_eq!(lines[0]["late"], 0);
     assert_eq!(lines[1]["coordination"]["pairs"], 1);
     assert_eq!(lines[1]["coordination"]["late"], 0);
 
-    let text = std::fs::read_to_string(&pairs_path).unwrap();
     let pairs: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -281,37 +284,11 @@ fn an_item_dated_in_the_future_is_stored_but_does_not_move_the_stream_clock() {
         format!("http://127.0.0.1:{port}/feed.xml")
     });
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("c.db");
-    let pairs_path = dir.path().join("pairs.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args([
-            "watch", "--json", "--once", "--feed", &urls[0], "--feed", &urls[1],
-        ])
-        .arg("--store")
-        .arg(&store)
-        .arg("--coordination-out")
-        .arg(&pairs_path)
-        .args([
-            "--time-window",
-            "60",
-            "--object",
-            "link",
-            "--lateness",
-            "10m",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (lines, stderr, text) = watch_pairs(dir.path(), &[&urls[0], &urls[1]]);
     assert_eq!(lines[0]["stored"], 2, "the future item is stored too");
     assert_eq!(lines[1]["stored"], 1);
     assert_eq!(lines[1]["late"], 0, "{lines:?}");
     assert_eq!(lines[2]["coordination"]["pairs"], 1, "{lines:?}");
-    let text = std::fs::read_to_string(&pairs_path).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.contains("\"content_id_y\":\"urn:b\""), "{text}");
     assert!(
