@@ -6,6 +6,11 @@
 //! target/release/examples/encode --model target/models/all-MiniLM-L6-v2 --rounds 3
 //! ```
 //!
+//! Prints the cold start first: the time from the start of `main` to the
+//! model opened and to the first text embedded, and the resident memory
+//! (RSS) before and after opening the model. `PHAROS_EMBED_KERNEL` picks
+//! the dense layers' kernel (`amx`, `avx512-bf16`, `int8`, `portable`).
+//!
 //! The texts are the CheckThat! 2021 Task 2A English dev and test tweets
 //! (second column of `EN_{dev,test}_queries.tsv` under `$PHAROS_DATA` or
 //! `../shared/data`), or the lines of `--texts FILE`.
@@ -20,7 +25,17 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+fn rss_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
 fn main() {
+    let start = Instant::now();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let model = arg(&args, "--model").unwrap_or_else(|| "target/models/all-MiniLM-L6-v2".into());
     let rounds: usize = arg(&args, "--rounds")
@@ -54,8 +69,26 @@ fn main() {
             t
         }
     };
+    let rss0 = rss_mb();
+    let opening = Instant::now();
     let e = Embedder::open(&model).unwrap_or_else(|e| panic!("{e}"));
-    println!("{} texts, model {}", texts.len(), e.dir().display());
+    let opened = opening.elapsed().as_secs_f64();
+    let rss1 = rss_mb();
+    let one = e
+        .embed_one(texts.first().map_or("", String::as_str))
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "cold start: model opened in {opened:.3} s, first text embedded {:.3} s after start ({} values); RSS {rss0:.0} MB before the model, {rss1:.0} MB with it (+{:.0} MB)",
+        start.elapsed().as_secs_f64(),
+        one.len(),
+        rss1 - rss0
+    );
+    println!(
+        "{} texts, model {}, kernel {}",
+        texts.len(),
+        e.dir().display(),
+        e.kernel()
+    );
     let mut first: Option<Vec<Vec<f32>>> = None;
     for r in 0..rounds {
         let t = Instant::now();
@@ -77,4 +110,5 @@ fn main() {
             first = Some(v);
         }
     }
+    println!("RSS {:.0} MB", rss_mb());
 }

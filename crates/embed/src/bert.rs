@@ -92,9 +92,9 @@ impl Embedder {
                 eos: packed.eos,
                 model: packed.tokenizer,
             },
+            kernel: model.kernel_for(default_kernel()),
             model,
             prefixes: Some(("query: ", "passage: ")),
-            kernel: default_kernel(),
             max_tokens,
             id: format!(
                 "{}:{}",
@@ -163,10 +163,10 @@ impl Embedder {
             weights.len()
         );
         Ok(Embedder {
+            kernel: model.kernel_for(default_kernel()),
             model,
             tokenizer: TextTokenizer::Hf(Box::new(tokenizer)),
             prefixes: None,
-            kernel: default_kernel(),
             dim: config.hidden_size,
             max_tokens,
             dir,
@@ -201,17 +201,18 @@ impl Embedder {
         self.max_tokens
     }
 
-    /// The kernel the dense layers run: `amx`, `avx512-bf16` or
-    /// `portable`. It starts as the fastest this CPU has, or as
-    /// `PHAROS_EMBED_KERNEL` says.
+    /// The kernel the dense layers run: `amx`, `avx512-bf16`, `int8` (a
+    /// packed 4-bit model on AVX2) or `portable`. It starts as the fastest
+    /// this CPU has, or as `PHAROS_EMBED_KERNEL` says.
     pub fn kernel(&self) -> &'static str {
         self.kernel.name()
     }
 
     /// Runs the dense layers on the kernel `name` (`amx`, `avx512-bf16`,
-    /// `portable`); false, and nothing changed, if this CPU lacks it.
+    /// `int8`, `portable`); false, and nothing changed, if this CPU lacks
+    /// it (or, for `int8`, the model's weights are not 4-bit).
     pub fn set_kernel(&mut self, name: &str) -> bool {
-        match Kernel::parse(name).filter(|k| k.available()) {
+        match Kernel::parse(name).filter(|&k| k.available() && self.model.kernel_for(k) == k) {
             Some(k) => {
                 self.kernel = k;
                 true

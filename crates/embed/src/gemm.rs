@@ -15,8 +15,13 @@
 //!   order `vdpbf16ps` adds them (the two agree to the last bit but for
 //!   subnormal numbers, which the instruction flushes to zero).
 //!
-//! `PHAROS_EMBED_KERNEL=amx|avx512|portable` picks one (tests compare them;
-//! a kernel the CPU lacks falls back to the next).
+//! A fourth, **int8** ([`q8`]), is for CPUs with AVX2 but no bf16
+//! instructions (AMD Zen 2 and 3): it reads a packed model's 4-bit weights
+//! as they are and quantises the activations to int8, as the model's own
+//! engine does; layers with other weights fall back to the portable loop.
+//!
+//! `PHAROS_EMBED_KERNEL=amx|avx512|int8|portable` picks one (tests compare
+//! them; a kernel the CPU lacks falls back to the next).
 //!
 //! Layout: a bf16 pair (elements `2p` and `2p+1` along the input dimension)
 //! is one `u32`, low half first, as both instructions read it. A packed
@@ -24,6 +29,8 @@
 //! layout); an activation matrix is `[row][pair]`. Both are padded with
 //! zeros to whole tiles: pairs to a multiple of 16 ([`stride`]), rows to a
 //! multiple of 32 ([`padded_rows`]), panels to an even number.
+
+mod q8;
 
 /// Columns in one panel (one 512-bit register of f32, one AMX tile).
 const PANEL: usize = 16;
@@ -105,7 +112,11 @@ fn to_pairs_portable(src: &[f32], rows: usize, k: usize, dst: &mut [u32]) {
 pub(crate) struct Linear {
     n: usize,
     k: usize,
-    panels: Vec<u32>,
+    /// The bf16 panels; for a layer read from 4-bit blocks, made from them
+    /// the first time a bf16 kernel runs (the int8 kernel never needs them).
+    panels: std::sync::OnceLock<Vec<u32>>,
+    /// The 4-bit weights as the packed file holds them, for the int8 kernel.
+    q4: Option<q8::Weights>,
     bias: Vec<f32>,
 }
 
@@ -121,9 +132,50 @@ impl Linear {
         layer
     }
 
+    /// A layer whose weights (`n × k`, row-major) are Q4_0 blocks (the
+    /// packed e5 file's: 32 weights a block along `k`, [`crate::packed`]).
+    /// The int8 kernel reads them as they are (exactly); the bf16 kernels
+    /// get panels of their dequantised values when first used.
+    pub(crate) fn from_q4(blocks: &[u8], bias: &[f32], n: usize, k: usize) -> Self {
+        assert_eq!(bias.len(), n, "bias shape");
+        Linear {
+            n,
+            k,
+            panels: std::sync::OnceLock::new(),
+            q4: Some(q8::Weights::new(blocks, n, k)),
+            bias: bias.to_vec(),
+        }
+    }
+
+    /// The bf16 panels (made from the 4-bit blocks on first use).
+    fn panels(&self) -> &[u32] {
+        self.panels.get_or_init(|| {
+            let q = self
+                .q4
+                .as_ref()
+                .expect("a layer has panels or 4-bit weights");
+            Self::pack(self.n, self.k, |col, out| q.row(col, out))
+        })
+    }
+
+    /// Whether the int8 kernel can run this layer (its weights are 4-bit).
+    pub(crate) fn has_q4(&self) -> bool {
+        self.q4.is_some()
+    }
+
     /// Packs the `n` rows of a weight matrix (`k` values each) that
     /// `row(i, out)` writes, one at a time, with a zero bias.
     pub(crate) fn from_rows(n: usize, k: usize, row: impl Fn(usize, &mut [f32])) -> Self {
+        Linear {
+            n,
+            k,
+            panels: Self::pack(n, k, row).into(),
+            q4: None,
+            bias: vec![0.0; n],
+        }
+    }
+
+    fn pack(n: usize, k: usize, row: impl Fn(usize, &mut [f32])) -> Vec<u32> {
         let kp = stride(k);
         let np = n.div_ceil(PANEL).next_multiple_of(2);
         let mut panels = vec![0u32; np * kp * PANEL];
@@ -137,12 +189,7 @@ impl Linear {
                 panels[(panel * kp + p) * PANEL + lane] = lo | hi << 16;
             }
         }
-        Linear {
-            n,
-            k,
-            panels,
-            bias: vec![0.0; n],
-        }
+        panels
     }
 
     /// Output width.
@@ -154,11 +201,7 @@ impl Linear {
     /// [`to_pairs`] with this layer's `k`); `out` is `rows × n`. A kernel
     /// the CPU lacks computes with the portable loop.
     pub(crate) fn forward(&self, kernel: Kernel, a: &[u32], rows: usize, out: &mut Vec<f32>) {
-        let kernel = if kernel.available() {
-            kernel
-        } else {
-            Kernel::Portable
-        };
+        let kernel = kernel.for_bf16();
         assert_eq!(
             a.len(),
             padded_rows(rows) * stride(self.k),
@@ -175,6 +218,31 @@ impl Linear {
             Kernel::Avx512 => unsafe { avx512::forward(self, a, rows, out) },
             _ => self.forward_portable(a, rows, out),
         }
+    }
+
+    /// `out[r] = x[r]·Wᵀ + b` for the `rows` rows of `x` (`rows × k`, f32)
+    /// on `kernel`: the int8 kernel when it is asked for, the CPU has it and
+    /// the weights are 4-bit; else the bf16 kernels. `input` holds the
+    /// rounded or quantised copy of `x` (reused from call to call).
+    pub(crate) fn apply(
+        &self,
+        kernel: Kernel,
+        x: &[f32],
+        rows: usize,
+        input: &mut Input,
+        out: &mut Vec<f32>,
+    ) {
+        if kernel == Kernel::Int8
+            && let Some(q) = &self.q4
+            && kernel.available()
+        {
+            input.q.quantise(x, rows, self.k);
+            out.resize(rows * self.n, 0.0);
+            q.forward(&input.q, rows, &self.bias, out);
+            return;
+        }
+        to_pairs(x, rows, self.k, &mut input.pairs);
+        self.forward(kernel, &input.pairs, rows, out);
     }
 
     /// The same products and sums as the AVX512 kernel, in plain Rust:
@@ -204,6 +272,7 @@ impl Linear {
     fn portable_body<const FUSED: bool>(&self, a: &[u32], rows: usize, out: &mut [f32]) {
         const RB: usize = 4;
         let kp = stride(self.k);
+        let panels = self.panels();
         let add = |s: f32, x: f32, w: f32| if FUSED { x.mul_add(w, s) } else { s + x * w };
         // The block's activations widened to f32 once (odd, even per
         // pair), so that the inner loop broadcasts them straight from memory.
@@ -215,7 +284,7 @@ impl Linear {
                 *x = [f32_of((v >> 16) as u16), f32_of(v as u16)];
             }
             for panel in 0..self.n.div_ceil(PANEL) {
-                let w = &self.panels[panel * kp * PANEL..(panel + 1) * kp * PANEL];
+                let w = &panels[panel * kp * PANEL..(panel + 1) * kp * PANEL];
                 let cols = (self.n - panel * PANEL).min(PANEL);
                 let mut acc = [[0f32; PANEL]; RB];
                 for (p, wp) in w.chunks_exact(PANEL).enumerate() {
@@ -244,11 +313,21 @@ impl Linear {
     }
 }
 
+/// A layer's input in the form its kernel reads, reused from call to call.
+#[derive(Default)]
+pub(crate) struct Input {
+    pairs: Vec<u32>,
+    q: q8::Activations,
+}
+
 /// A way to compute a dense layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kernel {
     Amx,
     Avx512,
+    /// 4-bit weights × int8 activations on AVX2 ([`q8`]); layers with
+    /// other weights run the portable loop.
+    Int8,
     Portable,
 }
 
@@ -263,17 +342,34 @@ impl Kernel {
                 std::is_x86_feature_detected!("avx512f")
                     && std::is_x86_feature_detected!("avx512bf16")
             }
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Int8 => {
+                std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+            }
             Kernel::Portable => true,
             #[allow(unreachable_patterns)]
             _ => false,
         }
     }
 
-    /// The kernel named `name` (`amx`, `avx512-bf16` or `avx512`, `portable`).
+    /// The kernel that runs a layer of bf16 panels when `self` is asked
+    /// for: itself if the CPU has it and it is a bf16 kernel, else the
+    /// portable loop.
+    pub(crate) fn for_bf16(self) -> Kernel {
+        match self {
+            Kernel::Int8 => Kernel::Portable,
+            k if k.available() => k,
+            _ => Kernel::Portable,
+        }
+    }
+
+    /// The kernel named `name` (`amx`, `avx512-bf16` or `avx512`, `int8`,
+    /// `portable`).
     pub(crate) fn parse(name: &str) -> Option<Kernel> {
         match name.trim() {
             "amx" => Some(Kernel::Amx),
             "avx512" | "avx512-bf16" => Some(Kernel::Avx512),
+            "int8" => Some(Kernel::Int8),
             "portable" => Some(Kernel::Portable),
             _ => None,
         }
@@ -283,6 +379,7 @@ impl Kernel {
         match self {
             Kernel::Amx => "amx",
             Kernel::Avx512 => "avx512-bf16",
+            Kernel::Int8 => "int8",
             Kernel::Portable => "portable",
         }
     }
@@ -291,7 +388,7 @@ impl Kernel {
 /// The kernel an encoder starts with: `PHAROS_EMBED_KERNEL` if set (or
 /// the next one down if the CPU lacks it), else the fastest the CPU has.
 pub(crate) fn default_kernel() -> Kernel {
-    let all = [Kernel::Amx, Kernel::Avx512, Kernel::Portable];
+    let all = [Kernel::Amx, Kernel::Avx512, Kernel::Int8, Kernel::Portable];
     let wanted = std::env::var("PHAROS_EMBED_KERNEL").unwrap_or_default();
     let start = Kernel::parse(&wanted)
         .and_then(|k| all.iter().position(|&a| a == k))
@@ -377,6 +474,7 @@ mod amx {
         let mut acc = Acc([0.0; 4 * 256]);
         let a_stride = kp * 4;
         let b_stride = PANEL * 4;
+        let panels = l.panels();
         // SAFETY: the tiles read are inside `a` (rows padded to 32, pairs
         // to 16) and the packed panels (padded to an even count); the
         // caller vouches for the CPU and the OS permission.
@@ -388,7 +486,7 @@ mod amx {
                 let a0 = a.as_ptr().add(r * kp);
                 let a1 = a0.add(16 * kp);
                 for panel in (0..np).step_by(2) {
-                    let b0 = l.panels.as_ptr().add(panel * kp * PANEL);
+                    let b0 = panels.as_ptr().add(panel * kp * PANEL);
                     let b1 = b0.add(kp * PANEL);
                     asm!(
                         "tilezero tmm0",
@@ -558,10 +656,11 @@ mod avx512 {
         out: &mut [f32],
     ) {
         debug_assert!((r + M) * kp <= a.len());
-        debug_assert!((panel + N) * kp * PANEL <= l.panels.len());
+        let panels = l.panels();
+        debug_assert!((panel + N) * kp * PANEL <= panels.len());
         let mut acc = [[_mm512_setzero_ps(); N]; M];
         let ap = a.as_ptr().wrapping_add(r * kp);
-        let wp = l.panels.as_ptr().wrapping_add(panel * kp * PANEL);
+        let wp = panels.as_ptr().wrapping_add(panel * kp * PANEL);
         for p in 0..kp {
             // SAFETY: p < kp, rows r..r+M and panels panel..panel+N are in
             // bounds (checked by the caller's loop bounds).

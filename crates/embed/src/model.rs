@@ -3,7 +3,7 @@
 //! text attends only to its own tokens), dense layers in bfloat16 with f32
 //! sums ([`crate::gemm`]), everything else in f32.
 
-use crate::gemm::{Kernel, Linear, to_pairs};
+use crate::gemm::{Input, Kernel, Linear};
 
 /// What `config.json` says about the network (the fields Pharos reads).
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -113,7 +113,7 @@ pub(crate) struct Bert {
 pub(crate) struct Scratch {
     kernel: Kernel,
     x: Vec<f32>,
-    pairs: Vec<u32>,
+    input: Input,
     qkv: Vec<f32>,
     ctx: Vec<f32>,
     tmp: Vec<f32>,
@@ -128,7 +128,7 @@ impl Scratch {
         Scratch {
             kernel,
             x: Vec::new(),
-            pairs: Vec::new(),
+            input: Input::default(),
             qkv: Vec::new(),
             ctx: Vec::new(),
             tmp: Vec::new(),
@@ -310,25 +310,41 @@ impl Bert {
                 bias: p.f32s(&format!("{base}.b"), h)?,
             })
         };
-        let linear = |base: &str, n: usize, k: usize| -> Result<Linear, String> {
-            let w = p.f32s(&format!("{base}.w"), n * k)?;
-            let b = p.f32s(&format!("{base}.b"), n)?;
-            Ok(Linear::new(&w, &b, n, k))
+        // 4-bit weights stay 4-bit (for the int8 kernel); f32 ones are
+        // packed for the bf16 kernels.
+        let linear = |bases: &[String], n: usize, k: usize| -> Result<Linear, String> {
+            let mut b = Vec::with_capacity(bases.len() * n);
+            for base in bases {
+                b.extend(p.f32s(&format!("{base}.b"), n)?);
+            }
+            let n_all = bases.len() * n;
+            let q4: Result<Vec<u8>, String> = bases
+                .iter()
+                .map(|base| p.q4(&format!("{base}.w"), n * k))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.concat());
+            if let Ok(blocks) = q4 {
+                return Ok(Linear::from_q4(&blocks, &b, n_all, k));
+            }
+            let mut w = Vec::with_capacity(n_all * k);
+            for base in bases {
+                w.extend(p.f32s(&format!("{base}.w"), n * k)?);
+            }
+            Ok(Linear::new(&w, &b, n_all, k))
         };
         let mut layers = Vec::with_capacity(s.layers);
         for l in 0..s.layers {
-            let mut w = Vec::with_capacity(3 * h * h);
-            let mut b = Vec::with_capacity(3 * h);
-            for part in ["q", "k", "v"] {
-                w.extend(p.f32s(&format!("l{l}.{part}.w"), h * h)?);
-                b.extend(p.f32s(&format!("l{l}.{part}.b"), h)?);
-            }
+            let qkv: Vec<String> = ["q", "k", "v"]
+                .iter()
+                .map(|x| format!("l{l}.{x}"))
+                .collect();
+            let one = |x: &str| [format!("l{l}.{x}")];
             layers.push(Layer {
-                qkv: Linear::new(&w, &b, 3 * h, h),
-                attn_out: linear(&format!("l{l}.ao"), h, h)?,
+                qkv: linear(&qkv, h, h)?,
+                attn_out: linear(&one("ao"), h, h)?,
                 norm1: norm(&format!("l{l}.aln"))?,
-                up: linear(&format!("l{l}.fi"), i, h)?,
-                down: linear(&format!("l{l}.fo"), h, i)?,
+                up: linear(&one("fi"), i, h)?,
+                down: linear(&one("fo"), h, i)?,
                 norm2: norm(&format!("l{l}.oln"))?,
             });
         }
@@ -352,6 +368,24 @@ impl Bert {
         })
     }
 
+    /// Whether the dense layers hold 4-bit weights (what the int8 kernel
+    /// reads).
+    pub(crate) fn is_q4(&self) -> bool {
+        self.layers
+            .iter()
+            .all(|l| l.qkv.has_q4() && l.attn_out.has_q4() && l.up.has_q4() && l.down.has_q4())
+    }
+
+    /// The kernel that runs this model when `k` is asked for: the int8
+    /// kernel only for 4-bit weights (else the portable loop).
+    pub(crate) fn kernel_for(&self, k: Kernel) -> Kernel {
+        if k == Kernel::Int8 && !self.is_q4() {
+            Kernel::Portable
+        } else {
+            k
+        }
+    }
+
     /// Positions the model has (the most tokens a text may have).
     pub(crate) fn positions(&self) -> usize {
         self.positions
@@ -369,6 +403,26 @@ impl Bert {
             // SAFETY: the CPU has the features the copy is compiled for.
             return unsafe { self.embed_avx512(texts, s) };
         }
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features the copy is compiled for.
+            return unsafe { self.embed_avx2(texts, s) };
+        }
+        self.embed_inline(texts, s)
+    }
+
+    /// [`Self::embed`] with the element-wise loops compiled for AVX2 and
+    /// FMA (AMD Zen 2 and 3 have no AVX512).
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn embed_avx2(
+        &self,
+        texts: &[Tokens<'_>],
+        s: &mut Scratch,
+    ) -> Result<Vec<Vec<f32>>, String> {
         self.embed_inline(texts, s)
     }
 
@@ -429,20 +483,18 @@ impl Bert {
         layer_norm(&mut s.x, h, &self.norm, self.eps);
 
         for layer in &self.layers {
-            to_pairs(&s.x, rows, h, &mut s.pairs);
-            layer.qkv.forward(s.kernel, &s.pairs, rows, &mut s.qkv);
+            let k = s.kernel;
+            layer.qkv.apply(k, &s.x, rows, &mut s.input, &mut s.qkv);
             self.attention(&offsets, s);
-            to_pairs(&s.ctx, rows, h, &mut s.pairs);
-            layer.attn_out.forward(s.kernel, &s.pairs, rows, &mut s.tmp);
+            layer
+                .attn_out
+                .apply(k, &s.ctx, rows, &mut s.input, &mut s.tmp);
             add(&mut s.x, &s.tmp);
             layer_norm(&mut s.x, h, &layer.norm1, self.eps);
 
-            to_pairs(&s.x, rows, h, &mut s.pairs);
-            layer.up.forward(s.kernel, &s.pairs, rows, &mut s.up);
+            layer.up.apply(k, &s.x, rows, &mut s.input, &mut s.up);
             activate(&mut s.up, self.act);
-            let i = layer.up.n();
-            to_pairs(&s.up, rows, i, &mut s.pairs);
-            layer.down.forward(s.kernel, &s.pairs, rows, &mut s.tmp);
+            layer.down.apply(k, &s.up, rows, &mut s.input, &mut s.tmp);
             add(&mut s.x, &s.tmp);
             layer_norm(&mut s.x, h, &layer.norm2, self.eps);
         }

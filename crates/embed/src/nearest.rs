@@ -68,7 +68,7 @@ impl NearestIndex {
             chunks,
             rows,
             dim,
-            kernel: default_kernel(),
+            kernel: default_kernel().for_bf16(),
         }
     }
 

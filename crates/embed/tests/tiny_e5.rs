@@ -70,6 +70,58 @@ fn tiny_model_matches_the_reference_engine() {
     assert!(cosine(&d.embed(&texts[..1]).unwrap()[0], &q[0]) > 0.99999);
 }
 
+/// Every kernel this CPU has stays close to the reference engine, and the
+/// int8 kernel (4-bit weights read as they are, int8 activations, as the
+/// reference engine computes) within a tight cosine of the bf16 loop.
+#[test]
+fn every_kernel_stays_close_to_the_reference_and_to_each_other() {
+    let r = reference();
+    let texts: Vec<String> = r["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    let want = rows(&r["query"]);
+    let mut e = Embedder::open(fixture("tiny-e5.bin")).expect("tiny model");
+    let mut got = std::collections::BTreeMap::new();
+    for kernel in ["amx", "avx512-bf16", "int8", "portable"] {
+        if !e.set_kernel(kernel) {
+            eprintln!("kernel {kernel}: not on this CPU");
+            continue;
+        }
+        assert_eq!(e.kernel(), kernel);
+        let v = e.embed(&texts).unwrap();
+        let worst = v
+            .iter()
+            .zip(&want)
+            .map(|(g, w)| cosine(g, w))
+            .fold(1f32, f32::min);
+        eprintln!("{kernel}: lowest cosine to the reference {worst}");
+        assert!(worst > 0.995, "{kernel}: cosine {worst} to the reference");
+        got.insert(kernel, v);
+    }
+    assert!(got.contains_key("portable"));
+    if let Some(int8) = got.get("int8") {
+        let worst = int8
+            .iter()
+            .zip(&got["portable"])
+            .map(|(a, b)| cosine(a, b))
+            .fold(1f32, f32::min);
+        eprintln!("int8 against portable: lowest cosine {worst}");
+        assert!(worst > 0.999, "int8 against portable: cosine {worst}");
+        // The reference engine computes as the int8 kernel does (4-bit
+        // weights, int8 activations per block of 32): nearly the same bits.
+        let worst = int8
+            .iter()
+            .zip(&want)
+            .map(|(g, w)| cosine(g, w))
+            .fold(1f32, f32::min);
+        assert!(worst > 0.99999, "int8: cosine {worst} to the reference");
+    }
+    assert!(!e.set_kernel("gpu"));
+}
+
 #[test]
 fn long_texts_are_cut_to_the_model_positions() {
     let e = Embedder::open(fixture("tiny-e5.bin")).unwrap();
