@@ -702,7 +702,7 @@ mod tests {
     use super::*;
 
     /// A small deterministic generator (no dependency for the tests).
-    fn values(n: usize, seed: u64) -> Vec<f32> {
+    pub(super) fn values(n: usize, seed: u64) -> Vec<f32> {
         let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
         (0..n)
             .map(|_| {

@@ -30,15 +30,19 @@ fn rows(v: &serde_json::Value) -> Vec<Vec<f32>> {
         .collect()
 }
 
-#[test]
-fn tiny_model_matches_the_reference_engine() {
-    let r = reference();
-    let texts: Vec<String> = r["texts"]
+fn texts(r: &serde_json::Value) -> Vec<String> {
+    r["texts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| t.as_str().unwrap().to_owned())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn tiny_model_matches_the_reference_engine() {
+    let r = reference();
+    let texts = texts(&r);
     let e = Embedder::open(fixture("tiny-e5.bin")).expect("tiny model");
     assert_eq!(e.dim(), 64);
     assert_eq!(e.max_tokens(), 40);
@@ -76,12 +80,7 @@ fn tiny_model_matches_the_reference_engine() {
 #[test]
 fn every_kernel_stays_close_to_the_reference_and_to_each_other() {
     let r = reference();
-    let texts: Vec<String> = r["texts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap().to_owned())
-        .collect();
+    let texts = texts(&r);
     let want = rows(&r["query"]);
     let mut e = Embedder::open(fixture("tiny-e5.bin")).expect("tiny model");
     let mut got = std::collections::BTreeMap::new();

@@ -313,19 +313,8 @@ mod avx2 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::values;
     use super::*;
-
-    fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
 
     /// Q4_0 blocks of an `n × k` matrix: scale from each block's largest
     /// value, nibbles from the values.
