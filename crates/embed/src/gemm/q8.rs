@@ -175,7 +175,10 @@ impl Activations {
             let mut sum = 0i32;
             for (q, &v) in q.iter_mut().zip(x) {
                 // NaN becomes 0; the clamp keeps −128 out.
-                let r = (v * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
+                // Adding 1.5·2^23 leaves no fraction bits: rounds to
+                // nearest even in two vector operations (no library call).
+                let y = (v * inv).clamp(-127.0, 127.0);
+                let r = ((y + 12_582_912.0) - 12_582_912.0) as i8;
                 *q = r;
                 sum += r as i32;
             }
