@@ -11,10 +11,11 @@ use crate::factcheck;
 use crate::lexicon::{EMOJI, LANGS};
 use crate::rng::{SimRng, chance, exp, pick};
 use crate::text::{article_url, organic_text, push_hashtags, video_url};
-use crate::truth::{CampaignTruth, Summary, TemplateNetworkTruth, Truth};
+use crate::truth::{CampaignTruth, ClaimPostTruth, Summary, TemplateNetworkTruth, Truth};
 use pharos_core::{Actor, Engagement, EventTime, Link, Media, MediaKind, Post, Provenance};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Zipf};
+use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 
 /// Posts between progress reports.
@@ -105,6 +106,32 @@ struct Engine<'a> {
     platforms: [u64; 3],
     line: u64,
     network: crate::boilerplate::TemplateNetwork,
+    /// The review URLs of the older debunked claims, by language and claim.
+    debunked_urls: Vec<Vec<String>>,
+    /// Posts that repeat a claim, and the reviews of each (truth).
+    claim_posts: Vec<ClaimPostTruth>,
+    /// Post id → its index in `claim_posts`.
+    claim_of: HashMap<String, usize>,
+}
+
+impl Engine<'_> {
+    /// Records that `post` repeats the claim reviewed at `factchecks`.
+    fn repeats(&mut self, post: &str, factchecks: Vec<String>) {
+        self.claim_of
+            .insert(post.to_string(), self.claim_posts.len());
+        self.claim_posts.push(ClaimPostTruth {
+            post: post.to_string(),
+            factchecks,
+        });
+    }
+
+    /// Records a reshare of a post that repeats a claim as repeating it too.
+    fn reshared(&mut self, reshare: &str, original: &str) {
+        if let Some(&i) = self.claim_of.get(original) {
+            let factchecks = self.claim_posts[i].factchecks.clone();
+            self.repeats(reshare, factchecks);
+        }
+    }
 }
 
 fn ring_index(p: Platform, lang: usize) -> usize {
@@ -269,7 +296,7 @@ impl Engine<'_> {
             if let Some(target) = target {
                 if reshare {
                     let text = Self::reshare_text(prof.platform, &target);
-                    return self.build(
+                    let post = self.build(
                         prof.platform,
                         prof.lang,
                         prof.actor,
@@ -277,8 +304,10 @@ impl Engine<'_> {
                         text,
                         target.links,
                         None,
-                        Some(target.id),
+                        Some(target.id.clone()),
                     );
+                    self.reshared(&post.id, &target.id);
+                    return post;
                 }
                 let mut text = String::new();
                 if prof.platform == Platform::Twitter {
@@ -311,14 +340,17 @@ impl Engine<'_> {
         // An original post.
         let mut text = String::with_capacity(200);
         let mut links = Vec::new();
+        let mut recycled = None;
         if chance(&mut self.rng, 0.0015) {
             // An old debunked claim resurfaces.
             let c = &CONTENT[prof.lang];
             text.push_str(pick(&mut self.rng, lang.claim_leads));
             text.push(' ');
-            text.push_str(c.debunked[self.rng.random_range(0..c.debunked.len())].text);
+            let j = self.rng.random_range(0..c.debunked.len());
+            text.push_str(c.debunked[j].text);
             text.push('.');
             self.summary.recycled_claim_posts += 1;
+            recycled = Some(j);
         } else {
             let topic_i = if chance(&mut self.rng, 0.6) {
                 prof.topic
@@ -399,6 +431,10 @@ impl Engine<'_> {
         if self.network.ranks.contains(&rank) {
             self.network.posts.push(post.id.clone());
         }
+        if let Some(j) = recycled {
+            let url = self.debunked_urls[prof.lang][j].clone();
+            self.repeats(&post.id, vec![url]);
+        }
         if followers > 20_000 && chance(&mut self.rng, 0.25) || chance(&mut self.rng, 0.005) {
             self.rings[ri].hot = Some(recent(&post));
         }
@@ -476,7 +512,21 @@ pub fn simulate(
         platforms: [0; 3],
         line: 0,
         network: crate::boilerplate::TemplateNetwork::new(cfg.seed, population, cfg.start),
+        debunked_urls: factcheck::organic_urls(cfg.start),
+        claim_posts: Vec::new(),
+        claim_of: HashMap::new(),
     };
+    // The reviews of each campaign's planted claim.
+    let planted_reviews: Vec<Vec<String>> = campaigns
+        .iter()
+        .map(|c| {
+            reviews
+                .iter()
+                .filter(|r| r.campaign.as_deref() == Some(c.id.as_str()))
+                .map(|r| r.url.clone())
+                .collect()
+        })
+        .collect();
     let mut clock = OrganicClock::new(start, end, organic_n, cfg.seed);
     let mut running: Vec<Running> = campaigns
         .iter()
@@ -518,7 +568,7 @@ pub fn simulate(
                 Action::Reshare(s) => match running[ci].slots.get(s as usize).cloned().flatten() {
                     Some(target) => {
                         let text = Engine::reshare_text(platform, &target);
-                        engine.build(
+                        let post = engine.build(
                             platform,
                             lang,
                             actor,
@@ -526,8 +576,10 @@ pub fn simulate(
                             text,
                             target.links,
                             None,
-                            Some(target.id),
-                        )
+                            Some(target.id.clone()),
+                        );
+                        engine.reshared(&post.id, &target.id);
+                        post
                     }
                     None => engine.build(platform, lang, actor, e.time, text, links, None, None),
                 },
@@ -564,6 +616,9 @@ pub fn simulate(
             if e.cover {
                 r.cover.push(post.id.clone());
             } else {
+                if !planted_reviews[ci].is_empty() && !engine.claim_of.contains_key(&post.id) {
+                    engine.repeats(&post.id, planted_reviews[ci].clone());
+                }
                 r.posts.push(post.id.clone());
                 r.first.get_or_insert(e.time);
                 r.last = e.time;
@@ -669,5 +724,6 @@ pub fn simulate(
         campaigns: campaign_truth,
         template_networks,
         factchecks,
+        claim_posts: std::mem::take(&mut engine.claim_posts),
     })
 }

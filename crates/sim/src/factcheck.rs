@@ -40,6 +40,16 @@ pub(crate) fn organic_library(start: EventTime) -> Vec<FactCheckTruth> {
     out
 }
 
+/// The review URLs of [`organic_library`], by language (`CONTENT` order)
+/// and claim.
+pub(crate) fn organic_urls(start: EventTime) -> Vec<Vec<String>> {
+    let mut urls = organic_library(start).into_iter().map(|f| f.url);
+    CONTENT
+        .iter()
+        .map(|c| c.debunked.iter().filter_map(|_| urls.next()).collect())
+        .collect()
+}
+
 /// URL of the review of a planted claim in `lang`.
 pub(crate) fn planted_url(lang: &str, campaign_id: &str, published: EventTime) -> String {
     let c = crate::content::content(lang);

@@ -46,7 +46,9 @@ pub use config::{CampaignKind, CampaignSpec, SimConfig};
 pub use engine::simulate;
 pub use factcheck::claim_review_feed;
 pub use images::{AI_SOURCE_TYPE, image_path};
-pub use truth::{CampaignTruth, FactCheckTruth, Summary, TemplateNetworkTruth, Truth};
+pub use truth::{
+    CampaignTruth, ClaimPostTruth, FactCheckTruth, Summary, TemplateNetworkTruth, Truth,
+};
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

@@ -28,7 +28,8 @@
 //!   "factchecks": [{"claim": "...", "lang": "en", "url": "...", "rating": "False",
 //!                   "organisation": "...", "published": "...", "claim_author": "...",
 //!                   "claim_published": "...",
-//!                   "appearances": ["..."], "campaign": "c5-false-narrative"}]
+//!                   "appearances": ["..."], "campaign": "c5-false-narrative"}],
+//!   "claim_posts": [{"post": "<post id>", "factchecks": ["<review url>", ...]}]
 //! }
 //! ```
 //!
@@ -63,6 +64,23 @@ pub struct Truth {
     pub template_networks: Vec<TemplateNetworkTruth>,
     /// The fact-check library written beside the posts (`x.factchecks.json`).
     pub factchecks: Vec<FactCheckTruth>,
+    /// Every post whose text repeats a claim of the library, with the
+    /// reviews of that claim: the posts of the campaigns that plant a false
+    /// claim, the organic posts that recycle an older debunked one, and
+    /// every reshare of either (a reshare carries its original's text).
+    /// Every other post repeats no claim of the library. Absent from truth
+    /// files written before it was added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claim_posts: Vec<ClaimPostTruth>,
+}
+
+/// A post that repeats a fact-checked claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClaimPostTruth {
+    pub post: String,
+    /// The `url` of each review ([`FactCheckTruth::url`]) of the claim it
+    /// repeats (a planted claim is reviewed in two languages).
+    pub factchecks: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

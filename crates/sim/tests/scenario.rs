@@ -521,3 +521,89 @@ fn channels_sign_their_posts_and_one_network_shares_a_footer() {
             .any(|p| p.platform == "twitter" && p.text.contains(" via @"))
     );
 }
+
+/// The truth's `claim_posts`: every post that repeats a claim of the
+/// library, with that claim's reviews: the false-narrative campaign's
+/// posts, the recycled organic claims (their text holds the claim), and
+/// every reshare of either; no other post carries a claim's text. A truth
+/// file without the field (written before it) still reads.
+#[test]
+fn claim_posts_label_every_post_that_repeats_a_claim() {
+    let s = scenario();
+    let t = &s.truth;
+    let urls: BTreeMap<&str, &str> = t
+        .factchecks
+        .iter()
+        .map(|f| (f.url.as_str(), f.claim.as_str()))
+        .collect();
+    let labelled: BTreeMap<&str, &Vec<String>> = t
+        .claim_posts
+        .iter()
+        .map(|p| (p.post.as_str(), &p.factchecks))
+        .collect();
+    assert_eq!(labelled.len(), t.claim_posts.len(), "a post labelled twice");
+    assert!(
+        t.claim_posts.iter().all(|p| !p.factchecks.is_empty()
+            && p.factchecks.iter().all(|u| urls.contains_key(u.as_str())))
+    );
+    let c = campaign("false_narrative");
+    let planted: BTreeSet<&str> = t
+        .factchecks
+        .iter()
+        .filter(|f| f.campaign.as_deref() == Some(c.id.as_str()))
+        .map(|f| f.url.as_str())
+        .collect();
+    assert_eq!(planted.len(), 2);
+    for id in &c.posts {
+        let f = labelled.get(id.as_str()).unwrap_or_else(|| panic!("{id}"));
+        assert_eq!(
+            f.iter().map(|u| u.as_str()).collect::<BTreeSet<_>>(),
+            planted
+        );
+    }
+    assert!(
+        c.cover_posts
+            .iter()
+            .all(|id| !labelled.contains_key(id.as_str()))
+    );
+    let posts = by_id();
+    // The older claims: each labelled original holds its claim's text.
+    let organic: Vec<&Post> = t
+        .claim_posts
+        .iter()
+        .map(|p| posts[p.post.as_str()])
+        .filter(|p| p.reshare_of.is_none() && !c.posts.contains(&p.id))
+        .collect();
+    assert_eq!(organic.len() as u64, t.summary.recycled_claim_posts);
+    for p in &organic {
+        let claim = urls[labelled[p.id.as_str()][0].as_str()];
+        assert!(p.text.contains(claim), "{}: {}", p.id, p.text);
+    }
+    // Reshares share their original's label; no other post holds a
+    // claim's text.
+    let mut reshares = 0;
+    for p in &s.posts {
+        match (&p.reshare_of, labelled.get(p.id.as_str())) {
+            (Some(o), Some(f)) => {
+                assert_eq!(labelled.get(o.as_str()), Some(f), "{}", p.id);
+                reshares += 1;
+            }
+            (Some(o), None) => assert!(!labelled.contains_key(o.as_str()), "{}", p.id),
+            (None, Some(_)) => {}
+            (None, None) => assert!(
+                t.factchecks
+                    .iter()
+                    .filter(|f| f.campaign.is_none())
+                    .all(|f| !p.text.contains(&f.claim)),
+                "{}: {}",
+                p.id,
+                p.text
+            ),
+        }
+    }
+    assert!(reshares > 0);
+    let mut old: serde_json::Value = serde_json::to_value(t).unwrap();
+    old.as_object_mut().unwrap().remove("claim_posts");
+    let back: Truth = serde_json::from_value(old).unwrap();
+    assert!(back.claim_posts.is_empty());
+}
