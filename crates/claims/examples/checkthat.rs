@@ -8,6 +8,8 @@
 //! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model target/models/all-MiniLM-L6-v2 --fit                         # refit on train, report dev
 //! cargo run --release -p pharos-claims --example checkthat -- \
+//!     --model DIR --fit --confidence-only                                  # the confidence models only
+//! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model target/models/all-MiniLM-L6-v2 --gate-sweep                  # choose the encoder gate (dev, train)
 //! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model DIR --crosslingual                                           # the dev tweets in 7 languages
@@ -21,6 +23,7 @@
 
 use pharos_claims::retrieval::Matcher;
 use pharos_claims::retrieval::eval::{self, Qrels};
+use pharos_claims::retrieval::fusion::Fusion;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -104,6 +107,21 @@ fn run() -> Result<(), String> {
             );
         }
     }
+    if args.iter().any(|a| a == "--ranking-confidence") {
+        // As before issue 15's fix: each match's confidence from the model
+        // that ranks it (the figures before).
+        let ranking = pharos_claims::retrieval::fusion::Confidence {
+            lexical: Fusion::lexical(),
+            full: if family(&args) == "CE5" {
+                Fusion::full_e5()
+            } else {
+                Fusion::full()
+            },
+            cross: Fusion::cross_e5(),
+            cross_centred: Fusion::cross_centred_e5(),
+        };
+        matcher.set_confidence(ranking);
+    }
     if let Some(g) = arg(&args, "--gate") {
         matcher.gate = g.parse().map_err(|_| format!("--gate {g}: not a number"))?;
     }
@@ -122,6 +140,22 @@ fn run() -> Result<(), String> {
         let l2: f32 = arg(&args, "--l2")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.001);
+        // Each train query is embedded once for the several fits.
+        matcher.remember_post_vectors();
+        if args.iter().any(|a| a == "--confidence-only") {
+            // The confidence models alone; the ranking models stay.
+            let conf = eval::fit_confidence(&mut matcher, &train, &qrels, l2);
+            println!("// confidence\n{}", conf.to_rust(family(&args)));
+            matcher.set_confidence(conf);
+            let _ = report(&matcher, "dev", &dev, &qrels);
+            for c in eval::calibration(&matcher, &dev, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
+                println!(
+                    "dev threshold {:.2}: precision {:.3} recall {:.3} false-match rate {:.3}",
+                    c.threshold, c.precision, c.recall, c.false_match_rate
+                );
+            }
+            return Ok(());
+        }
         let t = Instant::now();
         let (lexical, full) = eval::fit_fusion(&matcher, &train, &qrels, l2);
         eprintln!(
@@ -141,7 +175,10 @@ fn run() -> Result<(), String> {
             println!("// cross-language, centred\n{}", c.to_rust("XC"));
             matcher.set_cross_centred_fusion(c);
         }
-        let full_or_current = full.unwrap_or_else(pharos_claims::retrieval::fusion::Fusion::full);
+        let conf = eval::fit_confidence(&mut matcher, &train, &qrels, l2);
+        println!("// confidence\n{}", conf.to_rust(family(&args)));
+        matcher.set_confidence(conf);
+        let full_or_current = full.unwrap_or_else(Fusion::full);
         matcher.set_fusion(lexical, full_or_current);
         let _ = report(&matcher, "dev", &dev, &qrels);
         for c in eval::calibration(&matcher, &dev, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
@@ -269,6 +306,14 @@ fn crosslingual(
         }
     }
     Ok(())
+}
+
+/// The prefix of the full confidence model's constants for `--model`.
+fn family(args: &[String]) -> &'static str {
+    match arg(args, "--model") {
+        Some(m) if m.contains("e5") => "CE5",
+        _ => "CML",
+    }
 }
 
 fn report(

@@ -489,19 +489,47 @@ fn training_set(
     cosine_only: bool,
     keep: &dyn Fn(&Scored) -> bool,
 ) -> (Vec<Features>, Vec<bool>) {
+    top_training_set(matcher, queries, qrels, cosine_only, keep, None)
+}
+
+/// [`training_set`] with, when `top` is given, only the candidates kept
+/// that the matcher ranks among the first `top` of their list (with the
+/// model when the list has the semantic features, else by BM25).
+fn top_training_set(
+    matcher: &Matcher,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    cosine_only: bool,
+    keep: &dyn Fn(&Scored) -> bool,
+    top: Option<usize>,
+) -> (Vec<Features>, Vec<bool>) {
     let ords = claim_ords(matcher);
     let mut xs = Vec::new();
     let mut ys = Vec::new();
     for chunk in queries.chunks(256) {
         let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
         for (pair, rel) in lists.chunks(2).zip(&rels) {
-            for s in pair.iter().flatten().filter(|s| keep(s)) {
-                let mut f = s.features;
-                if cosine_only {
-                    f[..fusion::LEXICAL].fill(0.0);
+            for list in pair {
+                let list: Vec<Scored> = list.iter().filter(|s| keep(s)).cloned().collect();
+                let first: Option<HashSet<u32>> = top.map(|k| {
+                    let semantic = list.first().is_some_and(|c| c.semantic);
+                    matcher
+                        .rank(list.clone(), semantic, k)
+                        .iter()
+                        .map(|m| ords[m.claim_id.as_str()])
+                        .collect()
+                });
+                for s in list
+                    .iter()
+                    .filter(|s| first.as_ref().is_none_or(|f| f.contains(&s.ord)))
+                {
+                    let mut f = s.features;
+                    if cosine_only {
+                        f[..fusion::LEXICAL].fill(0.0);
+                    }
+                    xs.push(f);
+                    ys.push(rel.contains(&s.ord));
                 }
-                xs.push(f);
-                ys.push(rel.contains(&s.ord));
             }
         }
     }
@@ -558,6 +586,79 @@ pub fn fit_cross_centred_fusion(
     matcher.centre_all = false;
     matcher.reset_lang_means();
     (!xs.is_empty()).then(|| cosine_only(Fusion::fit(fusion::FULL, &xs, &ys, l2, 400)))
+}
+
+/// Candidates per list the confidence models are fitted on: the first
+/// three the matcher ranks (the stream keeps three a post). The decision a
+/// confidence takes is about a post's best candidates; fitted on every
+/// candidate (120 a post, one right at most) its probabilities were low
+/// everywhere (dev recall 0.36 at 0.5).
+pub const CONFIDENCE_TOP: usize = 3;
+
+/// Fits the confidence models ([`fusion::Confidence`]) on labelled
+/// queries: each query against the whole library and against the library
+/// without its relevant claims, the first [`CONFIDENCE_TOP`] candidates of
+/// each an example, each model on the features of the post and the claim alone
+/// ([`fusion::OWN`]): the lexical one on BM25's candidates, the full one on
+/// every candidate with the model's cosines, the cross-language ones on the
+/// cosines only, raw and language-centred (as
+/// [`fit_cross_centred_fusion`]). Without a model only the lexical one is
+/// fitted; the others are the matcher's.
+pub fn fit_confidence(
+    matcher: &mut Matcher,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    l2: f32,
+) -> fusion::Confidence {
+    let mut c = matcher.confidence_models().clone();
+    let top = Some(CONFIDENCE_TOP);
+    let lexical = |s: &Scored| {
+        let mut s = s.clone();
+        s.semantic = false;
+        s
+    };
+    let (xs, ys) = {
+        // BM25's candidates as the matcher without a model sees them.
+        let ords = claim_ords(matcher);
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for chunk in queries.chunks(256) {
+            let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
+            for (pair, rel) in lists.chunks(2).zip(&rels) {
+                for list in pair {
+                    let list: Vec<Scored> =
+                        list.iter().filter(|s| s.bm25 > 0.0).map(lexical).collect();
+                    let first: HashSet<u32> = matcher
+                        .rank(list.clone(), false, CONFIDENCE_TOP)
+                        .iter()
+                        .map(|m| ords[m.claim_id.as_str()])
+                        .collect();
+                    for s in list.iter().filter(|s| first.contains(&s.ord)) {
+                        xs.push(s.features);
+                        ys.push(rel.contains(&s.ord));
+                    }
+                }
+            }
+        }
+        (xs, ys)
+    };
+    c.lexical = Fusion::fit_only(&fusion::OWN_WORDS, &xs, &ys, l2, 400);
+    if !matcher.has_model() {
+        return c;
+    }
+    let (xs, ys) = top_training_set(matcher, queries, qrels, false, &|_| true, top);
+    c.full = Fusion::fit_only(&fusion::OWN, &xs, &ys, l2, 400);
+    c.cross = Fusion::fit_only(&fusion::OWN_COSINES, &xs, &ys, l2, 400);
+    matcher.reset_lang_means();
+    let _ = score_queries(matcher, queries, 1);
+    matcher.centre_all = true;
+    let (xs, ys) = top_training_set(matcher, queries, qrels, true, &|s| s.centred, top);
+    matcher.centre_all = false;
+    matcher.reset_lang_means();
+    if !xs.is_empty() {
+        c.cross_centred = Fusion::fit_only(&fusion::OWN_COSINES, &xs, &ys, l2, 400);
+    }
+    c
 }
 
 /// Precision and recall of "confidence >= threshold" on the top candidate
@@ -625,6 +726,103 @@ pub fn calibration(
             }
         })
         .collect()
+}
+
+/// A post of a labelled stream: its text and language, and the ids of the
+/// library's claims it repeats (none for most posts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledPost {
+    pub id: String,
+    pub text: String,
+    pub lang: Option<String>,
+    pub claims: Vec<String>,
+}
+
+/// The matches a stream keeps at one threshold: each post's `k` best
+/// candidates at or above it, as the store's annotation and the claim
+/// watch keep them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct StreamScore {
+    pub threshold: f64,
+    /// Posts that repeat a claim of the library, and the others.
+    pub positives: usize,
+    pub negatives: usize,
+    /// (post, claim) matches kept, and of them those whose post repeats
+    /// that claim.
+    pub matches: usize,
+    pub right: usize,
+    /// Posts that repeat a claim with at least one right match.
+    pub found: usize,
+    /// Posts that repeat no claim with at least one match.
+    pub matched_negatives: usize,
+}
+
+impl StreamScore {
+    /// Right matches among the matches kept (1 when none is kept).
+    pub fn precision(&self) -> f64 {
+        if self.matches == 0 {
+            1.0
+        } else {
+            self.right as f64 / self.matches as f64
+        }
+    }
+
+    /// Posts that repeat a claim and were matched to it.
+    pub fn recall(&self) -> f64 {
+        self.found as f64 / self.positives.max(1) as f64
+    }
+
+    /// Posts that repeat no claim and were matched all the same.
+    pub fn false_match_rate(&self) -> f64 {
+        self.matched_negatives as f64 / self.negatives.max(1) as f64
+    }
+}
+
+/// Matches `posts` (in batches, in order) keeping `k` per post, and scores
+/// the matches at each threshold.
+pub fn score_stream(
+    matcher: &Matcher,
+    posts: &[LabelledPost],
+    k: usize,
+    thresholds: &[f64],
+) -> Vec<StreamScore> {
+    let mut out: Vec<StreamScore> = thresholds
+        .iter()
+        .map(|&t| StreamScore {
+            threshold: t,
+            ..Default::default()
+        })
+        .collect();
+    for chunk in posts.chunks(512) {
+        let queries: Vec<(&str, Option<&str>)> = chunk
+            .iter()
+            .map(|p| (p.text.as_str(), p.lang.as_deref()))
+            .collect();
+        let found = matcher.match_batch(&queries, k);
+        for (post, matches) in chunk.iter().zip(found) {
+            let positive = !post.claims.is_empty();
+            for s in &mut out {
+                let kept: Vec<&super::Match> = matches
+                    .iter()
+                    .filter(|m| m.confidence >= s.threshold)
+                    .collect();
+                let right = kept
+                    .iter()
+                    .filter(|m| post.claims.contains(&m.claim_id))
+                    .count();
+                s.matches += kept.len();
+                s.right += right;
+                if positive {
+                    s.positives += 1;
+                    s.found += (right > 0) as usize;
+                } else {
+                    s.negatives += 1;
+                    s.matched_negatives += !kept.is_empty() as usize;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Semantic re-ranking for a matcher over `synthetic_library(base, _)`:

@@ -36,6 +36,18 @@ pub const NAMES: [&str; FULL] = [
 /// Features of one candidate.
 pub type Features = [f32; FULL];
 
+/// The features of the post and the claim alone: the share of the claim's
+/// terms in the post and of the post's in the claim, and the cosines to
+/// the claim's text and title. The others (BM25 relative to the best
+/// candidate, its logarithm, whose IDF counts the library's claims, ranks
+/// and gaps, the cosine relative to the best) depend on what else the
+/// library holds. A confidence ([`Confidence`]) uses these only.
+pub const OWN: [usize; 4] = [3, 4, 6, 7];
+/// [`OWN`] without the cosines (no model).
+pub const OWN_WORDS: [usize; 2] = [3, 4];
+/// [`OWN`] without the word-level features (a claim in another language).
+pub const OWN_COSINES: [usize; 2] = [6, 7];
+
 /// A fitted logistic model over the first `n` features.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fusion {
@@ -89,6 +101,35 @@ impl Fusion {
     /// default model), fitted with the dense candidate stage on.
     pub fn full_e5() -> Self {
         Self::from_consts(FULL, &E5_MEAN, &E5_SCALE, &E5_W, E5_B)
+    }
+
+    /// Fits on the features `keep` only: the others get weight 0 (and a
+    /// mean of 0 and a scale of 1, so that they are not read at all).
+    pub fn fit_only(keep: &[usize], xs: &[Features], ys: &[bool], l2: f32, epochs: usize) -> Self {
+        let masked: Vec<Features> = xs
+            .iter()
+            .map(|x| {
+                let mut f = [0f32; FULL];
+                for &i in keep {
+                    f[i] = x[i];
+                }
+                f
+            })
+            .collect();
+        let mut m = Self::fit(FULL, &masked, ys, l2, epochs);
+        for i in 0..FULL {
+            if !keep.contains(&i) {
+                m.weights[i] = 0.0;
+                m.mean[i] = 0.0;
+                m.scale[i] = 1.0;
+            }
+        }
+        m
+    }
+
+    /// The features the model reads (non-zero weight).
+    pub fn reads(&self) -> Vec<usize> {
+        (0..self.n).filter(|&i| self.weights[i] != 0.0).collect()
     }
 
     /// The log-odds of a match.
@@ -190,6 +231,59 @@ impl Fusion {
     }
 }
 
+/// The models that give a match its confidence: one for each ranking model
+/// of the matcher, each over the [`OWN`] features only, so that the
+/// confidence of a post and a claim is the same whatever else the library
+/// holds. The ranking models above order the candidates (their relative
+/// features rank well among the candidates of one post), but their
+/// probabilities rise with the distance from the first candidate to the
+/// others, and in a small library whatever ranks first stands far above
+/// the rest: an off-topic post got 0.95 against a library of 14 claims
+/// (docs/claim-retrieval.md, "Confidence and library size").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confidence {
+    /// Without a model (and for posts the encoder gate keeps lexical).
+    pub lexical: Fusion,
+    /// A claim in the post's language (or of unknown language), with a model.
+    pub full: Fusion,
+    /// A claim in another language (raw cosines).
+    pub cross: Fusion,
+    /// A claim in another language, language-centred cosines.
+    pub cross_centred: Fusion,
+}
+
+impl Confidence {
+    /// The confidence models for multilingual-e5-small (`e5`), else for
+    /// all-MiniLM-L6-v2 (and without a model). MiniLM's full confidence
+    /// model has not been fitted: its matches keep the confidence of its
+    /// ranking model ([`Fusion::full`]), relative features included.
+    pub fn new(e5: bool) -> Self {
+        let full = if e5 {
+            Fusion::from_consts(FULL, &CE5_MEAN, &CE5_SCALE, &CE5_W, CE5_B)
+        } else {
+            Fusion::full()
+        };
+        Confidence {
+            lexical: Fusion::from_consts(FULL, &CLEX_MEAN, &CLEX_SCALE, &CLEX_W, CLEX_B),
+            full,
+            cross: Fusion::from_consts(FULL, &CCR_MEAN, &CCR_SCALE, &CCR_W, CCR_B),
+            cross_centred: Fusion::from_consts(FULL, &CXC_MEAN, &CXC_SCALE, &CXC_W, CXC_B),
+        }
+    }
+
+    /// Each model as Rust constants (what `--fit` prints; `full` names the
+    /// model family's: `CE5` or `CML`).
+    pub fn to_rust(&self, full: &str) -> String {
+        format!(
+            "{}{}{}{}",
+            self.lexical.to_rust("CLEX"),
+            self.full.to_rust(full),
+            self.cross.to_rust("CCR"),
+            self.cross_centred.to_rust("CXC")
+        )
+    }
+}
+
 pub(crate) fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
@@ -260,6 +354,63 @@ const XC_W: [f32; 10] = [
 ];
 const XC_B: f32 = -4.933135;
 
+// The confidence models (`Confidence`): fitted by `cargo run --release -p
+// pharos-claims --example checkthat -- --model FILE --fit --confidence-only`
+// on the CheckThat! 2021 train queries, multilingual-e5-small with the
+// dense stage on: the first three candidates of each query, against the
+// whole library and against the library without its true claims.
+const CLEX_MEAN: [f32; 10] = [
+    0.000000, 0.000000, 0.000000, 0.268850, 0.198179, 0.000000, 0.000000, 0.000000, 0.000000,
+    0.000000,
+];
+const CLEX_SCALE: [f32; 10] = [
+    1.000000, 1.000000, 1.000000, 0.117563, 0.105991, 1.000000, 1.000000, 1.000000, 1.000000,
+    1.000000,
+];
+const CLEX_W: [f32; 10] = [
+    0.000000, 0.000000, 0.000000, 0.775420, 0.980273, 0.000000, 0.000000, 0.000000, 0.000000,
+    0.000000,
+];
+const CLEX_B: f32 = -2.296751;
+const CE5_MEAN: [f32; 10] = [
+    0.000000, 0.000000, 0.000000, 0.226432, 0.175703, 0.000000, 0.848269, 0.844387, 0.000000,
+    0.000000,
+];
+const CE5_SCALE: [f32; 10] = [
+    1.000000, 1.000000, 1.000000, 0.134526, 0.115913, 1.000000, 0.034444, 0.033733, 1.000000,
+    1.000000,
+];
+const CE5_W: [f32; 10] = [
+    0.000000, 0.000000, 0.000000, 0.625527, 0.207164, 0.000000, 1.560041, 1.024052, 0.000000,
+    0.000000,
+];
+const CE5_B: f32 = -3.183185;
+const CCR_MEAN: [f32; 10] = [
+    0.000000, 0.000000, 0.000000, 0.000000, 0.000000, 0.000000, 0.848269, 0.844387, 0.000000,
+    0.000000,
+];
+const CCR_SCALE: [f32; 10] = [
+    1.000000, 1.000000, 1.000000, 1.000000, 1.000000, 1.000000, 0.034444, 0.033733, 1.000000,
+    1.000000,
+];
+const CCR_W: [f32; 10] = [
+    0.000000, 0.000000, 0.000000, 0.000000, 0.000000, 0.000000, 1.885954, 1.269926, 0.000000,
+    0.000000,
+];
+const CCR_B: f32 = -3.325838;
+const CXC_MEAN: [f32; 10] = [
+    0.000000, 0.000000, 0.000000, 0.000000, 0.000000, 0.000000, 0.354477, 0.298355, 0.000000,
+    0.000000,
+];
+const CXC_SCALE: [f32; 10] = [
+    1.000000, 1.000000, 1.000000, 1.000000, 1.000000, 1.000000, 0.107990, 0.121539, 1.000000,
+    1.000000,
+];
+const CXC_W: [f32; 10] = [
+    0.000000, 0.000000, 0.000000, 0.000000, 0.000000, 0.000000, 1.688120, 0.956955, 0.000000,
+    0.000000,
+];
+const CXC_B: f32 = -2.777936;
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,7 +30,7 @@ pub mod text;
 
 use crate::Claim;
 use crate::library::Library;
-use fusion::{FULL, Features, Fusion};
+use fusion::{Confidence, FULL, Features, Fusion};
 use index::{Candidate, ClaimIndex};
 use pharos_analysis::similarity::translit::detect_language;
 use rayon::prelude::*;
@@ -147,6 +147,8 @@ pub struct Matcher {
     full: Fusion,
     cross: Fusion,
     cross_centred: Fusion,
+    /// The confidence of a match (the models above only order candidates).
+    confidence: Confidence,
     langs: ClaimLangs,
     /// Running means of post vectors per language ([`centre`]).
     means: std::sync::Mutex<centre::LangMeans>,
@@ -305,6 +307,7 @@ impl Matcher {
             full: Fusion::full(),
             cross: Fusion::cross_e5(),
             cross_centred: Fusion::cross_centred_e5(),
+            confidence: Confidence::new(false),
             langs: ClaimLangs::new(claims),
             means: std::sync::Mutex::new(centre::LangMeans::new("", 0)),
             claim_means: (Vec::new(), None),
@@ -351,6 +354,7 @@ impl Matcher {
     /// means, and the post means kept for its model beside the library.
     fn install(&mut self, sem: semantic::Semantic) {
         self.full = Self::fusion_for(&sem);
+        self.confidence = Confidence::new(sem.is_e5());
         self.claim_means = sem.text_means(
             &self.langs.of,
             self.langs.codes.len(),
@@ -404,6 +408,17 @@ impl Matcher {
             Fusion::full_e5()
         } else {
             Fusion::full()
+        }
+    }
+
+    /// Keeps the vector of every post embedded from now on and reuses it
+    /// for the same text, in this matcher and in those made from it by
+    /// [`Matcher::with_vectors_of`] (evaluations that match the same posts
+    /// against many libraries). Memory grows with the distinct texts.
+    #[doc(hidden)]
+    pub fn remember_post_vectors(&mut self) {
+        if let Some(sem) = &mut self.semantic {
+            sem.remember_posts();
         }
     }
 
@@ -469,6 +484,16 @@ impl Matcher {
         self.full = full;
     }
 
+    /// The models that give a match its confidence.
+    pub fn confidence_models(&self) -> &Confidence {
+        &self.confidence
+    }
+
+    /// Replaces the confidence models (for fitting).
+    pub fn set_confidence(&mut self, confidence: Confidence) {
+        self.confidence = confidence;
+    }
+
     /// Replaces the cross-language fusion (for fitting).
     pub fn set_cross_fusion(&mut self, cross: Fusion) {
         self.cross = cross;
@@ -506,7 +531,8 @@ impl Matcher {
             .collect()
     }
 
-    /// Orders scored candidates by the fused score and keeps `k`.
+    /// Orders scored candidates by the fused score and keeps `k`, each with
+    /// its confidence ([`Confidence`]: the post and the claim alone).
     pub fn rank(&self, cands: Vec<Scored>, semantic: bool, k: usize) -> Vec<Match> {
         // Without a model, candidates keep their BM25 order (the lexical
         // fusion ranked slightly worse on the dev queries: 0.894 vs 0.898
@@ -514,19 +540,24 @@ impl Matcher {
         // Posts the gate kept from the encoder (or whose embedding failed)
         // are ranked as without a model.
         let semantic = semantic && cands.first().is_some_and(|c| c.semantic);
+        let conf = &self.confidence;
         let model = |c: &Scored| match (semantic, c.cross, c.centred) {
-            (false, _, _) => &self.lexical,
-            (true, _, true) => &self.cross_centred,
-            (true, false, false) => &self.full,
-            (true, true, false) => &self.cross,
+            (false, _, _) => (&self.lexical, &conf.lexical),
+            (true, _, true) => (&self.cross_centred, &conf.cross_centred),
+            (true, false, false) => (&self.full, &conf.full),
+            (true, true, false) => (&self.cross, &conf.cross),
         };
-        // (score, logit, ord): ids are cloned for the k kept only.
+        // (score, confidence logit, ord): ids are cloned for the k kept only.
         let mut scored: Vec<(f64, f32, u32)> = cands
             .iter()
             .map(|c| {
-                let z = model(c).logit(&c.features);
-                let score = if semantic { z as f64 } else { c.bm25 as f64 };
-                (score, z, c.ord)
+                let (order, confidence) = model(c);
+                let score = if semantic {
+                    order.logit(&c.features) as f64
+                } else {
+                    c.bm25 as f64
+                };
+                (score, confidence.logit(&c.features), c.ord)
             })
             .collect();
         scored.sort_by(|a, b| {

@@ -30,7 +30,14 @@ pub(crate) struct Semantic {
     dense: NearestIndex,
     /// The claim of each dense row.
     dense_claim: Vec<u32>,
+    /// Post vectors by text, kept for evaluations that match the same
+    /// posts against many libraries (shared by [`Semantic::remapped`]
+    /// copies); `None` in production.
+    memo: Option<PostMemo>,
 }
+
+/// Post vectors by text (see [`Semantic::remember_posts`]).
+type PostMemo = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<f32>>>>;
 
 /// The dense index over the claims' text and title vectors.
 fn dense_index(
@@ -140,7 +147,14 @@ impl Semantic {
             has_title,
             dense,
             dense_claim,
+            memo: None,
         }
+    }
+
+    /// Keeps every post vector computed from now on, by text, and reuses
+    /// it (evaluation: the same posts against many libraries).
+    pub(crate) fn remember_posts(&mut self) {
+        self.memo.get_or_insert_with(Default::default);
     }
 
     /// The vectors' length.
@@ -184,7 +198,9 @@ impl Semantic {
             title.extend_from_slice(&self.title[s * d..(s + 1) * d]);
             has_title.push(self.has_title[s]);
         }
-        Ok(Self::assemble(embedder, d, text, title, has_title))
+        let mut copy = Self::assemble(embedder, d, text, title, has_title);
+        copy.memo = self.memo.clone();
+        Ok(copy)
     }
 
     /// The vectors of the planned texts (each distinct text once); `None`
@@ -193,6 +209,22 @@ impl Semantic {
     pub(crate) fn embed(&self, plan: &EncoderPlan<'_>) -> Option<Vec<Vec<f32>>> {
         if plan.texts.is_empty() {
             return Some(Vec::new());
+        }
+        if let Some(memo) = &self.memo {
+            let mut m = memo.lock().unwrap_or_else(|e| e.into_inner());
+            let mut missing: Vec<&str> = Vec::new();
+            for t in &plan.texts {
+                if !m.contains_key(*t) {
+                    missing.push(t);
+                }
+            }
+            if !missing.is_empty() {
+                let vecs = self.embedder.embed(&missing).ok()?;
+                for (t, v) in missing.into_iter().zip(vecs) {
+                    m.insert(t.to_string(), v);
+                }
+            }
+            return plan.texts.iter().map(|t| m.get(*t).cloned()).collect();
         }
         match self.embedder.embed(&plan.texts) {
             Ok(v) => Some(v),
