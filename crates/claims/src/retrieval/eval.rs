@@ -489,18 +489,20 @@ fn training_set(
     cosine_only: bool,
     keep: &dyn Fn(&Scored) -> bool,
 ) -> (Vec<Features>, Vec<bool>) {
-    top_training_set(matcher, queries, qrels, cosine_only, keep, None)
+    let pick = |s: &Scored| keep(s).then(|| s.clone());
+    top_training_set(matcher, queries, qrels, cosine_only, &pick, None)
 }
 
-/// [`training_set`] with, when `top` is given, only the candidates kept
-/// that the matcher ranks among the first `top` of their list (with the
-/// model when the list has the semantic features, else by BM25).
+/// [`training_set`] over the candidates `pick` keeps (as it gives them
+/// back) with, when `top` is given, only those that the matcher ranks
+/// among the first `top` of their list (with the model when the list has
+/// the semantic features, else by BM25).
 fn top_training_set(
     matcher: &Matcher,
     queries: &[(String, String)],
     qrels: &Qrels,
     cosine_only: bool,
-    keep: &dyn Fn(&Scored) -> bool,
+    pick: &dyn Fn(&Scored) -> Option<Scored>,
     top: Option<usize>,
 ) -> (Vec<Features>, Vec<bool>) {
     let ords = claim_ords(matcher);
@@ -510,7 +512,7 @@ fn top_training_set(
         let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
         for (pair, rel) in lists.chunks(2).zip(&rels) {
             for list in pair {
-                let list: Vec<Scored> = list.iter().filter(|s| keep(s)).cloned().collect();
+                let list: Vec<Scored> = list.iter().filter_map(pick).collect();
                 let first: Option<HashSet<u32>> = top.map(|k| {
                     let semantic = list.first().is_some_and(|c| c.semantic);
                     matcher
@@ -612,47 +614,26 @@ pub fn fit_confidence(
 ) -> fusion::Confidence {
     let mut c = matcher.confidence_models().clone();
     let top = Some(CONFIDENCE_TOP);
+    // BM25's candidates as the matcher without a model sees them.
     let lexical = |s: &Scored| {
-        let mut s = s.clone();
-        s.semantic = false;
-        s
+        (s.bm25 > 0.0).then(|| Scored {
+            semantic: false,
+            ..s.clone()
+        })
     };
-    let (xs, ys) = {
-        // BM25's candidates as the matcher without a model sees them.
-        let ords = claim_ords(matcher);
-        let mut xs = Vec::new();
-        let mut ys = Vec::new();
-        for chunk in queries.chunks(256) {
-            let TwoWay { lists, rels } = two_way(matcher, chunk, qrels, &ords);
-            for (pair, rel) in lists.chunks(2).zip(&rels) {
-                for list in pair {
-                    let list: Vec<Scored> =
-                        list.iter().filter(|s| s.bm25 > 0.0).map(lexical).collect();
-                    let first: HashSet<u32> = matcher
-                        .rank(list.clone(), false, CONFIDENCE_TOP)
-                        .iter()
-                        .map(|m| ords[m.claim_id.as_str()])
-                        .collect();
-                    for s in list.iter().filter(|s| first.contains(&s.ord)) {
-                        xs.push(s.features);
-                        ys.push(rel.contains(&s.ord));
-                    }
-                }
-            }
-        }
-        (xs, ys)
-    };
+    let (xs, ys) = top_training_set(matcher, queries, qrels, false, &lexical, top);
     c.lexical = Fusion::fit_only(&fusion::OWN_WORDS, &xs, &ys, l2, 400);
     if !matcher.has_model() {
         return c;
     }
-    let (xs, ys) = top_training_set(matcher, queries, qrels, false, &|_| true, top);
+    let (xs, ys) = top_training_set(matcher, queries, qrels, false, &|s| Some(s.clone()), top);
     c.full = Fusion::fit_only(&fusion::OWN, &xs, &ys, l2, 400);
     c.cross = Fusion::fit_only(&fusion::OWN_COSINES, &xs, &ys, l2, 400);
     matcher.reset_lang_means();
     let _ = score_queries(matcher, queries, 1);
     matcher.centre_all = true;
-    let (xs, ys) = top_training_set(matcher, queries, qrels, true, &|s| s.centred, top);
+    let centred = |s: &Scored| s.centred.then(|| s.clone());
+    let (xs, ys) = top_training_set(matcher, queries, qrels, true, &centred, top);
     matcher.centre_all = false;
     matcher.reset_lang_means();
     if !xs.is_empty() {
