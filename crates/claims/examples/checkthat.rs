@@ -175,11 +175,13 @@ fn run() -> Result<(), String> {
             println!("// cross-language, centred\n{}", c.to_rust("XC"));
             matcher.set_cross_centred_fusion(c);
         }
+        // The confidence is fitted on the first candidates of the ranking
+        // just fitted.
+        let full_or_current = full.unwrap_or_else(Fusion::full);
+        matcher.set_fusion(lexical, full_or_current);
         let conf = eval::fit_confidence(&mut matcher, &train, &qrels, l2);
         println!("// confidence\n{}", conf.to_rust(family(&args)));
         matcher.set_confidence(conf);
-        let full_or_current = full.unwrap_or_else(Fusion::full);
-        matcher.set_fusion(lexical, full_or_current);
         let _ = report(&matcher, "dev", &dev, &qrels);
         for c in eval::calibration(&matcher, &dev, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
             println!(

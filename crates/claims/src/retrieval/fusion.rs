@@ -1,8 +1,11 @@
-//! Fusion: one calibrated match confidence from the lexical and semantic
-//! evidence about a (post, claim) pair.
+//! Fusion: the lexical and semantic evidence about a (post, claim) pair
+//! weighed by logistic models: a ranking model ([`Fusion`]) orders a post's
+//! candidates, and a confidence model ([`Confidence`]), over the features of
+//! the post and the claim alone, gives a match its confidence.
 //!
 //! A logistic regression over standardised features ([`Features`]): its
-//! output is the probability that the claim is one the post repeats. It is
+//! output is the probability that the claim is one the post repeats. A
+//! ranking model is
 //! fitted on the CheckThat! 2021 Task 2A English **train** queries (dev for
 //! the choices, test never), with each train query seen twice: against the
 //! whole library, and against the library without its true claims, so that
@@ -232,9 +235,9 @@ impl Fusion {
 }
 
 /// The models that give a match its confidence: one for each ranking model
-/// of the matcher, each over the [`OWN`] features only, so that the
-/// confidence of a post and a claim is the same whatever else the library
-/// holds. The ranking models above order the candidates (their relative
+/// of the matcher, each over the [`OWN`] features only (but MiniLM's, see
+/// [`Confidence::new`]), so that the confidence of a post and a claim is the
+/// same whatever else the library holds. The ranking models above order the candidates (their relative
 /// features rank well among the candidates of one post), but their
 /// probabilities rise with the distance from the first candidate to the
 /// others, and in a small library whatever ranks first stands far above

@@ -13,11 +13,15 @@
 //!    nearest the post join BM25's candidates (so a post finds a fact-check
 //!    in another language with no word in common), and each candidate gets
 //!    its cosines. Claims are embedded once and cached beside the index.
-//! 3. **Fusion** ([`fusion::Fusion`]): one logistic model over the BM25,
-//!    term-overlap and cosine features gives a calibrated confidence (0–1);
-//!    a match at or above [`DEFAULT_THRESHOLD`] is reported as one.
+//! 3. **Fusion** ([`fusion::Fusion`]): a logistic model over the BM25,
+//!    term-overlap and cosine features orders the candidates; a second one
+//!    ([`fusion::Confidence`]), over the features of the post and the claim
+//!    alone, gives a match its confidence (0–1), the same whatever else the
+//!    library holds; a match at or above [`DEFAULT_THRESHOLD`] is reported
+//!    as one.
 //!
-//! Without a model the matcher runs stages 1 and 3 (its lexical model).
+//! Without a model the matcher runs stages 1 and 3 (BM25 orders; the
+//! lexical confidence model).
 //! Accuracy and speed: docs/claim-retrieval.md.
 
 pub mod centre;
@@ -56,9 +60,10 @@ pub const DENSE_CANDIDATES: usize = 20;
 pub const LEXICAL_CANDIDATES: usize = 50;
 
 /// The encoder gate for a stream ([`Matcher::gate`], off by default): with
-/// a model, a post is embedded only when the lexical confidence of its best
-/// BM25 candidate ([`Matcher::gate_score`]) reaches the gate; below it the
-/// post keeps its lexical result (BM25 order, lexical confidence), as
+/// a model, a post is embedded only when the lexical ranking model's
+/// probability for its best BM25 candidate ([`Matcher::gate_score`]) reaches
+/// the gate; below it the post keeps its lexical result (BM25 order, lexical
+/// confidence), as
 /// without a model. Most posts of a stream repeat no known claim and their
 /// best lexical candidate is weak: the encoder, which costs ~15x the BM25
 /// stage, then runs only where re-ranking could still make a match. This
@@ -473,7 +478,9 @@ impl Matcher {
         self.index.weights = w;
     }
 
-    /// The fusion model used without embeddings (confidence only).
+    /// The lexical ranking model: what the encoder gate reads
+    /// ([`Matcher::gate_score`]; without a model BM25 orders and
+    /// [`fusion::Confidence`] gives the confidence).
     pub fn lexical_model(&self) -> &Fusion {
         &self.lexical
     }
@@ -536,41 +543,43 @@ impl Matcher {
     pub fn rank(&self, cands: Vec<Scored>, semantic: bool, k: usize) -> Vec<Match> {
         // Without a model, candidates keep their BM25 order (the lexical
         // fusion ranked slightly worse on the dev queries: 0.894 vs 0.898
-        // MAP@5) and the lexical model gives only the confidence.
-        // Posts the gate kept from the encoder (or whose embedding failed)
-        // are ranked as without a model.
+        // MAP@5). Posts the gate kept from the encoder (or whose embedding
+        // failed) are ranked as without a model. The confidence of the k
+        // kept comes from the confidence models (`Confidence`).
         let semantic = semantic && cands.first().is_some_and(|c| c.semantic);
         let conf = &self.confidence;
-        let model = |c: &Scored| match (semantic, c.cross, c.centred) {
+        let models = |c: &Scored| match (semantic, c.cross, c.centred) {
             (false, _, _) => (&self.lexical, &conf.lexical),
             (true, _, true) => (&self.cross_centred, &conf.cross_centred),
             (true, false, false) => (&self.full, &conf.full),
             (true, true, false) => (&self.cross, &conf.cross),
         };
-        // (score, confidence logit, ord): ids are cloned for the k kept only.
-        let mut scored: Vec<(f64, f32, u32)> = cands
+        // (score, index in cands): ids are cloned, and confidences worked
+        // out, for the k kept only.
+        let mut scored: Vec<(f64, usize)> = cands
             .iter()
-            .map(|c| {
-                let (order, confidence) = model(c);
+            .enumerate()
+            .map(|(i, c)| {
                 let score = if semantic {
-                    order.logit(&c.features) as f64
+                    models(c).0.logit(&c.features) as f64
                 } else {
                     c.bm25 as f64
                 };
-                (score, confidence.logit(&c.features), c.ord)
+                (score, i)
             })
             .collect();
-        scored.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| self.ids[a.2 as usize].cmp(&self.ids[b.2 as usize]))
-        });
+        let id = |i: usize| &self.ids[cands[i].ord as usize];
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| id(a.1).cmp(id(b.1))));
         scored
             .into_iter()
             .take(k)
-            .map(|(score, z, ord)| Match {
-                claim_id: self.ids[ord as usize].clone(),
-                score,
-                confidence: fusion::sigmoid(z) as f64,
+            .map(|(score, i)| {
+                let c = &cands[i];
+                Match {
+                    claim_id: id(i).clone(),
+                    score,
+                    confidence: models(c).1.confidence(&c.features) as f64,
+                }
             })
             .collect()
     }
@@ -783,8 +792,10 @@ impl Matcher {
         }
     }
 
-    /// The lexical confidence of the best candidate (what the encoder gate
-    /// compares with [`Matcher::gate`]); 0 without candidates.
+    /// The lexical ranking model's probability for the best candidate (what
+    /// the encoder gate compares with [`Matcher::gate`]; it reads
+    /// library-relative features, so it is not a match's confidence); 0
+    /// without candidates.
     pub fn gate_score(&self, cands: &[Scored]) -> f64 {
         cands
             .iter()

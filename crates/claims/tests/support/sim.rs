@@ -1,5 +1,5 @@
 //! A simulated scenario as a labelled stream for claim matching (shared by
-//! `tests/sim_claims.rs` and `examples/sim_claims.rs`): the posts, each
+//! `tests/stream_claims.rs` and `examples/sim_claims.rs`): the posts, each
 //! with the claims it repeats by the generator's truth (`claim_posts`),
 //! and the scenario's fact-checks imported as `pharos demo` imports them.
 
