@@ -142,43 +142,32 @@ fn run() -> Result<(), String> {
             .unwrap_or(0.001);
         // Each train query is embedded once for the several fits.
         matcher.remember_post_vectors();
-        if args.iter().any(|a| a == "--confidence-only") {
-            // The confidence models alone; the ranking models stay.
-            let conf = eval::fit_confidence(&mut matcher, &train, &qrels, l2);
-            println!("// confidence\n{}", conf.to_rust(family(&args)));
-            matcher.set_confidence(conf);
-            let _ = report(&matcher, "dev", &dev, &qrels);
-            for c in eval::calibration(&matcher, &dev, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
-                println!(
-                    "dev threshold {:.2}: precision {:.3} recall {:.3} false-match rate {:.3}",
-                    c.threshold, c.precision, c.recall, c.false_match_rate
-                );
+        // With --confidence-only the ranking models stay as they are.
+        if !args.iter().any(|a| a == "--confidence-only") {
+            let t = Instant::now();
+            let (lexical, full) = eval::fit_fusion(&matcher, &train, &qrels, l2);
+            eprintln!(
+                "fitted on {} train queries in {:.1?}",
+                train.len(),
+                t.elapsed()
+            );
+            println!("// lexical\n{}", lexical.to_rust("LEX"));
+            if let Some(f) = &full {
+                println!("// full\n{}", f.to_rust("FULL"));
             }
-            return Ok(());
+            if let Some(c) = eval::fit_cross_fusion(&matcher, &train, &qrels, l2) {
+                println!("// cross-language\n{}", c.to_rust("CROSS"));
+                matcher.set_cross_fusion(c);
+            }
+            if let Some(c) = eval::fit_cross_centred_fusion(&mut matcher, &train, &qrels, l2) {
+                println!("// cross-language, centred\n{}", c.to_rust("XC"));
+                matcher.set_cross_centred_fusion(c);
+            }
+            // The confidence is fitted on the first candidates of the
+            // ranking just fitted.
+            let full_or_current = full.unwrap_or_else(Fusion::full);
+            matcher.set_fusion(lexical, full_or_current);
         }
-        let t = Instant::now();
-        let (lexical, full) = eval::fit_fusion(&matcher, &train, &qrels, l2);
-        eprintln!(
-            "fitted on {} train queries in {:.1?}",
-            train.len(),
-            t.elapsed()
-        );
-        println!("// lexical\n{}", lexical.to_rust("LEX"));
-        if let Some(f) = &full {
-            println!("// full\n{}", f.to_rust("FULL"));
-        }
-        if let Some(c) = eval::fit_cross_fusion(&matcher, &train, &qrels, l2) {
-            println!("// cross-language\n{}", c.to_rust("CROSS"));
-            matcher.set_cross_fusion(c);
-        }
-        if let Some(c) = eval::fit_cross_centred_fusion(&mut matcher, &train, &qrels, l2) {
-            println!("// cross-language, centred\n{}", c.to_rust("XC"));
-            matcher.set_cross_centred_fusion(c);
-        }
-        // The confidence is fitted on the first candidates of the ranking
-        // just fitted.
-        let full_or_current = full.unwrap_or_else(Fusion::full);
-        matcher.set_fusion(lexical, full_or_current);
         let conf = eval::fit_confidence(&mut matcher, &train, &qrels, l2);
         println!("// confidence\n{}", conf.to_rust(family(&args)));
         matcher.set_confidence(conf);
