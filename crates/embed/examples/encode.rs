@@ -14,6 +14,10 @@
 //! The texts are the CheckThat! 2021 Task 2A English dev and test tweets
 //! (second column of `EN_{dev,test}_queries.tsv` under `$PHAROS_DATA` or
 //! `../shared/data`), or the lines of `--texts FILE`.
+//!
+//! The encoder's cache of recent vectors is off here (every round encodes
+//! every text); `--cache N` keeps `N` vectors, and the share of texts it
+//! saved is printed after each round (`--texts` of a stream: its repeats).
 
 use pharos_embed::Embedder;
 use std::path::PathBuf;
@@ -71,7 +75,7 @@ fn main() {
     };
     let rss0 = rss_mb();
     let opening = Instant::now();
-    let e = Embedder::open(&model).unwrap_or_else(|e| panic!("{e}"));
+    let mut e = Embedder::open(&model).unwrap_or_else(|e| panic!("{e}"));
     let opened = opening.elapsed().as_secs_f64();
     let rss1 = rss_mb();
     let one = e
@@ -89,15 +93,26 @@ fn main() {
         e.dir().display(),
         e.kernel()
     );
+    e.set_cache_capacity(
+        arg(&args, "--cache")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    );
     let mut first: Option<Vec<Vec<f32>>> = None;
     for r in 0..rounds {
         let t = Instant::now();
+        let before = e.cache_stats();
         let v = e.embed(&texts).unwrap_or_else(|e| panic!("{e}"));
         let s = t.elapsed().as_secs_f64();
+        let c = e.cache_stats();
+        let encoded = c.encoded - before.encoded;
         println!(
-            "round {r}: {:.2} s, {:.1} texts/s",
+            "round {r}: {:.2} s, {:.1} texts/s; {encoded} encoded ({:.1} % of the texts; cache {} of {} vectors)",
             s,
-            texts.len() as f64 / s
+            texts.len() as f64 / s,
+            100.0 * encoded as f64 / texts.len().max(1) as f64,
+            c.entries,
+            c.capacity
         );
         if let Some(f) = &first {
             let worst = f

@@ -1,5 +1,6 @@
 //! The sentence encoder: tokenizer, BERT forward pass, pooling, threads.
 
+use crate::cache::{self, Cache, CacheStats, Lookup};
 use crate::gemm::{Kernel, default_kernel};
 use crate::model::{Bert, Config, Scratch, Tokens};
 use crate::packed::{Packed, is_packed};
@@ -33,6 +34,8 @@ pub struct Embedder {
     max_tokens: usize,
     dir: PathBuf,
     id: String,
+    /// Recent vectors by token ids.
+    cache: std::sync::Mutex<Cache>,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -102,6 +105,7 @@ impl Embedder {
                 bytes.len()
             ),
             dir,
+            cache: Cache::new(cache::DEFAULT_CAPACITY).into(),
         })
     }
 
@@ -171,6 +175,7 @@ impl Embedder {
             max_tokens,
             dir,
             id,
+            cache: Cache::new(cache::DEFAULT_CAPACITY).into(),
         })
     }
 
@@ -214,6 +219,13 @@ impl Embedder {
     pub fn set_kernel(&mut self, name: &str) -> bool {
         match Kernel::parse(name).filter(|&k| k.available() && self.model.kernel_for(k) == k) {
             Some(k) => {
+                if k != self.kernel {
+                    // Another kernel rounds differently.
+                    self.cache
+                        .get_mut()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .clear();
+                }
                 self.kernel = k;
                 true
             }
@@ -247,36 +259,69 @@ impl Embedder {
     /// Unit-length embeddings of `texts` in `role` (e5 prefixes each text
     /// with "query: " or "passage: "; other models ignore the role).
     ///
-    /// The texts are sorted by length and cut into batches of similar
-    /// length, which the threads of the current rayon pool encode in
-    /// parallel; a text's vector does not depend on its batch.
+    /// Each text is cut into its token ids; a text whose ids the encoder
+    /// has read lately (its cache, [`Self::cache_stats`]), or earlier in
+    /// the same call, is not encoded again. The others are sorted by
+    /// length and cut into batches of similar length, which the threads of
+    /// the current rayon pool encode in parallel; a text's vector does not
+    /// depend on its batch, nor on whether it came from the cache.
     pub fn embed_as<S: AsRef<str> + Sync>(
         &self,
         texts: &[S],
         role: Role,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].as_ref().len());
+        let ids: Vec<Vec<u32>> = texts
+            .par_iter()
+            .map(|t| self.token_ids(t.as_ref(), role))
+            .collect::<Result<_, _>>()?;
+        let mut out = vec![Vec::new(); texts.len()];
+        let Lookup {
+            found,
+            mut todo,
+            copies,
+        } = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .lookup(&ids);
+        for (i, v) in found {
+            out[i] = v;
+        }
+        todo.sort_by_key(|&i| ids[i].len());
         // At least four batches a thread when there are enough texts.
-        let per = texts
+        let per = todo
             .len()
             .div_ceil(4 * rayon::current_num_threads())
             .clamp(1, BATCH);
-        let batches: Vec<Vec<Vec<f32>>> = order
+        let zeros = vec![0u32; ids.iter().map(Vec::len).max().unwrap_or(0)];
+        let batches: Vec<Vec<Vec<f32>>> = todo
             .par_chunks(per)
             .map_init(
                 || Scratch::new(self.kernel),
                 |scratch, chunk| {
-                    let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_ref()).collect();
-                    self.embed_batch(&batch, role, scratch)
+                    let tokens: Vec<Tokens<'_>> = chunk
+                        .iter()
+                        .map(|&i| Tokens {
+                            ids: &ids[i],
+                            types: &zeros[..ids[i].len()],
+                        })
+                        .collect();
+                    self.model
+                        .embed(&tokens, scratch)
+                        .map_err(EmbedError::Inference)
                 },
             )
             .collect::<Result<_, _>>()?;
-        let mut out = vec![Vec::new(); texts.len()];
-        for (chunk, vectors) in order.chunks(per).zip(batches) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        for (chunk, vectors) in todo.chunks(per).zip(batches) {
             for (&i, v) in chunk.iter().zip(vectors) {
+                cache.put(&ids[i], &v);
                 out[i] = v;
             }
+        }
+        drop(cache);
+        for (i, j) in copies {
+            out[i] = out[j].clone();
         }
         Ok(out)
     }
@@ -284,9 +329,25 @@ impl Embedder {
     /// One embedding.
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         Ok(self
-            .embed_batch(&[text], Role::Query, &mut Scratch::new(self.kernel))?
+            .embed_as(&[text], Role::Query)?
             .pop()
             .unwrap_or_default())
+    }
+
+    /// What the cache of recent vectors has saved: texts asked for, texts
+    /// encoded, vectors held.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).stats()
+    }
+
+    /// Keeps at most `n` recent vectors (0: no cache; the default is
+    /// [`cache::DEFAULT_CAPACITY`]). Each takes the vector (`dim` f32)
+    /// and its token ids.
+    pub fn set_cache_capacity(&mut self, n: usize) {
+        self.cache
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .resize(n);
     }
 
     /// The token ids of `text` in `role`, framed and cut as the encoder
@@ -315,48 +376,6 @@ impl Embedder {
             (Some((_, p)), Role::Passage) => format!("{p}{text}").into(),
             (None, _) => text.into(),
         }
-    }
-
-    fn embed_batch(
-        &self,
-        texts: &[&str],
-        role: Role,
-        scratch: &mut Scratch,
-    ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        if texts.is_empty() {
-            return Ok(Vec::new());
-        }
-        match &self.tokenizer {
-            TextTokenizer::Hf(t) => {
-                let encodings = t
-                    .encode_batch(texts.to_vec(), true)
-                    .map_err(|e| EmbedError::Inference(e.to_string()))?;
-                let tokens: Vec<Tokens<'_>> = encodings
-                    .iter()
-                    .map(|e| Tokens {
-                        ids: e.get_ids(),
-                        types: e.get_type_ids(),
-                    })
-                    .collect();
-                self.model.embed(&tokens, scratch)
-            }
-            TextTokenizer::Unigram { .. } => {
-                let ids: Vec<Vec<u32>> = texts
-                    .iter()
-                    .map(|t| self.token_ids(t, role))
-                    .collect::<Result<_, _>>()?;
-                let zeros = vec![0u32; self.max_tokens];
-                let tokens: Vec<Tokens<'_>> = ids
-                    .iter()
-                    .map(|ids| Tokens {
-                        ids,
-                        types: &zeros[..ids.len()],
-                    })
-                    .collect();
-                self.model.embed(&tokens, scratch)
-            }
-        }
-        .map_err(EmbedError::Inference)
     }
 }
 

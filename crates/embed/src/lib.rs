@@ -30,12 +30,14 @@
 use std::path::PathBuf;
 
 mod bert;
+pub mod cache;
 mod gemm;
 mod model;
 mod nearest;
 mod packed;
 mod sentencepiece;
 pub use bert::Embedder;
+pub use cache::CacheStats;
 pub use nearest::NearestIndex;
 
 /// Which side of a search a text is on. e5 models were trained with each

@@ -157,3 +157,64 @@ fn damaged_packed_files_are_named_errors() {
         }
     }
 }
+
+/// The cache of recent vectors: a repeated text (in the same call or a
+/// later one) is encoded once and gets the same bits as without the
+/// cache; a text's vector does not depend on its batch; the cache keeps
+/// at most its capacity and empties when the kernel changes.
+#[test]
+fn cached_vectors_are_the_vectors_computed_again() {
+    let r = reference();
+    let texts = texts(&r);
+    let mut fresh = Embedder::open(fixture("tiny-e5.bin")).unwrap();
+    fresh.set_cache_capacity(0);
+    let alone: Vec<Vec<f32>> = texts
+        .iter()
+        .map(|t| fresh.embed(&[t.as_str()]).unwrap().remove(0))
+        .collect();
+    let together = fresh.embed(&texts).unwrap();
+    assert_eq!(alone, together, "a vector depends on its batch");
+    assert_eq!(fresh.cache_stats().entries, 0);
+    assert_eq!(fresh.cache_stats().encoded, 2 * texts.len() as u64);
+
+    let mut e = Embedder::open(fixture("tiny-e5.bin")).unwrap();
+    let n = texts.len() as u64;
+    // Each text twice in one call: encoded once.
+    let doubled: Vec<&str> = texts.iter().chain(&texts).map(String::as_str).collect();
+    let first = e.embed(&doubled).unwrap();
+    assert_eq!(first[..texts.len()], together[..]);
+    assert_eq!(first[texts.len()..], together[..]);
+    let s = e.cache_stats();
+    assert_eq!((s.texts, s.encoded, s.entries), (2 * n, n, texts.len()));
+    // Again, in another order: nothing encoded, the same bits.
+    let reversed: Vec<&str> = texts.iter().rev().map(String::as_str).collect();
+    let again = e.embed(&reversed).unwrap();
+    assert!(again.iter().rev().eq(together.iter()));
+    assert_eq!(e.cache_stats().encoded, n);
+    // The role is part of the key (e5 reads it as a prefix).
+    let p = e.embed_as(&texts[..1], Role::Passage).unwrap();
+    assert_ne!(p[0], together[0]);
+    assert_eq!(e.cache_stats().encoded, n + 1);
+    assert_eq!(e.embed_one(&texts[0]).unwrap(), together[0]);
+    assert_eq!(e.cache_stats().encoded, n + 1);
+
+    // Bounded: two vectors kept, the least recently used dropped first.
+    e.set_cache_capacity(2);
+    assert_eq!(e.cache_stats().entries, 2);
+    e.embed(&texts[..3]).unwrap();
+    let before = e.cache_stats();
+    assert_eq!((before.entries, before.capacity), (2, 2));
+    e.embed(&texts[..1]).unwrap();
+    assert_eq!(e.cache_stats().encoded, before.encoded + 1, "evicted");
+    e.embed(&texts[..1]).unwrap();
+    assert_eq!(e.cache_stats().encoded, before.encoded + 1, "kept");
+
+    // Another kernel rounds otherwise: the cache empties.
+    let other = if e.kernel() == "portable" {
+        "int8"
+    } else {
+        "portable"
+    };
+    assert!(e.set_kernel(other), "{other} runs everywhere the tests run");
+    assert_eq!(e.cache_stats().entries, 0);
+}
