@@ -18,9 +18,9 @@
 //! A fourth, **int8** ([`q8`]), is for CPUs with AVX2 but no bf16
 //! instructions (AMD Zen 2 and 3): it reads a packed model's 4-bit weights
 //! as they are and quantises the activations to int8, as the model's own
-//! engine does; layers with other weights fall back to the portable loop.
-//! It runs only when `PHAROS_EMBED_KERNEL=int8` asks for it: its AVX2 loop
-//! is not yet faster than the portable one.
+//! engine does. It is the default there for a packed (4-bit) model, being
+//! faster than the portable loop; a model with other weights (MiniLM) runs
+//! the portable loop.
 //!
 //! `PHAROS_EMBED_KERNEL=amx|avx512|int8|portable` picks one (tests compare
 //! them; a kernel the CPU lacks falls back to the next).
@@ -117,8 +117,13 @@ pub(crate) struct Linear {
     /// The bf16 panels; for a layer read from 4-bit blocks, made from them
     /// the first time a bf16 kernel runs (the int8 kernel never needs them).
     panels: std::sync::OnceLock<Vec<u32>>,
-    /// The 4-bit weights as the packed file holds them, for the int8 kernel.
-    q4: Option<q8::Weights>,
+    /// The 4-bit weights as the packed file holds them (Q4_0 blocks, 18
+    /// bytes a 32): the source of the panels or of `q8`, whichever kernel
+    /// runs first. Only the forms used take memory.
+    q4: Option<Vec<u8>>,
+    /// The same weights laid out for the int8 kernel (one byte a weight),
+    /// made the first time it runs.
+    q8: std::sync::OnceLock<q8::Weights>,
     bias: Vec<f32>,
 }
 
@@ -138,13 +143,20 @@ impl Linear {
     /// packed e5 file's: 32 weights a block along `k`, [`crate::packed`]).
     /// The int8 kernel reads them as they are (exactly); the bf16 kernels
     /// get panels of their dequantised values when first used.
-    pub(crate) fn from_q4(blocks: &[u8], bias: &[f32], n: usize, k: usize) -> Self {
+    pub(crate) fn from_q4(blocks: Vec<u8>, bias: &[f32], n: usize, k: usize) -> Self {
         assert_eq!(bias.len(), n, "bias shape");
+        assert!(k.is_multiple_of(32), "4-bit rows are whole blocks");
+        assert_eq!(
+            blocks.len(),
+            n * crate::packed::q4_row_bytes(k),
+            "4-bit shape"
+        );
         Linear {
             n,
             k,
             panels: std::sync::OnceLock::new(),
-            q4: Some(q8::Weights::new(blocks, n, k)),
+            q4: Some(blocks),
+            q8: std::sync::OnceLock::new(),
             bias: bias.to_vec(),
         }
     }
@@ -156,8 +168,18 @@ impl Linear {
                 .q4
                 .as_ref()
                 .expect("a layer has panels or 4-bit weights");
-            Self::pack(self.n, self.k, |col, out| q.row(col, out))
+            let rb = crate::packed::q4_row_bytes(self.k);
+            Self::pack(self.n, self.k, |col, out| {
+                crate::packed::dequantise(&q[col * rb..(col + 1) * rb], out)
+            })
         })
+    }
+
+    /// The weights in the int8 kernel's layout (made from the 4-bit blocks
+    /// on first use), if they are 4-bit.
+    fn q8(&self) -> Option<&q8::Weights> {
+        let q = self.q4.as_ref()?;
+        Some(self.q8.get_or_init(|| q8::Weights::new(q, self.n, self.k)))
     }
 
     /// Whether the int8 kernel can run this layer (its weights are 4-bit).
@@ -173,6 +195,7 @@ impl Linear {
             k,
             panels: Self::pack(n, k, row).into(),
             q4: None,
+            q8: std::sync::OnceLock::new(),
             bias: vec![0.0; n],
         }
     }
@@ -235,8 +258,8 @@ impl Linear {
         out: &mut Vec<f32>,
     ) {
         if kernel == Kernel::Int8
-            && let Some(q) = &self.q4
             && kernel.available()
+            && let Some(q) = self.q8()
         {
             input.q.quantise(x, rows, self.k);
             out.resize(rows * self.n, 0.0);
@@ -391,13 +414,10 @@ impl Kernel {
 /// the next one down if the CPU lacks it), else the fastest the CPU has.
 pub(crate) fn default_kernel() -> Kernel {
     let wanted = std::env::var("PHAROS_EMBED_KERNEL").unwrap_or_default();
-    // The int8 kernel only when asked for: as it stands it is slower than
-    // the portable loop (measured on AMD Zen 3, 2026-12-08: 8.0 against
-    // 13.9 texts/s), so it is not a default yet.
-    if Kernel::parse(&wanted) == Some(Kernel::Int8) && Kernel::Int8.available() {
-        return Kernel::Int8;
-    }
-    let all = [Kernel::Amx, Kernel::Avx512, Kernel::Portable];
+    // Int8 before the portable loop: on AVX2 it is the faster of the two
+    // (docs/BENCHMARKS.md); a model without 4-bit weights runs the
+    // portable loop instead (`Bert::kernel_for`).
+    let all = [Kernel::Amx, Kernel::Avx512, Kernel::Int8, Kernel::Portable];
     let start = Kernel::parse(&wanted)
         .and_then(|k| all.iter().position(|&a| a == k))
         .unwrap_or(0);

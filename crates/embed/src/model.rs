@@ -298,8 +298,9 @@ impl Bert {
         })
     }
 
-    /// Builds the encoder from a packed 4-bit e5 file: the dense layers are
-    /// dequantised once into the bf16 panels the kernels read, the token
+    /// Builds the encoder from a packed 4-bit e5 file: the dense layers keep
+    /// their 4-bit blocks, from which the first kernel to run makes the
+    /// form it reads (bf16 panels, or the int8 kernel's layout); the token
     /// table stays 4-bit and is dequantised a row at a time.
     pub(crate) fn load_packed(p: &crate::packed::Packed<'_>) -> Result<Self, String> {
         let s = p.shape;
@@ -324,7 +325,7 @@ impl Bert {
                 .collect::<Result<Vec<_>, _>>()
                 .map(|v| v.concat());
             if let Ok(blocks) = q4 {
-                return Ok(Linear::from_q4(&blocks, &b, n_all, k));
+                return Ok(Linear::from_q4(blocks, &b, n_all, k));
             }
             let mut w = Vec::with_capacity(n_all * k);
             for base in bases {
