@@ -27,6 +27,11 @@ use pharos_core::Post;
 use pharos_sim::SimConfig;
 use std::time::Instant;
 
+/// The `pharos` binary's allocator (crates/cli/src/main.rs), so the bench
+/// measures what `pharos assess` runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
     args.iter()
         .position(|a| a == name)

@@ -10,6 +10,11 @@ mod progress;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: about a fifth of the pipeline's CPU
+/// was malloc and free (docs/BENCHMARKS.md, "One pipeline, one store").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Pharos finds manipulation in what is being published: coordinated
 /// accounts, recycled and false narratives, unnatural bursts.
 ///
