@@ -10,6 +10,8 @@
 //! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model DIR --fit --confidence-only                                  # the confidence models only
 //! cargo run --release -p pharos-claims --example checkthat -- \
+//!     [--model DIR] --split dev --calibration [--thresholds 0.5,0.6]       # precision and recall of the confidence
+//! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model target/models/all-MiniLM-L6-v2 --gate-sweep                  # choose the encoder gate (dev, train)
 //! cargo run --release -p pharos-claims --example checkthat -- \
 //!     --model DIR --crosslingual                                           # the dev tweets in 7 languages
@@ -52,6 +54,17 @@ fn run() -> Result<(), String> {
     });
     let split = arg(&args, "--split").unwrap_or_else(|| "test".into());
     let fit = args.iter().any(|a| a == "--fit");
+    // The thresholds `--calibration` (and `--fit`) report.
+    let thresholds: Vec<f64> = match arg(&args, "--thresholds") {
+        Some(t) => t
+            .split(',')
+            .map(|x| {
+                x.parse()
+                    .map_err(|_| format!("--thresholds: {x} is not a number"))
+            })
+            .collect::<Result<_, _>>()?,
+        None => vec![0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+    };
     let crosslingual_too = args.iter().any(|a| a == "--crosslingual");
     let read = |name: &str| data.join(name);
     let (claims, _) = eval::read_checkthat_claims(&read("CT2021-Task2A-EN-Verified_Claims.txt"))
@@ -172,7 +185,7 @@ fn run() -> Result<(), String> {
         println!("// confidence\n{}", conf.to_rust(family(&args)));
         matcher.set_confidence(conf);
         let _ = report(&matcher, "dev", &dev, &qrels);
-        for c in eval::calibration(&matcher, &dev, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
+        for c in eval::calibration(&matcher, &dev, &qrels, &thresholds) {
             println!(
                 "dev threshold {:.2}: precision {:.3} recall {:.3} false-match rate {:.3}",
                 c.threshold, c.precision, c.recall, c.false_match_rate
@@ -188,7 +201,7 @@ fn run() -> Result<(), String> {
     let qs = queries(&split)?;
     let _ = report(&matcher, &split, &qs, &qrels);
     if args.iter().any(|a| a == "--calibration") {
-        for c in eval::calibration(&matcher, &qs, &qrels, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
+        for c in eval::calibration(&matcher, &qs, &qrels, &thresholds) {
             println!(
                 "{split} threshold {:.2}: precision {:.3} recall {:.3} false-match rate {:.3}",
                 c.threshold, c.precision, c.recall, c.false_match_rate

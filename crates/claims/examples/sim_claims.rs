@@ -5,7 +5,7 @@
 //! ```sh
 //! cargo run --release -p pharos-claims --example sim_claims -- \
 //!     [--posts 50000] [--seed 7] [--model FILE] [--sizes 14,100,1000,all] [--gate G] \
-//!     [--ranking-confidence | --compare]
+//!     [--thresholds 0.5,0.6,0.7,0.8] [--ranking-confidence | --compare]
 //! ```
 //!
 //! `--ranking-confidence` gives each match the confidence of the model
@@ -83,14 +83,27 @@ fn run() -> Result<(), String> {
                 .map_err(|_| format!("--sizes: {n} is not a number")),
         })
         .collect::<Result<_, _>>()?;
-    // The largest library; the smaller ones take every n-th distractor.
+    // The largest library takes every n-th distractor; the smaller ones a
+    // prefix of its distractors, so that each is part of the largest (whose
+    // claim vectors they borrow).
+    let largest_pad = sizes
+        .iter()
+        .map(|s| s.saturating_sub(own))
+        .max()
+        .unwrap_or(0)
+        .min(distractors.len());
+    let padding: Vec<&Claim> = if largest_pad == 0 {
+        Vec::new()
+    } else {
+        let step = distractors.len() as f64 / largest_pad as f64;
+        (0..largest_pad)
+            .map(|i| &distractors[(i as f64 * step) as usize])
+            .collect()
+    };
     let library = |size: usize| -> Vec<Claim> {
-        let pad = size.saturating_sub(own).min(distractors.len());
+        let pad = size.saturating_sub(own).min(padding.len());
         let mut claims = stream.claims.clone();
-        if pad > 0 {
-            let step = distractors.len() as f64 / pad as f64;
-            claims.extend((0..pad).map(|i| distractors[(i as f64 * step) as usize].clone()));
-        }
+        claims.extend(padding[..pad].iter().map(|&c| c.clone()));
         claims
     };
     let model = arg(&args, "--model").map(PathBuf::from);
@@ -109,6 +122,16 @@ fn run() -> Result<(), String> {
             Some(full)
         }
         None => None,
+    };
+    let thresholds: Vec<f64> = match arg(&args, "--thresholds") {
+        Some(t) => t
+            .split(',')
+            .map(|x| {
+                x.parse()
+                    .map_err(|_| format!("--thresholds: {x} is not a number"))
+            })
+            .collect::<Result<_, _>>()?,
+        None => vec![0.5, 0.6, 0.7, 0.8],
     };
     let gate: f64 = match arg(&args, "--gate") {
         Some(g) => g.parse().map_err(|_| format!("--gate {g}: not a number"))?,
@@ -160,11 +183,11 @@ fn run() -> Result<(), String> {
         for (name, conf) in runs {
             m.set_confidence(conf.clone());
             let t = Instant::now();
-            let scores = eval::score_stream(&m, &stream.posts, 3, &[0.5, 0.6, 0.7, 0.8]);
+            let scores = eval::score_stream(&m, &stream.posts, 3, &thresholds);
             let secs = t.elapsed().as_secs_f64();
             for s in scores {
                 println!(
-                    "{name:>7} confidence, library {:>6} claims, threshold {:.1}: {:>6} matches, precision {:.3}, found {:.3} of the posts that repeat a claim, matched {:.4} of the others ({} posts) [{secs:.0} s]",
+                    "{name:>7} confidence, library {:>6} claims, threshold {:.2}: {:>6} matches, precision {:.3}, found {:.3} of the posts that repeat a claim, matched {:.4} of the others ({} posts) [{secs:.0} s]",
                     claims.len(),
                     s.threshold,
                     s.matches,
