@@ -16,6 +16,7 @@
 //! evicted first. Both are counted in [`ActorTracker::expired`] and
 //! [`ActorTracker::evicted`].
 
+use crate::similarity::text::{fast_lower, is_alphanumeric_fast};
 use ahash::AHashMap;
 use pharos_core::{Actor, EventTime, Post};
 
@@ -266,8 +267,8 @@ pub fn normalised_text_hash(text: &str) -> u64 {
             continue;
         }
         let mut gap = true;
-        for ch in word.chars().flat_map(char::to_lowercase) {
-            if ch.is_alphanumeric() {
+        let mut feed = |ch: char| {
+            if is_alphanumeric_fast(ch) {
                 if gap && any {
                     h = (h ^ b' ' as u64).wrapping_mul(PRIME);
                 }
@@ -279,6 +280,12 @@ pub fn normalised_text_hash(text: &str) -> u64 {
                 }
             } else {
                 gap = true;
+            }
+        };
+        for c in word.chars() {
+            match fast_lower(c) {
+                Some(l) => feed(l),
+                None => c.to_lowercase().for_each(&mut feed),
             }
         }
     }

@@ -60,6 +60,7 @@
 //! meanwhile. So the result does not depend on how posts were batched.
 
 use crate::similarity::hash_bytes;
+use crate::similarity::text::{fast_lower, fmix64, is_alphanumeric_fast};
 use ahash::{AHashMap, AHashSet};
 use pharos_core::{EventTime, Post};
 use serde::{Deserialize, Serialize};
@@ -182,7 +183,7 @@ pub(crate) fn source_key(post: &Post) -> u64 {
 /// The key of `(source, line)` in the published snapshot.
 #[inline]
 pub(crate) fn pair_key(source: u64, line: u64) -> u64 {
-    crate::similarity::text::fmix64(source ^ line.rotate_left(29))
+    fmix64(source ^ line.rotate_left(29))
 }
 
 fn is_url_start(s: &str) -> bool {
@@ -204,11 +205,16 @@ fn line_key(line: &str) -> Option<(u64, u32)> {
         }
         let mut in_word = false;
         for c in word.chars() {
-            if c.is_alphanumeric() {
+            if is_alphanumeric_fast(c) {
                 any = true;
                 in_word = true;
-                for l in c.to_lowercase() {
-                    h = crate::similarity::text::fmix64(h ^ u64::from(u32::from(l)));
+                match fast_lower(c) {
+                    Some(l) => h = fmix64(h ^ u64::from(u32::from(l))),
+                    None => {
+                        for l in c.to_lowercase() {
+                            h = fmix64(h ^ u64::from(u32::from(l)));
+                        }
+                    }
                 }
             }
         }
@@ -239,7 +245,7 @@ pub(crate) fn edge_lines(text: &str, out: &mut Vec<EdgeLine>) {
         let line = &text[start..i];
         let s = start;
         start = i + 1;
-        if !line.chars().any(char::is_alphanumeric) {
+        if !line.chars().any(is_alphanumeric_fast) {
             continue;
         }
         if head < HEAD {
@@ -274,7 +280,7 @@ pub(crate) fn edge_lines(text: &str, out: &mut Vec<EdgeLine>) {
 /// Words (tokens with a letter or digit, not URLs) in `text`.
 pub(crate) fn count_words(text: &str) -> usize {
     text.split_whitespace()
-        .filter(|w| !is_url_start(w) && w.chars().any(char::is_alphanumeric))
+        .filter(|w| !is_url_start(w) && w.chars().any(is_alphanumeric_fast))
         .count()
 }
 
@@ -778,6 +784,54 @@ impl Learner {
 mod tests {
     use super::*;
     use pharos_core::Actor;
+
+    /// `line_key` as it was before its fast paths for ASCII and Cyrillic.
+    fn line_key_reference(line: &str) -> Option<(u64, u32)> {
+        let mut h = LINE_SEED;
+        let mut any = false;
+        let mut words = 0u32;
+        for word in line.split_whitespace() {
+            if is_url_start(word) {
+                continue;
+            }
+            let mut in_word = false;
+            for c in word.chars() {
+                if c.is_alphanumeric() {
+                    any = true;
+                    in_word = true;
+                    for l in c.to_lowercase() {
+                        h = fmix64(h ^ u64::from(u32::from(l)));
+                    }
+                }
+            }
+            if in_word {
+                words += 1;
+                h = h.rotate_left(7) ^ 0x20;
+            }
+        }
+        any.then_some((h, words))
+    }
+
+    #[test]
+    fn line_key_fast_paths_change_no_key() {
+        use crate::similarity::text::{MIXED_TEXTS, prefixes};
+        let mut keys = std::collections::HashSet::new();
+        for text in MIXED_TEXTS {
+            for p in prefixes(text) {
+                let k = line_key(p);
+                assert_eq!(k, line_key_reference(p), "{p:?}");
+                keys.insert(k);
+                assert_eq!(
+                    count_words(p),
+                    p.split_whitespace()
+                        .filter(|w| !is_url_start(w) && w.chars().any(char::is_alphanumeric))
+                        .count(),
+                    "{p:?}"
+                );
+            }
+        }
+        assert!(keys.len() > 250, "{}", keys.len());
+    }
 
     fn post(actor: &str, t: i64, text: &str) -> Post {
         Post {

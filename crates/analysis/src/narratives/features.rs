@@ -23,10 +23,11 @@ use super::boilerplate::{
 };
 use super::stopwords::is_stopword;
 use crate::similarity::hash_bytes;
+use crate::similarity::text::{fast_lower, is_nfkc_yes};
 use crate::similarity::translit::{detect_language, match_key_into};
 use ahash::AHashSet;
 use pharos_core::Post;
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+use unicode_normalization::UnicodeNormalization;
 
 /// Shingles kept per post: the [`MAX_SHINGLES`] smallest hashes (a
 /// bottom-k sample, uniform over the text), so signature cost and
@@ -381,7 +382,7 @@ fn is_unspaced(c: char) -> bool {
 /// three intermediate strings.
 pub(crate) fn matching_tokens(text: &str) -> (String, Vec<(u32, u32, bool)>) {
     let owned;
-    let text = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+    let text = if is_nfkc_yes(text) {
         text
     } else {
         owned = text.nfkc().collect::<String>();
@@ -403,29 +404,16 @@ pub(crate) fn matching_tokens(text: &str) -> (String, Vec<(u32, u32, bool)>) {
             if c == '@' && !prev.is_some_and(char::is_alphanumeric) {
                 break;
             }
-            lower.clear();
-            push_lower(c, &mut lower);
-            for l in lower.chars() {
-                if is_word_char(l) && !is_unspaced(l) {
-                    if start.is_none() {
-                        if !norm.is_empty() {
-                            norm.push(' ');
-                        }
-                        start = Some((norm.len(), prev == Some('#')));
+            let tag = prev == Some('#');
+            // One character in most scripts' lower case: no string.
+            match lower_one(c) {
+                Some(l) => token_char(l, tag, &mut norm, &mut toks, &mut start),
+                None => {
+                    lower.clear();
+                    push_lower(c, &mut lower);
+                    for l in lower.chars() {
+                        token_char(l, tag, &mut norm, &mut toks, &mut start);
                     }
-                    norm.push(l);
-                    continue;
-                }
-                if let Some((s, tag)) = start.take() {
-                    toks.push((s as u32, norm.len() as u32, tag));
-                }
-                if is_word_char(l) {
-                    if !norm.is_empty() {
-                        norm.push(' ');
-                    }
-                    let s = norm.len();
-                    norm.push(l);
-                    toks.push((s as u32, norm.len() as u32, false));
                 }
             }
             prev = Some(c);
@@ -435,6 +423,48 @@ pub(crate) fn matching_tokens(text: &str) -> (String, Vec<(u32, u32, bool)>) {
         }
     }
     (norm, toks)
+}
+
+/// What [`push_lower`] writes when it is one character and known without
+/// Unicode tables; `None` otherwise.
+#[inline]
+fn lower_one(c: char) -> Option<char> {
+    if c == 'ς' { Some('σ') } else { fast_lower(c) }
+}
+
+/// One lower-cased character `l` of a word into the matching form: a word
+/// character extends the current token (or starts one, after `#` when
+/// `tag`), a character of an unspaced script is a token of its own,
+/// anything else ends the token.
+#[inline]
+fn token_char(
+    l: char,
+    tag: bool,
+    norm: &mut String,
+    toks: &mut Vec<(u32, u32, bool)>,
+    start: &mut Option<(usize, bool)>,
+) {
+    if is_word_char(l) && !is_unspaced(l) {
+        if start.is_none() {
+            if !norm.is_empty() {
+                norm.push(' ');
+            }
+            *start = Some((norm.len(), tag));
+        }
+        norm.push(l);
+        return;
+    }
+    if let Some((s, tag)) = start.take() {
+        toks.push((s as u32, norm.len() as u32, tag));
+    }
+    if is_word_char(l) {
+        if !norm.is_empty() {
+            norm.push(' ');
+        }
+        let s = norm.len();
+        norm.push(l);
+        toks.push((s as u32, norm.len() as u32, false));
+    }
 }
 
 /// The first `max` bytes of `text`, cut at a character boundary (language
@@ -576,6 +606,84 @@ mod tests {
             "powerrationing"
         );
         assert!(toks[1].2 && !toks[0].2 && !toks[2].2);
+    }
+
+    /// `matching_tokens` as it was before its fast paths for ASCII and
+    /// Cyrillic (one string per lower-cased character, the full NFKC
+    /// quick check).
+    fn matching_tokens_reference(text: &str) -> (String, Vec<(u32, u32, bool)>) {
+        let owned;
+        let text = if unicode_normalization::is_nfkc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
+        {
+            text
+        } else {
+            owned = text.nfkc().collect::<String>();
+            &owned
+        };
+        let mut norm = String::with_capacity(text.len());
+        let mut toks: Vec<(u32, u32, bool)> = Vec::with_capacity(text.len() / 5);
+        let mut lower = String::with_capacity(8);
+        for word in text.split(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)) {
+            let starts = |p: &str| {
+                word.len() >= p.len()
+                    && word.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            };
+            if word.is_empty() || starts("www.") || starts("http://") || starts("https://") {
+                continue;
+            }
+            let mut start: Option<(usize, bool)> = None;
+            let mut prev: Option<char> = None;
+            for c in word.chars() {
+                if c == '@' && !prev.is_some_and(char::is_alphanumeric) {
+                    break;
+                }
+                lower.clear();
+                push_lower(c, &mut lower);
+                for l in lower.chars() {
+                    if is_word_char(l) && !is_unspaced(l) {
+                        if start.is_none() {
+                            if !norm.is_empty() {
+                                norm.push(' ');
+                            }
+                            start = Some((norm.len(), prev == Some('#')));
+                        }
+                        norm.push(l);
+                        continue;
+                    }
+                    if let Some((s, tag)) = start.take() {
+                        toks.push((s as u32, norm.len() as u32, tag));
+                    }
+                    if is_word_char(l) {
+                        if !norm.is_empty() {
+                            norm.push(' ');
+                        }
+                        let s = norm.len();
+                        norm.push(l);
+                        toks.push((s as u32, norm.len() as u32, false));
+                    }
+                }
+                prev = Some(c);
+            }
+            if let Some((s, tag)) = start.take() {
+                toks.push((s as u32, norm.len() as u32, tag));
+            }
+        }
+        (norm, toks)
+    }
+
+    #[test]
+    fn matching_tokens_fast_paths_change_no_token() {
+        use crate::similarity::text::{MIXED_TEXTS, prefixes};
+        let mut forms = AHashSet::new();
+        for text in MIXED_TEXTS {
+            for p in prefixes(text) {
+                let got = matching_tokens(p);
+                assert_eq!(got, matching_tokens_reference(p), "{p:?}");
+                forms.insert(got.0);
+            }
+        }
+        assert!(forms.len() > 250, "{}", forms.len());
     }
 
     #[test]

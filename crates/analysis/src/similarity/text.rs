@@ -144,6 +144,53 @@ pub fn tokens(text: &str) -> impl Iterator<Item = &str> + '_ {
     })
 }
 
+/// `c.to_lowercase()` when that is one character and known without
+/// Unicode tables: ASCII and the Cyrillic letters U+0400–U+045F (the
+/// Russian, Ukrainian, Belarusian, Serbian and Macedonian alphabets but
+/// `Ґ`). `None`: ask `char::to_lowercase`. The per-character hot loops
+/// (narrative tokens, boilerplate line keys, the actor tracker's text hash)
+/// spend most of their time on these two ranges.
+#[inline]
+pub(crate) fn fast_lower(c: char) -> Option<char> {
+    match c as u32 {
+        0..=0x7f => Some(c.to_ascii_lowercase()),
+        // А–Я → а–я; Ѐ–Џ → ѐ–џ; а–џ are lower case.
+        0x410..=0x42f => char::from_u32(c as u32 + 0x20),
+        0x400..=0x40f => char::from_u32(c as u32 + 0x50),
+        0x430..=0x45f => Some(c),
+        _ => None,
+    }
+}
+
+/// `c.is_alphanumeric()`, without Unicode tables for ASCII and the
+/// Cyrillic letters U+0400–U+0481 and U+048A–U+052F.
+#[inline]
+pub(crate) fn is_alphanumeric_fast(c: char) -> bool {
+    match c as u32 {
+        0..=0x7f => c.is_ascii_alphanumeric(),
+        0x400..=0x481 | 0x48a..=0x52f => true,
+        _ => c.is_alphanumeric(),
+    }
+}
+
+/// Whether `c` is a starter (canonical combining class 0) whose NFKC
+/// quick check is "yes", known without tables: ASCII and the Cyrillic
+/// letters above. Such a character leaves the quick check's state as
+/// ASCII does, so a text made only of them is in NFKC.
+#[inline]
+fn nfkc_plain(c: char) -> bool {
+    matches!(c as u32, 0..=0x7f | 0x400..=0x481 | 0x48a..=0x52f)
+}
+
+/// `is_nfkc_quick(text.chars()) == IsNormalized::Yes`, with no table
+/// look-up for texts made of ASCII and Cyrillic letters only.
+pub(crate) fn is_nfkc_yes(text: &str) -> bool {
+    use unicode_normalization::{IsNormalized, is_nfkc_quick};
+    text.is_ascii()
+        || text.chars().all(nfkc_plain)
+        || is_nfkc_quick(text.chars()) == IsNormalized::Yes
+}
+
 const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The murmur3 64-bit finaliser: a bijection that spreads every input bit
@@ -267,9 +314,74 @@ pub fn feature_set(text: &str, features: Features) -> Vec<u64> {
     }
 }
 
+/// Texts mixing scripts and the characters Unicode tables treat apart
+/// (Latin, Cyrillic with Ukrainian letters, Arabic, CJK, emoji, combining
+/// marks, NFKC-sensitive ligatures and fullwidth forms, Turkish dotted and
+/// dotless I, German sharp s, Greek final sigma, Roman numerals, digits of
+/// other scripts): the tests of the per-character fast paths compare
+/// each rewritten function with its original on every prefix of these.
+#[cfg(test)]
+pub(crate) const MIXED_TEXTS: &[&str] = &[
+    "Read THIS https://t.co/x @bob (@ann) mail a@b.org #Vote2024 now!",
+    "ЗЕЛЕНСКИЙ и Ёлка: #Тарифы!! 2024 日本語 naïve_x STRAẞE ＦＵＬＬ ﬁle",
+    "Київ — м'ясо; Ґанок ЇЖАК є ΟΔΟΣ www.x.org/a  tab\tnew\nline",
+    "İstanbul'da IŞIK ılık; Ⅻ ½ ² ℃ ﬀ ǅungla e\u{301}te\u{0300}\u{0323}",
+    "مرحبا بالعالم ١٢٣ — السلام عليكم #خبر",
+    "東京タワー、ｶﾀｶﾅ！ 한국어 텍스트 🇺🇦🔥👍🏽 x\u{200d}y\u{483}z",
+    "Подписаться: https://t.me/a | Прислать новость\n\n🔴 КиберТопор — Подписаться",
+    "\u{1c}sep\u{1f}ara\u{85}te\u{a0}nbsp\u{2028}ls Ǆ ǆ ΣΑΣ ς",
+    "Ｈｅｌｌｏ　ｗｏｒｌｄ ＡＢＣ ＠ｂｏｂ ｈｔｔｐｓ://x",
+];
+
+/// Every prefix of `text` that ends at a character boundary.
+#[cfg(test)]
+pub(crate) fn prefixes(text: &str) -> impl Iterator<Item = &str> {
+    text.char_indices()
+        .map(|(i, _)| &text[..i])
+        .chain(std::iter::once(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_unicode_paths_agree_with_the_tables_on_every_character() {
+        use unicode_normalization::char::canonical_combining_class;
+        use unicode_normalization::{IsNormalized, is_nfkc_quick};
+        for c in (0..=0x10ffffu32).filter_map(char::from_u32) {
+            if let Some(l) = fast_lower(c) {
+                let mut want = c.to_lowercase();
+                assert_eq!((want.next(), want.next()), (Some(l), None), "{c:?}");
+            }
+            assert_eq!(is_alphanumeric_fast(c), c.is_alphanumeric(), "{c:?}");
+            if nfkc_plain(c) {
+                assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+                assert_eq!(
+                    is_nfkc_quick(std::iter::once(c)),
+                    IsNormalized::Yes,
+                    "{c:?}"
+                );
+            }
+        }
+        // Only what the fast path covers changes nothing on a text that
+        // also has characters it does not cover.
+        for text in [
+            "Привет мир",
+            "Привет ﬁ",
+            "ＦＵＬＬ width",
+            "e\u{301} combining",
+            "Київ ґанок",
+            "x\u{483}",
+            "",
+        ] {
+            assert_eq!(
+                is_nfkc_yes(text),
+                is_nfkc_quick(text.chars()) == IsNormalized::Yes,
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn cotweet_matches_the_toolkit_normaliser() {
