@@ -1066,10 +1066,13 @@ impl NarrativeEngine {
             n.networks.add(h(net), net);
         }
         if let Some(f) = family {
-            n.top_families.add_n(f, 1, || f.to_string().into());
+            n.top_families.add_with(f, 1, |s| {
+                use std::fmt::Write;
+                let _ = write!(s, "{f}");
+            });
         }
         for term in &prep.terms {
-            n.terms.add_n(term.hash, 1, || prep.surface(term).into());
+            n.terms.add(term.hash, prep.surface(term));
         }
         let li = match n.langs.iter().position(|l| &*l.lang == lang) {
             Some(i) => Some(i),
@@ -1087,7 +1090,7 @@ impl NarrativeEngine {
         if let Some(l) = li.map(|i| &mut n.langs[i]) {
             l.posts += 1;
             for term in &prep.terms {
-                l.terms.add_n(term.hash, 1, || prep.surface(term).into());
+                l.terms.add(term.hash, prep.surface(term));
             }
             if l.rep.as_ref().is_none_or(|r| sim > r.0) {
                 let text: String = prep
@@ -1376,7 +1379,6 @@ impl NarrativeEngine {
         let docs = self.docs as f64 + 1.0;
         let mut terms: Vec<LabelTerm> = terms
             .entries()
-            .iter()
             .filter(|e| e.count >= min && !e.key.contains('/') && !e.key.contains('.'))
             .map(|e| {
                 let share = (f64::from(e.count - e.error) / posts).min(1.0);
@@ -1535,7 +1537,6 @@ impl NarrativeEngine {
                         let mut centroid: Vec<(u64, f32)> = l
                             .terms
                             .entries()
-                            .iter()
                             .map(|e| (e.hash, e.count as f32))
                             .collect();
                         centroid.sort_unstable_by_key(|x| x.0);

@@ -7,19 +7,29 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Top-k counting with bounded memory (the space-saving algorithm of
 /// Metwally, Agrawal and El Abbadi): at most `cap` keys are tracked; a new
-/// key replaces the one with the smallest count and inherits that count as
-/// its possible over-estimate (`error`). Every key whose true count exceeds
-/// `total / cap` is guaranteed to be tracked.
+/// key replaces the one with the smallest count (the first such in
+/// insertion order) and inherits that count as its possible over-estimate
+/// (`error`). Every key whose true count exceeds `total / cap` is
+/// guaranteed to be tracked.
+///
+/// Kept as columns: the look-up of a key scans only its hashes (a
+/// narrative counts every term of every post in a 48-entry sketch), the
+/// search for the smallest only the counts, and a replaced entry's key
+/// string is reused rather than freed and allocated again.
 #[derive(Clone, Debug)]
 pub(crate) struct TopK {
     cap: u16,
-    entries: Vec<TopEntry>,
+    hashes: Vec<u64>,
+    counts: Vec<u32>,
+    errors: Vec<u32>,
+    keys: Vec<String>,
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct TopEntry {
+/// One entry of a [`TopK`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TopEntry<'a> {
     pub hash: u64,
-    pub key: Box<str>,
+    pub key: &'a str,
     pub count: u32,
     pub error: u32,
 }
@@ -28,48 +38,84 @@ impl TopK {
     pub fn new(cap: usize) -> TopK {
         TopK {
             cap: cap.min(u16::MAX as usize) as u16,
-            entries: Vec::new(),
+            hashes: Vec::new(),
+            counts: Vec::new(),
+            errors: Vec::new(),
+            keys: Vec::new(),
         }
     }
 
     /// Counts one occurrence of `key` (hashed as `hash`).
     pub fn add(&mut self, hash: u64, key: &str) {
-        self.add_n(hash, 1, || key.into());
+        self.add_with(hash, 1, |s| s.push_str(key));
     }
 
-    pub fn add_n(&mut self, hash: u64, n: u32, key: impl FnOnce() -> Box<str>) {
-        if let Some(e) = self.entries.iter_mut().find(|e| e.hash == hash) {
-            e.count += n;
+    /// Counts `n` occurrences of the key hashed as `hash`; `key` writes the
+    /// key (into an empty string) when it is not tracked yet.
+    pub fn add_with(&mut self, hash: u64, n: u32, key: impl FnOnce(&mut String)) {
+        if let Some(i) = self.position(hash) {
+            self.counts[i] += n;
             return;
         }
-        if self.entries.len() < self.cap as usize {
-            self.entries.push(TopEntry {
-                hash,
-                key: key(),
-                count: n,
-                error: 0,
-            });
+        if self.hashes.len() < self.cap as usize {
+            let mut s = String::new();
+            key(&mut s);
+            self.hashes.push(hash);
+            self.counts.push(n);
+            self.errors.push(0);
+            self.keys.push(s);
             return;
         }
-        if let Some(min) = self.entries.iter_mut().min_by_key(|e| e.count) {
-            let floor = min.count;
-            *min = TopEntry {
-                hash,
-                key: key(),
-                count: floor + n,
-                error: floor,
-            };
-        }
+        let Some(&floor) = self.counts.iter().min() else {
+            return;
+        };
+        let i = self
+            .counts
+            .iter()
+            .position(|&c| c == floor)
+            .expect("the minimum is there");
+        self.hashes[i] = hash;
+        self.counts[i] = floor + n;
+        self.errors[i] = floor;
+        self.keys[i].clear();
+        key(&mut self.keys[i]);
     }
 
-    pub fn entries(&self) -> &[TopEntry] {
-        &self.entries
+    /// Where `hash` is tracked: four hashes compared at a time, without a
+    /// branch between them.
+    #[inline]
+    fn position(&self, hash: u64) -> Option<usize> {
+        let mut quads = self.hashes.chunks_exact(4);
+        for (q, h) in (&mut quads).enumerate() {
+            let m = u8::from(h[0] == hash)
+                | u8::from(h[1] == hash) << 1
+                | u8::from(h[2] == hash) << 2
+                | u8::from(h[3] == hash) << 3;
+            if m != 0 {
+                return Some(4 * q + m.trailing_zeros() as usize);
+            }
+        }
+        let rest = quads.remainder();
+        rest.iter()
+            .position(|&h| h == hash)
+            .map(|i| self.hashes.len() - rest.len() + i)
+    }
+
+    /// The entries, in insertion order (a replacement takes the replaced
+    /// entry's place).
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = TopEntry<'_>> {
+        (0..self.hashes.len()).map(|i| TopEntry {
+            hash: self.hashes[i],
+            key: &self.keys[i],
+            count: self.counts[i],
+            error: self.errors[i],
+        })
     }
 
     /// The `k` largest, count descending then key.
     pub fn top(&self, k: usize) -> Vec<Counted> {
-        let mut v: Vec<&TopEntry> = self.entries.iter().collect();
-        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+        let mut v: Vec<TopEntry> = self.entries().collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(b.key)));
         v.into_iter()
             .take(k)
             .map(|e| Counted {
@@ -272,6 +318,93 @@ impl NarrativeSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `TopK` as it was before it was kept as columns (a vector of
+    /// entries, a boxed key allocated at each replacement).
+    #[derive(Clone, Debug)]
+    struct RefTopK {
+        cap: u16,
+        entries: Vec<RefEntry>,
+    }
+
+    #[derive(Clone, Debug)]
+    struct RefEntry {
+        pub hash: u64,
+        pub key: Box<str>,
+        pub count: u32,
+        pub error: u32,
+    }
+
+    impl RefTopK {
+        pub fn new(cap: usize) -> RefTopK {
+            RefTopK {
+                cap: cap.min(u16::MAX as usize) as u16,
+                entries: Vec::new(),
+            }
+        }
+
+        pub fn add_n(&mut self, hash: u64, n: u32, key: impl FnOnce() -> Box<str>) {
+            if let Some(e) = self.entries.iter_mut().find(|e| e.hash == hash) {
+                e.count += n;
+                return;
+            }
+            if self.entries.len() < self.cap as usize {
+                self.entries.push(RefEntry {
+                    hash,
+                    key: key(),
+                    count: n,
+                    error: 0,
+                });
+                return;
+            }
+            if let Some(min) = self.entries.iter_mut().min_by_key(|e| e.count) {
+                let floor = min.count;
+                *min = RefEntry {
+                    hash,
+                    key: key(),
+                    count: floor + n,
+                    error: floor,
+                };
+            }
+        }
+    }
+
+    #[test]
+    fn column_sketch_counts_as_the_entry_sketch_did() {
+        // Skewed streams of keys (a few heavy, many rare, so entries are
+        // replaced all the time, with ties on the smallest count).
+        for (cap, seed) in [(1usize, 1u64), (4, 2), (16, 3), (48, 4), (48, 5), (7, 6)] {
+            let mut t = TopK::new(cap);
+            let mut r = RefTopK::new(cap);
+            let mut x = seed;
+            for step in 0..20_000u32 {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let draw = (x >> 33) % 1000;
+                let key = if draw < 300 {
+                    draw % 5
+                } else {
+                    draw * draw % 997
+                };
+                let n = 1 + (step % 3);
+                let name = format!("k{key}");
+                t.add_with(key, n, |s| s.push_str(&name));
+                r.add_n(key, n, || name.clone().into());
+                let got: Vec<(u64, &str, u32, u32)> = t
+                    .entries()
+                    .map(|e| (e.hash, e.key, e.count, e.error))
+                    .collect();
+                let want: Vec<(u64, &str, u32, u32)> = r
+                    .entries
+                    .iter()
+                    .map(|e| (e.hash, &*e.key, e.count, e.error))
+                    .collect();
+                assert_eq!(got, want, "cap {cap} seed {seed} step {step}");
+            }
+            assert_eq!(t.entries().len(), cap);
+        }
+    }
 
     #[test]
     fn space_saving_keeps_heavy_hitters() {
