@@ -299,6 +299,10 @@ struct PollReport<'a> {
     /// Shares of this poll older than the lateness (stored, not paired).
     #[serde(skip_serializing_if = "Option::is_none")]
     late: Option<u64>,
+    /// Items of this poll dated more than 24 h after the clock (stored, not
+    /// analysed), when alerts or coordination run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    future: Option<u64>,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
@@ -361,6 +365,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
                 error: None,
                 pairs: None,
                 late: None,
+                future: None,
             };
             match &result {
                 Ok(PollOutcome::NotModified) => rep.status = "not-modified",
@@ -385,7 +390,8 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
             // past every other post.
             if alerts.is_some() || coordination.is_some() {
                 let future = drop_after_horizon(&mut posts, live_horizon_ms(), |p| p.time.millis());
-                if future > 0 {
+                rep.future = Some(future as u64);
+                if future > 0 && !args.json {
                     eprintln!(
                         "pharos: {url}: {future} items dated more than {} h after the clock were stored but not analysed",
                         FUTURE_TOLERANCE_MS / 3_600_000
