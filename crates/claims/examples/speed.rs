@@ -20,6 +20,12 @@
 //! matcher's thread pool (default: all cores). With `--model`, the claim
 //! vectors are those of the 13,825 source claims (a copy shares its
 //! source's), cached under the temporary directory.
+//!
+//! `--cache-replay N` (with `--model`) first replays the posts' encoder
+//! texts, batch by batch as the matcher plans them (gate and repeats within
+//! a batch included), through an encoder cache of `N` vectors
+//! (`pharos_embed::cache`, looked up by token ids as the encoder does, no
+//! vectors computed) and prints the share of texts it would save.
 
 use pharos_claims::retrieval::{Matcher, eval};
 use std::path::PathBuf;
@@ -158,6 +164,42 @@ fn main() {
             ));
         }
         std::fs::write(&out, w).expect("--gate-scores file");
+    }
+    if let (Some(cap), Some(model)) = (
+        arg(&args, "--cache-replay").and_then(|v| v.parse::<usize>().ok()),
+        arg(&args, "--model"),
+    ) {
+        let e = pharos_embed::Embedder::open(&model).expect("model");
+        let mut cache = pharos_embed::cache::Cache::new(cap);
+        let mut planned = 0usize;
+        for chunk in q.chunks(batch) {
+            let enc: Vec<String> = chunk.iter().map(|(p, _)| matcher.encoder_text(p)).collect();
+            let cands: Vec<_> = chunk
+                .iter()
+                .map(|(p, _)| {
+                    let c = pharos_claims::retrieval::text::clean_post(p);
+                    matcher.lexical_candidates(&c, matcher.candidates)
+                })
+                .collect();
+            let plan = matcher.encoder_plan(&enc, &cands, matcher.gate);
+            planned += plan.texts.len();
+            let ids: Vec<Vec<u32>> = plan
+                .texts
+                .iter()
+                .map(|t| e.token_ids(t, pharos_embed::Role::Query).expect("tokens"))
+                .collect();
+            for i in cache.lookup(&ids).todo {
+                cache.put(&ids[i], &[0.0]);
+            }
+        }
+        let st = cache.stats();
+        println!(
+            "cache replay ({cap} vectors): {} posts, {planned} texts planned (distinct per batch), {} encoded with the cache: {:.1} % of the planned texts saved, {:.1} % of the posts encoded",
+            q.len(),
+            st.encoded,
+            100.0 * (planned as f64 - st.encoded as f64) / planned.max(1) as f64,
+            100.0 * st.encoded as f64 / q.len().max(1) as f64
+        );
     }
     for r in 0..rounds {
         matcher.reset_encoder_stats();
