@@ -13,13 +13,16 @@
 //! tokens of a batch form one matrix with no padding, each text attends
 //! only to its own tokens, and the dense layers, nine tenths of the work,
 //! run in bfloat16 with f32 sums on the best kernel the CPU has (`gemm`:
-//! Intel AMX tiles, AVX512-BF16, or a portable loop). Against the f32
+//! Intel AMX tiles, AVX512-BF16, or a portable loop; on AVX2 without
+//! either, a packed 4-bit model runs 4-bit weights × int8 activations). Against the f32
 //! encoder it replaced (candle), every test vector keeps a cosine above
 //! 0.9999 (`tests/model.rs`).
 //!
 //! Speed: [`Embedder::embed`] takes a batch, sorts it by length, and
 //! encodes sub-batches on all the threads of the current rayon pool; the
 //! vectors come back in the input order and do not depend on the batch.
+//! A text whose token ids the encoder read lately is not encoded again
+//! ([`cache`]: the last 4,096 distinct texts, the same bits).
 //!
 //! Models: all-MiniLM-L6-v2 (English; a Hugging Face directory with
 //! WordPiece) and multilingual-e5-small (about 100 languages; the packed
