@@ -55,16 +55,10 @@ fn run() -> Result<(), String> {
     let split = arg(&args, "--split").unwrap_or_else(|| "test".into());
     let fit = args.iter().any(|a| a == "--fit");
     // The thresholds `--calibration` (and `--fit`) report.
-    let thresholds: Vec<f64> = match arg(&args, "--thresholds") {
-        Some(t) => t
-            .split(',')
-            .map(|x| {
-                x.parse()
-                    .map_err(|_| format!("--thresholds: {x} is not a number"))
-            })
-            .collect::<Result<_, _>>()?,
-        None => vec![0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
-    };
+    let thresholds = eval::thresholds(
+        arg(&args, "--thresholds").as_deref(),
+        &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+    )?;
     let crosslingual_too = args.iter().any(|a| a == "--crosslingual");
     let read = |name: &str| data.join(name);
     let (claims, _) = eval::read_checkthat_claims(&read("CT2021-Task2A-EN-Verified_Claims.txt"))

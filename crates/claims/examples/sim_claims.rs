@@ -123,16 +123,8 @@ fn run() -> Result<(), String> {
         }
         None => None,
     };
-    let thresholds: Vec<f64> = match arg(&args, "--thresholds") {
-        Some(t) => t
-            .split(',')
-            .map(|x| {
-                x.parse()
-                    .map_err(|_| format!("--thresholds: {x} is not a number"))
-            })
-            .collect::<Result<_, _>>()?,
-        None => vec![0.5, 0.6, 0.7, 0.8],
-    };
+    let thresholds =
+        eval::thresholds(arg(&args, "--thresholds").as_deref(), &[0.5, 0.6, 0.7, 0.8])?;
     let gate: f64 = match arg(&args, "--gate") {
         Some(g) => g.parse().map_err(|_| format!("--gate {g}: not a number"))?,
         None => pharos_claims::retrieval::STREAM_GATE,

@@ -654,6 +654,22 @@ pub struct Calibration {
     pub false_match_rate: f64,
 }
 
+/// The thresholds an evaluation reports: `list` as given on a command line
+/// (`0.5,0.6,0.7`), else `default`.
+pub fn thresholds(list: Option<&str>, default: &[f64]) -> Result<Vec<f64>, String> {
+    match list {
+        Some(t) => t
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse()
+                    .map_err(|_| format!("--thresholds: {x} is not a number"))
+            })
+            .collect(),
+        None => Ok(default.to_vec()),
+    }
+}
+
 /// See [`Calibration`].
 pub fn calibration(
     matcher: &Matcher,
@@ -884,6 +900,14 @@ mod tests {
             q.entry(a.to_string()).or_default().insert(b.to_string());
         }
         q
+    }
+
+    #[test]
+    fn thresholds_are_read_from_a_list_or_defaulted_and_a_bad_one_is_named() {
+        assert_eq!(thresholds(Some("0.5, 0.75"), &[0.1]), Ok(vec![0.5, 0.75]));
+        assert_eq!(thresholds(None, &[0.1, 0.2]), Ok(vec![0.1, 0.2]));
+        let e = thresholds(Some("0.5,high"), &[]).unwrap_err();
+        assert!(e.contains("high"), "{e}");
     }
 
     #[test]
