@@ -87,6 +87,8 @@ impl Weights {
     pub(crate) fn forward(&self, a: &Activations, rows: usize, bias: &[f32], out: &mut [f32]) {
         assert_eq!(a.k, self.nb * QK, "activation width");
         assert!(a.q.len() >= rows * a.k && out.len() >= rows * self.n && bias.len() >= self.n);
+        // The kernel reads each row's block scales and sums unchecked.
+        assert!(a.scale.len() >= rows * self.nb && a.sum8.len() >= rows * self.nb);
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU has AVX2 and FMA; the shapes were checked above.
