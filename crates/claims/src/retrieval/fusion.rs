@@ -5,13 +5,12 @@
 //!
 //! A logistic regression over standardised features ([`Features`]): its
 //! output is the probability that the claim is one the post repeats. A
-//! ranking model is
-//! fitted on the CheckThat! 2021 Task 2A English **train** queries (dev for
-//! the choices, test never), with each train query seen twice: against the
-//! whole library, and against the library without its true claims, so that
-//! the model also learns what "nothing here" looks like (a stream's posts
-//! mostly match no claim). `examples/checkthat.rs --fit` refits it and prints
-//! the constants below.
+//! ranking model is fitted on the CheckThat! 2021 Task 2A English **train**
+//! queries (dev for the choices, test never), with each train query seen
+//! twice: against the whole library, and against the library without its
+//! true claims, so that the model also learns what "nothing here" looks
+//! like (a stream's posts mostly match no claim). `examples/checkthat.rs
+//! --fit` refits it and prints the constants below.
 
 // Parallel arrays indexed by feature (clearer than zipped iterators here),
 // and fitted constants printed with more digits than f32 keeps.
@@ -235,8 +234,9 @@ impl Fusion {
 }
 
 /// The models that give a match its confidence: one for each ranking model
-/// of the matcher, each over the [`OWN`] features only, so that the confidence of a post and a claim is the
-/// same whatever else the library holds. The ranking models above order the candidates (their relative
+/// of the matcher, each over the [`OWN`] features only, so that the
+/// confidence of a post and a claim is the same whatever else the library
+/// holds. The ranking models above order the candidates (their relative
 /// features rank well among the candidates of one post), but their
 /// probabilities rise with the distance from the first candidate to the
 /// others, and in a small library whatever ranks first stands far above
